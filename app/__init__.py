@@ -1,0 +1,44 @@
+"""The Blason service: create_app() is the only entry point."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+
+from app import config as config_module
+from app import db as database
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config → db → runtime → API → pages → errors → CLI."""
+    settings = config_module.load(overrides=overrides)
+    logging.basicConfig(level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app = Flask(__name__, instance_path=settings["INSTANCE_DIR"])
+    app.config["BLASON"] = settings
+    app.config["SECRET_KEY"] = settings["SECRET_KEY"]
+    # Form and multipart overhead on top of the largest file accepted.
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_BYTES"] + 64 * 1024
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    engine = settings.get("ENGINE") or database.make_engine(settings["DATABASE_URL"])
+    database.db.configure(engine)
+    app.teardown_appcontext(database.db.remove)
+
+    from app import runtime
+
+    app.extensions["blason"] = runtime.build(settings)
+
+    from app.api import init_api
+    from app.problems import register as register_problems
+    from app.web import init_web
+
+    init_api(app)
+    init_web(app)
+    register_problems(app)
+
+    from app.cli import register as register_cli
+
+    register_cli(app)
+    return app

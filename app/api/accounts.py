@@ -1,0 +1,131 @@
+"""Authentication, people, memberships and facilitations."""
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.api.identity import current_grants
+from app.db import db
+from app.runtime import runtime
+from app.services import auth, people
+from schemas.accounts import (FacilitationCreateSchema, FacilitationSchema, LoginSchema, MeSchema,
+                              MembershipCreateSchema, MembershipQuerySchema, MembershipSchema,
+                              PersonCreateSchema, PersonSchema, PersonUpdateSchema, RefreshSchema,
+                              TokenPairSchema)
+from schemas.base import page_of
+
+blp = Blueprint("accounts", __name__, description="Log in, accounts, roles and facilitation")
+
+
+@blp.route("/auth/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.doc(security=[])
+    def post(self, data):
+        """Log in with e-mail and password; returns an access and a refresh token."""
+        rt = runtime()
+        pair = auth.login(db.session, data["email"], data["password"], passwords=rt.passwords,
+                          settings=rt.tokens)
+        db.session.commit()
+        return pair
+
+
+@blp.route("/auth/refresh")
+class Refresh(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.doc(security=[])
+    def post(self, data):
+        """Exchange a refresh token for a new pair (the old one stops working)."""
+        pair = auth.refresh(db.session, data["refresh_token"], settings=runtime().tokens)
+        db.session.commit()
+        return pair
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(204)
+    @blp.doc(security=[])
+    def post(self, data):
+        """Revoke a refresh token and every token rotated from the same login."""
+        auth.logout(db.session, data["refresh_token"], settings=runtime().tokens)
+        db.session.commit()
+
+
+@blp.route("/people/me")
+class Me(MethodView):
+    @blp.response(200, MeSchema)
+    def get(self):
+        """The caller's account and roles (the learner's when acting for them)."""
+        grants = current_grants()
+        person = people.get_person(db.session, grants, grants.person_id)
+        return {**PersonSchema().dump(person), "memberships": people.my_memberships(db.session, grants),
+                "actingFor": grants.actor.acting_for}
+
+    @blp.arguments(PersonUpdateSchema)
+    @blp.response(200, PersonSchema)
+    def patch(self, data):
+        """Change one's display name, language, public name choice or DID."""
+        person = people.update_me(db.session, current_grants(), data)
+        db.session.commit()
+        return person
+
+
+@blp.route("/people")
+class People(MethodView):
+    @blp.arguments(PersonCreateSchema)
+    @blp.response(201, PersonSchema)
+    def post(self, data):
+        """Create an account (assisted accounts need no e-mail; their creator facilitates)."""
+        person = people.create_person(db.session, current_grants(), data, passwords=runtime().passwords)
+        db.session.commit()
+        return person
+
+
+@blp.route("/people/<uuid:person_id>")
+class PersonView(MethodView):
+    @blp.response(200, PersonSchema)
+    def get(self, person_id: uuid.UUID):
+        """A person sharing a territory with the caller."""
+        return people.get_person(db.session, current_grants(), person_id)
+
+
+@blp.route("/memberships")
+class Memberships(MethodView):
+    @blp.arguments(MembershipQuerySchema, location="query")
+    @blp.response(200, page_of(MembershipSchema))
+    def get(self, args):
+        """Memberships the caller may see, filtered by person or scope."""
+        return people.list_memberships(db.session, current_grants(), **args)
+
+    @blp.arguments(MembershipCreateSchema)
+    @blp.response(201, MembershipSchema)
+    def post(self, data):
+        """Give a person a role in a scope."""
+        membership = people.grant_membership(db.session, current_grants(), data)
+        db.session.commit()
+        return membership
+
+
+@blp.route("/memberships/<uuid:membership_id>")
+class MembershipView(MethodView):
+    @blp.response(204)
+    def delete(self, membership_id: uuid.UUID):
+        """Withdraw a role."""
+        people.revoke_membership(db.session, current_grants(), membership_id)
+        db.session.commit()
+
+
+@blp.route("/facilitations")
+class Facilitations(MethodView):
+    @blp.arguments(FacilitationCreateSchema)
+    @blp.response(201, FacilitationSchema)
+    def post(self, data):
+        """Let a facilitator act for a learner (send X-Act-For: <learner id> then)."""
+        facilitation = people.grant_facilitation(db.session, current_grants(), data)
+        db.session.commit()
+        return facilitation

@@ -1,0 +1,112 @@
+"""RFC 9457 problem+json for every error the service returns, from this one module."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from app.services import errors as e
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://blason.example/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+# Service error → (status, type slug, title). The only place statuses are chosen.
+SERVICE_ERRORS: dict[type[e.ServiceError], tuple[int, str, str]] = {
+    e.InvalidInput: (422, "validation-error", "Request body is invalid"),
+    e.Unauthenticated: (401, "unauthenticated", "Authentication required"),
+    e.PermissionDenied: (403, "forbidden", "Not allowed"),
+    e.NotFound: (404, "not-found", "Not found"),
+    e.Conflict: (409, "conflict", "Conflict with the current state"),
+    e.PreconditionRequired: (428, "precondition-required", "Precondition required"),
+    e.PayloadTooLarge: (413, "payload-too-large", "Payload too large"),
+    e.UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
+}
+
+HTTP_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
+              405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
+              413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
+              428: "precondition-required", 429: "too-many-requests"}
+
+
+def problem(status: int, slug: str, title: str, detail: str | None = None,
+            errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None) -> Response:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body["instance"] = request.path
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _service_error(exc: e.ServiceError) -> Response:
+    for cls in type(exc).__mro__:
+        if cls in SERVICE_ERRORS:
+            status, slug, title = SERVICE_ERRORS[cls]
+            break
+    else:  # a ServiceError subclass nobody mapped is still the caller's fault
+        status, slug, title = 400, "bad-request", "Bad request"
+    headers = {"WWW-Authenticate": 'Bearer realm="blason"'} if status == 401 else None
+    return problem(status, slug, title, exc.detail,
+                   [{"pointer": f.pointer, "detail": f.detail} for f in exc.errors] or None, headers)
+
+
+def _pointers(messages: Any, prefix: str = "#") -> list[dict[str, str]]:
+    """Flatten marshmallow's nested messages into JSON-pointer errors."""
+    out: list[dict[str, str]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                out.extend(_pointers(value, prefix))
+            else:
+                out.extend(_pointers(value, f"{prefix}/{key}"))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out.extend({"pointer": prefix, "detail": m} for m in messages)
+    elif isinstance(messages, list):
+        for m in messages:
+            out.extend(_pointers(m, prefix))
+    else:
+        out.append({"pointer": prefix, "detail": str(messages)})
+    return out
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if status == 422 and messages:
+        # webargs wraps messages by location (json, query, files...): keep the field path only.
+        errors = []
+        for location, fields in messages.items():
+            prefix = "#" if location in ("json", "form", "files") else f"#/{location}"
+            errors.extend(_pointers(fields, prefix))
+        detail = f"{len(errors)} field(s) failed validation"
+        return problem(422, "validation-error", "Request is invalid", detail, errors)
+    if status == 400 and messages:
+        return problem(400, "bad-request", "Request body is not valid JSON",
+                       "The request body could not be parsed as JSON.",
+                       [{"pointer": "#", "detail": "Invalid JSON body."}])
+    detail = exc.description if status < 500 else None
+    return problem(status, HTTP_SLUGS.get(status, "http-error"), exc.name, detail,
+                   headers=dict(exc.get_headers()) if status == 405 else None)
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "internal-error", "Internal server error",
+                   "An unexpected error occurred; it has been logged.")
+
+
+def register(app: Flask) -> None:
+    """Install the handlers; called after flask-smorest so ours win."""
+    app.register_error_handler(e.ServiceError, _service_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,38 @@
+"""Per-app collaborators handed to services: settings, token settings, hasher, storage, clock."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask, current_app
+
+from app.db import utcnow
+from app.services.auth import Passwords, TokenSettings
+from app.storage import LocalStorage, Storage
+
+
+@dataclass
+class Runtime:
+    settings: dict[str, Any]
+    tokens: TokenSettings
+    passwords: Passwords
+    storage: Storage
+    clock: Callable[[], datetime]
+
+
+def build(settings: dict[str, Any]) -> Runtime:
+    key = serialization.load_pem_private_key(settings["JWT_PRIVATE_KEY"].encode(), password=None)
+    assert isinstance(key, Ed25519PrivateKey)
+    clock = settings.get("CLOCK") or utcnow
+    tokens = TokenSettings(private_key=key, issuer=settings["PUBLIC_BASE_URL"],
+                           access_ttl=settings["ACCESS_TOKEN_TTL"], refresh_ttl=settings["REFRESH_TOKEN_TTL"],
+                           clock=clock)
+    passwords = Passwords(settings["PASSWORD_HASH_TIME_COST"], settings["PASSWORD_HASH_MEMORY_KIB"])
+    return Runtime(settings, tokens, passwords, LocalStorage(settings["STORAGE_DIR"]), clock)
+
+
+def runtime(app: Flask | None = None) -> Runtime:
+    return (app or current_app).extensions["blason"]  # type: ignore[no-any-return]

@@ -1,0 +1,119 @@
+"""Authorisation: who may see and do what, checked against memberships and their scopes.
+
+Everything a caller may not see is answered as missing (NotFound), so one territory cannot
+learn what another holds; PermissionDenied is kept for things the caller can see but not change.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Facilitation, Membership, Person, Project, Role, ScopeType
+from app.services.audit import Actor
+from app.services.errors import NotFound, PermissionDenied, Unauthenticated
+
+
+@dataclass(frozen=True)
+class Grants:
+    """The roles a person holds, indexed by scope, loaded once per request."""
+
+    actor: Actor
+    platform_admin: bool = False
+    coordinator_of: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    tutor_of: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    learner_in: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    issuer_admin_of: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    jury_officer_for: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+    @property
+    def person_id(self) -> uuid.UUID:
+        if self.actor.id is None:
+            raise Unauthenticated("Authentication required.")
+        return self.actor.id
+
+
+ANONYMOUS = Grants(Actor(None))
+
+
+def load_grants(session: Session, person_id: uuid.UUID, acting_for: uuid.UUID | None = None) -> Grants:
+    """Load the grants of a person, or of the learner they facilitate when ``acting_for``."""
+    subject = person_id
+    if acting_for is not None and acting_for != person_id:
+        link = session.scalar(select(Facilitation).where(
+            Facilitation.facilitator_id == person_id, Facilitation.learner_id == acting_for,
+            Facilitation.revoked_at.is_(None)))
+        if link is None:
+            raise PermissionDenied("You are not a facilitator of this learner.")
+        subject = acting_for
+    person = session.get(Person, subject)
+    if person is None or not person.is_active:
+        raise Unauthenticated("Account unknown or disabled.")
+    buckets: dict[Role, set[uuid.UUID]] = {role: set() for role in Role}
+    admin = False
+    for role, scope_id in session.execute(
+            select(Membership.role, Membership.scope_id).where(Membership.person_id == subject)):
+        if role is Role.PLATFORM_ADMIN:
+            admin = True
+        elif scope_id is not None:
+            buckets[role].add(scope_id)
+    return Grants(
+        actor=Actor(subject, real_id=person_id),
+        platform_admin=admin,
+        coordinator_of=frozenset(buckets[Role.COORDINATOR]),
+        tutor_of=frozenset(buckets[Role.TUTOR]),
+        learner_in=frozenset(buckets[Role.LEARNER]),
+        issuer_admin_of=frozenset(buckets[Role.ISSUER_ADMIN]),
+        jury_officer_for=frozenset(buckets[Role.JURY_OFFICER]),
+    )
+
+
+def require_login(grants: Grants) -> uuid.UUID:
+    return grants.person_id
+
+
+def visible_territory_ids(session: Session, grants: Grants) -> set[uuid.UUID] | None:
+    """Territories the caller may see; None means all (platform admin)."""
+    if grants.platform_admin:
+        return None
+    ids = set(grants.coordinator_of)
+    project_ids = grants.tutor_of | grants.learner_in
+    if project_ids:
+        ids |= set(session.scalars(select(Project.territory_id).where(Project.id.in_(project_ids))))
+    return ids
+
+
+def visible_project_filter(grants: Grants):  # type: ignore[no-untyped-def]
+    """A SQL condition on Project limiting rows to what the caller may see (None: no limit)."""
+    if grants.platform_admin:
+        return None
+    return (Project.territory_id.in_(grants.coordinator_of)
+            | Project.id.in_(grants.tutor_of | grants.learner_in))
+
+
+def can_see_project(grants: Grants, project: Project) -> bool:
+    return (grants.platform_admin or project.territory_id in grants.coordinator_of
+            or project.id in grants.tutor_of or project.id in grants.learner_in)
+
+
+def can_manage_project(grants: Grants, project: Project) -> bool:
+    return grants.platform_admin or project.territory_id in grants.coordinator_of
+
+
+def can_tutor(grants: Grants, project: Project) -> bool:
+    return grants.platform_admin or project.id in grants.tutor_of
+
+
+def check_manage_territory(grants: Grants, territory_id: uuid.UUID) -> None:
+    if not (grants.platform_admin or territory_id in grants.coordinator_of):
+        raise PermissionDenied("Only the territory's coordinators may do this.")
+
+
+def get_project(session: Session, grants: Grants, project_id: uuid.UUID) -> Project:
+    """Load a project the caller may see, or raise NotFound."""
+    project = session.get(Project, project_id)
+    if project is None or not can_see_project(grants, project):
+        raise NotFound("Project not found.")
+    return project

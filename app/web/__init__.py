@@ -1,0 +1,20 @@
+"""Server-rendered pages (French first, English available)."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    return redirect("/api/v1/docs")
+
+
+@bp.get("/healthz")
+def health():  # type: ignore[no-untyped-def]
+    return {"status": "ok"}
+
+
+def init_web(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,68 @@
+"""Base schemas: camelCase on the wire, unknown fields refused, paginated lists."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+def camelcase(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+class CamelSchema(Schema):
+    """Field names are snake_case in Python and camelCase in JSON."""
+
+    class Meta:
+        unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.data_key = camelcase(field_obj.data_key or field_name)
+
+
+class PageArgs(CamelSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class PageSchema(CamelSchema):
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+_PAGES: dict[str, type[Schema]] = {}
+
+
+def page_of(item: type[Schema]) -> type[Schema]:
+    """The list envelope {items, total, page, perPage} for an item schema (one class each)."""
+    name = item.__name__.removesuffix("Schema") + "PageSchema"
+    if name not in _PAGES:
+        _PAGES[name] = type(name, (PageSchema,), {"items": fields.List(fields.Nested(item), required=True)})
+    return _PAGES[name]
+
+
+def text(max_len: int, min_len: int = 0, **kwargs: Any) -> fields.String:
+    """A string field with a length limit (over-long strings are refused, not truncated)."""
+    return fields.String(validate=validate.Length(min=min_len, max=max_len), **kwargs)
+
+
+def required_text(max_len: int, **kwargs: Any) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_len), **kwargs)
+
+
+class ProblemErrorSchema(Schema):
+    pointer = fields.String()
+    detail = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error is returned."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String()
+    errors = fields.List(fields.Nested(ProblemErrorSchema))
