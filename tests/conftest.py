@@ -77,7 +77,11 @@ def app(engine, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
 
 @pytest.fixture()
 def session(app, engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
-    """The app's session, bound to a connection whose transaction is rolled back after the test."""
+    """The app's session, bound to a connection whose transaction is rolled back after the test.
+
+    Commits (in views and in the factories below) only release a SAVEPOINT: data outlives the
+    session cleanup at the end of each request, and is still gone after the test.
+    """
     connection = engine.connect()
     outer = connection.begin()
     db.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
@@ -111,7 +115,7 @@ def make_person(app, session) -> Callable[..., Person]:  # type: ignore[no-untyp
         values.update(overrides)
         person = Person(**values)
         session.add(person)
-        session.flush()
+        session.commit()
         return person
 
     return make
@@ -122,7 +126,7 @@ def make_territory(session) -> Callable[..., Territory]:  # type: ignore[no-unty
     def make(**overrides: Any) -> Territory:
         territory = Territory(**{"name": f"Territoire {uuid.uuid4().hex[:6]}", **overrides})
         session.add(territory)
-        session.flush()
+        session.commit()
         return territory
 
     return make
@@ -135,7 +139,7 @@ def make_project(session, make_territory) -> Callable[..., Project]:  # type: ig
         values = {"title": f"Projet {uuid.uuid4().hex[:6]}", "social_functions": ["produire"], **overrides}
         project = Project(territory_id=territory.id, **values)
         session.add(project)
-        session.flush()
+        session.commit()
         return project
 
     return make
@@ -152,7 +156,7 @@ def grant(session) -> Callable[..., Membership]:  # type: ignore[no-untyped-def]
         membership = Membership(person_id=person.id, role=r, scope_type=scopes[r],
                                 scope_id=getattr(scope, "id", scope))
         session.add(membership)
-        session.flush()
+        session.commit()
         return membership
 
     return make
@@ -165,7 +169,7 @@ def make_contribution(session) -> Callable[..., Contribution]:  # type: ignore[n
         contribution = Contribution(project_id=project.id, learner_id=learner.id, created_by_id=learner.id,
                                     **values)
         session.add(contribution)
-        session.flush()
+        session.commit()
         return contribution
 
     return make

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, new_id, utcnow
@@ -55,7 +55,7 @@ class Contribution(Base):
     end_date: Mapped[date | None]
     hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     status: Mapped[ContributionStatus] = mapped_column(
-        enum_column(ContributionStatus), default=ContributionStatus.DRAFT, index=True)
+        enum_column(ContributionStatus), default=ContributionStatus.DRAFT)
     submitted_at: Mapped[datetime | None]
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -68,6 +68,8 @@ class Contribution(Base):
         back_populates="contribution", order_by="Evidence.created_at")
 
     __mapper_args__ = {"version_id_col": version}
+    # Lists are newest first; this index lets a page stop after LIMIT rows instead of sorting all.
+    __table_args__ = (Index("ix_contributions_created_at_id", "created_at", "id"),)
 
 
 class CoContributor(Base):

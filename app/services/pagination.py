@@ -19,7 +19,13 @@ class Page(Generic[T]):
 
 
 def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page[Any]:
-    """Run ``stmt`` for one page, with the total count of the unpaginated query."""
+    """Run ``stmt`` (a select of one entity) for one page, with the unpaginated total.
+
+    The page is chosen on ids alone, then its rows are loaded: sorting narrow rows is several
+    times cheaper than sorting whole ones when many rows match.
+    """
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    entity = stmt.column_descriptions[0]["entity"]
+    ids = list(session.scalars(stmt.with_only_columns(entity.id).limit(per_page).offset((page - 1) * per_page)))
+    items = list(session.scalars(stmt.where(entity.id.in_(ids)))) if ids else []
     return Page(items, total, page, per_page)

@@ -218,10 +218,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contributions'))
     )
     with op.batch_alter_table('contributions', schema=None) as batch_op:
+        batch_op.create_index('ix_contributions_created_at_id', ['created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contributions_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_contributions_learner_id'), ['learner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contributions_project_id'), ['project_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contributions_status'), ['status'], unique=False)
 
     op.create_table('frameworks',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -593,9 +593,9 @@ def downgrade() -> None:
     op.drop_table('signing_keys')
     op.drop_table('frameworks')
     with op.batch_alter_table('contributions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contributions_status'))
         batch_op.drop_index(batch_op.f('ix_contributions_project_id'))
         batch_op.drop_index(batch_op.f('ix_contributions_learner_id'))
+        batch_op.drop_index('ix_contributions_created_at_id')
         batch_op.drop_index(batch_op.f('ix_contributions_created_at'))
 
     op.drop_table('contributions')

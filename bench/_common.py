@@ -1,0 +1,83 @@
+"""Helpers shared by the benchmarks: a throw-away app on SQLite or PostgreSQL, timing, tables."""
+from __future__ import annotations
+
+import base64
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+
+from app import create_app, migrate
+from app.db import make_engine
+
+BENCH_DB_ENV = "BLASON_BENCH_DATABASE_URL"
+
+
+def pin_one_core() -> None:
+    """Run on one core so figures compare across machines of the same kind."""
+    try:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    except (AttributeError, OSError):
+        pass
+
+
+@contextmanager
+def bench_app(extra: dict[str, Any] | None = None) -> Iterator[Any]:
+    """A migrated app on a temporary SQLite file, or on BLASON_BENCH_DATABASE_URL (emptied)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = os.environ.get(BENCH_DB_ENV) or f"sqlite:///{tmp}/bench.db"
+        engine = make_engine(url)
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        migrate.upgrade(engine)
+        key = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+        app = create_app({"ENV": "testing", "INSTANCE_DIR": tmp, "ENGINE": engine, "DATABASE_URL": url,
+                          "SECRET_KEY": "bench", "JWT_PRIVATE_KEY": key,
+                          "KEY_ENCRYPTION_KEYS": "b1:" + base64.b64encode(os.urandom(32)).decode(),
+                          "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8,
+                          "LOG_LEVEL": "WARNING", **(extra or {})})
+        try:
+            yield app
+        finally:
+            engine.dispose()
+
+
+def timed(fn: Callable[[], Any], n: int, warmup: int = 20) -> list[float]:
+    """Call ``fn`` n times after a warm-up; return each duration in seconds."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def summary(durations: list[float]) -> dict[str, float]:
+    ordered = sorted(durations)
+    return {"rps": len(ordered) / sum(ordered), "p50_ms": statistics.median(ordered) * 1000,
+            "p95_ms": ordered[int(len(ordered) * 0.95) - 1] * 1000,
+            "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000}
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    def fmt(v: Any) -> str:
+        return f"{v:,.1f}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def new_uuid() -> uuid.UUID:
+    return uuid.uuid4()
