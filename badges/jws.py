@@ -1,0 +1,162 @@
+"""Compact JWS: OB 3.0 VC-JWT (ES256 / RS256 / EdDSA) and OB 2.0 signed assertions (RS256)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from jwt.exceptions import InvalidTokenError
+
+from .encoding import b64url_decode, b64url_encode
+from .errors import InvalidInput, KeyFormatError, ProofError, SigningError
+from .keys import PublicKey, SigningKey
+from .timeutil import numeric_date
+
+VC_JWT_ALGORITHMS = ("ES256", "RS256", "EdDSA")
+OB2_ALGORITHMS = ("RS256",)
+_KIND_FOR_ALG = {"ES256": "P-256", "RS256": "RSA", "EdDSA": "Ed25519"}
+_ALLOWED_HEADERS = frozenset({"alg", "kid", "typ", "jwk"})
+_jws = jwt.PyJWS()
+
+
+@dataclass(frozen=True)
+class DecodedJws:
+    """The parts of a compact JWS before signature verification."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    token: str
+
+
+def _dumps(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@lru_cache(maxsize=256)
+def _header_segment(algorithm: str, kid: str | None, typ: str | None) -> str:
+    header: dict[str, str] = {"alg": algorithm}
+    if kid is not None:
+        header["kid"] = kid
+    if typ is not None:
+        header["typ"] = typ
+    return b64url_encode(json.dumps(header, separators=(",", ":")).encode("utf-8"))
+
+
+def _sign(payload: dict[str, Any], key: SigningKey, algorithm: str, *,
+          kid: str | None = None, typ: str | None = None) -> str:
+    """Return a compact JWS; the signature itself comes from ``cryptography``."""
+    if _KIND_FOR_ALG.get(algorithm) != key.kind:
+        raise KeyFormatError(f"algorithm {algorithm} does not match a {key.kind} key")
+    signing_input = f"{_header_segment(algorithm, kid, typ)}.{b64url_encode(_dumps(payload))}"
+    signature = key.sign(signing_input.encode("ascii"), algorithm)
+    return f"{signing_input}.{b64url_encode(signature)}"
+
+
+def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
+    """Return the JWT claims OB 3.0 adds to the credential: iss, jti, sub, nbf (and exp)."""
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    subject = credential.get("credentialSubject")
+    subject_id = subject.get("id") if isinstance(subject, dict) else None
+    if not isinstance(issuer_id, str) or not isinstance(credential.get("id"), str):
+        raise SigningError("a VC-JWT needs issuer.id and id")
+    if not isinstance(subject_id, str):
+        raise SigningError("a VC-JWT needs credentialSubject.id for the sub claim; "
+                           "use a Data Integrity proof for identifier-only recipients")
+    try:
+        claims: dict[str, Any] = {"iss": issuer_id, "jti": credential["id"], "sub": subject_id,
+                                  "nbf": numeric_date(credential["validFrom"])}
+        if "validUntil" in credential:
+            claims["exp"] = numeric_date(credential["validUntil"])
+    except (KeyError, InvalidInput) as exc:
+        raise SigningError("validFrom/validUntil are missing or invalid") from exc
+    return claims
+
+
+def sign_vc_jwt(credential: dict[str, Any], key: SigningKey, kid: str, *,
+                algorithm: str | None = None, typ: bool = True) -> str:
+    """Return the OB 3.0 VC-JWT: header alg+kid(+typ JWT), payload = credential + claims."""
+    alg = algorithm or key.algorithm
+    if alg not in VC_JWT_ALGORITHMS:
+        raise SigningError(f"unsupported VC-JWT algorithm: {alg}")
+    payload = {**credential, **vc_jwt_claims(credential)}
+    return _sign(payload, key, alg, kid=kid, typ="JWT" if typ else None)
+
+
+def sign_ob2_assertion(assertion: dict[str, Any], key: SigningKey) -> str:
+    """Return an OB 2.0 signed assertion: an RS256 compact JWS whose payload is the assertion."""
+    if key.kind != "RSA":
+        raise KeyFormatError("OB 2.0 signed assertions use RS256 (an RSA key)")
+    return _sign(assertion, key, "RS256")
+
+
+def decode_jws(token: str) -> DecodedJws:
+    """Split and parse a compact JWS without verifying it (for dispatch and key lookup)."""
+    if not isinstance(token, str):
+        raise ProofError("a compact JWS is a string")
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        raise ProofError("a compact JWS has three parts")
+    try:
+        header = json.loads(b64url_decode(parts[0]))
+        payload = json.loads(b64url_decode(parts[1]))
+    except (ValueError, InvalidInput) as exc:
+        raise ProofError("malformed JWS header or payload") from exc
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise ProofError("JWS header and payload must be JSON objects")
+    return DecodedJws(header=header, payload=payload, token=token.strip())
+
+
+def check_header(header: dict[str, Any], allowed: tuple[str, ...], *,
+                 strict_ob3: bool) -> str:
+    """Return the header's alg after checking it is allowed (never ``none`` or HMAC)."""
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in allowed:
+        raise ProofError(f"JWS algorithm not allowed: {alg!r}")
+    if strict_ob3:
+        extra = set(header) - _ALLOWED_HEADERS
+        if extra:
+            raise ProofError("JOSE headers not allowed by OB 3.0: " + ", ".join(sorted(extra)))
+        if "typ" in header and header["typ"] != "JWT":
+            raise ProofError("the typ header must be JWT")
+        if "kid" not in header and "jwk" not in header:
+            raise ProofError("the JOSE header needs kid or jwk")
+    if "crit" in header:
+        raise ProofError("critical JOSE extensions are not supported")
+    return alg
+
+
+def verify_jws(token: str, public_key: PublicKey, allowed: tuple[str, ...], *,
+               strict_ob3: bool) -> DecodedJws:
+    """Verify a compact JWS with ``public_key``; raise ProofError on any failure."""
+    decoded = decode_jws(token)
+    alg = check_header(decoded.header, allowed, strict_ob3=strict_ob3)
+    if _KIND_FOR_ALG[alg] != public_key.kind:
+        raise ProofError(f"the {public_key.kind} key cannot verify {alg}")
+    try:
+        _jws.decode_complete(decoded.token, key=public_key.key, algorithms=[alg])
+    except InvalidTokenError as exc:
+        raise ProofError("signature does not verify") from exc
+    return decoded
+
+
+def check_vc_jwt_claims(payload: dict[str, Any]) -> dict[str, Any]:
+    """Check iss/jti/sub/nbf/exp against the credential; return the credential."""
+    wrapped = payload.get("vc")
+    credential: dict[str, Any] = wrapped if isinstance(wrapped, dict) else payload
+    try:
+        expected = vc_jwt_claims(credential)
+    except SigningError as exc:
+        raise ProofError(str(exc)) from exc
+    for claim in ("iss", "jti", "sub", "nbf"):
+        if claim in payload and payload[claim] != expected[claim]:
+            raise ProofError(f"the {claim} claim does not match the credential")
+        if claim not in payload and credential is payload:
+            raise ProofError(f"the {claim} claim is missing")
+    if "exp" in payload and "exp" in expected and payload["exp"] != expected["exp"]:
+        raise ProofError("the exp claim does not match validUntil")
+    return {key: value for key, value in credential.items()
+            if key not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")}

@@ -1,0 +1,427 @@
+"""Verification of OB 3.0 / CLR 2.0 credentials: Data Integrity and VC-JWT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .contexts import OB_V3P0, OB_V3P0_3_0_2, VC_V2
+from .credentials import hash_identity, normalise_email
+from .errors import BadgeError, ContextError, KeyFormatError, ProofError, ResolutionError
+from .jws import VC_JWT_ALGORITHMS, check_header, check_vc_jwt_claims, decode_jws, verify_jws
+from .keys import (PublicKey, public_key_from_did_key, public_key_from_jwk,
+                   public_key_from_multibase)
+from .proofs import embedded_proofs, verify_data_integrity
+from .report import Resolvers, VerificationReport
+from .status import StatusList
+from .timeutil import parse_datetime
+
+_MAX_DEPTH = 2
+_OB_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential",
+             "ClrCredential", "BitstringStatusListCredential"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a verification run needs: resolvers, the clock, and an optional known recipient."""
+
+    resolvers: Resolvers
+    now: datetime
+    recipient: str | None = None
+    depth: int = 0
+
+    def nested(self) -> Context:
+        """Return the context for a nested credential (endorsement, status list)."""
+        return Context(self.resolvers, self.now, None, self.depth + 1)
+
+
+def _types(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def issuer_id(credential: dict[str, Any]) -> str | None:
+    """Return the issuer id of a credential (embedded profile or bare URI)."""
+    issuer = credential.get("issuer")
+    value = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return value if isinstance(value, str) else None
+
+
+def _structure(credential: dict[str, Any], report: VerificationReport) -> bool:
+    contexts = credential.get("@context")
+    types = _types(credential.get("type"))
+    problems: list[str] = []
+    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2:
+        problems.append("@context must start with the VC 2.0 context")
+    if "VerifiableCredential" not in types or not _OB_TYPES.intersection(types):
+        problems.append("type must contain VerifiableCredential and an OB/CLR type")
+    if {"OpenBadgeCredential", "AchievementCredential"}.intersection(types):
+        if not isinstance(contexts, list) or len(contexts) < 2 or \
+                contexts[1] not in (OB_V3P0, OB_V3P0_3_0_2):
+            problems.append("the OB 3.0 context must come second")
+        subject = credential.get("credentialSubject")
+        if not isinstance(subject, dict) or not (subject.get("id") or subject.get("identifier")):
+            problems.append("credentialSubject needs an id or an identifier")
+        elif not isinstance(subject.get("achievement"), dict):
+            problems.append("credentialSubject needs an achievement")
+    if not issuer_id(credential):
+        problems.append("issuer id is missing")
+    if not isinstance(credential.get("id"), str) and not {
+            "BitstringStatusListCredential"}.intersection(types):
+        problems.append("id is missing")
+    if "validFrom" not in credential:
+        problems.append("validFrom is missing")
+    if problems:
+        report.add("structure", "fail", "Le document n'a pas la forme d'un badge Open Badges 3.0.",
+                   "Not a well-formed credential: " + "; ".join(problems))
+        return False
+    report.add("structure", "pass", "Structure conforme.", "Well-formed credential.")
+    return True
+
+
+def _listed(document: dict[str, Any], method: str) -> dict[str, Any] | None:
+    """Return the entry for ``method`` in a controller document's key lists, if any."""
+    for relation in ("assertionMethod", "verificationMethod"):
+        for entry in _types(document.get(relation, [])):
+            if entry == method:
+                return {}
+            if isinstance(entry, dict) and entry.get("id") == method:
+                return entry
+    return None
+
+
+def _key_for_method(method: str, issuer: str | None, resolvers: Resolvers
+                    ) -> tuple[PublicKey, str | None]:
+    """Return the key of a verification method and the controller that vouches for it.
+
+    The controller is None for a bare JWK (no statement either way) and "" when the
+    key cannot be shown to belong to anyone.
+    """
+    if method.startswith("did:key:"):
+        return public_key_from_did_key(method), method.split("#", 1)[0]
+    base, _, fragment = method.partition("#")
+    if fragment.startswith(("z6Mk", "zDn")):
+        # The key is in the URL itself; it is linked only if the controller publishes it,
+        # otherwise anyone could name any issuer in front of their own key.
+        key = public_key_from_multibase(fragment)
+        try:
+            document = resolvers.get_key(method)
+        except ResolutionError:
+            return key, ""
+        if not isinstance(document, dict):
+            return key, ""
+        entry = _listed(document, method)
+        if document.get("publicKeyMultibase") == fragment and document.get("id") in (None, method):
+            return key, document.get("controller") or ""
+        if entry is not None and document.get("id") == base and \
+                entry.get("publicKeyMultibase", fragment) == fragment:
+            return key, base
+        return key, ""
+    document = resolvers.get_key(method)
+    if not isinstance(document, dict):
+        raise KeyFormatError("the key document is not a JSON object")
+    entry = _listed(document, method)
+    if "publicKeyMultibase" not in document and "kty" not in document and entry:
+        document = {**entry, "controller": entry.get("controller", document.get("id"))}
+    if document.get("id") not in (None, method):
+        raise KeyFormatError("the key document has another id")
+    controller = document.get("controller")
+    if isinstance(document.get("publicKeyMultibase"), str):
+        return public_key_from_multibase(document["publicKeyMultibase"]), controller or ""
+    if isinstance(document.get("publicKeyJwk"), dict):
+        return public_key_from_jwk(document["publicKeyJwk"]), controller or ""
+    if "kty" in document:
+        return public_key_from_jwk(document), controller
+    raise KeyFormatError("no public key in the key document")
+
+
+def _linked(key_url: str, controller: str | None, issuer: str | None) -> bool:
+    if not issuer:
+        return False
+    if controller is not None:
+        return controller == issuer
+    # A bare JWK states no controller: accept keys published under the issuer's own URL.
+    base = key_url.split("#", 1)[0]
+    return base == issuer or key_url.startswith(issuer.rstrip("/") + "/")
+
+
+def _fail_proof(report: VerificationReport, en: str) -> None:
+    report.add("proof", "fail", "La signature est invalide : le badge a pu être modifié ou "
+               "ne provient pas de cet émetteur.", f"Invalid proof: {en}")
+
+
+def _check_embedded_proof(credential: dict[str, Any], context: Context,
+                          report: VerificationReport) -> None:
+    issuer = issuer_id(credential)
+    try:
+        proofs = embedded_proofs(credential)
+    except ProofError as exc:
+        _fail_proof(report, str(exc))
+        return
+    if not proofs:
+        _fail_proof(report, "no embedded proof")
+        return
+    errors: list[str] = []
+    for proof in proofs:
+        method = proof.get("verificationMethod")
+        if not isinstance(method, str):
+            errors.append("proof without verificationMethod")
+            continue
+        try:
+            key, controller = _key_for_method(method, issuer, context.resolvers)
+            verify_data_integrity(credential, proof, key)
+        except ContextError as exc:
+            errors.append(f"{exc} (a signature cannot cover undefined terms)")
+            continue
+        except BadgeError as exc:
+            errors.append(str(exc))
+            continue
+        report.add("proof", "pass", "Signature valide (eddsa-rdfc-2022).",
+                   "Valid eddsa-rdfc-2022 proof.")
+        _report_linkage(report, method, controller, issuer)
+        return
+    _fail_proof(report, "; ".join(errors))
+
+
+def _report_linkage(report: VerificationReport, key_url: str, controller: str | None,
+                    issuer: str | None) -> None:
+    if _linked(key_url, controller, issuer):
+        report.add("issuer_key", "pass", "La clé appartient bien à l'émetteur.",
+                   "The key belongs to the issuer.")
+    else:
+        report.add("issuer_key", "fail",
+                   "La clé de signature n'est pas rattachée à l'émetteur déclaré.",
+                   f"The signing key {key_url} is not linked to issuer {issuer}.")
+
+
+def _validity(credential: dict[str, Any], context: Context, report: VerificationReport,
+              expires: int | None = None) -> None:
+    try:
+        valid_from = parse_datetime(credential["validFrom"])
+        until = credential.get("validUntil")
+        valid_until = parse_datetime(until) if until is not None else None
+    except (KeyError, BadgeError) as exc:
+        report.add("validity", "fail", "Dates de validité illisibles.",
+                   f"Unreadable validity dates: {exc}")
+        return
+    if valid_until is None and expires is not None:
+        valid_until = datetime.fromtimestamp(expires, tz=context.now.tzinfo)
+    if context.now < valid_from:
+        report.add("validity", "fail", "Ce badge n'est pas encore valide.",
+                   f"Not yet valid (valid from {credential['validFrom']}).")
+    elif valid_until is not None and context.now > valid_until:
+        report.add("validity", "fail", "Ce badge a expiré.",
+                   f"Expired (valid until {valid_until.isoformat()}).")
+    else:
+        report.add("validity", "pass", "Dates de validité respectées.", "Within validity dates.")
+
+
+def _status(credential: dict[str, Any], context: Context, report: VerificationReport) -> None:
+    entries = credential.get("credentialStatus")
+    if entries is None:
+        report.add("status", "skipped", "Aucun statut de révocation publié.",
+                   "No credential status to check.")
+        return
+    issuer = issuer_id(credential)
+    for entry in _types(entries):
+        try:
+            state = _read_status_entry(entry, issuer, credential.get("id"), context)
+        except BadgeError as exc:
+            report.add("status", "fail", "Impossible de vérifier le statut de révocation.",
+                       f"Cannot check the credential status: {exc}")
+            return
+        if state is not None:
+            fr = "Ce badge a été révoqué." if state == "revocation" else "Ce badge est suspendu."
+            en = "Revoked." if state == "revocation" else "Suspended."
+            report.add("status", "fail", fr, en)
+            return
+    report.add("status", "pass", "Ni révoqué ni suspendu.", "Neither revoked nor suspended.")
+
+
+def _read_status_entry(entry: Any, issuer: str | None, credential_id: Any,
+                       context: Context) -> str | None:
+    """Return the purpose whose bit is set for this entry, or None."""
+    if not isinstance(entry, dict):
+        raise ProofError("malformed credentialStatus")
+    kind = entry.get("type")
+    if kind == "1EdTechRevocationList":
+        listing = context.resolvers.get_status(entry["id"])
+        for revoked in _types(listing.get("revokedCredential", [])):
+            if isinstance(revoked, dict) and revoked.get("id") == credential_id \
+                    and revoked.get("revoked", True):
+                return "revocation"
+        return None
+    if kind != "BitstringStatusListEntry":
+        raise ProofError(f"unsupported status type {kind!r}")
+    purpose = entry.get("statusPurpose")
+    url = entry.get("statusListCredential")
+    if purpose not in ("revocation", "suspension") or not isinstance(url, str):
+        raise ProofError("malformed BitstringStatusListEntry")
+    try:
+        index = int(entry.get("statusListIndex", ""))
+    except ValueError as exc:
+        raise ProofError("statusListIndex is not an integer") from exc
+    if context.depth >= _MAX_DEPTH:
+        raise ProofError("status lists nested too deep")
+    fetched = context.resolvers.get_status(url)
+    nested = (verify_ob3_jwt(fetched, context.nested(), fmt="vc-jwt", status=False)
+              if isinstance(fetched, str)
+              else verify_ob3_document(fetched, context.nested(), fmt="vc-data-integrity",
+                                       status=False))
+    if not nested.valid or nested.credential is None:
+        raise ProofError("the status list credential does not verify: "
+                         + ", ".join(nested.failed() or ["proof"]))
+    status_credential = nested.credential
+    if "BitstringStatusListCredential" not in _types(status_credential.get("type")):
+        raise ProofError("not a BitstringStatusListCredential")
+    if issuer_id(status_credential) != issuer:
+        raise ProofError("the status list has another issuer")
+    subject = status_credential.get("credentialSubject")
+    if not isinstance(subject, dict) or subject.get("statusPurpose") != purpose:
+        raise ProofError("the status list purpose does not match")
+    bits = StatusList.decode(subject.get("encodedList", ""))
+    return purpose if bits.get(index) else None
+
+
+def _recipient(credential: dict[str, Any], context: Context, report: VerificationReport) -> None:
+    known = context.recipient
+    if known is None:
+        report.add("recipient", "skipped", "Destinataire non vérifié (aucune identité fournie).",
+                   "Recipient not checked (no identity given).")
+        return
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    if subject.get("id") == known:
+        report.add("recipient", "pass", "Le badge appartient bien à cette personne.",
+                   "The credential was issued to this recipient.")
+        return
+    for identity in _types(subject.get("identifier", [])):
+        if not isinstance(identity, dict):
+            continue
+        expected = identity.get("identityHash")
+        if identity.get("hashed"):
+            salt = identity.get("salt") or ""
+            algorithm = str(expected).split("$", 1)[0]
+            for candidate in {known, normalise_email(known)}:
+                try:
+                    if hash_identity(candidate, salt, algorithm).lower() == str(expected).lower():
+                        report.add("recipient", "pass",
+                                   "Le badge appartient bien à cette personne.",
+                                   "The credential was issued to this recipient.")
+                        return
+                except BadgeError:
+                    continue
+        elif expected in (known, normalise_email(known)):
+            report.add("recipient", "pass", "Le badge appartient bien à cette personne.",
+                       "The credential was issued to this recipient.")
+            return
+    report.add("recipient", "fail", "Le badge n'a pas été délivré à cette personne.",
+               "The credential was not issued to this recipient.")
+
+
+def _endorsements(credential: dict[str, Any], context: Context,
+                  report: VerificationReport) -> None:
+    found: list[Any] = list(_types(credential.get("endorsement", [])))
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, dict) and isinstance(subject.get("achievement"), dict):
+        found += _types(subject["achievement"].get("endorsement", []))
+    if isinstance(credential.get("issuer"), dict):
+        found += _types(credential["issuer"].get("endorsement", []))
+    found += _types(credential.get("endorsementJwt", []))
+    if not found:
+        report.add("endorsements", "skipped", "Aucune recommandation.", "No endorsements.")
+        return
+    if context.depth >= _MAX_DEPTH:
+        report.add("endorsements", "warning", "Recommandations imbriquées non vérifiées.",
+                   "Nested endorsements not checked.")
+        return
+    bad = 0
+    for endorsement in found:
+        nested = (verify_ob3_jwt(endorsement, context.nested(), fmt="vc-jwt")
+                  if isinstance(endorsement, str)
+                  else verify_ob3_document(endorsement, context.nested(),
+                                           fmt="vc-data-integrity")
+                  if isinstance(endorsement, dict) else None)
+        if nested is None or not nested.valid:
+            bad += 1
+    if bad:
+        report.add("endorsements", "fail", f"{bad} recommandation(s) invalide(s).",
+                   f"{bad} endorsement(s) failed verification.")
+    else:
+        report.add("endorsements", "pass", "Recommandations valides.", "Endorsements verified.")
+
+
+def verify_ob3_document(credential: dict[str, Any], context: Context, *, fmt: str,
+                        status: bool = True) -> VerificationReport:
+    """Verify an OB 3.0 / CLR credential secured with an embedded Data Integrity proof."""
+    report = VerificationReport(format=fmt, credential=credential)
+    report.add("format", "pass", "Badge Open Badges 3.0 (preuve intégrée).",
+               "Open Badges 3.0 credential (embedded proof).")
+    if not _structure(credential, report):
+        return report
+    _check_embedded_proof(credential, context, report)
+    _finish(credential, context, report, status=status)
+    return report
+
+
+def verify_ob3_jwt(token: str, context: Context, *, fmt: str,
+                   status: bool = True) -> VerificationReport:
+    """Verify an OB 3.0 / CLR credential secured as a VC-JWT."""
+    report = VerificationReport(format=fmt)
+    try:
+        decoded = decode_jws(token)
+        check_header(decoded.header, VC_JWT_ALGORITHMS, strict_ob3=True)
+    except ProofError as exc:
+        report.add("format", "fail", "Jeton JWT invalide ou algorithme refusé.",
+                   f"Invalid VC-JWT: {exc}")
+        return report
+    report.add("format", "pass", "Badge Open Badges 3.0 (VC-JWT).",
+               "Open Badges 3.0 credential (VC-JWT).")
+    try:
+        credential = check_vc_jwt_claims(decoded.payload)
+    except ProofError as exc:
+        report.add("structure", "fail", "Les champs du jeton ne correspondent pas au badge.",
+                   f"JWT claims do not match the credential: {exc}")
+        return report
+    report.credential = credential
+    if not _structure(credential, report):
+        return report
+    issuer = issuer_id(credential)
+    kid = decoded.header.get("kid")
+    try:
+        if isinstance(decoded.header.get("jwk"), dict) and not kid:
+            key, controller, key_url = public_key_from_jwk(decoded.header["jwk"]), None, ""
+        elif isinstance(kid, str):
+            key_url = kid
+            if kid.startswith("did:key:"):
+                key, controller = public_key_from_did_key(kid), kid.split("#", 1)[0]
+            else:
+                resolved = context.resolvers.get_key(kid)
+                if isinstance(resolved, dict) and "kty" not in resolved:
+                    key, controller = _key_for_method(kid, issuer, context.resolvers)
+                else:
+                    key, controller = public_key_from_jwk(resolved), None
+        else:
+            raise KeyFormatError("no usable kid")
+        verify_jws(decoded.token, key, VC_JWT_ALGORITHMS, strict_ob3=True)
+    except (BadgeError, ResolutionError) as exc:
+        _fail_proof(report, str(exc))
+        return report
+    report.add("proof", "pass", f"Signature JWT valide ({decoded.header['alg']}).",
+               f"Valid VC-JWT signature ({decoded.header['alg']}).")
+    if key_url:
+        _report_linkage(report, key_url, controller, issuer)
+    else:
+        report.add("issuer_key", "fail", "La clé incluse dans le jeton n'est pas rattachée à "
+                   "l'émetteur.", "An inline jwk is not linked to the issuer.")
+    _finish(credential, context, report, status=status, expires=decoded.payload.get("exp"))
+    return report
+
+
+def _finish(credential: dict[str, Any], context: Context, report: VerificationReport, *,
+            status: bool, expires: Any = None) -> None:
+    if status:
+        _status(credential, context, report)
+    _validity(credential, context, report, expires if isinstance(expires, int) else None)
+    _recipient(credential, context, report)
+    _endorsements(credential, context, report)

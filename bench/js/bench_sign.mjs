@@ -1,0 +1,46 @@
+// Sign the same OB 3.0 credential N times with Digital Bazaar's eddsa-rdfc-2022 stack
+// and print signatures per second as JSON. Usage: node bench_sign.mjs input.json [N]
+// input.json: {credential, seedHex, controller, verificationMethod, created}
+import {readFileSync} from 'node:fs';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import jsigs from 'jsonld-signatures';
+import {makeLoader, addController} from './loader.mjs';
+
+const {purposes: {AssertionProofPurpose}} = jsigs;
+const input = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const n = Number(process.argv[3] || 200);
+
+const keyPair = await Ed25519Multikey.generate({
+  seed: Uint8Array.from(Buffer.from(input.seedHex, 'hex')),
+  id: input.verificationMethod, controller: input.controller,
+});
+const loader = makeLoader();
+addController(loader, {controller: input.controller, id: input.verificationMethod,
+  publicKeyMultibase: keyPair.publicKeyMultibase});
+
+async function signOnce() {
+  const suite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite,
+    date: input.created});
+  return jsigs.sign(structuredClone(input.credential),
+    {suite, purpose: new AssertionProofPurpose(), documentLoader: loader});
+}
+
+const warm = await signOnce();
+for (let i = 0; i < 20; i++) await signOnce();
+const start = process.hrtime.bigint();
+for (let i = 0; i < n; i++) await signOnce();
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+
+const vstart = process.hrtime.bigint();
+const vsuite = new DataIntegrityProof({cryptosuite});
+let ok = true;
+for (let i = 0; i < n; i++) {
+  const result = await jsigs.verify(warm, {suite: vsuite,
+    purpose: new AssertionProofPurpose(), documentLoader: loader});
+  ok = ok && result.verified;
+}
+const vseconds = Number(process.hrtime.bigint() - vstart) / 1e9;
+console.log(JSON.stringify({signPerSecond: n / seconds, verifyPerSecond: n / vseconds,
+  verified: ok, proofValue: warm.proof.proofValue}));
