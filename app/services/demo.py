@@ -98,7 +98,10 @@ def load_demo(session: Session, *, passwords: Passwords, password: str, storage:
     report = ("Compte rendu de la plantation du 12 avril 2026 : 14 participants, 6 parcelles, "
               "3 variétés anciennes de tomates.\n").encode()
     blob = storage.put(io.BytesIO(report), max_bytes=1 << 20)
-    session.add(StoredFile(sha256=blob.sha256, size=blob.size, media_type=sniff_media_type(blob.head) or "text/plain"))
+    if session.get(StoredFile, blob.sha256) is None:
+        session.add(StoredFile(sha256=blob.sha256, size=blob.size,
+                               media_type=sniff_media_type(blob.head) or "text/plain"))
+        session.flush()  # no relationship orders this insert before the evidence pointing at it
     session.add_all([
         Evidence(contribution_id=planting.id, kind=EvidenceKind.FILE, title="Compte rendu de la plantation",
                  visibility=Visibility.JURY, file_sha256=blob.sha256, filename="compte-rendu-plantation.txt",
