@@ -89,8 +89,10 @@ def serve(host: str, port: int, demo: bool) -> None:
     click.echo(f"Files:    {settings['STORAGE_DIR']}")
     click.echo(f"Blason listens on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
     from flask import current_app
+    from werkzeug.serving import run_simple
 
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # app.run() refuses to start inside a flask CLI command; the same server, called directly.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
 def register(app: Flask) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from app.db import db
 from app.services import errors as e
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ def problem(status: int, slug: str, title: str, detail: str | None = None,
 
 
 def _service_error(exc: e.ServiceError) -> Response:
+    if exc.keep_changes:
+        db.session.commit()
     for cls in type(exc).__mro__:
         if cls in SERVICE_ERRORS:
             status, slug, title = SERVICE_ERRORS[cls]
@@ -95,8 +98,9 @@ def _http_error(exc: HTTPException) -> Response:
                        "The request body could not be parsed as JSON.",
                        [{"pointer": "#", "detail": "Invalid JSON body."}])
     detail = exc.description if status < 500 else None
-    return problem(status, HTTP_SLUGS.get(status, "http-error"), exc.name, detail,
-                   headers=dict(exc.get_headers()) if status == 405 else None)
+    # Keep Allow, WWW-Authenticate, Retry-After…; the body is ours, so its type is too.
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return problem(status, HTTP_SLUGS.get(status, "http-error"), exc.name, detail, headers=headers)
 
 
 def _unexpected(exc: Exception) -> Response:

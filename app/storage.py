@@ -142,6 +142,6 @@ def _looks_like_text(head: bytes) -> bool:
         # A multi-byte character cut at the 4 KiB boundary is still text.
         if exc.start < len(head) - 4:
             return False
-    lowered = head[:512].lstrip().lower()
+    lowered = head[:512].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
     # Markup could run script when served back; it is not accepted as plain text.
     return not lowered.startswith((b"<!doctype html", b"<html", b"<svg", b"<?xml", b"<script"))

@@ -1,7 +1,10 @@
 """Accounts, tokens, memberships and facilitations."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from types import SimpleNamespace
+from typing import Any
+
+from marshmallow import ValidationError, fields, pre_dump, validate, validates_schema
 
 from schemas.vocab import ProfileTypes, Roles, ScopeTypes
 from schemas.base import CamelSchema, PageArgs, required_text, text
@@ -65,6 +68,12 @@ class PersonSchema(CamelSchema):
 class MeSchema(PersonSchema):
     memberships = fields.List(fields.Nested(lambda: MembershipSchema()))
     acting_for = fields.UUID(allow_none=True)
+
+    @pre_dump
+    def _flatten(self, me: Any, **_kwargs: object) -> Any:
+        # One flat object: the person's own fields beside their roles.
+        person = {name: getattr(me.person, name) for name in PersonSchema._declared_fields}
+        return SimpleNamespace(**person, memberships=me.memberships, acting_for=me.acting_for)
 
 
 class MembershipCreateSchema(CamelSchema):

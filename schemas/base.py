@@ -1,9 +1,10 @@
 """Base schemas: camelCase on the wire, unknown fields refused, paginated lists."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 
 def camelcase(name: str) -> str:
@@ -19,6 +20,16 @@ class CamelSchema(Schema):
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         field_obj.data_key = camelcase(field_obj.data_key or field_name)
+
+    @pre_load
+    def _refuse_nul(self, data: Any, **_kwargs: object) -> Any:
+        # No human text needs NUL and PostgreSQL cannot store it: refuse it as bad input.
+        if isinstance(data, Mapping):
+            bad = {key: ["NUL characters are not allowed."] for key, value in data.items()
+                   if isinstance(value, str) and "\x00" in value}
+            if bad:
+                raise ValidationError(bad)
+        return data
 
 
 class PageArgs(CamelSchema):

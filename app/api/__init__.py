@@ -1,14 +1,32 @@
 """The JSON API under /api/v1, described by OpenAPI generated from the marshmallow schemas."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, send_from_directory
+import flask_smorest
+from flask import Flask, Request, send_from_directory
 from flask_smorest import Api
+from webargs.flaskparser import FlaskParser
 
 from schemas.base import ProblemSchema
 
 API_PREFIX = "/api/v1"
+
+
+class _Parser(FlaskParser):
+    def _raw_load_json(self, req: Request) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:  # "[[[[…" nested past the interpreter's limit: still just bad JSON
+            raise json.JSONDecodeError("JSON nested too deeply", "[", 0) from None
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The blueprint every API module uses, so every body goes through the same parser."""
+
+    ARGUMENTS_PARSER = _Parser()
 
 
 class BlasonApi(Api):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api import Blueprint
 from app.api.identity import current_grants
 from app.db import db
 from app.runtime import runtime
@@ -61,10 +61,7 @@ class Me(MethodView):
     @blp.response(200, MeSchema)
     def get(self):
         """The caller's account and roles (the learner's when acting for them)."""
-        grants = current_grants()
-        person = people.get_person(db.session, grants, grants.person_id)
-        return {**PersonSchema().dump(person), "memberships": people.my_memberships(db.session, grants),
-                "actingFor": grants.actor.acting_for}
+        return people.get_me(db.session, current_grants())
 
     @blp.arguments(PersonUpdateSchema)
     @blp.response(200, PersonSchema)

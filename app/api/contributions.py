@@ -5,10 +5,10 @@ import uuid
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
+from app.api import Blueprint
 from app.api.identity import current_grants, expected_version, with_etag
 from app.db import db
 from app.runtime import runtime
@@ -57,7 +57,8 @@ class ContributionView(MethodView):
     def patch(self, data, contribution_id: uuid.UUID):
         """Edit a draft; If-Match is required and a stale version gets 409."""
         contribution = contributions.update_contribution(db.session, current_grants(), contribution_id, data,
-                                                         expected_version=expected_version())
+                                                         expected_version=expected_version(),
+                                                         clock=runtime().clock)
         db.session.commit()
         return contribution, with_etag(contribution)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api import Blueprint
 from app.api.identity import current_grants, expected_version, with_etag
 from app.db import db
 from app.services import territories

@@ -40,6 +40,9 @@ ANONYMOUS = Grants(Actor(None))
 
 def load_grants(session: Session, person_id: uuid.UUID, acting_for: uuid.UUID | None = None) -> Grants:
     """Load the grants of a person, or of the learner they facilitate when ``acting_for``."""
+    caller = session.get(Person, person_id)
+    if caller is None or not caller.is_active:
+        raise Unauthenticated("Account unknown or disabled.")
     subject = person_id
     if acting_for is not None and acting_for != person_id:
         link = session.scalar(select(Facilitation).where(

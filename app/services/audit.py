@@ -85,16 +85,18 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
     """Recompute every hash in order; report the first event that does not match."""
     prev, expected_seq, count = GENESIS, 1, 0
     stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    for event in session.scalars(stmt):
-        if event.seq != expected_seq:
-            return ChainReport(False, count, expected_seq, f"event {expected_seq} is missing")
-        if event.prev_hash != prev:
-            return ChainReport(False, count, event.seq, "previous hash does not match")
-        digest = _digest(prev, event.seq, event.occurred_at, event.actor_id, event.on_behalf_of_id,
-                         event.action, event.subject_type, event.subject_id, event.data)
-        if digest != event.hash:
-            return ChainReport(False, count, event.seq, "content was altered")
-        prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    # Closed on every exit: stopping early must not leave PostgreSQL's server-side cursor open.
+    with session.scalars(stmt) as events:
+        for event in events:
+            if event.seq != expected_seq:
+                return ChainReport(False, count, expected_seq, f"event {expected_seq} is missing")
+            if event.prev_hash != prev:
+                return ChainReport(False, count, event.seq, "previous hash does not match")
+            digest = _digest(prev, event.seq, event.occurred_at, event.actor_id, event.on_behalf_of_id,
+                             event.action, event.subject_type, event.subject_id, event.data)
+            if digest != event.hash:
+                return ChainReport(False, count, event.seq, "content was altered")
+            prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_seq != count or head.last_hash != prev):
         return ChainReport(False, count, count + 1, "events after the last one were removed")

@@ -92,7 +92,7 @@ def login(session: Session, email: str, password: str, *, passwords: Passwords,
         audit.record(session, None, "auth.login_failed", "person", person.id if person else None,
                      {"email_sha256": hashlib.sha256(email.strip().lower().encode()).hexdigest()},
                      clock=settings.clock)
-        raise Unauthenticated("Invalid e-mail or password.")
+        raise Unauthenticated("Invalid e-mail or password.", keep_changes=True)
     if person.password_hash and passwords.needs_rehash(person.password_hash):
         person.password_hash = passwords.hash(password)
     return _issue(session, person, uuid.uuid4(), settings)
@@ -110,7 +110,7 @@ def refresh(session: Session, token: str, *, settings: TokenSettings) -> TokenPa
         _revoke_family(session, row.family_id, now)
         audit.record(session, audit.Actor(row.person_id), "auth.refresh_reused", "person",
                      row.person_id, {"family": str(row.family_id)}, clock=settings.clock)
-        raise Unauthenticated("Refresh token already used; the session has been closed.")
+        raise Unauthenticated("Refresh token already used; the session has been closed.", keep_changes=True)
     if row.expires_at <= now:
         raise Unauthenticated("Refresh token expired.")
     person = session.get(Person, row.person_id)

@@ -13,7 +13,7 @@ from app.models import CoContributor, Contribution, ContributionStatus, Project
 from app.services import access, audit
 from app.services.access import Grants
 from app.services.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied,
-                                 PreconditionRequired)
+                                 PreconditionRequired, flush_versioned)
 from app.services.pagination import Page, paginate
 
 
@@ -67,7 +67,8 @@ def create_contribution(session: Session, grants: Grants, data: dict[str, Any]) 
 
 
 def update_contribution(session: Session, grants: Grants, contribution_id: uuid.UUID, data: dict[str, Any],
-                        *, expected_version: int | None) -> Contribution:
+                        *, expected_version: int | None,
+                        clock: Callable[[], datetime] = utcnow) -> Contribution:
     """Change a draft; the caller must say which version they edited (no lost updates)."""
     contribution = _own(session, grants, contribution_id)
     if expected_version is None:
@@ -85,7 +86,10 @@ def update_contribution(session: Session, grants: Grants, contribution_id: uuid.
     if contribution.start_date and contribution.end_date and contribution.end_date < contribution.start_date:
         raise InvalidInput("The end date is before the start date.",
                            errors=[FieldError("#/endDate", "The end date is before the start date.")])
-    session.flush()  # the version column makes a concurrent flush fail instead of overwrite
+    if data:
+        # Touch the row itself: a change to co-contributors alone must still bump the version.
+        contribution.updated_at = clock()
+    flush_versioned(session, "contribution")
     return contribution
 
 
@@ -96,7 +100,7 @@ def submit_contribution(session: Session, grants: Grants, contribution_id: uuid.
         raise Conflict("This contribution is already submitted.")
     contribution.status = ContributionStatus.SUBMITTED
     contribution.submitted_at = clock()
-    session.flush()
+    flush_versioned(session, "contribution")
     audit.record(session, grants.actor, "contribution.submitted", "contribution", contribution.id,
                  {"project": str(contribution.project_id), "learner": str(contribution.learner_id)}, clock=clock)
     return contribution
@@ -116,7 +120,7 @@ def list_contributions(session: Session, grants: Grants, *, project_id: uuid.UUI
     """List what the caller may see: their own, and submitted ones of projects they follow."""
     me = grants.person_id
     stmt = (select(Contribution).options(selectinload(Contribution.co_contributors))
-            .order_by(Contribution.created_at.desc(), Contribution.id))
+            .order_by(Contribution.created_at.desc(), Contribution.id.desc()))
     if not grants.platform_admin:
         followed = select(Project.id).where(
             Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of))

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
 
 @dataclass
 class FieldError:
@@ -15,10 +18,14 @@ class FieldError:
 class ServiceError(Exception):
     """Base of every error a service raises on purpose."""
 
-    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None,
+                 keep_changes: bool = False) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+        # Some refusals are themselves decisions to record (a failed login's audit event, a
+        # stolen token's revoked family): the HTTP layer commits them before answering.
+        self.keep_changes = keep_changes
 
 
 class NotFound(ServiceError):
@@ -51,3 +58,16 @@ class PayloadTooLarge(ServiceError):
 
 class UnsupportedMediaType(ServiceError):
     """An upload's bytes are not of an accepted type."""
+
+
+def flush_versioned(session: Session, what: str) -> None:
+    """Flush a change to a versioned row; a concurrent writer's newer version is a Conflict.
+
+    The version column makes the UPDATE match no row when someone else committed first, so a
+    change is refused instead of silently overwriting theirs (no lost update).
+    """
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"The {what} was changed by someone else meanwhile; reload it and apply "
+                       "your change again.") from None

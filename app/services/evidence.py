@@ -7,6 +7,7 @@ import uuid
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Contribution, Evidence, EvidenceKind, Project, StoredFile, Visibility
@@ -93,7 +94,11 @@ def upload_evidence(session: Session, grants: Grants, contribution_id: uuid.UUID
         raise UnsupportedMediaType("This file type is not accepted (images, PDF, text, audio, video, "
                                    "office documents).")
     if stored is None:
-        session.add(StoredFile(sha256=blob.sha256, size=blob.size, media_type=media_type))
+        try:
+            with session.begin_nested():  # flushed now: the evidence row points at it
+                session.add(StoredFile(sha256=blob.sha256, size=blob.size, media_type=media_type))
+        except IntegrityError:
+            pass  # a concurrent upload of the same bytes recorded it first
     evidence = Evidence(contribution_id=contribution.id, kind=EvidenceKind.FILE, title=data["title"],
                         visibility=Visibility(data.get("visibility", "tutors")), file_sha256=blob.sha256,
                         filename=clean_filename(filename), media_type=media_type, size=blob.size,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -159,7 +160,22 @@ def list_memberships(session: Session, grants: Grants, *, person_id: uuid.UUID |
 
 
 def my_memberships(session: Session, grants: Grants) -> list[Membership]:
-    return list(session.scalars(select(Membership).where(Membership.person_id == grants.person_id)))
+    return list(session.scalars(select(Membership).where(Membership.person_id == grants.person_id)
+                                .order_by(Membership.created_at, Membership.id)))
+
+
+@dataclass(frozen=True)
+class Me:
+    """The caller's account, their roles, and the learner a facilitator acts for."""
+
+    person: Person
+    memberships: list[Membership]
+    acting_for: uuid.UUID | None
+
+
+def get_me(session: Session, grants: Grants) -> Me:
+    person = get_person(session, grants, grants.person_id)
+    return Me(person, my_memberships(session, grants), grants.actor.acting_for)
 
 
 def grant_facilitation(session: Session, grants: Grants, data: dict[str, Any]) -> Facilitation:

@@ -10,12 +10,15 @@ from sqlalchemy.orm import Session
 from app.models import ExperimentationLevel, Project, ProjectStatus, SocialFunction, Territory
 from app.services import access, audit
 from app.services.access import Grants
-from app.services.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from app.services.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied,
+                                 PreconditionRequired, flush_versioned)
 from app.services.pagination import Page, paginate
 
 
 def _check_version(obj: Any, expected: int | None) -> None:
-    if expected is not None and obj.version != expected:
+    if expected is None:
+        raise PreconditionRequired("Send If-Match with the ETag you read, so no change is lost.")
+    if obj.version != expected:
         raise Conflict(f"It was changed by someone else (version {obj.version}, you had {expected}); "
                        "reload and try again.")
 
@@ -55,7 +58,7 @@ def update_territory(session: Session, grants: Grants, territory_id: uuid.UUID, 
         if key == "experimentation_level":
             value = ExperimentationLevel(value) if value else None
         setattr(territory, key, value)
-    session.flush()
+    flush_versioned(session, "territory")
     audit.record(session, grants.actor, "territory.updated", "territory", territory.id, {"fields": sorted(data)})
     return territory
 
@@ -113,7 +116,7 @@ def update_project(session: Session, grants: Grants, project_id: uuid.UUID, data
     if project.start_date and project.end_date and project.end_date < project.start_date:
         raise InvalidInput("The end date is before the start date.",
                            errors=[FieldError("#/endDate", "The end date is before the start date.")])
-    session.flush()
+    flush_versioned(session, "project")
     audit.record(session, grants.actor, "project.updated", "project", project.id, {"fields": sorted(data)})
     return project
 
