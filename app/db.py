@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql
@@ -84,14 +84,16 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.factory = sessionmaker(expire_on_commit=False)
-        self.session: scoped_session[Session] = scoped_session(self.factory)
+        self.registry: scoped_session[Session] = scoped_session(self.factory)
+        # The registry proxies every Session method; services are typed against Session.
+        self.session: Session = cast(Session, self.registry)
 
     def configure(self, engine: Engine) -> None:
         self.engine = engine
         self.factory.configure(bind=engine)
 
     def remove(self, *_args: Any) -> None:
-        self.session.remove()
+        self.registry.remove()
 
 
 db = Database()

@@ -91,16 +91,16 @@ def _http_error(exc: HTTPException) -> Response:
         for location, fields in messages.items():
             prefix = "#" if location in ("json", "form", "files") else f"#/{location}"
             errors.extend(_pointers(fields, prefix))
-        detail = f"{len(errors)} field(s) failed validation"
-        return problem(422, "validation-error", "Request is invalid", detail, errors)
+        return problem(422, "validation-error", "Request is invalid",
+                       f"{len(errors)} field(s) failed validation", errors)
     if status == 400 and messages:
         return problem(400, "bad-request", "Request body is not valid JSON",
                        "The request body could not be parsed as JSON.",
                        [{"pointer": "#", "detail": "Invalid JSON body."}])
-    detail = exc.description if status < 500 else None
+    description = exc.description if status < 500 else None
     # Keep Allow, WWW-Authenticate, Retry-After…; the body is ours, so its type is too.
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-    return problem(status, HTTP_SLUGS.get(status, "http-error"), exc.name, detail, headers=headers)
+    return problem(status, HTTP_SLUGS.get(status, "http-error"), exc.name, description, headers=headers)
 
 
 def _unexpected(exc: Exception) -> Response:

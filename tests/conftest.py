@@ -86,9 +86,9 @@ def session(app, engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
     outer = connection.begin()
     db.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
-        yield db.session()
+        yield db.registry()
     finally:
-        db.session.remove()
+        db.registry.remove()
         outer.rollback()
         connection.close()
         db.factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
