@@ -1,0 +1,162 @@
+"""Claims, tutor reviews, standings and portfolios: the validation workflow."""
+from __future__ import annotations
+
+import uuid
+from typing import Sequence
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.api.identity import current_grants, expected_version, with_etag
+from app.db import db
+from app.runtime import runtime
+from app.services import claims, mail, reviews, scales, standing
+from schemas.base import page_of
+from schemas.claims import (ClaimCreateSchema, ClaimDetailSchema, ClaimQuerySchema, ClaimResubmitSchema,
+                            ClaimSchema, ClaimUpdateSchema, PortfolioQuerySchema, PortfolioSchema,
+                            QueueItemSchema, QueueQuerySchema, ReviewCreateSchema, ReviewRulesSchema,
+                            ReviewRulesUpdateSchema, ReviewSchema, StandingEntrySchema, StandingQuerySchema)
+
+blp = Blueprint("claims", __name__, description="Claims, tutor reviews, standings and portfolios")
+
+IF_MATCH = [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}]
+
+
+def send_after_commit(messages: Sequence[mail.Message]) -> None:
+    """Deliver the e-mails of a committed decision (SMTP, or the outbox folder)."""
+    mailer = current_app.extensions.get("blason.mailer")
+    if mailer is None:
+        mailer = current_app.extensions["blason.mailer"] = mail.build_mailer(runtime().settings)
+    mail.deliver(mailer, messages)
+
+
+@blp.route("/claims")
+class Claims(MethodView):
+    @blp.arguments(ClaimQuerySchema, location="query")
+    @blp.response(200, page_of(ClaimSchema))
+    def get(self, args):
+        """One's own claims, and those of the projects one tutors or coordinates."""
+        return claims.list_claims(db.session, current_grants(), **args)
+
+    @blp.arguments(ClaimCreateSchema)
+    @blp.response(201, ClaimSchema)
+    def post(self, data):
+        """Claim that a submitted contribution shows a competency (one claim per competency)."""
+        outcome = claims.create_claim(db.session, current_grants(), data, clock=runtime().clock)
+        db.session.commit()
+        send_after_commit(outcome.messages)
+        return outcome.value, with_etag(outcome.value)
+
+
+@blp.route("/claims/<uuid:claim_id>")
+class ClaimView(MethodView):
+    @blp.response(200, ClaimDetailSchema)
+    def get(self, claim_id: uuid.UUID):
+        """A claim with every revision of its text and every review; ETag is its version."""
+        detail = claims.claim_detail(db.session, current_grants(), claim_id)
+        return detail, with_etag(detail.claim)
+
+    @blp.arguments(ClaimUpdateSchema)
+    @blp.response(200, ClaimSchema)
+    @blp.doc(parameters=IF_MATCH)
+    def patch(self, data, claim_id: uuid.UUID):
+        """Edit the justification or self-assessment until a tutor reviews it (a new revision)."""
+        claim = claims.update_claim(db.session, current_grants(), claim_id, data,
+                                    expected_version=expected_version(), clock=runtime().clock)
+        db.session.commit()
+        return claim, with_etag(claim)
+
+
+@blp.route("/claims/<uuid:claim_id>/withdraw")
+class Withdraw(MethodView):
+    @blp.response(200, ClaimSchema)
+    @blp.doc(parameters=IF_MATCH)
+    def post(self, claim_id: uuid.UUID):
+        """Withdraw a claim not yet decided; it stays in the history."""
+        claim = claims.withdraw_claim(db.session, current_grants(), claim_id,
+                                      expected_version=expected_version(), clock=runtime().clock)
+        db.session.commit()
+        return claim, with_etag(claim)
+
+
+@blp.route("/claims/<uuid:claim_id>/resubmit")
+class Resubmit(MethodView):
+    @blp.arguments(ClaimResubmitSchema)
+    @blp.response(200, ClaimSchema)
+    @blp.doc(parameters=IF_MATCH)
+    def post(self, data, claim_id: uuid.UUID):
+        """After needs_evidence: send the claim back to the queue with new evidence or an explanation."""
+        outcome = claims.resubmit_claim(db.session, current_grants(), claim_id, data,
+                                        expected_version=expected_version(), clock=runtime().clock)
+        db.session.commit()
+        send_after_commit(outcome.messages)
+        return outcome.value, with_etag(outcome.value)
+
+
+@blp.route("/claims/<uuid:claim_id>/reviews")
+class Reviews(MethodView):
+    @blp.arguments(ReviewCreateSchema)
+    @blp.response(201, ReviewSchema)
+    @blp.doc(parameters=IF_MATCH)
+    def post(self, data, claim_id: uuid.UUID):
+        """Decide: validated (with a level), rejected or needs_evidence, always with a comment."""
+        outcome = reviews.review_claim(db.session, current_grants(), claim_id, data,
+                                       expected_version=expected_version(), clock=runtime().clock)
+        db.session.commit()
+        send_after_commit(outcome.messages)
+        return outcome.value
+
+
+@blp.route("/reviews/queue")
+class Queue(MethodView):
+    @blp.arguments(QueueQuerySchema, location="query")
+    @blp.response(200, page_of(QueueItemSchema))
+    def get(self, args):
+        """Claims of the projects one tutors, oldest first, with evidence and earlier reviews."""
+        return reviews.review_queue(db.session, current_grants(), **args)
+
+
+@blp.route("/people/<uuid:person_id>/standings")
+class Standings(MethodView):
+    @blp.arguments(StandingQuerySchema, location="query")
+    @blp.response(200, page_of(StandingEntrySchema))
+    def get(self, args, person_id: uuid.UUID):
+        """A learner's current standing on each competency."""
+        return standing.list_standings(db.session, current_grants(), person_id, **args)
+
+
+@blp.route("/people/<uuid:person_id>/portfolio")
+class Portfolio(MethodView):
+    @blp.arguments(PortfolioQuerySchema, location="query")
+    @blp.response(200, PortfolioSchema)
+    def get(self, args, person_id: uuid.UUID):
+        """A learner's competencies as framework trees, with reviews and evidence behind each node."""
+        return standing.portfolio(db.session, current_grants(), person_id, **args)
+
+
+@blp.route("/territories/<uuid:territory_id>/review-rules")
+class TerritoryRules(MethodView):
+    @blp.response(200, ReviewRulesSchema)
+    def get(self, territory_id: uuid.UUID):
+        """The territory's rating scale and second-review rule."""
+        return scales.get_territory_rules(db.session, current_grants(), territory_id)
+
+    @blp.arguments(ReviewRulesUpdateSchema)
+    @blp.response(200, ReviewRulesSchema)
+    def put(self, data, territory_id: uuid.UUID):
+        """Set the territory's own scale and second-review rule (its coordinators)."""
+        rules = scales.set_territory_rules(db.session, current_grants(), territory_id, data)
+        db.session.commit()
+        return rules
+
+
+@blp.route("/frameworks/<uuid:framework_id>/review-rules")
+class FrameworkRules(MethodView):
+    @blp.arguments(ReviewRulesUpdateSchema)
+    @blp.response(200, ReviewRulesSchema)
+    def put(self, data, framework_id: uuid.UUID):
+        """Set a framework's own scale and second-review rule (platform administrators)."""
+        rules = scales.set_framework_rules(db.session, current_grants(), framework_id, data)
+        db.session.commit()
+        return rules
