@@ -68,10 +68,6 @@ def init_api(app: Flask) -> Api:
     from app.api import claims  # the validation workflow
 
     api.register_blueprint(claims.blp, url_prefix=API_PREFIX)
-    from app.api.issuing import BLUEPRINTS as issuing_blueprints  # issuers, achievements, awards
-
-    for blueprint in issuing_blueprints:
-        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
 
     assets = _swagger_assets()
 
