@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from app.db import utcnow
 from app.services.auth import Passwords, TokenSettings
+from app.services.mail import Mailer, build_mailer
 from app.storage import LocalStorage, Storage
 
 
@@ -21,6 +22,7 @@ class Runtime:
     passwords: Passwords
     storage: Storage
     clock: Callable[[], datetime]
+    mailer: Mailer
 
 
 def build(settings: dict[str, Any]) -> Runtime:
@@ -31,7 +33,8 @@ def build(settings: dict[str, Any]) -> Runtime:
                            access_ttl=settings["ACCESS_TOKEN_TTL"], refresh_ttl=settings["REFRESH_TOKEN_TTL"],
                            clock=clock)
     passwords = Passwords(settings["PASSWORD_HASH_TIME_COST"], settings["PASSWORD_HASH_MEMORY_KIB"])
-    return Runtime(settings, tokens, passwords, LocalStorage(settings["STORAGE_DIR"]), clock)
+    return Runtime(settings, tokens, passwords, LocalStorage(settings["STORAGE_DIR"]), clock,
+                   build_mailer(settings))
 
 
 def runtime(app: Flask | None = None) -> Runtime:

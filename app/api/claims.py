@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from typing import Sequence
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -25,10 +24,7 @@ IF_MATCH = [{"in": "header", "name": "If-Match", "required": True, "schema": {"t
 
 def send_after_commit(messages: Sequence[mail.Message]) -> None:
     """Deliver the e-mails of a committed decision (SMTP, or the outbox folder)."""
-    mailer = current_app.extensions.get("blason.mailer")
-    if mailer is None:
-        mailer = current_app.extensions["blason.mailer"] = mail.build_mailer(runtime().settings)
-    mail.deliver(mailer, messages)
+    mail.deliver(runtime().mailer, messages)
 
 
 @blp.route("/claims")
