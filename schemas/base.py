@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 
 def camelcase(name: str) -> str:
@@ -77,3 +77,13 @@ class ProblemSchema(Schema):
     detail = fields.String()
     instance = fields.String()
     errors = fields.List(fields.Nested(ProblemErrorSchema))
+
+
+class PeriodMixin:
+    """For schemas with start_date and end_date: the end may not come before the start."""
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_kwargs: object) -> None:
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            raise ValidationError("The end date is before the start date.", "endDate")

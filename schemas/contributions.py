@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import CamelSchema, PageArgs, required_text, text
+from schemas.base import CamelSchema, PageArgs, PeriodMixin, required_text, text
 from schemas.vocab import ContributionStatuses, Visibilities
 
 
@@ -12,15 +12,7 @@ class CoContributorSchema(CamelSchema):
     name = required_text(200)
 
 
-class _Period:
-    @validates_schema
-    def _period(self, data: dict, **_kwargs: object) -> None:
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end < start:
-            raise ValidationError("The end date is before the start date.", "endDate")
-
-
-class ContributionCreateSchema(_Period, CamelSchema):
+class ContributionCreateSchema(PeriodMixin, CamelSchema):
     project_id = fields.UUID(required=True)
     title = required_text(200)
     narrative = text(20000, load_default="")
@@ -33,7 +25,7 @@ class ContributionCreateSchema(_Period, CamelSchema):
                                   validate=validate.Length(max=50))
 
 
-class ContributionUpdateSchema(_Period, CamelSchema):
+class ContributionUpdateSchema(PeriodMixin, CamelSchema):
     title = text(200, min_len=1)
     narrative = text(20000)
     role = text(200)

@@ -1,9 +1,9 @@
 """Territories and projects."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
-from schemas.base import CamelSchema, PageArgs, required_text, text
+from schemas.base import CamelSchema, PageArgs, PeriodMixin, required_text, text
 from schemas.vocab import ExperimentationLevels, ProjectStatuses, SocialFunctions
 
 
@@ -40,15 +40,7 @@ class TerritoryQuerySchema(PageArgs):
     q = text(200)
 
 
-class _Period:
-    @validates_schema
-    def _period(self, data: dict, **_kwargs: object) -> None:
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end < start:
-            raise ValidationError("The end date is before the start date.", "endDate")
-
-
-class ProjectCreateSchema(_Period, CamelSchema):
+class ProjectCreateSchema(PeriodMixin, CamelSchema):
     territory_id = fields.UUID(required=True)
     title = required_text(200)
     description = text(10000, load_default="")
@@ -59,7 +51,7 @@ class ProjectCreateSchema(_Period, CamelSchema):
                                    required=True, validate=validate.Length(min=1, max=6))
 
 
-class ProjectUpdateSchema(_Period, CamelSchema):
+class ProjectUpdateSchema(PeriodMixin, CamelSchema):
     title = text(200, min_len=1)
     description = text(10000)
     start_date = fields.Date(allow_none=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Facilitation, Membership, Person, Project, Role, ScopeType
+from app.models import Facilitation, Membership, Person, Project, Role
 from app.services.audit import Actor
 from app.services.errors import NotFound, PermissionDenied, Unauthenticated
 
