@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -95,5 +98,286 @@ def serve(host: str, port: int, demo: bool) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
+@blason.command("import-framework")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(["rncp-xml", "rncp-csv", "esco-csv", "case-json",
+                                                    "custom-csv", "custom-json"]),
+              help="Skip detection (applies to every file).")
+@click.option("--language", help="ESCO: language of the files (default: from the file names).")
+@click.option("--esco-version", help="ESCO: release, e.g. 1.2.0.")
+@click.option("--title", help="Custom format: framework title.")
+def import_framework(paths: tuple[str, ...], fmt: str | None, language: str | None,
+                     esco_version: str | None, title: str | None) -> None:
+    """Import framework files or folders; each file (or ESCO release folder) in its own transaction."""
+    options = {k: v for k, v in (("language", language), ("version", esco_version),
+                                 ("title", title)) if v}
+    failed = 0
+    for batch in _framework_batches(paths, fmt):
+        failed += not _import_one(batch, fmt, options)
+    if failed:
+        click.echo(f"{failed} import(s) failed.", err=True)
+        sys.exit(1)
+
+
+def _framework_batches(paths: tuple[str, ...], fmt: str | None) -> list[list[Path]]:
+    """Files to import, one list per transaction: the ESCO CSV files of a folder go together."""
+    from app.importers import ImportFormatError, detect_format
+
+    batches: list[list[Path]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            batches.append([path])
+            continue
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+                       and p.suffix.lower() in (".xml", ".zip", ".csv", ".json"))
+        esco: list[Path] = []
+        for file in files:
+            try:
+                kind = fmt or detect_format(file)
+            except ImportFormatError:
+                kind = None  # reported when imported on its own
+            (esco.append(file) if kind == "esco-csv" and file.suffix.lower() == ".csv"
+             else batches.append([file]))
+        if esco:
+            batches.append(esco)
+    return batches
+
+
+def _import_one(files: list[Path], fmt: str | None, options: dict[str, str]) -> bool:
+    """Import one batch in its own transaction, printing progress and counts; False on failure."""
+    from app.services.access import Grants
+    from app.services.audit import Actor
+    from app.services.errors import ServiceError
+    from app.services.frameworks_import import import_framework_file, sha256_of
+
+    name = ", ".join(str(f) for f in files)
+    started = time.monotonic()
+
+    def progress(counts: Any) -> None:
+        if not counts.done:
+            click.echo(f"  … {counts.records:,} records ({time.monotonic() - started:.0f} s)")
+
+    click.echo(f"Importing {name}")
+    try:
+        report = import_framework_file(
+            db.session, Grants(Actor(None), platform_admin=True), files[0] if len(files) == 1 else files,
+            format=fmt, options=options,  # type: ignore[arg-type]
+            on_progress=progress, progress_every=10000, file_sha256=sha256_of(files))
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        click.echo(f"FAILED {name}: {exc.detail}", err=True)
+        return False
+    c = report.counts
+    click.echo(f"  {report.format}: {c.fiches} fiches, {c.blocs} blocs, {c.competences} compétences, "
+               f"{c.skill_groups} skill groups, {c.skills} skills, {c.items} items, "
+               f"{c.associations} associations, {report.warnings_total} warnings")
+    click.echo(f"  frameworks: {report.created} new version(s), {report.unchanged} unchanged "
+               f"({time.monotonic() - started:.1f} s)")
+    for warning in report.warnings[:10]:
+        where = f" line {warning.line}" if warning.line else ""
+        click.echo(f"  warning{where}: {warning.reason}")
+    return True
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(blason)
+
+
+# Issuing: keys, revocation and the award queue ----------------------------------------------------
+
+
+def _issuing_settings():  # type: ignore[no-untyped-def]
+    return runtime().issuing
+
+
+def _cli_grants(actor_email: str | None):  # type: ignore[no-untyped-def]
+    """The operator's grants (``--actor`` e-mail), or the system acting as platform administrator."""
+    from sqlalchemy import func, select
+
+    from app.models import Person
+    from app.services import access
+    from app.services.audit import Actor
+
+    if not actor_email:
+        return access.Grants(Actor(None), platform_admin=True)
+    person_id = db.session.scalar(select(Person.id).where(func.lower(Person.email) == actor_email.lower()))
+    if person_id is None:
+        raise click.BadParameter("no account has this e-mail address", param_hint="--actor")
+    return access.load_grants(db.session, person_id)
+
+
+def _run(action, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Call a service; print its refusal and exit 1 instead of a traceback."""
+    from app.services.errors import ServiceError
+
+    try:
+        result = action(*args, **kwargs)
+    except ServiceError as exc:
+        db.session.rollback()
+        click.echo(f"Refused: {exc.detail}", err=True)
+        for error in exc.errors:
+            click.echo(f"  {error.pointer}: {error.detail}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    return result
+
+
+@blason.command("rotate-key")
+@click.option("--issuer", "issuer_id", required=True, type=click.UUID)
+@click.option("--purpose", "purposes", multiple=True, type=click.Choice(["data_integrity", "vc_jwt", "ob2"]),
+              help="Only these purposes (default: all three).")
+@click.option("--actor", "actor_email", help="E-mail of the administrator doing it (default: system).")
+def rotate_key(issuer_id, purposes, actor_email) -> None:  # type: ignore[no-untyped-def]
+    """Create new active signing keys; old ones are retired (still published, still verifying)."""
+    from app.models import KeyPurpose
+    from app.services import issuers
+
+    created = _run(issuers.rotate_keys, db.session, _cli_grants(actor_email), issuer_id,
+                   [KeyPurpose(p) for p in purposes] or None, settings=_issuing_settings())
+    for key in created:
+        click.echo(f"New {key.purpose.value} key {key.kid} ({key.algorithm}).")
+
+
+@blason.command("compromise-key")
+@click.option("--issuer", "issuer_id", required=True, type=click.UUID)
+@click.option("--key", "key_id", required=True, type=click.UUID)
+@click.option("--reason", required=True)
+@click.option("--actor", "actor_email")
+def compromise_key(issuer_id, key_id, reason, actor_email) -> None:  # type: ignore[no-untyped-def]
+    """Flag a signing key compromised; the credentials it signed are flagged."""
+    from app.services import issuers
+
+    key = _run(issuers.compromise_key, db.session, _cli_grants(actor_email), issuer_id, key_id, reason,
+               settings=_issuing_settings())
+    click.echo(f"Key {key.kid} is marked compromised.")
+
+
+@blason.command("rewrap-keys")
+def rewrap_keys() -> None:
+    """Re-encrypt every signing key under the first key-encryption key (after adding a new one)."""
+    from app.services import keys
+
+    count = keys.rewrap_keys(db.session, runtime().settings["KEY_ENCRYPTION_KEYS"])
+    db.session.commit()
+    click.echo(f"{count} key(s) re-encrypted.")
+
+
+def _status_command(name: str, help_text: str, reason_required: bool):  # type: ignore[no-untyped-def]
+    @blason.command(name, help=help_text)
+    @click.option("--credential", "credential_id", required=True, type=click.UUID)
+    @click.option("--reason", required=reason_required, default=None)
+    @click.option("--actor", "actor_email")
+    def command(credential_id, reason, actor_email) -> None:  # type: ignore[no-untyped-def]
+        from app.services import revocation
+
+        action = getattr(revocation, name)
+        credential = _run(action, db.session, _cli_grants(actor_email), credential_id, reason,
+                          settings=_issuing_settings())
+        click.echo(f"Credential {credential.id} is now {credential.state.value}.")
+
+    return command
+
+
+revoke = _status_command("revoke", "Revoke a credential in every format at once (audited).", True)
+suspend = _status_command("suspend", "Suspend a credential in every format at once (audited).", True)
+unsuspend = _status_command("unsuspend", "Lift a credential's suspension (audited).", False)
+
+
+@blason.command("process-award-events")
+@click.option("--batch", default=100, show_default=True, help="Events per transaction.")
+def process_award_events(batch: int) -> None:
+    """Award (or propose) badges for every standing change not yet processed, one commit per batch."""
+    from app.services.awarding import process_award_events as process
+
+    settings = _issuing_settings()
+    issued = proposed = processed = failed = 0
+    while True:
+        report = process(db.session, settings=settings, limit=batch)
+        db.session.commit()
+        issued, proposed = issued + len(report.issued), proposed + len(report.proposed)
+        processed, failed = processed + report.processed, report.failed
+        if report.processed == 0:  # empty queue, or only events that keep failing (retried next run)
+            break
+    click.echo(f"{processed} event(s) processed: {issued} badge(s) issued, {proposed} proposed"
+               + (f"; {failed} left to retry" if failed else "") + ".")
+
+
+# Jury dossiers ------------------------------------------------------------------------------------
+
+
+def _dossier_settings():  # type: ignore[no-untyped-def]
+    from app.services.dossiers import DossierSettings
+    from app.services.urls import Urls
+
+    rt = runtime()
+    return DossierSettings(urls=Urls(rt.settings["PUBLIC_BASE_URL"]), storage=rt.storage,
+                           platform_key=rt.platform_key, link_secret=rt.settings["SECRET_KEY"],
+                           link_ttl=rt.settings["DOSSIER_LINK_TTL"], clock=rt.clock)
+
+
+@blason.command("dossier-request")
+@click.option("--certification", "certification_id", required=True, type=click.UUID,
+              help="Id of the RNCP fiche version (its fiche node).")
+@click.option("--learner", "learner_id", type=click.UUID, help="Learner id (default: the actor themselves).")
+@click.option("--bloc", "bloc_ids", multiple=True, type=click.UUID, help="Only these blocs (partial validation).")
+@click.option("--actor", "actor_email", required=True, help="E-mail of the jury officer (or learner) asking.")
+def dossier_request(certification_id, learner_id, bloc_ids, actor_email) -> None:  # type: ignore[no-untyped-def]
+    """Ask for a learner's jury dossier (the learner must then consent)."""
+    from app.services import dossiers
+
+    dossier = _run(dossiers.request_dossier, db.session, _cli_grants(actor_email),
+                   {"certification_id": certification_id, "learner_id": learner_id, "bloc_ids": list(bloc_ids)},
+                   clock=runtime().clock)
+    click.echo(f"Dossier {dossier.id} requested ({dossier.status.value}).")
+
+
+@blason.command("dossier-generate")
+@click.argument("dossier_id", type=click.UUID)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the ZIP to this file.")
+@click.option("--actor", "actor_email", help="E-mail of the jury officer (default: system).")
+def dossier_generate(dossier_id, out_path, actor_email) -> None:  # type: ignore[no-untyped-def]
+    """Generate a consented dossier (audited); print its gaps; optionally save the ZIP."""
+    import shutil
+
+    from app.services import dossiers
+
+    config = _dossier_settings()
+    result = _run(dossiers.generate, db.session, _cli_grants(actor_email), dossier_id, settings=config)
+    click.echo(f"Dossier {result.dossier.id}: {result.size:,} bytes, {len(result.content.annexes)} annex(es), "
+               f"sha256 {result.dossier.file_sha256}.")
+    for gap in result.dossier.gaps or []:
+        click.echo(f"  MISSING {gap['annex']} {gap['title']} (evidence {gap['evidenceId']}): {gap['reason']}",
+                   err=True)
+    if out_path:
+        with config.storage.open(result.dossier.file_sha256) as source, open(out_path, "wb") as target:
+            shutil.copyfileobj(source, target, 1024 * 1024)
+        click.echo(f"Written to {out_path}.")
+
+
+@blason.command("verify-dossier")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def verify_dossier(path: str) -> None:
+    """Verify a dossier ZIP against its signed manifest; exit 1 if anything is off."""
+    from app.services.dossiers import verify_upload
+
+    key = runtime().platform_key
+    assert key is not None
+    with open(path, "rb") as handle:
+        report = verify_upload(handle, public=key.public)
+    click.echo(f"Dossier {report.dossier_id or '?'} generated {report.generated_at or '?'}: "
+               f"signature {'valid' if report.signature_valid else 'INVALID'}, {report.checked} file(s) checked.")
+    for label, names in (("ALTERED", report.altered), ("MISSING", report.missing), ("ADDED", report.added),
+                         ("UNSAFE NAME", report.unsafe)):
+        for name in names:
+            click.echo(f"  {label}: {name}")
+    for gap in report.gaps:
+        click.echo(f"  gap declared at generation: {gap.get('annex')} {gap.get('title')}")
+    for problem in report.problems:
+        click.echo(f"  {problem}")
+    if not report.valid:
+        click.echo("Dossier NOT intact.", err=True)
+        sys.exit(1)
+    click.echo("Dossier intact.")

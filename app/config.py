@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_URL", None, _str, "smtp://user:pass@host:port for e-mail; none writes to an outbox folder"),
     Setting("MAIL_FROM", "Blason <no-reply@blason.invalid>", _str, "sender of notification e-mails"),
     Setting("LOG_LEVEL", "INFO", _str, "logging level"),
+    Setting("PLATFORM_SIGNING_KEY", None, _str,
+            "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY"),
+    Setting("DOSSIER_LINK_TTL", 600, _int, "lifetime of a dossier download link, seconds"),
+    Setting("MAX_DOSSIER_VERIFY_BYTES", 2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification"),
     Setting("DEMO_PASSWORD", "demo-blason-2026", _str, "password of the demo accounts (development only)"),
 )
 
@@ -118,7 +123,8 @@ def _validate(values: dict[str, Any]) -> None:
     if not base.startswith(("http://", "https://")):
         raise ConfigError(f"{PREFIX}PUBLIC_BASE_URL must start with http:// or https://, not {base!r}")
     values["PUBLIC_BASE_URL"] = base
-    for name in ("MAX_UPLOAD_BYTES", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL"):
+    for name in ("MAX_UPLOAD_BYTES", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "DOSSIER_LINK_TTL",
+                 "MAX_DOSSIER_VERIFY_BYTES"):
         if int(values[name]) <= 0:
             raise ConfigError(f"{PREFIX}{name} must be positive")
 
@@ -135,6 +141,29 @@ def _validate(values: dict[str, Any]) -> None:
         raise ConfigError(f"{PREFIX}JWT_PRIVATE_KEY is not a PEM private key") from None
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise ConfigError(f"{PREFIX}JWT_PRIVATE_KEY must be an Ed25519 key")
+    values["PLATFORM_SIGNING_KEY"] = _platform_key(values)
+
+
+def _platform_key(values: dict[str, Any]) -> str:
+    """The platform's own signing key (dossier manifests, CLRs), as PEM.
+
+    Not a required secret: without it the key is derived from SECRET_KEY (HKDF), so existing
+    deployments keep a stable key; set it to rotate it independently. It is never the access-token
+    key, so a signed dossier manifest can never be replayed as a token (or the reverse).
+    """
+    raw = values.get("PLATFORM_SIGNING_KEY")
+    if raw:
+        try:
+            key = serialization.load_pem_private_key(str(raw).encode(), password=None)
+        except (ValueError, TypeError):
+            raise ConfigError(f"{PREFIX}PLATFORM_SIGNING_KEY is not a PEM private key") from None
+        if not isinstance(key, ed25519.Ed25519PrivateKey):
+            raise ConfigError(f"{PREFIX}PLATFORM_SIGNING_KEY must be an Ed25519 key")
+        return str(raw)
+    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"blason platform signing key v1").derive(str(values["SECRET_KEY"]).encode())
+    return ed25519.Ed25519PrivateKey.from_private_bytes(seed).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
 
 
 def _parse_keks(raw: list[str] | str) -> list[tuple[str, bytes]]:

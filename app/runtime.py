@@ -9,9 +9,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, current_app
 
+import badges
 from app.db import utcnow
 from app.services.auth import Passwords, TokenSettings
+from app.services.issuing import IssuingSettings
 from app.services.mail import Mailer, build_mailer
+from app.services.urls import Urls
 from app.storage import LocalStorage, Storage
 
 
@@ -23,6 +26,9 @@ class Runtime:
     storage: Storage
     clock: Callable[[], datetime]
     mailer: Mailer
+    issuing: IssuingSettings
+    # Signs dossier manifests and CLRs (the platform speaks for itself there, not for an issuer).
+    platform_key: badges.SigningKey | None = None
 
 
 def build(settings: dict[str, Any]) -> Runtime:
@@ -34,7 +40,10 @@ def build(settings: dict[str, Any]) -> Runtime:
                            clock=clock)
     passwords = Passwords(settings["PASSWORD_HASH_TIME_COST"], settings["PASSWORD_HASH_MEMORY_KIB"])
     return Runtime(settings, tokens, passwords, LocalStorage(settings["STORAGE_DIR"]), clock,
-                   build_mailer(settings))
+                   build_mailer(settings),
+                   IssuingSettings(urls=Urls(settings["PUBLIC_BASE_URL"]), keks=settings["KEY_ENCRYPTION_KEYS"],
+                                   clock=clock),
+                   platform_key=badges.load_private_key(settings["PLATFORM_SIGNING_KEY"].encode()))
 
 
 def runtime(app: Flask | None = None) -> Runtime:

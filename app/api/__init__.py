@@ -61,13 +61,12 @@ def init_api(app: Flask) -> Api:
         },
     )
     api = BlasonApi(app)
-    from app.api import accounts, contributions, territories
+    from app.api import accounts, claims, contributions, dossiers, frameworks, issuing, territories
 
-    for module in (accounts, territories, contributions):
-        api.register_blueprint(module.blp, url_prefix=API_PREFIX)
-    from app.api import claims  # the validation workflow
-
-    api.register_blueprint(claims.blp, url_prefix=API_PREFIX)
+    blueprints = [accounts.blp, territories.blp, contributions.blp, claims.blp, frameworks.blp,
+                  *issuing.BLUEPRINTS, dossiers.blp]
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
 
     assets = _swagger_assets()
 

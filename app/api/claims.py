@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from app.api.identity import current_grants, expected_version, with_etag
 from app.db import db
 from app.runtime import runtime
-from app.services import claims, mail, reviews, scales, standing
+from app.services import awarding, claims, mail, reviews, scales, standing
 from schemas.base import page_of
 from schemas.claims import (ClaimCreateSchema, ClaimDetailSchema, ClaimQuerySchema, ClaimResubmitSchema,
                             ClaimSchema, ClaimUpdateSchema, PortfolioQuerySchema, PortfolioSchema,
@@ -101,6 +101,10 @@ class Reviews(MethodView):
                                        expected_version=expected_version(), clock=runtime().clock)
         db.session.commit()
         send_after_commit(outcome.messages)
+        # A changed standing may satisfy an award rule: award now rather than at the next
+        # scheduled run (events that fail here stay queued for `blason process-award-events`).
+        awarding.process_award_events(db.session, settings=runtime().issuing)
+        db.session.commit()
         return outcome.value
 
 

@@ -48,11 +48,16 @@ def to_cfpackage(
     last_change: datetime | None = None,
     creator: str | None = None,
     title: str | None = None,
+    document_key: str = "#document",
 ) -> dict[str, Any]:
-    """Build a CFPackage (CFDocument, CFItems, CFAssociations) from a framework's records."""
+    """Build a CFPackage (CFDocument, CFItems, CFAssociations) from a framework's records.
+
+    ``document_key`` names the CFDocument when one namespace holds several documents (RNCP
+    keys are global, so each fiche exported alone needs its own, e.g. ``#document|RNCP40792``).
+    """
     stamp = (last_change or datetime.now(timezone.utc)).astimezone(timezone.utc)
     changed = stamp.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    doc_id = case_identifier(header, "#document")
+    doc_id = case_identifier(header, document_key)
     doc_title = title or header.title
     doc_link = {"title": doc_title, "identifier": doc_id,
                 "uri": case_uri(base_url, "CFDocuments", doc_id)}

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from .case import parse_case
 from .csvfiles import CsvFile
 from .custom import parse_custom
-from .errors import ImportFormatError, UnknownFormatError
+from .errors import ImportFormatError, MissingColumnsError, UnknownFormatError
 from .esco import classify, parse_esco
 from .jsonstream import top_level_keys
 from .records import CompetencyRecord, FrameworkHeader, ProgressCallback, Record, StreamItem
@@ -54,11 +54,15 @@ def _detect_csv(source: ByteSource) -> Format:
     csv_file = CsvFile(source)
     if csv_file.has("key") and csv_file.has("label"):
         return "custom-csv"
+    if csv_file.has("key") and csv_file.has("parent_key"):
+        raise MissingColumnsError(["label"], file=source.name)
     if csv_file.has("Numero_Fiche"):
         raise UnknownFormatError(f"{source.name}: RNCP CSV files must be imported as the whole "
                                  "export zip")
     try:
         classify(csv_file)
+    except MissingColumnsError:
+        raise  # an ESCO file lacking columns: name them rather than "unrecognised"
     except ImportFormatError as exc:
         raise UnknownFormatError(f"{source.name}: unrecognised CSV header "
                                  f"({', '.join(csv_file.header[:6])})") from exc

@@ -7,7 +7,7 @@ from app.models.dossiers import Dossier, DossierStatus
 from app.models.frameworks import (
     Competency, CompetencyAssociation, Confidence, Framework, RatingScale, SourceType)
 from app.models.issuing import (
-    Achievement, AchievementAlignment, AchievementVersion, AwardMode, Credential, CredentialState,
+    Achievement, AchievementAlignment, AchievementVersion, AwardMode, AwardRuleCompetency, Credential, CredentialState,
     Issuer, KeyPurpose, KeyStatus, SigningKey, StatusList, StatusPurpose)
 from app.models.people import (
     ROLE_SCOPES, Facilitation, Membership, Person, ProfileType, RefreshToken, Role, ScopeType)
@@ -16,7 +16,7 @@ from app.models.territories import (
 
 __all__ = [
     "Achievement", "AchievementAlignment", "AchievementVersion", "AuditEvent", "AuditHead",
-    "AwardMode", "Claim", "ClaimStatus", "CoContributor", "Competency", "CompetencyAssociation",
+    "AwardMode", "AwardRuleCompetency", "Claim", "ClaimStatus", "CoContributor", "Competency", "CompetencyAssociation",
     "Confidence", "Contribution", "ContributionStatus", "Credential", "CredentialState", "Decision",
     "DomainEvent", "Dossier", "DossierStatus", "Evidence", "EvidenceKind", "ExperimentationLevel",
     "Facilitation", "Framework", "Issuer", "KeyPurpose", "KeyStatus", "Membership", "Person",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, new_id, utcnow
@@ -59,6 +59,10 @@ class Framework(Base):
     requires_second_review: Mapped[bool] = mapped_column(Boolean, default=False)
     source_filename: Mapped[str | None] = mapped_column(String(255))
     source_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Hash of this framework's own records: an unchanged re-import adds no version.
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Identifier of its CFDocument in the CASE export (stable across versions).
+    case_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
@@ -70,13 +74,24 @@ class Competency(Base):
     __tablename__ = "competencies"
     __table_args__ = (
         UniqueConstraint("framework_id", "source_key"),
-        Index("ix_competencies_framework_parent", "framework_id", "parent_id"),
+        # parent_id first: it also serves the self-referencing foreign key (deleting a row looks
+        # up its children), which would otherwise scan the whole table for every deleted row.
+        Index("ix_competencies_parent_framework", "parent_id", "framework_id"),
+        # Trigram GIN index for LIKE '%token%' on PostgreSQL (pg_trgm). SQLite has no use for
+        # it, so there it is an empty partial index: same name and column on both backends,
+        # which keeps the models and the migrations comparable.
+        Index("ix_competencies_search_text", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}, sqlite_where=text("0")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     framework_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("frameworks.id"), index=True)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("competencies.id"))
     source_key: Mapped[str] = mapped_column(String(500))
+    # The parent's source key as the file gave it; parent_id is resolved from it after insert.
+    parent_key: Mapped[str | None] = mapped_column(String(500))
+    # Identifier of its CFItem in the CASE export (stable across versions), so it resolves.
+    case_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(32))
     code: Mapped[str | None] = mapped_column(String(200))
     label: Mapped[str] = mapped_column(Text)
@@ -88,6 +103,8 @@ class Competency(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     # Accent- and case-folded label, description and alternative labels, for portable search.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The folded label alone, to rank exact and prefix label matches first.
+    search_label: Mapped[str] = mapped_column(Text, default="")
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -100,7 +117,10 @@ class CompetencyAssociation(Base):
     framework_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("frameworks.id"), index=True)
     origin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("competencies.id"), index=True)
     origin_uri: Mapped[str | None] = mapped_column(String(2000))
-    target_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("competencies.id"))
+    # Source keys from the file; ids are resolved from them when both ends are in the framework.
+    origin_key: Mapped[str | None] = mapped_column(String(500))
+    target_key: Mapped[str | None] = mapped_column(String(500))
+    target_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("competencies.id"), index=True)
     target_uri: Mapped[str | None] = mapped_column(String(2000))
     association_type: Mapped[str] = mapped_column(String(64))
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -89,6 +89,12 @@ class StatusList(Base):
     size: Mapped[int] = mapped_column(Integer, default=131072)
     next_index: Mapped[int] = mapped_column(Integer, default=0)
     bits: Mapped[bytes] = mapped_column(LargeBinary)
+    # One bit per index already handed out (indexes are random and never reused); only the
+    # revocation list allocates, its suspension twin reuses the same index.
+    allocated: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The suspension list paired with a revocation list (and back): same size, same indexes.
+    twin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("status_lists.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     signed_credential: Mapped[dict[str, Any] | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -131,6 +137,18 @@ class AchievementVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AwardRuleCompetency(Base):
+    """A competency an achievement version's award rule looks at (found from standing events)."""
+
+    __tablename__ = "award_rule_competencies"
+    __table_args__ = (UniqueConstraint("achievement_version_id", "competency_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    achievement_version_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("achievement_versions.id"), index=True)
+    competency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("competencies.id"), index=True)
+
+
 class AchievementAlignment(Base):
     __tablename__ = "achievement_alignments"
 
@@ -171,6 +189,14 @@ class Credential(Base):
     ob2_jws: Mapped[str | None] = mapped_column(Text)
     status_list_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("status_lists.id"))
     status_index: Mapped[int | None] = mapped_column(Integer)
+    # The suspension twin of the revocation list; the credential uses the same index in it.
+    suspension_list_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("status_lists.id"))
+    # manual, auto, bulk: how the award came about (approval keeps the original origin).
+    origin: Mapped[str] = mapped_column(String(16), default="manual")
+    # What a proposal will be issued with (evidence, result, narrative) once approved.
+    award_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The learner's choice for this badge's public page; None follows their profile setting.
+    show_name: Mapped[bool | None] = mapped_column(Boolean)
     signing_key_ids: Mapped[list[Any]] = mapped_column(default=list)
     revoked_at: Mapped[datetime | None]
     suspended_at: Mapped[datetime | None]

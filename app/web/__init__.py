@@ -17,4 +17,7 @@ def health():  # type: ignore[no-untyped-def]
 
 
 def init_web(app: Flask) -> None:
+    from app.web import frameworks
+
     app.register_blueprint(bp)
+    app.register_blueprint(frameworks.bp)

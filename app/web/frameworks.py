@@ -1,0 +1,138 @@
+"""Public framework pages: one URL per framework and competency, HTML for people, JSON for machines."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+
+from app.db import db
+from app.runtime import runtime
+from app.services import frameworks_publish, frameworks_query
+from schemas.frameworks import CompetencySchema, FrameworkSchema, FwHitSchema, FwNodeSchema
+
+bp = Blueprint("frameworks_web", __name__)
+
+JSON_TYPES = ("application/json", "application/ld+json")
+MAX_AGE = 3600
+WORDS: dict[str, dict[str, str]] = {
+    "fr": {"frameworks": "Référentiels de compétences", "search": "Rechercher une compétence",
+           "search_button": "Rechercher", "results": "résultat(s)", "version": "Version",
+           "current": "version en vigueur", "old": "ancienne version", "imported": "importée le",
+           "source": "Source officielle", "case": "Export CASE 1.0 (JSON)", "tree": "Arborescence",
+           "children": "Éléments", "parents": "Fait partie de", "raw": "Texte d’origine",
+           "low": "Découpage automatique incertain : reportez-vous au texte d’origine.",
+           "alignment": "Alignement Open Badges 3.0", "versions": "Versions", "previous": "Précédent",
+           "next": "Suivant", "none": "Aucun résultat.", "kind": "Type", "code": "Code",
+           "replaced_by": "Remplacée par", "json": "Version JSON", "page": "Page",
+           "more": "autres éléments", "framework": "Référentiel", "other_lang": "English",
+           "description": "Description"},
+    "en": {"frameworks": "Competency frameworks", "search": "Search for a competency",
+           "search_button": "Search", "results": "result(s)", "version": "Version",
+           "current": "current version", "old": "older version", "imported": "imported on",
+           "source": "Official source", "case": "CASE 1.0 export (JSON)", "tree": "Tree",
+           "children": "Items", "parents": "Part of", "raw": "Original text",
+           "low": "Automatic split uncertain: refer to the original text.",
+           "alignment": "Open Badges 3.0 alignment", "versions": "Versions", "previous": "Previous",
+           "next": "Next", "none": "No result.", "kind": "Kind", "code": "Code",
+           "replaced_by": "Replaced by", "json": "JSON version", "page": "Page",
+           "more": "more items", "framework": "Framework", "other_lang": "Français",
+           "description": "Description"},
+}
+
+
+def _lang() -> str:
+    asked = request.args.get("lang")
+    if asked in WORDS:
+        return asked
+    return request.accept_languages.best_match(list(WORDS)) or "fr"
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", *JSON_TYPES])
+    return best in JSON_TYPES
+
+
+def _public(response: Any) -> Any:
+    response.headers["Vary"] = "Accept, Accept-Language"
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    return response
+
+
+def _page(template: str, **context: Any) -> Response:
+    lang = _lang()
+    other = "en" if lang == "fr" else "fr"
+    html = render_template(template, lang=lang, t=WORDS[lang], other_lang=other,
+                           other_url=url_for(request.endpoint or "", **{**(request.view_args or {}),
+                                                                       **request.args, "lang": other}),
+                           **context)
+    return _public(Response(html, mimetype="text/html"))
+
+
+def _int_arg(name: str, default: int, top: int) -> int:
+    try:
+        return max(1, min(int(request.args.get(name, default)), top))
+    except ValueError:
+        return default
+
+
+def _base() -> str:
+    return str(runtime().settings["PUBLIC_BASE_URL"])
+
+
+@bp.get("/frameworks")
+def frameworks_page():  # type: ignore[no-untyped-def]
+    q = (request.args.get("q") or "").strip()[:200]
+    page = _int_arg("page", 1, 100000)
+    hits = None
+    if q and frameworks_query.tokens(q):
+        hits = frameworks_query.search_competencies(db.session, None, q=q, page=page, per_page=20,
+                                                    base_url=_base())
+    if _wants_json() and hits is not None:
+        return _public(jsonify({"items": FwHitSchema(many=True).dump(hits.items), "total": hits.total,
+                                "page": hits.page, "perPage": hits.per_page}))
+    listing = frameworks_query.list_frameworks(db.session, None, page=1 if hits else page, per_page=50,
+                                               base_url=_base())
+    if _wants_json():
+        return _public(jsonify({"items": FrameworkSchema(many=True).dump(listing.items),
+                                "total": listing.total, "page": listing.page,
+                                "perPage": listing.per_page}))
+    return _page("frameworks/list.html", q=q, hits=hits, listing=listing, page=page)
+
+
+@bp.get("/frameworks/<uuid:framework_id>")
+def framework_page(framework_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    view = frameworks_query.get_framework(db.session, None, framework_id, base_url=_base())
+    page = _int_arg("page", 1, 100000)
+    tree = frameworks_query.framework_tree(db.session, None, framework_id, depth=3, page=page,
+                                           per_page=50, base_url=_base())
+    if _wants_json():
+        body = FrameworkSchema().dump(view)
+        body["tree"] = {"items": FwNodeSchema(many=True).dump(tree.items), "total": tree.total,
+                        "page": tree.page, "perPage": tree.per_page}
+        body["case"] = f"{view.url}/case"
+        return _public(jsonify(body))
+    return _page("frameworks/framework.html", view=view, tree=tree, page=page)
+
+
+@bp.get("/frameworks/<uuid:framework_id>/case")
+def framework_case(framework_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return _public(jsonify(frameworks_publish.export_cfpackage(db.session, framework_id, _base())))
+
+
+@bp.get("/competencies/<uuid:competency_id>")
+def competency_page(competency_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    view = frameworks_publish.competency_view(db.session, None, competency_id, base_url=_base())
+    if _wants_json():
+        return _public(jsonify(CompetencySchema().dump(view)))
+    return _page("frameworks/competency.html", view=view)
+
+
+@bp.get("/ims/case/v1p0/<any(CFItems, CFDocuments, CFPackages):collection>/<uuid:case_id>")
+def case_identifier(collection: str, case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """CASE URIs of the exports resolve to the current version's page (or its package)."""
+    kind, target = frameworks_publish.get_by_case_id(db.session, case_id)
+    if kind == "framework":
+        suffix = "/case" if collection == "CFPackages" else ""
+        return _public(redirect(f"/frameworks/{target}{suffix}", 303))
+    return _public(redirect(f"/competencies/{target}", 303))

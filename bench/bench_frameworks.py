@@ -1,0 +1,128 @@
+"""Framework import at national scale and competency search latency, on SQLite or PostgreSQL.
+
+(a) Generates synthetic RNCP XML exports (bench/gen_rncp.py) of 5,000 and 20,000 fiches x 5 blocs
+    and imports each through the service in a fresh process: wall time, records, peak RSS above
+    the process's baseline. Flat memory shows as the same peak for a file four times larger.
+(b) On the 5,000-fiche database (about 180,000 competencies), measures GET
+    /api/v1/competencies/search through the WSGI stack for several queries, against a minimal
+    route measured in the same run.
+
+Run: .venv/bin/python bench/bench_frameworks.py [--fiches 20000]
+     BLASON_BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import gen_rncp  # noqa: E402
+from bench._common import bench_app, pin_one_core, summary, table, timed  # noqa: E402
+
+QUERIES = ["gerer", "Analyser un besoin", "équipe pluridisciplinaire", "RNCP30042BC03",
+           "risques professionnels maintenance", "qualite service"]
+N = 60
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_import(path: str, search: bool) -> dict:
+    """In this process: import one file, then optionally measure search (prints one JSON line)."""
+    from app.db import db
+    from app.models import Membership, Person, Role, ScopeType
+    from app.runtime import runtime
+    from app.services import auth
+    from app.services.access import Grants
+    from app.services.audit import Actor
+    from app.services.frameworks_import import import_framework_file
+
+    with bench_app() as app:
+        backend = app.extensions["blason"].settings["DATABASE_URL"].split(":", 1)[0].split("+")[0]
+        with app.app_context():
+            baseline = _rss_mb()
+            start = time.perf_counter()
+            report = import_framework_file(db.session, Grants(Actor(None), platform_admin=True), path,
+                                           progress_every=50000)
+            db.session.commit()
+            wall = time.perf_counter() - start
+            result = {"backend": backend, "fiches": report.counts.fiches,
+                      "records": report.counts.records, "wall_s": wall,
+                      "records_per_s": report.counts.records / wall,
+                      "peak_rss_mb": _rss_mb(), "rss_above_baseline_mb": _rss_mb() - baseline,
+                      "file_mb": os.path.getsize(path) / 1e6}
+            if search:
+                person = Person(display_name="Bench", email=f"{uuid.uuid4().hex[:6]}@bench")
+                db.session.add(person)
+                db.session.flush()
+                db.session.add(Membership(person_id=person.id, role=Role.LEARNER,
+                                          scope_type=ScopeType.PROJECT, scope_id=uuid.uuid4()))
+                token = auth._issue(db.session, person, uuid.uuid4(), runtime(app).tokens).access_token
+                db.session.commit()
+                result["search"] = _search(app, token)
+        return result
+
+
+def _search(app, token: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def minimal() -> None:
+        assert client.get("/healthz").status_code == 200
+
+    rows = [{"route": "GET /healthz (minimal)", **summary(timed(minimal, N * 5)), "hits": ""}]
+    for q in QUERIES:
+        url = f"/api/v1/competencies/search?q={q}&perPage=20"
+        total = client.get(url, headers=auth).json["total"]
+
+        def call(url: str = url) -> None:
+            assert client.get(url, headers=auth).status_code == 200
+
+        rows.append({"route": f"search q={q!r}", **summary(timed(call, N, warmup=3)), "hits": total})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fiches", type=int, default=20_000)
+    parser.add_argument("--import-file", help=argparse.SUPPRESS)
+    parser.add_argument("--search", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    pin_one_core()
+    if args.import_file:
+        print(json.dumps(run_import(args.import_file, args.search)))
+        return
+    results = []
+    with tempfile.TemporaryDirectory(prefix="blason-bench-") as tmp:
+        for fiches in (args.fiches // 4, args.fiches):
+            path = Path(tmp) / f"export_fiches_RNCP_V4_1_{fiches}.xml"
+            with open(path, "wb") as out:
+                gen_rncp.write(out, fiches, 5)
+            output = subprocess.run([sys.executable, __file__, "--import-file", str(path)]
+                                    + (["--search"] if fiches == args.fiches // 4 else []),
+                                    check=True, capture_output=True, text=True).stdout
+            results.append(json.loads(output.strip().splitlines()[-1]))
+            path.unlink()
+    backend = results[0]["backend"]
+    print(f"bench_frameworks on {backend}, one core: RNCP XML import (5 blocs per fiche), "
+          "each in a fresh process")
+    print(table(results, ["fiches", "file_mb", "records", "wall_s", "records_per_s", "peak_rss_mb",
+                          "rss_above_baseline_mb"]))
+    search = results[0]["search"]
+    print(f"\nsearch over {results[0]['records']:,} competencies ({backend}); "
+          "GET /api/v1/competencies/search, 20 per page, authenticated")
+    print(table(search, ["route", "hits", "p50_ms", "p95_ms", "rps"]))
+
+
+if __name__ == "__main__":
+    main()

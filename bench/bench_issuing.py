@@ -1,0 +1,110 @@
+"""Bulk award of N credentials in every format, end to end through the service.
+
+Each credential: OB 3.0 with an eddsa-rdfc-2022 proof, VC-JWT (ES256), OB 2.0 hosted assertion
+and RS256-signed twin, a random status-list index, evidence and result lookups, an audit event,
+all stored in one transaction. The baseline, measured in the same run, is badges/ alone signing
+the same credential in all formats (no database): the ratio is the service's overhead.
+Peak memory is the process's maximum resident set size (and its growth during the award).
+Run: .venv/bin/python bench/bench_issuing.py [--count 5000]  [BLASON_BENCH_DATABASE_URL=postgresql+psycopg://...]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import resource
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+import badges  # noqa: E402
+from bench._common import bench_app, pin_one_core, table  # noqa: E402
+
+from app.db import db  # noqa: E402
+from app.models import Credential, Person, ProfileType  # noqa: E402
+from app.runtime import runtime  # noqa: E402
+from app.services import access, achievements, bulk, issuers  # noqa: E402
+from app.services.audit import Actor  # noqa: E402
+from app.services.issuing import IssuingSettings  # noqa: E402
+from app.services.urls import Urls  # noqa: E402
+
+SYSTEM = access.Grants(Actor(None), platform_admin=True)
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def badges_rate(credential: dict[str, object], seconds: float = 5.0) -> float:
+    """Credentials per second that badges/ alone signs in all formats (the floor of the service)."""
+    di, es, rsa = badges.generate_key("Ed25519"), badges.generate_key("P-256"), badges.generate_key("RSA")
+    method = f"{credential['issuer']['id']}#{di.public.multibase()}"  # type: ignore[index]
+    now = datetime.now(timezone.utc)
+    ob2 = badges.OB2Assertion(id="https://host/ob2/assertions/1", badge="https://host/ob2/badgeclasses/1",
+                              recipient_email="a@example.fr", salt="s4lt", issued_on=now, signed_by="https://host/k")
+
+    def one() -> None:
+        badges.sign_data_integrity(credential, di, method, created=datetime.now(timezone.utc))
+        badges.sign_vc_jwt(credential, es, kid="https://host/issuers/1/keys/es")
+        badges.build_ob2_assertion(ob2)
+        badges.sign_ob2_assertion(badges.build_ob2_assertion(ob2), rsa)
+
+    one()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        one()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def run(count: int) -> dict[str, object]:
+    with bench_app() as app, app.app_context():
+        rt = runtime(app)
+        settings = IssuingSettings(urls=Urls(rt.settings["PUBLIC_BASE_URL"]), keks=rt.settings["KEY_ENCRYPTION_KEYS"])
+        session = db.session
+        issuer = issuers.create_issuer(session, SYSTEM, {"name": "Banc d'essai", "url": "https://bench.example.fr",
+                                                         "email": "bench@example.fr"}, settings=settings)
+        achievement = achievements.create_achievement(
+            session, SYSTEM, issuer.id, {"name": "Tenir un stand", "description": "Accueillir le public.",
+                                         "criteria": "Avoir tenu un stand.", "achievement_type": "Badge"},
+            storage=rt.storage, urls=settings.urls)
+        emails = [f"bench{i}-{uuid.uuid4().hex[:6]}@example.fr" for i in range(count)]
+        session.execute(insert(Person), [{"id": uuid.uuid4(), "display_name": f"Apprenant {i}", "email": e,
+                                          "profile_type": ProfileType.AUTRE} for i, e in enumerate(emails)])
+        session.commit()
+        csv = ("email,achievement_id\n" + "".join(f"{e},{achievement.id}\n" for e in emails)).encode()
+        rss_before = _maxrss_mb()
+        start = time.perf_counter()
+        report = bulk.bulk_award(session, SYSTEM, issuer.id, io.BytesIO(csv), mode="all_or_nothing",
+                                 settings=settings, max_bytes=len(csv) + 1)
+        session.commit()
+        elapsed = time.perf_counter() - start
+        assert report.issued == count, report
+        sample = session.scalar(select(Credential.ob3_credential).limit(1))
+        unsigned = {k: v for k, v in sample.items() if k != "proof"}
+        baseline = badges_rate(unsigned)
+        dialect = db.engine.dialect.name
+    service = count / elapsed
+    return {"database": dialect, "credentials": count, "seconds": elapsed, "service cred/s": service,
+            "badges/ cred/s": baseline, "overhead ×": baseline / service,
+            "peak RSS MB": _maxrss_mb(), "RSS growth MB": _maxrss_mb() - rss_before}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=5000)
+    args = parser.parse_args()
+    pin_one_core()
+    row = run(args.count)
+    print(f"Bulk award through the service, all formats ({row['database']}, one core):")
+    print(table([row], ["database", "credentials", "seconds", "service cred/s", "badges/ cred/s", "overhead ×",
+                        "peak RSS MB", "RSS growth MB"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Jury dossiers: consent, scoping, visibility, gaps, the archive, its manifest and tampering."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from datetime import timedelta
+
+import jsonschema
+import pytest
+
+from app.models import DossierStatus
+from app.runtime import runtime
+from app.services import access, dossiers
+from app.services.dossier_build import DOSSIER_SCHEMA
+from app.services.dossier_verify import verify_archive
+from app.services.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
+from tests.services.test_dossier_fixtures import (T0, Vae, dossier_settings, make_fiche, rewrite_zip, vae,  # noqa: F401
+                                                  zip_names)
+
+
+def _grants(session, person):  # type: ignore[no-untyped-def]
+    return access.load_grants(session, person.id)
+
+
+def _ready(app, session, vae: Vae, **data):  # type: ignore[no-untyped-def]  # noqa: F811
+    request = {"certification_id": vae.fiche.id, **data}
+    dossier = dossiers.request_dossier(session, _grants(session, vae.learner), request)
+    result = dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=dossier_settings(app))
+    session.commit()
+    with runtime(app).storage.open(result.dossier.file_sha256) as handle:
+        return result, handle.read()
+
+
+def test_learner_asks_and_the_dossier_holds_everything_the_jury_reads(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    result, data = _ready(app, session, vae)
+    names = zip_names(data)
+    assert names[0] == "dossier.pdf"
+    assert {"dossier.json", "dossier.schema.json", "synthese.csv", "clr.json", "manifest.json",
+            "manifest.jws"} <= set(names)
+    assert f"credentials/{vae.credential_id}.json" in names and f"credentials/{vae.credential_id}.jwt" in names
+    annexes = sorted(n for n in names if n.startswith("annexes/"))
+    # jury PDF, public PNG, jury text; never the private or tutors-only file; the link has no file.
+    assert [n.split("-")[0] for n in annexes] == ["annexes/A001", "annexes/A002", "annexes/A003"]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        content = json.loads(archive.read("dossier.json"))
+        jsonschema.validate(content, DOSSIER_SCHEMA)
+        assert archive.read("dossier.pdf").startswith(b"%PDF")
+        rows = list(csv.DictReader(io.StringIO(archive.read("synthese.csv").decode("utf-8-sig")), delimiter=";"))
+        clr = json.loads(archive.read("clr.json"))
+        compression = {i.filename: i.compress_type for i in archive.infolist()}
+    assert compression["annexes/A002-photo-de-latelier.png"] == zipfile.ZIP_STORED
+    assert compression["dossier.json"] == zipfile.ZIP_DEFLATED
+    titles = {a["title"] for a in content["annexes"]}
+    assert "Notes personnelles" not in titles and "Échanges avec le tuteur" not in titles
+    assert content["partial"] is False
+    bloc1 = content["blocs"][0]
+    assert bloc1["counts"] == {"acquis": 1, "partiellement": 1, "non": 1}
+    assert [c["state"] for c in bloc1["competences"]] == ["acquis", "partiellement", "non"]
+    assert bloc1["competences"][0]["label"] == "Gérer le patrimoine informatique"
+    assert bloc1["competences"][0]["supports"][0]["validations"][0]["reviewer"] == "Théo Tuteur"
+    assert bloc1["competences"][0]["badges"][0]["shortUrl"].startswith("https://blason.test/c/")
+    assert content["blocs"][1]["counts"] == {"acquis": 0, "partiellement": 0, "non": 1}
+    assert len(rows) == 4 and rows[0]["etat"] == "acquis" and rows[0]["competence_intitule"].startswith("Gérer")
+    assert "ClrCredential" in clr["type"] and clr["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert [a["associationType"] for a in clr["credentialSubject"]["association"]][:1] == ["isChildOf"]
+    assert result.dossier.status is DossierStatus.READY
+
+
+def test_the_clr_proof_verifies_with_the_platform_key(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    import badges
+
+    _result, data = _ready(app, session, vae)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        clr = json.loads(archive.read("clr.json"))
+    proof = clr.pop("proof")[0]
+    badges.verify_data_integrity(clr, proof, runtime(app).platform_key.public)
+
+
+def test_a_partial_dossier_holds_only_the_chosen_blocs(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    _result, data = _ready(app, session, vae, bloc_ids=[vae.blocs[1].id])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        content = json.loads(archive.read("dossier.json"))
+    assert content["partial"] is True and [b["code"] for b in content["blocs"]] == ["RNCP40792BC02"]
+
+
+def test_blocs_of_another_fiche_are_refused(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    _fw, _fiche, other_blocs, _c = make_fiche(session, key="RNCP99999")
+    with pytest.raises(InvalidInput) as caught:
+        dossiers.request_dossier(session, _grants(session, vae.learner),
+                                 {"certification_id": vae.fiche.id, "bloc_ids": [other_blocs[0].id]})
+    assert caught.value.errors[0].pointer == "#/blocIds"
+
+
+def test_an_officer_needs_the_learners_consent(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    officer = _grants(session, vae.officer)
+    dossier = dossiers.request_dossier(session, officer, {"certification_id": vae.fiche.id,
+                                                          "learner_id": vae.learner.id})
+    assert dossier.status is DossierStatus.AWAITING_CONSENT
+    with pytest.raises(PermissionDenied, match="has not consented"):
+        dossiers.generate(session, officer, dossier.id, settings=dossier_settings(app))
+    dossiers.refuse(session, _grants(session, vae.learner), dossier.id)
+    with pytest.raises(PermissionDenied, match="refused"):
+        dossiers.generate(session, officer, dossier.id, settings=dossier_settings(app))
+    with pytest.raises(PermissionDenied):  # the officer cannot consent for the learner
+        dossiers.consent(session, officer, dossier.id)
+    dossiers.consent(session, _grants(session, vae.learner), dossier.id)
+    result = dossiers.generate(session, officer, dossier.id, settings=dossier_settings(app))
+    assert result.dossier.status is DossierStatus.READY
+
+
+def test_an_officer_is_scoped_to_the_certifications_they_serve(app, session, vae, make_person, grant):  # type: ignore[no-untyped-def]  # noqa: F811
+    stranger = make_person()
+    _fw, other_fiche, _b, _c = make_fiche(session, key="RNCP12345")
+    grant(stranger, "jury_officer", other_fiche)
+    with pytest.raises(NotFound):
+        dossiers.request_dossier(session, _grants(session, stranger),
+                                 {"certification_id": vae.fiche.id, "learner_id": vae.learner.id})
+    own = dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
+    with pytest.raises(NotFound):
+        dossiers.get_dossier(session, _grants(session, stranger), own.id)
+    with pytest.raises(NotFound):
+        dossiers.cohort(session, _grants(session, stranger), vae.fiche.id)
+    # A new version of the same fiche is served by the same membership.
+    _fw2, fiche_v2, _b2, _c2 = make_fiche(session, version=2)
+    dossier = dossiers.request_dossier(session, _grants(session, vae.officer),
+                                       {"certification_id": fiche_v2.id, "learner_id": vae.learner.id})
+    assert dossier.certification_id == fiche_v2.id
+
+
+def test_an_unknown_fiche_version_is_not_found(session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    import uuid
+
+    for target in (uuid.uuid4(), vae.blocs[0].id):  # nothing, and a bloc instead of a fiche
+        with pytest.raises(NotFound, match="Certification not found"):
+            dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": target})
+
+
+def test_a_missing_evidence_file_is_a_listed_gap_not_a_failure(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    result, data = _ready(app, session, vae)
+    gaps = result.dossier.gaps
+    assert [g["evidenceId"] for g in gaps] == [str(vae.missing_evidence.id)]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        content = json.loads(archive.read("dossier.json"))
+        pdf = archive.read("dossier.pdf")
+    assert manifest["gaps"][0]["title"] == "Attestation de la mairie"
+    assert gaps[0]["path"] not in {f["path"] for f in manifest["files"]}
+    assert content["gaps"][0]["annex"] == gaps[0]["annex"]
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+        assert "Pièces manquantes" in text and "Attestation de la mairie" in text and "MANQUANTE" in text
+        assert "« grand public »" in text and "d’assistance" in text
+
+
+def test_an_intact_dossier_verifies(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    _result, data = _ready(app, session, vae)
+    report = verify_archive(io.BytesIO(data), runtime(app).platform_key.public)
+    assert report.valid and report.signature_valid and report.checked > 5
+    assert report.gaps and not (report.missing or report.added or report.altered)
+
+
+def test_a_tampered_dossier_names_the_files(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    _result, data = _ready(app, session, vae)
+    key = runtime(app).platform_key.public
+    annex = next(n for n in zip_names(data) if n.startswith("annexes/A001"))
+    tampered = rewrite_zip(data, replace={annex: b"%PDF-1.4 forged", "synthese.csv": b"x"},
+                           drop=("clr.json",), add={"annexes/A099-extra.pdf": b"%PDF extra"})
+    report = verify_archive(io.BytesIO(tampered), key)
+    assert not report.valid and report.signature_valid
+    assert report.altered == sorted([annex, "synthese.csv"])
+    assert report.missing == ["clr.json"] and report.added == ["annexes/A099-extra.pdf"]
+    # Editing the manifest to match breaks its signature.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    manifest["files"] = [f for f in manifest["files"] if f["path"] != "clr.json"]
+    forged = rewrite_zip(data, drop=("clr.json",), replace={"manifest.json": json.dumps(manifest).encode()})
+    report = verify_archive(io.BytesIO(forged), key)
+    assert not report.valid and not report.signature_valid and not report.missing
+
+
+def test_verification_refuses_garbage_traversal_and_bombs(app):  # type: ignore[no-untyped-def]
+    key = runtime(app).platform_key.public
+    assert not verify_archive(io.BytesIO(b"not a zip at all"), key).readable
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("../../etc/passwd", b"root")
+        archive.writestr("manifest.json", json.dumps({"files": [{"path": "big.txt", "sha256": "0" * 64,
+                                                                 "size": 10}]}))
+        archive.writestr("big.txt", b"\0" * (20 * 1024 * 1024))  # 20 MB of zeros: a small bomb
+    report = verify_archive(io.BytesIO(out.getvalue()), key)
+    assert report.unsafe == ["../../etc/passwd"] and report.altered == ["big.txt"]
+    assert not report.valid and not report.signature_valid
+
+
+def test_download_links_expire_and_are_bound_to_their_dossier(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    result, _data = _ready(app, session, vae)
+    learner = _grants(session, vae.learner)
+    link = dossiers.download_link(session, learner, result.dossier.id, settings=dossier_settings(app))
+    dossier, handle, size = dossiers.open_download(session, result.dossier.id, link.token,
+                                                   settings=dossier_settings(app))
+    handle.close()
+    assert size > 0
+    other = dossiers.request_dossier(session, learner, {"certification_id": vae.fiche.id})
+    with pytest.raises(Unauthenticated, match="another dossier"):
+        dossiers.open_download(session, other.id, link.token, settings=dossier_settings(app))
+    later = dossier_settings(app, clock=lambda: T0 + timedelta(days=400))
+    with pytest.raises(Unauthenticated, match="expired"):
+        dossiers.open_download(session, result.dossier.id, link.token, settings=later)
+    with pytest.raises(Unauthenticated):
+        dossiers.open_download(session, result.dossier.id, link.token + "x", settings=dossier_settings(app))
+
+
+def test_cohort_counts_only_consenting_learners(app, session, vae, make_person):  # type: ignore[no-untyped-def]  # noqa: F811
+    officer = _grants(session, vae.officer)
+    assert dossiers.cohort(session, officer, vae.fiche.id).items == []
+    dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
+    data = dossiers.cohort(session, officer, vae.fiche.id)
+    assert [(b.code, b.acquis, b.partiellement, b.non) for b in data.items[0].blocs] == [
+        ("RNCP40792BC01", 1, 1, 1), ("RNCP40792BC02", 0, 0, 1)]
+    rows = list(csv.reader(io.StringIO(dossiers.cohort_csv(data).decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["apprenant_id", "apprenant", "bloc_code"] and len(rows) == 3
