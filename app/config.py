@@ -81,6 +81,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY"),
     Setting("DOSSIER_LINK_TTL", 600, _int, "lifetime of a dossier download link, seconds"),
     Setting("MAX_DOSSIER_VERIFY_BYTES", 2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification"),
+    Setting("VERIFY_RATE_BURST", 20, _int, "POST /verify: requests a client may send at once"),
+    Setting("VERIFY_RATE_PER_MINUTE", 30, _int, "POST /verify: requests per minute refilled per client"),
     Setting("DEMO_PASSWORD", "demo-blason-2026", _str, "password of the demo accounts (development only)"),
 )
 

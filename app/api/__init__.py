@@ -61,10 +61,10 @@ def init_api(app: Flask) -> Api:
         },
     )
     api = BlasonApi(app)
-    from app.api import accounts, claims, contributions, dossiers, frameworks, issuing, territories
+    from app.api import accounts, claims, contributions, dossiers, frameworks, issuing, territories, verify
 
     blueprints = [accounts.blp, territories.blp, contributions.blp, claims.blp, frameworks.blp,
-                  *issuing.BLUEPRINTS, dossiers.blp]
+                  *issuing.BLUEPRINTS, dossiers.blp, verify.blp]
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
 

@@ -17,7 +17,8 @@ def health():  # type: ignore[no-untyped-def]
 
 
 def init_web(app: Flask) -> None:
-    from app.web import frameworks
+    from app.web import frameworks, public
 
     app.register_blueprint(bp)
     app.register_blueprint(frameworks.bp)
+    public.register(app)  # credential documents, verification page, OB 2.0

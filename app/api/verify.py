@@ -1,0 +1,163 @@
+"""POST /verify: verify any badge — ours or another issuer's — without an account, rate-limited.
+
+Accepts JSON ``{"credential": <object or JWT/JSON string>}`` or ``{"url": "https://…"}`` (an
+OB 2.0 hosted assertion, a credential URL, a short URL of ours), or ``multipart/form-data``
+with a ``file`` (a baked PNG/SVG image, or a JSON/JWT file); ``recipient`` (an e-mail address
+or DID) is checked against the badge when given. Answers 200 with the badges/ report and a
+verdict; request errors are problem+json (400, 413, 415, 422; 429 with Retry-After).
+
+Rate limit: an in-process token bucket per client IP (``request.remote_addr``; put the app
+behind ``ProxyFix`` when a reverse proxy sets X-Forwarded-For), ``VERIFY_RATE_BURST`` requests
+at once (default 20) refilled at ``VERIFY_RATE_PER_MINUTE`` (default 30). Each worker process
+counts on its own.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import abort
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validates_schema
+from werkzeug.exceptions import TooManyRequests
+
+import badges
+from app.api import Blueprint
+from app.db import db
+from app.runtime import runtime
+from app.services import verification
+from app.services.rate_limit import RateLimiter
+from app.services.errors import FieldError, InvalidInput, PayloadTooLarge
+from app.services.urls import Urls
+from badges.baking import MAX_IMAGE_BYTES
+from schemas.base import CamelSchema, text
+
+blp = Blueprint("verify", __name__, description="Verify any Open Badge (public, rate-limited)")
+
+MAX_DEPTH = 64
+LIMITER_KEY = "blason.verify_limiter"
+
+
+class VerifyRequestSchema(CamelSchema):
+    credential = fields.Raw(metadata={"description": "An OB 3.0 credential (object), or a VC-JWT, OB 2.0 JWS or "
+                                                     "JSON text"})
+    url = text(2000, min_len=1, metadata={"description": "An OB 2.0 hosted assertion or a credential URL"})
+    recipient = text(320, metadata={"description": "An e-mail address or DID to match against the badge"})
+
+    @validates_schema
+    def _one_input(self, data: dict[str, Any], **_kwargs: object) -> None:
+        given = [name for name in ("credential", "url") if data.get(name) not in (None, "")]
+        if len(given) != 1:
+            raise ValidationError("Send exactly one of credential or url.", "credential")
+        if "credential" in given and not isinstance(data["credential"], (dict, str)):
+            raise ValidationError("A credential is a JSON object or a string.", "credential")
+
+
+class VerifyFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "A baked PNG or SVG, or a JSON or JWT file"})
+    recipient = fields.String()
+
+
+class CheckSchema(CamelSchema):
+    name = fields.String()
+    outcome = fields.String()
+    reason_fr = fields.String()
+    reason_en = fields.String()
+
+
+class VerificationSchema(CamelSchema):
+    verdict = fields.String(metadata={"description": "genuine, revoked, suspended, expired, not_yet_valid, "
+                                                     "unknown_key, key_compromised, status_unknown, "
+                                                     "wrong_recipient, invalid or unreadable"})
+    verdict_fr = fields.String()
+    verdict_en = fields.String()
+    valid = fields.Boolean()
+    format = fields.String()
+    checks = fields.List(fields.Nested(CheckSchema))
+    status_reason = fields.String()
+    verification_url = fields.String(metadata={"description": "Our verification page, for our own badges"})
+    credential = fields.Raw(allow_none=True)
+
+
+def verify_fetcher() -> Any:
+    """The only way foreign documents are fetched: no private addresses, timeouts, size caps."""
+    return badges.GuardedFetcher()
+
+
+def _limiter() -> RateLimiter:
+    limiter = current_app.extensions.get(LIMITER_KEY)
+    if limiter is None:
+        settings = runtime().settings
+        limiter = RateLimiter(int(settings["VERIFY_RATE_BURST"]), float(settings["VERIFY_RATE_PER_MINUTE"]))
+        current_app.extensions[LIMITER_KEY] = limiter
+    return limiter  # type: ignore[no-any-return]
+
+
+def _check_rate() -> None:
+    wait = _limiter().take(request.remote_addr or "-")
+    if wait is not None:
+        raise TooManyRequests("Too many verifications from this address; try again later.",
+                              retry_after=max(1, int(wait + 0.999)))
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _read_submission() -> verification.Submission:
+    """Parse a JSON or multipart request into a submission (errors as 400/413/415/422)."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput("Attach the badge as 'file'.", errors=[FieldError("#/file", "Missing data for "
+                                                                                          "required field.")])
+        limit = min(int(runtime().settings["MAX_UPLOAD_BYTES"]), MAX_IMAGE_BYTES)
+        content = upload.stream.read(limit + 1)
+        if len(content) > limit:
+            raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
+        return verification.Submission(file=content, recipient=(request.form.get("recipient") or "")[:320] or None)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+    if body is None:
+        abort(400, messages={"json": ["Invalid JSON body."]})
+    if not isinstance(body, dict):
+        abort(422, messages={"json": {"_schema": ["Send a JSON object."]}})
+    data: dict[str, Any] = {}
+    try:
+        data = VerifyRequestSchema().load(body)  # type: ignore[arg-type] # a dict: checked above
+    except ValidationError as exc:
+        abort(422, messages={"json": exc.messages})
+    credential = data.get("credential")
+    if isinstance(credential, str):
+        credential = verification.parse_text_credential(credential)
+    if _depth(credential) > MAX_DEPTH:
+        raise InvalidInput("The credential is nested too deeply.",
+                           errors=[FieldError("#/credential", f"Deeper than {MAX_DEPTH} levels.")])
+    return verification.Submission(credential=credential, url=data.get("url"), recipient=data.get("recipient"))
+
+
+@blp.route("/verify")
+class Verify(MethodView):
+    @blp.doc(security=[], requestBody={"required": True, "content": {
+        "application/json": {"schema": VerifyRequestSchema}, "multipart/form-data": {"schema": VerifyFileSchema}}})
+    @blp.response(200, VerificationSchema)
+    @blp.alt_response(429, description="Too many verifications from this address (Retry-After)")
+    def post(self):
+        """Verify a badge: credential (object or text), OB 2.0 URL, or baked image; the verdict and every check."""
+        _check_rate()
+        rt = runtime()
+        urls = Urls(rt.settings["PUBLIC_BASE_URL"])
+        outcome = verification.verify_submission(db.session, _read_submission(), urls=urls,
+                                                 fetcher=verify_fetcher(), now=rt.clock())
+        return outcome.summary(urls)

@@ -1,0 +1,150 @@
+"""The credential's URL — where a QR code lands — and its downloads, short URL and public evidence.
+
+``/credentials/{id}`` is the OB 3.0 credential id: a browser gets the verification page (the
+verdict computed live from our own documents, no network), a machine the signed credential
+(``application/vc+jwt`` in Accept: the VC-JWT). Downloads: ``.json`` and ``.jwt`` (attachments),
+``/jwt`` (text), ``/badge.png`` and ``/badge.svg`` (baked), ``/qr.svg`` and ``/qr.png`` (the
+short URL ``/c/{code}``, which answers 303 to the page).
+"""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
+
+import badges
+from app.db import db
+from app.runtime import runtime
+from app.services import public_docs, public_pages
+from app.storage import iter_file
+from app.web.public import (LIVE, LONG, SHORT, cacheable, gone, image_response, json_response, missing, now,
+                            render_page, report_cache, slug, urls, wants_html, words)
+
+bp = Blueprint("verify_page", __name__)
+
+JWT_TYPES = ("application/vc+jwt", "application/jwt")
+
+
+def _credential(credential_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return public_pages.public_credential(db.session, credential_id)
+
+
+def _wants_jwt() -> bool:
+    accept = request.accept_mimetypes
+    return any(accept[kind] for kind in JWT_TYPES) and \
+        accept.best_match([*JWT_TYPES, "text/html", "application/json", "application/ld+json"]) in JWT_TYPES
+
+
+def _jwt_response(token: str, *, mimetype: str, filename: str | None = None) -> BaseResponse:
+    response = Response(token, mimetype=mimetype)
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return cacheable(response, SHORT)
+
+
+@bp.get("/credentials/<uuid:credential_id>")
+def credential(credential_id: uuid.UUID) -> BaseResponse:
+    """The verification page (HTML), the signed OB 3.0 credential (JSON) or its VC-JWT."""
+    found = _credential(credential_id)
+    if found is None:
+        return missing("No badge has this id.")
+    if _wants_jwt() and found.ob3_jwt:
+        return _jwt_response(found.ob3_jwt, mimetype="application/vc+jwt")
+    if not wants_html():
+        return json_response(public_docs.credential_document(found), max_age=SHORT)
+    view = public_pages.credential_page(db.session, found, urls=urls(), now=now(), cache=report_cache())
+    return render_page("public/credential.html", view=view, max_age=LIVE)
+
+
+@bp.get("/credentials/<uuid:credential_id>.json")
+def credential_json(credential_id: uuid.UUID) -> BaseResponse:
+    """The signed OB 3.0 credential as a file to keep."""
+    found = _credential(credential_id)
+    if found is None:
+        return missing("No badge has this id.")
+    response = json_response(public_docs.credential_document(found), max_age=SHORT)
+    response.headers["Content-Disposition"] = f'attachment; filename="badge-{credential_id}.json"'
+    return response
+
+
+@bp.get("/credentials/<uuid:credential_id>.jwt")
+def credential_jwt_file(credential_id: uuid.UUID) -> BaseResponse:
+    found = _credential(credential_id)
+    token = public_docs.credential_jwt(found) if found else None
+    if token is None:
+        return missing("This badge has no VC-JWT form.")
+    return _jwt_response(token, mimetype="application/vc+jwt", filename=f"badge-{credential_id}.jwt")
+
+
+@bp.get("/credentials/<uuid:credential_id>/jwt")
+def credential_jwt(credential_id: uuid.UUID) -> BaseResponse:
+    """The VC-JWT as text, readable in a browser."""
+    found = _credential(credential_id)
+    token = public_docs.credential_jwt(found) if found else None
+    if token is None:
+        return missing("This badge has no VC-JWT form.")
+    return _jwt_response(token, mimetype="text/plain")
+
+
+@bp.get("/credentials/<uuid:credential_id>/badge.<any(png, svg):extension>")
+def baked(credential_id: uuid.UUID, extension: str) -> BaseResponse:
+    """The badge image with the signed credential baked in (only while the badge is valid)."""
+    found = _credential(credential_id)
+    if found is None:
+        return missing("No badge has this id.")
+    if found.state.value != "issued":
+        return cacheable(gone(f"This badge is {found.state.value}: it is no longer handed out as an image."), SHORT)
+    data = public_pages.baked_badge(db.session, runtime().storage, found, extension, urls=urls())
+    name = public_pages.badge_name(db.session, found)
+    image = public_pages.Image(data, "image/png" if extension == "png" else "image/svg+xml", None)
+    return image_response(image, max_age=SHORT, filename=f"{slug(name)}.{extension}", download=True)
+
+
+@bp.get("/credentials/<uuid:credential_id>/qr.<any(png, svg):extension>")
+def qr(credential_id: uuid.UUID, extension: str) -> BaseResponse:
+    """The QR code of the short URL (inline; ``?download=1`` for a file)."""
+    found = _credential(credential_id)
+    if found is None:
+        return missing("No badge has this id.")
+    target = urls().short(found.short_code)
+    if extension == "svg":
+        data = badges.qr_svg(target, title=words().get("qr_alt", url=target)).encode("utf-8")
+        image = public_pages.Image(data, "image/svg+xml", None)
+    else:
+        image = public_pages.Image(badges.qr_png(target), "image/png", None)
+    return image_response(image, max_age=LONG, filename=f"qr-{found.short_code}.{extension}",
+                          download=bool(request.args.get("download")))
+
+
+@bp.get("/c/<code>")
+def short(code: str) -> BaseResponse:
+    """The short URL a QR code carries: 303 to the verification page."""
+    found = public_docs.credential_by_short_code(db.session, code[:16]) if code.isalnum() else None
+    if found is None or public_pages.public_credential(db.session, found.id) is None:
+        return missing("No badge has this short address.")
+    target = urls().credential(found.id)
+    if request.args.get("lang") in ("fr", "en"):
+        target += f"?lang={request.args['lang']}"
+    return cacheable(redirect(target, 303), SHORT, etag=False)
+
+
+@bp.get("/evidence/<uuid:evidence_id>")
+def evidence(evidence_id: uuid.UUID) -> BaseResponse:
+    """A public evidence item: a page, its JSON, or its file (``?download=1``)."""
+    item = public_pages.public_evidence(db.session, evidence_id)
+    if item is None:
+        return missing("No public evidence has this id.")
+    if request.args.get("download") and item.file_sha256:
+        if not runtime().storage.exists(item.file_sha256):
+            return missing("This evidence file is no longer stored.")
+        handle = runtime().storage.open(item.file_sha256)
+        response = Response(iter_file(handle), mimetype=item.media_type or "application/octet-stream")
+        name = slug(item.filename or item.title, "preuve")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        return cacheable(response, SHORT, etag=False)
+    document = public_pages.evidence_document(item, urls())
+    if not wants_html():
+        return json_response(document, max_age=SHORT)
+    return render_page("public/evidence.html", item=item, document=document, max_age=SHORT)

@@ -1,0 +1,66 @@
+"""Fixtures of the public page and verification tests: an issued credential (through the services).
+
+Import the fixtures by name in a test module (``from tests.public_fixtures import ...``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pytest
+
+from app.models import Credential
+from app.services import awarding
+from tests.issuing_fixtures import (Setup, issuing, issuing_settings, make_achievement, make_issuer,  # noqa: F401
+                                    settings)
+
+BASE = "https://blason.test"
+HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@dataclass
+class Issued:
+    setup: Setup
+    credential: Credential
+
+    @property
+    def url(self) -> str:
+        return f"{BASE}/credentials/{self.credential.id}"
+
+    @property
+    def path(self) -> str:
+        return f"/credentials/{self.credential.id}"
+
+
+@pytest.fixture()
+def award(session, issuing, settings) -> Callable[..., Credential]:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Award the setup's achievement (or another) through the service, committed."""
+    def make(learner: Any = None, settings_: Any = None, achievement: Any = None, **data: Any) -> Credential:
+        credential = awarding.award(session, issuing.grants(session), (achievement or issuing.achievement).id,
+                                    {"learner_id": (learner or issuing.learner).id, **data},
+                                    settings=settings_ or settings)
+        session.commit()
+        return credential
+
+    return make
+
+
+@pytest.fixture()
+def issued(issuing, award) -> Issued:  # type: ignore[no-untyped-def]  # noqa: F811
+    return Issued(issuing, award(evidence_url="https://example.fr/photo-atelier", narrative="Réunion du 3 mars.",
+                                 result_level="acquis"))
+
+
+@pytest.fixture(autouse=True)
+def verify_limiter(app):  # type: ignore[no-untyped-def]
+    """A fresh, roomy rate limiter per test: tests share one app, and one client address."""
+    from app.api.verify import LIMITER_KEY
+    from app.services.rate_limit import RateLimiter
+
+    previous = app.extensions.get(LIMITER_KEY)
+    app.extensions[LIMITER_KEY] = RateLimiter(1000, 1000)
+    yield app.extensions[LIMITER_KEY]
+    if previous is None:
+        app.extensions.pop(LIMITER_KEY, None)
+    else:
+        app.extensions[LIMITER_KEY] = previous
