@@ -41,3 +41,23 @@ def test_validation_awards_the_badge_automatically(app, client, headers, session
     detail = client.get(f"{API}/credentials/{badge['id']}", headers=headers(admin)).json
     assert detail["ob3Credential"]["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
     assert detail["ob3Jwt"].count(".") == 2 and detail["ob2Jws"].count(".") == 2
+
+    # The learner shares it; whoever scans the QR code lands on the page and sees it genuine.
+    share = client.get(f"{API}/me/badges/{badge['id']}/share", headers=learner).json
+    base = runtime(app).settings["PUBLIC_BASE_URL"]
+    assert share["shortUrl"].startswith(base + "/c/")
+    qr = client.get(share["qrSvgUrl"].removeprefix(base))
+    assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
+    landing = client.get(share["shortUrl"].removeprefix(base), headers={"Accept": "text/html"})
+    assert landing.status_code == 303
+    page = client.get(landing.headers["Location"].removeprefix(base), headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "Badge authentique" in page.get_data(as_text=True)
+    assert "Animer une réunion publique" in page.get_data(as_text=True)
+
+    # The issuer revokes it: the page, the status list and the OB 2.0 assertion all say so.
+    revoked = client.post(f"{API}/credentials/{badge['id']}/revoke", headers=headers(admin),
+                          json={"reason": "Délivré par erreur"})
+    assert revoked.status_code == 200, revoked.json
+    page = client.get(landing.headers["Location"].removeprefix(base), headers={"Accept": "text/html"})
+    assert "Badge révoqué" in page.get_data(as_text=True)
+    assert client.get(f"/ob2/assertions/{badge['id']}").status_code == 410
