@@ -6,12 +6,14 @@ validated 64-character hex digest.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator, Protocol
+from types import TracebackType
+from typing import Any, BinaryIO, Iterator, Protocol
 
 CHUNK = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -28,8 +30,27 @@ class StoredBlob:
     head: bytes  # the first bytes, for type detection
 
 
+class BlobWriter(Protocol):
+    """A new blob written in one pass; named by its digest only when committed."""
+
+    def write(self, data: Any) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def commit(self) -> StoredBlob: ...
+
+    def abort(self) -> None: ...
+
+    def __enter__(self) -> BlobWriter: ...
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+
 class Storage(Protocol):
     def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob: ...
+
+    def writer(self, max_bytes: int) -> BlobWriter: ...
 
     def open(self, sha256: str) -> BinaryIO: ...
 
@@ -52,27 +73,15 @@ class LocalStorage:
 
     def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob:
         """Copy a stream in, hashing as it goes; refuse it past ``max_bytes``."""
-        digest = hashlib.sha256()
-        size, head = 0, b""
+        with self.writer(max_bytes) as out:
+            while chunk := stream.read(CHUNK):
+                out.write(chunk)
+            return out.commit()
+
+    def writer(self, max_bytes: int) -> LocalBlobWriter:
+        """A file to write a new blob into (hashed as it is written), for producers such as zipfile."""
         fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise TooLarge()
-                    if len(head) < 4096:
-                        head += chunk[: 4096 - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
-            sha = digest.hexdigest()
-            final = self._path(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, final)  # same content, same name: replacing is harmless
-            return StoredBlob(sha, size, head)
-        finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
+        return LocalBlobWriter(self, os.fdopen(fd, "wb"), tmp_name, max_bytes)
 
     def open(self, sha256: str) -> BinaryIO:
         return self._path(sha256).open("rb")
@@ -82,6 +91,68 @@ class LocalStorage:
 
     def delete(self, sha256: str) -> None:
         self._path(sha256).unlink(missing_ok=True)
+
+
+class LocalBlobWriter(io.RawIOBase):
+    """Write-only and not seekable: bytes are hashed and counted on their way to a temporary file.
+
+    ``commit`` moves the file to its content address; leaving the ``with`` block without committing
+    (an error, ``TooLarge``) deletes it, so no partial blob is ever visible under a digest.
+    """
+
+    def __init__(self, storage: LocalStorage, out: BinaryIO, tmp_name: str, max_bytes: int) -> None:
+        super().__init__()
+        self._storage, self._out, self._tmp_name, self._max = storage, out, tmp_name, max_bytes
+        self._digest, self._size, self._head = hashlib.sha256(), 0, b""
+
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._size
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("write to a committed or aborted blob")
+        size = len(data) if isinstance(data, bytes) else memoryview(data).nbytes
+        if self._size + size > self._max:
+            raise TooLarge()
+        if len(self._head) < 4096:
+            self._head += bytes(data[: 4096 - len(self._head)])
+        self._digest.update(data)
+        self._out.write(data)
+        self._size += size
+        return size
+
+    def commit(self) -> StoredBlob:
+        """Close the file and move it to its content address."""
+        self._out.close()
+        sha = self._digest.hexdigest()
+        final = self._storage._path(sha)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._tmp_name, final)  # same content, same name: replacing is harmless
+        super().close()
+        return StoredBlob(sha, self._size, self._head)
+
+    def abort(self) -> None:
+        """Drop what was written (idempotent; nothing happens after a commit)."""
+        self._out.close()
+        if os.path.exists(self._tmp_name):
+            os.unlink(self._tmp_name)
+        super().close()
+
+    def close(self) -> None:
+        # zipfile closes the file it was given; only commit() publishes the blob.
+        if not self.closed:
+            self.abort()
+
+    def __enter__(self) -> LocalBlobWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if not self.closed:
+            self.abort()
 
 
 def iter_file(handle: BinaryIO) -> Iterator[bytes]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from datetime import date, datetime
 from typing import IO, Any, Sequence
 from xml.sax.saxutils import escape
@@ -19,7 +20,9 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (CondPageBreak, Flowable, Image, KeepTogether, PageBreak, Paragraph,
                                 SimpleDocTemplate, Spacer, Table, TableStyle)
@@ -35,6 +38,7 @@ STATE_COLOURS = {"acquis": colors.HexColor("#1b6e2e"), "partiellement": colors.H
 INK = colors.HexColor("#1f2937")
 MUTED = colors.HexColor("#5b6472")
 RULE = colors.HexColor("#c9ced6")
+_KINDS = {"file": "fichier", "link": "lien", "text": "texte"}
 # Characters Vera lacks, printed as their nearest equivalent.
 _SUBSTITUTES = str.maketrans({"\u202f": "\u00a0", "\u2009": " ", "\u2007": " ", "\u2011": "-",
                               "\u2010": "-", "\ufeff": None})
@@ -68,11 +72,18 @@ def styles() -> dict[str, ParagraphStyle]:
         "label": ParagraphStyle("label", parent=base, fontName=FONT + "-Bold", fontSize=8.5, leading=11,
                                 textColor=MUTED, spaceBefore=3),
         "quote": ParagraphStyle("quote", parent=base, fontName=FONT + "-Italic", leftIndent=8, borderPadding=0),
+        "qlabel": ParagraphStyle("qlabel", parent=base, fontName=FONT + "-BoldItalic", leftIndent=8,
+                                 textColor=MUTED),
         "verbatim": ParagraphStyle("verbatim", parent=base, fontSize=8.5, leading=11.5, leftIndent=6,
                                    textColor=colors.HexColor("#374151")),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
         "cellc": ParagraphStyle("cellc", parent=base, fontSize=8.5, leading=11, alignment=TA_CENTER),
     }
+
+
+def plain(value: Any) -> str:
+    """Text drawn as is (not markup): only the characters Vera lacks are replaced."""
+    return "" if value is None else str(value).translate(_SUBSTITUTES)
 
 
 def text(value: Any) -> str:
@@ -117,6 +128,13 @@ def _grid(rows: list[list[Any]], widths: Sequence[float], header: bool = True) -
         commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f5")))
     table.setStyle(TableStyle(commands))
     return table
+
+
+def render_pdf(content: DossierContent) -> bytes:
+    """The jury PDF of ``content`` as bytes (what a worker process sends back)."""
+    out = io.BytesIO()
+    render_dossier(content, out)
+    return out.getvalue()
 
 
 def render_dossier(content: DossierContent, out: IO[bytes]) -> None:
@@ -249,14 +267,12 @@ def _support(support: Support, s: dict[str, ParagraphStyle]) -> list[Flowable]:
         f"<b>Projet :</b> {text(support.project)} — <b>Territoire :</b> {text(support.territory)}<br/>"
         f"<b>Rôle :</b> {text(support.role or 'non précisé')} — <b>Période :</b> {text(_period(support))} — "
         f"<b>Durée :</b> {text(hours)}", s["body"])]
-    quotes = []
-    if support.narrative:
-        quotes.append(f"<font color='#5b6472'><b>Récit du candidat</b></font><br/>{text(support.narrative)}")
-    if support.justification:
-        quotes.append("<font color='#5b6472'><b>En quoi cette contribution montre la compétence</b></font><br/>"
-                      f"{text(support.justification)}")
-    if quotes:
-        out.append(Paragraph("<br/>".join(quotes), s["quote"]))
+    # The long texts go in paragraphs without markup: reportlab lays those out several times faster.
+    for label, body in (("Récit du candidat", support.narrative),
+                        ("En quoi cette contribution montre la compétence", support.justification)):
+        if body:
+            out.append(Paragraph(label, s["qlabel"]))
+            out += [Paragraph(text(line), s["quote"]) for line in body.splitlines() if line.strip()]
     pieces = ", ".join(support.annexes) if support.annexes else "aucune pièce visible du jury"
     lines = [f"<b>Pièces :</b> {text(pieces)}"]
     for v in support.validations:
@@ -302,11 +318,19 @@ def _annex_index(content: DossierContent, s: dict[str, ParagraphStyle]) -> list[
     out: list[Flowable] = [Paragraph("Index des annexes", s["h1"])]
     if not content.annexes:
         return out + [Paragraph("Aucune pièce visible du jury.", s["body"])]
+    # A thousand annexes make a thousand rows: plain strings wrapped here once, not Paragraphs
+    # (markup parsing, and a re-layout of every remaining row at each page break).
+    widths = [14 * mm, 72 * mm, 70 * mm, 18 * mm]
     rows: list[list[Any]] = [[Paragraph(f"<b>{h}</b>", s["cell"]) for h in ("N°", "Pièce", "Emplacement", "Taille")]]
     for annex in content.annexes:
-        rows.append([Paragraph(annex.number, s["cell"]), Paragraph(_annex_title(annex), s["cell"]),
-                     Paragraph(_annex_where(annex), s["cell"]), Paragraph(_size(annex.size), s["cell"])])
-    out.append(_grid(rows, [14 * mm, 72 * mm, 70 * mm, 18 * mm]))
+        title: Any = _annex_title(annex, s) if annex.missing else "\n".join(
+            simpleSplit(f"{plain(annex.title)} ({_KINDS.get(annex.kind, annex.kind)})", FONT, 8.5, widths[1] - 8))
+        where = plain(annex.url if annex.kind == "link" else annex.path)
+        rows.append([annex.number, title, "\n".join(wrap_anywhere(where, widths[2] - 8)), _size(annex.size)])
+    table = _grid(rows, widths)
+    table.setStyle(TableStyle([("FONT", (0, 1), (-1, -1), FONT, 8.5, 11), ("TEXTCOLOR", (0, 1), (-1, -1), INK),
+                               ("BOTTOMPADDING", (0, 1), (-1, -1), 4)]))
+    out.append(table)
     if content.gaps:
         out += [Paragraph("Pièces manquantes", s["h2"]),
                 Paragraph("Ces fichiers sont déclarés par le candidat mais absents du stockage au moment de la "
@@ -317,15 +341,24 @@ def _annex_index(content: DossierContent, s: dict[str, ParagraphStyle]) -> list[
     return out
 
 
-def _annex_title(annex: Annex) -> str:
-    kinds = {"file": "fichier", "link": "lien", "text": "texte"}
-    title = f"{text(annex.title)} <font color='#5b6472'>({kinds.get(annex.kind, annex.kind)})</font>"
-    if annex.missing:
-        title += " <font color='#8a1c1c'><b>MANQUANTE</b></font>"
-    return title
+def wrap_anywhere(value: str, width: float, size: float = 8.5) -> list[str]:
+    """Lines of a path or URL no wider than ``width``, broken after / - _ . ? & = (or anywhere)."""
+    lines, line = [], ""
+    for token in re.findall(r"[^/\-_.?&=]+[/\-_.?&=]*|[/\-_.?&=]+", value):
+        while token:
+            if stringWidth(line + token, FONT, size) <= width:
+                line, token = line + token, ""
+            elif line:
+                lines.append(line)
+                line = ""
+            else:  # a single token wider than the column: cut it where it fills the line
+                cut = max(1, next((i for i in range(len(token), 0, -1)
+                                   if stringWidth(token[:i], FONT, size) <= width), 1))
+                lines.append(token[:cut])
+                token = token[cut:]
+    return lines + [line] if line else lines
 
 
-def _annex_where(annex: Annex) -> str:
-    if annex.kind == "link":
-        return text(annex.url or "")
-    return text(annex.path or "")
+def _annex_title(annex: Annex, s: dict[str, ParagraphStyle]) -> Paragraph:
+    title = f"{text(annex.title)} <font color='#5b6472'>({_KINDS.get(annex.kind, annex.kind)})</font>"
+    return Paragraph(title + " <font color='#8a1c1c'><b>MANQUANTE</b></font>", s["cell"])

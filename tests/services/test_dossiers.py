@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -15,7 +16,7 @@ import pytest
 from app.models import DossierStatus
 from app.runtime import runtime
 from app.services import access, dossiers
-from app.services.dossier_build import DOSSIER_SCHEMA
+from app.services.dossier_documents import DOSSIER_SCHEMA
 from app.services.dossier_verify import verify_archive
 from app.services.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
@@ -224,3 +225,46 @@ def test_cohort_counts_only_consenting_learners(app, session, vae, make_person):
         ("RNCP40792BC01", 1, 1, 1), ("RNCP40792BC02", 0, 0, 1)]
     rows = list(csv.reader(io.StringIO(dossiers.cohort_csv(data).decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["apprenant_id", "apprenant", "bloc_code"] and len(rows) == 3
+
+
+def test_a_damaged_evidence_file_is_left_out_not_vouched_for(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    from sqlalchemy import select
+
+    from app.models import Evidence
+
+    storage = runtime(app).storage
+    piece = session.scalars(select(Evidence).where(Evidence.title == "Tableau d’inventaire")).one()
+    sha = piece.file_sha256
+    path = storage.root / sha[:2] / sha[2:4] / sha
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original[:-5])  # truncated behind storage's back
+        result, data = _ready(app, session, vae)
+    finally:
+        path.write_bytes(original)
+    damaged = [g for g in result.dossier.gaps if g["evidenceId"] == str(piece.id)]
+    assert len(damaged) == 1 and "damaged" in damaged[0]["reason"]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        assert damaged[0]["path"] not in archive.namelist()
+    assert damaged[0]["path"] not in {f["path"] for f in manifest["files"]}
+    assert verify_archive(io.BytesIO(data), runtime(app).platform_key.public).valid
+
+
+def test_the_pdf_laid_out_by_a_worker_process_gives_an_equivalent_archive(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    dossier = dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
+    inline = dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=dossier_settings(app))
+    with runtime(app).storage.open(inline.dossier.file_sha256) as handle:
+        expected = zip_names(handle.read())
+    worker = dossiers.generate(session, _grants(session, vae.learner), dossier.id,
+                               settings=dossier_settings(app, pdf_worker=True))
+    with runtime(app).storage.open(worker.dossier.file_sha256) as handle:
+        data = handle.read()
+    assert zip_names(data) == expected and expected[0] == "dossier.pdf"
+    assert verify_archive(io.BytesIO(data), runtime(app).platform_key.public).valid
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        hashes = {i.filename: hashlib.sha256(archive.read(i)).hexdigest() for i in archive.infolist()}
+    # Every evidence file's manifest digest (its content address) is the digest of the bytes in the ZIP.
+    assert all(hashes[f["path"]] == f["sha256"] for f in manifest["files"])
+    assert manifest["files"][0]["path"] == "dossier.pdf"
