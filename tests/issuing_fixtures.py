@@ -1,6 +1,6 @@
 """Fixtures of the issuing tests: an issuer with its keys and lists, an achievement, a learner.
 
-Import the fixtures by name in a test module (``from tests.issuing_fixtures import ...``).
+Registered as a pytest plugin in tests/conftest.py.
 """
 from __future__ import annotations
 

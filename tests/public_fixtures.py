@@ -1,6 +1,6 @@
 """Fixtures of the public page and verification tests: an issued credential (through the services).
 
-Import the fixtures by name in a test module (``from tests.public_fixtures import ...``).
+Registered as a pytest plugin in tests/conftest.py.
 """
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pytest
 
 from app.models import Credential
 from app.services import awarding
-from tests.issuing_fixtures import (Setup, issuing, issuing_settings, make_achievement, make_issuer,  # noqa: F401
-                                    settings)
+from tests.issuing_fixtures import Setup
 
 BASE = "https://blason.test"
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -33,7 +32,7 @@ class Issued:
 
 
 @pytest.fixture()
-def award(session, issuing, settings) -> Callable[..., Credential]:  # type: ignore[no-untyped-def]  # noqa: F811
+def award(session, issuing, settings) -> Callable[..., Credential]:  # type: ignore[no-untyped-def]
     """Award the setup's achievement (or another) through the service, committed."""
     def make(learner: Any = None, settings_: Any = None, achievement: Any = None, **data: Any) -> Credential:
         credential = awarding.award(session, issuing.grants(session), (achievement or issuing.achievement).id,
@@ -46,7 +45,7 @@ def award(session, issuing, settings) -> Callable[..., Credential]:  # type: ign
 
 
 @pytest.fixture()
-def issued(issuing, award) -> Issued:  # type: ignore[no-untyped-def]  # noqa: F811
+def issued(issuing, award) -> Issued:  # type: ignore[no-untyped-def]
     return Issued(issuing, award(evidence_url="https://example.fr/photo-atelier", narrative="Réunion du 3 mars.",
                                  result_level="acquis"))
 

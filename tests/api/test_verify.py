@@ -15,8 +15,7 @@ import badges
 from app.api import verify as verify_api
 from app.services.rate_limit import RateLimiter
 from tests.api.support import assert_problem, png_bytes
-from tests.public_fixtures import (BASE, HTML, Issued, award, issued, issuing, make_achievement,  # noqa: F401
-                                    make_issuer, settings, verify_limiter)
+from tests.public_fixtures import BASE, Issued
 
 API = "/api/v1/verify"
 

@@ -11,8 +11,7 @@ import badges
 from app.models import AuditEvent, Credential, CredentialState, KeyPurpose, KeyStatus, SigningKey, StatusList
 from app.services import achievements, awarding, issuers, keys, public_docs, revocation
 from app.services.errors import Conflict, InvalidInput, PermissionDenied
-from tests.issuing_fixtures import (KEKS, Setup, issuing, issuing_settings, make_achievement,  # noqa: F401
-                                    make_issuer, settings)
+from tests.issuing_fixtures import KEKS, Setup, issuing_settings
 
 
 def _award(session, setup: Setup, settings, learner=None, **data):  # type: ignore[no-untyped-def]
@@ -26,7 +25,7 @@ def _count(session, model=Credential) -> int:  # type: ignore[no-untyped-def]
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_one_award_yields_every_signed_form(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_one_award_yields_every_signed_form(session, issuing: Setup, settings) -> None:
     credential = _award(session, issuing, settings, evidence_url="https://example.fr/photo",
                         narrative="Réunion du 3 mars.", result_level="acquis")
     assert credential.state is CredentialState.ISSUED
@@ -53,7 +52,7 @@ def test_one_award_yields_every_signed_form(session, issuing: Setup, settings) -
     assert credential.ob3_jwt.count(".") == 2 and credential.ob2_jws.count(".") == 2
 
 
-def test_learner_without_email_gets_every_form(session, issuing: Setup, settings, make_person) -> None:  # noqa: F811
+def test_learner_without_email_gets_every_form(session, issuing: Setup, settings, make_person) -> None:
     assisted = make_person(email=None, is_assisted=True, display_name="Marcel Sans-Courriel")
     credential = _award(session, issuing, settings, learner=assisted)
     subject = credential.ob3_credential["credentialSubject"]
@@ -62,7 +61,7 @@ def test_learner_without_email_gets_every_form(session, issuing: Setup, settings
     assert all(r.valid for r in public_docs.verify_stored(session, credential, settings.urls).values())
 
 
-def test_learner_with_did_is_the_subject(session, issuing: Setup, settings, make_person) -> None:  # noqa: F811
+def test_learner_with_did_is_the_subject(session, issuing: Setup, settings, make_person) -> None:
     learner = make_person(did="did:example:lea")
     credential = _award(session, issuing, settings, learner=learner)
     assert credential.ob3_credential["credentialSubject"]["id"] == "did:example:lea"
@@ -70,7 +69,7 @@ def test_learner_with_did_is_the_subject(session, issuing: Setup, settings, make
     assert jwt_payload["sub"] == "did:example:lea"
 
 
-def test_awarding_twice_is_a_conflict_and_issues_nothing(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_awarding_twice_is_a_conflict_and_issues_nothing(session, issuing: Setup, settings) -> None:
     first = _award(session, issuing, settings)
     with pytest.raises(Conflict, match=str(first.id)):
         _award(session, issuing, settings)
@@ -78,7 +77,7 @@ def test_awarding_twice_is_a_conflict_and_issues_nothing(session, issuing: Setup
     assert _count(session) == 1
 
 
-def test_unknown_learner_is_invalid_and_issues_nothing(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_unknown_learner_is_invalid_and_issues_nothing(session, issuing: Setup, settings) -> None:
     with pytest.raises(InvalidInput) as caught:
         awarding.award(session, issuing.grants(session), issuing.achievement.id, {"learner_id": uuid.uuid4()},
                        settings=settings)
@@ -90,14 +89,14 @@ def test_unknown_learner_is_invalid_and_issues_nothing(session, issuing: Setup, 
     assert _count(session) == 0
 
 
-def test_only_issuer_admins_award(session, issuing: Setup, settings, make_person) -> None:  # noqa: F811
+def test_only_issuer_admins_award(session, issuing: Setup, settings, make_person) -> None:
     stranger = make_person()
     with pytest.raises(PermissionDenied):
         awarding.award(session, issuing.grants(session, stranger), issuing.achievement.id,
                        {"learner_id": issuing.learner.id}, settings=settings)
 
 
-def test_editing_after_the_first_award_makes_a_new_version(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_editing_after_the_first_award_makes_a_new_version(session, issuing: Setup, settings) -> None:
     grants = issuing.grants(session)
     achievements.update_achievement(session, grants, issuing.achievement.id, {"description": "Avant."},
                                     urls=settings.urls)
@@ -116,7 +115,7 @@ def test_editing_after_the_first_award_makes_a_new_version(session, issuing: Set
     assert second.ob3_credential["credentialSubject"]["achievement"]["id"].endswith("/v/2")
 
 
-def test_revocation_changes_every_format_together(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_revocation_changes_every_format_together(session, issuing: Setup, settings) -> None:
     credential = _award(session, issuing, settings)
     revocation.revoke(session, issuing.grants(session), credential.id, "Fraude constatée", settings=settings)
     session.commit()
@@ -140,7 +139,7 @@ def test_revocation_changes_every_format_together(session, issuing: Setup, setti
     assert {"credential.issued", "credential.revoked"} <= actions
 
 
-def test_suspension_and_unsuspension(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_suspension_and_unsuspension(session, issuing: Setup, settings) -> None:
     credential = _award(session, issuing, settings)
     grants = issuing.grants(session)
     revocation.suspend(session, grants, credential.id, "Vérification en cours", settings=settings)
@@ -170,7 +169,7 @@ def test_suspension_and_unsuspension(session, issuing: Setup, settings) -> None:
     assert not badges.StatusList(bits=bytearray(suspension.bits)).get(credential.status_index)
 
 
-def test_rotation_keeps_old_credentials_verifying(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_rotation_keeps_old_credentials_verifying(session, issuing: Setup, settings) -> None:
     old = _award(session, issuing, settings)
     created = issuers.rotate_keys(session, issuing.grants(session), issuing.issuer.id, None, settings=settings)
     session.commit()
@@ -188,7 +187,7 @@ def test_rotation_keeps_old_credentials_verifying(session, issuing: Setup, setti
     assert len(document["verificationMethod"]) == 2 and len(document["assertionMethod"]) == 2
 
 
-def test_compromised_key_is_flagged_on_what_it_signed(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_compromised_key_is_flagged_on_what_it_signed(session, issuing: Setup, settings) -> None:
     credential = _award(session, issuing, settings)
     di_key = session.scalar(select(SigningKey).where(SigningKey.issuer_id == issuing.issuer.id,
                                                      SigningKey.purpose == KeyPurpose.DATA_INTEGRITY))
@@ -209,7 +208,7 @@ def test_compromised_key_is_flagged_on_what_it_signed(session, issuing: Setup, s
                                settings=settings)
 
 
-def test_key_encryption_keys_rotate(session, issuing: Setup) -> None:  # noqa: F811
+def test_key_encryption_keys_rotate(session, issuing: Setup) -> None:
     row = session.scalar(select(SigningKey).where(SigningKey.issuer_id == issuing.issuer.id))
     assert row.kek_id == "test1" and b"PRIVATE" not in row.encrypted_private_key
     new_keks = [("test2", b"n" * 32), *KEKS]
@@ -222,7 +221,7 @@ def test_key_encryption_keys_rotate(session, issuing: Setup) -> None:  # noqa: F
     session.rollback()
 
 
-def test_missing_kek_refuses_to_sign_and_issues_nothing(session, issuing: Setup) -> None:  # noqa: F811
+def test_missing_kek_refuses_to_sign_and_issues_nothing(session, issuing: Setup) -> None:
     wrong = issuing_settings(keks=[("other", b"o" * 32)])
     with pytest.raises(Conflict, match="cannot be used"):
         awarding.award(session, issuing.grants(session), issuing.achievement.id,
@@ -231,7 +230,7 @@ def test_missing_kek_refuses_to_sign_and_issues_nothing(session, issuing: Setup)
     assert _count(session) == 0
 
 
-def test_validity_period_sets_valid_until(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_validity_period_sets_valid_until(session, issuing: Setup, settings) -> None:
     achievements.update_achievement(session, issuing.grants(session), issuing.achievement.id,
                                     {"valid_for_days": 365}, urls=settings.urls)
     credential = _award(session, issuing, settings)
@@ -242,7 +241,7 @@ def test_validity_period_sets_valid_until(session, issuing: Setup, settings) -> 
     assert report.check("validity").outcome == "fail"
 
 
-def test_tampered_and_truncated_credentials_fail_verification(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_tampered_and_truncated_credentials_fail_verification(session, issuing: Setup, settings) -> None:
     credential = _award(session, issuing, settings)
     resolvers = public_docs.local_resolvers(session, settings.urls)
     tampered = {**credential.ob3_credential, "name": "Autre badge"}
@@ -255,7 +254,7 @@ def test_tampered_and_truncated_credentials_fail_verification(session, issuing: 
     assert not badges.verify("http://169.254.169.254/latest", resolvers=private).valid
 
 
-def test_public_documents_resolve(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_public_documents_resolve(session, issuing: Setup, settings) -> None:
     credential = _award(session, issuing, settings)
     urls = settings.urls
     version = achievements.current_version(session, issuing.achievement)
@@ -280,7 +279,7 @@ def test_public_documents_resolve(session, issuing: Setup, settings) -> None:  #
     assert public_docs.resolve(session, urls, f"{urls.base}/issuers/not-a-uuid") is None
 
 
-def test_recipient_name_follows_the_learners_choice(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_recipient_name_follows_the_learners_choice(session, issuing: Setup, settings) -> None:
     credential = _award(session, issuing, settings)
     assert public_docs.public_recipient_name(credential, issuing.learner) is None
     credential.show_name = True

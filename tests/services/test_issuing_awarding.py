@@ -15,7 +15,7 @@ from app.models import (Achievement, Claim, ClaimStatus, Contribution, Contribut
 from app.runtime import runtime
 from app.services import achievements, awarding, bulk, images, public_docs, wallet
 from app.services.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from tests.issuing_fixtures import (Setup, issuing, make_achievement, make_issuer, settings)  # noqa: F401
+from tests.issuing_fixtures import Setup
 
 
 def _credentials(session) -> int:  # type: ignore[no-untyped-def]
@@ -86,7 +86,7 @@ def app_ctx(app):  # type: ignore[no-untyped-def]
         yield
 
 
-def test_rule_satisfied_by_standing_events_issues_once(session, issuing: Setup, settings, app_ctx) -> None:  # noqa: F811
+def test_rule_satisfied_by_standing_events_issues_once(session, issuing: Setup, settings, app_ctx) -> None:
     achievement = _ruled(session, issuing, settings, "auto")
     session.commit()
     first, second, _third = issuing.competencies
@@ -117,7 +117,7 @@ def test_rule_satisfied_by_standing_events_issues_once(session, issuing: Setup, 
     assert session.scalar(select(func.count()).select_from(DomainEvent).where(DomainEvent.processed_at.is_(None))) == 0
 
 
-def test_approval_mode_proposes_then_issues(session, issuing: Setup, settings, app_ctx) -> None:  # noqa: F811
+def test_approval_mode_proposes_then_issues(session, issuing: Setup, settings, app_ctx) -> None:
     _ruled(session, issuing, settings, "approval", min_hours=2)
     session.commit()
     first, second, _ = issuing.competencies
@@ -141,7 +141,7 @@ def test_approval_mode_proposes_then_issues(session, issuing: Setup, settings, a
         awarding.approve(session, issuing.grants(session), proposal.id, settings=settings)
 
 
-def test_declined_proposal_is_not_proposed_again(session, issuing: Setup, settings, app_ctx) -> None:  # noqa: F811
+def test_declined_proposal_is_not_proposed_again(session, issuing: Setup, settings, app_ctx) -> None:
     _ruled(session, issuing, settings, "approval")
     session.commit()
     for competency in issuing.competencies[:2]:
@@ -153,7 +153,7 @@ def test_declined_proposal_is_not_proposed_again(session, issuing: Setup, settin
     assert awarding.process_award_events(session, settings=settings).proposed == []
 
 
-def test_malformed_events_are_consumed_without_awarding(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_malformed_events_are_consumed_without_awarding(session, issuing: Setup, settings) -> None:
     session.add_all([DomainEvent(kind="standing.changed", payload={"learner": "x"}),
                      DomainEvent(kind="standing.changed", payload={"learner": str(uuid.uuid4()),
                                                                    "competency": str(uuid.uuid4())})])
@@ -168,7 +168,7 @@ def _csv(*lines: str) -> io.BytesIO:
     return io.BytesIO(("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def test_bulk_dry_run_then_skip_invalid_then_resend(session, issuing: Setup, settings, make_person) -> None:  # noqa: F811
+def test_bulk_dry_run_then_skip_invalid_then_resend(session, issuing: Setup, settings, make_person) -> None:
     other = make_person(email="Marc@Example.org")
     a = issuing.achievement.id
     lines = ["Email,Achievement_ID,evidence_url,narrative",
@@ -200,7 +200,7 @@ def test_bulk_dry_run_then_skip_invalid_then_resend(session, issuing: Setup, set
     assert again.issued == 0 and again.already_awarded == 2 and _credentials(session) == 2
 
 
-def test_bulk_refuses_bad_files(session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_bulk_refuses_bad_files(session, issuing: Setup, settings) -> None:
     grants = issuing.grants(session)
 
     def run(data: bytes, **kwargs):  # type: ignore[no-untyped-def]
@@ -266,7 +266,7 @@ def test_default_badge_escapes_the_name() -> None:
     assert b"<script>" not in svg and b"&lt;script&gt;" in svg
 
 
-def test_achievement_image_upload_and_versioning(session, issuing: Setup, settings, app_ctx) -> None:  # noqa: F811
+def test_achievement_image_upload_and_versioning(session, issuing: Setup, settings, app_ctx) -> None:
     achievement = achievements.set_image(session, issuing.grants(session), issuing.achievement.id, io.BytesIO(_png(8, 8)),
                                          storage=_storage(), max_bytes=10**6)
     version = achievements.current_version(session, achievement)

@@ -5,10 +5,10 @@ from sqlalchemy import select
 
 from app.models import CredentialState, DomainEvent, KeyStatus, SigningKey
 from app.services import awarding
-from tests.issuing_fixtures import Setup, issuing, make_achievement, make_issuer, settings  # noqa: F401
+from tests.issuing_fixtures import Setup
 
 
-def test_cli_rotate_revoke_suspend_and_queue(runner, session, issuing: Setup, settings) -> None:  # noqa: F811
+def test_cli_rotate_revoke_suspend_and_queue(runner, session, issuing: Setup, settings) -> None:
     credential = awarding.award(session, issuing.grants(session), issuing.achievement.id,
                                 {"learner_id": issuing.learner.id}, settings=settings)
     session.commit()

@@ -5,7 +5,7 @@ import io
 import re
 
 import badges
-from tests.public_fixtures import BASE, HTML, verify_limiter  # noqa: F401
+from tests.public_fixtures import BASE, HTML
 
 API = "/api/v1"
 

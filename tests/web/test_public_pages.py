@@ -12,8 +12,7 @@ from app.db import utcnow
 from app.models import Credential, CredentialState
 from app.services import issuers, public_pages
 from tests.issuing_fixtures import issuing_settings
-from tests.public_fixtures import (BASE, HTML, Issued, award, issued, issuing, make_achievement,  # noqa: F401
-                                    make_issuer, settings, verify_limiter)
+from tests.public_fixtures import BASE, HTML, Issued
 
 
 def _text(response) -> str:  # type: ignore[no-untyped-def]
