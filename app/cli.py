@@ -308,13 +308,7 @@ def process_award_events(batch: int) -> None:
 
 
 def _dossier_settings():  # type: ignore[no-untyped-def]
-    from app.services.dossiers import DossierSettings
-    from app.services.urls import Urls
-
-    rt = runtime()
-    return DossierSettings(urls=Urls(rt.settings["PUBLIC_BASE_URL"]), storage=rt.storage,
-                           platform_key=rt.platform_key, link_secret=rt.settings["SECRET_KEY"],
-                           link_ttl=rt.settings["DOSSIER_LINK_TTL"], clock=rt.clock)
+    return runtime().dossiers
 
 
 @blason.command("dossier-request")

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 import badges
 from app.db import utcnow
 from app.services.auth import Passwords, TokenSettings
+from app.services.dossiers import DossierSettings
 from app.services.issuing import IssuingSettings
 from app.services.mail import Mailer, build_mailer
 from app.services.urls import Urls
@@ -28,7 +29,8 @@ class Runtime:
     mailer: Mailer
     issuing: IssuingSettings
     # Signs dossier manifests and CLRs (the platform speaks for itself there, not for an issuer).
-    platform_key: badges.SigningKey | None = None
+    platform_key: badges.SigningKey
+    dossiers: DossierSettings
 
 
 def build(settings: dict[str, Any]) -> Runtime:
@@ -39,11 +41,16 @@ def build(settings: dict[str, Any]) -> Runtime:
                            access_ttl=settings["ACCESS_TOKEN_TTL"], refresh_ttl=settings["REFRESH_TOKEN_TTL"],
                            clock=clock)
     passwords = Passwords(settings["PASSWORD_HASH_TIME_COST"], settings["PASSWORD_HASH_MEMORY_KIB"])
-    return Runtime(settings, tokens, passwords, LocalStorage(settings["STORAGE_DIR"]), clock,
-                   build_mailer(settings),
-                   IssuingSettings(urls=Urls(settings["PUBLIC_BASE_URL"]), keks=settings["KEY_ENCRYPTION_KEYS"],
-                                   clock=clock),
-                   platform_key=badges.load_private_key(settings["PLATFORM_SIGNING_KEY"].encode()))
+    urls = Urls(settings["PUBLIC_BASE_URL"])
+    storage = LocalStorage(settings["STORAGE_DIR"])
+    platform_key = badges.load_private_key(settings["PLATFORM_SIGNING_KEY"].encode())
+    return Runtime(
+        settings, tokens, passwords, storage, clock, build_mailer(settings),
+        IssuingSettings(urls=urls, keks=settings["KEY_ENCRYPTION_KEYS"], clock=clock),
+        platform_key,
+        DossierSettings(urls=urls, storage=storage, platform_key=platform_key, link_secret=settings["SECRET_KEY"],
+                        link_ttl=settings["DOSSIER_LINK_TTL"], clock=clock,
+                        pdf_worker=settings["DOSSIER_PDF_WORKER"]))
 
 
 def runtime(app: Flask | None = None) -> Runtime:

@@ -34,11 +34,7 @@ class TokenArgs(Schema):
 
 
 def settings() -> DossierSettings:
-    rt = runtime()
-    assert rt.platform_key is not None
-    return DossierSettings(urls=Urls(rt.settings["PUBLIC_BASE_URL"]), storage=rt.storage,
-                           platform_key=rt.platform_key, link_secret=rt.settings["SECRET_KEY"],
-                           link_ttl=rt.settings["DOSSIER_LINK_TTL"], clock=rt.clock)
+    return runtime().dossiers
 
 
 @blp.before_request
