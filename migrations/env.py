@@ -5,9 +5,15 @@ from alembic import context
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.db import Base, make_engine
+from app.services.frameworks_fts import is_fts_table
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def include_name(name, type_, parent_names) -> bool:  # type: ignore[no-untyped-def]
+    """Leave out the SQLite FTS5 index and its shadow tables: a migration made them, no model."""
+    return not (type_ == "table" and is_fts_table(name))
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
@@ -16,6 +22,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -78,6 +78,37 @@ def competence_stable_id(bloc_code: str, label: str) -> str:
     return str(uuid.uuid5(COMPETENCE_NAMESPACE, f"{bloc_code}|{normalise_for_matching(label)}"))
 
 
+class _SeenFiches:
+    """The fiche numbers met so far, one bit per number: memory follows the numbering, not the file.
+
+    A set grows by ~90 bytes a fiche; a bitmap takes 12.5 kB per 100,000 numbers whatever the
+    file holds (RNCP and RS numbers are below 100,000). Other spellings go to a set.
+    """
+
+    _NUMBER = re.compile(r"^(RNCP|RS)([1-9]\d{0,5})$")
+
+    def __init__(self) -> None:
+        self.bits: dict[str, bytearray] = {"RNCP": bytearray(), "RS": bytearray()}
+        self.others: set[str] = set()
+
+    def __contains__(self, numero: str) -> bool:
+        match = self._NUMBER.match(numero)
+        if match is None:
+            return numero in self.others
+        bits, number = self.bits[match.group(1)], int(match.group(2))
+        return number >> 3 < len(bits) and bool(bits[number >> 3] & 1 << (number & 7))
+
+    def add(self, numero: str) -> None:
+        match = self._NUMBER.match(numero)
+        if match is None:
+            self.others.add(numero)
+            return
+        bits, number = self.bits[match.group(1)], int(match.group(2))
+        if number >> 3 >= len(bits):
+            bits.extend(bytes((number >> 3) + 1 - len(bits)))
+        bits[number >> 3] |= 1 << (number & 7)
+
+
 class _Collector:
     """Parser target: builds one ``FICHE`` element at a time, remembers its start line."""
 
@@ -165,7 +196,7 @@ def _stream(outer: ByteSource) -> Iterator[StreamItem]:
     date = _EXPORT_DATE.search(source.name) or _EXPORT_DATE.search(outer.name)
     export_date = "-".join(date.groups()) if date else None
     header_sent = False
-    seen_fiches: set[str] = set()
+    seen_fiches = _SeenFiches()
     seen_links: set[tuple[str, str]] = set()
     with open_utf8(source, encoding if encoding not in ("utf-8", "utf-8-sig") else "utf-8") as raw:
         eof = False
@@ -320,7 +351,7 @@ def _fiche_metadata(fiche: ET.Element, numero: str) -> dict[str, Any]:
 
 
 def _fiche_records(
-    fiche: ET.Element, line: int, seen: set[str], links: set[tuple[str, str]], file: str
+    fiche: ET.Element, line: int, seen: _SeenFiches, links: set[tuple[str, str]], file: str
 ) -> Iterator[StreamItem]:
     numero = (_text(fiche, "NUMERO_FICHE") or "").upper()
     if not numero:

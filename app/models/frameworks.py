@@ -85,7 +85,9 @@ class Competency(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    framework_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("frameworks.id"), index=True)
+    # No index of its own: the (framework_id, source_key) unique constraint leads with it, and
+    # every index costs the bulk import a write per row.
+    framework_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("frameworks.id"))
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("competencies.id"))
     source_key: Mapped[str] = mapped_column(String(500))
     # The parent's source key as the file gave it; parent_id is resolved from it after insert.

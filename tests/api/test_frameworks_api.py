@@ -158,3 +158,34 @@ def test_too_large_upload_is_413(client, admin, app):
     limit = app.config["BLASON"]["MAX_UPLOAD_BYTES"]
     response = upload(client, admin, b"x" * (limit + 1), "big.csv")
     assert response.status_code == 413
+
+
+RANKED = ("key;parent_key;kind;code;label;description\n"
+          "A;;domain;A;Savoir gérer une équipe;\n"
+          "B;A;competence;B;Gérer;\n"
+          "C;A;competence;C;Gérer une équipe pluridisciplinaire;\n"
+          "D;A;competence;D;Gérer un budget d'équipe;\n"
+          "E;A;competence;D-GER;Animer;Gérer les conflits de l'équipe\n"
+          "F;A;competence;F;Digérer une équipe;\n"
+          "G;;domain;MGT1;Managing people;Lead and manage a team\n"
+          "H;G;competence;H;Manage;\n")
+
+
+def test_search_ranks_exact_then_prefix_then_label_then_elsewhere(client, session, admin, learner):
+    assert upload(client, admin, RANKED.encode(), "ranked.csv").status_code == 201
+
+    def search(q: str) -> list[tuple[str, int]]:
+        body = client.get(f"/api/v1/competencies/search?q={q}", headers=learner).json
+        assert body["total"] == len(body["items"])
+        return [(hit["label"], hit["rank"]) for hit in body["items"]]
+
+    # Accents and case ignored; words match at the start of a word ("digérer" is not "gérer").
+    assert search("GERER equipe") == [("Savoir gérer une équipe", 2), ("Gérer un budget d'équipe", 2),
+                                      ("Gérer une équipe pluridisciplinaire", 2), ("Animer", 3)]
+    assert search("gérer UNE")[0] == ("Gérer une équipe pluridisciplinaire", 1)
+    assert search("gérer")[:3] == [("Gérer", 0), ("Gérer un budget d'équipe", 1),
+                                   ("Gérer une équipe pluridisciplinaire", 1)]
+    assert ("Digérer une équipe", 2) not in search("gérer")
+    assert search("manag") == [("Manage", 1), ("Managing people", 1)]
+    assert search("mgt1") == [("Managing people", 0)]
+    assert search("team lead") == [("Managing people", 3)]

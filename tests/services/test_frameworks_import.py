@@ -176,3 +176,118 @@ def test_cli_reports_failures_with_line_and_column(runner, session, tmp_path):
     assert "FAILED" in result.output and "line 3" in result.output and "column" in result.output
     assert "1 import(s) failed" in result.output
     assert _count(session, Framework) == 1
+
+
+def _statements(session, table: str):  # type: ignore[no-untyped-def]
+    """Collect the INSERT statements run on ``table`` while the context is open."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def watching():  # type: ignore[no-untyped-def]
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()} "):
+                seen.append(statement)
+
+        engine = session.get_bind().engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    return watching()
+
+
+def test_unchanged_rncp_fiches_are_decided_before_anything_is_written(session):
+    path = shared_path(*RNCP)
+    import_framework_file(session, ADMIN, path)
+    with _statements(session, "competencies") as inserts:
+        again = import_framework_file(session, ADMIN, path)
+    assert again.unchanged == 2 and inserts == []
+
+
+def test_report_lists_the_first_frameworks_and_counts_them_all(session, monkeypatch):
+    from app.services import frameworks_store
+
+    monkeypatch.setattr(frameworks_store, "MAX_LISTED", 1)
+    report = import_framework_file(session, ADMIN, shared_path(*RNCP))
+    assert report.created == 2 and len(report.frameworks) == 1
+
+
+def test_search_follows_new_versions(session, tmp_path):
+    from app.services.frameworks_query import search_competencies
+
+    def found(q: str, **filters) -> int:  # type: ignore[no-untyped-def]
+        return search_competencies(session, None, q=q, **filters).total
+
+    path = shared_path(*RNCP)
+    import_framework_file(session, ADMIN, path)
+    import_framework_file(session, ADMIN, path)  # unchanged: nothing indexed twice
+    bloc = "Conception développement applications option B"
+    before = found(bloc)
+    assert before >= 1 and found("applications mobiles") == 0
+    newer = tmp_path / "export_fiches_RNCP_V4_1_2026-01-01.xml"
+    newer.write_bytes(path.read_bytes().replace("développement d’applications (Option B".encode(),
+                                                "développement d’applications mobiles (Option B".encode()))
+    assert import_framework_file(session, ADMIN, newer).created == 1
+    assert found("APPLICATIONS mobiles") == 1 and found("applications mobiles", include_old=True) == 1
+    assert found(bloc) == before and found(bloc, include_old=True) == before + 1
+    old = session.scalar(select(Framework).where(Framework.is_current.is_(False)))
+    assert found(bloc, framework_id=old.id) == 1 and found("applications mobiles", framework_id=old.id) == 0
+    assert found("gérer", source_type="esco") == 0 and found("gérer", source_type="rncp") > 0
+
+
+def test_sqlite_search_index_holds_every_competency_once(session, tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    from app.services import frameworks_fts, frameworks_store
+
+    if not frameworks_fts.enabled(session):
+        pytest.skip("the FTS5 index exists on SQLite only")
+    fiche = b"<FICHE><NUMERO_FICHE>RNCP%d</NUMERO_FICHE><INTITULE>T</INTITULE></FICHE>\n"
+    truncated = b'<?xml version="1.0"?>\n<FICHES>' + fiche % 1 + fiche % 2 + b"<FICHE><NUMERO"
+    monkeypatch.setattr(frameworks_store, "BATCH_ROWS", 1)  # RNCP1 is written when RNCP2 starts
+    with pytest.raises(InvalidInput), _statements(session, "competencies_fts_rows") as inserts:
+        import_framework_file(session, ADMIN, truncated, "rncp.xml")
+    assert inserts and session.scalar(text("SELECT count(*) FROM competencies_fts_rows")) == 0
+    monkeypatch.undo()
+    path = shared_path(*RNCP)
+    import_framework_file(session, ADMIN, path)
+    import_framework_file(session, ADMIN, path)
+    import_framework_file(session, ADMIN, CUSTOM.encode(), "tiers-lieu.csv")  # the streamed path
+    newer = tmp_path / "export_fiches_RNCP_V4_1_2026-01-01.xml"
+    newer.write_bytes(path.read_bytes().replace(b"informatique", b"numerique", 1))
+    import_framework_file(session, ADMIN, newer)
+    rows = session.scalar(text("SELECT count(*) FROM competencies_fts_rows"))
+    indexed = session.scalar(text("SELECT count(*) FROM competencies_fts WHERE competencies_fts "
+                                  "MATCH 'tags : (current OR old)'"))
+    current = session.scalar(text("SELECT count(*) FROM competencies_fts WHERE competencies_fts "
+                                  "MATCH 'tags : current'"))
+    assert rows == indexed == _count(session, Competency)
+    assert current == session.scalar(select(func.count()).select_from(Competency).join(
+        Framework, Framework.id == Competency.framework_id).where(Framework.is_current.is_(True)))
+    session.execute(text("INSERT INTO competencies_fts (competencies_fts) VALUES ('integrity-check')"))
+
+
+@pytest.mark.slow
+def test_import_memory_does_not_grow_with_the_file(session, tmp_path):
+    import tracemalloc
+
+    from tests.importers.test_progress_and_bench import _export
+
+    peaks = []
+    for fiches in (400, 400, 1200):  # the first run warms caches up; each is rolled back
+        path = tmp_path / f"export_{fiches}.xml"
+        path.write_bytes(_export(fiches, 5))
+        savepoint = session.begin_nested()
+        tracemalloc.start()
+        report = import_framework_file(session, ADMIN, path, progress_every=100_000)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        savepoint.rollback()
+        assert report.created == fiches
+    peaks = peaks[1:]
+    assert peaks[1] < peaks[0] * 1.05, peaks  # 3x the fiches, the same peak
