@@ -341,12 +341,13 @@ def dossier_generate(dossier_id, out_path, actor_email) -> None:  # type: ignore
     config = _dossier_settings()
     result = _run(dossiers.generate, db.session, _cli_grants(actor_email), dossier_id, settings=config)
     click.echo(f"Dossier {result.dossier.id}: {result.size:,} bytes, {len(result.content.annexes)} annex(es), "
-               f"sha256 {result.dossier.file_sha256}.")
+               f"manifest sha256 {result.dossier.manifest_sha256}.")
+    dossiers.discard_archive(config.storage, result.replaced_key)
     for gap in result.dossier.gaps or []:
         click.echo(f"  MISSING {gap['annex']} {gap['title']} (evidence {gap['evidenceId']}): {gap['reason']}",
                    err=True)
     if out_path:
-        with config.storage.open(result.dossier.file_sha256) as source, open(out_path, "wb") as target:
+        with config.storage.open_keyed(result.dossier.archive_key) as source, open(out_path, "wb") as target:
             shutil.copyfileobj(source, target, 1024 * 1024)
         click.echo(f"Written to {out_path}.")
 

@@ -32,15 +32,6 @@ def _int(value: str) -> int:
     return int(value)
 
 
-def _bool(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError("expected true or false")
-
-
 def _str(value: str) -> str:
     return value
 
@@ -80,7 +71,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PLATFORM_SIGNING_KEY", None, _str,
             "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY"),
     Setting("DOSSIER_LINK_TTL", 600, _int, "lifetime of a dossier download link, seconds"),
-    Setting("DOSSIER_PDF_WORKER", False, _bool, "lay out dossier PDFs in a forked process (needs a free core)"),
     Setting("MAX_DOSSIER_VERIFY_BYTES", 2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification"),
     Setting("VERIFY_RATE_BURST", 20, _int, "POST /verify: requests a client may send at once"),
     Setting("VERIFY_RATE_PER_MINUTE", 30, _int, "POST /verify: requests per minute refilled per client"),

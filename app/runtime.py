@@ -49,8 +49,7 @@ def build(settings: dict[str, Any]) -> Runtime:
         IssuingSettings(urls=urls, keks=settings["KEY_ENCRYPTION_KEYS"], clock=clock),
         platform_key,
         DossierSettings(urls=urls, storage=storage, platform_key=platform_key, link_secret=settings["SECRET_KEY"],
-                        link_ttl=settings["DOSSIER_LINK_TTL"], clock=clock,
-                        pdf_worker=settings["DOSSIER_PDF_WORKER"]))
+                        link_ttl=settings["DOSSIER_LINK_TTL"], clock=clock))
 
 
 def runtime(app: Flask | None = None) -> Runtime:

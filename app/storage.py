@@ -1,7 +1,12 @@
-"""Content-addressed file storage: files are named only by the SHA-256 of their bytes.
+"""File storage: uploads named only by the SHA-256 of their bytes, and files the service makes.
 
-A client's file name never reaches the file system; the only path component ever used is a
-validated 64-character hex digest.
+Uploads (evidence, images) are content-addressed: the same bytes are stored once, under their
+digest, with their size and CRC-32 computed on the way in (the CRC lets a ZIP take the file as
+it is). Files the service generates and replaces (dossier archives) are stored under a key it
+chooses, ``<area>/<32 hex digits>.<extension>``, and are never hashed as a whole.
+
+A client's file name never reaches the file system; the only path components ever used are a
+validated hex digest or a validated key.
 """
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import io
 import os
 import re
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -17,6 +23,7 @@ from typing import Any, BinaryIO, Iterator, Protocol
 
 CHUNK = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_KEY = re.compile(r"^[a-z]{1,32}/[0-9a-f]{32}\.[a-z0-9]{1,8}$")
 
 
 class TooLarge(Exception):
@@ -28,6 +35,7 @@ class StoredBlob:
     sha256: str
     size: int
     head: bytes  # the first bytes, for type detection
+    crc32: int = 0
 
 
 class BlobWriter(Protocol):
@@ -47,6 +55,19 @@ class BlobWriter(Protocol):
                  tb: TracebackType | None) -> None: ...
 
 
+class KeyedWriter(Protocol):
+    """A regular file being written under a key; visible under it only once committed."""
+
+    def fileno(self) -> int: ...
+
+    def commit(self) -> None: ...
+
+    def __enter__(self) -> KeyedWriter: ...
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+
 class Storage(Protocol):
     def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob: ...
 
@@ -57,6 +78,14 @@ class Storage(Protocol):
     def exists(self, sha256: str) -> bool: ...
 
     def delete(self, sha256: str) -> None: ...
+
+    def create_keyed(self, key: str) -> KeyedWriter: ...
+
+    def open_keyed(self, key: str) -> BinaryIO: ...
+
+    def keyed_exists(self, key: str) -> bool: ...
+
+    def delete_keyed(self, key: str) -> None: ...
 
 
 class LocalStorage:
@@ -92,6 +121,52 @@ class LocalStorage:
     def delete(self, sha256: str) -> None:
         self._path(sha256).unlink(missing_ok=True)
 
+    def _keyed_path(self, key: str) -> Path:
+        if not _KEY.match(key):
+            raise ValueError("not a storage key")
+        return self.root / "keyed" / key
+
+    def create_keyed(self, key: str) -> LocalKeyedWriter:
+        """A new file to write under ``key`` (a regular file: seekable, with a descriptor)."""
+        final = self._keyed_path(key)
+        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp")
+        return LocalKeyedWriter(fd, tmp_name, final)
+
+    def open_keyed(self, key: str) -> BinaryIO:
+        return self._keyed_path(key).open("rb")
+
+    def keyed_exists(self, key: str) -> bool:
+        return self._keyed_path(key).is_file()
+
+    def delete_keyed(self, key: str) -> None:
+        self._keyed_path(key).unlink(missing_ok=True)
+
+
+class LocalKeyedWriter:
+    """A temporary file moved under its key by ``commit``; deleted if the block ends without it."""
+
+    def __init__(self, fd: int, tmp_name: str, final: Path) -> None:
+        self._fd, self._tmp_name, self._final, self._done = fd, tmp_name, final, False
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def commit(self) -> None:
+        os.close(self._fd)
+        self._final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._tmp_name, self._final)
+        self._done = True
+
+    def __enter__(self) -> LocalKeyedWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if not self._done:
+            os.close(self._fd)
+            os.unlink(self._tmp_name)
+            self._done = True
+
 
 class LocalBlobWriter(io.RawIOBase):
     """Write-only and not seekable: bytes are hashed and counted on their way to a temporary file.
@@ -103,7 +178,7 @@ class LocalBlobWriter(io.RawIOBase):
     def __init__(self, storage: LocalStorage, out: BinaryIO, tmp_name: str, max_bytes: int) -> None:
         super().__init__()
         self._storage, self._out, self._tmp_name, self._max = storage, out, tmp_name, max_bytes
-        self._digest, self._size, self._head = hashlib.sha256(), 0, b""
+        self._digest, self._size, self._head, self._crc = hashlib.sha256(), 0, b"", 0
 
     def writable(self) -> bool:
         return True
@@ -120,6 +195,7 @@ class LocalBlobWriter(io.RawIOBase):
         if len(self._head) < 4096:
             self._head += bytes(data[: 4096 - len(self._head)])
         self._digest.update(data)
+        self._crc = zlib.crc32(data, self._crc)
         self._out.write(data)
         self._size += size
         return size
@@ -132,7 +208,7 @@ class LocalBlobWriter(io.RawIOBase):
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._tmp_name, final)  # same content, same name: replacing is harmless
         super().close()
-        return StoredBlob(sha, self._size, self._head)
+        return StoredBlob(sha, self._size, self._head, self._crc)
 
     def abort(self) -> None:
         """Drop what was written (idempotent; nothing happens after a commit)."""

@@ -37,7 +37,8 @@ class DossierSchema(CamelSchema):
     consented_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     generated_at = fields.DateTime(allow_none=True)
-    file_sha256 = fields.String(allow_none=True)
+    size = fields.Integer(attribute="archive_size", allow_none=True)
+    manifest_sha256 = fields.String(allow_none=True)
     gaps = fields.List(fields.Nested(DossierGapSchema))
 
 

@@ -98,6 +98,7 @@ class Generate(MethodView):
         result = dossiers.generate(db.session, current_grants(), dossier_id, settings=config)
         link = dossiers.download_link(db.session, current_grants(), dossier_id, settings=config)
         db.session.commit()
+        dossiers.discard_archive(config.storage, result.replaced_key)
         return dossiers.generated_view(result, link)
 
 

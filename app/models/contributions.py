@@ -38,6 +38,8 @@ class StoredFile(Base):
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
+    # Computed on upload, so that a ZIP can take the file as it is (None: uploaded before it was kept).
+    crc32: Mapped[int | None] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, new_id, utcnow
@@ -32,7 +32,11 @@ class Dossier(Base):
     bloc_ids: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[DossierStatus] = mapped_column(enum_column(DossierStatus))
     consented_at: Mapped[datetime | None]
-    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The generated ZIP: its storage key (one per generation), size, and the SHA-256 of its
+    # signed manifest, which lists the SHA-256 of every member.
+    archive_key: Mapped[str | None] = mapped_column(String(100))
+    archive_size: Mapped[int | None] = mapped_column(BigInteger)
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
     gaps: Mapped[list[Any]] = mapped_column(default=list)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

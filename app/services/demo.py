@@ -99,7 +99,7 @@ def load_demo(session: Session, *, passwords: Passwords, password: str, storage:
               "3 variétés anciennes de tomates.\n").encode()
     blob = storage.put(io.BytesIO(report), max_bytes=1 << 20)
     if session.get(StoredFile, blob.sha256) is None:
-        session.add(StoredFile(sha256=blob.sha256, size=blob.size,
+        session.add(StoredFile(sha256=blob.sha256, size=blob.size, crc32=blob.crc32,
                                media_type=sniff_media_type(blob.head) or "text/plain"))
         session.flush()  # no relationship orders this insert before the evidence pointing at it
     session.add_all([

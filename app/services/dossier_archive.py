@@ -1,36 +1,69 @@
-"""The dossier ZIP, written in one linear pass straight into content-addressed storage.
+"""The dossier ZIP, written in one linear pass into storage, under a key of its own.
 
-Members: dossier.pdf, the machine-readable documents, the annexes (evidence files, stored as they
-are when already compressed), then ``manifest.json`` and its signature. Memory stays flat whatever
-the size of the evidence: files are copied in 1 MiB chunks through one reused buffer.
+Members, in the order the jury reads them: dossier.pdf, the machine-readable documents, the
+annexes (evidence files, stored as they are when already compressed), then ``manifest.json`` and
+its signature. Memory stays flat whatever the size of the evidence.
 
-Each byte is hashed once: storage hashes the ZIP while it is written (that digest names it), the
-small members are hashed for the manifest as they are written, and an evidence file's manifest
-SHA-256 is its content address, the SHA-256 of exactly the bytes copied.
+No byte of an evidence file passes through Python when its CRC-32 is known (recorded at upload):
+the kernel copies it into the archive (``app.zipwriter``), and its manifest SHA-256 is its content
+address, the SHA-256 of exactly the bytes copied. The small members are hashed as they are
+written. The archive as a whole is not hashed: the signed manifest vouches for every member, and
+the dossier records the manifest's SHA-256.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import multiprocessing
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+import zipfile
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import badges
 from app.models import Credential
 from app.services.dossier_build import Annex, DossierContent
 from app.services.dossier_documents import DOSSIER_SCHEMA, content_json, synthese_csv
-from app.services.dossier_pdf import render_pdf
-from app.services.dossier_verify import MANIFEST, SIGNATURE, ArchiveWriter, Member, manifest_bytes, sign_manifest
+from app.services.dossier_verify import (MANIFEST, SIGNATURE, Member, compression_for, manifest_bytes,
+                                         sign_manifest)
 from app.services.errors import Conflict
-from app.storage import Storage, StoredBlob, TooLarge
+from app.storage import Storage, TooLarge
+from app.zipwriter import SourceChanged, ZipWriter
 
 MAX_DOSSIER_BYTES = 64 * 1024 ** 3
 MISSING = "file missing from storage"
 DAMAGED = "file damaged in storage (its size is not the size recorded at upload)"
 Document = tuple[str, bytes, str]  # path in the ZIP, bytes, media type
+
+
+@dataclass(frozen=True)
+class StoredArchive:
+    key: str
+    size: int
+    manifest_sha256: str
+    gaps: list[dict[str, Any]]
+
+
+class ArchiveWriter:
+    """The dossier ZIP being written: each member recorded with its SHA-256 and size for the manifest."""
+
+    def __init__(self, zip_writer: ZipWriter) -> None:
+        self.zip = zip_writer
+        self.members: list[Member] = []
+
+    def add_bytes(self, path: str, data: bytes, media_type: str | None) -> None:
+        self.zip.add_bytes(path, data, deflate=_deflate(media_type))
+        self.members.append(Member(path, hashlib.sha256(data).hexdigest(), len(data)))
+
+    def add_stored(self, path: str, handle: BinaryIO, media_type: str | None, sha256: str, size: int,
+                   crc32: int | None) -> None:
+        """Add a file from content-addressed storage: its name is already the SHA-256 of its bytes."""
+        with handle:
+            self.zip.add_file(path, handle, size, crc32=crc32, deflate=_deflate(media_type))
+        self.members.append(Member(path, sha256, size))
+
+
+def _deflate(media_type: str | None) -> bool:
+    return compression_for(media_type) == zipfile.ZIP_DEFLATED
 
 
 def documents(content: DossierContent, credentials: list[Credential],
@@ -53,41 +86,24 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=2).encode()
 
 
-@contextmanager
-def pdf_layout(content: DossierContent, *, worker: bool) -> Iterator[Future[bytes]]:
-    """Lay out dossier.pdf here, or in a forked process while the annexes are copied.
-
-    Laying out hundreds of contributions is CPU-bound and takes about as long as copying hundreds
-    of megabytes, so with a free second core the worker hides it. On a shared machine the two
-    compete for the same core and the worker only adds the cost of forking: it is opt-in. The
-    child gets plain data only (the content is pickled) and never touches the parent's database
-    connections; it ends with ``os._exit``, so nothing of the parent is closed twice.
-    """
-    if not worker or "fork" not in multiprocessing.get_all_start_methods():
-        done: Future[bytes] = Future()
-        done.set_result(render_pdf(content))
-        yield done
-        return
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield pool.submit(render_pdf, content)
-
-
-def store_archive(storage: Storage, key: badges.SigningKey, issuer: str, content: DossierContent,
-                  pdf: Future[bytes], docs: list[Document]) -> tuple[StoredBlob, list[dict[str, Any]]]:
-    """Write the ZIP into storage; return the stored blob and the gaps (evidence files left out)."""
+def store_archive(storage: Storage, key: str, signer: badges.SigningKey, issuer: str, content: DossierContent,
+                  pdf: bytes, docs: list[Document]) -> StoredArchive:
+    """Write the ZIP into storage under ``key``; return what was stored and the gaps (files left out)."""
     try:
-        with storage.writer(MAX_DOSSIER_BYTES) as out:
-            archive = ArchiveWriter(out)  # type: ignore[arg-type]
+        with storage.create_keyed(key) as out:
+            archive = ArchiveWriter(ZipWriter(out.fileno(), limit=MAX_DOSSIER_BYTES))
+            archive.add_bytes("dossier.pdf", pdf, "application/pdf")
             for path, data, media_type in docs:
                 archive.add_bytes(path, data, media_type)
             gaps = add_annexes(archive, storage, content.annexes)
-            archive.add_bytes("dossier.pdf", pdf.result(), "application/pdf")
-            archive.move_first("dossier.pdf")  # what the jury opens first, whenever it was ready
-            seal(archive, manifest(content, issuer, archive.members, gaps), key)
-            archive.close()
-            return out.commit(), gaps
+            manifest_sha256 = seal(archive, manifest(content, issuer, archive.members, gaps), signer)
+            size = archive.zip.close()
+            out.commit()
     except TooLarge:
         raise Conflict("The dossier is too large to be stored.") from None
+    except SourceChanged:
+        raise Conflict("An evidence file changed while the dossier was written; generate it again.") from None
+    return StoredArchive(key, size, manifest_sha256, gaps)
 
 
 def add_annexes(archive: ArchiveWriter, storage: Storage, annexes: list[Annex]) -> list[dict[str, Any]]:
@@ -104,7 +120,7 @@ def add_annexes(archive: ArchiveWriter, storage: Storage, annexes: list[Annex]) 
             gaps.append({"annex": annex.number, "evidenceId": str(annex.evidence_id), "title": annex.title,
                          "path": annex.path, "sha256": annex.sha256, "reason": reason})
             continue
-        archive.add_stored(annex.path, handle, annex.media_type, annex.sha256, size)
+        archive.add_stored(annex.path, handle, annex.media_type, annex.sha256, size, annex.crc32)
     return gaps
 
 
@@ -141,8 +157,9 @@ def manifest(content: DossierContent, issuer: str, members: list[Member],
     }
 
 
-def seal(archive: ArchiveWriter, data: dict[str, Any], key: badges.SigningKey) -> None:
-    """Add the manifest and its detached signature (the last two members)."""
+def seal(archive: ArchiveWriter, data: dict[str, Any], key: badges.SigningKey) -> str:
+    """Add the manifest and its detached signature (the last two members); return the manifest's SHA-256."""
     raw = manifest_bytes(data)
     archive.add_bytes(MANIFEST, raw, "application/json")
     archive.add_bytes(SIGNATURE, sign_manifest(raw, key).encode(), "text/plain")
+    return hashlib.sha256(raw).hexdigest()

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (AchievementAlignment, AchievementVersion, Claim, ClaimStatus, Competency, Contribution,
                         Credential, CredentialState, Decision, Dossier, Evidence, EvidenceKind, Framework, Issuer,
-                        Person, Project, Review, Standing, Territory, Visibility)
+                        Person, Project, Review, Standing, StoredFile, Territory, Visibility)
 from app.services.scales import DEFAULT_SCALE
 from app.services.urls import Urls
 from app.storage import Storage
@@ -63,6 +63,7 @@ class Annex:
     text: str | None = None
     path: str | None = None  # inside the ZIP; None for links
     missing: bool = False
+    crc32: int | None = None  # of the stored file, recorded at upload (None: not known)
 
 
 @dataclass
@@ -222,6 +223,7 @@ class _Rows:
     people: dict[uuid.UUID, str]
     evidence: dict[uuid.UUID, list[Evidence]]  # jury-visible, by contribution
     badges: dict[uuid.UUID, list[BadgeRef]]
+    checksums: dict[str, int | None] = field(default_factory=dict)  # CRC-32 of stored files, by SHA-256
     annexes: dict[uuid.UUID, Annex] = field(default_factory=dict)
 
 
@@ -275,8 +277,11 @@ def _load(session: Session, learner_id: uuid.UUID, ids: set[uuid.UUID]) -> _Rows
     evidence = _group(session.scalars(select(Evidence).where(
         Evidence.contribution_id.in_(contribution_ids), Evidence.visibility.in_(JURY_VISIBLE))
         .order_by(Evidence.created_at, Evidence.id)), "contribution_id") if contribution_ids else {}
+    shas = {e.file_sha256 for pieces in evidence.values() for e in pieces if e.file_sha256}
+    checksums = dict(session.execute(select(StoredFile.sha256, StoredFile.crc32).where(
+        StoredFile.sha256.in_(shas))).all()) if shas else {}
     return _Rows(standings, _group(claims, "competency_id"), contributions, projects, territories, reviews,
-                 people, evidence, {})
+                 people, evidence, {}, checksums)
 
 
 def _group(items: Iterable[_T], key: str) -> dict[uuid.UUID, list[_T]]:
@@ -323,6 +328,7 @@ def _annex_numbers(contribution_id: uuid.UUID, rows: _Rows, storage: Storage) ->
     for piece in rows.evidence.get(contribution_id, []):
         if piece.id not in rows.annexes:
             rows.annexes[piece.id] = _annex(piece, len(rows.annexes) + 1, storage)
+            rows.annexes[piece.id].crc32 = rows.checksums.get(piece.file_sha256 or "")
         numbers.append(rows.annexes[piece.id].number)
     return numbers
 

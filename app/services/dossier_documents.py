@@ -53,7 +53,7 @@ def content_json(content: DossierContent) -> dict[str, Any]:
                           "non": "no standing, or rejected"},
         "certification_badges": [asdict(b) for b in content.certification_badges],
         "blocs": blocs,
-        "annexes": [{k: v for k, v in asdict(a).items() if k != "text"} for a in content.annexes],
+        "annexes": [{k: v for k, v in asdict(a).items() if k not in ("text", "crc32")} for a in content.annexes],
         "gaps": [{"annex": a.number, "evidence_id": a.evidence_id, "title": a.title,
                   "reason": "file missing from storage"} for a in content.gaps],
         "credentials": [f"credentials/{c}.json" for c in content.credential_ids],

@@ -1,5 +1,4 @@
-"""Dossier archives: a streaming ZIP writer that hashes every member, the signed manifest, and
-verification of a ZIP against its manifest.
+"""Dossier archives: the signed manifest, and verification of a ZIP against it.
 
 The manifest (``manifest.json``) lists every other file with its SHA-256 and size; its exact bytes
 are signed by the platform key as a detached compact JWS (``manifest.jws``, RFC 7515 appendix F,
@@ -14,7 +13,7 @@ import json
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 import jwt
 from jwt.exceptions import InvalidTokenError
@@ -47,74 +46,6 @@ class Member:
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "sha256": self.sha256, "size": self.size}
-
-
-class MemberChanged(Exception):
-    """A stored file did not have the size its content address was recorded with."""
-
-
-class ArchiveWriter:
-    """Write a ZIP member by member, in chunks, recording each member's SHA-256 and size."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        # On a non-seekable stream zipfile writes data descriptors: one linear pass, no rewinds.
-        self.zip = zipfile.ZipFile(out, "w", allowZip64=True)
-        self.members: list[Member] = []
-        self._buffer = memoryview(bytearray(CHUNK))
-
-    def add_bytes(self, path: str, data: bytes, media_type: str | None = None) -> Member:
-        with self._open(path, media_type, len(data)) as target:
-            target.write(data)
-        return self._record(Member(path, hashlib.sha256(data).hexdigest(), len(data)))
-
-    def add_file(self, path: str, handle: BinaryIO, media_type: str | None, size_hint: int | None) -> Member:
-        """Copy a file of unknown digest, hashing it on the way."""
-        digest = hashlib.sha256()
-        size = self._copy(path, handle, media_type, size_hint, digest.update)
-        return self._record(Member(path, digest.hexdigest(), size))
-
-    def add_stored(self, path: str, handle: BinaryIO, media_type: str | None, sha256: str, size: int) -> Member:
-        """Copy a file from content-addressed storage: its name is already the SHA-256 of its bytes.
-
-        Only the size is checked (it costs nothing); hashing the bytes again would double the
-        cost of the archive for an answer storage already gives.
-        """
-        copied = self._copy(path, handle, media_type, size, None)
-        if copied != size:
-            raise MemberChanged(f"{path}: {copied} bytes copied, {size} expected")
-        return self._record(Member(path, sha256, size))
-
-    def _copy(self, path: str, handle: BinaryIO, media_type: str | None, size_hint: int | None,
-              observe: Callable[[memoryview], object] | None) -> int:
-        buffer, size = self._buffer, 0
-        with handle, self._open(path, media_type, size_hint) as target:
-            while count := handle.readinto(buffer):  # type: ignore[attr-defined]
-                chunk = buffer[:count]
-                if observe is not None:
-                    observe(chunk)
-                target.write(chunk)
-                size += count
-        return size
-
-    def _open(self, path: str, media_type: str | None, size_hint: int | None) -> IO[bytes]:
-        info = zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0))
-        info.compress_type = compression_for(media_type)
-        info.external_attr = 0o644 << 16
-        return self.zip.open(info, "w", force_zip64=size_hint is None or size_hint > 2 ** 31)
-
-    def move_first(self, path: str) -> None:
-        """List a member first (in the ZIP's central directory and the manifest), wherever its bytes are."""
-        # Readers list members in central directory order, which need not be the order of the
-        # bytes: a member written last can still be the first one the jury sees.
-        self.zip.filelist.sort(key=lambda info: info.filename != path)
-        self.members.sort(key=lambda member: member.path != path)
-
-    def _record(self, member: Member) -> Member:
-        self.members.append(member)
-        return member
-
-    def close(self) -> None:
-        self.zip.close()
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:

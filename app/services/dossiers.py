@@ -4,9 +4,10 @@ Who: a learner (or their facilitator) asks for their own dossier, which counts a
 officer asks for a learner's dossier for a certification they serve (see ``dossier_scope``), and
 the learner consents (or refuses) before anything is generated.
 
-Generation runs synchronously in the request: the content is gathered, the PDF laid out, then the
-ZIP is written in one linear pass straight into content-addressed storage (``dossier_archive``),
-so memory stays flat whatever the size of the evidence.
+Generation runs synchronously in the request: the content is gathered, the PDF drawn, then the
+ZIP is written in one linear pass into storage under a key of its own (``dossier_archive``), so
+memory stays flat whatever the size of the evidence. Each generation gets a new key; the archive
+it replaces is deleted once the new one is committed (``discard_archive``).
 """
 from __future__ import annotations
 
@@ -20,16 +21,16 @@ from typing import Any, BinaryIO
 
 import jwt
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import badges
 from app.db import utcnow
-from app.models import Competency, Credential, Dossier, DossierStatus, Person, StoredFile
+from app.models import Competency, Credential, Dossier, DossierStatus, Person
 from app.services import audit
 from app.services.access import Grants
-from app.services.dossier_archive import documents, pdf_layout, store_archive
+from app.services.dossier_archive import documents, store_archive
 from app.services.dossier_build import DossierContent, build_content, fiche_tree
+from app.services.dossier_pdf import render_pdf
 from app.services.dossier_cohort import BlocCoverage, Cohort, CohortRow, cohort, cohort_csv
 from app.services.dossier_documents import clr_document, platform_id
 from app.services.dossier_scope import (fiche_for_officer, get_dossier, get_fiche, require_consent,
@@ -38,10 +39,10 @@ from app.services.dossier_verify import VerificationReport, verify_archive
 from app.services.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from app.services.pagination import Page, paginate
 from app.services.urls import Urls
-from app.storage import Storage, StoredBlob
+from app.storage import Storage
 
 __all__ = ["BlocCoverage", "Cohort", "CohortRow", "DossierSettings", "Generated", "Link", "cohort", "cohort_csv",
-           "consent", "download_link", "generate", "generated_view", "get_dossier", "get_fiche", "list_dossiers",
+           "consent", "discard_archive", "download_link", "generate", "generated_view", "get_dossier", "get_fiche", "list_dossiers",
            "open_download", "platform_document", "refuse", "request_dossier", "require_consent", "serves",
            "verify_upload"]
 log = logging.getLogger(__name__)
@@ -58,7 +59,6 @@ class DossierSettings:
     link_secret: str
     link_ttl: int = 600
     clock: Callable[[], datetime] = utcnow
-    pdf_worker: bool = False  # lay out the PDF in a forked process, alongside the copy (needs a free core)
 
 
 # --- request and consent ---------------------------------------------------------------------
@@ -154,28 +154,35 @@ class Generated:
     dossier: Dossier
     content: DossierContent
     size: int
+    replaced_key: str | None  # the previous archive: delete it once this generation is committed
 
 
 def generate(session: Session, grants: Grants, dossier_id: uuid.UUID, *, settings: DossierSettings) -> Generated:
-    """Build the dossier ZIP, store it content-addressed, record it on the dossier (audited)."""
+    """Build the dossier ZIP, store it under a new key, record it on the dossier (audited)."""
     dossier = get_dossier(session, grants, dossier_id)
     require_consent(dossier)
     now = settings.clock()
     content = build_content(session, dossier, storage=settings.storage, urls=settings.urls, now=now)
     docs = documents(content, *_credentials_and_clr(session, dossier, content, settings))
-    with pdf_layout(content, worker=settings.pdf_worker) as pdf:
-        blob, gaps = store_archive(settings.storage, settings.platform_key, platform_id(settings.urls), content,
-                                   pdf, docs)
-    _record_file(session, blob)
-    dossier.file_sha256, dossier.generated_at, dossier.status = blob.sha256, now, DossierStatus.READY
-    dossier.gaps, dossier.error = gaps, None
+    stored = store_archive(settings.storage, f"dossiers/{uuid.uuid4().hex}.zip", settings.platform_key,
+                           platform_id(settings.urls), content, render_pdf(content), docs)
+    replaced = dossier.archive_key
+    dossier.archive_key, dossier.archive_size, dossier.manifest_sha256 = stored.key, stored.size, stored.manifest_sha256
+    dossier.generated_at, dossier.status = now, DossierStatus.READY
+    dossier.gaps, dossier.error = stored.gaps, None
     session.flush()
     audit.record(session, grants.actor, "dossier.generated", "dossier", dossier.id,
-                 {"sha256": blob.sha256, "size": blob.size, "annexes": len(content.annexes), "gaps": len(gaps)},
-                 clock=settings.clock)
-    if gaps:
-        log.warning("dossier %s generated with %d missing evidence file(s)", dossier.id, len(gaps))
-    return Generated(dossier, content, blob.size)
+                 {"manifestSha256": stored.manifest_sha256, "size": stored.size, "annexes": len(content.annexes),
+                  "gaps": len(stored.gaps)}, clock=settings.clock)
+    if stored.gaps:
+        log.warning("dossier %s generated with %d missing evidence file(s)", dossier.id, len(stored.gaps))
+    return Generated(dossier, content, stored.size, replaced)
+
+
+def discard_archive(storage: Storage, key: str | None) -> None:
+    """Delete an archive no dossier points to any more (call after the commit that replaced it)."""
+    if key:
+        storage.delete_keyed(key)
 
 
 def _credentials_and_clr(session: Session, dossier: Dossier, content: DossierContent,
@@ -185,15 +192,6 @@ def _credentials_and_clr(session: Session, dossier: Dossier, content: DossierCon
     credentials = list(session.scalars(select(Credential).where(Credential.id.in_(content.credential_ids))
                                        .order_by(Credential.awarded_at, Credential.id))) if content.credential_ids else []
     return credentials, clr_document(content, credentials, learner, settings.platform_key, settings.urls)
-
-
-def _record_file(session: Session, blob: StoredBlob) -> None:
-    if session.get(StoredFile, blob.sha256) is None:
-        try:
-            with session.begin_nested():
-                session.add(StoredFile(sha256=blob.sha256, size=blob.size, media_type="application/zip"))
-        except IntegrityError:
-            pass  # the same bytes were recorded meanwhile
 
 
 # --- download links --------------------------------------------------------------------------
@@ -214,12 +212,12 @@ def download_link(session: Session, grants: Grants, dossier_id: uuid.UUID, *, se
     """A short-lived link to download a ready dossier, bound to that dossier and to the caller."""
     dossier = get_dossier(session, grants, dossier_id)
     require_consent(dossier)
-    if dossier.status is not DossierStatus.READY or not dossier.file_sha256:
+    if dossier.status is not DossierStatus.READY or not dossier.archive_key:
         raise Conflict("The dossier has not been generated yet (POST /dossiers/{id}/generate).")
     now = settings.clock()
     expires = now + timedelta(seconds=settings.link_ttl)
     token = jwt.encode({"aud": LINK_AUDIENCE, "sub": str(grants.actor.author_id), "for": str(grants.actor.id),
-                        "dossier": str(dossier.id), "sha": dossier.file_sha256, "iat": int(now.timestamp()),
+                        "dossier": str(dossier.id), "key": dossier.archive_key, "iat": int(now.timestamp()),
                         "exp": int(expires.timestamp())}, _link_key(settings.link_secret), algorithm="HS256")
     return Link(f"{settings.urls.base}/api/v1/dossiers/{dossier.id}/download?token={token}", token, expires)
 
@@ -241,17 +239,16 @@ def open_download(session: Session, dossier_id: uuid.UUID, token: str, *,
     if dossier is None:
         raise NotFound("Dossier not found.")
     require_consent(dossier)  # consent withdrawn after the link was made
-    if dossier.file_sha256 != claims.get("sha") or not settings.storage.exists(dossier.file_sha256 or ""):
+    if not dossier.archive_key or dossier.archive_key != claims.get("key") \
+            or not settings.storage.keyed_exists(dossier.archive_key):
         raise NotFound("This version of the dossier is no longer available; generate it again.")
-    stored = session.get(StoredFile, dossier.file_sha256)
     try:
         actor = audit.Actor(uuid.UUID(claims["for"]), real_id=uuid.UUID(claims["sub"]))
     except (KeyError, ValueError):
         raise Unauthenticated("This download link is not valid.") from None
-    audit.record(session, actor, "dossier.downloaded", "dossier", dossier.id, {"sha256": dossier.file_sha256},
-                 clock=settings.clock)
-    assert dossier.file_sha256 is not None
-    return dossier, settings.storage.open(dossier.file_sha256), stored.size if stored else 0
+    audit.record(session, actor, "dossier.downloaded", "dossier", dossier.id,
+                 {"manifestSha256": dossier.manifest_sha256}, clock=settings.clock)
+    return dossier, settings.storage.open_keyed(dossier.archive_key), dossier.archive_size or 0
 
 
 # --- verification ----------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def upload_evidence(session: Session, grants: Grants, contribution_id: uuid.UUID
     if stored is None:
         try:
             with session.begin_nested():  # flushed now: the evidence row points at it
-                session.add(StoredFile(sha256=blob.sha256, size=blob.size, media_type=media_type))
+                session.add(StoredFile(sha256=blob.sha256, size=blob.size, crc32=blob.crc32, media_type=media_type))
         except IntegrityError:
             pass  # a concurrent upload of the same bytes recorded it first
     evidence = Evidence(contribution_id=contribution.id, kind=EvidenceKind.FILE, title=data["title"],

@@ -180,7 +180,7 @@ def store_image(session: Session, storage: Storage, image: CheckedImage) -> str:
     if session.get(StoredFile, blob.sha256) is None:
         try:
             with session.begin_nested():
-                session.add(StoredFile(sha256=blob.sha256, size=blob.size, media_type=image.media_type))
+                session.add(StoredFile(sha256=blob.sha256, size=blob.size, crc32=blob.crc32, media_type=image.media_type))
         except IntegrityError:
             pass  # the same bytes were recorded concurrently
     return blob.sha256

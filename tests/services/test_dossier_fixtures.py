@@ -97,7 +97,7 @@ def make_fiche(session: Any, version: int = 1, key: str = "RNCP40792") -> tuple[
 def _store(app: Any, session: Any, data: bytes, media_type: str) -> str:
     blob = runtime(app).storage.put(io.BytesIO(data), 10 ** 8)
     if session.get(StoredFile, blob.sha256) is None:
-        session.add(StoredFile(sha256=blob.sha256, size=blob.size, media_type=media_type))
+        session.add(StoredFile(sha256=blob.sha256, size=blob.size, crc32=blob.crc32, media_type=media_type))
         session.flush()
     return blob.sha256
 

@@ -33,7 +33,7 @@ def _ready(app, session, vae: Vae, **data):  # type: ignore[no-untyped-def]  # n
     dossier = dossiers.request_dossier(session, _grants(session, vae.learner), request)
     result = dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=dossier_settings(app))
     session.commit()
-    with runtime(app).storage.open(result.dossier.file_sha256) as handle:
+    with runtime(app).storage.open_keyed(result.dossier.archive_key) as handle:
         return result, handle.read()
 
 
@@ -251,20 +251,60 @@ def test_a_damaged_evidence_file_is_left_out_not_vouched_for(app, session, vae):
     assert verify_archive(io.BytesIO(data), runtime(app).platform_key.public).valid
 
 
-def test_the_pdf_laid_out_by_a_worker_process_gives_an_equivalent_archive(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_each_generation_has_its_own_archive_and_the_replaced_one_goes(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    storage, config = runtime(app).storage, dossier_settings(app)
     dossier = dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
-    inline = dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=dossier_settings(app))
-    with runtime(app).storage.open(inline.dossier.file_sha256) as handle:
-        expected = zip_names(handle.read())
-    worker = dossiers.generate(session, _grants(session, vae.learner), dossier.id,
-                               settings=dossier_settings(app, pdf_worker=True))
-    with runtime(app).storage.open(worker.dossier.file_sha256) as handle:
+    first = dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=config)
+    first_key = first.dossier.archive_key
+    assert first.replaced_key is None and first_key and storage.keyed_exists(first_key)
+    old_link = dossiers.download_link(session, _grants(session, vae.learner), dossier.id, settings=config)
+    second = dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=config)
+    assert second.replaced_key == first_key and second.dossier.archive_key != first_key
+    dossiers.discard_archive(storage, second.replaced_key)
+    assert not storage.keyed_exists(first_key)
+    with pytest.raises(NotFound, match="no longer available"):
+        dossiers.open_download(session, dossier.id, old_link.token, settings=config)
+    with storage.open_keyed(second.dossier.archive_key) as handle:
         data = handle.read()
-    assert zip_names(data) == expected and expected[0] == "dossier.pdf"
+    assert len(data) == second.size == second.dossier.archive_size
+    assert zip_names(data)[0] == "dossier.pdf"
     assert verify_archive(io.BytesIO(data), runtime(app).platform_key.public).valid
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        manifest = json.loads(archive.read("manifest.json"))
+        assert archive.testzip() is None  # every CRC-32 given by storage is the CRC-32 of the bytes copied
+        raw_manifest = archive.read("manifest.json")
+        manifest = json.loads(raw_manifest)
         hashes = {i.filename: hashlib.sha256(archive.read(i)).hexdigest() for i in archive.infolist()}
     # Every evidence file's manifest digest (its content address) is the digest of the bytes in the ZIP.
     assert all(hashes[f["path"]] == f["sha256"] for f in manifest["files"])
-    assert manifest["files"][0]["path"] == "dossier.pdf"
+    assert second.dossier.manifest_sha256 == hashlib.sha256(raw_manifest).hexdigest()
+
+
+def test_evidence_uploaded_without_a_recorded_crc_is_checksummed_on_the_way(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    from sqlalchemy import update
+
+    from app.models import StoredFile
+
+    session.execute(update(StoredFile).values(crc32=None))  # as uploaded before CRC-32s were kept
+    _result, data = _ready(app, session, vae)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+    assert verify_archive(io.BytesIO(data), runtime(app).platform_key.public).valid
+
+
+def test_evidence_altered_behind_storages_back_is_reported_altered(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    from sqlalchemy import select
+
+    from app.models import Evidence
+
+    storage = runtime(app).storage
+    piece = session.scalars(select(Evidence).where(Evidence.title == "Tableau d’inventaire")).one()
+    sha = piece.file_sha256
+    path = storage.root / sha[:2] / sha[2:4] / sha
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original[:-5] + b"XXXXX")  # same size, other bytes
+        _result, data = _ready(app, session, vae)
+    finally:
+        path.write_bytes(original)
+    report = verify_archive(io.BytesIO(data), runtime(app).platform_key.public)
+    assert not report.valid and len(report.altered) == 1 and report.altered[0].startswith("annexes/")

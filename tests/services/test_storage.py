@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import zipfile
+import zlib
 
 import pytest
 
@@ -24,7 +24,7 @@ def test_put_names_a_file_by_the_sha256_of_its_bytes(storage):  # type: ignore[n
     data = b"%PDF-1.4\n" + os.urandom(3 * 1024 * 1024)
     blob = storage.put(io.BytesIO(data), len(data))
     assert blob.sha256 == hashlib.sha256(data).hexdigest() and blob.size == len(data)
-    assert blob.head == data[:4096]
+    assert blob.head == data[:4096] and blob.crc32 == zlib.crc32(data)
     with storage.open(blob.sha256) as handle:
         assert handle.read() == data
     with pytest.raises(TooLarge):
@@ -74,17 +74,29 @@ def test_a_failure_while_writing_leaves_no_partial_file(storage):  # type: ignor
     assert list(storage.root.rglob("*")) == [storage.root / "tmp"]
 
 
-def test_zipfile_writes_through_the_writer_in_one_pass(storage):  # type: ignore[no-untyped-def]
-    with storage.writer(10 * 1024 * 1024) as out:
-        with pytest.raises(OSError):
-            out.seek(0)  # not seekable: zipfile writes data descriptors instead of rewinding
-        with zipfile.ZipFile(out, "w") as archive:  # type: ignore[arg-type]
-            archive.writestr("a.txt", b"hello " * 1000, compress_type=zipfile.ZIP_DEFLATED)
-            with archive.open("b.bin", "w") as member:
-                member.write(os.urandom(1024 * 1024))
-        blob = out.commit()
-    with storage.open(blob.sha256) as handle:
-        data = handle.read()
-    assert hashlib.sha256(data).hexdigest() == blob.sha256 and len(data) == blob.size
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert archive.testzip() is None and archive.read("a.txt") == b"hello " * 1000
+def test_a_keyed_file_appears_under_its_key_only_once_committed(storage):  # type: ignore[no-untyped-def]
+    key = "dossiers/" + "ab" * 16 + ".zip"
+    with storage.create_keyed(key) as out:
+        os.write(out.fileno(), b"PK first")
+        assert not storage.keyed_exists(key)
+        out.commit()
+    with storage.open_keyed(key) as handle:
+        assert handle.read() == b"PK first"
+    with storage.create_keyed(key) as out:  # a failure leaves the committed file as it was
+        os.write(out.fileno(), b"half")
+    with storage.open_keyed(key) as handle:
+        assert handle.read() == b"PK first"
+    assert _leftovers(storage) == []
+    storage.delete_keyed(key)
+    assert not storage.keyed_exists(key)
+    storage.delete_keyed(key)  # already gone: nothing to do
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "dossiers/../../x.zip", "dossiers/" + "ab" * 16,
+                                 "Dossiers/" + "ab" * 16 + ".zip", "dossiers/" + "g" * 32 + ".zip", "/tmp/x.zip",
+                                 "dossiers/" + "ab" * 16 + ".zip/x"])
+def test_keys_are_never_paths(storage, key):  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError):
+        storage.create_keyed(key)
+    with pytest.raises(ValueError):
+        storage.open_keyed(key)

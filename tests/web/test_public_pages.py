@@ -278,7 +278,7 @@ def test_public_evidence_only_while_public(app, client, session, world) -> None:
     from app.runtime import runtime
     blob = runtime(app).storage.put(io.BytesIO(b"%PDF-1.7 compte rendu"), 1 << 20)
     if session.get(StoredFile, blob.sha256) is None:
-        session.add(StoredFile(sha256=blob.sha256, size=blob.size, media_type="application/pdf"))
+        session.add(StoredFile(sha256=blob.sha256, size=blob.size, crc32=blob.crc32, media_type="application/pdf"))
         session.flush()
     file_item = Evidence(contribution_id=world.contribution.id, kind=EvidenceKind.FILE, title="Compte rendu signé",
                          visibility=Visibility.PUBLIC, file_sha256=blob.sha256, filename="../../cr.pdf",
