@@ -156,7 +156,7 @@ def learner_record(session: Session, grants: Grants, *, storage: Storage, urls: 
         credentials.append(entry)
     index["credentials"] = credentials
     index["dossiers"] = [_row(d, "id", "certification_id", "bloc_ids", "status", "consented_at", "generated_at",
-                              "file_sha256", "created_at")
+                              "archive_size", "manifest_sha256", "created_at")
                          for d in session.scalars(select(Dossier).where(Dossier.learner_id == me)
                                                   .order_by(Dossier.created_at))]
     audit.record(session, grants.actor, "record.exported", "person", me,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import uuid
@@ -27,6 +28,11 @@ def _officer_flow(client, headers, vae: Vae) -> tuple[str, dict]:  # type: ignor
     return dossier_id, generated.get_json()
 
 
+def _relative(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
 def _download(client, url: str) -> bytes:  # type: ignore[no-untyped-def]
     parts = urlsplit(url)
     response = client.get(f"{parts.path}?{parts.query}")
@@ -41,6 +47,9 @@ def test_an_officer_produces_downloads_and_verifies_a_dossier(client, headers, v
     assert body["download"]["url"].startswith("https://blason.test/api/v1/dossiers/")
     data = _download(client, body["download"]["url"])
     assert "dossier.pdf" in zip_names(data)
+    assert len(data) == body["size"] == body["dossier"]["size"]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert hashlib.sha256(archive.read("manifest.json")).hexdigest() == body["dossier"]["manifestSha256"]
     report = client.post("/api/v1/dossiers/verify", data={"file": (io.BytesIO(data), "dossier.zip")},
                          content_type="multipart/form-data")
     assert report.status_code == 200 and report.get_json()["valid"] is True
@@ -49,6 +58,15 @@ def test_an_officer_produces_downloads_and_verifies_a_dossier(client, headers, v
     report = client.post("/api/v1/dossiers/verify", data={"file": (io.BytesIO(tampered), "d.zip")},
                          content_type="multipart/form-data").get_json()
     assert report["valid"] is False and report["altered"] == [annex] and report["signatureValid"] is True
+    folder = runtime(client.application).storage.root / "keyed" / "dossiers"
+    before = set(folder.iterdir())
+    again = client.post(f"/api/v1/dossiers/{_dossier_id}/generate", headers=headers(vae.officer))
+    assert again.status_code == 201
+    assert "no longer available" in assert_problem(client.get(_relative(body["download"]["url"])), 404)["detail"]
+    assert _download(client, again.get_json()["download"]["url"])[:4] == b"PK\x03\x04"
+    after = set(folder.iterdir())
+    # The replaced archive was deleted once the new one was committed.
+    assert len(before - after) == 1 and len(after - before) == 1
 
 
 def test_the_bad_inputs_of_the_issue_are_answered_never_500(client, headers, vae, make_person, grant):  # type: ignore[no-untyped-def]  # noqa: F811
@@ -91,6 +109,7 @@ def test_cohort_as_json_and_csv(client, headers, vae):  # type: ignore[no-untype
 
 
 def test_the_learner_record_holds_only_ones_own_data(client, headers, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    dossier_id, generated = _officer_flow(client, headers, vae)
     response = client.get("/api/v1/people/me/record", headers=headers(vae.learner))
     assert response.status_code == 200 and response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
@@ -102,6 +121,8 @@ def test_the_learner_record_holds_only_ones_own_data(client, headers, vae):  # t
     assert index["missingEvidenceFiles"] == [str(vae.missing_evidence.id)]
     assert f"credentials/{vae.credential_id}.ob3.json" in names
     assert sum(n.startswith("evidence/") for n in names) == 4
+    assert [(d["id"], d["status"], d["archiveSize"], d["manifestSha256"]) for d in index["dossiers"]] == [
+        (dossier_id, "ready", generated["size"], generated["dossier"]["manifestSha256"])]
     officer = client.get("/api/v1/people/me/record", headers=headers(vae.officer))
     with zipfile.ZipFile(io.BytesIO(officer.get_data())) as archive:
         assert json.loads(archive.read("index.json"))["contributions"] == []
