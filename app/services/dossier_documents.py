@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Any
 
@@ -17,21 +18,38 @@ from app.services.urls import Urls
 
 CERTIFICATION_TYPE = "ext:RNCPCertification"
 BLOC_TYPE = "ext:RNCPBlocCompetences"
+_INTERNAL = frozenset({"text", "crc32"})  # annex fields that stay out of dossier.json
 RNCP_FRAMEWORK = "Répertoire national des certifications professionnelles (France compétences)"
 
 
-def _camel(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {_camel_key(k): _camel(v) for k, v in value.items()}
-    if isinstance(value, list):
+def _camel(value: Any, leave: frozenset[str] = frozenset()) -> Any:
+    """JSON-ready data with camelCase keys, dataclasses included (one pass, nothing deep-copied)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list:
         return [_camel(v) for v in value]
-    if isinstance(value, (uuid.UUID,)):
+    if kind is dict:
+        return {_camel_key(k): _camel(v) for k, v in value.items()}
+    names = _field_names(kind)
+    if names is not None:
+        return {_camel_key(n): _camel(getattr(value, n)) for n in names if n not in leave}
+    if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return value
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+@lru_cache(maxsize=64)
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    return tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
+
+
+@lru_cache(maxsize=256)
 def _camel_key(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
@@ -41,19 +59,19 @@ def content_json(content: DossierContent) -> dict[str, Any]:
     """dossier.json: the PDF's content, described by dossier.schema.json."""
     blocs = []
     for bloc in content.blocs:
-        data = asdict(bloc)
+        data = _camel(bloc)
         data["counts"] = bloc.counts
         blocs.append(data)
     return _camel({
         "type": "BlasonJuryDossier", "schema_version": 1, "dossier_id": content.dossier_id,
         "generated_at": content.generated_at,
         "candidate": {"id": content.candidate_id, "name": content.candidate_name},
-        "certification": asdict(content.certification), "partial": content.partial,
+        "certification": content.certification, "partial": content.partial,
         "state_mapping": {"acquis": "standing proficient", "partiellement": "standing not proficient",
                           "non": "no standing, or rejected"},
-        "certification_badges": [asdict(b) for b in content.certification_badges],
+        "certification_badges": content.certification_badges,
         "blocs": blocs,
-        "annexes": [{k: v for k, v in asdict(a).items() if k not in ("text", "crc32")} for a in content.annexes],
+        "annexes": [_camel(a, _INTERNAL) for a in content.annexes],
         "gaps": [{"annex": a.number, "evidence_id": a.evidence_id, "title": a.title,
                   "reason": "file missing from storage"} for a in content.gaps],
         "credentials": [f"credentials/{c}.json" for c in content.credential_ids],
