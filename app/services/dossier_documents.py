@@ -44,9 +44,13 @@ def _camel(value: Any, leave: frozenset[str] = frozenset()) -> Any:
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-@lru_cache(maxsize=64)
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
 def _field_names(kind: type) -> tuple[str, ...] | None:
-    return tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
+    if kind not in _FIELDS:
+        _FIELDS[kind] = tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
+    return _FIELDS[kind]
 
 
 @lru_cache(maxsize=256)
