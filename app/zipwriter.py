@@ -32,6 +32,7 @@ _DOS_DATE = ((2020 - 1980) << 9) | (1 << 5) | 1  # 2020-01-01
 _DOS_TIME = 0
 _UTF8 = 0x0800
 _UNIX_FILE = 0o100644 << 16
+KERNEL_COPY = hasattr(os, "copy_file_range")  # Linux, and Python built with it
 _KERNEL_COPY_ERRORS = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
 
 
@@ -63,7 +64,7 @@ class ZipWriter:
         self._offset = 0
         self._entries: list[_Entry] = []
         self._names: set[bytes] = set()
-        self._kernel_copy = hasattr(os, "copy_file_range")
+        self._kernel_copy = KERNEL_COPY
         self._closed = False
 
     @property
