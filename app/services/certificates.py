@@ -28,7 +28,7 @@ import badges
 from app.models import AchievementAlignment, AchievementVersion, Credential, CredentialState, Issuer, Person, StoredFile
 from app.services import awarding
 from app.services.access import Grants
-from app.services.dossier_pdf import FONT, INK, MUTED, french_date, register_fonts, text
+from app.services.pdf_layout import FONT, INK, MUTED, french_date, register_fonts, text
 from app.services.errors import Conflict
 from app.services.urls import Urls
 from app.storage import Storage

@@ -250,7 +250,7 @@ def build_content(session: Session, dossier: Dossier, *, storage: Storage, urls:
     credential_ids = sorted({b.credential_id for refs in rows.badges.values() for b in refs}, key=str)
     return DossierContent(dossier.id, now, learner.id, learner.display_name, certification,
                           len(blocs) < len(all_blocs), entries, rows.badges.get(fiche.id, []),
-                          sorted(rows.annexes.values(), key=lambda a: a.number), credential_ids)
+                          list(rows.annexes.values()), credential_ids)  # numbered in insertion order
 
 
 def _load(session: Session, learner_id: uuid.UUID, ids: set[uuid.UUID]) -> _Rows:

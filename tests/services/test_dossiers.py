@@ -308,3 +308,19 @@ def test_evidence_altered_behind_storages_back_is_reported_altered(app, session,
         path.write_bytes(original)
     report = verify_archive(io.BytesIO(data), runtime(app).platform_key.public)
     assert not report.valid and len(report.altered) == 1 and report.altered[0].startswith("annexes/")
+
+
+def test_annexes_past_a_thousand_keep_their_numeric_order(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    from app.models import Evidence, EvidenceKind, Visibility
+
+    contribution_id = vae.missing_evidence.contribution_id
+    session.add_all([Evidence(contribution_id=contribution_id, kind=EvidenceKind.TEXT, title=f"Note {n}",
+                              text=f"Note n° {n}", visibility=Visibility.JURY, created_by_id=vae.learner.id)
+                     for n in range(1000)])
+    session.flush()
+    result, data = _ready(app, session, vae)
+    numbers = [a.number for a in result.content.annexes]
+    assert len(numbers) > 1000 and numbers == [f"A{n:03d}" for n in range(1, len(numbers) + 1)]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        index = json.loads(archive.read("dossier.json"))["annexes"]
+    assert [a["number"] for a in index] == numbers
