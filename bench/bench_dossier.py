@@ -219,7 +219,7 @@ def main() -> None:
     parser.add_argument("--mb", default="100,500", help="evidence volumes in MB, comma-separated")
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--contributions", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
