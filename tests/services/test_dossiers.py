@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import zipfile
+from contextlib import contextmanager
 from datetime import timedelta
 
 import jsonschema
@@ -227,21 +228,27 @@ def test_cohort_counts_only_consenting_learners(app, session, vae, make_person):
     assert rows[0][:3] == ["apprenant_id", "apprenant", "bloc_code"] and len(rows) == 3
 
 
-def test_a_damaged_evidence_file_is_left_out_not_vouched_for(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+@contextmanager
+def _behind_storages_back(app, session, title: str, change):  # type: ignore[no-untyped-def]
+    """Rewrite a stored evidence file in place (as a disk fault would), restoring it afterwards."""
     from sqlalchemy import select
 
     from app.models import Evidence
 
-    storage = runtime(app).storage
-    piece = session.scalars(select(Evidence).where(Evidence.title == "Tableau d’inventaire")).one()
+    piece = session.scalars(select(Evidence).where(Evidence.title == title)).one()
     sha = piece.file_sha256
-    path = storage.root / sha[:2] / sha[2:4] / sha
+    path = runtime(app).storage.root / sha[:2] / sha[2:4] / sha
     original = path.read_bytes()
     try:
-        path.write_bytes(original[:-5])  # truncated behind storage's back
-        result, data = _ready(app, session, vae)
+        path.write_bytes(change(original))
+        yield piece
     finally:
         path.write_bytes(original)
+
+
+def test_a_damaged_evidence_file_is_left_out_not_vouched_for(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+    with _behind_storages_back(app, session, "Tableau d’inventaire", lambda data: data[:-5]) as piece:  # truncated
+        result, data = _ready(app, session, vae)
     damaged = [g for g in result.dossier.gaps if g["evidenceId"] == str(piece.id)]
     assert len(damaged) == 1 and "damaged" in damaged[0]["reason"]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -292,20 +299,8 @@ def test_evidence_uploaded_without_a_recorded_crc_is_checksummed_on_the_way(app,
 
 
 def test_evidence_altered_behind_storages_back_is_reported_altered(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
-    from sqlalchemy import select
-
-    from app.models import Evidence
-
-    storage = runtime(app).storage
-    piece = session.scalars(select(Evidence).where(Evidence.title == "Tableau d’inventaire")).one()
-    sha = piece.file_sha256
-    path = storage.root / sha[:2] / sha[2:4] / sha
-    original = path.read_bytes()
-    try:
-        path.write_bytes(original[:-5] + b"XXXXX")  # same size, other bytes
+    with _behind_storages_back(app, session, "Tableau d’inventaire", lambda data: data[:-5] + b"XXXXX"):  # same size
         _result, data = _ready(app, session, vae)
-    finally:
-        path.write_bytes(original)
     report = verify_archive(io.BytesIO(data), runtime(app).platform_key.public)
     assert not report.valid and len(report.altered) == 1 and report.altered[0].startswith("annexes/")
 
