@@ -35,7 +35,7 @@ class StoredBlob:
     sha256: str
     size: int
     head: bytes  # the first bytes, for type detection
-    crc32: int = 0
+    crc32: int | None = None  # None: not computed by this storage
 
 
 class BlobWriter(Protocol):
