@@ -160,6 +160,9 @@ class Generated:
 def generate(session: Session, grants: Grants, dossier_id: uuid.UUID, *, settings: DossierSettings) -> Generated:
     """Build the dossier ZIP, store it under a new key, record it on the dossier (audited)."""
     dossier = get_dossier(session, grants, dossier_id)
+    # One generation of a dossier at a time: the second waits, then replaces the first's archive
+    # (and no archive is left behind unreferenced).
+    session.refresh(dossier, with_for_update=True)
     require_consent(dossier)
     now = settings.clock()
     content = build_content(session, dossier, storage=settings.storage, urls=settings.urls, now=now)

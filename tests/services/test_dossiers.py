@@ -319,3 +319,22 @@ def test_annexes_past_a_thousand_keep_their_numeric_order(app, session, vae):  #
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         index = json.loads(archive.read("dossier.json"))["annexes"]
     assert [a["number"] for a in index] == numbers
+
+
+def test_generation_locks_the_dossier_row(app, session, vae, engine):  # type: ignore[no-untyped-def]  # noqa: F811
+    from sqlalchemy import event
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time and no row locks")
+    dossier = dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=dossier_settings(app))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert any("FROM dossiers" in s and s.rstrip().endswith("FOR UPDATE") for s in statements)
