@@ -97,7 +97,12 @@ class Generate(MethodView):
         config = settings()
         result = dossiers.generate(db.session, current_grants(), dossier_id, settings=config)
         link = dossiers.download_link(db.session, current_grants(), dossier_id, settings=config)
-        db.session.commit()
+        new_key = result.dossier.archive_key
+        try:
+            db.session.commit()
+        except BaseException:
+            dossiers.discard_archive(config.storage, new_key)
+            raise
         dossiers.discard_archive(config.storage, result.replaced_key)
         return dossiers.generated_view(result, link)
 

@@ -170,13 +170,17 @@ def generate(session: Session, grants: Grants, dossier_id: uuid.UUID, *, setting
     stored = store_archive(settings.storage, f"dossiers/{uuid.uuid4().hex}.zip", settings.platform_key,
                            platform_id(settings.urls), content, render_pdf(content), docs)
     replaced = dossier.archive_key
-    dossier.archive_key, dossier.archive_size, dossier.manifest_sha256 = stored.key, stored.size, stored.manifest_sha256
-    dossier.generated_at, dossier.status = now, DossierStatus.READY
-    dossier.gaps, dossier.error = stored.gaps, None
-    session.flush()
-    audit.record(session, grants.actor, "dossier.generated", "dossier", dossier.id,
-                 {"manifestSha256": stored.manifest_sha256, "size": stored.size, "annexes": len(content.annexes),
-                  "gaps": len(stored.gaps)}, clock=settings.clock)
+    try:
+        dossier.archive_key, dossier.archive_size = stored.key, stored.size
+        dossier.manifest_sha256, dossier.generated_at, dossier.status = stored.manifest_sha256, now, DossierStatus.READY
+        dossier.gaps, dossier.error = stored.gaps, None
+        session.flush()
+        audit.record(session, grants.actor, "dossier.generated", "dossier", dossier.id,
+                     {"manifestSha256": stored.manifest_sha256, "size": stored.size,
+                      "annexes": len(content.annexes), "gaps": len(stored.gaps)}, clock=settings.clock)
+    except BaseException:
+        discard_archive(settings.storage, stored.key)  # nothing will point to it
+        raise
     if stored.gaps:
         log.warning("dossier %s generated with %d missing evidence file(s)", dossier.id, len(stored.gaps))
     return Generated(dossier, content, stored.size, replaced)

@@ -338,3 +338,20 @@ def test_generation_locks_the_dossier_row(app, session, vae, engine):  # type: i
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert any("FROM dossiers" in s and s.rstrip().endswith("FOR UPDATE") for s in statements)
+
+
+def test_an_archive_nothing_records_is_deleted(app, session, vae, monkeypatch):  # type: ignore[no-untyped-def]  # noqa: F811
+    from app.services import audit
+
+    folder = runtime(app).storage.root / "keyed" / "dossiers"
+    folder.mkdir(parents=True, exist_ok=True)
+    before = set(folder.iterdir())
+    dossier = dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=dossier_settings(app))
+    assert set(folder.iterdir()) == before
