@@ -15,6 +15,7 @@ from app.services.auth import Passwords, TokenSettings
 from app.services.dossiers import DossierSettings
 from app.services.issuing import IssuingSettings
 from app.services.mail import Mailer, build_mailer
+from app.services.rate_limit import RateLimiter
 from app.services.urls import Urls
 from app.storage import LocalStorage, Storage
 
@@ -31,6 +32,8 @@ class Runtime:
     # Signs dossier manifests and CLRs (the platform speaks for itself there, not for an issuer).
     platform_key: badges.SigningKey
     dossiers: DossierSettings
+    # POST /api/v1/verify and the /verify form: one bucket per client IP in this process.
+    verify_limiter: RateLimiter
 
 
 def build(settings: dict[str, Any]) -> Runtime:
@@ -49,7 +52,8 @@ def build(settings: dict[str, Any]) -> Runtime:
         IssuingSettings(urls=urls, keks=settings["KEY_ENCRYPTION_KEYS"], clock=clock),
         platform_key,
         DossierSettings(urls=urls, storage=storage, platform_key=platform_key, link_secret=settings["SECRET_KEY"],
-                        link_ttl=settings["DOSSIER_LINK_TTL"], clock=clock))
+                        link_ttl=settings["DOSSIER_LINK_TTL"], clock=clock),
+        RateLimiter(int(settings["VERIFY_RATE_BURST"]), float(settings["VERIFY_RATE_PER_MINUTE"])))
 
 
 def runtime(app: Flask | None = None) -> Runtime:

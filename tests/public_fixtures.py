@@ -53,13 +53,11 @@ def issued(issuing, award) -> Issued:  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def verify_limiter(app):  # type: ignore[no-untyped-def]
     """A fresh, roomy rate limiter per test: tests share one app, and one client address."""
-    from app.api.verify import LIMITER_KEY
+    from app.runtime import runtime
     from app.services.rate_limit import RateLimiter
 
-    previous = app.extensions.get(LIMITER_KEY)
-    app.extensions[LIMITER_KEY] = RateLimiter(1000, 1000)
-    yield app.extensions[LIMITER_KEY]
-    if previous is None:
-        app.extensions.pop(LIMITER_KEY, None)
-    else:
-        app.extensions[LIMITER_KEY] = previous
+    rt = runtime(app)
+    previous = rt.verify_limiter
+    rt.verify_limiter = RateLimiter(1000, 1000)
+    yield rt.verify_limiter
+    rt.verify_limiter = previous

@@ -8,14 +8,14 @@ verdict; request errors are problem+json (400, 413, 415, 422; 429 with Retry-Aft
 
 Rate limit: an in-process token bucket per client IP (``request.remote_addr``; put the app
 behind ``ProxyFix`` when a reverse proxy sets X-Forwarded-For), ``VERIFY_RATE_BURST`` requests
-at once (default 20) refilled at ``VERIFY_RATE_PER_MINUTE`` (default 30). Each worker process
-counts on its own.
+at once (default 20) refilled at ``VERIFY_RATE_PER_MINUTE`` (default 30), shared with the public
+verification form (``/verify``). Each worker process counts on its own.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.fields import Upload
@@ -27,7 +27,6 @@ from app.api import Blueprint
 from app.db import db
 from app.runtime import runtime
 from app.services import verification
-from app.services.rate_limit import RateLimiter
 from app.services.errors import FieldError, InvalidInput, PayloadTooLarge
 from app.services.urls import Urls
 from badges.baking import MAX_IMAGE_BYTES
@@ -35,8 +34,6 @@ from schemas.base import CamelSchema, text
 
 blp = Blueprint("verify", __name__, description="Verify any Open Badge (public, rate-limited)")
 
-MAX_DEPTH = 64
-LIMITER_KEY = "blason.verify_limiter"
 
 
 class VerifyRequestSchema(CamelSchema):
@@ -85,32 +82,11 @@ def verify_fetcher() -> Any:
     return badges.GuardedFetcher()
 
 
-def _limiter() -> RateLimiter:
-    limiter = current_app.extensions.get(LIMITER_KEY)
-    if limiter is None:
-        settings = runtime().settings
-        limiter = RateLimiter(int(settings["VERIFY_RATE_BURST"]), float(settings["VERIFY_RATE_PER_MINUTE"]))
-        current_app.extensions[LIMITER_KEY] = limiter
-    return limiter  # type: ignore[no-any-return]
-
-
 def _check_rate() -> None:
-    wait = _limiter().take(request.remote_addr or "-")
+    wait = runtime().verify_limiter.take(request.remote_addr or "-")
     if wait is not None:
         raise TooManyRequests("Too many verifications from this address; try again later.",
                               retry_after=max(1, int(wait + 0.999)))
-
-
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_DEPTH:
-            break
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def _read_submission() -> verification.Submission:
@@ -141,9 +117,7 @@ def _read_submission() -> verification.Submission:
     credential = data.get("credential")
     if isinstance(credential, str):
         credential = verification.parse_text_credential(credential)
-    if _depth(credential) > MAX_DEPTH:
-        raise InvalidInput("The credential is nested too deeply.",
-                           errors=[FieldError("#/credential", f"Deeper than {MAX_DEPTH} levels.")])
+    verification.check_depth(credential)
     return verification.Submission(credential=credential, url=data.get("url"), recipient=data.get("recipient"))
 
 

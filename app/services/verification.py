@@ -413,6 +413,21 @@ def verify_submission(session: Session, submission: Submission, *, urls: Urls, f
     return _with_own_state(session, urls, report, now, hint)
 
 
+MAX_DEPTH = 64
+
+
+def check_depth(value: Any, pointer: str = "#/credential") -> None:
+    """Refuse a credential nested deeper than ``MAX_DEPTH`` levels (422 naming the field)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidInput("The credential is nested too deeply.",
+                               errors=[FieldError(pointer, f"Deeper than {MAX_DEPTH} levels.")])
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+
+
 def parse_text_credential(text: str) -> dict[str, Any] | str:
     """A credential pasted as text: JSON parsed when it is JSON, otherwise kept (JWT, URL)."""
     stripped = text.strip()

@@ -228,8 +228,8 @@ def status_list(list_id: uuid.UUID) -> BaseResponse:
 
 
 def register(app: Flask) -> None:
-    """Register every public blueprint (documents, verification page, Open Badges 2.0)."""
-    from app.web import ob2, verify_page
+    """Register every public blueprint (documents, verification page and form, Open Badges 2.0)."""
+    from app.web import ob2, verify_form, verify_page
 
-    for blueprint in (bp, verify_page.bp, ob2.bp):
+    for blueprint in (bp, verify_page.bp, verify_form.bp, ob2.bp):
         app.register_blueprint(blueprint)

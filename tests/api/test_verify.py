@@ -13,6 +13,7 @@ import pytest
 
 import badges
 from app.api import verify as verify_api
+from app.runtime import runtime
 from app.services.rate_limit import RateLimiter
 from tests.api.support import assert_problem, png_bytes
 from tests.public_fixtures import BASE, Issued
@@ -226,7 +227,7 @@ def test_bad_bodies_are_clear_4xx(client) -> None:
 
 
 def test_rate_limited_per_client_with_retry_after(client, app) -> None:
-    app.extensions[verify_api.LIMITER_KEY] = RateLimiter(2, 1)  # the fixture puts the roomy one back
+    runtime(app).verify_limiter = RateLimiter(2, 1)  # the fixture puts the roomy one back
     assert _post(client, credential="x").status_code == 200
     assert _post(client, credential="x").status_code == 200
     r = _post(client, credential="x")
