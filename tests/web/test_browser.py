@@ -160,3 +160,14 @@ def test_scanned_qr_lands_on_a_readable_genuine_page_then_revoked(site: Site, tm
     _chromium(tmp_path, short_url, "--accept-lang=fr-FR,fr", f"--screenshot={revoked}", "--window-size=390,844",
               "--hide-scrollbars")
     _keep(revoked)
+
+
+def test_the_verification_form_renders_in_a_browser(site: Site, tmp_path: Path) -> None:
+    dom = _chromium(tmp_path, f"{site.base}/verify", "--accept-lang=fr-FR,fr", "--dump-dom")
+    assert '<html lang="fr">' in dom and "Vérifier un badge" in dom
+    assert 'type="file"' in dom and 'name="badge"' in dom and 'method="post"' in dom
+    phone = tmp_path / "verify-form-phone.png"
+    _chromium(tmp_path, f"{site.base}/verify", "--accept-lang=fr-FR,fr", f"--screenshot={phone}",
+              "--window-size=390,844", "--hide-scrollbars")
+    assert phone.read_bytes().startswith(b"\x89PNG")
+    _keep(phone)
