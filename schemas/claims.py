@@ -278,6 +278,9 @@ class FrameworkTreeSchema(CamelSchema):
 
 
 class PortfolioSchema(CamelSchema):
+    """Documents the portfolio, which its service writes as this JSON document itself (thousands
+    of nodes, too many to dump through nested schemas); a test compares the two."""
+
     learner_id = fields.UUID()
     standings = fields.Integer()
     frameworks = fields.List(fields.Nested(FrameworkTreeSchema))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Sequence
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -132,7 +133,9 @@ class Portfolio(MethodView):
     @blp.response(200, PortfolioSchema)
     def get(self, args, person_id: uuid.UUID):
         """A learner's competencies as framework trees, with reviews and evidence behind each node."""
-        return standing.portfolio(db.session, current_grants(), person_id, **args)
+        # The service writes the document itself (thousands of nodes); PortfolioSchema documents
+        # it, and a Response is returned as is.
+        return jsonify(standing.portfolio(db.session, current_grants(), person_id, **args))
 
 
 @blp.route("/territories/<uuid:territory_id>/review-rules")

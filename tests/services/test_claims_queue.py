@@ -100,14 +100,15 @@ def test_the_portfolio_is_a_framework_tree_with_reviews_and_visible_evidence(ses
     reviews.review_claim(session, grants_of(world.tutor), claim.id,
                          {"decision": "validated", "level": "acquis", "comment": "Convaincant."}, expected_version=1)
     mine = standing.portfolio(session, grants_of(world.learner), world.learner.id)
-    [tree] = mine.frameworks
-    [bloc] = tree.nodes
-    assert bloc.id == world.bloc.id and bloc.standing is None  # an ancestor, for the tree's sake
-    [node] = bloc.children
-    assert node.standing.level == "acquis" and [r.comment for r in node.reviews] == ["Convaincant."]
-    assert sorted(e.title for e in node.evidence) == ["Compte rendu", "Notes"]
+    [tree] = mine["frameworks"]
+    [bloc] = tree["nodes"]
+    assert bloc["id"] == str(world.bloc.id) and bloc["standing"] is None  # an ancestor, for the tree's sake
+    [node] = bloc["children"]
+    assert node["standing"]["level"] == "acquis" and [r["comment"] for r in node["reviews"]] == ["Convaincant."]
+    assert sorted(e["title"] for e in node["evidence"]) == ["Compte rendu", "Notes"]
     seen_by_tutor = standing.portfolio(session, grants_of(world.tutor), world.learner.id)
-    assert [e.title for e in seen_by_tutor.frameworks[0].nodes[0].children[0].evidence] == ["Compte rendu"]
+    assert [e["title"] for e in seen_by_tutor["frameworks"][0]["nodes"][0]["children"][0]["evidence"]] == [
+        "Compte rendu"]
 
 
 def test_a_portfolio_is_hidden_from_people_with_no_tie_to_the_learner(
