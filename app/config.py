@@ -74,6 +74,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_DOSSIER_VERIFY_BYTES", 2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification"),
     Setting("VERIFY_RATE_BURST", 20, _int, "POST /verify: requests a client may send at once"),
     Setting("VERIFY_RATE_PER_MINUTE", 30, _int, "POST /verify: requests per minute refilled per client"),
+    Setting("TRUSTED_PROXIES", 0, _int,
+            "reverse proxies in front that set X-Forwarded-For (the client IP is read through them)"),
+    Setting("RATE_LIMIT_REDIS_URL", None, _str,
+            "Redis URL holding the rate-limit buckets, shared by every worker (default: each process counts)"),
     Setting("DEMO_PASSWORD", "demo-blason-2026", _str, "password of the demo accounts (development only)"),
 )
 

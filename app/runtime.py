@@ -15,7 +15,7 @@ from app.services.auth import Passwords, TokenSettings
 from app.services.dossiers import DossierSettings
 from app.services.issuing import IssuingSettings
 from app.services.mail import Mailer, build_mailer
-from app.services.rate_limit import RateLimiter
+from app.services.rate_limit import RateLimiter, RedisRateLimiter
 from app.services.urls import Urls
 from app.storage import LocalStorage, Storage
 
@@ -33,7 +33,7 @@ class Runtime:
     platform_key: badges.SigningKey
     dossiers: DossierSettings
     # POST /api/v1/verify and the /verify form: one bucket per client IP in this process.
-    verify_limiter: RateLimiter
+    verify_limiter: RateLimiter | RedisRateLimiter
 
 
 def build(settings: dict[str, Any]) -> Runtime:
@@ -53,7 +53,14 @@ def build(settings: dict[str, Any]) -> Runtime:
         platform_key,
         DossierSettings(urls=urls, storage=storage, platform_key=platform_key, link_secret=settings["SECRET_KEY"],
                         link_ttl=settings["DOSSIER_LINK_TTL"], clock=clock),
-        RateLimiter(int(settings["VERIFY_RATE_BURST"]), float(settings["VERIFY_RATE_PER_MINUTE"])))
+        _verify_limiter(settings))
+
+
+def _verify_limiter(settings: dict[str, Any]) -> RateLimiter | RedisRateLimiter:
+    burst, per_minute = int(settings["VERIFY_RATE_BURST"]), float(settings["VERIFY_RATE_PER_MINUTE"])
+    if settings.get("RATE_LIMIT_REDIS_URL"):
+        return RedisRateLimiter.from_url(settings["RATE_LIMIT_REDIS_URL"], burst, per_minute)
+    return RateLimiter(burst, per_minute)
 
 
 def runtime(app: Flask | None = None) -> Runtime:

@@ -6,10 +6,11 @@ with a ``file`` (a baked PNG/SVG image, or a JSON/JWT file); ``recipient`` (an e
 or DID) is checked against the badge when given. Answers 200 with the badges/ report and a
 verdict; request errors are problem+json (400, 413, 415, 422; 429 with Retry-After).
 
-Rate limit: an in-process token bucket per client IP (``request.remote_addr``; put the app
-behind ``ProxyFix`` when a reverse proxy sets X-Forwarded-For), ``VERIFY_RATE_BURST`` requests
+Rate limit: a token bucket per client IP (``request.remote_addr``, read through
+``TRUSTED_PROXIES`` reverse proxies), ``VERIFY_RATE_BURST`` requests
 at once (default 20) refilled at ``VERIFY_RATE_PER_MINUTE`` (default 30), shared with the public
-verification form (``/verify``). Each worker process counts on its own.
+verification form (``/verify``); in Redis, shared by every worker, when ``RATE_LIMIT_REDIS_URL``
+is set (``app.services.rate_limit``).
 """
 from __future__ import annotations
 
