@@ -50,6 +50,13 @@ def issued(issuing, award) -> Issued:  # type: ignore[no-untyped-def]
                                  result_level="acquis"))
 
 
+class NoNetwork:
+    """A fetcher that fails the test if anything is fetched."""
+
+    def get_json(self, url: str) -> Any:
+        raise AssertionError(f"fetched {url}")
+
+
 @pytest.fixture(autouse=True)
 def verify_limiter(app):  # type: ignore[no-untyped-def]
     """A fresh, roomy rate limiter per test: tests share one app, and one client address."""

@@ -16,7 +16,7 @@ from app.api import verify as verify_api
 from app.runtime import runtime
 from app.services.rate_limit import RateLimiter
 from tests.api.support import assert_problem, png_bytes
-from tests.public_fixtures import BASE, Issued
+from tests.public_fixtures import BASE, Issued, NoNetwork
 
 API = "/api/v1/verify"
 
@@ -27,13 +27,6 @@ def _post(client, **body: Any):  # type: ignore[no-untyped-def]
 
 def _upload(client, data: bytes, name: str = "badge.png"):  # type: ignore[no-untyped-def]
     return client.post(API, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
-
-
-class NoNetwork:
-    """A fetcher that fails the test if anything is fetched."""
-
-    def get_json(self, url: str) -> Any:
-        raise AssertionError(f"fetched {url}")
 
 
 @pytest.fixture(autouse=True)

@@ -13,14 +13,7 @@ from app.runtime import runtime
 from app.services import revocation
 from app.services.rate_limit import RateLimiter
 from app.web import verify_form
-from tests.public_fixtures import BASE, Issued
-
-
-class NoNetwork:
-    """A fetcher that fails the test if anything is fetched."""
-
-    def get_json(self, url: str) -> Any:
-        raise AssertionError(f"fetched {url}")
+from tests.public_fixtures import BASE, Issued, NoNetwork
 
 
 @pytest.fixture(autouse=True)
