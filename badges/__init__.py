@@ -16,7 +16,7 @@ from .credentials import (Achievement, Alignment, Award, Criteria, Endorsement, 
                           build_endorsement_credential, build_ob3_credential, hash_identity)
 from .errors import (BadgeError, BakingError, ContextError, FetchRefused, ImageTooLarge,
                      InvalidInput, KeyFormatError, ProofError, QRCodeError, ResolutionError,
-                     SigningError, StatusListError, UndefinedTermError)
+                     SigningError, StatusListError, UndefinedTermError, Unreachable)
 from .fetch import GuardedFetcher
 from .jws import sign_ob2_assertion, sign_vc_jwt
 from .keys import (PublicKey, SigningKey, controller_document, generate_key, load_private_key, load_public_pem,
@@ -36,7 +36,7 @@ __all__ = [
     "InvalidInput", "KeyFormatError", "OB2Assertion", "Profile", "ProofError", "PublicKey",
     "QRCodeError", "Recipient", "ResolutionError", "Resolvers", "Result", "ResultDescription",
     "SigningError", "SigningKey", "StatusEntry", "StatusList", "StatusListError",
-    "UndefinedTermError", "VerificationReport", "bake_png", "bake_svg",
+    "UndefinedTermError", "Unreachable", "VerificationReport", "bake_png", "bake_svg",
     "build_clr_credential", "build_endorsement_credential", "build_ob2_assertion",
     "build_ob2_badgeclass", "build_ob2_cryptographic_key", "build_ob2_profile",
     "build_ob2_revocation_list", "build_ob3_credential", "build_status_list_credential",

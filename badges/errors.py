@@ -57,3 +57,7 @@ class ResolutionError(BadgeError):
 
 class FetchRefused(ResolutionError):
     """The guarded fetcher refused a URL (scheme, address, size or redirect)."""
+
+
+class Unreachable(ResolutionError):
+    """A host could not be reached in time: resolution, connection, TLS, reset or deadline."""
