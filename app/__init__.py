@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from app import runtime
 
     app.extensions["blason"] = runtime.build(settings)
+    runtime.sweep_temporary_files(app.extensions["blason"])
 
     from app.api import init_api
     from app.problems import register as register_problems

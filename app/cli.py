@@ -376,3 +376,23 @@ def verify_dossier(path: str) -> None:
         click.echo("Dossier NOT intact.", err=True)
         sys.exit(1)
     click.echo("Dossier intact.")
+
+
+# Storage ------------------------------------------------------------------------------------------
+
+
+@blason.command("storage-sweep")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def storage_sweep(dry_run: bool) -> None:
+    """Remove what crashes left in storage: abandoned temporary files and unreferenced dossier archives."""
+    from app.services.storage_sweep import sweep
+
+    rt = runtime()
+    swept = sweep(db.session, rt.storage, tmp_grace=rt.settings["STORAGE_TMP_GRACE"],
+                  orphan_grace=rt.settings["STORAGE_ORPHAN_GRACE"], now=time.time(), dry_run=dry_run)
+    db.session.rollback()
+    verb = "would remove" if dry_run else "removed"
+    for item in swept:
+        age = (time.time() - item.file.modified) / 60
+        click.echo(f"{verb} {item.kind} {item.file.name} ({item.file.size:,} bytes, unchanged for {age:,.0f} min)")
+    click.echo(f"{len(swept)} file(s) {verb}, {sum(i.file.size for i in swept):,} bytes.")

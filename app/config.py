@@ -72,6 +72,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY"),
     Setting("DOSSIER_LINK_TTL", 600, _int, "lifetime of a dossier download link, seconds"),
     Setting("MAX_DOSSIER_VERIFY_BYTES", 2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification"),
+    Setting("STORAGE_TMP_GRACE", 900, _int,
+            "seconds without a write after which an unlocked temporary file in storage is a crash's leftover"),
+    Setting("STORAGE_ORPHAN_GRACE", 3600, _int,
+            "seconds after which a dossier archive no dossier refers to is removed by storage-sweep"),
+    Setting("AUDIT_SIGN_EVERY_EVENTS", 1000, _int, "sign the audit chain's head after this many events (0: never)"),
+    Setting("AUDIT_SIGN_EVERY_MINUTES", 60, _int,
+            "sign the audit chain's head when an event has waited this long unsigned (0: never)"),
     Setting("VERIFY_RATE_BURST", 20, _int, "POST /verify: requests a client may send at once"),
     Setting("VERIFY_RATE_PER_MINUTE", 30, _int, "POST /verify: requests per minute refilled per client"),
     Setting("TRUSTED_PROXIES", 0, _int,
@@ -124,6 +131,9 @@ def _validate(values: dict[str, Any]) -> None:
                  "MAX_DOSSIER_VERIFY_BYTES"):
         if int(values[name]) <= 0:
             raise ConfigError(f"{PREFIX}{name} must be positive")
+    for name in ("STORAGE_TMP_GRACE", "STORAGE_ORPHAN_GRACE", "AUDIT_SIGN_EVERY_EVENTS", "AUDIT_SIGN_EVERY_MINUTES"):
+        if int(values[name]) < 0:
+            raise ConfigError(f"{PREFIX}{name} must not be negative")
 
     missing = [s for s in SETTINGS if s.secret and not values.get(s.name)]
     if missing and env != "development" and not values.get("GENERATE_SECRETS"):

@@ -1,6 +1,8 @@
 """Per-app collaborators handed to services: settings, token settings, hasher, storage, clock."""
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
@@ -16,8 +18,11 @@ from app.services.dossiers import DossierSettings
 from app.services.issuing import IssuingSettings
 from app.services.mail import Mailer, build_mailer
 from app.services.rate_limit import RateLimiter, RedisRateLimiter
+from app.services.storage_sweep import sweep_temporary
 from app.services.urls import Urls
 from app.storage import LocalStorage, Storage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,6 +59,14 @@ def build(settings: dict[str, Any]) -> Runtime:
         DossierSettings(urls=urls, storage=storage, platform_key=platform_key, link_secret=settings["SECRET_KEY"],
                         link_ttl=settings["DOSSIER_LINK_TTL"], clock=clock),
         _verify_limiter(settings))
+
+
+def sweep_temporary_files(rt: Runtime) -> None:
+    """At start-up: delete the temporary files crashed writers left in storage (never a live one's)."""
+    swept = sweep_temporary(rt.storage, grace=rt.settings["STORAGE_TMP_GRACE"], now=time.time())
+    if swept:
+        log.warning("storage: removed %d temporary file(s) left by interrupted writes (%d bytes)",
+                    len(swept), sum(s.file.size for s in swept))
 
 
 def _verify_limiter(settings: dict[str, Any]) -> RateLimiter | RedisRateLimiter:

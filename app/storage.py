@@ -7,9 +7,17 @@ chooses, ``<area>/<32 hex digits>.<extension>``, and are never hashed as a whole
 
 A client's file name never reaches the file system; the only path components ever used are a
 validated hex digest or a validated key.
+
+Every file is first written under ``tmp/`` and moved to its name in one rename, so a crash leaves
+nothing half-written under a digest or a key, only a temporary file. Its writer holds an exclusive
+``flock`` on it until the rename (the kernel drops the lock when the process dies, even on
+SIGKILL): ``sweep_tmp`` removes the temporary files nobody holds and nobody has written to for a
+while, and never one that a live worker, on this host or another sharing the storage, is writing.
 """
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import io
 import os
@@ -28,6 +36,15 @@ _KEY = re.compile(r"^[a-z]{1,32}/[0-9a-f]{32}\.[a-z0-9]{1,8}$")
 
 class TooLarge(Exception):
     """The stream went past the size limit."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file found in storage: its name (a key, or ``tmp/<name>``), size and last write (epoch seconds)."""
+
+    name: str
+    size: int
+    modified: float
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,10 @@ class Storage(Protocol):
 
     def delete_keyed(self, key: str) -> None: ...
 
+    def list_keyed(self, area: str) -> Iterator[StoredFile]: ...
+
+    def sweep_tmp(self, grace: float, *, now: float, dry_run: bool = False) -> list[StoredFile]: ...
+
 
 class LocalStorage:
     """Files under a directory, fanned out by the first two bytes of the digest."""
@@ -109,7 +130,7 @@ class LocalStorage:
 
     def writer(self, max_bytes: int) -> LocalBlobWriter:
         """A file to write a new blob into (hashed as it is written), for producers such as zipfile."""
-        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp")
+        fd, tmp_name = self._temporary()
         return LocalBlobWriter(self, os.fdopen(fd, "wb"), tmp_name, max_bytes)
 
     def open(self, sha256: str) -> BinaryIO:
@@ -129,7 +150,7 @@ class LocalStorage:
     def create_keyed(self, key: str) -> LocalKeyedWriter:
         """A new file to write under ``key`` (a regular file: seekable, with a descriptor)."""
         final = self._keyed_path(key)
-        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp")
+        fd, tmp_name = self._temporary()
         return LocalKeyedWriter(fd, tmp_name, final)
 
     def open_keyed(self, key: str) -> BinaryIO:
@@ -140,6 +161,70 @@ class LocalStorage:
 
     def delete_keyed(self, key: str) -> None:
         self._keyed_path(key).unlink(missing_ok=True)
+
+    def list_keyed(self, area: str) -> Iterator[StoredFile]:
+        """The files stored under keys of ``area`` (e.g. ``dossiers``), in no particular order."""
+        folder = self.root / "keyed" / area
+        if not folder.is_dir():
+            return
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                key = f"{area}/{entry.name}"
+                if not _KEY.match(key) or not entry.is_file(follow_symlinks=False):
+                    continue
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # deleted meanwhile
+                    continue
+                yield StoredFile(key, stat.st_size, stat.st_mtime)
+
+    def _temporary(self) -> tuple[int, str]:
+        """A new file under ``tmp/``, locked by this process until it is renamed or deleted."""
+        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp", suffix=".part")
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else can hold it
+        return fd, tmp_name
+
+    def sweep_tmp(self, grace: float, *, now: float, dry_run: bool = False) -> list[StoredFile]:
+        """Delete the temporary files left by crashed writers; return them.
+
+        A file goes only when no process holds its lock and nothing was written to it for
+        ``grace`` seconds: the lock protects a live writer that pauses, the age one whose lock a
+        network file system might not share.
+        """
+        removed = []
+        with os.scandir(self.root / "tmp") as entries:
+            for entry in entries:
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                if not entry.is_file(follow_symlinks=False) or now - stat.st_mtime < grace:
+                    continue
+                if _remove_unlocked(entry.path, dry_run):
+                    removed.append(StoredFile(f"tmp/{entry.name}", stat.st_size, stat.st_mtime))
+        return removed
+
+
+def _remove_unlocked(path: str, dry_run: bool) -> bool:
+    """Delete ``path`` if no process holds its lock (checked and deleted under our own lock)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # renamed to its final name or deleted meanwhile
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return False  # a live writer has it
+            raise
+        if not dry_run:
+            os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
+    finally:
+        os.close(fd)
 
 
 class LocalKeyedWriter:
@@ -152,9 +237,9 @@ class LocalKeyedWriter:
         return self._fd
 
     def commit(self) -> None:
-        os.close(self._fd)
         self._final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._tmp_name, self._final)
+        os.replace(self._tmp_name, self._final)  # still locked: a sweep never sees it unowned
+        os.close(self._fd)
         self._done = True
 
     def __enter__(self) -> LocalKeyedWriter:
@@ -163,8 +248,8 @@ class LocalKeyedWriter:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if not self._done:
-            os.close(self._fd)
             os.unlink(self._tmp_name)
+            os.close(self._fd)
             self._done = True
 
 
@@ -202,19 +287,20 @@ class LocalBlobWriter(io.RawIOBase):
 
     def commit(self) -> StoredBlob:
         """Close the file and move it to its content address."""
-        self._out.close()
+        self._out.flush()
         sha = self._digest.hexdigest()
         final = self._storage._path(sha)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._tmp_name, final)  # same content, same name: replacing is harmless
+        self._out.close()
         super().close()
         return StoredBlob(sha, self._size, self._head, self._crc)
 
     def abort(self) -> None:
         """Drop what was written (idempotent; nothing happens after a commit)."""
-        self._out.close()
         if os.path.exists(self._tmp_name):
             os.unlink(self._tmp_name)
+        self._out.close()
         super().close()
 
     def close(self) -> None:
