@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import access_log
 from app import config as config_module
 from app import db as database
 
@@ -16,6 +17,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = config_module.load(overrides=overrides)
     logging.basicConfig(level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    access_log.install()  # download tokens travel in query strings: never in the request log
     app = Flask(__name__, instance_path=settings["INSTANCE_DIR"])
     app.config["BLASON"] = settings
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
