@@ -47,7 +47,7 @@ class FetchResult:
         """Parse the body as JSON."""
         try:
             return json.loads(self.body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # a megabyte of "[" nests past the interpreter's limit
             raise ResolutionError(f"{self.url} did not return JSON") from exc
 
 

@@ -4,7 +4,9 @@ Accepts JSON ``{"credential": <object or JWT/JSON string>}`` or ``{"url": "https
 OB 2.0 hosted assertion, a credential URL, a short URL of ours), or ``multipart/form-data``
 with a ``file`` (a baked PNG/SVG image, or a JSON/JWT file); ``recipient`` (an e-mail address
 or DID) is checked against the badge when given. Answers 200 with the badges/ report and a
-verdict; request errors are problem+json (400, 413, 415, 422; 429 with Retry-After).
+verdict; request errors are problem+json (400, 413, 415, 422; 429 with Retry-After). An issuer's
+server that cannot be reached (unknown name, refused, reset, TLS, past the deadline) is the verdict
+``unreachable``, never an error; a URL that cannot be valid is a 422 naming ``#/url``.
 
 Rate limit: a token bucket per client IP (``request.remote_addr``, read through
 ``TRUSTED_PROXIES`` reverse proxies), ``VERIFY_RATE_BURST`` requests
@@ -25,7 +27,7 @@ from werkzeug.exceptions import TooManyRequests
 
 import badges
 from app.api import Blueprint
-from app.db import db
+from app.db import db, reads_only
 from app.runtime import runtime
 from app.services import verification
 from app.services.errors import FieldError, InvalidInput, PayloadTooLarge
@@ -67,7 +69,8 @@ class CheckSchema(CamelSchema):
 class VerificationSchema(CamelSchema):
     verdict = fields.String(metadata={"description": "genuine, revoked, suspended, expired, not_yet_valid, "
                                                      "unknown_key, key_compromised, status_unknown, "
-                                                     "wrong_recipient, invalid or unreadable"})
+                                                     "wrong_recipient, invalid, unreadable or unreachable "
+                                                     "(an issuer's server could not be reached in time)"})
     verdict_fr = fields.String()
     verdict_en = fields.String()
     valid = fields.Boolean()
@@ -124,6 +127,7 @@ def _read_submission() -> verification.Submission:
 
 @blp.route("/verify")
 class Verify(MethodView):
+    @reads_only
     @blp.doc(security=[], requestBody={"required": True, "content": {
         "application/json": {"schema": VerifyRequestSchema}, "multipart/form-data": {"schema": VerifyFileSchema}}})
     @blp.response(200, VerificationSchema)

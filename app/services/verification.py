@@ -8,8 +8,10 @@ where documents come from and turns the report into one verdict a non-specialist
   never over the network — even when the URL is unknown here.
 * Any other URL goes through ``badges.GuardedFetcher`` only (no private, loopback, link-local
   or reserved address, timeouts, size cap, checked redirects), wrapped in a per-verification
-  budget: at most ``MAX_FETCHES`` distinct URLs and ``FETCH_DEADLINE`` seconds in all, each URL
-  fetched once.
+  budget: at most ``MAX_FETCHES`` distinct URLs and ``FETCH_DEADLINE`` seconds in all (one
+  deadline, down to every read), each URL fetched once. A network failure (unknown name, refused,
+  reset, TLS, too slow) is the verdict "unreachable", never an error; a URL that cannot be valid
+  is a 422.
 * A credential of ours also carries what its signed form cannot: suspension (the credential
   embeds only its revocation entry) and a signing key reported compromised since.
 """
@@ -52,6 +54,7 @@ VERDICT_LABELS: dict[str, tuple[str, str]] = {
     "wrong_recipient": ("Autre titulaire", "Another recipient"),
     "invalid": ("Badge falsifié ou abîmé", "Tampered or damaged badge"),
     "unreadable": ("Badge illisible", "Unreadable badge"),
+    "unreachable": ("Émetteur injoignable", "Issuer unreachable"),
 }
 
 
@@ -150,6 +153,7 @@ class BudgetedFetcher:
     clock: Callable[[], float] = time.monotonic
     _cache: dict[str, Any] = field(default_factory=dict)
     _started: float | None = None
+    unreachable: set[str] = field(default_factory=set)  # URLs not fetched for a network reason
 
     def get_json(self, url: str) -> Any:
         key = url.split("#", 1)[0]
@@ -157,16 +161,26 @@ class BudgetedFetcher:
             self._started = self._started if self._started is not None else self.clock()
             if len(self._cache) >= self.max_fetches:
                 raise badges.ResolutionError("too many documents to fetch for one verification")
-            if self.clock() - self._started > self.deadline:
-                raise badges.ResolutionError("verification took too long")
+            left = self.deadline - (self.clock() - self._started)
+            if left <= 0:
+                self.unreachable.add(key)
+                raise badges.Unreachable("unreachable: the verification took too long")
             try:
-                self._cache[key] = ("ok", self.fetcher.get_json(key))
+                self._cache[key] = ("ok", self._fetch(key, left))
             except badges.ResolutionError as exc:
+                if isinstance(exc, badges.Unreachable):
+                    self.unreachable.add(key)
                 self._cache[key] = ("error", exc)
         kind, value = self._cache[key]
         if kind == "error":
             raise value
         return value
+
+    def _fetch(self, url: str, left: float) -> Any:
+        # The guarded fetcher holds every read to what is left of this verification's deadline.
+        if isinstance(self.fetcher, badges.GuardedFetcher):
+            return self.fetcher.get_json(url, within=left)
+        return self.fetcher.get_json(url)
 
 
 def resolvers_for(session: Session, urls: Urls, fetcher: Any | None) -> badges.Resolvers:
@@ -310,6 +324,7 @@ _REFUSALS = (
     ("URL without a host", "This URL has no host name, or carries credentials."),
     ("response larger", "The document at this URL is too large."),
     ("too many redirects", "This URL redirects too many times."),
+    ("invalid URL", "This URL is not valid: check its host name, port and characters."),
 )
 
 
@@ -343,6 +358,8 @@ def _from_url(session: Session, urls: Urls, url: str, fetcher: BudgetedFetcher |
         raise _refusal(badges.ResolutionError("no fetcher"))
     try:
         document = fetcher.get_json(url)
+    except badges.Unreachable:
+        raise  # a verdict, not a bad request: see verify_submission
     except badges.FetchRefused as exc:
         raise _refusal(exc) from None
     except badges.ResolutionError as exc:
@@ -390,13 +407,17 @@ def verify_submission(session: Session, submission: Submission, *, urls: Urls, f
     hint = None
     if isinstance(submission.url, str) and is_ours(urls, submission.url.strip()):
         hint = _own_credential_id(urls, {"id": submission.url.strip()})
+    url = submission.url
+    if url is None and isinstance(submission.credential, str) and submission.credential.strip().startswith(
+            ("https://", "http://")):
+        url = submission.credential
     if submission.file is not None:
         data = _from_file(submission.file)
-    elif submission.url is not None:
-        data = _from_url(session, urls, submission.url.strip(), budget)
-    elif isinstance(submission.credential, str) and submission.credential.strip().startswith(("https://",
-                                                                                              "http://")):
-        data = _from_url(session, urls, submission.credential.strip(), budget)
+    elif url is not None:
+        try:
+            data = _from_url(session, urls, url.strip(), budget)
+        except badges.Unreachable:
+            return Outcome(_unreachable_report(), "unreachable")
     elif submission.credential is not None:
         data = submission.credential
         if isinstance(data, str) and len(data) > MAX_TEXT_CHARS:
@@ -410,7 +431,35 @@ def verify_submission(session: Session, submission: Submission, *, urls: Urls, f
     except RecursionError:  # JSON baked in an image can still nest past the interpreter's limit
         report = badges.VerificationReport(format="unknown")
         report.add("format", "fail", "Document imbriqué trop profondément.", "Document nested too deeply.")
-    return _with_own_state(session, urls, report, now, hint)
+    outcome = _with_own_state(session, urls, report, now, hint)
+    if budget is not None and budget.unreachable and _for_want_of_network(outcome, budget.unreachable):
+        outcome.verdict = "unreachable"
+    return outcome
+
+
+def _unreachable_report() -> badges.VerificationReport:
+    report = badges.VerificationReport(format="unknown")
+    report.add("proof", "fail", "Le serveur à cette adresse n'a pas pu être joint (nom inconnu, connexion "
+               "refusée ou interrompue, TLS, trop lent) : rien n'a pu être vérifié.",
+               "The server at this address could not be reached (unknown name, connection refused or "
+               "reset, TLS, too slow): nothing could be verified.")
+    return report
+
+
+def _for_want_of_network(outcome: Outcome, unreachable: set[str]) -> bool:
+    """Whether a failed verdict comes from an issuer's document that could not be fetched.
+
+    A proof that fails on its own bytes stays "invalid": only a failure whose reason is the
+    unreachable document (a key, a hosted assertion, a status list) becomes "unreachable".
+    """
+    failed = {c.name: c.reason_en for c in outcome.report.checks if c.outcome == "fail"}
+    if outcome.verdict == "invalid":
+        return "structure" not in failed and "unreachable" in failed.get("proof", "")
+    if outcome.verdict == "status_unknown":
+        return "unreachable" in failed.get("status", "")
+    if outcome.verdict == "unknown_key":  # the issuer's document that links the key did not come
+        return any(url in failed.get("issuer_key", "") for url in unreachable)
+    return False
 
 
 MAX_DEPTH = 64

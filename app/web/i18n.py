@@ -38,6 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "l'émetteur annoncé.",
                              "The signature does not match: the badge was altered or does not come from "
                              "the stated issuer."),
+    "verdict_unreachable_more": ("Le serveur de {issuer} n'a pas répondu à temps ou n'a pas pu être joint : "
+                                 "ce badge n'a pas pu être vérifié. Réessayez plus tard.",
+                                 "The server of {issuer} did not answer in time or could not be reached: this "
+                                 "badge could not be verified. Try again later."),
     "verdict_unreadable_more": ("Ce document n'est pas un badge Open Badges reconnu.",
                                 "This document is not a recognised Open Badge."),
     "verdict_status_unknown_more": ("La signature est valable, mais on ne peut pas savoir si le badge a été "
@@ -150,6 +154,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "verify_text_too_long": ("Ce texte est trop long (au plus {size} Kio).", "This text is too long (at most {size} KiB)."),
     "verify_unsupported": ("Ce fichier n'est ni une image de badge (PNG, SVG) ni un badge JSON ou JWT.",
                            "This file is neither a badge image (PNG, SVG) nor a JSON or JWT badge."),
+    "verify_bad_url": ("Cette adresse n'est pas valable, ou elle désigne un serveur qui n'est pas consulté "
+                       "(adresse privée, trop de redirections, document trop grand ou pas un badge).",
+                       "This address is not valid, or it points at a server that is not consulted (private "
+                       "address, too many redirects, document too large or not a badge)."),
     "verify_unreadable": ("Le contenu envoyé n'a pas pu être lu comme un badge.",
                           "What was sent could not be read as a badge."),
     "verify_rate_limited": ("Trop de vérifications depuis votre adresse : réessayez dans une minute.",

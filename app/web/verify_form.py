@@ -17,7 +17,7 @@ from flask import Blueprint, request
 from werkzeug.wrappers import Response as BaseResponse
 
 import badges
-from app.db import db
+from app.db import db, reads_only
 from app.runtime import runtime
 from app.services import verification
 from app.services.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
@@ -27,7 +27,8 @@ from badges.baking import MAX_IMAGE_BYTES
 bp = Blueprint("verify_form", __name__)
 
 MAX_TEXT_CHARS = 256 * 1024
-TONES = {"genuine": "ok", "suspended": "warn", "expired": "warn", "not_yet_valid": "warn", "status_unknown": "warn"}
+TONES = {"genuine": "ok", "suspended": "warn", "expired": "warn", "not_yet_valid": "warn", "status_unknown": "warn",
+         "unreachable": "warn"}
 
 
 def verify_fetcher() -> Any:
@@ -49,6 +50,7 @@ def form() -> BaseResponse:
 
 
 @bp.post("/verify")
+@reads_only
 def check() -> BaseResponse:
     """Verify what was sent and show the verdict (or what was wrong with the request)."""
     t = words()
@@ -117,6 +119,8 @@ def _explain(exc: ServiceError) -> str:
         return t.verify_unsupported
     if t.lang == "en":
         return exc.detail
+    if any(error.pointer == "#/url" for error in exc.errors):
+        return t.verify_bad_url
     return t.verify_unreadable
 
 
