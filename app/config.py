@@ -32,6 +32,10 @@ def _int(value: str) -> int:
     return int(value)
 
 
+def _float(value: str) -> float:
+    return float(value)
+
+
 def _str(value: str) -> str:
     return value
 
@@ -53,6 +57,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", "development", _str, "development, testing or production"),
     Setting("INSTANCE_DIR", "instance", _str, "directory for the SQLite database, dev secrets and files"),
     Setting("DATABASE_URL", None, _str, "SQLAlchemy URL; default sqlite under INSTANCE_DIR"),
+    Setting("SQLITE_BUSY_TIMEOUT", 10.0, _float,
+            "SQLite: seconds a write waits for another writer's lock before answering 503"),
     Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", _str, "public origin of every issued URL"),
     Setting("STORAGE_DIR", None, _str, "evidence and export files; default INSTANCE_DIR/storage"),
     Setting("MAX_UPLOAD_BYTES", 20 * 1024 * 1024, _int, "largest accepted upload, in bytes"),
@@ -72,6 +78,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY"),
     Setting("DOSSIER_LINK_TTL", 600, _int, "lifetime of a dossier download link, seconds"),
     Setting("MAX_DOSSIER_VERIFY_BYTES", 2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification"),
+    Setting("MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS", 50 * 1024 ** 2, _int,
+            "largest dossier ZIP verified without an account (jury officers and admins: MAX_DOSSIER_VERIFY_BYTES)"),
     Setting("STORAGE_TMP_GRACE", 900, _int,
             "seconds without a write after which an unlocked temporary file in storage is a crash's leftover"),
     Setting("STORAGE_ORPHAN_GRACE", 3600, _int,
@@ -128,12 +136,14 @@ def _validate(values: dict[str, Any]) -> None:
         raise ConfigError(f"{PREFIX}PUBLIC_BASE_URL must start with http:// or https://, not {base!r}")
     values["PUBLIC_BASE_URL"] = base
     for name in ("MAX_UPLOAD_BYTES", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "DOSSIER_LINK_TTL",
-                 "MAX_DOSSIER_VERIFY_BYTES"):
+                 "MAX_DOSSIER_VERIFY_BYTES", "MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS"):
         if int(values[name]) <= 0:
             raise ConfigError(f"{PREFIX}{name} must be positive")
     for name in ("STORAGE_TMP_GRACE", "STORAGE_ORPHAN_GRACE", "AUDIT_SIGN_EVERY_EVENTS", "AUDIT_SIGN_EVERY_MINUTES"):
         if int(values[name]) < 0:
             raise ConfigError(f"{PREFIX}{name} must not be negative")
+    if not 0 < float(values["SQLITE_BUSY_TIMEOUT"]) < 3600:
+        raise ConfigError(f"{PREFIX}SQLITE_BUSY_TIMEOUT must be between 0 and 3600 seconds")
 
     missing = [s for s in SETTINGS if s.secret and not values.get(s.name)]
     if missing and env != "development" and not values.get("GENERATE_SECRETS"):
