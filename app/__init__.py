@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from flask import Flask
+from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import access_log
@@ -28,9 +28,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    engine = settings.get("ENGINE") or database.make_engine(settings["DATABASE_URL"])
+    engine = settings.get("ENGINE") or database.make_engine(settings["DATABASE_URL"],
+                                                                  busy_timeout=settings["SQLITE_BUSY_TIMEOUT"])
     database.db.configure(engine)
     app.teardown_appcontext(database.db.remove)
+    app.before_request(_declare_writes)
+    app.teardown_request(lambda _exc: database.expect_writes(False))
 
     from app import runtime
 
@@ -49,3 +52,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _declare_writes() -> None:
+    """A request that writes takes SQLite's write lock when its transaction begins (see app.db)."""
+    view: Any = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:  # a MethodView: the method's function carries the mark
+        view = getattr(view_class, request.method.lower(), None) or getattr(view_class, "get", None)
+    database.expect_writes(database.request_writes(request.method, view))

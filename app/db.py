@@ -1,9 +1,11 @@
 """Database plumbing: the declarative base, portable column types, the scoped session."""
 from __future__ import annotations
 
+import sqlite3
 import uuid
+from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any, cast
+from typing import Any, Callable, TypeVar, cast
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql
@@ -57,14 +59,21 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys on and a busy timeout."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Whether the transactions begun now will write: SQLite then takes the write lock at BEGIN.
+_writes: ContextVar[bool] = ContextVar("blason_writes", default=False)
+
+
+def make_engine(url: str, *, busy_timeout: float = 10.0, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and write locks taken at BEGIN."""
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": busy_timeout})
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -76,6 +85,53 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A deferred transaction that read and then writes cannot wait for another writer (SQLite
+    # answers "database is locked" at once, the busy timeout unused): writers take the lock up front
+    # and queue for it, up to the busy timeout. Readers keep BEGIN, which never waits in WAL mode.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _writes.get() else "BEGIN")
+
+
+def expect_writes(flag: bool) -> None:
+    """Declare whether the transactions begun from now on in this context will write."""
+    _writes.set(flag)
+
+
+def expecting_writes() -> bool:
+    """Whether transactions begun now take SQLite's write lock at BEGIN."""
+    return _writes.get()
+
+
+def request_writes(method: str, view: Any) -> bool:
+    """Whether a request writes: unsafe methods do, unless its view is marked otherwise."""
+    marked = getattr(view, "blason_writes", None)
+    return bool(marked) if marked is not None else method.upper() not in SAFE_METHODS
+
+
+def writes(view: F) -> F:
+    """Mark a view that writes although its method is safe (an audited download)."""
+    view.blason_writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def reads_only(view: F) -> F:
+    """Mark a POST that only reads (a verification), so it never waits for nor holds the write lock."""
+    view.blason_writes = False  # type: ignore[attr-defined]
+    return view
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means "another writer holds the lock, try again", not a conflict."""
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        return "locked" in str(orig) or "busy" in str(orig)
+    # PostgreSQL: lock_not_available (lock_timeout, NOWAIT), deadlock_detected; retrying succeeds.
+    return getattr(orig, "sqlstate", None) in ("55P03", "40P01")
 
 
 class Database:

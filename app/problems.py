@@ -5,9 +5,10 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.db import db
+from app.db import db, is_busy
 from app.services import errors as e
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ SERVICE_ERRORS: dict[type[e.ServiceError], tuple[int, str, str]] = {
 HTTP_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
               405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
               413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
-              428: "precondition-required", 429: "too-many-requests"}
+              428: "precondition-required", 429: "too-many-requests", 503: "service-unavailable"}
 
 
 def problem(status: int, slug: str, title: str, detail: str | None = None,
@@ -109,8 +110,25 @@ def _unexpected(exc: Exception) -> Response:
                    "An unexpected error occurred; it has been logged.")
 
 
+# Seconds a client should wait before retrying when the database was busy (it already waited
+# the busy timeout for the lock).
+BUSY_RETRY_AFTER = 2
+
+
+def _database_error(exc: OperationalError) -> Response:
+    if not is_busy(exc):
+        return _unexpected(exc)
+    log.warning("database busy on %s %s: %s", request.method, request.path, type(exc.orig).__name__)
+    db.session.rollback()
+    return problem(503, "database-busy", "Service temporarily unavailable",
+                   "La base de données est occupée par d'autres écritures ; réessayez dans quelques secondes. "
+                   "(The database is busy with other writes; retry in a few seconds.)",
+                   headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+
+
 def register(app: Flask) -> None:
     """Install the handlers; called after flask-smorest so ours win."""
     app.register_error_handler(e.ServiceError, _service_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_error)
     app.register_error_handler(Exception, _unexpected)

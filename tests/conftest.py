@@ -92,7 +92,7 @@ def session(app, engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
         db.registry.remove()
         outer.rollback()
         connection.close()
-        db.factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        db.factory.configure(bind=engine, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 
 from app.api import Blueprint
 from app.api.identity import current_grants
-from app.db import db
+from app.db import db, writes
 from app.runtime import runtime
 from app.services import certificates, dossiers, records
 from app.services.dossiers import DossierSettings
@@ -117,6 +117,7 @@ class DownloadLink(MethodView):
 
 @blp.route("/dossiers/<uuid:dossier_id>/download")
 class Download(MethodView):
+    @writes  # audited
     @blp.arguments(TokenArgs, location="query")
     @blp.response(200, {"format": "binary", "type": "string"}, content_type=ZIP)
     @blp.doc(security=[])
@@ -153,6 +154,7 @@ class Platform(MethodView):
 
 @blp.route("/certifications/<uuid:fiche_id>/cohort")
 class CohortView(MethodView):
+    @writes  # audited
     @blp.arguments(CohortQuerySchema, location="query")
     @blp.response(200, CohortSchema)
     @blp.alt_response(200, success=True, content_type="text/csv", schema={"type": "string"}, description="CSV")
@@ -168,6 +170,7 @@ class CohortView(MethodView):
 
 @blp.route("/people/me/record")
 class Record(MethodView):
+    @writes  # audited
     @blp.response(200, {"format": "binary", "type": "string"}, content_type=ZIP)
     def get(self):
         """All of one's own data as a ZIP with index.json (data portability; audited)."""
