@@ -56,12 +56,12 @@ class PersonUpdateSchema(CamelSchema):
 class PersonSchema(CamelSchema):
     id = fields.UUID(dump_only=True)
     display_name = fields.String()
-    email = fields.String()
+    email = fields.String(allow_none=True)
     profile_type = fields.Function(lambda p: p.profile_type.value)
     is_assisted = fields.Boolean()
     locale = fields.String()
     show_name_publicly = fields.Boolean()
-    did = fields.String()
+    did = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
 
 

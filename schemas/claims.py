@@ -130,13 +130,13 @@ class ClaimSchema(CamelSchema):
     competency_id = fields.UUID()
     learner_id = fields.UUID()
     justification = fields.String()
-    self_assessment = fields.String()
+    self_assessment = fields.String(allow_none=True)
     status = _value("status")
     stage = fields.Function(_stage)
     round = fields.Integer()
-    level = fields.String()
-    first_reviewer_id = fields.UUID()
-    decided_at = fields.AwareDateTime()
+    level = fields.String(allow_none=True)
+    first_reviewer_id = fields.UUID(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
     created_by_id = fields.UUID()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -147,7 +147,7 @@ class RevisionSchema(CamelSchema):
     number = fields.Integer()
     kind = fields.String()
     justification = fields.String()
-    self_assessment = fields.String()
+    self_assessment = fields.String(allow_none=True)
     explanation = fields.String()
     author_id = fields.UUID()
     created_at = fields.AwareDateTime()
@@ -159,8 +159,8 @@ class ReviewSchema(CamelSchema):
     reviewer_id = fields.UUID()
     reviewer_name = fields.String()
     decision = _value("decision")
-    level = fields.String()
-    proficient = fields.Boolean()
+    level = fields.String(allow_none=True)
+    proficient = fields.Boolean(allow_none=True)
     comment = fields.String()
     round = fields.Integer()
     final = fields.Boolean()
@@ -178,7 +178,7 @@ class ClaimDetailSchema(CamelSchema):
 class CompetencyBriefSchema(CamelSchema):
     id = fields.UUID()
     framework_id = fields.UUID()
-    code = fields.String()
+    code = fields.String(allow_none=True)
     label = fields.String()
     kind = fields.String()
 
@@ -201,10 +201,10 @@ class ContributionBriefSchema(CamelSchema):
     title = fields.String()
     narrative = fields.String()
     role = fields.String()
-    start_date = fields.Date()
-    end_date = fields.Date()
-    hours = fields.Float()
-    submitted_at = fields.AwareDateTime()
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    hours = fields.Float(allow_none=True)
+    submitted_at = fields.AwareDateTime(allow_none=True)
 
 
 class ProjectBriefSchema(CamelSchema):
@@ -233,21 +233,21 @@ class StandingEntrySchema(CamelSchema):
     framework_id = fields.UUID()
     code = fields.String()
     label = fields.String()
-    level = fields.String()
+    level = fields.String(allow_none=True)
     state = fields.String()
     proficient = fields.Boolean()
-    decided_at = fields.AwareDateTime()
-    decided_by_id = fields.UUID()
-    review_id = fields.UUID()
+    decided_at = fields.AwareDateTime(allow_none=True)
+    decided_by_id = fields.UUID(allow_none=True)
+    review_id = fields.UUID(allow_none=True)
 
 
 class StandingSchema(CamelSchema):
-    level = fields.String()
+    level = fields.String(allow_none=True)
     state = fields.String()
     proficient = fields.Boolean()
-    decided_at = fields.AwareDateTime()
-    decided_by_id = fields.UUID()
-    review_id = fields.UUID()
+    decided_at = fields.AwareDateTime(allow_none=True)
+    decided_by_id = fields.UUID(allow_none=True)
+    review_id = fields.UUID(allow_none=True)
 
 
 class EvidenceRefSchema(CamelSchema):
@@ -259,7 +259,7 @@ class EvidenceRefSchema(CamelSchema):
 
 class NodeSchema(CamelSchema):
     id = fields.UUID()
-    code = fields.String()
+    code = fields.String(allow_none=True)
     label = fields.String()
     kind = fields.String()
     standing = fields.Nested(StandingSchema, allow_none=True)
@@ -273,7 +273,7 @@ class FrameworkTreeSchema(CamelSchema):
     title = fields.String()
     source_type = fields.String()
     version = fields.Integer()
-    version_label = fields.String()
+    version_label = fields.String(allow_none=True)
     nodes = fields.List(fields.Nested(NodeSchema))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import CamelSchema, PageArgs, PeriodMixin, required_text, text
+from schemas.base import CamelSchema, PageArgs, PeriodMixin, decimal, required_text, text
 from schemas.vocab import ContributionStatuses, Visibilities
 
 
@@ -19,8 +19,7 @@ class ContributionCreateSchema(PeriodMixin, CamelSchema):
     role = text(200, load_default="")
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
-    hours = fields.Decimal(places=2, allow_none=True, as_string=False,
-                           validate=validate.Range(min=0, max=10000))
+    hours = decimal(2, 0, 10000, allow_none=True)
     co_contributors = fields.List(fields.Nested(CoContributorSchema), load_default=list,
                                   validate=validate.Length(max=50))
 
@@ -31,7 +30,7 @@ class ContributionUpdateSchema(PeriodMixin, CamelSchema):
     role = text(200)
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
-    hours = fields.Decimal(places=2, allow_none=True, validate=validate.Range(min=0, max=10000))
+    hours = decimal(2, 0, 10000, allow_none=True)
     co_contributors = fields.List(fields.Nested(CoContributorSchema), validate=validate.Length(max=50))
 
 
@@ -42,11 +41,11 @@ class ContributionSchema(CamelSchema):
     title = fields.String()
     narrative = fields.String()
     role = fields.String()
-    start_date = fields.Date()
-    end_date = fields.Date()
-    hours = fields.Float()
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    hours = fields.Float(allow_none=True)
     status = fields.Function(lambda c: c.status.value)
-    submitted_at = fields.AwareDateTime()
+    submitted_at = fields.AwareDateTime(allow_none=True)
     co_contributors = fields.List(fields.Nested(CoContributorSchema))
     created_by_id = fields.UUID()
     created_at = fields.AwareDateTime()
@@ -95,10 +94,10 @@ class EvidenceSchema(CamelSchema):
     kind = fields.Function(lambda e: e.kind.value)
     title = fields.String()
     visibility = fields.Function(lambda e: e.visibility.value)
-    url = fields.String()
-    text = fields.String()
-    filename = fields.String()
-    media_type = fields.String()
-    size = fields.Integer()
-    sha256 = fields.String(attribute="file_sha256")
+    url = fields.String(allow_none=True)
+    text = fields.String(allow_none=True)
+    filename = fields.String(allow_none=True)
+    media_type = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+    sha256 = fields.String(attribute="file_sha256", allow_none=True)
     created_at = fields.AwareDateTime()

@@ -26,7 +26,7 @@ class FrameworkQuerySchema(PageArgs):
 class FwVersionSchema(CamelSchema):
     id = fields.UUID()
     version = fields.Integer()
-    version_label = fields.String()
+    version_label = fields.String(allow_none=True)
     is_current = fields.Boolean()
     imported_at = fields.AwareDateTime()
 
@@ -43,16 +43,17 @@ class FrameworkSchema(CamelSchema):
     source_type = _value("framework.source_type")
     source_key = fields.String(attribute="framework.source_key")
     version = fields.Integer(attribute="framework.version")
-    version_label = fields.String(attribute="framework.version_label")
+    version_label = fields.String(attribute="framework.version_label", allow_none=True)
     title = fields.String(attribute="framework.title")
     language = fields.String(attribute="framework.language")
-    uri = fields.String(attribute="framework.uri", metadata={"description": "The source's own page."})
+    uri = fields.String(attribute="framework.uri", metadata={"description": "The source's own page."}, allow_none=True)
     is_current = fields.Boolean(attribute="framework.is_current")
     imported_at = fields.AwareDateTime(attribute="framework.imported_at")
-    source_filename = fields.String(attribute="framework.source_filename")
-    source_sha256 = fields.String(attribute="framework.source_sha256")
-    content_sha256 = fields.String(attribute="framework.content_sha256")
-    case_id = fields.UUID(attribute="framework.case_id", metadata={"description": "CASE CFDocument id."})
+    source_filename = fields.String(attribute="framework.source_filename", allow_none=True)
+    source_sha256 = fields.String(attribute="framework.source_sha256", allow_none=True)
+    content_sha256 = fields.String(attribute="framework.content_sha256", allow_none=True)
+    case_id = fields.UUID(attribute="framework.case_id", allow_none=True,
+                          metadata={"description": "CASE CFDocument id."})
     url = fields.String(metadata={"description": "Stable public URL (HTML or JSON)."})
     kinds = fields.Dict(keys=fields.String(), values=fields.Integer(),
                         metadata={"description": "Number of nodes of each kind."})
@@ -62,13 +63,13 @@ class FrameworkSchema(CamelSchema):
 class FwCompetencyBriefSchema(CamelSchema):
     id = fields.UUID(attribute="competency.id")
     kind = fields.String(attribute="competency.kind")
-    code = fields.String(attribute="competency.code")
+    code = fields.String(attribute="competency.code", allow_none=True)
     label = fields.String(attribute="competency.label")
     url = fields.String()
 
 
 class FwNodeSchema(FwCompetencyBriefSchema):
-    description = fields.String(attribute="competency.description")
+    description = fields.String(attribute="competency.description", allow_none=True)
     confidence = _value("competency.confidence")
     children_count = fields.Integer()
     children = fields.List(fields.Nested(lambda: FwNodeSchema))
@@ -82,9 +83,9 @@ class TreeQuerySchema(PageArgs):
 
 class FwAssociationSchema(CamelSchema):
     type = fields.String(attribute="association_type")
-    target_key = fields.String()
-    target_uri = fields.String()
-    target_id = fields.UUID()
+    target_key = fields.String(allow_none=True)
+    target_uri = fields.String(allow_none=True)
+    target_id = fields.UUID(allow_none=True)
     target_label = fields.Function(lambda a: (a.meta or {}).get("target_label"))
     external = fields.Function(lambda a: (a.meta or {}).get("external"))
 
@@ -96,16 +97,16 @@ class CompetencySchema(CamelSchema):
     framework_url = fields.String()
     kind = fields.String(attribute="competency.kind")
     source_key = fields.String(attribute="competency.source_key")
-    code = fields.String(attribute="competency.code")
+    code = fields.String(attribute="competency.code", allow_none=True)
     label = fields.String(attribute="competency.label")
-    description = fields.String(attribute="competency.description")
-    uri = fields.String(attribute="competency.uri")
-    raw_text = fields.String(attribute="competency.raw_text",
+    description = fields.String(attribute="competency.description", allow_none=True)
+    uri = fields.String(attribute="competency.uri", allow_none=True)
+    raw_text = fields.String(attribute="competency.raw_text", allow_none=True,
                              metadata={"description": "Source text verbatim (RNCP: the legal wording)."})
     confidence = _value("competency.confidence")
-    language = fields.String(attribute="competency.language")
+    language = fields.String(attribute="competency.language", allow_none=True)
     position = fields.Integer(attribute="competency.position")
-    case_id = fields.UUID(attribute="competency.case_id")
+    case_id = fields.UUID(attribute="competency.case_id", allow_none=True)
     meta = fields.Dict(attribute="competency.meta")
     parents = fields.List(fields.Nested(FwCompetencyBriefSchema), attribute="parent_nodes",
                           metadata={"description": "Ancestors, root first."})
@@ -127,8 +128,8 @@ class SearchQuerySchema(PageArgs):
 
 
 class FwHitSchema(FwCompetencyBriefSchema):
-    description = fields.String(attribute="competency.description")
-    language = fields.String(attribute="competency.language")
+    description = fields.String(attribute="competency.description", allow_none=True)
+    language = fields.String(attribute="competency.language", allow_none=True)
     rank = fields.Integer(metadata={"description": "0 exact label or code, 1 label prefix, "
                                                    "2 all words in label, 3 elsewhere."})
     framework = fields.Nested(FwFrameworkBriefSchema)

@@ -256,7 +256,7 @@ class BadgeSchema(CamelSchema):
     name = fields.String()
     issuer_id = fields.UUID()
     issuer_name = fields.String()
-    show_name = fields.Boolean()
+    show_name = fields.Boolean(allow_none=True)
     awarded_at = fields.Function(lambda b: b.credential.awarded_at.isoformat())
     valid_until = fields.Function(lambda b: b.credential.valid_until.isoformat() if b.credential.valid_until
                                   else None)

@@ -1,26 +1,62 @@
 """The JSON API under /api/v1, described by OpenAPI generated from the marshmallow schemas."""
 from __future__ import annotations
 
+import http
 import json
 from pathlib import Path
 from typing import Any
 
 import flask_smorest
 from flask import Flask, Request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 
+from app.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from schemas.base import ProblemSchema
 
 API_PREFIX = "/api/v1"
 
 
+# Open Badges documents nest about ten levels; past this a body is refused before anything recurses.
+MAX_JSON_DEPTH = 64
+_BODY = "(request body)"  # webargs reads an empty document as "no body": ours is never empty
+
+
+def parse_json(raw: str | bytes) -> Any:
+    """Parse a request body: bad UTF-8, bad JSON and JSON nested too deeply are all JSONDecodeError."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(f"Not UTF-8: {exc.reason}", _BODY, 0) from None
+    try:
+        value = json.loads(raw)
+    except RecursionError:  # "[[[[…" nested past the interpreter's limit: still just bad JSON
+        raise json.JSONDecodeError("JSON nested too deeply", _BODY, 0) from None
+    # Measured without recursion; a document that parsed can still be too deep to validate or store.
+    level: list[Any] = [value]
+    for _depth in range(MAX_JSON_DEPTH + 1):
+        level = [child for node in level if isinstance(node, (dict, list))
+                 for child in (node.values() if isinstance(node, dict) else node)]
+        if not level:
+            return value
+    raise json.JSONDecodeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", _BODY, 0)
+
+
 class _Parser(FlaskParser):
     def _raw_load_json(self, req: Request) -> Any:
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError:  # "[[[[…" nested past the interpreter's limit: still just bad JSON
-            raise json.JSONDecodeError("JSON nested too deeply", "[", 0) from None
+        if not req.is_json:
+            return super()._raw_load_json(req)  # webargs' "missing"
+        return parse_json(req.get_data(cache=True))
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Flask's request.get_json() parses with the same function (only bodies use loads)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return parse_json(s)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -33,6 +69,18 @@ class BlasonApi(Api):
     """Documents every error response as RFC 9457 problem+json."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # Errors are sent as application/problem+json (app.problems): say so, not application/json.
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 def _swagger_assets() -> Path:
@@ -60,6 +108,9 @@ def init_api(app: Flask) -> Api:
             "security": [{"bearer": []}],
         },
     )
+    provider = _JSONProvider(app)
+    vars(provider).update(vars(app.json))  # keep create_app's dump settings (sort_keys, ensure_ascii)
+    app.json = provider
     api = BlasonApi(app)
     from app.api import accounts, claims, contributions, dossiers, frameworks, issuing, territories, verify
 

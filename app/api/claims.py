@@ -6,8 +6,8 @@ from typing import Sequence
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api import Blueprint
 from app.api.identity import current_grants, expected_version, with_etag
 from app.db import db
 from app.runtime import runtime

@@ -36,6 +36,16 @@ def _sniff_delimiter(line: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
+def _refuse_nul(cells: list[str], header: list[str], line: int, name: str) -> None:
+    # The csv module lets NUL through; PostgreSQL cannot store it and no label needs it. The decoders
+    # are strict, so a cell never holds a lone surrogate.
+    for index, cell in enumerate(cells):
+        if "\x00" in cell:
+            column = header[index] if index < len(header) else None
+            raise ImportFormatError(f"{name}: NUL character in column {column or index + 1!r}", line=line,
+                                    column=index + 1, field=column)
+
+
 class CsvFile:
     """A CSV source read by header name, in one streaming pass per call to :meth:`rows`."""
 
@@ -88,6 +98,7 @@ class CsvFile:
                     if not any(c.strip() for c in cells):
                         start = reader.line_num + 1
                         continue
+                    _refuse_nul(cells, self.header, start + self.skip, self.source.name)
                     row = CsvRow(start + self.skip, dict(zip(keys, cells)), len(cells) < width)
                     if previous is not None:
                         yield previous

@@ -99,6 +99,11 @@ def _rows(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, dict[str, str
             if not any(cell.strip() for cell in record):
                 continue  # blank lines are not rows
             values = {name: cell.strip() for name, cell in zip(names, record) if name}
+            for name, cell in values.items():  # csv lets NUL through; PostgreSQL cannot store it
+                if "\x00" in cell:
+                    raise InvalidInput(f"Row {records.line_num}, column {name}: NUL characters are not allowed.",
+                                       errors=[FieldError(f"#/rows/{records.line_num}/{name}",
+                                                          "NUL characters are not allowed.")])
             yield records.line_num, values
     except UnicodeDecodeError:
         raise InvalidInput("The file is not UTF-8 text.", errors=[FieldError("#/file", "Not UTF-8 CSV.")]) from None
