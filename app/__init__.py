@@ -51,6 +51,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from app.cli import register as register_cli
 
     register_cli(app)
+
+    from app.audit_signing import register as register_audit_signing
+
+    register_audit_signing(app)
     return app
 
 

@@ -44,17 +44,58 @@ def _load_demo() -> None:
 
 
 @blason.command("audit-verify")
-def audit_verify() -> None:
-    """Check the audit log's hash chain from its first event to its last."""
+@click.option("--signed-head", "signed_head", type=click.Path(exists=True, dir_okay=False),
+              help="A head exported by audit-sign-head: the chain must still hold it.")
+def audit_verify(signed_head: str | None) -> None:
+    """Check the audit log's hash chain from its first event to its last, and its signed heads."""
     from app.services.audit import verify_chain
+    from app.services.audit_heads import BadSignedHead, check_head, read_signed_head, verify_stored_heads
 
     report = verify_chain(db.session)
-    if report.ok:
-        click.echo(f"Audit chain intact: {report.count} events.")
+    if not report.ok:
+        click.echo(f"Audit chain BROKEN at event {report.first_bad_seq}: {report.reason} "
+                   f"({report.count} events verified before it).", err=True)
+        sys.exit(1)
+    public = runtime().platform_key.public
+    stored = verify_stored_heads(db.session, public, report.count)
+    problem = stored.problem
+    if problem is None and signed_head:
+        try:
+            claims = read_signed_head(Path(signed_head).read_text(encoding="utf-8", errors="replace"), public)
+        except BadSignedHead as exc:
+            click.echo(f"Signed head {signed_head} REFUSED: {exc}.", err=True)
+            sys.exit(1)
+        problem = check_head(db.session, claims, report.count)
+    if problem:
+        click.echo(f"Audit chain BROKEN: {problem}.", err=True)
+        sys.exit(1)
+    click.echo(f"Audit chain intact: {report.count} events; {stored.checked} signed head(s) hold"
+               + (f" ({stored.other_key} signed with an earlier platform key, not checked)" if stored.other_key else "")
+               + (f"; the signed head {signed_head} holds" if signed_head else "") + ".")
+
+
+@blason.command("audit-sign-head")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="Write the signed head to this file (default: print it).")
+def audit_sign_head(out_path: str | None) -> None:
+    """Sign the audit chain's current head with the platform key; keep the file away from the database."""
+    import json
+
+    from app.services.audit_heads import export, sign_head
+
+    rt = runtime()
+    head = sign_head(db.session, rt.platform_key, clock=rt.clock)
+    if head is None:
+        click.echo("The audit chain is empty: nothing to sign.", err=True)
+        sys.exit(1)
+    db.session.commit()
+    text = json.dumps(export(head), indent=2) + "\n"
+    if not out_path:
+        click.echo(text, nl=False)
         return
-    click.echo(f"Audit chain BROKEN at event {report.first_bad_seq}: {report.reason} "
-               f"({report.count} events verified before it).", err=True)
-    sys.exit(1)
+    Path(out_path).write_text(text, encoding="utf-8")
+    click.echo(f"Signed head of event {head.seq} (hash {head.hash}, signed {head.signed_at.isoformat()}) "
+               f"written to {out_path}.")
 
 
 @blason.command("create-admin")

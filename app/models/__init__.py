@@ -1,5 +1,5 @@
 """All models, imported here so Alembic and the app see the whole metadata."""
-from app.models.audit import AuditEvent, AuditHead
+from app.models.audit import AuditEvent, AuditHead, AuditSignedHead
 from app.models.claims import Claim, ClaimStatus, Decision, DomainEvent, Review, Standing
 from app.models.contributions import (
     CoContributor, Contribution, ContributionStatus, Evidence, EvidenceKind, StoredFile, Visibility)
@@ -15,7 +15,7 @@ from app.models.territories import (
     ExperimentationLevel, Project, ProjectStatus, SocialFunction, Territory)
 
 __all__ = [
-    "Achievement", "AchievementAlignment", "AchievementVersion", "AuditEvent", "AuditHead",
+    "Achievement", "AchievementAlignment", "AchievementVersion", "AuditEvent", "AuditHead", "AuditSignedHead",
     "AwardMode", "AwardRuleCompetency", "Claim", "ClaimStatus", "CoContributor", "Competency", "CompetencyAssociation",
     "Confidence", "Contribution", "ContributionStatus", "Credential", "CredentialState", "Decision",
     "DomainEvent", "Dossier", "DossierStatus", "Evidence", "EvidenceKind", "ExperimentationLevel",

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -37,3 +37,20 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditSignedHead(Base):
+    """The chain's head at one point, signed with the platform key (``jws``: a compact EdDSA JWS).
+
+    Exported and kept outside the database, it lets ``audit-verify`` prove that the chain still
+    holds that event at that sequence: a rewound head or a re-hashed chain no longer does.
+    """
+
+    __tablename__ = "audit_signed_heads"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    kid: Mapped[str] = mapped_column(String(64))
+    jws: Mapped[str] = mapped_column(Text)
