@@ -89,6 +89,10 @@ SETTINGS: tuple[Setting, ...] = (
             "sign the audit chain's head when an event has waited this long unsigned (0: never)"),
     Setting("VERIFY_RATE_BURST", 20, _int, "POST /verify: requests a client may send at once"),
     Setting("VERIFY_RATE_PER_MINUTE", 30, _int, "POST /verify: requests per minute refilled per client"),
+    Setting("LOGIN_ACCOUNT_RATE_BURST", 5, _int, "POST /auth/login: attempts on one e-mail at once, from anywhere"),
+    Setting("LOGIN_ACCOUNT_RATE_PER_MINUTE", 3, _int, "POST /auth/login: attempts per minute refilled per e-mail"),
+    Setting("LOGIN_ADDRESS_RATE_BURST", 20, _int, "POST /auth/login: attempts from one client IP at once"),
+    Setting("LOGIN_ADDRESS_RATE_PER_MINUTE", 10, _int, "POST /auth/login: attempts per minute refilled per client IP"),
     Setting("TRUSTED_PROXIES", 0, _int,
             "reverse proxies in front that set X-Forwarded-For (the client IP is read through them)"),
     Setting("RATE_LIMIT_REDIS_URL", None, _str,
@@ -140,6 +144,12 @@ def _validate(values: dict[str, Any]) -> None:
         if int(values[name]) <= 0:
             raise ConfigError(f"{PREFIX}{name} must be positive")
     for name in ("STORAGE_TMP_GRACE", "STORAGE_ORPHAN_GRACE", "AUDIT_SIGN_EVERY_EVENTS", "AUDIT_SIGN_EVERY_MINUTES"):
+        if int(values[name]) < 0:
+            raise ConfigError(f"{PREFIX}{name} must not be negative")
+    for name in ("LOGIN_ACCOUNT_RATE_BURST", "LOGIN_ADDRESS_RATE_BURST"):
+        if int(values[name]) < 1:
+            raise ConfigError(f"{PREFIX}{name} must be at least 1 (or no one could ever log in)")
+    for name in ("LOGIN_ACCOUNT_RATE_PER_MINUTE", "LOGIN_ADDRESS_RATE_PER_MINUTE"):
         if int(values[name]) < 0:
             raise ConfigError(f"{PREFIX}{name} must not be negative")
     if not 0 < float(values["SQLITE_BUSY_TIMEOUT"]) < 3600:

@@ -17,7 +17,7 @@ from app.services.auth import Passwords, TokenSettings
 from app.services.dossiers import DossierSettings
 from app.services.issuing import IssuingSettings
 from app.services.mail import Mailer, build_mailer
-from app.services.rate_limit import RateLimiter, RedisRateLimiter
+from app.services.rate_limit import LoginLimits, RateLimiter, RedisRateLimiter
 from app.services.storage_sweep import sweep_temporary
 from app.services.urls import Urls
 from app.storage import LocalStorage, Storage
@@ -39,6 +39,8 @@ class Runtime:
     dossiers: DossierSettings
     # POST /api/v1/verify and the /verify form: one bucket per client IP in this process.
     verify_limiter: RateLimiter | RedisRateLimiter
+    # POST /api/v1/auth/login: a bucket per account and one per client IP, checked before hashing.
+    login_limits: LoginLimits
 
 
 def build(settings: dict[str, Any]) -> Runtime:
@@ -58,7 +60,7 @@ def build(settings: dict[str, Any]) -> Runtime:
         platform_key,
         DossierSettings(urls=urls, storage=storage, platform_key=platform_key, link_secret=settings["SECRET_KEY"],
                         link_ttl=settings["DOSSIER_LINK_TTL"], clock=clock),
-        _verify_limiter(settings))
+        _verify_limiter(settings), login_limits(settings))
 
 
 def sweep_temporary_files(rt: Runtime) -> None:
@@ -74,6 +76,19 @@ def _verify_limiter(settings: dict[str, Any]) -> RateLimiter | RedisRateLimiter:
     if settings.get("RATE_LIMIT_REDIS_URL"):
         return RedisRateLimiter.from_url(settings["RATE_LIMIT_REDIS_URL"], burst, per_minute)
     return RateLimiter(burst, per_minute)
+
+
+def login_limits(settings: dict[str, Any]) -> LoginLimits:
+    """The sign-in buckets, in Redis when RATE_LIMIT_REDIS_URL is set (shared by every worker)."""
+    def limiter(kind: str) -> RateLimiter | RedisRateLimiter:
+        burst = int(settings[f"LOGIN_{kind}_RATE_BURST"])
+        per_minute = float(settings[f"LOGIN_{kind}_RATE_PER_MINUTE"])
+        if settings.get("RATE_LIMIT_REDIS_URL"):
+            return RedisRateLimiter.from_url(settings["RATE_LIMIT_REDIS_URL"], burst, per_minute,
+                                             prefix=f"blason:rate:login-{kind.lower()}:")
+        return RateLimiter(burst, per_minute)
+
+    return LoginLimits(account=limiter("ACCOUNT"), address=limiter("ADDRESS"))
 
 
 def runtime(app: Flask | None = None) -> Runtime:

@@ -105,6 +105,18 @@ def runner(app, session):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
 
 
+@pytest.fixture(autouse=True)
+def login_limits(app):  # type: ignore[no-untyped-def]
+    """Roomy sign-in buckets per test: tests share one app, and one client address."""
+    from app.services.rate_limit import LoginLimits, RateLimiter
+
+    rt = runtime(app)
+    previous = rt.login_limits
+    rt.login_limits = LoginLimits(account=RateLimiter(1000, 1000), address=RateLimiter(1000, 1000))
+    yield rt.login_limits
+    rt.login_limits = previous
+
+
 @pytest.fixture()
 def make_person(app, session) -> Callable[..., Person]:  # type: ignore[no-untyped-def]
     hashed = runtime(app).passwords.hash(PASSWORD)

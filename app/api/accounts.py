@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import uuid
 
+from flask import request
 from flask.views import MethodView
+from werkzeug.exceptions import TooManyRequests
 
 from app.api import Blueprint
 from app.api.identity import current_grants
@@ -19,13 +21,24 @@ from schemas.base import page_of
 blp = Blueprint("accounts", __name__, description="Log in, accounts, roles and facilitation")
 
 
+def _check_login_rate(email: str) -> None:
+    """Throttle before the password is hashed; the same answer whether the account exists or not."""
+    wait = runtime().login_limits.take(email, request.remote_addr or "-")
+    if wait is not None:
+        raise TooManyRequests("Trop de tentatives de connexion ; réessayez plus tard. "
+                              "(Too many sign-in attempts; try again later.)",
+                              retry_after=max(1, int(wait + 0.999)))
+
+
 @blp.route("/auth/login")
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
+    @blp.alt_response(429, description="Too many attempts on this account or from this address (Retry-After)")
     @blp.doc(security=[])
     def post(self, data):
         """Log in with e-mail and password; returns an access and a refresh token."""
+        _check_login_rate(data["email"])
         rt = runtime()
         pair = auth.login(db.session, data["email"], data["password"], passwords=rt.passwords,
                           settings=rt.tokens)

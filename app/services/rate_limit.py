@@ -1,15 +1,17 @@
-"""A per-client token bucket, for public endpoints anyone may call (POST /verify, the /verify form).
+"""A per-client token bucket, for public endpoints anyone may call (POST /verify, the /verify form, sign-in).
 
 ``RateLimiter`` counts in this process; ``RedisRateLimiter`` keeps the buckets in Redis, so that
 every worker process (and every host) spends from the same bucket. Both answer ``take(client)``.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 class RateLimiter:
@@ -75,10 +77,12 @@ class RedisRateLimiter:
         self._warned = 0.0
 
     @classmethod
-    def from_url(cls, url: str, burst: int, per_minute: float) -> RedisRateLimiter:
+    def from_url(cls, url: str, burst: int, per_minute: float, *,
+                 prefix: str = "blason:rate:verify:") -> RedisRateLimiter:
         import redis  # only where configured
 
-        return cls(redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5), burst, per_minute)
+        return cls(redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5), burst, per_minute,
+                   prefix=prefix)
 
     def take(self, client: str) -> float | None:
         """Spend one token; return None when allowed, else the seconds until the next token."""
@@ -90,3 +94,23 @@ class RedisRateLimiter:
                 log.warning("rate limit store unreachable, requests allowed: %s", type(exc).__name__)
             return None
         return None if wait < 0 else wait
+
+
+@dataclass
+class LoginLimits:
+    """Sign-in attempts: a bucket per client address, and one per account whether it exists or not.
+
+    Checked before the password is hashed, so a throttled attempt costs no argon2 work. The account
+    bucket is keyed by the SHA-256 of the normalised e-mail (no address kept in clear): an unknown
+    e-mail is throttled exactly like a known one, so the answer never tells whether it exists.
+    """
+
+    account: RateLimiter | RedisRateLimiter
+    address: RateLimiter | RedisRateLimiter
+
+    def take(self, email: str, address: str) -> float | None:
+        """Spend one attempt; return None when allowed, else the seconds until the next one."""
+        wait = self.address.take(address)
+        if wait is not None:
+            return wait
+        return self.account.take(hashlib.sha256(email.strip().lower().encode()).hexdigest())

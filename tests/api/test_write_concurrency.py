@@ -121,7 +121,8 @@ def at_once(app, calls: list[Callable[[Any], Any]]) -> list[Any]:  # type: ignor
     return responses
 
 
-def decide(app, tutor_id: uuid.UUID, claim_id: uuid.UUID, decision: str) -> Callable[[Any], Any]:  # type: ignore[no-untyped-def]
+def decide(app, tutor_id: uuid.UUID, claim_id: uuid.UUID,  # type: ignore[no-untyped-def]
+           decision: str) -> Callable[[Any], Any]:
     body = {"decision": decision, "comment": f"Avis {decision}."}
     if decision == "validated":
         body["level"] = "acquis"
