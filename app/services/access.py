@@ -120,3 +120,17 @@ def get_project(session: Session, grants: Grants, project_id: uuid.UUID) -> Proj
     if project is None or not can_see_project(grants, project):
         raise NotFound("Project not found.")
     return project
+
+
+def served_territory_ids(session: Session, grants: Grants) -> set[uuid.UUID] | None:
+    """Territories whose learners' reviews, standings and evidence the caller may read: those
+    they coordinate and those of the projects they tutor; None means all (platform admin).
+
+    Being a learner somewhere opens one's own record, never other learners' records there.
+    """
+    if grants.platform_admin:
+        return None
+    ids = set(grants.coordinator_of)
+    if grants.tutor_of:
+        ids |= set(session.scalars(select(Project.territory_id).where(Project.id.in_(grants.tutor_of))))
+    return ids

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,15 +21,16 @@ from sqlalchemy.orm import Session
 import badges
 from app.models import (Achievement, AchievementAlignment, AchievementVersion, AwardMode, AwardRuleCompetency,
                         Claim, ClaimStatus, Contribution, Credential, CredentialState, DomainEvent, Evidence,
-                        EvidenceKind, Person, Project, Standing, Visibility)
+                        EvidenceKind, Issuer, Person, Project, Standing, Visibility)
 from app.services import achievements as achievement_service
-from app.services import audit
+from app.services import audit, award_scope
 from app.services.access import Grants
 from app.services.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, ServiceError
 from app.services.issuing import Issuance, IssuingSettings, new_credential
 from app.services.keys import check_issuer_admin, require_caller
 from app.services.pagination import Page, paginate
 from app.services.scales import DEFAULT_SCALE
+from app.services.standing import ScopedStanding, standings_within
 from app.services.urls import Urls
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class RuleOutcome:
     competency_ids: list[uuid.UUID] = field(default_factory=list)
 
 
-def _level_ok(standing: Standing, min_level: str | None) -> bool:
+def _level_ok(standing: Standing | ScopedStanding, min_level: str | None) -> bool:
     if standing.state != "validated":
         return False
     if min_level is None:
@@ -64,27 +65,38 @@ def _level_ok(standing: Standing, min_level: str | None) -> bool:
     return got >= wanted
 
 
-def _hours(session: Session, learner_id: uuid.UUID, competency_ids: Iterable[uuid.UUID]) -> float:
+def _hours(session: Session, learner_id: uuid.UUID, competency_ids: Iterable[uuid.UUID],
+           territories: set[uuid.UUID] | None = None) -> float:
     """Hours of the distinct contributions behind the learner's validated claims on these competencies."""
     behind = select(Claim.contribution_id).where(Claim.learner_id == learner_id,
                                                  Claim.competency_id.in_(list(competency_ids)),
                                                  Claim.status == ClaimStatus.VALIDATED)
+    if territories is not None:
+        behind = behind.where(Claim.project_id.in_(award_scope.projects_in(territories)))
     total = session.scalar(select(func.sum(Contribution.hours)).where(Contribution.id.in_(behind)))
     return float(total or Decimal(0))
 
 
-def evaluate_rule(session: Session, rule: dict[str, Any], learner_id: uuid.UUID) -> RuleOutcome:
-    """Whether the learner's standings satisfy an award rule (manual rules never do)."""
+def evaluate_rule(session: Session, rule: dict[str, Any], learner_id: uuid.UUID, *,
+                  territories: set[uuid.UUID] | None = None) -> RuleOutcome:
+    """Whether the learner's standings satisfy an award rule (manual rules never do).
+
+    With ``territories``, only the standings as those territories' reviews make them count.
+    """
     if rule.get("type") not in ("all", "at_least"):
         return RuleOutcome(False)
     ids = [uuid.UUID(i) for i in rule.get("competencyIds") or []]
-    standings = list(session.scalars(select(Standing).where(Standing.learner_id == learner_id,
-                                                            Standing.competency_id.in_(ids))))
+    standings: list[Standing | ScopedStanding]
+    if territories is None:
+        standings = list(session.scalars(select(Standing).where(Standing.learner_id == learner_id,
+                                                                Standing.competency_id.in_(ids))))
+    else:
+        standings = list(standings_within(session, learner_id, territories, competency_ids=ids).values())
     counting = [s for s in standings if _level_ok(s, rule.get("minLevel"))]
     needed = len(ids) if rule["type"] == "all" else int(rule.get("k") or len(ids))
     if len(counting) < needed:
         return RuleOutcome(False)
-    hours = _hours(session, learner_id, [s.competency_id for s in counting])
+    hours = _hours(session, learner_id, [s.competency_id for s in counting], territories)
     if rule.get("minHours") is not None and hours < float(rule["minHours"]):
         return RuleOutcome(False, hours=hours)
     ranked = [(DEFAULT_SCALE.rank(s.level), s.level) for s in counting]
@@ -99,14 +111,19 @@ def evaluate_rule(session: Session, rule: dict[str, Any], learner_id: uuid.UUID)
 
 def gather_award_data(session: Session, learner_id: uuid.UUID, competency_ids: Iterable[uuid.UUID], urls: Urls,
                       *, evidence_url: str | None = None, narrative: str | None = None,
-                      level: str | None = None) -> dict[str, Any]:
-    """The credential's evidence (contributions and their public evidence) and result (level)."""
+                      level: str | None = None, territories: set[uuid.UUID] | None = None) -> dict[str, Any]:
+    """The credential's evidence (contributions and their public evidence) and result (level).
+
+    With ``territories``, only the contributions made in those territories' projects.
+    """
     ids = list(competency_ids)
     evidence: list[dict[str, Any]] = []
     if ids:
         behind = select(Claim.contribution_id).where(Claim.learner_id == learner_id,
                                                      Claim.competency_id.in_(ids),
                                                      Claim.status == ClaimStatus.VALIDATED)
+        if territories is not None:
+            behind = behind.where(Claim.project_id.in_(award_scope.projects_in(territories)))
         contributions = list(session.scalars(select(Contribution).where(Contribution.id.in_(behind))
                                              .order_by(Contribution.created_at, Contribution.id)))
         projects = {p.id: p for p in session.scalars(select(Project).where(
@@ -187,8 +204,12 @@ def view(credential: Credential, urls: Urls) -> CredentialView:
                           urls.ob2_assertion(credential.id))
 
 
-def find_learner(session: Session, data: dict[str, Any], pointer: str = "#") -> Person:
-    """The learner named by id or e-mail address; an unknown one is a 422 naming the field."""
+def find_learner(session: Session, data: dict[str, Any], pointer: str = "#", *,
+                 reach: Callable[[Person], bool] | None = None) -> Person:
+    """The learner named by id or e-mail address; an unknown one is a 422 naming the field.
+
+    A person out of ``reach`` gets the very same answer as an unknown one.
+    """
     learner = None
     if data.get("learner_id"):
         learner = session.get(Person, data["learner_id"])
@@ -198,7 +219,7 @@ def find_learner(session: Session, data: dict[str, Any], pointer: str = "#") -> 
         field_name = "email"
     else:
         raise InvalidInput("Name the learner.", errors=[FieldError(f"{pointer}/learnerId", "learnerId or email is required.")])
-    if learner is None or not learner.is_active:
+    if learner is None or not learner.is_active or (reach is not None and not reach(learner)):
         raise InvalidInput("Unknown learner.", errors=[FieldError(f"{pointer}/{field_name}", "No active person has it.")])
     return learner
 
@@ -213,7 +234,11 @@ def award(session: Session, grants: Grants, achievement_id: uuid.UUID, data: dic
     if achievement.is_archived:
         raise Conflict("This achievement is archived.")
     version = achievement_service.current_version(session, achievement)
-    learner = find_learner(session, data)
+    issuer = session.get(Issuer, achievement.issuer_id)
+    assert issuer is not None
+    learner = find_learner(session, data, reach=lambda person: bool(
+        award_scope.reachable(session, grants, issuer, [person.id])))
+    territories = award_scope.award_territories(session, issuer, grants)
     level = data.get("result_level")
     if level is not None:
         DEFAULT_SCALE.require(level, "#/resultLevel")
@@ -225,10 +250,10 @@ def award(session: Session, grants: Grants, achievement_id: uuid.UUID, data: dic
     competencies = _competencies_for(session, version)
     if level is None and competencies:
         level = evaluate_rule(session, {"type": "at_least", "k": 1, "competencyIds": [str(c) for c in competencies]},
-                              learner.id).level
+                              learner.id, territories=territories).level
     award_data = gather_award_data(session, learner.id, competencies, settings.urls,
                                    evidence_url=data.get("evidence_url"), narrative=data.get("narrative"),
-                                   level=level)
+                                   level=level, territories=territories)
     credential = new_credential(issuer_id=achievement.issuer_id, version=version, learner=learner,
                                 origin="manual", award_data=award_data, created_by_id=grants.actor.author_id)
     issuance = Issuance.for_issuer(session, achievement.issuer_id, settings)
@@ -358,10 +383,15 @@ def _handle(session: Session, event: DomainEvent, issuances: dict[uuid.UUID, Iss
         key = achievement_service.idempotency_key(version.id, learner.id)
         if _existing(session, achievement.issuer_id, key) is not None:
             continue
-        outcome = evaluate_rule(session, version.award_rule, learner.id)
+        issuer = session.get(Issuer, achievement.issuer_id)
+        assert issuer is not None
+        # A territory's issuer counts only what was validated in its territory.
+        territories = award_scope.award_territories(session, issuer, None)
+        outcome = evaluate_rule(session, version.award_rule, learner.id, territories=territories)
         if not outcome.satisfied:
             continue
-        data = gather_award_data(session, learner.id, outcome.competency_ids, settings.urls, level=outcome.level)
+        data = gather_award_data(session, learner.id, outcome.competency_ids, settings.urls, level=outcome.level,
+                                 territories=territories)
         credential = new_credential(issuer_id=achievement.issuer_id, version=version, learner=learner,
                                     origin="auto", award_data=data, created_by_id=None)
         if achievement.award_mode is AwardMode.AUTO:

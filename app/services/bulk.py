@@ -21,9 +21,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Achievement, AchievementVersion, Credential, Person
+from app.models import Achievement, AchievementVersion, Credential, Issuer, Person
 from app.services import achievements as achievement_service
-from app.services import audit
+from app.services import audit, award_scope
 from app.services.access import Grants
 from app.services.awarding import _competencies_for, gather_award_data
 from app.services.errors import FieldError, InvalidInput, NotFound, PayloadTooLarge
@@ -149,6 +149,7 @@ def _lookup_learners(session: Session, rows: list[tuple[int, dict[str, str]]]) -
 def _check_row(line: int, values: dict[str, str], achievement_default: uuid.UUID | None,
                by_email: dict[str, Person], by_id: dict[uuid.UUID, Person],
                classes: dict[uuid.UUID, tuple[Achievement, AchievementVersion]]) -> RowReport:
+    """Check one row; ``by_email`` and ``by_id`` hold only the people the caller may award."""
     report = RowReport(line, "valid")
     pointer = f"#/rows/{line}"
     learner = None
@@ -202,6 +203,9 @@ def bulk_award(session: Session, grants: Grants, issuer_id: uuid.UUID, stream: B
     if mode not in MODES:
         raise InvalidInput("Unknown mode.", errors=[FieldError("#/mode", "dry_run, all_or_nothing or skip_invalid.")])
     check_issuer_admin(grants, issuer_id)
+    issuer = session.get(Issuer, issuer_id)
+    if issuer is None:
+        raise NotFound("Issuer not found.")
     classes: dict[uuid.UUID, tuple[Achievement, AchievementVersion]] = {}
     for achievement, version in session.execute(
             select(Achievement, AchievementVersion)
@@ -213,6 +217,11 @@ def bulk_award(session: Session, grants: Grants, issuer_id: uuid.UUID, stream: B
         raise NotFound("Achievement not found.")
     rows = _read(stream, max_bytes)
     by_email, by_id = _lookup_learners(session, rows)
+    # Someone the caller may not award is reported as no one: the same row as an unknown address.
+    reach = award_scope.reachable(session, grants, issuer, {p.id for p in [*by_email.values(), *by_id.values()]})
+    by_email = {email: p for email, p in by_email.items() if p.id in reach}
+    by_id = {id_: p for id_, p in by_id.items() if id_ in reach}
+    territories = award_scope.award_territories(session, issuer, grants)
     report = BulkReport(mode=mode, total=len(rows))
     keys: dict[str, RowReport] = {}
     for line, values in rows:
@@ -245,13 +254,14 @@ def bulk_award(session: Session, grants: Grants, issuer_id: uuid.UUID, stream: B
         errors = [error for row in report.rows for error in row.errors][:_MAX_REPORTED_ERRORS]
         raise InvalidInput(f"{report.invalid} row(s) are invalid; nothing was awarded (all_or_nothing).",
                            errors=errors)
-    _issue(session, grants, issuer_id, rows, report, keys, classes, by_email, by_id, settings)
+    _issue(session, grants, issuer_id, rows, report, keys, classes, by_email, by_id, settings, territories)
     return report
 
 
 def _issue(session: Session, grants: Grants, issuer_id: uuid.UUID, rows: list[tuple[int, dict[str, str]]],
            report: BulkReport, keys: dict[str, RowReport], classes: dict[uuid.UUID, tuple[Achievement, AchievementVersion]],
-           by_email: dict[str, Person], by_id: dict[uuid.UUID, Person], settings: IssuingSettings) -> None:
+           by_email: dict[str, Person], by_id: dict[uuid.UUID, Person], settings: IssuingSettings,
+           territories: set[uuid.UUID] | None) -> None:
     issuance = Issuance.for_issuer(session, issuer_id, settings)
     people = {**{p.id: p for p in by_email.values()}, **by_id}
     values_by_line = dict(rows)
@@ -267,7 +277,7 @@ def _issue(session: Session, grants: Grants, issuer_id: uuid.UUID, rows: list[tu
         data = gather_award_data(session, learner.id, competencies[version.id], settings.urls,
                                  evidence_url=values.get("evidence_url") or None,
                                  narrative=values.get("narrative") or None,
-                                 level=values.get("result_level") or None)
+                                 level=values.get("result_level") or None, territories=territories)
         credential = new_credential(issuer_id=issuer_id, version=version, learner=learner, origin="bulk",
                                     award_data=data, created_by_id=grants.actor.author_id)
         issuance.issue(credential, learner, version)

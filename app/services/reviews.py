@@ -165,11 +165,18 @@ def _queue_items(session: Session, grants: Grants, page: list[Claim]) -> list[Qu
         contribution = contributions[item.contribution_id]
         if evidence.can_read(grants, item, contribution, projects[contribution.project_id]):
             shown.setdefault(item.contribution_id, []).append(item)
-    # Every review of these learners on these competencies: several tutors' observations together.
-    rows = session.execute(
-        select(Review, Claim.competency_id, Claim.learner_id).join(Claim, Claim.id == Review.claim_id)
-        .where(Claim.learner_id.in_(learners), Claim.competency_id.in_(competencies))
-        .order_by(Review.created_at, Review.id)).all()
+    # Every review of these learners on these competencies: several tutors' observations together,
+    # but only those given in the territories the caller serves (another's comments stay there).
+    me = grants.person_id
+    history_stmt = (select(Review, Claim.competency_id, Claim.learner_id).join(Claim, Claim.id == Review.claim_id)
+                    .where(Claim.learner_id.in_(learners), Claim.competency_id.in_(competencies))
+                    .order_by(Review.created_at, Review.id))
+    served = access.served_territory_ids(session, grants)
+    if served is not None:
+        history_stmt = history_stmt.where(
+            (Claim.learner_id == me)
+            | Claim.project_id.in_(select(Project.id).where(Project.territory_id.in_(served))))
+    rows = session.execute(history_stmt).all()
     wanted = {(c.learner_id, c.competency_id) for c in page}
     kept = [(r, comp, learner) for r, comp, learner in rows if (learner, comp) in wanted]
     entries = review_entries(session, [(r, comp) for r, comp, _l in kept])
@@ -178,7 +185,6 @@ def _queue_items(session: Session, grants: Grants, page: list[Claim]) -> list[Qu
         history.setdefault((learner, comp), []).append(entry)
     rules = rules_for(session, {(frameworks[competencies[c.competency_id].framework_id],
                                  projects[c.project_id].territory_id) for c in page})
-    me = grants.person_id
     items = []
     for claim in page:
         competency = competencies[claim.competency_id]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.engine import Connection, Dialect
@@ -38,6 +38,16 @@ def _rank(review: Review) -> tuple[bool, int]:
     return bool(review.proficient), review.level_rank if review.level_rank is not None else -1
 
 
+def _choose(rows: Sequence[Any]) -> tuple[Any, Any]:
+    """The review a standing rests on, and the best validation (None if none), from final
+    reviews oldest first: the highest validated level, the latest one on a tie."""
+    best = None
+    for review in rows:
+        if review.decision is Decision.VALIDATED and (best is None or _rank(review) >= _rank(best)):
+            best = review
+    return best or rows[-1], best
+
+
 def recompute_standing(session: Session, claim: Claim, latest: Review, *, framework_id: uuid.UUID,
                        clock: Callable[[], datetime] = utcnow) -> Standing:
     """Derive the standing of the claim's learner on its competency; record a change as an event."""
@@ -47,11 +57,7 @@ def recompute_standing(session: Session, claim: Claim, latest: Review, *, framew
                Review.final.is_(True), Review.id != latest.id)
         .order_by(Review.created_at, Review.id)))
     rows.append(latest)  # the decision being taken is the newest, whatever the clock says
-    best: Review | None = None
-    for review in rows:
-        if review.decision is Decision.VALIDATED and (best is None or _rank(review) >= _rank(best)):
-            best = review
-    chosen = best or rows[-1]
+    chosen, best = _choose(rows)
     state = Decision.VALIDATED.value if best else chosen.decision.value
     level = best.level if best else None
     proficient = bool(best and best.proficient)
@@ -97,6 +103,66 @@ def check_can_view_learner(session: Session, grants: Grants, learner_id: uuid.UU
         raise NotFound("Learner not found.")
 
 
+def reading_scope(session: Session, grants: Grants, learner_id: uuid.UUID) -> set[uuid.UUID] | None:
+    """Territories whose reviews of this learner the caller reads; None: all of them (the learner,
+    their facilitator, a platform admin)."""
+    if learner_id == grants.actor.id:
+        return None
+    return access.served_territory_ids(session, grants)
+
+
+@dataclass(frozen=True)
+class ScopedStanding:
+    """A standing as the reviews given in some territories alone make it."""
+
+    competency_id: uuid.UUID
+    level: str | None
+    state: str
+    proficient: bool
+    decided_at: datetime | None
+    decided_by_id: uuid.UUID | None
+    review_id: uuid.UUID | None
+
+
+def standings_within(session: Session, learner_id: uuid.UUID, territory_ids: set[uuid.UUID], *,
+                     competency_ids: Sequence[uuid.UUID] | None = None) -> dict[uuid.UUID, ScopedStanding]:
+    """The learner's standings seen from these territories, by competency id.
+
+    A standing no review from elsewhere went into is the stored one. Otherwise it is derived
+    again, as recompute_standing does, from the final reviews given in these territories, and
+    dropped when there are none: another territory's level, reviewer or decision never shows.
+    """
+    stored_stmt = select(Standing).where(Standing.learner_id == learner_id)
+    reviews_stmt = (select(Claim.competency_id, Project.territory_id, Review.id, Review.reviewer_id, Review.decision,
+                           Review.level, Review.level_rank, Review.proficient, Review.created_at)
+                    .join(Claim, Claim.id == Review.claim_id).join(Project, Project.id == Claim.project_id)
+                    .where(Claim.learner_id == learner_id, Review.final.is_(True))
+                    .order_by(Review.created_at, Review.id))
+    if competency_ids is not None:
+        stored_stmt = stored_stmt.where(Standing.competency_id.in_(list(competency_ids)))
+        reviews_stmt = reviews_stmt.where(Claim.competency_id.in_(list(competency_ids)))
+    stored = list(session.scalars(stored_stmt))
+    seen: dict[uuid.UUID, list[Any]] = {}
+    foreign: set[uuid.UUID] = set()
+    for row in session.execute(reviews_stmt):
+        if row.territory_id in territory_ids:
+            seen.setdefault(row.competency_id, []).append(row)
+        else:
+            foreign.add(row.competency_id)
+    out: dict[uuid.UUID, ScopedStanding] = {}
+    for s in stored:
+        if s.competency_id not in foreign:
+            out[s.competency_id] = ScopedStanding(s.competency_id, s.level, s.state, s.proficient, s.decided_at,
+                                                  s.decided_by_id, s.review_id)
+        elif s.competency_id in seen:
+            chosen, best = _choose(seen[s.competency_id])
+            out[s.competency_id] = ScopedStanding(
+                s.competency_id, best.level if best else None,
+                Decision.VALIDATED.value if best else chosen.decision.value, bool(best and best.proficient),
+                chosen.created_at, chosen.reviewer_id, chosen.id)
+    return out
+
+
 @dataclass
 class StandingEntry:
     competency_id: uuid.UUID
@@ -116,6 +182,10 @@ def list_standings(session: Session, grants: Grants, learner_id: uuid.UUID, *,
                    page: int = 1, per_page: int = 20) -> Page[StandingEntry]:
     """A learner's standings as a flat list, by framework and code."""
     check_can_view_learner(session, grants, learner_id)
+    scope = reading_scope(session, grants, learner_id)
+    if scope is not None:
+        return _list_scoped(session, learner_id, scope, framework_id=framework_id, proficient=proficient,
+                            page=page, per_page=per_page)
     stmt = (select(Standing, Competency).join(Competency, Competency.id == Standing.competency_id)
             .where(Standing.learner_id == learner_id)
             .order_by(Competency.framework_id, Competency.code, Competency.id))
@@ -127,6 +197,24 @@ def list_standings(session: Session, grants: Grants, learner_id: uuid.UUID, *,
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = [StandingEntry(c.id, c.framework_id, c.code, c.label, s.level, s.state, s.proficient, s.decided_at,
                            s.decided_by_id, s.review_id) for s, c in rows]
+    return Page(items, total, page, per_page)
+
+
+def _list_scoped(session: Session, learner_id: uuid.UUID, scope: set[uuid.UUID], *, framework_id: uuid.UUID | None,
+                 proficient: bool | None, page: int, per_page: int) -> Page[StandingEntry]:
+    """list_standings for a caller who reads the learner's reviews of some territories only."""
+    held = standings_within(session, learner_id, scope)
+    ids = [c for c, s in held.items() if proficient is None or s.proficient is proficient]
+    stmt = select(Competency).where(Competency.id.in_(ids)).order_by(Competency.framework_id, Competency.code,
+                                                                      Competency.id)
+    if framework_id:
+        stmt = stmt.where(Competency.framework_id == framework_id)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = []
+    for c in session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)):
+        s = held[c.id]
+        items.append(StandingEntry(c.id, c.framework_id, c.code, c.label, s.level, s.state, s.proficient, s.decided_at,
+                                   s.decided_by_id, s.review_id))
     return Page(items, total, page, per_page)
 
 
@@ -189,16 +277,23 @@ def portfolio(session: Session, grants: Grants, learner_id: uuid.UUID, *,
     A fixed number of queries whatever the size: the ancestors come from one recursive query.
     """
     check_can_view_learner(session, grants, learner_id)
-    stmt = select(_text(Standing.competency_id), Standing.level, Standing.state, Standing.proficient,
-                  Standing.decided_at, _text(Standing.decided_by_id), _text(Standing.review_id)).where(
-        Standing.learner_id == learner_id)
-    if framework_id:
-        stmt = stmt.join(Competency, Competency.id == Standing.competency_id).where(
-            Competency.framework_id == framework_id)
-    standings = {competency_id: {"level": level, "state": state, "proficient": proficient,
-                                 "decidedAt": _iso(decided_at), "decidedById": decided_by_id, "reviewId": review_id}
-                 for competency_id, level, state, proficient, decided_at, decided_by_id, review_id
-                 in session.execute(stmt)}
+    scope = reading_scope(session, grants, learner_id)
+    held: Any
+    if scope is None:
+        stmt = select(_text(Standing.competency_id), Standing.level, Standing.state, Standing.proficient,
+                      Standing.decided_at, _text(Standing.decided_by_id), _text(Standing.review_id)).where(
+            Standing.learner_id == learner_id)
+        if framework_id:
+            stmt = stmt.join(Competency, Competency.id == Standing.competency_id).where(
+                Competency.framework_id == framework_id)
+        standings = {competency_id: {"level": level, "state": state, "proficient": proficient,
+                                     "decidedAt": _iso(decided_at), "decidedById": decided_by_id,
+                                     "reviewId": review_id}
+                     for competency_id, level, state, proficient, decided_at, decided_by_id, review_id
+                     in session.execute(stmt)}
+        held = select(Standing.competency_id).where(Standing.learner_id == learner_id)
+    else:
+        standings, held = _scoped_documents(session, learner_id, scope, framework_id)
     if not standings:
         return {"learnerId": str(learner_id), "standings": 0, "frameworks": ()}
 
@@ -206,7 +301,6 @@ def portfolio(session: Session, grants: Grants, learner_id: uuid.UUID, *,
     # row by row: through the ORM, every row of a result is alive at once, thousands more objects
     # for the collector to visit.
     connection = session.connection()
-    held = select(Standing.competency_id).where(Standing.learner_id == learner_id)
     tree = select(Competency.id, Competency.parent_id).where(Competency.id.in_(held)).cte("tree", recursive=True)
     tree = tree.union(select(Competency.id, Competency.parent_id).join(tree, Competency.id == tree.c.parent_id))
     # id -> (id, parent id, framework id, code, label, kind, position), as plain tuples
@@ -221,7 +315,7 @@ def portfolio(session: Session, grants: Grants, learner_id: uuid.UUID, *,
         select(_text(Framework.id), Framework.title, Framework.source_type, Framework.version,
                Framework.version_label)
         .where(Framework.id.in_([uuid.UUID(f) for f in framework_ids])).order_by(Framework.title, Framework.id)).all()
-    reviews = _reviews(connection, learner_id)
+    reviews = _reviews(connection, learner_id, scope)
     evidence_of = _evidence(connection, _visible_evidence(session, grants, learner_id), learner_id)
 
     roots: dict[str, list[str]] = {f: [] for f in framework_ids}
@@ -251,14 +345,37 @@ def portfolio(session: Session, grants: Grants, learner_id: uuid.UUID, *,
         for id_, title, source_type, version, version_label in frameworks)}
 
 
-def _reviews(connection: Connection, learner_id: uuid.UUID) -> dict[str, tuple[Document, ...]]:
-    """Every review of the learner's claims, oldest first, by competency id."""
-    rows = connection.execute(
-        select(_text(Claim.competency_id), _text(Review.id), _text(Review.claim_id), _text(Review.reviewer_id),
-               func.coalesce(Person.display_name, ""), Review.decision, Review.level, Review.proficient,
-               Review.comment, Review.round, Review.final, Review.created_at)
-        .join(Claim, Claim.id == Review.claim_id).outerjoin(Person, Person.id == Review.reviewer_id)
-        .where(Claim.learner_id == learner_id).order_by(Claim.competency_id, Review.created_at, Review.id))
+def _scoped_documents(session: Session, learner_id: uuid.UUID, scope: set[uuid.UUID],
+                      framework_id: uuid.UUID | None) -> tuple[dict[str, Document], list[uuid.UUID]]:
+    """The standings documents (by competency id as text) and the competencies held, as seen from
+    the territories of ``scope`` (see standings_within)."""
+    held = standings_within(session, learner_id, scope)
+    shown = list(held)
+    if framework_id:
+        shown = list(session.scalars(select(Competency.id).where(Competency.id.in_(shown),
+                                                                 Competency.framework_id == framework_id)))
+    documents = {}
+    for competency_id in shown:
+        s = held[competency_id]
+        documents[str(competency_id)] = {
+            "level": s.level, "state": s.state, "proficient": s.proficient, "decidedAt": _iso(s.decided_at),
+            "decidedById": None if s.decided_by_id is None else str(s.decided_by_id),
+            "reviewId": None if s.review_id is None else str(s.review_id)}
+    return documents, list(held)
+
+
+def _reviews(connection: Connection, learner_id: uuid.UUID,
+             scope: set[uuid.UUID] | None) -> dict[str, tuple[Document, ...]]:
+    """Every review of the learner's claims (given in the territories of ``scope``, if not None),
+    oldest first, by competency id."""
+    stmt = (select(_text(Claim.competency_id), _text(Review.id), _text(Review.claim_id), _text(Review.reviewer_id),
+                   func.coalesce(Person.display_name, ""), Review.decision, Review.level, Review.proficient,
+                   Review.comment, Review.round, Review.final, Review.created_at)
+            .join(Claim, Claim.id == Review.claim_id).outerjoin(Person, Person.id == Review.reviewer_id)
+            .where(Claim.learner_id == learner_id).order_by(Claim.competency_id, Review.created_at, Review.id))
+    if scope is not None:
+        stmt = stmt.where(Claim.project_id.in_(select(Project.id).where(Project.territory_id.in_(scope))))
+    rows = connection.execute(stmt)
     # The reviewer's name comes with the review: "" if the person is gone, as in review_entries.
     return {competency_id: tuple(
         {"id": id_, "claimId": claim_id, "reviewerId": reviewer_id, "reviewerName": name, "decision": decision.value,

@@ -8,6 +8,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -73,15 +74,17 @@ class RefPortfolio:
 def reference_portfolio(session, grants: Grants, learner_id: uuid.UUID, *,  # type: ignore[no-untyped-def]
                         framework_id: uuid.UUID | None = None) -> RefPortfolio:
     check_can_view_learner(session, grants, learner_id)
+    scope = reference_scope(session, grants, learner_id)
     stmt = select(Standing.competency_id, Standing.level, Standing.state, Standing.proficient, Standing.decided_at,
-                  Standing.decided_by_id, Standing.review_id).where(Standing.learner_id == learner_id)
-    if framework_id:
-        stmt = stmt.join(Competency, Competency.id == Standing.competency_id).where(
-            Competency.framework_id == framework_id)
-    standings = {row.competency_id: row for row in session.execute(stmt)}
+                  Standing.decided_by_id, Standing.review_id, Competency.framework_id).join(
+        Competency, Competency.id == Standing.competency_id).where(Standing.learner_id == learner_id)
+    every = {row.competency_id: row for row in session.execute(stmt)}
+    if scope is not None:
+        every = reference_scoped_standings(session, learner_id, scope, every)
+    standings = {c: row for c, row in every.items() if not framework_id or row.framework_id == framework_id}
     if not standings:
         return RefPortfolio(learner_id, 0, [])
-    held = select(Standing.competency_id).where(Standing.learner_id == learner_id)
+    held = list(every)
     tree = select(Competency.id, Competency.parent_id).where(Competency.id.in_(held)).cte("tree", recursive=True)
     tree = tree.union(select(Competency.id, Competency.parent_id).join(tree, Competency.id == tree.c.parent_id))
     competencies = list(session.execute(
@@ -97,9 +100,11 @@ def reference_portfolio(session, grants: Grants, learner_id: uuid.UUID, *,  # ty
         .where(Claim.learner_id == learner_id, Claim.status == ClaimStatus.VALIDATED)))
     review_rows = [(row, row.competency_id) for row in session.execute(
         select(Review.id, Review.claim_id, Review.reviewer_id, Review.decision, Review.level, Review.proficient,
-               Review.comment, Review.round, Review.final, Review.created_at, Claim.competency_id)
-        .join(Claim, Claim.id == Review.claim_id)
-        .where(Claim.learner_id == learner_id).order_by(Review.created_at, Review.id))]
+               Review.comment, Review.round, Review.final, Review.created_at, Claim.competency_id,
+               Project.territory_id)
+        .join(Claim, Claim.id == Review.claim_id).join(Project, Project.id == Claim.project_id)
+        .where(Claim.learner_id == learner_id).order_by(Review.created_at, Review.id))
+        if scope is None or row.territory_id in scope]
     evidence_by_contribution = reference_visible_evidence(session, grants, learner_id)
     nodes = {c.id: RefNode(c.id, c.code, c.label, c.kind, standings.get(c.id), position=c.position)
              for c in competencies}
@@ -124,6 +129,41 @@ def reference_portfolio(session, grants: Grants, learner_id: uuid.UUID, *,  # ty
     return RefPortfolio(learner_id, len(standings), [
         RefTree(f.id, f.title, f.source_type.value, f.version, f.version_label,
                 sorted(roots[f.id], key=reference_order)) for f in frameworks])
+
+
+def reference_scope(session, grants: Grants, learner_id: uuid.UUID) -> set[uuid.UUID] | None:  # type: ignore[no-untyped-def]
+    """The territories whose reviews a caller reads of someone else: coordinated, or of a tutored project."""
+    if grants.platform_admin or grants.actor.id == learner_id:
+        return None
+    tutored = {p.territory_id for p in session.scalars(select(Project).where(Project.id.in_(grants.tutor_of)))}
+    return set(grants.coordinator_of) | tutored
+
+
+def reference_scoped_standings(session, learner_id: uuid.UUID, scope: set[uuid.UUID],  # type: ignore[no-untyped-def]
+                               stored: dict[uuid.UUID, Any]) -> dict[uuid.UUID, Any]:
+    """Stored standings no foreign review went into; the others derived from the reviews in scope alone."""
+    finals = session.execute(
+        select(Review, Claim.competency_id, Project.territory_id).join(Claim, Claim.id == Review.claim_id)
+        .join(Project, Project.id == Claim.project_id)
+        .where(Claim.learner_id == learner_id, Review.final.is_(True))).all()
+    out: dict[uuid.UUID, Any] = {}
+    for competency_id, row in stored.items():
+        mine = [(r, t) for r, c, t in finals if c == competency_id]
+        if all(t in scope for _r, t in mine):
+            out[competency_id] = row
+            continue
+        inside = sorted((r for r, t in mine if t in scope), key=lambda r: (r.created_at, str(r.id)))
+        if not inside:
+            continue
+        validated = [(bool(r.proficient), -1 if r.level_rank is None else r.level_rank, n, r)
+                     for n, r in enumerate(inside) if r.decision is Decision.VALIDATED]
+        best = max(validated, key=lambda v: v[:3])[3] if validated else None
+        chosen = best or inside[-1]
+        out[competency_id] = SimpleNamespace(
+            competency_id=competency_id, framework_id=row.framework_id, level=best.level if best else None,
+            state="validated" if best else chosen.decision.value, proficient=bool(best and best.proficient),
+            decided_at=chosen.created_at, decided_by_id=chosen.reviewer_id, review_id=chosen.id)
+    return out
 
 
 def reference_order(node: RefNode) -> tuple[int, str, str]:
