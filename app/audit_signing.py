@@ -31,10 +31,10 @@ def _sign_head_if_due(response: Response) -> Response:
     try:
         head = sign_head_if_due(db.session, rt.platform_key, every_events=settings["AUDIT_SIGN_EVERY_EVENTS"],
                                 every_minutes=settings["AUDIT_SIGN_EVERY_MINUTES"], clock=rt.clock)
-        if head is None:
-            db.session.rollback()
-        else:
-            db.session.commit()
+        # Commit even when nothing was signed: a rollback would expire the objects the request
+        # loaded, which its response (or a test) may still read.
+        db.session.commit()
+        if head is not None:
             log.info("audit head signed at event %d", head.seq)
     except Exception:  # the request succeeded; the next one will try again
         db.session.rollback()
