@@ -8,7 +8,7 @@ from flask.views import MethodView
 from werkzeug.exceptions import TooManyRequests
 
 from app.api import Blueprint
-from app.api.identity import current_grants
+from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
 from app.db import db
 from app.runtime import runtime
 from app.services import auth, people
@@ -71,18 +71,20 @@ class Logout(MethodView):
 
 @blp.route("/people/me")
 class Me(MethodView):
-    @blp.response(200, MeSchema)
+    @blp.response(200, MeSchema, headers=ETAG_HEADER)
     def get(self):
-        """The caller's account and roles (the learner's when acting for them)."""
-        return people.get_me(db.session, current_grants())
+        """The caller's account and roles (the learner's when acting for them); ETag for If-Match."""
+        me = people.get_me(db.session, current_grants())
+        return me, etag(me.person.version)
 
     @blp.arguments(PersonUpdateSchema)
-    @blp.response(200, PersonSchema)
+    @blp.response(200, PersonSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data):
-        """Change one's display name, language, public name choice or DID."""
-        person = people.update_me(db.session, current_grants(), data)
+        """Change one's display name, language, public name choice or DID (If-Match required)."""
+        person = people.update_me(db.session, current_grants(), data, expected_version=expected_version())
         db.session.commit()
-        return person
+        return person, with_etag(person)
 
 
 @blp.route("/people")

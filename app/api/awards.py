@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from app.api import Blueprint
-from app.api.identity import current_grants
+from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version
 from app.db import db
 from app.runtime import runtime
 from app.services import awarding, bulk, revocation, wallet
@@ -151,19 +151,21 @@ class MyBadges(MethodView):
 
 @blp.route("/me/badges/<uuid:credential_id>")
 class MyBadge(MethodView):
-    @blp.response(200, BadgeSchema)
+    @blp.response(200, BadgeSchema, headers=ETAG_HEADER)
     def get(self, credential_id: uuid.UUID):
-        """One of my badges."""
-        return wallet.get_badge(db.session, current_grants(), credential_id, urls=_settings().urls)
+        """One of my badges; its ETag goes back in If-Match."""
+        badge = wallet.get_badge(db.session, current_grants(), credential_id, urls=_settings().urls)
+        return badge, etag(badge.credential.version)
 
     @blp.arguments(BadgeVisibilitySchema)
-    @blp.response(200, BadgeSchema)
+    @blp.response(200, BadgeSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data, credential_id: uuid.UUID):
-        """Choose whether my name appears on this badge's public page (null: as my profile says)."""
+        """Choose whether my name appears on this badge's public page (null: as my profile says; If-Match)."""
         badge = wallet.set_show_name(db.session, current_grants(), credential_id, data["show_name"],
-                                     urls=_settings().urls)
+                                     expected_version=expected_version(), urls=_settings().urls)
         db.session.commit()
-        return badge
+        return badge, etag(badge.credential.version)
 
 
 @blp.route("/me/badges/<uuid:credential_id>/share")

@@ -9,7 +9,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from app.api import Blueprint
-from app.api.identity import current_grants, expected_version, with_etag
+from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, expected_version, with_etag
 from app.db import db
 from app.runtime import runtime
 from app.services import contributions, evidence
@@ -113,18 +113,21 @@ class EvidenceUpload(MethodView):
 
 @blp.route("/evidence/<uuid:evidence_id>")
 class EvidenceView(MethodView):
-    @blp.response(200, EvidenceSchema)
+    @blp.response(200, EvidenceSchema, headers=ETAG_HEADER)
     def get(self, evidence_id: uuid.UUID):
-        """One evidence item, if its visibility allows the caller."""
-        return evidence.get_evidence(db.session, current_grants(), evidence_id)
+        """One evidence item, if its visibility allows the caller; its ETag goes back in If-Match."""
+        item = evidence.get_evidence(db.session, current_grants(), evidence_id)
+        return item, with_etag(item)
 
     @blp.arguments(EvidenceUpdateSchema)
-    @blp.response(200, EvidenceSchema)
+    @blp.response(200, EvidenceSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data, evidence_id: uuid.UUID):
-        """Change an evidence item's title or visibility."""
-        item = evidence.update_evidence(db.session, current_grants(), evidence_id, data)
+        """Change an evidence item's title or visibility (If-Match required)."""
+        item = evidence.update_evidence(db.session, current_grants(), evidence_id, data,
+                                        expected_version=expected_version())
         db.session.commit()
-        return item
+        return item, with_etag(item)
 
 
 @blp.route("/evidence/<uuid:evidence_id>/file")

@@ -53,3 +53,17 @@ def expected_version() -> int | None:
 
 def with_etag(obj: object, response_headers: dict[str, str] | None = None) -> dict[str, str]:
     return {"ETag": f'"{getattr(obj, "version")}"'}
+
+
+def etag(version: int) -> dict[str, str]:
+    """The ETag header of a row whose optimistic-lock counter is ``version``."""
+    return {"ETag": f'"{version}"'}
+
+
+# OpenAPI of a conditional update: the If-Match it requires (428 without, 409 when stale) and the
+# ETag its GET and its answer carry.
+IF_MATCH_PARAMETER = {
+    "in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+    "description": 'The ETag read (`"<version>"`); a stale one is 409, none is 428.'}
+ETAG_HEADER = {"ETag": {"description": 'The version to send back in If-Match (`"<version>"`).',
+                        "schema": {"type": "string"}}}

@@ -9,7 +9,7 @@ from marshmallow import Schema
 
 from app.api import Blueprint
 from app.api.awards import blp as awards_blp
-from app.api.identity import current_grants
+from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
 from app.db import db
 from app.models import KeyPurpose
 from app.runtime import runtime
@@ -55,18 +55,21 @@ class Issuers(MethodView):
 
 @blp.route("/issuers/<uuid:issuer_id>")
 class IssuerView(MethodView):
-    @blp.response(200, IssuerSchema)
+    @blp.response(200, IssuerSchema, headers=ETAG_HEADER)
     def get(self, issuer_id: uuid.UUID):
-        """One issuer's profile."""
-        return issuers.get_issuer(db.session, current_grants(), issuer_id)
+        """One issuer's profile; its ETag goes back in If-Match."""
+        issuer = issuers.get_issuer(db.session, current_grants(), issuer_id)
+        return issuer, with_etag(issuer)
 
     @blp.arguments(IssuerUpdateSchema)
-    @blp.response(200, IssuerSchema)
+    @blp.response(200, IssuerSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data, issuer_id: uuid.UUID):
-        """Edit the profile (new credentials embed the new one)."""
-        issuer = issuers.update_issuer(db.session, current_grants(), issuer_id, data, settings=issuing_settings())
+        """Edit the profile (If-Match required; new credentials embed the new profile)."""
+        issuer = issuers.update_issuer(db.session, current_grants(), issuer_id, data,
+                                       expected_version=expected_version(), settings=issuing_settings())
         db.session.commit()
-        return issuer
+        return issuer, with_etag(issuer)
 
 
 @blp.route("/issuers/<uuid:issuer_id>/image")
@@ -137,20 +140,23 @@ class Achievements(MethodView):
 
 @blp.route("/achievements/<uuid:achievement_id>")
 class AchievementView(MethodView):
-    @blp.response(200, AchievementSchema)
+    @blp.response(200, AchievementSchema, headers=ETAG_HEADER)
     def get(self, achievement_id: uuid.UUID):
-        """An achievement and its current version."""
-        return achievements.get_detail(db.session, current_grants(), achievement_id, urls=issuing_settings().urls)
+        """An achievement and its current version; its ETag (edits, not versions) goes back in If-Match."""
+        achievement = achievements.get_achievement(db.session, current_grants(), achievement_id)
+        return achievements.detail(db.session, achievement, issuing_settings().urls), etag(achievement.lock_version)
 
     @blp.arguments(AchievementUpdateSchema)
-    @blp.response(200, AchievementSchema)
+    @blp.response(200, AchievementSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data, achievement_id: uuid.UUID):
-        """Edit; once awarded, a content change creates a new version (issued credentials keep theirs)."""
+        """Edit (If-Match required); once awarded, a content change creates a new version."""
         settings = issuing_settings()
         achievement = achievements.update_achievement(db.session, current_grants(), achievement_id, data,
-                                                      urls=settings.urls, clock=settings.clock)
+                                                      expected_version=expected_version(), urls=settings.urls,
+                                                      clock=settings.clock)
         db.session.commit()
-        return achievements.detail(db.session, achievement, settings.urls)
+        return achievements.detail(db.session, achievement, settings.urls), etag(achievement.lock_version)
 
 
 @blp.route("/achievements/<uuid:achievement_id>/versions")

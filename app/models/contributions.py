@@ -103,5 +103,8 @@ class Evidence(Base):
     size: Mapped[int | None] = mapped_column(BigInteger)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     contribution: Mapped[Contribution] = relationship(back_populates="evidence")
+
+    __mapper_args__ = {"version_id_col": version}

@@ -55,6 +55,9 @@ class Issuer(Base):
     image_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_files.sha256"))
     territory_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("territories.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class SigningKey(Base):
@@ -113,6 +116,11 @@ class Achievement(Base):
     award_mode: Mapped[AwardMode] = mapped_column(enum_column(AwardMode), default=AwardMode.MANUAL)
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The optimistic lock sent as the ETag: it counts every edit, while ``current_version`` only
+    # counts content versions (an edit before the first award changes the current one in place).
+    lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
 
 class AchievementVersion(Base):
@@ -202,3 +210,8 @@ class Credential(Base):
     suspended_at: Mapped[datetime | None]
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    # The optimistic lock sent as the ETag of /me/badges/{id}: every change counts (the learner's
+    # name choice, and the issuer's revocation or suspension alike).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

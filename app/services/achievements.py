@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 import badges
 from app.db import utcnow
@@ -24,7 +25,7 @@ from app.models import (Achievement, AchievementAlignment, AchievementVersion, A
                         AwardRuleCompetency, Competency, Framework, Issuer)
 from app.services import audit, images
 from app.services.access import Grants
-from app.services.errors import FieldError, InvalidInput, NotFound
+from app.services.errors import FieldError, InvalidInput, NotFound, check_version, flush_versioned
 from app.services.keys import check_issuer_admin, require_caller
 from app.services.pagination import Page, paginate
 from app.services.scales import DEFAULT_SCALE
@@ -348,10 +349,12 @@ def _next_version(session: Session, achievement: Achievement, version: Achieveme
 
 
 def update_achievement(session: Session, grants: Grants, achievement_id: uuid.UUID, data: dict[str, Any], *,
-                       urls: Urls, clock: Callable[[], datetime] = utcnow) -> Achievement:
+                       expected_version: int | None, urls: Urls,
+                       clock: Callable[[], datetime] = utcnow) -> Achievement:
     """Edit a badge class; after its first award the edit becomes a new version."""
     achievement = get_achievement(session, grants, achievement_id)
     check_issuer_admin(grants, achievement.issuer_id)
+    check_version(achievement.lock_version, expected_version, "achievement")
     before = current_version(session, achievement)
     content = {k: v for k, v in data.items() if k not in ("award_mode", "is_archived")}
     if "award_mode" in data or "award_rule" in data:
@@ -381,7 +384,9 @@ def update_achievement(session: Session, grants: Grants, achievement_id: uuid.UU
             version.result_descriptions = _result_descriptions(None, version.award_rule)
         if "competency_ids" in content:
             _set_alignments(session, version, content["competency_ids"] or [], urls)
-    session.flush()
+    # Every edit moves the lock, even one that only rewrote the current version's row.
+    flag_modified(achievement, "current_version")
+    flush_versioned(session, "achievement")
     audit.record(session, grants.actor, "achievement.updated", "achievement", achievement.id,
                  {"version": achievement.current_version, "fields": sorted(data)}, clock=clock)
     return achievement

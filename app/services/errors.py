@@ -60,6 +60,17 @@ class UnsupportedMediaType(ServiceError):
     """An upload's bytes are not of an accepted type."""
 
 
+def check_version(current: int, expected: int | None, what: str) -> None:
+    """Refuse an update made without the version the caller read (428) or from an older one (409)."""
+    if expected is None:
+        raise PreconditionRequired(f"Send If-Match with the ETag of the {what} you read, so no change is lost.",
+                                   errors=[FieldError("#/headers/If-Match", "Required.")])
+    if current != expected:
+        raise Conflict(f"The {what} was changed by someone else (version {current}, you had {expected}); "
+                       "reload it and apply your change again.",
+                       errors=[FieldError("#/headers/If-Match", f'Stale: the current ETag is "{current}".')])
+
+
 def flush_versioned(session: Session, what: str) -> None:
     """Flush a change to a versioned row; a concurrent writer's newer version is a Conflict.
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from app.models import Contribution, Evidence, EvidenceKind, Project, StoredFile, Visibility
 from app.services import access, audit, contributions
 from app.services.access import Grants
-from app.services.errors import NotFound, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
+from app.services.errors import (NotFound, PayloadTooLarge, PermissionDenied, UnsupportedMediaType, check_version,
+                                 flush_versioned)
 from app.storage import Storage, TooLarge, sniff_media_type
 
 
@@ -110,18 +111,21 @@ def upload_evidence(session: Session, grants: Grants, contribution_id: uuid.UUID
     return evidence
 
 
-def update_evidence(session: Session, grants: Grants, evidence_id: uuid.UUID, data: dict[str, Any]) -> Evidence:
+def update_evidence(session: Session, grants: Grants, evidence_id: uuid.UUID, data: dict[str, Any], *,
+                    expected_version: int | None) -> Evidence:
+    """Change an evidence item's title or visibility, from the version the caller read."""
     evidence = get_evidence(session, grants, evidence_id)
     contribution, _project = _context(session, evidence)
     if contribution.learner_id != grants.actor.id:
         raise PermissionDenied("Only the learner (or their facilitator) changes evidence.")
+    check_version(evidence.version, expected_version, "evidence")
     if "title" in data:
         evidence.title = data["title"]
     if "visibility" in data:
         evidence.visibility = Visibility(data["visibility"])
         audit.record(session, grants.actor, "evidence.visibility", "evidence", evidence.id,
                      {"visibility": evidence.visibility.value})
-    session.flush()
+    flush_versioned(session, "evidence")
     return evidence
 
 

@@ -12,7 +12,8 @@ from app.models import Issuer, KeyPurpose, Membership, Role, ScopeType, SigningK
 from app.services import audit, images, keys
 from app.services.keys import require_caller
 from app.services.access import Grants
-from app.services.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from app.services.errors import (FieldError, InvalidInput, NotFound, PermissionDenied, check_version,
+                                 flush_versioned)
 from app.services.issuing import IssuingSettings, create_status_lists, resign_status_lists
 from app.services.pagination import Page, paginate
 from app.storage import Storage
@@ -69,14 +70,15 @@ def list_issuers(session: Session, grants: Grants, *, mine: bool = False, page: 
 
 
 def update_issuer(session: Session, grants: Grants, issuer_id: uuid.UUID, data: dict[str, Any], *,
-                  settings: IssuingSettings) -> Issuer:
+                  expected_version: int | None, settings: IssuingSettings) -> Issuer:
     """Edit the profile; credentials already issued keep the profile they were signed with."""
     issuer = get_issuer(session, grants, issuer_id)
     keys.check_issuer_admin(grants, issuer.id)
+    check_version(issuer.version, expected_version, "issuer")
     for name in ("name", "url", "email", "description"):
         if name in data:
             setattr(issuer, name, data[name] if data[name] is not None or name == "email" else "")
-    session.flush()
+    flush_versioned(session, "issuer")
     audit.record(session, grants.actor, "issuer.updated", "issuer", issuer.id, {"fields": sorted(data)},
                  clock=settings.clock)
     return issuer

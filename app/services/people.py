@@ -15,7 +15,8 @@ from app.models.frameworks import Competency
 from app.services import access, audit
 from app.services.access import Grants
 from app.services.auth import Passwords
-from app.services.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from app.services.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, check_version,
+                                 flush_versioned)
 from app.services.pagination import Page, paginate
 
 
@@ -94,13 +95,15 @@ def get_person(session: Session, grants: Grants, person_id: uuid.UUID) -> Person
     return person
 
 
-def update_me(session: Session, grants: Grants, data: dict[str, Any]) -> Person:
+def update_me(session: Session, grants: Grants, data: dict[str, Any], *, expected_version: int | None) -> Person:
+    """Change the caller's own profile, from the version they read."""
     person = session.get(Person, grants.person_id)
     if person is None:
         raise NotFound("Person not found.")
+    check_version(person.version, expected_version, "profile")
     for key, value in data.items():
         setattr(person, key, value)
-    session.flush()
+    flush_versioned(session, "profile")
     return person
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import Achievement, AchievementVersion, Credential, CredentialState, Issuer, Person
 from app.services import audit
 from app.services.access import Grants
-from app.services.errors import Conflict, NotFound
+from app.services.errors import Conflict, NotFound, check_version, flush_versioned
 from app.services.pagination import Page
 from app.services.urls import Urls
 
@@ -77,11 +77,12 @@ def get_badge(session: Session, grants: Grants, credential_id: uuid.UUID, *, url
 
 
 def set_show_name(session: Session, grants: Grants, credential_id: uuid.UUID, show: bool | None, *,
-                  urls: Urls) -> Badge:
+                  expected_version: int | None, urls: Urls) -> Badge:
     """Choose whether my name appears on this badge's public page (None: as my profile says)."""
     credential, _learner = _mine(session, grants, credential_id)
+    check_version(credential.version, expected_version, "badge")
     credential.show_name = show
-    session.flush()
+    flush_versioned(session, "badge")
     audit.record(session, grants.actor, "credential.name_visibility", "credential", credential.id, {"show": show})
     return get_badge(session, grants, credential_id, urls=urls)
 

@@ -198,7 +198,9 @@ def test_contribution_filters(client, headers, admin, make_person, make_project,
 
 def test_update_me(client, headers, make_person):
     person = make_person()
-    r = client.patch(f"{API}/people/me", json={"displayName": "Renée", "locale": "en"}, headers=headers(person))
+    etag = client.get(f"{API}/people/me", headers=headers(person)).headers["ETag"]
+    r = client.patch(f"{API}/people/me", json={"displayName": "Renée", "locale": "en"},
+                     headers={**headers(person), "If-Match": etag})
     assert r.status_code == 200 and r.json["displayName"] == "Renée" and r.json["locale"] == "en"
     assert_problem(client.patch(f"{API}/people/me", json={"email": "x@example.org"}, headers=headers(person)),
                    422, "#/email")

@@ -219,8 +219,9 @@ def test_evidence_update(client, owned):
     contribution, h, tutor_h = owned
     item = client.post(f"{API}/contributions/{contribution.id}/evidence",
                        json={"kind": "text", "title": "Note", "text": "…"}, headers=h).json
+    etag = client.get(f"{API}/evidence/{item['id']}", headers=h).headers["ETag"]
     r = client.patch(f"{API}/evidence/{item['id']}", json={"visibility": "public", "title": "Note publique"},
-                     headers=h)
+                     headers={**h, "If-Match": etag})
     assert r.status_code == 200 and r.json["visibility"] == "public" and r.json["title"] == "Note publique"
     assert_problem(client.patch(f"{API}/evidence/{item['id']}", json={"visibility": "secret"}, headers=h),
                    422, "#/visibility")

@@ -49,8 +49,9 @@ def test_issuer_keys_and_achievement(client, world) -> None:  # type: ignore[no-
     assert statuses == ["active", "active", "active", "retired"]
     assert_problem(client.post(f"{API}/issuers/{issuer['id']}/keys/rotate", json={"purposes": ["md5"]}, headers=h),
                    422, "#/purposes/0")
+    etag = client.get(f"{API}/achievements/{achievement['id']}", headers=h).headers["ETag"]
     r = client.patch(f"{API}/achievements/{achievement['id']}", json={"awardRule": {"type": "at_least", "k": 1}},
-                     headers=h)
+                     headers={**h, "If-Match": etag})
     assert_problem(r, 422, "#/awardRule/competencyIds")
     r = client.post(f"{API}/achievements", json={"issuerId": str(uuid.uuid4()), "name": "x", "description": "x",
                                                  "criteria": "x"}, headers=h)
@@ -146,7 +147,8 @@ def test_learner_side(client, world, headers) -> None:  # type: ignore[no-untype
     page = client.get(f"{API}/me/badges", headers=mine).get_json()
     assert page["total"] == 1 and page["items"][0]["name"] == "Tenir un stand"
     assert page["items"][0]["showName"] is False
-    r = client.patch(f"{API}/me/badges/{credential['id']}", json={"showName": True}, headers=mine)
+    etag = client.get(f"{API}/me/badges/{credential['id']}", headers=mine).headers["ETag"]
+    r = client.patch(f"{API}/me/badges/{credential['id']}", json={"showName": True}, headers={**mine, "If-Match": etag})
     assert r.status_code == 200 and r.get_json()["showName"] is True
     links = client.get(f"{API}/me/badges/{credential['id']}/share", headers=mine).get_json()
     assert links["shortUrl"] == credential["shortUrl"] and "linkedin.com/profile/add" in links["linkedinUrl"]

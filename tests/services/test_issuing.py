@@ -99,11 +99,11 @@ def test_only_issuer_admins_award(session, issuing: Setup, settings, make_person
 def test_editing_after_the_first_award_makes_a_new_version(session, issuing: Setup, settings) -> None:
     grants = issuing.grants(session)
     achievements.update_achievement(session, grants, issuing.achievement.id, {"description": "Avant."},
-                                    urls=settings.urls)
+                                    expected_version=issuing.achievement.lock_version, urls=settings.urls)
     assert issuing.achievement.current_version == 1
     credential = _award(session, issuing, settings)
     achievements.update_achievement(session, grants, issuing.achievement.id, {"description": "Après."},
-                                    urls=settings.urls)
+                                    expected_version=issuing.achievement.lock_version, urls=settings.urls)
     session.commit()
     assert issuing.achievement.current_version == 2
     versions = achievements.list_versions(session, grants, issuing.achievement.id, urls=settings.urls)
@@ -177,7 +177,8 @@ def test_rotation_keeps_old_credentials_verifying(session, issuing: Setup, setti
     statuses = {k.kid: k.status for k in keys.issuer_keys(session, issuing.issuer.id)}
     assert list(statuses.values()).count(KeyStatus.RETIRED) == 3
     achievements.update_achievement(session, issuing.grants(session), issuing.achievement.id,
-                                    {"name": "Animer une réunion (v2)"}, urls=settings.urls)
+                                    {"name": "Animer une réunion (v2)"},
+                                    expected_version=issuing.achievement.lock_version, urls=settings.urls)
     new = _award(session, issuing, settings)
     assert set(new.signing_key_ids) == {str(k.id) for k in created}
     assert not set(old.signing_key_ids) & set(new.signing_key_ids)
@@ -232,7 +233,8 @@ def test_missing_kek_refuses_to_sign_and_issues_nothing(session, issuing: Setup)
 
 def test_validity_period_sets_valid_until(session, issuing: Setup, settings) -> None:
     achievements.update_achievement(session, issuing.grants(session), issuing.achievement.id,
-                                    {"valid_for_days": 365}, urls=settings.urls)
+                                    {"valid_for_days": 365},
+                                    expected_version=issuing.achievement.lock_version, urls=settings.urls)
     credential = _award(session, issuing, settings)
     assert credential.valid_until - credential.valid_from == timedelta(days=365)
     assert "validUntil" in credential.ob3_credential and "expires" in credential.ob2_assertion

@@ -24,7 +24,9 @@ def _issue_through_the_api(client, headers, world, make_person, grant):  # type:
         "awardRule": {"type": "all", "competencyIds": [str(world.competency.id)], "minLevel": "acquis"}})
     assert achievement.status_code == 201, achievement.json
     learner, tutor = headers(world.learner), headers(world.tutor)
-    assert client.patch(f"{API}/people/me", headers=learner, json={"showNamePublicly": True}).status_code == 200
+    etag = client.get(f"{API}/people/me", headers=learner).headers["ETag"]
+    assert client.patch(f"{API}/people/me", headers={**learner, "If-Match": etag},
+                        json={"showNamePublicly": True}).status_code == 200
     evidence = client.post(f"{API}/contributions/{world.contribution.id}/evidence", headers=learner, json={
         "kind": "link", "title": "Affiche de la réunion", "url": "https://mairie.example.fr/affiche.pdf",
         "visibility": "public"})

@@ -1,0 +1,115 @@
+"""Every PATCH is conditional: GET sends an ETag, no If-Match is 428, a stale one 409 (issue 11)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from app.models import Issuer
+from app.services import issuers
+from app.services.access import load_grants
+from app.services.errors import Conflict
+from tests.api.support import assert_problem
+from tests.issuing_fixtures import issuing_settings
+
+API = "/api/v1"
+
+
+@pytest.fixture()
+def editable(client, make_person, make_project, grant, make_contribution, headers):  # type: ignore[no-untyped-def]
+    """One of each: evidence, issuer, achievement, a learner's badge and profile, with who edits it."""
+    admin, learner = make_person(display_name="Ada Admin"), make_person(display_name="Noé Apprenant")
+    grant(admin, "platform_admin")
+    project = make_project()
+    grant(learner, "learner", project)
+    contribution_id, learner_id = make_contribution(learner, project).id, learner.id
+    admin_h, learner_h = headers(admin), headers(learner)
+    issuer = client.post(f"{API}/issuers", json={"name": "Cnam Bretagne", "url": "https://cnam.example.fr"},
+                         headers=admin_h).get_json()
+    achievement = client.post(f"{API}/achievements", json={
+        "issuerId": issuer["id"], "name": "Tenir un stand", "description": "Accueillir le public.",
+        "criteria": "Avoir tenu un stand."}, headers=admin_h).get_json()
+    credential = client.post(f"{API}/achievements/{achievement['id']}/awards", json={"learnerId": str(learner_id)},
+                             headers=admin_h).get_json()
+    evidence = client.post(f"{API}/contributions/{contribution_id}/evidence", headers=learner_h,
+                           json={"kind": "text", "title": "Note", "text": "Nous étions vingt."}).get_json()
+    return {
+        "evidence": (f"{API}/evidence/{evidence['id']}", learner_h, {"title": "Note relue"}, {"title": "Autre"}),
+        "issuer": (f"{API}/issuers/{issuer['id']}", admin_h, {"description": "Relu"}, {"description": "Autre"}),
+        "achievement": (f"{API}/achievements/{achievement['id']}", admin_h, {"description": "Relu."},
+                        {"description": "Autre."}),
+        "badge": (f"{API}/me/badges/{credential['id']}", learner_h, {"showName": True}, {"showName": False}),
+        "me": (f"{API}/people/me", learner_h, {"displayName": "Noé A."}, {"displayName": "Noé B."}),
+    }
+
+
+KINDS = ["evidence", "issuer", "achievement", "badge", "me"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_patch_without_if_match_is_428_and_changes_nothing(client, editable, kind) -> None:  # type: ignore[no-untyped-def]
+    url, h, change, _other = editable[kind]
+    before = client.get(url, headers=h)
+    assert before.status_code == 200 and before.headers["ETag"].startswith('"')
+    assert_problem(client.patch(url, json=change, headers=h), 428, "#/headers/If-Match")
+    after = client.get(url, headers=h)
+    assert after.get_json() == before.get_json() and after.headers["ETag"] == before.headers["ETag"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stale_if_match_is_409_so_no_change_is_lost(client, editable, kind) -> None:  # type: ignore[no-untyped-def]
+    url, h, change, other = editable[kind]
+    read = client.get(url, headers=h).headers["ETag"]
+    first = client.patch(url, json=change, headers={**h, "If-Match": read})
+    assert first.status_code == 200, first.get_json()
+    assert first.headers["ETag"] != read
+    assert client.get(url, headers=h).headers["ETag"] == first.headers["ETag"]
+    # A second editor who read the same version loses the race instead of overwriting the first.
+    assert_problem(client.patch(url, json=other, headers={**h, "If-Match": read}), 409, "#/headers/If-Match")
+    again = client.patch(url, json=other, headers={**h, "If-Match": f'W/{first.headers["ETag"]}'})
+    assert again.status_code == 200, again.get_json()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_if_match_that_is_no_etag_is_422(client, editable, kind) -> None:  # type: ignore[no-untyped-def]
+    url, h, change, _other = editable[kind]
+    assert_problem(client.patch(url, json=change, headers={**h, "If-Match": "*"}), 422, "#/headers/If-Match")
+
+
+def test_achievement_etag_moves_on_an_edit_that_keeps_its_content_version(client, editable) -> None:  # type: ignore[no-untyped-def]
+    url, h, _change, _other = editable["achievement"]
+    read = client.get(url, headers=h)
+    r = client.patch(url, json={"isArchived": True}, headers={**h, "If-Match": read.headers["ETag"]})
+    assert r.status_code == 200 and r.get_json()["currentVersion"] == read.get_json()["currentVersion"]
+    assert r.headers["ETag"] != read.headers["ETag"]
+
+
+def test_a_concurrent_commit_between_read_and_write_is_a_conflict(session, make_person, grant) -> None:  # type: ignore[no-untyped-def]
+    admin = make_person()
+    grant(admin, "platform_admin")
+    settings = issuing_settings()
+    grants = load_grants(session, admin.id, None)
+    issuer = issuers.create_issuer(session, grants, {"name": "Émetteur", "url": "https://e.example.fr"},
+                                   settings=settings)
+    read = issuer.version
+    # Another writer commits a new version after this one checked If-Match but before it writes.
+    session.execute(update(Issuer).where(Issuer.id == issuer.id).values(version=Issuer.version + 1)
+                    .execution_options(synchronize_session=False))
+    with pytest.raises(Conflict):
+        issuers.update_issuer(session, grants, issuer.id, {"description": "Le mien"}, expected_version=read,
+                              settings=settings)
+
+
+PATHS = ["/api/v1/evidence/{evidence_id}", "/api/v1/issuers/{issuer_id}", "/api/v1/achievements/{achievement_id}",
+         "/api/v1/me/badges/{credential_id}", "/api/v1/people/me"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_openapi_requires_if_match_and_declares_etag(client, path) -> None:  # type: ignore[no-untyped-def]
+    operations: dict[str, Any] = client.get(f"{API}/openapi.json").get_json()["paths"][path]
+    if_match = [p for p in operations["patch"].get("parameters", []) if p["in"] == "header"
+                and p["name"] == "If-Match"]
+    assert if_match and if_match[0]["required"] is True
+    for method in ("get", "patch"):
+        assert "ETag" in operations[method]["responses"]["200"]["headers"], method
