@@ -17,8 +17,9 @@ def health():  # type: ignore[no-untyped-def]
 
 
 def init_web(app: Flask) -> None:
-    from app.web import frameworks, public
+    from app.web import frameworks, public, security_headers
 
+    security_headers.register(app)  # nosniff everywhere; CSP and Referrer-Policy on every page
     app.register_blueprint(bp)
     app.register_blueprint(frameworks.bp)
     public.register(app)  # credential documents, verification page, OB 2.0
