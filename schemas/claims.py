@@ -113,7 +113,7 @@ class LevelSchema(CamelSchema):
 
 
 class ScaleSchema(CamelSchema):
-    id = fields.UUID()
+    id = fields.UUID(allow_none=True, metadata={"description": "null for the default scale."})
     name = fields.String()
     levels = fields.List(fields.Nested(LevelSchema))
 

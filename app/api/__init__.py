@@ -19,8 +19,9 @@ from schemas.base import ProblemSchema
 API_PREFIX = "/api/v1"
 
 
-# Open Badges documents nest about ten levels; past this a body is refused before anything recurses.
-MAX_JSON_DEPTH = 64
+# Open Badges documents nest about ten levels, and verification names a credential deeper than its
+# own limit (422); a body past this one is refused (400) before anything can recurse on it.
+MAX_JSON_DEPTH = 256
 _BODY = "(request body)"  # webargs reads an empty document as "no body": ours is never empty
 
 
