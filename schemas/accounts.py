@@ -44,6 +44,9 @@ class PersonCreateSchema(CamelSchema):
             raise ValidationError("An e-mail is required unless the account is assisted.", "email")
         if data.get("password") and not data.get("email"):
             raise ValidationError("A password needs an e-mail to log in with.", "password")
+        if data.get("password") and data.get("is_assisted"):
+            # Its facilitators act for an assisted account; one that logs in acts for itself.
+            raise ValidationError("An assisted account has no password of its own.", "password")
 
 
 class PersonUpdateSchema(CamelSchema):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Facilitation, Membership, Person, Project, Role
+from app.models import Facilitation, Membership, Person, Project, Role, ScopeType
 from app.services.audit import Actor
 from app.services.errors import NotFound, PermissionDenied, Unauthenticated
 
@@ -39,31 +39,28 @@ ANONYMOUS = Grants(Actor(None))
 
 
 def load_grants(session: Session, person_id: uuid.UUID, acting_for: uuid.UUID | None = None) -> Grants:
-    """Load the grants of a person, or of the learner they facilitate when ``acting_for``."""
+    """Load the grants of a person, or what they may do for the assisted learner ``acting_for``."""
     caller = session.get(Person, person_id)
     if caller is None or not caller.is_active:
         raise Unauthenticated("Account unknown or disabled.")
-    subject = person_id
-    if acting_for is not None and acting_for != person_id:
-        link = session.scalar(select(Facilitation).where(
-            Facilitation.facilitator_id == person_id, Facilitation.learner_id == acting_for,
-            Facilitation.revoked_at.is_(None)))
-        if link is None:
-            raise PermissionDenied("You are not a facilitator of this learner.")
-        subject = acting_for
-    person = session.get(Person, subject)
-    if person is None or not person.is_active:
-        raise Unauthenticated("Account unknown or disabled.")
+    grants = member_grants(session, person_id)
+    if acting_for is None or acting_for == person_id:
+        return grants
+    return _acting_for(session, grants, acting_for)
+
+
+def member_grants(session: Session, person_id: uuid.UUID) -> Grants:
+    """The grants a person's own memberships give them (whether or not the account is active)."""
     buckets: dict[Role, set[uuid.UUID]] = {role: set() for role in Role}
     admin = False
     for role, scope_id in session.execute(
-            select(Membership.role, Membership.scope_id).where(Membership.person_id == subject)):
+            select(Membership.role, Membership.scope_id).where(Membership.person_id == person_id)):
         if role is Role.PLATFORM_ADMIN:
             admin = True
         elif scope_id is not None:
             buckets[role].add(scope_id)
     return Grants(
-        actor=Actor(subject, real_id=person_id),
+        actor=Actor(person_id, real_id=person_id),
         platform_admin=admin,
         coordinator_of=frozenset(buckets[Role.COORDINATOR]),
         tutor_of=frozenset(buckets[Role.TUTOR]),
@@ -71,6 +68,46 @@ def load_grants(session: Session, person_id: uuid.UUID, acting_for: uuid.UUID | 
         issuer_admin_of=frozenset(buckets[Role.ISSUER_ADMIN]),
         jury_officer_for=frozenset(buckets[Role.JURY_OFFICER]),
     )
+
+
+def is_assisted_account(person: Person) -> bool:
+    """An assisted account cannot log in by itself: only its facilitators act for it."""
+    return person.is_assisted and person.password_hash is None
+
+
+def facilitated_projects(session: Session, facilitator: Grants, learner_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """Projects where the person learns and that the facilitator may see themself."""
+    stmt = (select(Membership.scope_id).join(Project, Project.id == Membership.scope_id)
+            .where(Membership.person_id == learner_id, Membership.role == Role.LEARNER,
+                   Membership.scope_type == ScopeType.PROJECT))
+    shown = visible_project_filter(facilitator)
+    if shown is not None:
+        stmt = stmt.where(shown)
+    return frozenset(session.scalars(stmt))
+
+
+def _acting_for(session: Session, facilitator: Grants, learner_id: uuid.UUID) -> Grants:
+    # Acting for someone lends their place as a learner, and only where the facilitator already
+    # looks: never their admin, coordinator, tutor, issuer or jury roles, or one could become
+    # whoever one names oneself facilitator of. Checked on every request, so a facilitation stops
+    # working as soon as the learner gets a login of their own or leaves the facilitator's projects.
+    learner = session.get(Person, learner_id)
+    link = session.scalar(select(Facilitation.id).where(
+        Facilitation.facilitator_id == facilitator.person_id, Facilitation.learner_id == learner_id,
+        Facilitation.revoked_at.is_(None)))
+    if link is None or learner is None or not learner.is_active or not is_assisted_account(learner):
+        raise PermissionDenied("You are not a facilitator of this learner.")
+    projects = facilitated_projects(session, facilitator, learner_id)
+    if not projects:
+        raise PermissionDenied("You are not a facilitator of this learner.")
+    return Grants(actor=Actor(learner_id, real_id=facilitator.person_id), learner_in=projects)
+
+
+def is_own(grants: Grants, learner_id: uuid.UUID, project_id: uuid.UUID) -> bool:
+    """Whether a learner's record is the caller's own; a facilitator's only where they act for the learner."""
+    if learner_id != grants.actor.id:
+        return False
+    return grants.actor.acting_for is None or project_id in grants.learner_in
 
 
 def require_login(grants: Grants) -> uuid.UUID:

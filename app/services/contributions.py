@@ -19,7 +19,7 @@ from app.services.pagination import Page, paginate
 
 def can_see(grants: Grants, contribution: Contribution, project: Project) -> bool:
     """Learners see their own; tutors, coordinators and admins see submitted ones."""
-    if contribution.learner_id == grants.actor.id:
+    if access.is_own(grants, contribution.learner_id, contribution.project_id):
         return True
     if contribution.status is not ContributionStatus.SUBMITTED:
         return False
@@ -121,7 +121,9 @@ def list_contributions(session: Session, grants: Grants, *, project_id: uuid.UUI
     me = grants.person_id
     stmt = (select(Contribution).options(selectinload(Contribution.co_contributors))
             .order_by(Contribution.created_at.desc(), Contribution.id.desc()))
-    if not grants.platform_admin:
+    if grants.actor.acting_for:  # a facilitator sees the learner's own only where they act for them
+        stmt = stmt.where(Contribution.learner_id == me, Contribution.project_id.in_(grants.learner_in))
+    elif not grants.platform_admin:
         followed = select(Project.id).where(
             Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of))
         stmt = stmt.where((Contribution.learner_id == me)

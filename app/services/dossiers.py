@@ -27,7 +27,7 @@ import badges
 from app.db import utcnow
 from app.models import Competency, Credential, Dossier, DossierStatus, Person
 from app.services import audit
-from app.services.access import Grants
+from app.services.access import Grants, is_assisted_account
 from app.services.dossier_archive import documents, store_archive
 from app.services.dossier_build import DossierContent, build_content, fiche_tree
 from app.services.dossier_pdf import render_pdf
@@ -83,6 +83,7 @@ def request_dossier(session: Session, grants: Grants, data: dict[str, Any], *,
     learner_id = data.get("learner_id") or grants.actor.id
     own = learner_id == grants.actor.id
     if own:
+        _may_consent(session, grants, learner_id)
         fiche, _framework = get_fiche(session, data["certification_id"])
     else:
         fiche, _framework = fiche_for_officer(session, grants, data["certification_id"])
@@ -98,7 +99,7 @@ def request_dossier(session: Session, grants: Grants, data: dict[str, Any], *,
     session.flush()
     audit.record(session, grants.actor, "dossier.requested", "dossier", dossier.id,
                  {"learner": str(learner_id), "certification": fiche.code, "blocs": dossier.bloc_ids,
-                  "consented": own}, clock=clock)
+                  "consented": own, **(_decided_by(grants) if own else {})}, clock=clock)
     return dossier
 
 
@@ -106,7 +107,23 @@ def _learners_decision(session: Session, grants: Grants, dossier_id: uuid.UUID) 
     dossier = get_dossier(session, grants, dossier_id)
     if dossier.learner_id != grants.actor.id:
         raise PermissionDenied("Only the learner (or their facilitator) gives or refuses consent.")
+    _may_consent(session, grants, dossier.learner_id)
     return dossier
+
+
+def _may_consent(session: Session, grants: Grants, learner_id: uuid.UUID | None) -> None:
+    # Consent is the learner's own act; a facilitator gives it only for an assisted account,
+    # which has no other way to answer.
+    learner = session.get(Person, learner_id)
+    if grants.actor.acting_for and (learner is None or not is_assisted_account(learner)):
+        raise PermissionDenied("Only the learner gives or refuses consent: their account is not assisted.")
+
+
+def _decided_by(grants: Grants) -> dict[str, Any]:
+    """Who answered, for the audit: the learner, or a facilitator for an assisted learner."""
+    if grants.actor.acting_for:
+        return {"by": "facilitator", "facilitator": str(grants.actor.author_id)}
+    return {"by": "learner"}
 
 
 def consent(session: Session, grants: Grants, dossier_id: uuid.UUID, *,
@@ -116,7 +133,7 @@ def consent(session: Session, grants: Grants, dossier_id: uuid.UUID, *,
     if dossier.status not in (DossierStatus.AWAITING_CONSENT, DossierStatus.REFUSED):
         raise Conflict(f"This dossier is already {dossier.status.value}.")
     dossier.status, dossier.consented_at = DossierStatus.CONSENTED, clock()
-    audit.record(session, grants.actor, "dossier.consented", "dossier", dossier.id, clock=clock)
+    audit.record(session, grants.actor, "dossier.consented", "dossier", dossier.id, _decided_by(grants), clock=clock)
     session.flush()
     return dossier
 
@@ -126,7 +143,7 @@ def refuse(session: Session, grants: Grants, dossier_id: uuid.UUID, *,
     """The learner refuses (or withdraws consent): nothing more is generated or downloaded."""
     dossier = _learners_decision(session, grants, dossier_id)
     dossier.status, dossier.consented_at = DossierStatus.REFUSED, None
-    audit.record(session, grants.actor, "dossier.refused", "dossier", dossier.id, clock=clock)
+    audit.record(session, grants.actor, "dossier.refused", "dossier", dossier.id, _decided_by(grants), clock=clock)
     session.flush()
     return dossier
 

@@ -20,7 +20,7 @@ from app.storage import Storage, TooLarge, sniff_media_type
 
 def can_read(grants: Grants, evidence: Evidence, contribution: Contribution, project: Project) -> bool:
     """Visibility: private is the learner's alone; tutors and jury add the project's tutors."""
-    if contribution.learner_id == grants.actor.id:
+    if access.is_own(grants, contribution.learner_id, contribution.project_id):
         return True
     if not contributions.can_see(grants, contribution, project):
         return False

@@ -79,11 +79,15 @@ def create_person(session: Session, grants: Grants, data: dict[str, Any], *, pas
 
 
 def get_person(session: Session, grants: Grants, person_id: uuid.UUID) -> Person:
-    """A person is visible to themselves, platform admins, and those sharing a territory."""
+    """A person is visible to themselves, platform admins, their facilitators, and those sharing a territory."""
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound("Person not found.")
     if person.id == grants.person_id or grants.platform_admin:
+        return person
+    if session.scalar(select(Facilitation.id).where(
+            Facilitation.facilitator_id == grants.person_id, Facilitation.learner_id == person.id,
+            Facilitation.revoked_at.is_(None))):
         return person
     visible = access.visible_territory_ids(session, grants) or set()
     shared = session.scalar(
@@ -117,8 +121,9 @@ def grant_membership(session: Session, grants: Grants, data: dict[str, Any]) -> 
         raise PermissionDenied("You may not grant this role in this scope.")
     if not _scope_exists(session, scope_type, scope_id):
         raise NotFound("Scope not found.")
-    if session.get(Person, data["person_id"]) is None:
-        raise NotFound("Person not found.")
+    # Only people one already sees are enrolled by id (others come through an account created in
+    # the project); anyone else is answered as an unknown id, so ids reveal no one.
+    get_person(session, grants, data["person_id"])
     membership = Membership(person_id=data["person_id"], role=role, scope_type=scope_type,
                             scope_id=scope_id, created_by_id=grants.actor.author_id)
     try:
@@ -135,6 +140,8 @@ def revoke_membership(session: Session, grants: Grants, membership_id: uuid.UUID
     membership = session.get(Membership, membership_id)
     if membership is None or not _can_manage_role(session, grants, membership.role, membership.scope_id):
         raise NotFound("Membership not found.")
+    if membership.role is Role.PLATFORM_ADMIN:
+        _keep_an_administrator(session, membership)
     session.delete(membership)
     session.flush()
     audit.record(session, grants.actor, "membership.revoked", "person", membership.person_id,
@@ -142,12 +149,26 @@ def revoke_membership(session: Session, grants: Grants, membership_id: uuid.UUID
                   "scopeId": str(membership.scope_id) if membership.scope_id else None})
 
 
+def _keep_an_administrator(session: Session, leaving: Membership) -> None:
+    # Lock every admin membership first: two admins removing each other at the same time queue up,
+    # and the second sees that the first is gone.
+    admins = session.scalars(select(Membership).where(Membership.role == Role.PLATFORM_ADMIN)
+                             .with_for_update()).all()
+    others = {m.person_id for m in admins if m.id != leaving.id}
+    if not others or not session.scalar(select(func.count()).select_from(Person)
+                                        .where(Person.id.in_(others), Person.is_active.is_(True))):
+        raise Conflict("C'est le dernier compte administrateur de la plateforme actif : nommez d'abord un autre "
+                       "administrateur. (This is the last active platform administrator: appoint another one first.)")
+
+
 def list_memberships(session: Session, grants: Grants, *, person_id: uuid.UUID | None = None,
                      scope_type: str | None = None, scope_id: uuid.UUID | None = None,
                      page: int = 1, per_page: int = 20) -> Page[Membership]:
     access.require_login(grants)
     stmt = select(Membership).order_by(Membership.created_at, Membership.id)
-    if not grants.platform_admin:
+    if grants.actor.acting_for:
+        stmt = stmt.where(_lent(grants))
+    elif not grants.platform_admin:
         # Own memberships, plus those of the territories and projects one coordinates.
         coordinated_projects = select(Project.id).where(Project.territory_id.in_(grants.coordinator_of))
         stmt = stmt.where((Membership.person_id == grants.person_id)
@@ -163,8 +184,16 @@ def list_memberships(session: Session, grants: Grants, *, person_id: uuid.UUID |
 
 
 def my_memberships(session: Session, grants: Grants) -> list[Membership]:
-    return list(session.scalars(select(Membership).where(Membership.person_id == grants.person_id)
-                                .order_by(Membership.created_at, Membership.id)))
+    stmt = select(Membership).where(Membership.person_id == grants.person_id)
+    if grants.actor.acting_for:
+        stmt = stmt.where(_lent(grants))
+    return list(session.scalars(stmt.order_by(Membership.created_at, Membership.id)))
+
+
+def _lent(grants: Grants):  # type: ignore[no-untyped-def]
+    """The learner's memberships a facilitator acts in (the only ones acting for them lends)."""
+    return ((Membership.person_id == grants.person_id) & (Membership.role == Role.LEARNER)
+            & Membership.scope_id.in_(grants.learner_in))
 
 
 @dataclass(frozen=True)
@@ -182,25 +211,45 @@ def get_me(session: Session, grants: Grants) -> Me:
 
 
 def grant_facilitation(session: Session, grants: Grants, data: dict[str, Any]) -> Facilitation:
-    """Let a facilitator act for a learner; coordinators of the learner's territory decide."""
+    """Let a facilitator act for an assisted learner; coordinators of the learner's territory decide."""
     learner = get_person(session, grants, data["learner_id"])
-    if session.get(Person, data["facilitator_id"]) is None:
-        raise NotFound("Facilitator not found.")
+    try:
+        facilitator = get_person(session, grants, data["facilitator_id"])
+    except NotFound:
+        raise NotFound("Facilitator not found.") from None
+    learning_in = list(session.scalars(
+        select(Project).join(Membership, Membership.scope_id == Project.id)
+        .where(Membership.person_id == learner.id, Membership.role == Role.LEARNER,
+               Membership.scope_type == ScopeType.PROJECT)))
     if not grants.platform_admin:
-        territories = set(session.scalars(
-            select(Project.territory_id).join(Membership, Membership.scope_id == Project.id)
-            .where(Membership.person_id == learner.id)))
-        if not territories & grants.coordinator_of:
+        learning_in = [p for p in learning_in if p.territory_id in grants.coordinator_of]
+        if not learning_in:
             raise PermissionDenied("Only the learner's coordinators may name a facilitator.")
+    if facilitator.id == learner.id:
+        raise InvalidInput("A learner is not their own facilitator.",
+                           errors=[FieldError("#/facilitatorId", "Choisissez une autre personne que l'apprenant. "
+                                                                 "(Not the learner themself.)")])
+    # A facilitation lends a login to someone who has none; a person who logs in acts for themself.
+    if not access.is_assisted_account(learner):
+        raise InvalidInput("Only an assisted account (no login of its own) has facilitators.",
+                           errors=[FieldError("#/learnerId", "Ce compte se connecte lui-même : seul un compte "
+                                                             "accompagné a un facilitateur. (Not an assisted "
+                                                             "account.)")])
+    facilitator_grants = access.member_grants(session, facilitator.id)
+    if not facilitator.is_active or not any(access.can_see_project(facilitator_grants, p) for p in learning_in):
+        raise InvalidInput("The facilitator takes part in none of the learner's projects in your territory.",
+                           errors=[FieldError("#/facilitatorId", "Cette personne n'intervient dans aucun projet "
+                                                                 "de l'apprenant sur votre territoire. (Not in "
+                                                                 "any of the learner's projects.)")])
     existing = session.scalar(select(Facilitation).where(
-        Facilitation.facilitator_id == data["facilitator_id"], Facilitation.learner_id == learner.id))
+        Facilitation.facilitator_id == facilitator.id, Facilitation.learner_id == learner.id))
     if existing is not None:
         existing.revoked_at = None
         facilitation = existing
     else:
-        facilitation = Facilitation(facilitator_id=data["facilitator_id"], learner_id=learner.id)
+        facilitation = Facilitation(facilitator_id=facilitator.id, learner_id=learner.id)
         session.add(facilitation)
     session.flush()
     audit.record(session, grants.actor, "facilitation.granted", "person", learner.id,
-                 {"facilitator": str(data["facilitator_id"])})
+                 {"facilitator": str(facilitator.id)})
     return facilitation

@@ -161,9 +161,11 @@ def membership(person: Person, role: str, scope_type: str, scope: Any) -> dict[s
 
 
 @pytest.mark.parametrize("role", ["tutor", "learner"])
-def test_coordinator_staffs_projects_of_their_territory_only(client, headers, make_person, world, role):
+def test_coordinator_staffs_projects_of_their_territory_only(client, headers, make_person, make_project, grant,
+                                                            world, role):
     a, b = world
     newcomer = make_person()
+    grant(newcomer, "learner", make_project(a.territory))  # already in the territory, so visible
     h = headers(a.coordinator)
     r = client.post(f"{API}/memberships", json=membership(newcomer, role, "project", a.project), headers=h)
     assert r.status_code == 201, r.json

@@ -193,10 +193,12 @@ def test_english_mail_for_an_english_speaking_learner(client, headers, world, ou
     assert "Not shown here." in to_learner.get_content()
 
 
-def test_a_facilitator_claims_for_the_learner_over_http(client, headers, world, make_person, session):
+def test_a_facilitator_claims_for_the_learner_over_http(client, headers, world, make_person, session, grant):
     from app.models import Facilitation
 
+    world.learner.is_assisted, world.learner.password_hash = True, None
     facilitator = make_person()
+    grant(facilitator, "coordinator", world.territory)
     session.add(Facilitation(facilitator_id=facilitator.id, learner_id=world.learner.id))
     session.commit()
     r = client.post(f"{API}/claims", headers=headers(facilitator, act_for=world.learner), json={

@@ -68,8 +68,10 @@ def test_the_same_competency_twice_on_one_contribution_is_a_conflict(session, wo
         claims.create_claim(session, grants_of(world.learner), claim_data(world))
 
 
-def test_a_facilitator_claims_for_an_assisted_learner(session, world, grants_of, make_person):
+def test_a_facilitator_claims_for_an_assisted_learner(session, world, grants_of, make_person, grant):
+    world.learner.is_assisted, world.learner.password_hash = True, None
     facilitator = make_person()
+    grant(facilitator, "coordinator", world.territory)
     session.add(Facilitation(facilitator_id=facilitator.id, learner_id=world.learner.id))
     session.flush()
     claim = claims.create_claim(session, grants_of(facilitator, world.learner), claim_data(world)).value
