@@ -34,6 +34,9 @@ def scan(stream: BinaryIO, wanted: Mapping[str, str], source: ByteSource) -> Ite
                 first = False
                 if event != "start_map":
                     raise ImportFormatError(f"{source.name}: the JSON document must be an object")
+            if event in ("string", "map_key") and _unstorable(value):
+                raise ImportFormatError(f"{source.name}: NUL character or lone surrogate in the string at "
+                                        f"{prefix or 'the top level'!r}", field=prefix or None)
             if builder is not None:
                 builder.event(event, value)
                 if prefix == current and event in ("end_map", "end_array"):
@@ -55,6 +58,20 @@ def scan(stream: BinaryIO, wanted: Mapping[str, str], source: ByteSource) -> Ite
         raise _located(source, exc) from exc
     if first:
         raise TruncatedInputError(f"{source.name}: no JSON document")
+
+
+def _unstorable(text: str) -> bool:
+    # PostgreSQL cannot store NUL; a lone surrogate has no UTF-8 form (the C backend already
+    # replaces those, the pure-Python one does not).
+    if "\x00" in text:
+        return True
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _located(source: ByteSource, exc: Exception) -> ImportFormatError:

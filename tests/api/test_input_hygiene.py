@@ -146,3 +146,14 @@ def test_openapi_documents_problems_bounds_and_nulls(client):
     assert all(schemas["Contribution"]["properties"][f].get("nullable")
                for f in ("startDate", "endDate", "hours", "submittedAt"))
     json.dumps(spec)  # plain JSON: nothing but strings, numbers, booleans and null
+
+
+def test_nul_in_a_framework_json_string_names_where(client, session, make_person, grant, headers):
+    admin = make_person()
+    grant(admin, "platform_admin")
+    doc = (b'{"format": "blason-framework", "formatVersion": "1", "framework": {"title": "T"}, '
+           b'"competencies": [{"key": "A", "label": "Coop\\u0000erer"}]}')
+    r = client.post(f"{API}/frameworks/imports", headers=headers(admin), content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(doc), "tiers.json")})
+    body = assert_problem(r, 422, "#/file")
+    assert "competencies.item.label" in body["detail"], body
