@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 
 from app.api import Blueprint
 from app.api.identity import current_grants
+from app.api.verify import check_rate
 from app.db import db, writes
 from app.runtime import runtime
 from app.services import certificates, dossiers, records
@@ -39,9 +40,15 @@ def settings() -> DossierSettings:
 
 @blp.before_request
 def _verify_limit() -> None:
-    # A dossier can be far larger than an evidence upload; only the verification accepts it.
+    # A dossier can be far larger than an evidence upload; only the verification accepts it, and
+    # only jury officers and admins send the biggest. Anyone else shares the rate limit of the
+    # badge verifier, checked before a byte of the body is read.
     if request.endpoint == "dossiers.Verify":
-        request.max_content_length = runtime().settings["MAX_DOSSIER_VERIFY_BYTES"]
+        check_rate()
+        grants = current_grants()
+        trusted = grants.platform_admin or bool(grants.jury_officer_for)
+        request.max_content_length = runtime().settings[
+            "MAX_DOSSIER_VERIFY_BYTES" if trusted else "MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS"]
 
 
 @blp.route("/dossiers")
@@ -134,9 +141,12 @@ class Download(MethodView):
 class Verify(MethodView):
     @blp.arguments(ZipUploadSchema, location="files")
     @blp.response(200, DossierVerificationSchema)
+    @blp.alt_response(413, description="Larger than the cap: BLASON_MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS without "
+                                       "an account, BLASON_MAX_DOSSIER_VERIFY_BYTES for jury officers and admins")
+    @blp.alt_response(429, description="Too many verifications from this address (Retry-After)")
     @blp.doc(security=[])
     def post(self, files):
-        """Check a dossier ZIP against its signed manifest (public): missing, added, altered files."""
+        """Check a dossier ZIP against its signed manifest (public, rate-limited): missing, added, altered files."""
         rt = runtime()
         assert rt.platform_key is not None
         return dossiers.verify_upload(files["file"].stream, public=rt.platform_key.public)

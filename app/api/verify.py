@@ -11,7 +11,7 @@ server that cannot be reached (unknown name, refused, reset, TLS, past the deadl
 Rate limit: a token bucket per client IP (``request.remote_addr``, read through
 ``TRUSTED_PROXIES`` reverse proxies), ``VERIFY_RATE_BURST`` requests
 at once (default 20) refilled at ``VERIFY_RATE_PER_MINUTE`` (default 30), shared with the public
-verification form (``/verify``); in Redis, shared by every worker, when ``RATE_LIMIT_REDIS_URL``
+verification form (``/verify``) and ``POST /dossiers/verify``; in Redis, shared by every worker, when ``RATE_LIMIT_REDIS_URL``
 is set (``app.services.rate_limit``).
 """
 from __future__ import annotations
@@ -86,7 +86,8 @@ def verify_fetcher() -> Any:
     return badges.GuardedFetcher()
 
 
-def _check_rate() -> None:
+def check_rate() -> None:
+    """Take a token from the caller's bucket (shared with /verify and POST /dossiers/verify); 429 when empty."""
     wait = runtime().verify_limiter.take(request.remote_addr or "-")
     if wait is not None:
         raise TooManyRequests("Too many verifications from this address; try again later.",
@@ -134,7 +135,7 @@ class Verify(MethodView):
     @blp.alt_response(429, description="Too many verifications from this address (Retry-After)")
     def post(self):
         """Verify a badge: credential (object or text), OB 2.0 URL, or baked image; the verdict and every check."""
-        _check_rate()
+        check_rate()
         rt = runtime()
         urls = Urls(rt.settings["PUBLIC_BASE_URL"])
         outcome = verification.verify_submission(db.session, _read_submission(), urls=urls,
