@@ -59,3 +59,26 @@ def test_nobody_removes_the_last_admin_membership(session, admins):
     people.revoke_membership(session, system, admin_membership(session, second).id)
     with pytest.raises(Conflict):
         people.revoke_membership(session, system, admin_membership(session, first).id)
+
+
+def test_admin_removals_lock_the_admin_memberships(session, engine, admins):
+    """Two administrators removing each other at once queue up, so one of them stays."""
+    from sqlalchemy import event
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time and no row locks")
+    first, second = admins
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        people.revoke_membership(session, Grants(Actor(None), platform_admin=True),
+                                 admin_membership(session, second).id)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    locking = [s for s in statements if "FROM memberships" in s and s.rstrip().endswith("FOR UPDATE")]
+    assert locking and statements.index(locking[0]) < next(
+        n for n, s in enumerate(statements) if s.lstrip().startswith("DELETE FROM memberships"))
