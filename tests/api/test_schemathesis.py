@@ -1,4 +1,5 @@
-"""The OpenAPI description stays true: schemathesis drives every operation for three roles.
+"""The OpenAPI description stays true: schemathesis drives every operation for four roles
+(learner, tutor and coordinator of one project, and a platform admin).
 
 In-process (WSGI), bounded and derandomized, so the run is reproducible and fits in `make test`
 on SQLite and PostgreSQL. It fails on any 5xx, any response that does not match its documented
@@ -23,7 +24,7 @@ API = "/api/v1"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 BOUNDED = settings(max_examples=3, deadline=None, database=None, derandomize=True, print_blob=False,
                    suppress_health_check=list(HealthCheck))
-ROLES = ("learner", "tutor", "coordinator")
+ROLES = ("learner", "tutor", "coordinator", "admin")
 
 
 @pytest.fixture()
@@ -39,7 +40,9 @@ def actors(world, grant, headers, make_person):  # type: ignore[no-untyped-def]
     ids = {"territory_id": world.territory.id, "project_id": world.project.id,
            "contribution_id": world.contribution.id, "person_id": world.learner.id,
            "framework_id": world.framework.id, "competency_id": world.competency.id}
-    people = {"learner": world.learner, "tutor": world.tutor, "coordinator": coordinator}
+    admin = make_person(display_name="Ada Admin")
+    grant(admin, "platform_admin")
+    people = {"learner": world.learner, "tutor": world.tutor, "coordinator": coordinator, "admin": admin}
     return {role: headers(person) for role, person in people.items()}, ids
 
 
