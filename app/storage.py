@@ -339,7 +339,7 @@ def sniff_media_type(head: bytes) -> str | None:
         return "application/pdf"
     if head[4:8] == b"ftyp":
         return "video/mp4"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+    if _is_id3_tag(head) or _is_mpeg_audio(head):
         return "audio/mpeg"
     if head.startswith(b"OggS"):
         return "audio/ogg"
@@ -348,6 +348,56 @@ def sniff_media_type(head: bytes) -> str | None:
     if _looks_like_text(head):
         return "text/plain"
     return None
+
+
+# MPEG audio frame header fields (ISO 11172-3, 13818-3 and the unofficial MPEG 2.5): bitrates in
+# kbit/s by (MPEG-1?, layer), index 0 ("free") and 15 (invalid) refused; sample rates by version.
+_MPEG_BITRATES = {
+    (True, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MPEG_SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mpeg_frame(head: bytes, offset: int) -> tuple[tuple[int, int, int], int] | None:
+    """The (version, layer, sample rate) and length of a valid MPEG audio frame header at ``offset``."""
+    if len(head) < offset + 4:
+        return None
+    b1, b2, b3 = head[offset + 1], head[offset + 2], head[offset + 3]
+    if head[offset] != 0xFF or b1 & 0xE0 != 0xE0:
+        return None
+    version, layer_bits = (b1 >> 3) & 3, (b1 >> 1) & 3
+    bitrate_index, rate_index, padding = b2 >> 4, (b2 >> 2) & 3, (b2 >> 1) & 1
+    if version == 1 or layer_bits == 0 or bitrate_index in (0, 15) or rate_index == 3 or b3 & 3 == 2:
+        return None  # reserved version, layer, sample rate or emphasis; free or invalid bitrate
+    layer = 4 - layer_bits
+    bitrate = _MPEG_BITRATES[(version == 3, layer)][bitrate_index] * 1000
+    rate = _MPEG_SAMPLE_RATES[version][rate_index]
+    if layer == 1:
+        length = (12 * bitrate // rate + padding) * 4
+    else:
+        length = (144 if layer == 2 or version == 3 else 72) * bitrate // rate + padding
+    return (version, layer, rate), length
+
+
+def _is_mpeg_audio(head: bytes) -> bool:
+    # A lone sync word is any file starting FF Ex: real audio has a valid header, and the next
+    # frame starts exactly where this one ends, with the same version, layer and sample rate.
+    first = _mpeg_frame(head, 0)
+    if first is None:
+        return False
+    second = _mpeg_frame(head, first[1])
+    return second is not None and second[0] == first[0]
+
+
+def _is_id3_tag(head: bytes) -> bool:
+    # ID3v2 header: "ID3", major version 2-4, revision < FF, flags, four 7-bit ("syncsafe") size bytes.
+    return (len(head) >= 10 and head.startswith(b"ID3") and head[3] in (2, 3, 4) and head[4] != 0xFF
+            and all(b < 0x80 for b in head[6:10]))
 
 
 def _sniff_zip_document(head: bytes) -> str | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NoReturn
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 from .errors import BakingError, ImageTooLarge
 
@@ -145,15 +147,77 @@ def unbake_png(png: bytes) -> BakedPayload | None:
 
 
 _SVG_START = re.compile(rb"<svg(?=[\s>/])[^>]*>", re.IGNORECASE)
-_FORBIDDEN_XML = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_FORBIDDEN_XML = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+# XML 1.0 appendix F: the byte order mark, or the first "<" (or "<?") in a wide encoding.
+_XML_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+             (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_XML_WIDE_STARTS = ((b"<\0\0\0", "utf-32-le"), (b"\0\0\0<", "utf-32-be"), (b"<\0", "utf-16-le"),
+                    (b"\0<", "utf-16-be"))
+_XML_DECLARED = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+
+
+def xml_encoding(data: bytes) -> str:
+    """The encoding an XML parser reads ``data`` in: its BOM, a wide first "<", or its declaration."""
+    for bom, name in _XML_BOMS:
+        if data.startswith(bom):
+            return name
+    for start, name in _XML_WIDE_STARTS:
+        if data.startswith(start):
+            return name
+    declared = _XML_DECLARED.match(data.lstrip())
+    return declared.group(1).decode("ascii").lower() if declared else "utf-8"
+
+
+def xml_text(data: bytes) -> str:
+    """``data`` decoded as an XML parser would (unknown encodings as UTF-8), for checks on its text."""
+    encoding = xml_encoding(data)
+    for bom, name in _XML_BOMS:
+        if name == encoding and data.startswith(bom):
+            data = data[len(bom):]
+    try:
+        return data.decode(encoding, errors="replace")
+    except LookupError:
+        return data.decode("utf-8", errors="replace")
+
+
+def _refuse_dtd(*_args: object) -> NoReturn:
+    raise BakingError("SVG with a DOCTYPE or entity declarations is refused")
+
+
+def parse_untrusted_xml(data: bytes) -> ElementTree.Element:
+    """Parse XML from outside with no DTD at all: a DOCTYPE or entity is refused in any encoding.
+
+    The handlers see what expat decoded, so a declaration hidden from byte patterns (UTF-16,
+    UTF-32) is refused like any other (what defusedxml does, without the dependency).
+    """
+    builder = ElementTree.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator=" ")
+
+    def name(raw: str) -> str:
+        namespace, _, local = raw.rpartition(" ")
+        return f"{{{namespace}}}{local}" if namespace else local
+
+    parser.StartElementHandler = lambda tag, attrs: builder.start(name(tag), {name(k): v for k, v in attrs.items()})
+    parser.EndElementHandler = lambda tag: builder.end(name(tag))
+    parser.CharacterDataHandler = builder.data
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.UnparsedEntityDeclHandler = _refuse_dtd
+    parser.ExternalEntityRefHandler = _refuse_dtd
+    parser.buffer_text = True
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise BakingError("SVG is not well-formed XML") from exc
+    return builder.close()
 
 
 def _check_svg(svg: bytes) -> None:
     if len(svg) > MAX_IMAGE_BYTES:
         raise ImageTooLarge("image larger than the limit")
-    if _FORBIDDEN_XML.search(svg):
+    if _FORBIDDEN_XML.search(xml_text(svg)):
         # DTDs enable entity-expansion bombs and external entities; badges never need them.
-        raise BakingError("SVG with a DOCTYPE or entity declarations is refused")
+        _refuse_dtd()
 
 
 def _remove_baked(svg: bytes, namespace: str, element: str) -> bytes:
@@ -175,6 +239,8 @@ def bake_svg(svg: bytes, text: str, version: Version = "ob3", *, is_jws: bool | 
     previously baked element for the same version is replaced.
     """
     _check_svg(svg)
+    if xml_encoding(svg) not in ("utf-8", "us-ascii", "ascii"):
+        raise BakingError("only a UTF-8 SVG can be baked")  # the baked element is written in UTF-8
     namespace, element = _SVG[version]
     jws = is_jws if is_jws is not None else not text.lstrip().startswith("{")
     if "]]>" in text:
@@ -204,10 +270,7 @@ def bake_svg(svg: bytes, text: str, version: Version = "ob3", *, is_jws: bool | 
 def unbake_svg(svg: bytes) -> BakedPayload | None:
     """Return the credential baked in an SVG (OB 3.0, CLR or OB 2.0), or None."""
     _check_svg(svg)
-    try:
-        root = ElementTree.fromstring(svg)
-    except ElementTree.ParseError as exc:
-        raise BakingError("SVG is not well-formed XML") from exc
+    root = parse_untrusted_xml(svg)
     for version in ("ob3", "clr", "ob2"):
         namespace, element = _SVG[version]  # type: ignore[index]
         found = root.findall(f"{{{namespace}}}{element}")
@@ -229,7 +292,6 @@ def unbake(image: bytes) -> BakedPayload | None:
     """Return the credential baked in a PNG or SVG image, or None."""
     if image.startswith(PNG_SIGNATURE):
         return unbake_png(image)
-    head = image[:1024].lstrip()
-    if head.startswith(b"<"):
+    if xml_text(image[:1024]).lstrip("\ufeff \t\r\n").startswith("<"):
         return unbake_svg(image)
     raise BakingError("not a PNG or SVG image")

@@ -13,10 +13,10 @@ import struct
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
-from xml.etree import ElementTree
 
 import badges
-from badges.baking import MAX_DIMENSION, MAX_IMAGE_BYTES, MAX_PIXELS
+from badges.baking import (MAX_DIMENSION, MAX_IMAGE_BYTES, MAX_PIXELS, parse_untrusted_xml, xml_encoding,
+                           xml_text)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,12 +90,16 @@ def _local(tag: str) -> str:
 
 def check_svg(data: bytes) -> None:
     """Refuse an SVG with a DTD, script, event handlers, foreign content or external references."""
-    if re.search(rb"<!DOCTYPE|<!ENTITY", data, re.IGNORECASE):
+    # Checked on the decoded text: in UTF-16 or UTF-32 the declaration has no ASCII bytes to find.
+    if re.search(r"<!DOCTYPE|<!ENTITY", xml_text(data), re.IGNORECASE):
         raise UnsupportedMediaType("SVG images with a DOCTYPE or entities are refused.")
+    if xml_encoding(data) not in ("utf-8", "us-ascii", "ascii"):
+        # Served as is and baked in UTF-8: one encoding, read the same by us and by every browser.
+        raise UnsupportedMediaType("SVG images must be encoded in UTF-8.")
     try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError:
-        raise UnsupportedMediaType("This SVG is not well-formed XML.") from None
+        root = parse_untrusted_xml(data)  # refuses a DTD in any form the text check missed
+    except badges.BakingError:
+        raise UnsupportedMediaType("This SVG is not well-formed XML, or declares a DOCTYPE or entities.") from None
     if root.tag != f"{{{SVG_NS}}}svg":
         raise UnsupportedMediaType("This file is not an SVG image.")
     for element in root.iter():
@@ -124,8 +128,7 @@ def check_image(stream: BinaryIO, max_bytes: int) -> CheckedImage:
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         check_png(data)
         return CheckedImage(data, "image/png")
-    head = data[:1024].lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()
-    if head.startswith(b"<"):
+    if xml_text(data[:1024]).lstrip("\ufeff \t\r\n").startswith("<"):  # in any encoding
         check_svg(data)
         return CheckedImage(data, "image/svg+xml")
     raise UnsupportedMediaType("A badge image must be a PNG or an SVG.")

@@ -140,12 +140,22 @@ def test_upload_at_the_limit_is_accepted(client, owned):
     b"PK\x03\x04" + b"\x00" * 60,
     b"MZ\x90\x00" + b"\x00" * 60,
     b"",
-], ids=["elf", "html", "html-indented", "svg", "svg-xml", "bom-script", "zip", "exe", "empty"])
+    b"\xff\xe0<html><script>alert(1)</script></html>" + b"\x00" * 60,
+    b"ID3" + b"\xff" * 60,
+], ids=["elf", "html", "html-indented", "svg", "svg-xml", "bom-script", "zip", "exe", "empty", "mp3-sync-only",
+        "id3-prefix-only"])
 def test_refused_types_are_415_and_leave_nothing(app, client, session, owned, data):
     contribution, h, _ = owned
     before = count(session, Evidence), count(session, StoredFile), files_under(storage_root(app))
     assert_problem(upload(client, contribution, h, data, filename="photo.png"), 415)
     assert (count(session, Evidence), count(session, StoredFile), files_under(storage_root(app))) == before
+
+
+def test_real_mp3_is_accepted_as_audio(client, owned):
+    contribution, h, _ = owned
+    frame = b"\xff\xfb\x90\x00" + b"\x55" * 413  # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417 bytes
+    r = upload(client, contribution, h, frame * 4, filename="interview.mp3")
+    assert r.status_code == 201 and r.json["mediaType"] == "audio/mpeg"
 
 
 @pytest.mark.parametrize("name,shown", [
