@@ -296,7 +296,10 @@ def cast(session, world, make_person, make_project, make_framework,  # type: ign
     grant(coordinator, "coordinator", world.territory)
     admin = make_person(display_name="Ada Admin")
     grant(admin, "platform_admin")
+    # A facilitator acts only for an assisted account (no login of its own), in their own projects.
+    world.learner.is_assisted, world.learner.password_hash = True, None
     facilitator = make_person(display_name="Fanny Facilitatrice")
+    grant(facilitator, "tutor", world.project)
     add(session, Facilitation(facilitator_id=facilitator.id, learner_id=world.learner.id))
     outsider = make_person()
     grant(outsider, "tutor", make_project())
