@@ -234,3 +234,21 @@ def test_the_audit_keeps_both_ids(client, session, headers, places):
     assert session.get(Contribution, uuid.UUID(r.json["id"])).learner_id == a.assisted.id
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "contribution.created_for"))
     assert (event.actor_id, event.on_behalf_of_id) == (a.coordinator.id, a.assisted.id)
+
+
+def test_an_assisted_account_created_outside_a_project_is_enrolled_by_its_facilitator(client, headers, places):
+    a, _b = places
+    h = headers(a.coordinator)
+    r = client.post(f"{API}/people", json={"displayName": "Josiane", "isAssisted": True}, headers=h)
+    assert r.status_code == 201, r.json
+    learner_id = r.json["id"]
+    acting = {**h, "X-Act-For": learner_id}
+    assert_problem(client.get(f"{API}/people/me", headers=acting), 403)  # in none of the coordinator's projects
+    assert client.get(f"{API}/people/{learner_id}", headers=h).status_code == 200  # their facilitator sees them
+    r = client.post(f"{API}/memberships", json=membership(uuid.UUID(learner_id), "learner", "project", a.project.id),
+                    headers=h)
+    assert r.status_code == 201, r.json
+    assert client.get(f"{API}/people/me", headers=acting).json["actingFor"] == learner_id
+    r = client.post(f"{API}/people", json={"displayName": "Josiane", "isAssisted": True, "email": "j@example.org",
+                                           "password": "a long enough password"}, headers=h)
+    assert_problem(r, 422, "#/password")
