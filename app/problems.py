@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.db import db, is_busy
@@ -126,9 +127,20 @@ def _database_error(exc: OperationalError) -> Response:
                    headers={"Retry-After": str(BUSY_RETRY_AFTER)})
 
 
+def _stale_row(exc: StaleDataError) -> Response:
+    # A versioned row (optimistic lock) was committed by someone else between our read and our
+    # write, in a path that did not translate it itself: their change wins, ours is a 409.
+    log.info("stale versioned row on %s %s", request.method, request.path)
+    db.session.rollback()
+    return problem(409, "conflict", "Conflict with the current state",
+                   "Ces données ont été modifiées par quelqu'un d'autre entre-temps ; rechargez-les et réessayez. "
+                   "(Someone else changed this meanwhile; reload and try again.)")
+
+
 def register(app: Flask) -> None:
     """Install the handlers; called after flask-smorest so ours win."""
     app.register_error_handler(e.ServiceError, _service_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_error)
+    app.register_error_handler(StaleDataError, _stale_row)
     app.register_error_handler(Exception, _unexpected)

@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Issuer
-from app.services import issuers
+from app.services import issuers, people
 from app.services.access import load_grants
 from app.services.errors import Conflict
 from tests.api.support import assert_problem
@@ -99,6 +100,18 @@ def test_a_concurrent_commit_between_read_and_write_is_a_conflict(session, make_
     with pytest.raises(Conflict):
         issuers.update_issuer(session, grants, issuer.id, {"description": "Le mien"}, expected_version=read,
                               settings=settings)
+
+
+def test_a_stale_row_no_service_translated_is_a_409_not_a_500(client, make_person, headers,  # type: ignore[no-untyped-def]
+                                                              monkeypatch) -> None:
+    h = headers(make_person())
+
+    def stale(*_args: Any, **_kwargs: Any) -> None:
+        raise StaleDataError("UPDATE statement on table 'people' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(people, "get_me", stale)
+    body = assert_problem(client.get(f"{API}/people/me", headers=h), 409)
+    assert "people" not in body["detail"]  # the database's words stay in the log
 
 
 PATHS = ["/api/v1/evidence/{evidence_id}", "/api/v1/issuers/{issuer_id}", "/api/v1/achievements/{achievement_id}",
