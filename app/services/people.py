@@ -43,6 +43,18 @@ def _scope_exists(session: Session, scope_type: ScopeType, scope_id: uuid.UUID |
     return scope_id is not None and session.get(model, scope_id) is not None
 
 
+def _scope_visible(session: Session, grants: Grants, scope_type: ScopeType, scope_id: uuid.UUID | None) -> bool:
+    """Projects and territories one cannot see are answered as missing, exactly as unknown ids."""
+    if scope_type is ScopeType.PROJECT:
+        project = session.get(Project, scope_id) if scope_id else None
+        return project is not None and access.can_see_project(grants, project)
+    if scope_type is ScopeType.TERRITORY:
+        visible = access.visible_territory_ids(session, grants)
+        return scope_id is not None and session.get(Territory, scope_id) is not None \
+            and (visible is None or scope_id in visible)
+    return True
+
+
 def create_person(session: Session, grants: Grants, data: dict[str, Any], *, passwords: Passwords) -> Person:
     """Create an account; an assisted one (no e-mail) gets its creator as facilitator."""
     project = None
@@ -117,6 +129,8 @@ def grant_membership(session: Session, grants: Grants, data: dict[str, Any]) -> 
     if ROLE_SCOPES[role] is not scope_type:
         raise InvalidInput(f"The role {role.value} lives in a {ROLE_SCOPES[role].value} scope.",
                            errors=[FieldError("#/scopeType", f"Expected {ROLE_SCOPES[role].value}.")])
+    if not _scope_visible(session, grants, scope_type, scope_id):
+        raise NotFound("Scope not found.")
     if not _can_manage_role(session, grants, role, scope_id):
         raise PermissionDenied("You may not grant this role in this scope.")
     if not _scope_exists(session, scope_type, scope_id):

@@ -91,6 +91,17 @@ def test_the_facilitator_must_work_in_one_of_the_learners_projects(client, heade
     assert_problem(r, 422, "#/facilitatorId")
 
 
+def test_projects_and_territories_one_cannot_see_are_unknown_scopes(client, headers, places):
+    a, b = places
+    h = headers(a.coordinator)
+    for role, scope_type, hidden in (("tutor", "project", b.project.id), ("coordinator", "territory", b.territory.id)):
+        r = client.post(f"{API}/memberships", json=membership(b.learner, role, scope_type, hidden), headers=h)
+        unknown = client.post(f"{API}/memberships", json=membership(b.learner, role, scope_type, uuid.uuid4()),
+                              headers=h)
+        assert_problem(r, 404)
+        assert r.get_json() == unknown.get_json()
+
+
 def test_people_one_cannot_see_are_unknown_ids(client, headers, places):
     """Enrolling or naming someone from elsewhere answers exactly as for an id that exists nowhere."""
     a, b = places
@@ -148,7 +159,9 @@ def test_acting_for_an_assisted_learner_lends_only_their_learner_place(client, s
     assert_problem(client.get(f"{API}/territories/{b.territory.id}", headers=acting), 404)
     assert_problem(client.post(f"{API}/territories", json={"name": "Annexé"}, headers=acting), 403)
     assert_problem(client.post(f"{API}/memberships", json=membership(a.coordinator, "coordinator", "territory",
-                                                                     b.territory.id), headers=acting), 403)
+                                                                     b.territory.id), headers=acting), 404)
+    assert_problem(client.post(f"{API}/memberships", json=membership(a.coordinator, "tutor", "project",
+                                                                     a.project.id), headers=acting), 403)
     r = client.post(f"{API}/contributions", json={"projectId": str(b.project.id), "title": "Ailleurs"},
                     headers=acting)
     assert r.status_code in (403, 404)
