@@ -235,36 +235,29 @@ def _within(seconds: float, resolve: Resolve, host: str, port: int) -> list[str]
     return list(value)
 
 
-class _DeadlineSocket(socket.socket):
-    """A socket whose every send and receive is bounded by the fetch's deadline."""
+class _DeadlineBound:
+    """Bounds every send and receive by the fetch's deadline (http.client reads through
+    ``recv_into``); mixed into the plain and the TLS socket classes."""
 
     deadline: _Deadline | None = None
 
     def recv_into(self, *args: Any, **kwargs: Any) -> int:
         if self.deadline is not None:
-            self.settimeout(self.deadline.left())
-        return super().recv_into(*args, **kwargs)
+            self.settimeout(self.deadline.left())  # type: ignore[attr-defined]
+        return super().recv_into(*args, **kwargs)  # type: ignore[misc,no-any-return]
 
     def sendall(self, *args: Any, **kwargs: Any) -> None:
         if self.deadline is not None:
-            self.settimeout(self.deadline.left())
-        super().sendall(*args, **kwargs)
+            self.settimeout(self.deadline.left())  # type: ignore[attr-defined]
+        super().sendall(*args, **kwargs)  # type: ignore[misc]
 
 
-class _DeadlineSSLSocket(ssl.SSLSocket):
-    """The TLS twin of ``_DeadlineSocket`` (http.client reads through ``recv_into``)."""
+class _DeadlineSocket(_DeadlineBound, socket.socket):
+    """A socket bounded by the fetch's deadline."""
 
-    deadline: _Deadline | None = None
 
-    def recv_into(self, *args: Any, **kwargs: Any) -> int:
-        if self.deadline is not None:
-            self.settimeout(self.deadline.left())
-        return super().recv_into(*args, **kwargs)
-
-    def sendall(self, *args: Any, **kwargs: Any) -> None:
-        if self.deadline is not None:
-            self.settimeout(self.deadline.left())
-        super().sendall(*args, **kwargs)
+class _DeadlineSSLSocket(_DeadlineBound, ssl.SSLSocket):
+    """The TLS twin of ``_DeadlineSocket``."""
 
 
 def _connect(address: str, port: int, deadline: _Deadline) -> _DeadlineSocket:
