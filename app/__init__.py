@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import access_log
 from app import config as config_module
 from app import db as database
+from app.routing import current_view
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -60,8 +61,4 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 def _declare_writes() -> None:
     """A request that writes takes SQLite's write lock when its transaction begins (see app.db)."""
-    view: Any = current_app.view_functions.get(request.endpoint or "")
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:  # a MethodView: the method's function carries the mark
-        view = getattr(view_class, request.method.lower(), None) or getattr(view_class, "get", None)
-    database.expect_writes(database.request_writes(request.method, view))
+    database.expect_writes(database.request_writes(request.method, current_view()))

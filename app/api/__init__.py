@@ -4,16 +4,18 @@ from __future__ import annotations
 import http
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import flask_smorest
-from flask import Flask, Request, send_from_directory
+from flask import Flask, Request, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 
 from app.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from app.routing import current_view
+from app.services import access
 from schemas.base import ProblemSchema
 
 API_PREFIX = "/api/v1"
@@ -60,10 +62,33 @@ class _JSONProvider(DefaultJSONProvider):
         return parse_json(s)
 
 
+F = TypeVar("F")
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """The blueprint every API module uses, so every body goes through the same parser."""
+    """The blueprint every API module uses, so every body goes through the same parser.
+
+    Every operation needs a login (401 without a token) unless marked ``@blp.public``.
+    """
 
     ARGUMENTS_PARSER = _Parser()
+
+    def public(self, view: F) -> F:
+        """An operation anyone may call without a token: let through the login door, documented so."""
+        view.blason_public = True  # type: ignore[attr-defined]
+        return self.doc(security=[])(view)  # type: ignore[no-any-return]
+
+
+def _login_door(blueprints: frozenset[str]) -> Any:
+    def require_login() -> None:
+        """401 before anything else for an anonymous call to an operation that is not public."""
+        if request.blueprint not in blueprints or getattr(current_view(), "blason_public", False):
+            return
+        from app.api.identity import current_grants
+
+        access.require_login(current_grants())
+
+    return require_login
 
 
 class BlasonApi(Api):
@@ -119,6 +144,7 @@ def init_api(app: Flask) -> Api:
                   *issuing.BLUEPRINTS, dossiers.blp, verify.blp]
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    app.before_request(_login_door(frozenset(b.name for b in blueprints)))
 
     assets = _swagger_assets()
 

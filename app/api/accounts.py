@@ -35,7 +35,7 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(429, description="Too many attempts on this account or from this address (Retry-After)")
-    @blp.doc(security=[])
+    @blp.public
     def post(self, data):
         """Log in with e-mail and password; returns an access and a refresh token."""
         _check_login_rate(data["email"])
@@ -50,7 +50,7 @@ class Login(MethodView):
 class Refresh(MethodView):
     @blp.arguments(RefreshSchema)
     @blp.response(200, TokenPairSchema)
-    @blp.doc(security=[])
+    @blp.public
     def post(self, data):
         """Exchange a refresh token for a new pair (the old one stops working)."""
         pair = auth.refresh(db.session, data["refresh_token"], settings=runtime().tokens)
@@ -62,7 +62,7 @@ class Refresh(MethodView):
 class Logout(MethodView):
     @blp.arguments(RefreshSchema)
     @blp.response(204)
-    @blp.doc(security=[])
+    @blp.public
     def post(self, data):
         """Revoke a refresh token and every token rotated from the same login."""
         auth.logout(db.session, data["refresh_token"], settings=runtime().tokens)

@@ -127,7 +127,7 @@ class Download(MethodView):
     @writes  # audited
     @blp.arguments(TokenArgs, location="query")
     @blp.response(200, {"format": "binary", "type": "string"}, content_type=ZIP)
-    @blp.doc(security=[])
+    @blp.public
     def get(self, args, dossier_id: uuid.UUID):
         """Download the ZIP through an expiring link (no other credential needed; audited)."""
         dossier, handle, size = dossiers.open_download(db.session, dossier_id, args["token"], settings=settings())
@@ -144,7 +144,7 @@ class Verify(MethodView):
     @blp.alt_response(413, description="Larger than the cap: BLASON_MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS without "
                                        "an account, BLASON_MAX_DOSSIER_VERIFY_BYTES for jury officers and admins")
     @blp.alt_response(429, description="Too many verifications from this address (Retry-After)")
-    @blp.doc(security=[])
+    @blp.public
     def post(self, files):
         """Check a dossier ZIP against its signed manifest (public, rate-limited): missing, added, altered files."""
         rt = runtime()
@@ -155,7 +155,7 @@ class Verify(MethodView):
 @blp.route("/platform")
 class Platform(MethodView):
     @blp.response(200)
-    @blp.doc(security=[])
+    @blp.public
     def get(self):
         """The platform's public key: controller document (CLR proofs) and JWK (dossier manifests)."""
         config = settings()

@@ -129,7 +129,8 @@ def _read_submission() -> verification.Submission:
 @blp.route("/verify")
 class Verify(MethodView):
     @reads_only
-    @blp.doc(security=[], requestBody={"required": True, "content": {
+    @blp.public
+    @blp.doc(requestBody={"required": True, "content": {
         "application/json": {"schema": VerifyRequestSchema}, "multipart/form-data": {"schema": VerifyFileSchema}}})
     @blp.response(200, VerificationSchema)
     @blp.alt_response(429, description="Too many verifications from this address (Retry-After)")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Issuer, KeyPurpose, Membership, Role, ScopeType, SigningKey, Territory
-from app.services import audit, images, keys
+from app.services import access, audit, images, keys
 from app.services.keys import require_caller
 from app.services.access import Grants
 from app.services.errors import (FieldError, InvalidInput, NotFound, PermissionDenied, check_version,
@@ -29,8 +29,9 @@ def create_issuer(session: Session, grants: Grants, data: dict[str, Any], *,
     require_caller(grants)
     territory_id = data.get("territory_id")
     if territory_id is not None:
-        if session.get(Territory, territory_id) is None:
-            raise InvalidInput("Unknown territory.", errors=[FieldError("#/territoryId", "Unknown territory.")])
+        visible = access.visible_territory_ids(session, grants)
+        if session.get(Territory, territory_id) is None or (visible is not None and territory_id not in visible):
+            raise NotFound("Territory not found.")  # a territory one cannot see is answered as an unknown one
     if not (grants.platform_admin or (territory_id is not None and territory_id in grants.coordinator_of)):
         raise PermissionDenied("Only platform administrators, or a territory's coordinators for it, "
                                "create issuers.")

@@ -95,11 +95,6 @@ CSV = ("file", b"person_id,achievement_id\n", "awards.csv")  # @-paths are not r
 FRAMEWORK_CSV = ("file", "# title: Référentiel de la matrice\nkey;label\nM1;Coopérer\n".encode(), "referentiel.csv")
 
 # Entries that fail today, marked until their fix lands (strict: the mark must then be removed).
-NEW_ANON = ("issue 11, new finding (no owner yet): this login-only route answers the anonymous caller "
-            "404 or 403 instead of 401")
-NEW_ISSUER_TERRITORY = ("issue 11, new finding (no owner yet): naming another territory in POST /issuers answers "
-                        "403 (an unknown id answers 422), so territory ids can be probed; expected 404")
-ANON = {"anonymous": NEW_ANON}
 
 MATRIX: dict[tuple[str, str], Case] = {}
 
@@ -170,43 +165,41 @@ case("PATCH", f"{V1}/people/me", json={"displayName": "Nouveau nom"}, if_match="
      **logged_in(200))
 case("GET", f"{V1}/people/me/record", **logged_in(200))
 case("POST", f"{V1}/people", json={"displayName": "Josiane", "isAssisted": True, "projectId": "@b.project.id"},
-     **hidden("b.coordinator", 201), xfail=ANON)
+     **hidden("b.coordinator", 201))
 case("GET", f"{V1}/people/<uuid:person_id>", {"person_id": "@b.learner.id"}, **hidden("b.coordinator", 200))
 case("GET", f"{V1}/people/<uuid:person_id>/standings", {"person_id": "@b.learner.id"}, **hidden("b.tutor", 200))
 case("GET", f"{V1}/people/<uuid:person_id>/portfolio", {"person_id": "@b.learner.id"}, **hidden("b.tutor", 200))
 case("GET", f"{V1}/memberships", query={"scopeId": "@b.project.id"}, **logged_in(200, "b.coordinator"))
 case("POST", f"{V1}/memberships", json={"personId": "@b.other_learner.id", "role": "tutor", "scopeType": "project",
-                                        "scopeId": "@b.project.id"}, **hidden("b.coordinator", 201),
-     xfail=ANON)
+                                        "scopeId": "@b.project.id"}, **hidden("b.coordinator", 201))
 case("DELETE", f"{V1}/memberships/<uuid:membership_id>", {"membership_id": "@b.learner_membership.id"},
-     **hidden("b.coordinator", 204), xfail=ANON)
+     **hidden("b.coordinator", 204))
 case("POST", f"{V1}/facilitations", json={"facilitatorId": "@b.coordinator.id", "learnerId": "@b.assisted.id"},
      **hidden("b.coordinator", 201))
 
 # --- territories and projects -------------------------------------------------------------------
 case("GET", f"{V1}/territories", **logged_in(200, "b.coordinator"))
-case("POST", f"{V1}/territories", json={"name": "Territoire nouveau"}, **platform_only(201), xfail=ANON)
+case("POST", f"{V1}/territories", json={"name": "Territoire nouveau"}, **platform_only(201))
 case("GET", f"{V1}/territories/<uuid:territory_id>", {"territory_id": "@b.territory.id"},
-     **hidden("b.coordinator", 200), xfail=ANON)
+     **hidden("b.coordinator", 200))
 case("PATCH", f"{V1}/territories/<uuid:territory_id>", {"territory_id": "@b.territory.id"},
-     json={"description": "Changée"}, if_match="@b.territory.version", **hidden("b.coordinator", 200), xfail=ANON)
+     json={"description": "Changée"}, if_match="@b.territory.version", **hidden("b.coordinator", 200))
 case("GET", f"{V1}/territories/<uuid:territory_id>/review-rules", {"territory_id": "@b.territory.id"},
-     **hidden("b.coordinator", 200), xfail=ANON)
+     **hidden("b.coordinator", 200))
 case("PUT", f"{V1}/territories/<uuid:territory_id>/review-rules", {"territory_id": "@b.territory.id"},
-     json={"requiresSecondReview": True}, **hidden("b.coordinator", 200), xfail=ANON)
+     json={"requiresSecondReview": True}, **hidden("b.coordinator", 200))
 case("GET", f"{V1}/projects", query={"territoryId": "@b.territory.id"}, **logged_in(200, "b.coordinator"))
 case("POST", f"{V1}/projects", json={"territoryId": "@b.territory.id", "title": "Projet nouveau",
-                                     "socialFunctions": ["produire"]}, **hidden("b.coordinator", 201), xfail=ANON)
-case("GET", f"{V1}/projects/<uuid:project_id>", {"project_id": "@b.project.id"}, **hidden("b.coordinator", 200),
-     xfail=ANON)
+                                     "socialFunctions": ["produire"]}, **hidden("b.coordinator", 201))
+case("GET", f"{V1}/projects/<uuid:project_id>", {"project_id": "@b.project.id"}, **hidden("b.coordinator", 200))
 case("PATCH", f"{V1}/projects/<uuid:project_id>", {"project_id": "@b.project.id"}, json={"description": "Changé"},
-     if_match="@b.project.version", **hidden("b.coordinator", 200), xfail=ANON)
+     if_match="@b.project.version", **hidden("b.coordinator", 200))
 
 # --- contributions and evidence -------------------------------------------------------------------
 case("GET", f"{V1}/contributions", query={"projectId": "@b.project.id"}, **logged_in(200))
 # Only the project's learners record contributions in it: the admin sees the project but is none.
 case("POST", f"{V1}/contributions", json={"projectId": "@b.project.id", "title": "Atelier"},
-     **hidden("b.learner", 201, admin=403), xfail=ANON)
+     **hidden("b.learner", 201, admin=403))
 case("GET", f"{V1}/contributions/<uuid:contribution_id>", {"contribution_id": "@b.contribution.id"},
      **hidden("b.learner", 200))
 # A draft is its learner's alone (no one else sees it, the admin included).
@@ -250,12 +243,12 @@ case("GET", f"{V1}/reviews/queue", query={"projectId": "@b.project.id"}, **hidde
 # --- frameworks (shared by every territory) -------------------------------------------------------
 case("GET", f"{V1}/frameworks", **logged_in(200))
 case("POST", f"{V1}/frameworks/imports", form={"file": FRAMEWORK_CSV},
-     **platform_only(201, "b.issuer_admin", issuer_admin=201, owner=201), xfail=ANON)
+     **platform_only(201, "b.issuer_admin", issuer_admin=201, owner=201))
 case("GET", f"{V1}/frameworks/<uuid:framework_id>", {"framework_id": "@b.framework.id"}, **logged_in(200))
 case("GET", f"{V1}/frameworks/<uuid:framework_id>/tree", {"framework_id": "@b.framework.id"}, **logged_in(200))
 case("GET", f"{V1}/frameworks/<uuid:framework_id>/case", {"framework_id": "@b.framework.id"}, **logged_in(200))
 case("PUT", f"{V1}/frameworks/<uuid:framework_id>/review-rules", {"framework_id": "@b.framework.id"},
-     json={"requiresSecondReview": True}, **platform_only(200), xfail=ANON)
+     json={"requiresSecondReview": True}, **platform_only(200))
 case("GET", f"{V1}/competencies/search", query={"q": "compétence"}, **logged_in(200))
 case("GET", f"{V1}/competencies/<uuid:competency_id>", {"competency_id": "@b.fiche.id"}, **logged_in(200))
 
@@ -263,8 +256,7 @@ case("GET", f"{V1}/competencies/<uuid:competency_id>", {"competency_id": "@b.fic
 case("GET", f"{V1}/issuers", **logged_in(200, "b.issuer_admin"))
 # A territory's issuer is created by its coordinators; B's territory does not exist for A.
 case("POST", f"{V1}/issuers", json={"name": "Émetteur nouveau", "url": "https://nouveau.example.fr",
-                                    "territoryId": "@b.territory.id"}, **hidden("b.coordinator", 201),
-     xfail={c: NEW_ISSUER_TERRITORY for c in A_SIDE})
+                                    "territoryId": "@b.territory.id"}, **hidden("b.coordinator", 201))
 case("GET", f"{V1}/issuers/<uuid:issuer_id>", {"issuer_id": "@b.issuer.id"}, **logged_in(200, "b.issuer_admin"))
 case("PATCH", f"{V1}/issuers/<uuid:issuer_id>", {"issuer_id": "@b.issuer.id"}, json={"description": "Changé"},
      if_match="@b.issuer.version", **guarded("b.issuer_admin", 200))

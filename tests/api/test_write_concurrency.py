@@ -6,6 +6,8 @@ when the busy timeout runs out gets 503 with Retry-After, never 500. Real confli
 """
 from __future__ import annotations
 
+import contextlib
+
 import sqlite3
 import threading
 import uuid
@@ -24,6 +26,7 @@ from app.models import (AuditEvent, AuditHead, Claim, Competency, Contribution, 
 from app.runtime import runtime
 from app.services import auth
 from app.services.audit import GENESIS
+from app.services.errors import Unauthenticated
 from tests.api.support import assert_problem
 from tests.conftest import PASSWORD
 
@@ -211,6 +214,7 @@ ANY = uuid.uuid4()
 ])
 def test_which_requests_take_the_write_lock_when_they_begin(app, method, path, writes):
     with app.test_request_context(path, method=method):
-        app.preprocess_request()
+        with contextlib.suppress(Unauthenticated):  # the login door runs after the declaration
+            app.preprocess_request()
         assert expecting_writes() is writes
     assert expecting_writes() is False  # nothing left behind for the next request on this thread
