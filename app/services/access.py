@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Facilitation, Membership, Person, Project, Role, ScopeType
+from app.models import Facilitation, Issuer, Membership, Person, Project, Role, ScopeType
 from app.services.audit import Actor
 from app.services.errors import NotFound, PermissionDenied, Unauthenticated
 
@@ -108,6 +108,29 @@ def is_own(grants: Grants, learner_id: uuid.UUID, project_id: uuid.UUID) -> bool
     if learner_id != grants.actor.id:
         return False
     return grants.actor.acting_for is None or project_id in grants.learner_in
+
+
+def lent_projects(grants: Grants) -> frozenset[uuid.UUID] | None:
+    """The projects of one's own record the caller reads: None (all) for the learner themself; for a
+    facilitator acting for an assisted learner, only the projects lent (those the facilitator sees)."""
+    return grants.learner_in if grants.actor.acting_for else None
+
+
+def lent_territory_ids(session: Session, grants: Grants) -> set[uuid.UUID] | None:
+    """The territories of the lent projects (see ``lent_projects``); None for the learner themself."""
+    projects = lent_projects(grants)
+    if projects is None:
+        return None
+    return set(session.scalars(select(Project.territory_id).where(Project.id.in_(projects)))) if projects else set()
+
+
+def lent_issuer_filter(session: Session, grants: Grants):  # type: ignore[no-untyped-def]
+    """A SQL condition on Issuer for the badges of one's own a facilitator handles: those of the
+    lent territories' issuers and of platform-wide issuers (None: no limit, the learner themself)."""
+    territories = lent_territory_ids(session, grants)
+    if territories is None:
+        return None
+    return Issuer.territory_id.is_(None) | Issuer.territory_id.in_(territories)
 
 
 def require_login(grants: Grants) -> uuid.UUID:

@@ -62,7 +62,7 @@ def competency_and_framework(session: Session, competency_id: uuid.UUID) -> tupl
 
 
 def can_see(grants: Grants, claim: Claim, project: Project) -> bool:
-    return (claim.learner_id == grants.actor.id or access.can_tutor(grants, project)
+    return (access.is_own(grants, claim.learner_id, project.id) or access.can_tutor(grants, project)
             or access.can_manage_project(grants, project))
 
 
@@ -257,10 +257,12 @@ def list_claims(session: Session, grants: Grants, *, contribution_id: uuid.UUID 
     """One's own claims, and those of the projects one tutors or coordinates; newest first."""
     me = grants.person_id
     stmt = select(Claim).order_by(Claim.created_at.desc(), Claim.id.desc())
-    if not grants.platform_admin:
+    lent = access.lent_projects(grants)
+    own = (Claim.learner_id == me) if lent is None else (Claim.learner_id == me) & Claim.project_id.in_(lent)
+    if lent is not None or not grants.platform_admin:
         followed = select(Project.id).where(
             Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of))
-        stmt = stmt.where((Claim.learner_id == me) | Claim.project_id.in_(followed))
+        stmt = stmt.where(own | Claim.project_id.in_(followed))
     if contribution_id:
         stmt = stmt.where(Claim.contribution_id == contribution_id)
     if learner_id:

@@ -17,14 +17,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import (AchievementVersion, Claim, CoContributor, Contribution, Credential, Dossier,
                         Evidence, EvidenceKind, Issuer, Membership, Person, Project, Review, Standing)
 from app.models.claims import ClaimRevision
-from app.services import audit
+from app.services import access, audit, standing
 from app.services.access import Grants
 from app.services.dossier_build import EXTENSIONS, slug
 from app.services.dossier_verify import compression_for
@@ -74,14 +74,18 @@ def learner_record(session: Session, grants: Grants, *, storage: Storage, urls: 
     person = session.get(Person, grants.actor.id)
     assert person is not None
     me = person.id
+    # A facilitator acting for an assisted learner exports what the lent projects hold (see access).
+    lent = access.lent_projects(grants)
+    in_lent = (lambda column: column.in_(lent)) if lent is not None else (lambda column: true())
     files: list[RecordFile] = []
     index: dict[str, Any] = {"type": "BlasonLearnerRecord", "version": 1, "generatedAt": clock().isoformat(),
                              "profile": _row(person, "id", "display_name", "email", "profile_type", "is_assisted",
                                              "locale", "did", "show_name_publicly", "created_at")}
     index["memberships"] = [_row(m, "id", "role", "scope_type", "scope_id", "created_at") for m in session.scalars(
-        select(Membership).where(Membership.person_id == me).order_by(Membership.created_at))]
+        select(Membership).where(Membership.person_id == me, in_lent(Membership.scope_id))
+        .order_by(Membership.created_at))]
 
-    contributions = list(session.scalars(select(Contribution).where(Contribution.learner_id == me)
+    contributions = list(session.scalars(select(Contribution).where(Contribution.learner_id == me, in_lent(Contribution.project_id))
                                          .order_by(Contribution.created_at, Contribution.id)))
     ids = [c.id for c in contributions]
     projects = {p.id: p.title for p in session.scalars(select(Project).where(
@@ -113,7 +117,7 @@ def learner_record(session: Session, grants: Grants, *, storage: Storage, urls: 
          "coContributors": co.get(c.id, []), "evidence": evidence.get(c.id, [])} for c in contributions]
     index["missingEvidenceFiles"] = missing
 
-    claims = list(session.scalars(select(Claim).where(Claim.learner_id == me).order_by(Claim.created_at, Claim.id)))
+    claims = list(session.scalars(select(Claim).where(Claim.learner_id == me, in_lent(Claim.project_id)).order_by(Claim.created_at, Claim.id)))
     claim_ids = [c.id for c in claims]
     revisions: dict[uuid.UUID, list[dict[str, Any]]] = {}
     reviews = []
@@ -132,15 +136,19 @@ def learner_record(session: Session, grants: Grants, *, storage: Storage, urls: 
                                "status", "level", "decided_at", "created_at"), "revisions": revisions.get(c.id, [])}
                        for c in claims]
     index["reviews"] = reviews
-    index["standings"] = [_row(s, "competency_id", "level", "state", "proficient", "decided_at") for s in
-                          session.scalars(select(Standing).where(Standing.learner_id == me))]
+    territories = access.lent_territory_ids(session, grants)
+    standings = (list(session.scalars(select(Standing).where(Standing.learner_id == me))) if territories is None
+                 else list(standing.standings_within(session, me, territories).values()))
+    index["standings"] = [_row(s, "competency_id", "level", "state", "proficient", "decided_at") for s in standings]
+    issuers = access.lent_issuer_filter(session, grants)
 
     credentials = []
     for credential, name, issuer in session.execute(
             select(Credential, AchievementVersion.name, Issuer.name)
             .join(AchievementVersion, AchievementVersion.id == Credential.achievement_version_id)
             .join(Issuer, Issuer.id == Credential.issuer_id)
-            .where(Credential.learner_id == me).order_by(Credential.awarded_at, Credential.id)):
+            .where(Credential.learner_id == me, true() if issuers is None else issuers)
+            .order_by(Credential.awarded_at, Credential.id)):
         entry = {**_row(credential, "id", "state", "awarded_at", "valid_from", "valid_until", "revoked_at",
                         "suspended_at"), "achievement": name, "issuer": issuer,
                  "verificationUrl": urls.credential(credential.id), "files": []}

@@ -105,9 +105,9 @@ def check_can_view_learner(session: Session, grants: Grants, learner_id: uuid.UU
 
 def reading_scope(session: Session, grants: Grants, learner_id: uuid.UUID) -> set[uuid.UUID] | None:
     """Territories whose reviews of this learner the caller reads; None: all of them (the learner,
-    their facilitator, a platform admin)."""
+    a platform admin). A facilitator acting for the learner reads the territories lent to them."""
     if learner_id == grants.actor.id:
-        return None
+        return access.lent_territory_ids(session, grants)
     return access.served_territory_ids(session, grants)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Achievement, AchievementVersion, Credential, CredentialState, Issuer, Person
-from app.services import audit
+from app.services import access, audit
 from app.services.access import Grants
 from app.services.errors import Conflict, NotFound, check_version, flush_versioned
 from app.services.pagination import Page
@@ -45,13 +45,16 @@ def my_badges(session: Session, grants: Grants, *, urls: Urls, page: int = 1, pe
     """The caller's issued, suspended and revoked credentials, newest first (proposals are not theirs yet)."""
     learner = session.get(Person, grants.person_id)
     assert learner is not None
+    mine = [Credential.learner_id == learner.id, Credential.state.in_(VISIBLE_STATES)]
+    lent = access.lent_issuer_filter(session, grants)
+    if lent is not None:
+        mine.append(lent)
     base = (select(Credential, AchievementVersion, Achievement, Issuer)
             .join(AchievementVersion, AchievementVersion.id == Credential.achievement_version_id)
             .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
-            .join(Issuer, Issuer.id == Credential.issuer_id)
-            .where(Credential.learner_id == learner.id, Credential.state.in_(VISIBLE_STATES)))
-    total = session.scalar(select(func.count()).select_from(Credential).where(
-        Credential.learner_id == learner.id, Credential.state.in_(VISIBLE_STATES))) or 0
+            .join(Issuer, Issuer.id == Credential.issuer_id).where(*mine))
+    total = session.scalar(select(func.count()).select_from(Credential)
+                           .join(Issuer, Issuer.id == Credential.issuer_id).where(*mine)) or 0
     rows = session.execute(base.order_by(Credential.awarded_at.desc(), Credential.id)
                            .limit(per_page).offset((page - 1) * per_page))
     return Page([_badge(c, v, a, i, learner, urls) for c, v, a, i in rows], total, page, per_page)
@@ -61,6 +64,9 @@ def _mine(session: Session, grants: Grants, credential_id: uuid.UUID) -> tuple[C
     credential = session.get(Credential, credential_id)
     if credential is None or credential.learner_id != grants.person_id or credential.state not in VISIBLE_STATES:
         raise NotFound("Badge not found.")
+    lent = access.lent_issuer_filter(session, grants)
+    if lent is not None and session.scalar(select(Issuer.id).where(Issuer.id == credential.issuer_id, lent)) is None:
+        raise NotFound("Badge not found.")  # a facilitator handles the badges of the territories lent to them
     learner = session.get(Person, credential.learner_id)
     assert learner is not None
     return credential, learner

@@ -9,14 +9,15 @@ from __future__ import annotations
 import io
 import json
 import uuid
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.models import (Competency, Contribution, ContributionStatus, Credential, Evidence, EvidenceKind, Person,
-                        Project, Territory, Visibility)
+from app.models import (Competency, Contribution, ContributionStatus, Credential, Evidence, EvidenceKind, Facilitation,
+                        Person, Project, Territory, Visibility)
 from tests.api.support import assert_problem
 
 API = "/api/v1"
@@ -164,6 +165,35 @@ def test_claims_contributions_and_evidence_stay_in_their_territory(client, heade
     assert_problem(client.get(f"{API}/contributions/{two.t2_work.id}", headers=h), 404)
     assert_problem(client.get(f"{API}/contributions/{two.t2_work.id}/evidence", headers=h), 404)
     assert_problem(client.get(f"{API}/evidence/{two.t2_evidence.id}", headers=h), 404)
+
+
+def test_a_facilitator_reads_only_the_territories_lent_to_them(client, session, headers, two):
+    """Léa without a login of her own: T1's coordinator, her facilitator, acts for her and sees T1 only."""
+    session.execute(update(Person).where(Person.id == two.learner.id).values(
+        email=None, password_hash=None, is_assisted=True))
+    session.add(Facilitation(facilitator_id=two.coordinator1.id, learner_id=two.learner.id))
+    session.commit()
+    acting = headers(two.coordinator1, act_for=two.learner)
+    claims = client.get(f"{API}/claims", headers=acting)
+    assert two.t2_claim["id"] not in _text(claims) and claims.json["total"] == 2
+    _no_t2(_text(claims))
+    assert_problem(client.get(f"{API}/claims/{two.t2_claim['id']}", headers=acting), 404)
+    assert client.get(f"{API}/claims/{two.pending['id']}", headers=acting).status_code == 200
+    standings = client.get(f"{API}/people/{two.learner.id}/standings", headers=acting).json
+    assert [(s["code"], s["level"]) for s in standings["items"]] == [("C1.1", "en_cours")]
+    _no_t2(_text(client.get(f"{API}/people/{two.learner.id}/portfolio", headers=acting)))
+    record = client.get(f"{API}/people/me/record", headers=acting)
+    assert record.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(record.get_data())) as archive:
+        index = archive.read("index.json").decode()
+    _no_t2(index)
+    document = json.loads(index)
+    assert {c["project"]["id"] for c in document["contributions"]} == {str(two.project1.id)}
+    assert two.t2_claim["id"] not in index
+    assert [(s["competencyId"], s["level"]) for s in document["standings"]] == [(str(two.competency.id), "en_cours")]
+    # The same learner, were she to log in herself, reads all of it.
+    assert "Avis confidentiel de T2" in _text(client.get(f"{API}/people/{two.learner.id}/portfolio",
+                                                         headers=headers(two.learner)))
 
 
 # Awarding

@@ -276,7 +276,7 @@ case("POST", f"{V1}/achievements", json={"issuerId": "@b.issuer.id", "name": "Ba
 case("GET", f"{V1}/achievements/<uuid:achievement_id>", {"achievement_id": "@b.achievement.id"},
      **logged_in(200, "b.issuer_admin"))
 case("PATCH", f"{V1}/achievements/<uuid:achievement_id>", {"achievement_id": "@b.achievement.id"},
-     json={"description": "Changé"}, if_match="@b.achievement.current_version", **guarded("b.issuer_admin", 200))
+     json={"description": "Changé"}, if_match="@b.achievement.lock_version", **guarded("b.issuer_admin", 200))
 case("GET", f"{V1}/achievements/<uuid:achievement_id>/versions", {"achievement_id": "@b.achievement.id"},
      **logged_in(200, "b.issuer_admin"))
 case("POST", f"{V1}/achievements/<uuid:achievement_id>/image", {"achievement_id": "@b.achievement.id"},
