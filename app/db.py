@@ -104,6 +104,15 @@ def expecting_writes() -> bool:
     return _writes.get()
 
 
+def start_writing(session: Any) -> None:
+    """End a request's read-only part: its next transaction takes the write lock when it begins.
+
+    For a view marked ``reads_only`` that does slow work first (a password hash) and writes after.
+    """
+    session.rollback()
+    expect_writes(True)
+
+
 def request_writes(method: str, view: Any) -> bool:
     """Whether a request writes: unsafe methods do, unless its view is marked otherwise."""
     marked = getattr(view, "blason_writes", None)

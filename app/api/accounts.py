@@ -9,7 +9,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.api import Blueprint
 from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
-from app.db import db
+from app.db import db, reads_only, start_writing
 from app.runtime import runtime
 from app.services import auth, people
 from schemas.accounts import (FacilitationCreateSchema, FacilitationSchema, LoginSchema, MeSchema,
@@ -36,12 +36,14 @@ class Login(MethodView):
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(429, description="Too many attempts on this account or from this address (Retry-After)")
     @blp.public
+    @reads_only  # the password is hashed outside the write transaction, which opens only to record
     def post(self, data):
         """Log in with e-mail and password; returns an access and a refresh token."""
         _check_login_rate(data["email"])
         rt = runtime()
-        pair = auth.login(db.session, data["email"], data["password"], passwords=rt.passwords,
-                          settings=rt.tokens)
+        check = auth.check_password(db.session, data["email"], data["password"], passwords=rt.passwords)
+        start_writing(db.session)
+        pair = auth.login(db.session, check, settings=rt.tokens)
         db.session.commit()
         return pair
 

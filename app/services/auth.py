@@ -83,18 +83,40 @@ def _issue(session: Session, person: Person, family_id: uuid.UUID, settings: Tok
     return TokenPair(access, refresh, settings.access_ttl, person.id)
 
 
-def login(session: Session, email: str, password: str, *, passwords: Passwords,
-          settings: TokenSettings) -> TokenPair:
-    """Check an e-mail and password and open a new token family."""
-    person = session.scalar(select(Person).where(func.lower(Person.email) == email.strip().lower()))
-    ok = passwords.verify(person.password_hash if person else None, password)
-    if person is None or not ok or not person.is_active:
+@dataclass(frozen=True)
+class PasswordCheck:
+    """What the read half of a sign-in found: whose password matched, if anyone's."""
+
+    email: str
+    person_id: uuid.UUID | None  # the account the e-mail names, if any
+    ok: bool
+    new_hash: str | None  # the password hashed again with today's parameters, when they changed
+
+
+def check_password(session: Session, email: str, password: str, *, passwords: Passwords) -> PasswordCheck:
+    """The read half of a sign-in: look the account up and hash the password (slow, by design).
+
+    It only reads, so the caller runs it outside any write transaction: on SQLite the hash never
+    holds the database's single write lock. ``login`` then records the outcome.
+    """
+    row = session.execute(select(Person.id, Person.password_hash, Person.is_active)
+                          .where(func.lower(Person.email) == email.strip().lower())).first()
+    stored = row.password_hash if row else None
+    ok = passwords.verify(stored, password) and bool(row and row.is_active)
+    new_hash = passwords.hash(password) if ok and stored and passwords.needs_rehash(stored) else None
+    return PasswordCheck(email, row.id if row else None, ok, new_hash)
+
+
+def login(session: Session, check: PasswordCheck, *, settings: TokenSettings) -> TokenPair:
+    """The write half of a sign-in: audit a failure, or open a new token family."""
+    person = session.get(Person, check.person_id) if check.person_id else None
+    if person is None or not check.ok or not person.is_active:  # disabled meanwhile: refused too
         audit.record(session, None, "auth.login_failed", "person", person.id if person else None,
-                     {"email_sha256": hashlib.sha256(email.strip().lower().encode()).hexdigest()},
+                     {"email_sha256": hashlib.sha256(check.email.strip().lower().encode()).hexdigest()},
                      clock=settings.clock)
         raise Unauthenticated("Invalid e-mail or password.", keep_changes=True)
-    if person.password_hash and passwords.needs_rehash(person.password_hash):
-        person.password_hash = passwords.hash(password)
+    if check.new_hash:
+        person.password_hash = check.new_hash
     return _issue(session, person, uuid.uuid4(), settings)
 
 

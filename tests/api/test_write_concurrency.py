@@ -218,3 +218,30 @@ def test_which_requests_take_the_write_lock_when_they_begin(app, method, path, w
             app.preprocess_request()
         assert expecting_writes() is writes
     assert expecting_writes() is False  # nothing left behind for the next request on this thread
+
+
+def test_signing_in_hashes_the_password_without_holding_the_write_lock(app, world, short_busy_timeout, monkeypatch):
+    """The argon2 hash is slow by design: meanwhile another writer must be able to take the lock."""
+    passwords = runtime(app).passwords
+    verify = passwords.verify
+    seen: list[bool] = []
+
+    def verify_while_someone_writes(stored, password):  # type: ignore[no-untyped-def]
+        other = sqlite3.connect(short_busy_timeout, isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once ("locked") if the sign-in holds the lock
+            seen.append(True)
+            other.rollback()
+        except sqlite3.OperationalError:
+            seen.append(False)
+        finally:
+            other.close()
+        return verify(stored, password)
+
+    monkeypatch.setattr(passwords, "verify", verify_while_someone_writes)
+    learner = world["learner"]
+    r = app.test_client().post(f"{API}/auth/login", json={"email": learner.email, "password": PASSWORD})
+    assert r.status_code == 200, r.get_json()
+    wrong = app.test_client().post(f"{API}/auth/login", json={"email": learner.email, "password": "wrong"})
+    assert_problem(wrong, 401)
+    assert seen == [True, True]
