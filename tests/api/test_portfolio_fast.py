@@ -132,7 +132,10 @@ def reference_portfolio(session, grants: Grants, learner_id: uuid.UUID, *,  # ty
 
 
 def reference_scope(session, grants: Grants, learner_id: uuid.UUID) -> set[uuid.UUID] | None:  # type: ignore[no-untyped-def]
-    """The territories whose reviews a caller reads of someone else: coordinated, or of a tutored project."""
+    """The territories whose reviews a caller reads of someone else: coordinated, or of a tutored project;
+    a facilitator acting for the learner reads the territories of the projects lent to them."""
+    if grants.actor.id == learner_id and grants.actor.acting_for:
+        return set(session.scalars(select(Project.territory_id).where(Project.id.in_(grants.learner_in))))
     if grants.platform_admin or grants.actor.id == learner_id:
         return None
     tutored = {p.territory_id for p in session.scalars(select(Project).where(Project.id.in_(grants.tutor_of)))}
