@@ -12,7 +12,7 @@ from flask import Flask, Response, current_app
 
 from app.db import db
 from app.runtime import runtime
-from app.services.audit_heads import sign_head_if_due
+from app.services.identity.audit_heads import sign_head_if_due
 
 log = logging.getLogger(__name__)
 

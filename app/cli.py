@@ -32,7 +32,7 @@ def load_demo_command() -> None:
 
 
 def _load_demo() -> None:
-    from app.services.demo import load_demo
+    from app.demo import load_demo
 
     rt = runtime()
     logins = load_demo(db.session, passwords=rt.passwords, password=rt.settings["DEMO_PASSWORD"],
@@ -48,8 +48,8 @@ def _load_demo() -> None:
               help="A head exported by audit-sign-head: the chain must still hold it.")
 def audit_verify(signed_head: str | None) -> None:
     """Check the audit log's hash chain from its first event to its last, and its signed heads."""
-    from app.services.audit import verify_chain
-    from app.services.audit_heads import BadSignedHead, check_head, read_signed_head, verify_stored_heads
+    from app.services.identity.audit import verify_chain
+    from app.services.identity.audit_heads import BadSignedHead, check_head, read_signed_head, verify_stored_heads
 
     report = verify_chain(db.session)
     if not report.ok:
@@ -81,7 +81,7 @@ def audit_sign_head(out_path: str | None) -> None:
     """Sign the audit chain's current head with the platform key; keep the file away from the database."""
     import json
 
-    from app.services.audit_heads import export, sign_head
+    from app.services.identity.audit_heads import export, sign_head
 
     rt = runtime()
     head = sign_head(db.session, rt.platform_key, clock=rt.clock)
@@ -105,7 +105,7 @@ def audit_sign_head(out_path: str | None) -> None:
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a platform administrator."""
     from app.models import Membership, Person, Role, ScopeType
-    from app.services import audit
+    from app.services.identity import audit
 
     if len(password) < 12:
         raise click.BadParameter("at least 12 characters", param_hint="password")
@@ -187,10 +187,10 @@ def _framework_batches(paths: tuple[str, ...], fmt: str | None) -> list[list[Pat
 
 def _import_one(files: list[Path], fmt: str | None, options: dict[str, str]) -> bool:
     """Import one batch in its own transaction, printing progress and counts; False on failure."""
-    from app.services.access import Grants
-    from app.services.audit import Actor
-    from app.services.errors import ServiceError
-    from app.services.frameworks_import import import_framework_file, sha256_of
+    from app.services.identity.access import Grants
+    from app.services.identity.audit import Actor
+    from app.platform.errors import ServiceError
+    from app.services.frameworks.imports import import_framework_file, sha256_of
 
     name = ", ".join(str(f) for f in files)
     started = time.monotonic()
@@ -238,8 +238,8 @@ def _cli_grants(actor_email: str | None):  # type: ignore[no-untyped-def]
     from sqlalchemy import func, select
 
     from app.models import Person
-    from app.services import access
-    from app.services.audit import Actor
+    from app.services.identity import access
+    from app.services.identity.audit import Actor
 
     if not actor_email:
         return access.Grants(Actor(None), platform_admin=True)
@@ -251,7 +251,7 @@ def _cli_grants(actor_email: str | None):  # type: ignore[no-untyped-def]
 
 def _run(action, *args, **kwargs):  # type: ignore[no-untyped-def]
     """Call a service; print its refusal and exit 1 instead of a traceback."""
-    from app.services.errors import ServiceError
+    from app.platform.errors import ServiceError
 
     try:
         result = action(*args, **kwargs)
@@ -273,7 +273,7 @@ def _run(action, *args, **kwargs):  # type: ignore[no-untyped-def]
 def rotate_key(issuer_id, purposes, actor_email) -> None:  # type: ignore[no-untyped-def]
     """Create new active signing keys; old ones are retired (still published, still verifying)."""
     from app.models import KeyPurpose
-    from app.services import issuers
+    from app.services.issuing import issuers
 
     created = _run(issuers.rotate_keys, db.session, _cli_grants(actor_email), issuer_id,
                    [KeyPurpose(p) for p in purposes] or None, settings=_issuing_settings())
@@ -288,7 +288,7 @@ def rotate_key(issuer_id, purposes, actor_email) -> None:  # type: ignore[no-unt
 @click.option("--actor", "actor_email")
 def compromise_key(issuer_id, key_id, reason, actor_email) -> None:  # type: ignore[no-untyped-def]
     """Flag a signing key compromised; the credentials it signed are flagged."""
-    from app.services import issuers
+    from app.services.issuing import issuers
 
     key = _run(issuers.compromise_key, db.session, _cli_grants(actor_email), issuer_id, key_id, reason,
                settings=_issuing_settings())
@@ -298,7 +298,7 @@ def compromise_key(issuer_id, key_id, reason, actor_email) -> None:  # type: ign
 @blason.command("rewrap-keys")
 def rewrap_keys() -> None:
     """Re-encrypt every signing key under the first key-encryption key (after adding a new one)."""
-    from app.services import keys
+    from app.services.issuing import keys
 
     count = keys.rewrap_keys(db.session, runtime().settings["KEY_ENCRYPTION_KEYS"])
     db.session.commit()
@@ -311,7 +311,7 @@ def _status_command(name: str, help_text: str, reason_required: bool):  # type: 
     @click.option("--reason", required=reason_required, default=None)
     @click.option("--actor", "actor_email")
     def command(credential_id, reason, actor_email) -> None:  # type: ignore[no-untyped-def]
-        from app.services import revocation
+        from app.services.issuing import revocation
 
         action = getattr(revocation, name)
         credential = _run(action, db.session, _cli_grants(actor_email), credential_id, reason,
@@ -330,7 +330,7 @@ unsuspend = _status_command("unsuspend", "Lift a credential's suspension (audite
 @click.option("--batch", default=100, show_default=True, help="Events per transaction.")
 def process_award_events(batch: int) -> None:
     """Award (or propose) badges for every standing change not yet processed, one commit per batch."""
-    from app.services.awarding import process_award_events as process
+    from app.services.issuing.awarding import process_award_events as process
 
     settings = _issuing_settings()
     issued = proposed = processed = failed = 0
@@ -360,7 +360,7 @@ def _dossier_settings():  # type: ignore[no-untyped-def]
 @click.option("--actor", "actor_email", required=True, help="E-mail of the jury officer (or learner) asking.")
 def dossier_request(certification_id, learner_id, bloc_ids, actor_email) -> None:  # type: ignore[no-untyped-def]
     """Ask for a learner's jury dossier (the learner must then consent)."""
-    from app.services import dossiers
+    from app.services.dossiers import lifecycle as dossiers
 
     dossier = _run(dossiers.request_dossier, db.session, _cli_grants(actor_email),
                    {"certification_id": certification_id, "learner_id": learner_id, "bloc_ids": list(bloc_ids)},
@@ -377,7 +377,7 @@ def dossier_generate(dossier_id, out_path, actor_email) -> None:  # type: ignore
     """Generate a consented dossier (audited); print its gaps; optionally save the ZIP."""
     import shutil
 
-    from app.services import dossiers
+    from app.services.dossiers import lifecycle as dossiers
 
     config = _dossier_settings()
     result = _run(dossiers.generate, db.session, _cli_grants(actor_email), dossier_id, settings=config)
@@ -397,7 +397,7 @@ def dossier_generate(dossier_id, out_path, actor_email) -> None:  # type: ignore
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def verify_dossier(path: str) -> None:
     """Verify a dossier ZIP against its signed manifest; exit 1 if anything is off."""
-    from app.services.dossiers import verify_upload
+    from app.services.dossiers.lifecycle import verify_upload
 
     key = runtime().platform_key
     assert key is not None
@@ -426,7 +426,7 @@ def verify_dossier(path: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
 def storage_sweep(dry_run: bool) -> None:
     """Remove what crashes left in storage: abandoned temporary files and unreferenced dossier archives."""
-    from app.services.storage_sweep import sweep
+    from app.platform.storage_sweep import sweep
 
     rt = runtime()
     swept = sweep(db.session, rt.storage, tmp_grace=rt.settings["STORAGE_TMP_GRACE"],

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.db import db, is_busy
-from app.services import errors as e
+from app.platform import errors as e
 
 log = logging.getLogger(__name__)
 

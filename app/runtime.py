@@ -13,14 +13,14 @@ from flask import Flask, current_app
 
 import badges
 from app.db import utcnow
-from app.services.auth import Passwords, TokenSettings
-from app.services.dossiers import DossierSettings
-from app.services.issuing import IssuingSettings
-from app.services.mail import Mailer, build_mailer
-from app.services.rate_limit import LoginLimits, RateLimiter, RedisRateLimiter
-from app.services.storage_sweep import sweep_temporary
-from app.services.urls import Urls
-from app.storage import LocalStorage, Storage
+from app.services.identity.auth import Passwords, TokenSettings
+from app.services.dossiers.lifecycle import DossierSettings
+from app.services.issuing.signing import IssuingSettings
+from app.platform.mail import Mailer, build_mailer
+from app.platform.rate_limit import LoginLimits, RateLimiter, RedisRateLimiter
+from app.platform.storage_sweep import sweep_temporary
+from app.platform.urls import Urls
+from app.platform.storage import LocalStorage, Storage
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from app.db import db  # noqa: E402
 from app.models import (Contribution, ContributionStatus, Membership, Person, Project, Role,  # noqa: E402
                         ScopeType, Territory)
 from app.runtime import runtime  # noqa: E402
-from app.services import auth  # noqa: E402
+from app.services.identity import auth
 
 CONTRIBUTIONS = 5000
 N = 1000

@@ -44,13 +44,14 @@ from app.models import (Claim, ClaimStatus, Competency, Contribution, Contributi
                         Dossier, DossierStatus, Evidence, EvidenceKind, Framework, Person, Project, Review,
                         SourceType, Standing, StoredFile, Territory, Visibility)
 from app.runtime import runtime  # noqa: E402
-from app.services import access, dossiers  # noqa: E402
-from app.services.audit import Actor  # noqa: E402
-from app.services.dossier_build import build_content  # noqa: E402
-from app.services.dossier_pdf import render_dossier  # noqa: E402
-from app.services.dossier_verify import compression_for  # noqa: E402
-from app.services.urls import Urls  # noqa: E402
-from app import zipwriter  # noqa: E402
+from app.services.identity import access
+from app.services.dossiers import lifecycle as dossiers
+from app.services.identity.audit import Actor
+from app.services.dossiers.build import build_content
+from app.services.dossiers.pdf import render_dossier
+from app.services.dossiers.verify import compression_for
+from app.platform.urls import Urls
+from app.platform import zipwriter
 
 T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
 BLOCS, PER_BLOC = 4, 6

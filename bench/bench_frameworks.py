@@ -45,10 +45,10 @@ def run_import(path: str, search: bool, again: bool) -> dict:
     from app.db import db
     from app.models import Membership, Person, Role, ScopeType
     from app.runtime import runtime
-    from app.services import auth
-    from app.services.access import Grants
-    from app.services.audit import Actor
-    from app.services.frameworks_import import import_framework_file
+    from app.services.identity import auth
+    from app.services.identity.access import Grants
+    from app.services.identity.audit import Actor
+    from app.services.frameworks.imports import import_framework_file
 
     with bench_app() as app:
         backend = app.extensions["blason"].settings["DATABASE_URL"].split(":", 1)[0].split("+")[0]

@@ -28,10 +28,11 @@ from bench._common import bench_app, pin_one_core, table  # noqa: E402
 from app.db import db  # noqa: E402
 from app.models import Credential, Person, ProfileType  # noqa: E402
 from app.runtime import runtime  # noqa: E402
-from app.services import access, achievements, bulk, issuers  # noqa: E402
-from app.services.audit import Actor  # noqa: E402
-from app.services.issuing import IssuingSettings  # noqa: E402
-from app.services.urls import Urls  # noqa: E402
+from app.services.identity import access
+from app.services.issuing import achievements, bulk, issuers
+from app.services.identity.audit import Actor
+from app.services.issuing.signing import IssuingSettings
+from app.platform.urls import Urls
 
 SYSTEM = access.Grants(Actor(None), platform_admin=True)
 

@@ -41,10 +41,11 @@ from sqlalchemy.orm import Session  # noqa: E402
 from app import migrate  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.models import Competency, Framework, Membership, Person, Role, ScopeType, SourceType  # noqa: E402
-from app.services import access, achievements, awarding, issuers  # noqa: E402
-from app.services.issuing import IssuingSettings  # noqa: E402
-from app.services.urls import Urls  # noqa: E402
-from app.storage import LocalStorage  # noqa: E402
+from app.services.identity import access
+from app.services.issuing import achievements, awarding, issuers
+from app.services.issuing.signing import IssuingSettings
+from app.platform.urls import Urls
+from app.platform.storage import LocalStorage
 from bench._common import BENCH_DB_ENV, table  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))

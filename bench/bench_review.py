@@ -26,7 +26,7 @@ from app.models import (Claim, ClaimStatus, Competency, Contribution, Contributi
                         Evidence, EvidenceKind, Framework, Membership, Person, Project, Review, Role, ScopeType,
                         SourceType, Standing, Territory, Visibility)
 from app.runtime import runtime  # noqa: E402
-from app.services import auth  # noqa: E402
+from app.services.identity import auth
 
 PENDING = 10_000
 STANDINGS = 2_000

@@ -16,8 +16,8 @@ from sqlalchemy import event
 from app.models import (Competency, Contribution, ContributionStatus, Framework, Person, Project, SourceType,
                         Territory)
 from app.runtime import runtime
-from app.services import access
-from app.services.access import Grants
+from app.services.identity import access
+from app.services.identity.access import Grants
 
 
 @pytest.fixture()

@@ -22,7 +22,7 @@ from app.db import db, make_engine
 from app.models import (Contribution, Membership, Person, ProfileType, Project, Role, ScopeType,
                         Territory)
 from app.runtime import runtime
-from app.services import auth
+from app.services.identity import auth
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TEST_DB_ENV = "BLASON_TEST_DATABASE_URL"
@@ -108,7 +108,7 @@ def runner(app, session):  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def login_limits(app):  # type: ignore[no-untyped-def]
     """Roomy sign-in buckets per test: tests share one app, and one client address."""
-    from app.services.rate_limit import LoginLimits, RateLimiter
+    from app.platform.rate_limit import LoginLimits, RateLimiter
 
     rt = runtime(app)
     previous = rt.login_limits

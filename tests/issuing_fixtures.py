@@ -13,10 +13,11 @@ import pytest
 
 from app.models import Achievement, Competency, Framework, Issuer, Person
 from app.runtime import runtime
-from app.services import access, achievements, issuers
-from app.services.audit import Actor
-from app.services.issuing import IssuingSettings
-from app.services.urls import Urls
+from app.services.identity import access
+from app.services.issuing import achievements, issuers
+from app.services.identity.audit import Actor
+from app.services.issuing.signing import IssuingSettings
+from app.platform.urls import Urls
 
 BASE = "https://blason.test"
 KEKS = [("test1", b"k" * 32)]

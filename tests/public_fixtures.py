@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from app.models import Credential
-from app.services import awarding
+from app.services.issuing import awarding
 from tests.issuing_fixtures import Setup
 
 BASE = "https://blason.test"
@@ -61,7 +61,7 @@ class NoNetwork:
 def verify_limiter(app):  # type: ignore[no-untyped-def]
     """A fresh, roomy rate limiter per test: tests share one app, and one client address."""
     from app.runtime import runtime
-    from app.services.rate_limit import RateLimiter
+    from app.platform.rate_limit import RateLimiter
 
     rt = runtime(app)
     previous = rt.verify_limiter

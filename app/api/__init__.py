@@ -15,7 +15,7 @@ from webargs.flaskparser import FlaskParser
 
 from app.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from app.routing import current_view
-from app.services import access
+from app.services.identity import access
 from schemas.base import ProblemSchema
 
 API_PREFIX = "/api/v1"

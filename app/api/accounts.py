@@ -11,7 +11,7 @@ from app.api import Blueprint
 from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
 from app.db import db, reads_only, start_writing
 from app.runtime import runtime
-from app.services import auth, people
+from app.services.identity import auth, people
 from schemas.accounts import (FacilitationCreateSchema, FacilitationSchema, LoginSchema, MeSchema,
                               MembershipCreateSchema, MembershipQuerySchema, MembershipSchema,
                               PersonCreateSchema, PersonSchema, PersonUpdateSchema, RefreshSchema,

@@ -11,8 +11,8 @@ from app.api import Blueprint
 from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version
 from app.db import db
 from app.runtime import runtime
-from app.services import awarding, bulk, revocation, wallet
-from app.services.issuing import IssuingSettings
+from app.services.issuing import awarding, bulk, revocation, wallet
+from app.services.issuing.signing import IssuingSettings
 from schemas.base import PageArgs, page_of
 from schemas.issuing import (AwardCreateSchema, BadgeSchema, BadgeVisibilitySchema, BulkFormSchema,
                              BulkReportSchema, CredentialDetailSchema, CredentialQuerySchema, CredentialSchema,

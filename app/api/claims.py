@@ -11,7 +11,9 @@ from app.api import Blueprint
 from app.api.identity import current_grants, expected_version, with_etag
 from app.db import db
 from app.runtime import runtime
-from app.services import awarding, claims, mail, reviews, scales, standing
+from app.services.issuing import awarding
+from app.services.recognition import claims, reviews, scales, standing
+from app.platform import mail
 from schemas.base import page_of
 from schemas.claims import (ClaimCreateSchema, ClaimDetailSchema, ClaimQuerySchema, ClaimResubmitSchema,
                             ClaimSchema, ClaimUpdateSchema, PortfolioQuerySchema, PortfolioSchema,

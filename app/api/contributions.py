@@ -12,8 +12,8 @@ from app.api import Blueprint
 from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, expected_version, with_etag
 from app.db import db
 from app.runtime import runtime
-from app.services import contributions, evidence
-from app.storage import iter_file
+from app.services.contributions import contributions, evidence
+from app.platform.storage import iter_file
 from schemas.base import page_of
 from schemas.contributions import (ContributionCreateSchema, ContributionQuerySchema, ContributionSchema,
                                    ContributionUpdateSchema, EvidenceCreateSchema, EvidenceSchema,

@@ -14,10 +14,11 @@ from app.api.identity import current_grants
 from app.api.verify import check_rate
 from app.db import db, writes
 from app.runtime import runtime
-from app.services import certificates, dossiers, records
-from app.services.dossiers import DossierSettings
-from app.services.urls import Urls
-from app.storage import iter_file
+from app.services.issuing import certificates
+from app.services.dossiers import lifecycle as dossiers, records
+from app.services.dossiers.lifecycle import DossierSettings
+from app.platform.urls import Urls
+from app.platform.storage import iter_file
 from schemas.base import page_of
 from schemas.dossiers import (CohortQuerySchema, CohortSchema, DossierQuerySchema, DossierRequestSchema, DossierSchema,
                               DossierGeneratedSchema, DossierLinkSchema, DossierVerificationSchema)

@@ -12,7 +12,7 @@ from app.api import Blueprint
 from app.api.identity import current_grants
 from app.db import db
 from app.runtime import runtime
-from app.services import frameworks_import, frameworks_publish, frameworks_query
+from app.services.frameworks import imports as frameworks_import, publish as frameworks_publish, query as frameworks_query
 from schemas.base import page_of
 from schemas.frameworks import (CompetencySchema, FrameworkQuerySchema, FrameworkSchema, FwHitSchema,
                                 ImportFormSchema, ImportReportSchema, FwNodeSchema, SearchQuerySchema,

@@ -7,9 +7,9 @@ from flask import g, request
 
 from app.db import db
 from app.runtime import runtime
-from app.services import access, auth
-from app.services.access import Grants
-from app.services.errors import FieldError, InvalidInput, Unauthenticated
+from app.services.identity import access, auth
+from app.services.identity.access import Grants
+from app.platform.errors import FieldError, InvalidInput, Unauthenticated
 
 ACT_FOR_HEADER = "X-Act-For"
 

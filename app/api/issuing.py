@@ -13,8 +13,8 @@ from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, et
 from app.db import db
 from app.models import KeyPurpose
 from app.runtime import runtime
-from app.services import achievements, issuers
-from app.services.issuing import IssuingSettings
+from app.services.issuing import achievements, issuers
+from app.services.issuing.signing import IssuingSettings
 from schemas.base import page_of
 from schemas.issuing import (AchievementCreateSchema, AchievementQuerySchema, AchievementSchema,
                              AchievementUpdateSchema, IssuerCreateSchema, IssuerQuerySchema, IssuerSchema,

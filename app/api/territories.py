@@ -8,7 +8,7 @@ from flask.views import MethodView
 from app.api import Blueprint
 from app.api.identity import current_grants, expected_version, with_etag
 from app.db import db
-from app.services import territories
+from app.services.territories import territories
 from schemas.base import page_of
 from schemas.territories import (ProjectCreateSchema, ProjectQuerySchema, ProjectSchema, ProjectUpdateSchema,
                                  TerritoryCreateSchema, TerritoryQuerySchema, TerritorySchema,

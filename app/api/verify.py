@@ -12,7 +12,7 @@ Rate limit: a token bucket per client IP (``request.remote_addr``, read through
 ``TRUSTED_PROXIES`` reverse proxies), ``VERIFY_RATE_BURST`` requests
 at once (default 20) refilled at ``VERIFY_RATE_PER_MINUTE`` (default 30), shared with the public
 verification form (``/verify``) and ``POST /dossiers/verify``; in Redis, shared by every worker, when ``RATE_LIMIT_REDIS_URL``
-is set (``app.services.rate_limit``).
+is set (``app.platform.rate_limit``).
 """
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ import badges
 from app.api import Blueprint
 from app.db import db, reads_only
 from app.runtime import runtime
-from app.services import verification
-from app.services.errors import FieldError, InvalidInput, PayloadTooLarge
-from app.services.urls import Urls
+from app.services.verification import verification
+from app.platform.errors import FieldError, InvalidInput, PayloadTooLarge
+from app.platform.urls import Urls
 from badges.baking import MAX_IMAGE_BYTES
 from schemas.base import CamelSchema, text
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 
 from app.db import db
 from app.runtime import runtime
-from app.services import frameworks_publish, frameworks_query
+from app.services.frameworks import publish as frameworks_publish, query as frameworks_query
 from schemas.frameworks import CompetencySchema, FrameworkSchema, FwHitSchema, FwNodeSchema
 
 bp = Blueprint("frameworks_web", __name__)

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import request
 
-from app.services.verification import VERDICT_LABELS
+from app.services.verification.verification import VERDICT_LABELS
 
 LANGS = ("fr", "en")
 

@@ -11,7 +11,7 @@ from flask import Blueprint, redirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db
-from app.services import public_docs
+from app.services.verification import public_docs
 from app.web.public import (MEDIUM, SHORT, cacheable, json_response, missing, render_page, urls, wants_html,
                             words)
 

@@ -29,9 +29,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.db import db
 from app.problems import problem
 from app.runtime import runtime
-from app.services import public_docs, public_pages
-from app.services.urls import Urls
-from app.services.verification import ReportCache
+from app.services.verification import public_docs, public_pages
+from app.platform.urls import Urls
+from app.services.verification.verification import ReportCache
 from app.web.i18n import LANGS, Words, current_lang
 
 bp = Blueprint("public", __name__)

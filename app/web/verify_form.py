@@ -19,8 +19,8 @@ from werkzeug.wrappers import Response as BaseResponse
 import badges
 from app.db import db, reads_only
 from app.runtime import runtime
-from app.services import verification
-from app.services.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
+from app.services.verification import verification
+from app.platform.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
 from app.web.public import now, render_page, urls, words
 from badges.baking import MAX_IMAGE_BYTES
 

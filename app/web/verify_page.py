@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response as BaseResponse
 import badges
 from app.db import db
 from app.runtime import runtime
-from app.services import public_docs, public_pages
-from app.storage import iter_file
+from app.services.verification import public_docs, public_pages
+from app.platform.storage import iter_file
 from app.web.public import (LIVE, LONG, SHORT, cacheable, gone, image_response, json_response, missing, now,
                             render_page, report_cache, slug, urls, wants_html, words)
 

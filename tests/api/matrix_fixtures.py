@@ -21,8 +21,12 @@ from app.models import (Competency, Contribution, ContributionStatus, Evidence, 
                         Framework, KeyPurpose, Membership, Person, ProfileType, Project, Role, ScopeType, SigningKey,
                         SourceType, StatusList, Territory)
 from app.runtime import runtime
-from app.services import access, achievements, auth, awarding, claims, dossiers, evidence, issuers, reviews
-from app.services.audit import Actor
+from app.services.identity import access, auth
+from app.services.issuing import achievements, awarding, issuers
+from app.services.recognition import claims, reviews
+from app.services.dossiers import lifecycle as dossiers
+from app.services.contributions import evidence
+from app.services.identity.audit import Actor
 from tests.api.support import png_bytes
 from tests.conftest import PASSWORD
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.models import AuditEvent, Person
 from app.runtime import runtime
-from app.services import auth
+from app.services.identity import auth
 from tests.api.support import assert_problem
 from tests.conftest import PASSWORD
 

@@ -114,7 +114,7 @@ def test_wrong_method_is_405_problem(client):
 
 def test_unexpected_errors_are_generic_500_problems(app, client, monkeypatch, learner):
     """The real error goes to the log only."""
-    from app.services import territories
+    from app.services.territories import territories
 
     def boom(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("secret internals: password=hunter2")

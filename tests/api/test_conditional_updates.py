@@ -8,9 +8,10 @@ from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Issuer
-from app.services import issuers, people
-from app.services.access import load_grants
-from app.services.errors import Conflict
+from app.services.issuing import issuers
+from app.services.identity import people
+from app.services.identity.access import load_grants
+from app.platform.errors import Conflict
 from tests.api.support import assert_problem
 from tests.issuing_fixtures import issuing_settings
 

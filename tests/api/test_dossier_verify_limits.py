@@ -5,7 +5,7 @@ import io
 import uuid
 
 from app.runtime import runtime
-from app.services.rate_limit import RateLimiter
+from app.platform.rate_limit import RateLimiter
 from tests.api.support import assert_problem
 
 URL = "/api/v1/dossiers/verify"

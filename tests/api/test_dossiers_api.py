@@ -10,7 +10,8 @@ import zipfile
 from urllib.parse import urlsplit
 
 from app.runtime import runtime
-from app.services import access, revocation
+from app.services.identity import access
+from app.services.issuing import revocation
 from tests.api.support import assert_problem
 from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
 from tests.services.test_dossier_fixtures import Vae, rewrite_zip, vae, zip_names  # noqa: F401
@@ -148,7 +149,7 @@ def test_the_cli_generates_and_verifies(app, runner, session, vae, tmp_path):  #
     dossier_id = result.output.split()[1]
     result = runner.invoke(args=["blason", "dossier-generate", dossier_id, "--actor", vae.officer.email])
     assert result.exit_code == 1 and "not consented" in result.output
-    from app.services import dossiers
+    from app.services.dossiers import lifecycle as dossiers
 
     dossiers.consent(session, access.load_grants(session, vae.learner.id), uuid.UUID(dossier_id))
     session.commit()

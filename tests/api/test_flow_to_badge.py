@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from app.runtime import runtime
-from app.services import access, achievements, issuers
+from app.services.identity import access
+from app.services.issuing import achievements, issuers
 
 API = "/api/v1"
 

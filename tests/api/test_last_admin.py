@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Membership, Person, Role
-from app.services import people
-from app.services.access import Grants
-from app.services.audit import Actor
-from app.services.errors import Conflict
+from app.services.identity import people
+from app.services.identity.access import Grants
+from app.services.identity.audit import Actor
+from app.platform.errors import Conflict
 from tests.api.support import assert_problem
 
 API = "/api/v1"

@@ -10,7 +10,7 @@ import pytest
 
 from app import config
 from app.runtime import login_limits, runtime
-from app.services.rate_limit import LoginLimits, RateLimiter, RedisRateLimiter
+from app.platform.rate_limit import LoginLimits, RateLimiter, RedisRateLimiter
 from tests.api.support import assert_problem
 from tests.conftest import JWT_PEM, KEK, PASSWORD
 

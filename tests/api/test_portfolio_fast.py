@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from app.models import (Claim, ClaimStatus, Competency, Contribution, ContributionStatus, Decision, Evidence,
                         EvidenceKind, Facilitation, Framework, Person, Project, Review, SourceType, Standing,
                         Visibility)
-from app.services import evidence as evidence_service
-from app.services.access import Grants
-from app.services.claims import ReviewEntry, review_entries
-from app.services.errors import NotFound
-from app.services.standing import check_can_view_learner
+from app.services.contributions import evidence as evidence_service
+from app.services.identity.access import Grants
+from app.services.recognition.claims import ReviewEntry, review_entries
+from app.platform.errors import NotFound
+from app.services.recognition.standing import check_can_view_learner
 from schemas.claims import PortfolioSchema
 
 API = "/api/v1"

@@ -14,7 +14,7 @@ import pytest
 import badges
 from app.api import verify as verify_api
 from app.runtime import runtime
-from app.services.rate_limit import RateLimiter
+from app.platform.rate_limit import RateLimiter
 from tests.api.support import assert_problem, png_bytes
 from tests.public_fixtures import BASE, Issued, NoNetwork
 

@@ -19,7 +19,7 @@ import pytest
 
 import badges
 from app.api import verify as verify_api
-from app.services import verification
+from app.services.verification import verification
 from app.web import verify_form
 from tests.api.support import assert_problem
 

@@ -24,9 +24,9 @@ from app.models import (AuditEvent, AuditHead, Claim, Competency, Contribution, 
                         Framework, Membership, Person, Project, RefreshToken, Review, Role, ScopeType, SourceType,
                         Standing, Territory)
 from app.runtime import runtime
-from app.services import auth
-from app.services.audit import GENESIS
-from app.services.errors import Unauthenticated
+from app.services.identity import auth
+from app.services.identity.audit import GENESIS
+from app.platform.errors import Unauthenticated
 from tests.api.support import assert_problem
 from tests.conftest import PASSWORD
 

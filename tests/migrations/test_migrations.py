@@ -11,10 +11,10 @@ from sqlalchemy import text
 
 from app import migrate
 from app.db import Base, make_engine
-from app.services.frameworks_fts import is_fts_table
+from app.services.frameworks.fts import is_fts_table
 
 # The SQLite FTS5 search index and its shadow tables are made by a migration and have no model
-# (see app.services.frameworks_fts); migrations/env.py leaves them out of autogenerate the same way.
+# (see app.services.frameworks.fts); migrations/env.py leaves them out of autogenerate the same way.
 COMPARE = {"compare_type": True,
            "include_name": lambda name, type_, parents: not (type_ == "table" and is_fts_table(name))}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from app.models import AuditEvent
-from app.services import audit
+from app.services.identity import audit
 
 
 def _chain(session, n=3):

@@ -15,8 +15,8 @@ import badges
 from app.db import utcnow
 from app.models import AuditEvent, AuditHead, AuditSignedHead
 from app.runtime import runtime
-from app.services import audit, audit_heads
-from app.services.audit import _digest
+from app.services.identity import audit, audit_heads
+from app.services.identity.audit import _digest
 
 
 def _chain(session, n=5, clock=utcnow):  # type: ignore[no-untyped-def]

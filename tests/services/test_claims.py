@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from app.models import AuditEvent, ClaimStatus, ContributionStatus, Evidence, EvidenceKind, Facilitation
 from app.models.claims import ClaimRevision
-from app.services import claims, reviews
-from app.services.audit import verify_chain
-from app.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionRequired
+from app.services.recognition import claims, reviews
+from app.services.identity.audit import verify_chain
+from app.platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionRequired
 
 
 def claim_data(world, **overrides):  # type: ignore[no-untyped-def]

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.models import (AuditEvent, AuditHead, Claim, ClaimStatus, Competency, Contribution, ContributionStatus,
                         DomainEvent, Framework, Membership, Person, Project, Review, Role, ScopeType, SourceType,
                         Standing, Territory)
-from app.services import access, reviews
-from app.services.audit import verify_chain
-from app.services.errors import Conflict
+from app.services.identity import access
+from app.services.recognition import reviews
+from app.services.identity.audit import verify_chain
+from app.platform.errors import Conflict
 
 
 @pytest.fixture()

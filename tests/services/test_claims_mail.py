@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from app.services import mail
+from app.platform import mail
 
 MESSAGE = mail.Message("lea@example.org", "Compétence validée : animer", "Bonjour Léa,\n\nC'est validé.")
 
@@ -85,7 +85,7 @@ def test_a_mail_failure_is_logged_not_raised(caplog):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with caplog.at_level(logging.ERROR, logger="app.services.mail"):
+    with caplog.at_level(logging.ERROR, logger="app.platform.mail"):
         mail.deliver(mail.SmtpMailer(f"smtp://127.0.0.1:{port}", "b@x.org", timeout=2), [MESSAGE])
     assert "could not send 1 notification" in caplog.text
 

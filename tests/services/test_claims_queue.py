@@ -7,8 +7,8 @@ import pytest
 
 from app.db import utcnow
 from app.models import ContributionStatus, Evidence, EvidenceKind, Visibility
-from app.services import claims, reviews, standing
-from app.services.errors import NotFound, PermissionDenied
+from app.services.recognition import claims, reviews, standing
+from app.platform.errors import NotFound, PermissionDenied
 
 
 def claim_at(session, world, grants_of, competency, *, learner=None, contribution=None,  # type: ignore[no-untyped-def]

@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import select, update
 
 from app.models import (AuditEvent, Claim, ClaimStatus, DomainEvent, RatingScale, Review, Standing, Territory)
-from app.services import claims, reviews, scales
-from app.services import standing as standing_service
-from app.services.audit import verify_chain
-from app.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.services.recognition import claims, reviews, scales
+from app.services.recognition import standing as standing_service
+from app.services.identity.audit import verify_chain
+from app.platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 VALIDATE = {"decision": "validated", "level": "acquis", "comment": "Réunion bien menée."}
 

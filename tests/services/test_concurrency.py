@@ -10,10 +10,10 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Contribution, Person, Project, Territory
-from app.services import contributions
-from app.services.access import Grants
-from app.services.audit import Actor
-from app.services.errors import Conflict
+from app.services.contributions import contributions
+from app.services.identity.access import Grants
+from app.services.identity.audit import Actor
+from app.platform.errors import Conflict
 
 
 @pytest.fixture()

@@ -5,10 +5,11 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, DossierStatus, Facilitation
-from app.services import access, dossiers
-from app.services.access import Grants
-from app.services.audit import Actor
-from app.services.errors import PermissionDenied
+from app.services.identity import access
+from app.services.dossiers import lifecycle as dossiers
+from app.services.identity.access import Grants
+from app.services.identity.audit import Actor
+from app.platform.errors import PermissionDenied
 from tests.services.test_dossier_fixtures import make_fiche
 
 

@@ -19,9 +19,10 @@ from app.models import (Claim, ClaimStatus, Competency, Contribution, Contributi
                         EvidenceKind, Framework, Person, Review, SourceType, Standing, StoredFile, Territory,
                         Visibility)
 from app.runtime import runtime
-from app.services import access, awarding
-from app.services.dossiers import DossierSettings
-from app.services.urls import Urls
+from app.services.identity import access
+from app.services.issuing import awarding
+from app.services.dossiers.lifecycle import DossierSettings
+from app.platform.urls import Urls
 from tests.api.support import png_bytes
 from tests.issuing_fixtures import issuing_settings, make_achievement, make_issuer, settings  # noqa: F401
 

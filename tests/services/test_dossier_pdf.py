@@ -16,10 +16,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from app.services.dossier_build import (Annex, BadgeRef, BlocEntry, Certification, CompetenceEntry, DossierContent,
-                                        Support, Validation)
-from app.services.dossier_pdf import render_pdf
-from app.services.pdf_layout import BOLD, FONT, LEFT, RIGHT, register_fonts, wrap, wrap_anywhere, wrap_runs
+from app.services.dossiers.build import (Annex, BadgeRef, BlocEntry, Certification, CompetenceEntry, DossierContent, Support, Validation)
+from app.services.dossiers.pdf import render_pdf
+from app.platform.pdf_layout import BOLD, FONT, LEFT, RIGHT, register_fonts, wrap, wrap_anywhere, wrap_runs
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 FOOTER = "Dossier de validation — Zoé Lefèvre-Œuvrard — RNCP40792"

@@ -16,10 +16,11 @@ import pytest
 
 from app.models import DossierStatus
 from app.runtime import runtime
-from app.services import access, dossiers
-from app.services.dossier_documents import DOSSIER_SCHEMA
-from app.services.dossier_verify import verify_archive
-from app.services.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from app.services.identity import access
+from app.services.dossiers import lifecycle as dossiers
+from app.services.dossiers.documents import DOSSIER_SCHEMA
+from app.services.dossiers.verify import verify_archive
+from app.platform.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
 from tests.services.test_dossier_fixtures import (T0, Vae, dossier_settings, make_fiche, rewrite_zip, vae,  # noqa: F401
                                                   zip_names)
@@ -341,7 +342,7 @@ def test_generation_locks_the_dossier_row(app, session, vae, engine):  # type: i
 
 
 def test_an_archive_nothing_records_is_deleted(app, session, vae, monkeypatch):  # type: ignore[no-untyped-def]  # noqa: F811
-    from app.services import audit
+    from app.services.identity import audit
 
     folder = runtime(app).storage.root / "keyed" / "dossiers"
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Competency, CompetencyAssociation, Framework
-from app.services.access import Grants
-from app.services.audit import Actor
-from app.services.errors import InvalidInput, PermissionDenied
-from app.services.frameworks_import import import_framework_file
+from app.services.identity.access import Grants
+from app.services.identity.audit import Actor
+from app.platform.errors import InvalidInput, PermissionDenied
+from app.services.frameworks.imports import import_framework_file
 from tests.conftest import shared_path
 
 ADMIN = Grants(Actor(None), platform_admin=True)
@@ -149,7 +149,7 @@ def test_bad_files_raise_invalid_input_and_leave_nothing(session, data, name, ex
 
 
 def test_learners_may_not_import(session, make_person):
-    from app.services.access import load_grants
+    from app.services.identity.access import load_grants
 
     person = make_person()
     with pytest.raises(PermissionDenied):
@@ -210,7 +210,7 @@ def test_unchanged_rncp_fiches_are_decided_before_anything_is_written(session):
 
 
 def test_report_lists_the_first_frameworks_and_counts_them_all(session, monkeypatch):
-    from app.services import frameworks_store
+    from app.services.frameworks import store as frameworks_store
 
     monkeypatch.setattr(frameworks_store, "MAX_LISTED", 1)
     report = import_framework_file(session, ADMIN, shared_path(*RNCP))
@@ -218,7 +218,7 @@ def test_report_lists_the_first_frameworks_and_counts_them_all(session, monkeypa
 
 
 def test_search_follows_new_versions(session, tmp_path):
-    from app.services.frameworks_query import search_competencies
+    from app.services.frameworks.query import search_competencies
 
     def found(q: str, **filters) -> int:  # type: ignore[no-untyped-def]
         return search_competencies(session, None, q=q, **filters).total
@@ -243,7 +243,7 @@ def test_search_follows_new_versions(session, tmp_path):
 def test_sqlite_search_index_holds_every_competency_once(session, tmp_path, monkeypatch):
     from sqlalchemy import text
 
-    from app.services import frameworks_fts, frameworks_store
+    from app.services.frameworks import fts as frameworks_fts, store as frameworks_store
 
     if not frameworks_fts.enabled(session):
         pytest.skip("the FTS5 index exists on SQLite only")

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 import badges
 from app.models import AuditEvent, Credential, CredentialState, KeyPurpose, KeyStatus, SigningKey, StatusList
-from app.services import achievements, awarding, issuers, keys, public_docs, revocation
-from app.services.errors import Conflict, InvalidInput, PermissionDenied
+from app.services.issuing import achievements, awarding, issuers, keys, revocation
+from app.services.verification import public_docs
+from app.platform.errors import Conflict, InvalidInput, PermissionDenied
 from tests.issuing_fixtures import KEKS, Setup, issuing_settings
 
 

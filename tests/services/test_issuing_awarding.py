@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from app.models import (Achievement, Claim, ClaimStatus, Contribution, ContributionStatus, Credential,
                         CredentialState, DomainEvent, Evidence, EvidenceKind, Standing, Visibility)
 from app.runtime import runtime
-from app.services import achievements, awarding, bulk, images, public_docs, wallet
-from app.services.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from app.services.issuing import achievements, awarding, bulk, wallet
+from app.platform import images
+from app.services.verification import public_docs
+from app.platform.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tests.issuing_fixtures import Setup
 
 

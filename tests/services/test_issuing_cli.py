@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import CredentialState, DomainEvent, KeyStatus, SigningKey
-from app.services import awarding
+from app.services.issuing import awarding
 from tests.issuing_fixtures import Setup
 
 

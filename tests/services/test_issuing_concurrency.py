@@ -17,7 +17,7 @@ import badges
 from app.models import (AchievementAlignment, AchievementVersion, Achievement, AuditEvent, AuditHead, AwardRuleCompetency,
                         Credential, Issuer, Membership, Person, SigningKey, StatusList, StatusPurpose)
 from app.runtime import runtime
-from app.services import achievements, awarding, issuers, revocation
+from app.services.issuing import achievements, awarding, issuers, revocation
 from tests.issuing_fixtures import SYSTEM, issuing_settings
 
 THREADS, PER_THREAD = 4, 3

@@ -5,9 +5,9 @@ import io
 
 import pytest
 
-from app.services import images
-from app.services.errors import UnsupportedMediaType
-from app.storage import sniff_media_type
+from app.platform import images
+from app.platform.errors import UnsupportedMediaType
+from app.platform.storage import sniff_media_type
 from badges import BakingError
 from badges.baking import bake_svg, parse_untrusted_xml, unbake, unbake_svg, xml_encoding
 

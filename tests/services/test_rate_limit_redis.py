@@ -15,7 +15,7 @@ import pytest
 
 from app import create_app
 from app.runtime import runtime
-from app.services.rate_limit import RateLimiter, RedisRateLimiter
+from app.platform.rate_limit import RateLimiter, RedisRateLimiter
 from tests.conftest import JWT_PEM, KEK
 
 redis = pytest.importorskip("redis")
@@ -60,7 +60,7 @@ def test_the_bucket_refills_and_expires(prefix: str) -> None:
 
 def test_an_unreachable_redis_lets_requests_through_and_says_so(caplog: Any) -> None:
     limiter = RedisRateLimiter.from_url("redis://127.0.0.1:1/0", 1, 1)  # nothing listens on port 1
-    with caplog.at_level(logging.WARNING, logger="app.services.rate_limit"):
+    with caplog.at_level(logging.WARNING, logger="app.platform.rate_limit"):
         assert limiter.take("c") is None and limiter.take("c") is None
     assert [r.getMessage() for r in caplog.records].count(
         "rate limit store unreachable, requests allowed: ConnectionError") == 1

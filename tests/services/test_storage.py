@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from app.storage import LocalStorage, TooLarge
+from app.platform.storage import LocalStorage, TooLarge
 
 
 @pytest.fixture

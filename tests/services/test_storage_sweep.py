@@ -10,8 +10,9 @@ from pathlib import Path
 
 from app import create_app
 from app.runtime import runtime
-from app.services import access, dossiers
-from app.storage import LocalStorage
+from app.services.identity import access
+from app.services.dossiers import lifecycle as dossiers
+from app.platform.storage import LocalStorage
 from tests.conftest import JWT_PEM, KEK
 from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
 from tests.services.test_dossier_fixtures import Vae, dossier_settings, vae  # noqa: F401
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # A worker writing a dossier archive the way store_archive does, killed before it commits.
 WRITER = """
 import os, sys, time
-from app.storage import LocalStorage
+from app.platform.storage import LocalStorage
 with LocalStorage(sys.argv[1]).create_keyed("dossiers/" + "a" * 32 + ".zip") as out:
     os.write(out.fileno(), b"PK\\x03\\x04" + b"x" * 1_000_000)
     print("writing", flush=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app.storage import TooLarge
-from app.zipwriter import SourceChanged, ZipWriter
+from app.platform.storage import TooLarge
+from app.platform.zipwriter import SourceChanged, ZipWriter
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40
 TEXT = "Compte rendu de l’atelier « grand public », réunion du 12 mars.\n".encode() * 200

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.db import make_engine
 from app.models import Membership, Person, Role, ScopeType
-from app.services import access, achievements, awarding, issuers, revocation
-from app.services.issuing import IssuingSettings
-from app.services.urls import Urls
-from app.storage import LocalStorage
+from app.services.identity import access
+from app.services.issuing import achievements, awarding, issuers, revocation
+from app.services.issuing.signing import IssuingSettings
+from app.platform.urls import Urls
+from app.platform.storage import LocalStorage
 from tests.conftest import JWT_PEM, KEK
 from tests.issuing_fixtures import KEKS
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Competency, Framework
-from app.services.access import Grants
-from app.services.audit import Actor
-from app.services.frameworks_import import import_framework_file
+from app.services.identity.access import Grants
+from app.services.identity.audit import Actor
+from app.services.frameworks.imports import import_framework_file
 from tests.conftest import shared_path
 
 RNCP = ("frameworks", "rncp", "export-fiches-rncp-v4-1_extract_RNCP35340_RNCP40792.xml")

@@ -10,7 +10,8 @@ from datetime import timedelta
 import badges
 from app.db import utcnow
 from app.models import Credential, CredentialState
-from app.services import issuers, public_pages
+from app.services.issuing import issuers
+from app.services.verification import public_pages
 from tests.issuing_fixtures import issuing_settings
 from tests.public_fixtures import BASE, HTML, Issued
 
@@ -113,13 +114,13 @@ def test_baked_images_carry_the_credential(client, session, issued: Issued, sett
 
 
 def _own_resolvers(session, settings):  # type: ignore[no-untyped-def]
-    from app.services.verification import resolvers_for
+    from app.services.verification.verification import resolvers_for
     return resolvers_for(session, settings.urls, None)
 
 
 def test_uploaded_png_is_baked_and_an_svg_wraps_it(client, session, issuing, award, app) -> None:
     from app.runtime import runtime
-    from app.services import achievements
+    from app.services.issuing import achievements
     from tests.api.support import png_bytes
     import io
     achievements.set_image(session, issuing.grants(session), issuing.achievement.id, io.BytesIO(png_bytes(8, 8)),
@@ -301,7 +302,7 @@ def test_status_list_is_the_signed_credential(client, session, issued: Issued, s
 
 
 def test_report_cache_is_bounded() -> None:
-    from app.services.verification import ReportCache
+    from app.services.verification.verification import ReportCache
     cache = ReportCache(size=2)
     report = badges.VerificationReport(format="x")
     report.add("proof", "pass", "ok", "ok")

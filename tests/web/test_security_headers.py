@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Competency, Framework
-from app.services.access import Grants
-from app.services.audit import Actor
-from app.services.frameworks_import import import_framework_file
+from app.services.identity.access import Grants
+from app.services.identity.audit import Actor
+from app.services.frameworks.imports import import_framework_file
 from app.web.security_headers import with_frame_ancestors
 from tests.conftest import shared_path
 

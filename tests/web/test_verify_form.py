@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from app.runtime import runtime
-from app.services import revocation
-from app.services.rate_limit import RateLimiter
+from app.services.issuing import revocation
+from app.platform.rate_limit import RateLimiter
 from app.web import verify_form
 from tests.public_fixtures import BASE, Issued, NoNetwork
 

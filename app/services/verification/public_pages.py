@@ -1,0 +1,306 @@
+"""What the public pages show: a credential's verification page, images, baked badges, public evidence.
+
+Read-only and anonymous: nothing here needs a login, and nothing is shown that the learner kept
+private (their name only if they allowed it, evidence only while it is public). The JSON
+documents themselves come from :mod:`app.services.verification.public_docs`.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import uuid
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import badges
+from badges.qr import qr_matrix
+from app.models import (Achievement, AchievementVersion, Credential, CredentialState, Evidence, Issuer, Person,
+                        SigningKey, StatusList, StoredFile, Visibility)
+from app.services.verification import public_docs
+from app.platform.images import default_badge_svg
+from app.platform.urls import Urls
+from app.services.verification.verification import Outcome, ReportCache, verify_own
+from app.platform.storage import Storage
+
+PUBLIC_STATES = (CredentialState.ISSUED, CredentialState.SUSPENDED, CredentialState.REVOKED)
+
+
+@dataclass(frozen=True)
+class Image:
+    data: bytes
+    media_type: str
+    sha256: str | None  # None for generated images
+
+
+@dataclass
+class CredentialPage:
+    """Everything the verification page shows, with the live verdict."""
+
+    credential: Credential
+    achievement: Achievement
+    version: AchievementVersion
+    issuer: Issuer
+    recipient_name: str | None
+    document: dict[str, Any]
+    outcome: Outcome
+    alignments: list[dict[str, Any]]
+    evidence: list[dict[str, Any]]
+    result: str | None
+    narrative: str | None
+    links: dict[str, str | None]
+    checked_at: datetime
+
+
+def public_credential(session: Session, credential_id: uuid.UUID) -> Credential | None:
+    """An issued (or since revoked or suspended) credential; proposals and declined awards do not exist here."""
+    credential = session.get(Credential, credential_id)
+    if credential is None or credential.state not in PUBLIC_STATES or credential.ob3_credential is None:
+        return None
+    return credential
+
+
+def linkedin_url(credential: Credential, name: str, issuer_name: str, urls: Urls) -> str:
+    """LinkedIn's "add a certification" form, filled in (a plain link: LinkedIn is never called)."""
+    issued = credential.awarded_at
+    fields: dict[str, Any] = {"startTask": "CERTIFICATION_NAME", "name": name, "organizationName": issuer_name,
+                              "issueYear": issued.year, "issueMonth": issued.month,
+                              "certUrl": urls.credential(credential.id), "certId": credential.short_code}
+    if credential.valid_until is not None:
+        fields.update(expirationYear=credential.valid_until.year, expirationMonth=credential.valid_until.month)
+    return "https://www.linkedin.com/profile/add?" + urlencode(fields)
+
+
+def _public_evidence(session: Session, items: list[Any], urls: Urls) -> list[dict[str, Any]]:
+    """The credential's evidence, without files the learner has made private since."""
+    prefix = urls.evidence(uuid.UUID(int=0))[:-36]
+    wanted: dict[str, uuid.UUID] = {}
+    for item in items:
+        ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(ident, str) and ident.startswith(prefix):
+            try:
+                wanted[ident] = uuid.UUID(ident[len(prefix):])
+            except ValueError:
+                continue
+    still_public = set(session.scalars(select(Evidence.id).where(
+        Evidence.id.in_(list(wanted.values())), Evidence.visibility == Visibility.PUBLIC))) if wanted else set()
+    return [item for item in items if isinstance(item, dict)
+            and (item.get("id") not in wanted or wanted[item["id"]] in still_public)]
+
+
+def credential_page(session: Session, credential: Credential, *, urls: Urls, now: datetime,
+                    cache: ReportCache | None = None) -> CredentialPage:
+    """The verification page of a public credential, verified now against our own documents."""
+    version = session.get(AchievementVersion, credential.achievement_version_id)
+    issuer = session.get(Issuer, credential.issuer_id)
+    learner = session.get(Person, credential.learner_id)
+    assert version is not None and issuer is not None and learner is not None
+    achievement = session.get(Achievement, version.achievement_id)
+    assert achievement is not None
+    document = credential.ob3_credential or {}
+    subject = document.get("credentialSubject") or {}
+    embedded = subject.get("achievement") or {}
+    results = subject.get("result") or []
+    outcome = verify_own(session, credential, urls, now=now, cache=cache)
+    shareable = credential.state is CredentialState.ISSUED
+    links: dict[str, str | None] = {
+        "page": urls.credential(credential.id), "short": urls.short(credential.short_code),
+        "qr_svg": urls.qr(credential.id, "svg"), "qr_png": urls.qr(credential.id, "png"),
+        "json": urls.credential(credential.id) + "?format=json", "jwt": urls.jwt(credential.id) if credential.ob3_jwt
+        else None, "baked_png": urls.baked(credential.id, "png") if shareable else None,
+        "baked_svg": urls.baked(credential.id, "svg") if shareable else None,
+        "ob2": urls.ob2_assertion(credential.id) if credential.ob2_assertion else None,
+        "issuer": urls.issuer(issuer.id), "achievement": urls.achievement(achievement.id, version.version),
+        "image": urls.achievement_image(achievement.id, version.version),
+        "linkedin": linkedin_url(credential, version.name, issuer.name, urls) if shareable else None,
+    }
+    return CredentialPage(
+        credential=credential, achievement=achievement, version=version, issuer=issuer,
+        recipient_name=public_docs.public_recipient_name(credential, learner), document=document,
+        outcome=outcome, alignments=[a for a in embedded.get("alignment") or [] if isinstance(a, dict)],
+        evidence=_public_evidence(session, list(document.get("evidence") or []), urls),
+        result=next((str(r.get("value")) for r in results if isinstance(r, dict) and r.get("value")), None),
+        narrative=subject.get("narrative") if isinstance(subject.get("narrative"), str) else None,
+        links=links, checked_at=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issuers, keys, status lists
+
+
+@dataclass
+class IssuerView:
+    issuer: Issuer
+    keys: list[SigningKey]
+    achievements: list[tuple[Achievement, AchievementVersion]]
+
+
+def issuer_view(session: Session, issuer_id: uuid.UUID) -> IssuerView | None:
+    """An issuer with every published key and its current, unarchived badges."""
+    issuer = session.get(Issuer, issuer_id)
+    if issuer is None:
+        return None
+    rows = session.execute(
+        select(Achievement, AchievementVersion)
+        .join(AchievementVersion, (AchievementVersion.achievement_id == Achievement.id)
+              & (AchievementVersion.version == Achievement.current_version))
+        .where(Achievement.issuer_id == issuer.id, Achievement.is_archived.is_(False))
+        .order_by(AchievementVersion.name, Achievement.id).limit(200))
+    return IssuerView(issuer, public_docs.issuer_keys(session, issuer.id), [(a, v) for a, v in rows])
+
+
+def issuer_key(session: Session, issuer_id: uuid.UUID, kid: str) -> tuple[Issuer, SigningKey] | None:
+    issuer = session.get(Issuer, issuer_id)
+    key = public_docs.find_key(session, issuer_id, kid) if issuer else None
+    return (issuer, key) if issuer is not None and key is not None else None
+
+
+def status_list(session: Session, list_id: uuid.UUID) -> StatusList | None:
+    return session.get(StatusList, list_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Images
+
+
+def stored_image(session: Session, storage: Storage, sha256: str | None) -> Image | None:
+    if not sha256:
+        return None
+    row = session.get(StoredFile, sha256)
+    if row is None or not storage.exists(sha256):
+        return None
+    with storage.open(sha256) as handle:
+        return Image(handle.read(), row.media_type, sha256)
+
+
+def achievement_image(session: Session, storage: Storage, achievement_id: uuid.UUID, version: int) -> Image | None:
+    """A version's badge image, or the generated one showing its name."""
+    loaded = public_docs.achievement_version(session, achievement_id, version)
+    if loaded is None:
+        return None
+    achievement, row, _alignments = loaded
+    image = stored_image(session, storage, row.image_sha256)
+    if image is None:
+        issuer = session.get(Issuer, achievement.issuer_id)
+        image = Image(default_badge_svg(row.name, issuer.name if issuer else ""), "image/svg+xml", None)
+    return image
+
+
+def issuer_image(session: Session, storage: Storage, issuer_id: uuid.UUID) -> Image | None:
+    issuer = session.get(Issuer, issuer_id)
+    return stored_image(session, storage, issuer.image_sha256) if issuer else None
+
+
+def public_evidence(session: Session, evidence_id: uuid.UUID) -> Evidence | None:
+    """An evidence item while its learner keeps it public."""
+    item = session.get(Evidence, evidence_id)
+    return item if item is not None and item.visibility is Visibility.PUBLIC else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Baked badges
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+_SIZE = 400
+_NAVY, _GOLD, _CREAM, _WHITE, _BLACK = (0x1b, 0x3a, 0x5c, 255), (0xf4, 0xc5, 0x42, 255), \
+    (0xff, 0xf8, 0xe1, 255), (255, 255, 255, 255), (0, 0, 0, 255)
+
+
+@lru_cache(maxsize=1)
+def _disc() -> bytes:
+    """The round badge of the generated image (as the default SVG), RGBA rows without filter bytes."""
+    out = bytearray(_SIZE * _SIZE * 4)
+    centre = (_SIZE - 1) / 2
+    for y in range(_SIZE):
+        for x in range(_SIZE):
+            r = ((x - centre) ** 2 + (y - centre) ** 2) ** 0.5
+            colour = (_CREAM if r < 158.5 else _NAVY if r < 161.5 else _GOLD if r < 184
+                      else _NAVY if r < 196 else (0, 0, 0, 0))
+            out[(y * _SIZE + x) * 4:(y * _SIZE + x) * 4 + 4] = bytes(colour)
+    return bytes(out)
+
+
+def generated_badge_png(short_url: str) -> bytes:
+    """A round PNG badge carrying the QR code of the badge's short URL (for badges drawn in SVG)."""
+    pixels = bytearray(_disc())
+    matrix = qr_matrix(short_url)
+    modules = len(matrix) + 8  # with the quiet zone
+    module = max(1, 224 // modules)
+    side = modules * module
+    origin = (_SIZE - side) // 2
+    for y in range(side):
+        row = (y // module) - 4
+        start = ((origin + y) * _SIZE + origin) * 4
+        line = bytearray()
+        for x in range(side):
+            column = (x // module) - 4
+            dark = 0 <= row < len(matrix) and 0 <= column < len(matrix) and matrix[row][column]
+            line += bytes(_BLACK if dark else _WHITE)
+        pixels[start:start + side * 4] = line
+    raw = b"".join(b"\0" + bytes(pixels[y * _SIZE * 4:(y + 1) * _SIZE * 4]) for y in range(_SIZE))
+    header = struct.pack(">IIBBBBB", _SIZE, _SIZE, 8, 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6))
+            + _chunk(b"IEND", b""))
+
+
+def _svg_around_png(png: bytes) -> bytes:
+    width, height = _png_size(png)
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><image width="{width}" height="{height}" '
+            f'href="data:image/png;base64,{data}"/></svg>').encode("ascii")
+
+
+def baked_badge(session: Session, storage: Storage, credential: Credential, kind: str, *, urls: Urls) -> bytes:
+    """The badge image with the signed credential baked in (PNG: OB 3.0 and the signed OB 2.0 too).
+
+    A PNG is asked of a badge drawn in SVG: the PNG is a generated round badge whose QR code
+    leads to the verification page. An SVG is asked of a PNG badge: the PNG is embedded in an SVG.
+    """
+    version = session.get(AchievementVersion, credential.achievement_version_id)
+    assert version is not None
+    image = achievement_image(session, storage, version.achievement_id, version.version)
+    assert image is not None
+    # "\u003e" keeps "]]>" out of the text, so it always fits in the SVG's CDATA section.
+    text = json.dumps(credential.ob3_credential, ensure_ascii=False, separators=(",", ":")).replace(">", "\\u003e")
+    if kind == "png":
+        png = image.data if image.media_type == "image/png" else generated_badge_png(urls.short(credential.short_code))
+        baked = badges.bake_png(png, text, "ob3")
+        return badges.bake_png(baked, credential.ob2_jws, "ob2") if credential.ob2_jws else baked
+    svg = image.data if image.media_type == "image/svg+xml" else _svg_around_png(image.data)
+    return badges.bake_svg(svg, text, "ob3", is_jws=False)
+
+
+def badge_name(session: Session, credential: Credential) -> str:
+    version = session.get(AchievementVersion, credential.achievement_version_id)
+    return version.name if version else "badge"
+
+
+def evidence_document(item: Evidence, urls: Urls) -> dict[str, Any]:
+    """A public evidence item as OB 3.0 Evidence fields (plus where its link or file is)."""
+    out: dict[str, Any] = {"id": urls.evidence(item.id), "type": ["Evidence"], "name": item.title,
+                           "genre": {"file": "Fichier", "link": "Lien", "text": "Texte"}[item.kind.value]}
+    if item.text:
+        out["narrative"] = item.text
+    if item.url:
+        out["url"] = item.url
+    if item.file_sha256:
+        out["file"] = {"url": urls.evidence(item.id) + "?download=1", "mediaType": item.media_type,
+                       "size": item.size, "sha256": item.file_sha256}
+    return out
