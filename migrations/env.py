@@ -5,7 +5,7 @@ from alembic import context
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.db import Base, make_engine
-from app.services.frameworks_fts import is_fts_table
+from app.services.frameworks.fts import is_fts_table
 
 config = context.config
 target_metadata = Base.metadata
