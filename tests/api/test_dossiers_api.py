@@ -14,7 +14,7 @@ from app.services.identity import access
 from app.services.issuing import revocation
 from tests.api.support import assert_problem
 from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
-from tests.services.test_dossier_fixtures import Vae, rewrite_zip, vae, zip_names  # noqa: F401
+from tests.dossier_fixtures import Vae, rewrite_zip, vae, zip_names  # noqa: F401
 
 
 def _officer_flow(client, headers, vae: Vae) -> tuple[str, dict]:  # type: ignore[no-untyped-def]  # noqa: F811

@@ -22,7 +22,7 @@ from app.services.dossiers.documents import DOSSIER_SCHEMA
 from app.services.dossiers.verify import verify_archive
 from app.platform.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
-from tests.services.test_dossier_fixtures import (T0, Vae, dossier_settings, make_fiche, rewrite_zip, vae,  # noqa: F401
+from tests.dossier_fixtures import (T0, Vae, dossier_settings, make_fiche, rewrite_zip, vae,  # noqa: F401
                                                   zip_names)
 
 

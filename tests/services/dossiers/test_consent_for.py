@@ -10,7 +10,7 @@ from app.services.dossiers import lifecycle as dossiers
 from app.services.identity.access import Grants
 from app.services.identity.audit import Actor
 from app.platform.errors import PermissionDenied
-from tests.services.test_dossier_fixtures import make_fiche
+from tests.dossier_fixtures import make_fiche
 
 
 @pytest.fixture()

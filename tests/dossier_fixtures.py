@@ -1,7 +1,7 @@
 """Fixtures of the dossier tests (no tests here): an imported RNCP fiche, a learner with
 contributions, evidence of every visibility, reviews, standings and a badge, and a jury officer.
 
-Import them by name (``from tests.services.test_dossier_fixtures import vae, ...``).
+Import them by name (``from tests.dossier_fixtures import vae, ...``).
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from app.services.dossiers import lifecycle as dossiers
 from app.platform.storage import LocalStorage
 from tests.conftest import JWT_PEM, KEK
 from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
-from tests.services.test_dossier_fixtures import Vae, dossier_settings, vae  # noqa: F401
+from tests.dossier_fixtures import Vae, dossier_settings, vae  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 # A worker writing a dossier archive the way store_archive does, killed before it commits.
