@@ -84,7 +84,7 @@ def _login_door(blueprints: frozenset[str]) -> Any:
         """401 before anything else for an anonymous call to an operation that is not public."""
         if request.blueprint not in blueprints or getattr(current_view(), "blason_public", False):
             return
-        from app.api.identity import current_grants
+        from app.api.caller import current_grants
 
         access.require_login(current_grants())
 
@@ -138,10 +138,11 @@ def init_api(app: Flask) -> Api:
     vars(provider).update(vars(app.json))  # keep create_app's dump settings (sort_keys, ensure_ascii)
     app.json = provider
     api = BlasonApi(app)
-    from app.api import accounts, claims, contributions, dossiers, frameworks, issuing, territories, verify
+    from app.api import (contributions, dossiers, frameworks, identity, issuing, recognition, territories,
+                         verification)
 
-    blueprints = [accounts.blp, territories.blp, contributions.blp, claims.blp, frameworks.blp,
-                  *issuing.BLUEPRINTS, dossiers.blp, verify.blp]
+    blueprints = [identity.blp, territories.blp, contributions.blp, recognition.blp, frameworks.blp, issuing.blp,
+                  dossiers.blp, verification.blp]
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.before_request(_login_door(frozenset(b.name for b in blueprints)))

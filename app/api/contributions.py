@@ -9,15 +9,28 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from app.api import Blueprint
-from app.api.identity import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, expected_version, with_etag
+from app.api.caller import (
+    ETAG_HEADER,
+    IF_MATCH_PARAMETER,
+    current_grants,
+    expected_version,
+    with_etag,
+)
 from app.db import db
+from app.platform.storage import iter_file
 from app.runtime import runtime
 from app.services.contributions import contributions, evidence
-from app.platform.storage import iter_file
 from schemas.base import page_of
-from schemas.contributions import (ContributionCreateSchema, ContributionQuerySchema, ContributionSchema,
-                                   ContributionUpdateSchema, EvidenceCreateSchema, EvidenceSchema,
-                                   EvidenceUpdateSchema, EvidenceUploadSchema)
+from schemas.contributions import (
+    ContributionCreateSchema,
+    ContributionQuerySchema,
+    ContributionSchema,
+    ContributionUpdateSchema,
+    EvidenceCreateSchema,
+    EvidenceSchema,
+    EvidenceUpdateSchema,
+    EvidenceUploadSchema,
+)
 
 blp = Blueprint("contributions", __name__, description="What learners did, and the evidence for it")
 

@@ -10,18 +10,27 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from app.api import Blueprint
-from app.api.identity import current_grants
-from app.api.verify import check_rate
+from app.api.caller import current_grants
+from app.api.verification import check_rate
 from app.db import db, writes
-from app.runtime import runtime
-from app.services.issuing import certificates
-from app.services.dossiers import lifecycle as dossiers, records
-from app.services.dossiers.lifecycle import DossierSettings
-from app.platform.urls import Urls
 from app.platform.storage import iter_file
+from app.platform.urls import Urls
+from app.runtime import runtime
+from app.services.dossiers import lifecycle as dossiers
+from app.services.dossiers import records
+from app.services.dossiers.lifecycle import DossierSettings
+from app.services.issuing import certificates
 from schemas.base import page_of
-from schemas.dossiers import (CohortQuerySchema, CohortSchema, DossierQuerySchema, DossierRequestSchema, DossierSchema,
-                              DossierGeneratedSchema, DossierLinkSchema, DossierVerificationSchema)
+from schemas.dossiers import (
+    CohortQuerySchema,
+    CohortSchema,
+    DossierGeneratedSchema,
+    DossierLinkSchema,
+    DossierQuerySchema,
+    DossierRequestSchema,
+    DossierSchema,
+    DossierVerificationSchema,
+)
 
 blp = Blueprint("dossiers", __name__, description="Jury (VAE) dossiers, cohorts, learner records, certificates")
 ZIP = "application/zip"

@@ -9,14 +9,26 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from app.api import Blueprint
-from app.api.identity import current_grants
+from app.api.caller import current_grants
 from app.db import db
 from app.runtime import runtime
-from app.services.frameworks import imports as frameworks_import, publish as frameworks_publish, query as frameworks_query
+from app.services.frameworks import imports as frameworks_import
+from app.services.frameworks import publish as frameworks_publish
+from app.services.frameworks import query as frameworks_query
+from app.services.recognition import scales
 from schemas.base import page_of
-from schemas.frameworks import (CompetencySchema, FrameworkQuerySchema, FrameworkSchema, FwHitSchema,
-                                ImportFormSchema, ImportReportSchema, FwNodeSchema, SearchQuerySchema,
-                                TreeQuerySchema)
+from schemas.claims import ReviewRulesSchema, ReviewRulesUpdateSchema
+from schemas.frameworks import (
+    CompetencySchema,
+    FrameworkQuerySchema,
+    FrameworkSchema,
+    FwHitSchema,
+    FwNodeSchema,
+    ImportFormSchema,
+    ImportReportSchema,
+    SearchQuerySchema,
+    TreeQuerySchema,
+)
 
 blp = Blueprint("frameworks", __name__, description="Competency frameworks (RNCP, ESCO, CASE, custom)")
 
@@ -102,3 +114,14 @@ class CompetencyView(MethodView):
         """One competency: ancestors, children, source text, confidence, relations, OB 3.0 alignments."""
         return frameworks_publish.competency_view(db.session, current_grants(), competency_id,
                                                   base_url=_base())
+
+
+@blp.route("/frameworks/<uuid:framework_id>/review-rules")
+class FrameworkRules(MethodView):
+    @blp.arguments(ReviewRulesUpdateSchema)
+    @blp.response(200, ReviewRulesSchema)
+    def put(self, data, framework_id: uuid.UUID):
+        """Set a framework's own scale and second-review rule (platform administrators)."""
+        rules = scales.set_framework_rules(db.session, current_grants(), framework_id, data)
+        db.session.commit()
+        return rules

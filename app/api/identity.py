@@ -1,69 +1,189 @@
-"""Who is calling: the bearer token, and the learner a facilitator acts for (X-Act-For)."""
+"""Authentication, people, memberships and facilitations."""
 from __future__ import annotations
 
 import uuid
 
-from flask import g, request
+from flask import jsonify, request
+from flask.views import MethodView
+from werkzeug.exceptions import TooManyRequests
 
-from app.db import db
+from app.api import Blueprint
+from app.api.caller import (
+    ETAG_HEADER,
+    IF_MATCH_PARAMETER,
+    current_grants,
+    etag,
+    expected_version,
+    with_etag,
+)
+from app.db import db, reads_only, start_writing
 from app.runtime import runtime
-from app.services.identity import access, auth
-from app.services.identity.access import Grants
-from app.platform.errors import FieldError, InvalidInput, Unauthenticated
+from app.services.identity import auth, people
+from app.services.recognition import standing
+from schemas.accounts import (
+    FacilitationCreateSchema,
+    FacilitationSchema,
+    LoginSchema,
+    MembershipCreateSchema,
+    MembershipQuerySchema,
+    MembershipSchema,
+    MeSchema,
+    PersonCreateSchema,
+    PersonSchema,
+    PersonUpdateSchema,
+    RefreshSchema,
+    TokenPairSchema,
+)
+from schemas.base import page_of
+from schemas.claims import (
+    PortfolioQuerySchema,
+    PortfolioSchema,
+    StandingEntrySchema,
+    StandingQuerySchema,
+)
 
-ACT_FOR_HEADER = "X-Act-For"
-
-
-def current_grants() -> Grants:
-    """The caller's grants, loaded once per request; anonymous without a token."""
-    if "grants" in g:
-        return g.grants  # type: ignore[no-any-return]
-    header = request.headers.get("Authorization", "")
-    if not header:
-        g.grants = access.ANONYMOUS
-        return g.grants  # type: ignore[no-any-return]
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Use 'Authorization: Bearer <access token>'.")
-    person_id = auth.decode_access_token(token.strip(), settings=runtime().tokens)
-    acting_for = None
-    raw = request.headers.get(ACT_FOR_HEADER)
-    if raw:
-        try:
-            acting_for = uuid.UUID(raw)
-        except ValueError:
-            raise InvalidInput("X-Act-For is not a person id.",
-                               errors=[FieldError("#/headers/X-Act-For", "Not a UUID.")]) from None
-    g.grants = access.load_grants(db.session, person_id, acting_for)
-    return g.grants  # type: ignore[no-any-return]
+blp = Blueprint("identity", __name__, description="Log in, people, roles, facilitation, and a person's standings and portfolio")
 
 
-def expected_version() -> int | None:
-    """The version from If-Match (a weak or strong ETag "N"), or None when absent."""
-    raw = request.headers.get("If-Match")
-    if not raw:
-        return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput("If-Match must be the ETag returned by a GET.",
-                           errors=[FieldError("#/headers/If-Match", "Not a version ETag.")]) from None
+def _check_login_rate(email: str) -> None:
+    """Throttle before the password is hashed; the same answer whether the account exists or not."""
+    wait = runtime().login_limits.take(email, request.remote_addr or "-")
+    if wait is not None:
+        raise TooManyRequests("Trop de tentatives de connexion ; réessayez plus tard. "
+                              "(Too many sign-in attempts; try again later.)",
+                              retry_after=max(1, int(wait + 0.999)))
 
 
-def with_etag(obj: object, response_headers: dict[str, str] | None = None) -> dict[str, str]:
-    return {"ETag": f'"{getattr(obj, "version")}"'}
+@blp.route("/auth/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(429, description="Too many attempts on this account or from this address (Retry-After)")
+    @blp.public
+    @reads_only  # the password is hashed outside the write transaction, which opens only to record
+    def post(self, data):
+        """Log in with e-mail and password; returns an access and a refresh token."""
+        _check_login_rate(data["email"])
+        rt = runtime()
+        check = auth.check_password(db.session, data["email"], data["password"], passwords=rt.passwords)
+        start_writing(db.session)
+        pair = auth.login(db.session, check, settings=rt.tokens)
+        db.session.commit()
+        return pair
 
 
-def etag(version: int) -> dict[str, str]:
-    """The ETag header of a row whose optimistic-lock counter is ``version``."""
-    return {"ETag": f'"{version}"'}
+@blp.route("/auth/refresh")
+class Refresh(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.public
+    def post(self, data):
+        """Exchange a refresh token for a new pair (the old one stops working)."""
+        pair = auth.refresh(db.session, data["refresh_token"], settings=runtime().tokens)
+        db.session.commit()
+        return pair
 
 
-# OpenAPI of a conditional update: the If-Match it requires (428 without, 409 when stale) and the
-# ETag its GET and its answer carry.
-IF_MATCH_PARAMETER = {
-    "in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-    "description": 'The ETag read (`"<version>"`); a stale one is 409, none is 428.'}
-ETAG_HEADER = {"ETag": {"description": 'The version to send back in If-Match (`"<version>"`).',
-                        "schema": {"type": "string"}}}
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(204)
+    @blp.public
+    def post(self, data):
+        """Revoke a refresh token and every token rotated from the same login."""
+        auth.logout(db.session, data["refresh_token"], settings=runtime().tokens)
+        db.session.commit()
+
+
+@blp.route("/people/me")
+class Me(MethodView):
+    @blp.response(200, MeSchema, headers=ETAG_HEADER)
+    def get(self):
+        """The caller's account and roles (the learner's when acting for them); ETag for If-Match."""
+        me = people.get_me(db.session, current_grants())
+        return me, etag(me.person.version)
+
+    @blp.arguments(PersonUpdateSchema)
+    @blp.response(200, PersonSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
+    def patch(self, data):
+        """Change one's display name, language, public name choice or DID (If-Match required)."""
+        person = people.update_me(db.session, current_grants(), data, expected_version=expected_version())
+        db.session.commit()
+        return person, with_etag(person)
+
+
+@blp.route("/people")
+class People(MethodView):
+    @blp.arguments(PersonCreateSchema)
+    @blp.response(201, PersonSchema)
+    def post(self, data):
+        """Create an account (assisted accounts need no e-mail; their creator facilitates)."""
+        person = people.create_person(db.session, current_grants(), data, passwords=runtime().passwords)
+        db.session.commit()
+        return person
+
+
+@blp.route("/people/<uuid:person_id>")
+class PersonView(MethodView):
+    @blp.response(200, PersonSchema)
+    def get(self, person_id: uuid.UUID):
+        """A person sharing a territory with the caller."""
+        return people.get_person(db.session, current_grants(), person_id)
+
+
+@blp.route("/memberships")
+class Memberships(MethodView):
+    @blp.arguments(MembershipQuerySchema, location="query")
+    @blp.response(200, page_of(MembershipSchema))
+    def get(self, args):
+        """Memberships the caller may see, filtered by person or scope."""
+        return people.list_memberships(db.session, current_grants(), **args)
+
+    @blp.arguments(MembershipCreateSchema)
+    @blp.response(201, MembershipSchema)
+    def post(self, data):
+        """Give a person a role in a scope."""
+        membership = people.grant_membership(db.session, current_grants(), data)
+        db.session.commit()
+        return membership
+
+
+@blp.route("/memberships/<uuid:membership_id>")
+class MembershipView(MethodView):
+    @blp.response(204)
+    def delete(self, membership_id: uuid.UUID):
+        """Withdraw a role."""
+        people.revoke_membership(db.session, current_grants(), membership_id)
+        db.session.commit()
+
+
+@blp.route("/facilitations")
+class Facilitations(MethodView):
+    @blp.arguments(FacilitationCreateSchema)
+    @blp.response(201, FacilitationSchema)
+    def post(self, data):
+        """Let a facilitator act for a learner (send X-Act-For: <learner id> then)."""
+        facilitation = people.grant_facilitation(db.session, current_grants(), data)
+        db.session.commit()
+        return facilitation
+
+
+@blp.route("/people/<uuid:person_id>/standings")
+class Standings(MethodView):
+    @blp.arguments(StandingQuerySchema, location="query")
+    @blp.response(200, page_of(StandingEntrySchema))
+    def get(self, args, person_id: uuid.UUID):
+        """A learner's current standing on each competency."""
+        return standing.list_standings(db.session, current_grants(), person_id, **args)
+
+
+@blp.route("/people/<uuid:person_id>/portfolio")
+class Portfolio(MethodView):
+    @blp.arguments(PortfolioQuerySchema, location="query")
+    @blp.response(200, PortfolioSchema)
+    def get(self, args, person_id: uuid.UUID):
+        """A learner's competencies as framework trees, with reviews and evidence behind each node."""
+        # The service writes the document itself (thousands of nodes); PortfolioSchema documents
+        # it, and a Response is returned as is.
+        return jsonify(standing.portfolio(db.session, current_grants(), person_id, **args))

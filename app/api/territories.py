@@ -6,13 +6,22 @@ import uuid
 from flask.views import MethodView
 
 from app.api import Blueprint
-from app.api.identity import current_grants, expected_version, with_etag
+from app.api.caller import current_grants, expected_version, with_etag
 from app.db import db
+from app.services.recognition import scales
 from app.services.territories import territories
 from schemas.base import page_of
-from schemas.territories import (ProjectCreateSchema, ProjectQuerySchema, ProjectSchema, ProjectUpdateSchema,
-                                 TerritoryCreateSchema, TerritoryQuerySchema, TerritorySchema,
-                                 TerritoryUpdateSchema)
+from schemas.claims import ReviewRulesSchema, ReviewRulesUpdateSchema
+from schemas.territories import (
+    ProjectCreateSchema,
+    ProjectQuerySchema,
+    ProjectSchema,
+    ProjectUpdateSchema,
+    TerritoryCreateSchema,
+    TerritoryQuerySchema,
+    TerritorySchema,
+    TerritoryUpdateSchema,
+)
 
 blp = Blueprint("territories", __name__, description="Learning territories and their projects")
 
@@ -85,3 +94,19 @@ class ProjectView(MethodView):
                                              expected_version=expected_version())
         db.session.commit()
         return project, with_etag(project)
+
+
+@blp.route("/territories/<uuid:territory_id>/review-rules")
+class TerritoryRules(MethodView):
+    @blp.response(200, ReviewRulesSchema)
+    def get(self, territory_id: uuid.UUID):
+        """The territory's rating scale and second-review rule."""
+        return scales.get_territory_rules(db.session, current_grants(), territory_id)
+
+    @blp.arguments(ReviewRulesUpdateSchema)
+    @blp.response(200, ReviewRulesSchema)
+    def put(self, data, territory_id: uuid.UUID):
+        """Set the territory's own scale and second-review rule (its coordinators)."""
+        rules = scales.set_territory_rules(db.session, current_grants(), territory_id, data)
+        db.session.commit()
+        return rules

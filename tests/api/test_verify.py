@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import badges
-from app.api import verify as verify_api
+from app.api import verification as verify_api
 from app.runtime import runtime
 from app.platform.rate_limit import RateLimiter
 from tests.api.support import assert_problem, png_bytes

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import badges
-from app.api import verify as verify_api
+from app.api import verification as verify_api
 from app.services.verification import verification
 from app.web import verify_form
 from tests.api.support import assert_problem

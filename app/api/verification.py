@@ -28,14 +28,14 @@ from werkzeug.exceptions import TooManyRequests
 import badges
 from app.api import Blueprint
 from app.db import db, reads_only
-from app.runtime import runtime
-from app.services.verification import verification
 from app.platform.errors import FieldError, InvalidInput, PayloadTooLarge
 from app.platform.urls import Urls
+from app.runtime import runtime
+from app.services.verification import verification
 from badges.baking import MAX_IMAGE_BYTES
 from schemas.base import CamelSchema, text
 
-blp = Blueprint("verify", __name__, description="Verify any Open Badge (public, rate-limited)")
+blp = Blueprint("verification", __name__, description="Verify any Open Badge (public, rate-limited)")
 
 
 

@@ -1,26 +1,33 @@
-"""Claims, tutor reviews, standings and portfolios: the validation workflow."""
+"""Claims and tutor reviews: the validation workflow."""
 from __future__ import annotations
 
 import uuid
 from typing import Sequence
 
-from flask import jsonify
 from flask.views import MethodView
 
 from app.api import Blueprint
-from app.api.identity import current_grants, expected_version, with_etag
+from app.api.caller import current_grants, expected_version, with_etag
 from app.db import db
+from app.platform import mail
 from app.runtime import runtime
 from app.services.issuing import awarding
-from app.services.recognition import claims, reviews, scales, standing
-from app.platform import mail
+from app.services.recognition import claims, reviews
 from schemas.base import page_of
-from schemas.claims import (ClaimCreateSchema, ClaimDetailSchema, ClaimQuerySchema, ClaimResubmitSchema,
-                            ClaimSchema, ClaimUpdateSchema, PortfolioQuerySchema, PortfolioSchema,
-                            QueueItemSchema, QueueQuerySchema, ReviewCreateSchema, ReviewRulesSchema,
-                            ReviewRulesUpdateSchema, ReviewSchema, StandingEntrySchema, StandingQuerySchema)
+from schemas.claims import (
+    ClaimCreateSchema,
+    ClaimDetailSchema,
+    ClaimQuerySchema,
+    ClaimResubmitSchema,
+    ClaimSchema,
+    ClaimUpdateSchema,
+    QueueItemSchema,
+    QueueQuerySchema,
+    ReviewCreateSchema,
+    ReviewSchema,
+)
 
-blp = Blueprint("claims", __name__, description="Claims, tutor reviews, standings and portfolios")
+blp = Blueprint("recognition", __name__, description="Claims and tutor reviews")
 
 IF_MATCH = [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}]
 
@@ -118,50 +125,3 @@ class Queue(MethodView):
     def get(self, args):
         """Claims of the projects one tutors, oldest first, with evidence and earlier reviews."""
         return reviews.review_queue(db.session, current_grants(), **args)
-
-
-@blp.route("/people/<uuid:person_id>/standings")
-class Standings(MethodView):
-    @blp.arguments(StandingQuerySchema, location="query")
-    @blp.response(200, page_of(StandingEntrySchema))
-    def get(self, args, person_id: uuid.UUID):
-        """A learner's current standing on each competency."""
-        return standing.list_standings(db.session, current_grants(), person_id, **args)
-
-
-@blp.route("/people/<uuid:person_id>/portfolio")
-class Portfolio(MethodView):
-    @blp.arguments(PortfolioQuerySchema, location="query")
-    @blp.response(200, PortfolioSchema)
-    def get(self, args, person_id: uuid.UUID):
-        """A learner's competencies as framework trees, with reviews and evidence behind each node."""
-        # The service writes the document itself (thousands of nodes); PortfolioSchema documents
-        # it, and a Response is returned as is.
-        return jsonify(standing.portfolio(db.session, current_grants(), person_id, **args))
-
-
-@blp.route("/territories/<uuid:territory_id>/review-rules")
-class TerritoryRules(MethodView):
-    @blp.response(200, ReviewRulesSchema)
-    def get(self, territory_id: uuid.UUID):
-        """The territory's rating scale and second-review rule."""
-        return scales.get_territory_rules(db.session, current_grants(), territory_id)
-
-    @blp.arguments(ReviewRulesUpdateSchema)
-    @blp.response(200, ReviewRulesSchema)
-    def put(self, data, territory_id: uuid.UUID):
-        """Set the territory's own scale and second-review rule (its coordinators)."""
-        rules = scales.set_territory_rules(db.session, current_grants(), territory_id, data)
-        db.session.commit()
-        return rules
-
-
-@blp.route("/frameworks/<uuid:framework_id>/review-rules")
-class FrameworkRules(MethodView):
-    @blp.arguments(ReviewRulesUpdateSchema)
-    @blp.response(200, ReviewRulesSchema)
-    def put(self, data, framework_id: uuid.UUID):
-        """Set a framework's own scale and second-review rule (platform administrators)."""
-        rules = scales.set_framework_rules(db.session, current_grants(), framework_id, data)
-        db.session.commit()
-        return rules
