@@ -11,12 +11,14 @@ from typing import Any, Callable
 
 import pytest
 
+import badges
 from app.models import Achievement, Competency, Framework, Issuer, Person
 from app.runtime import runtime
 from app.services.identity import access
 from app.services.issuing import achievements, issuers
 from app.services.identity.audit import Actor
 from app.services.issuing.signing import IssuingSettings
+from app.services.verification import public_docs
 from app.platform.urls import Urls
 
 BASE = "https://blason.test"
@@ -86,3 +88,12 @@ def issuing(session, make_issuer, make_achievement, make_person, make_framework,
 
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def verify_stored(session: Any, credential: Any, urls: Urls, *, now: datetime | None = None,
+                  forms: tuple[str, ...] = ("ob3", "jwt", "ob2")) -> dict[str, Any]:
+    """Verify a credential's stored forms against this service's own documents (no HTTP)."""
+    resolvers = public_docs.local_resolvers(session, urls)
+    data: dict[str, Any] = {"ob3": credential.ob3_credential, "jwt": credential.ob3_jwt,
+                            "ob2": credential.ob2_jws, "ob2-hosted": urls.ob2_assertion(credential.id)}
+    return {form: badges.verify(data[form], resolvers=resolvers, now=now) for form in forms if data.get(form)}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -412,14 +412,3 @@ def idempotency_key(version_id: uuid.UUID, learner_id: uuid.UUID) -> str:
     """One award per (achievement version, learner): re-sent requests and files award nobody twice."""
     return hashlib.sha256(f"{version_id}:{learner_id}".encode()).hexdigest()
 
-
-def versions_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, AchievementVersion]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return {v.id: v for v in session.scalars(select(AchievementVersion).where(AchievementVersion.id.in_(wanted)))}
-
-
-def count_versions(session: Session, achievement_id: uuid.UUID) -> int:
-    return session.scalar(select(func.count()).select_from(AchievementVersion).where(
-        AchievementVersion.achievement_id == achievement_id)) or 0

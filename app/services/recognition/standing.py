@@ -422,8 +422,3 @@ def _visible_evidence(session: Session, grants: Grants, learner_id: uuid.UUID) -
                  "title": item.title})
     return {contribution_id: tuple(items) for contribution_id, items in out.items()}
 
-
-def pending_events(session: Session, *, limit: int = 100) -> list[DomainEvent]:
-    """Unprocessed standing changes, oldest first, for the awarding rules."""
-    return list(session.scalars(select(DomainEvent).where(DomainEvent.processed_at.is_(None))
-                                .order_by(DomainEvent.id).limit(limit)))

@@ -13,7 +13,7 @@ listed for ``assertionMethod``, and :func:`credential_status` flags the credenti
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -348,17 +348,9 @@ def local_resolvers(session: Session, urls: Urls, fallback: badges.Resolvers | N
     return badges.Resolvers(document=fetch)
 
 
-def verify_stored(session: Session, credential: Credential, urls: Urls, *, now: datetime | None = None,
-                  forms: Sequence[str] = ("ob3", "jwt", "ob2")) -> dict[str, badges.VerificationReport]:
-    """Verify a credential's stored forms against this service's own documents (no HTTP)."""
-    resolvers = local_resolvers(session, urls)
-    data: dict[str, Any] = {"ob3": credential.ob3_credential, "jwt": credential.ob3_jwt,
-                            "ob2": credential.ob2_jws, "ob2-hosted": urls.ob2_assertion(credential.id)}
-    return {form: badges.verify(data[form], resolvers=resolvers, now=now) for form in forms if data.get(form)}
-
 
 __all__ = ["CredentialStatus", "KeyState", "achievement_document", "controller_document",
            "credential_document", "credential_jwt", "credential_status", "issuer_document", "key_document",
            "key_state", "local_resolvers", "ob2_assertion_document", "ob2_badgeclass_document",
            "ob2_key_document", "ob2_profile_document", "ob2_revocation_list_document", "ob3_profile",
-           "public_recipient_name", "resolve", "show_recipient_name", "status_list_document", "verify_stored"]
+           "public_recipient_name", "resolve", "show_recipient_name", "status_list_document"]

@@ -12,7 +12,7 @@ from app.models import AuditEvent, Credential, CredentialState, KeyPurpose, KeyS
 from app.services.issuing import achievements, awarding, issuers, keys, revocation
 from app.services.verification import public_docs
 from app.platform.errors import Conflict, InvalidInput, PermissionDenied
-from tests.issuing_fixtures import KEKS, Setup, issuing_settings
+from tests.issuing_fixtures import KEKS, Setup, issuing_settings, verify_stored
 
 
 def _award(session, setup: Setup, settings, learner=None, **data):  # type: ignore[no-untyped-def]
@@ -44,7 +44,7 @@ def test_one_award_yields_every_signed_form(session, issuing: Setup, settings) -
     assert {"id": "https://example.fr/photo", "type": ["Evidence"], "name": "Preuve"} in document["evidence"]
     assert credential.ob2_assertion["verification"] == {"type": "HostedBadge"}
     assert credential.ob2_assertion["id"] == f"https://blason.test/ob2/assertions/{credential.id}"
-    reports = public_docs.verify_stored(session, credential, settings.urls, forms=("ob3", "jwt", "ob2", "ob2-hosted"))
+    reports = verify_stored(session, credential, settings.urls, forms=("ob3", "jwt", "ob2", "ob2-hosted"))
     for form, report in reports.items():
         assert report.valid, (form, report.to_json())
         assert report.check("issuer_key").outcome == "pass", form
@@ -59,7 +59,7 @@ def test_learner_without_email_gets_every_form(session, issuing: Setup, settings
     subject = credential.ob3_credential["credentialSubject"]
     assert "identifier" not in subject and subject["id"].startswith("urn:uuid:")
     assert credential.ob2_assertion["recipient"]["type"] == "url"
-    assert all(r.valid for r in public_docs.verify_stored(session, credential, settings.urls).values())
+    assert all(r.valid for r in verify_stored(session, credential, settings.urls).values())
 
 
 def test_learner_with_did_is_the_subject(session, issuing: Setup, settings, make_person) -> None:
@@ -123,7 +123,7 @@ def test_revocation_changes_every_format_together(session, issuing: Setup, setti
     status_list = session.get(StatusList, credential.status_list_id)
     bits = badges.StatusList.decode(status_list.signed_credential["credentialSubject"]["encodedList"])
     assert bits.get(credential.status_index)
-    reports = public_docs.verify_stored(session, credential, settings.urls, forms=("ob3", "jwt", "ob2", "ob2-hosted"))
+    reports = verify_stored(session, credential, settings.urls, forms=("ob3", "jwt", "ob2", "ob2-hosted"))
     for form, report in reports.items():
         assert not report.valid and report.check("status").outcome == "fail", form
     assert public_docs.ob2_assertion_document(credential) == (410, {
@@ -153,7 +153,7 @@ def test_suspension_and_unsuspension(session, issuing: Setup, settings) -> None:
     resolvers = public_docs.local_resolvers(session, settings.urls)
     assert badges.verify(suspension.signed_credential, resolvers=resolvers).valid
     assert public_docs.ob2_assertion_document(credential)[0] == 410
-    assert not public_docs.verify_stored(session, credential, settings.urls, forms=("ob2",))["ob2"].valid
+    assert not verify_stored(session, credential, settings.urls, forms=("ob2",))["ob2"].valid
     assert public_docs.credential_status(credential, [], settings.clock()).suspended
     with pytest.raises(Conflict):
         revocation.suspend(session, grants, credential.id, "Encore", settings=settings)
@@ -161,7 +161,7 @@ def test_suspension_and_unsuspension(session, issuing: Setup, settings) -> None:
     session.commit()
     assert credential.state is CredentialState.ISSUED
     assert public_docs.ob2_assertion_document(credential)[0] == 200
-    assert all(r.valid for r in public_docs.verify_stored(session, credential, settings.urls).values())
+    assert all(r.valid for r in verify_stored(session, credential, settings.urls).values())
     with pytest.raises(Conflict):
         revocation.unsuspend(session, grants, credential.id, None, settings=settings)
     # Revoking a suspended credential clears its suspension bit: revoked says it all.
@@ -184,7 +184,7 @@ def test_rotation_keeps_old_credentials_verifying(session, issuing: Setup, setti
     assert set(new.signing_key_ids) == {str(k.id) for k in created}
     assert not set(old.signing_key_ids) & set(new.signing_key_ids)
     for credential in (old, new):
-        assert all(r.valid for r in public_docs.verify_stored(session, credential, settings.urls).values())
+        assert all(r.valid for r in verify_stored(session, credential, settings.urls).values())
     document = public_docs.resolve(session, settings.urls, settings.urls.issuer(issuing.issuer.id))[1]
     assert len(document["verificationMethod"]) == 2 and len(document["assertionMethod"]) == 2
 
@@ -203,7 +203,7 @@ def test_compromised_key_is_flagged_on_what_it_signed(session, issuing: Setup, s
     flagged = [m for m in controller["verificationMethod"] if "revoked" in m]
     assert len(flagged) == 1 and flagged[0]["id"] not in controller["assertionMethod"]
     # The status lists were re-signed with the replacement key and still verify.
-    report = public_docs.verify_stored(session, credential, settings.urls, forms=("jwt",))["jwt"]
+    report = verify_stored(session, credential, settings.urls, forms=("jwt",))["jwt"]
     assert report.valid and report.check("status").outcome == "pass"
     with pytest.raises(Conflict):
         issuers.compromise_key(session, issuing.grants(session), issuing.issuer.id, di_key.id, "Encore",
@@ -240,7 +240,7 @@ def test_validity_period_sets_valid_until(session, issuing: Setup, settings) -> 
     assert credential.valid_until - credential.valid_from == timedelta(days=365)
     assert "validUntil" in credential.ob3_credential and "expires" in credential.ob2_assertion
     later = settings.clock() + timedelta(days=400)
-    report = public_docs.verify_stored(session, credential, settings.urls, now=later, forms=("ob3",))["ob3"]
+    report = verify_stored(session, credential, settings.urls, now=later, forms=("ob3",))["ob3"]
     assert report.check("validity").outcome == "fail"
 
 

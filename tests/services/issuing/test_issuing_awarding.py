@@ -17,7 +17,7 @@ from app.services.issuing import achievements, awarding, bulk, wallet
 from app.platform import images
 from app.services.verification import public_docs
 from app.platform.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from tests.issuing_fixtures import Setup
+from tests.issuing_fixtures import Setup, verify_stored
 
 
 def _credentials(session) -> int:  # type: ignore[no-untyped-def]
@@ -106,7 +106,7 @@ def test_rule_satisfied_by_standing_events_issues_once(session, issuing: Setup, 
     assert document["credentialSubject"]["result"][0]["value"] == "acquis"  # the lowest level that counts
     names = [e.get("name") for e in document["evidence"]]
     assert "Compte rendu" in names and "Notes privées" not in names  # public evidence only
-    assert all(r.valid for r in public_docs.verify_stored(session, credential, settings.urls).values())
+    assert all(r.valid for r in verify_stored(session, credential, settings.urls).values())
     # Replaying the queue awards nobody twice; a new event for the same learner neither.
     assert awarding.process_award_events(session, settings=settings).events == 0
     session.add(DomainEvent(kind="standing.changed", payload={"learner": str(issuing.learner.id),

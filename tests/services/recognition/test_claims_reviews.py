@@ -38,7 +38,7 @@ def test_validation_sets_the_standing_and_records_everything(session, world, gra
     [event] = events(session, world)
     assert event.payload["level"] == "acquis" and event.payload["proficient"] is True
     assert event.payload["competency"] == str(world.competency.id) and event.payload["previous"] is None
-    assert event in standing_service.pending_events(session, limit=10_000)  # the awarding hook's input
+    assert event in session.scalars(select(DomainEvent).where(DomainEvent.processed_at.is_(None)))  # awarding's input
     audit = session.scalar(select(AuditEvent).where(AuditEvent.action == "review.validated",
                                                     AuditEvent.subject_id == str(claim.id)))
     assert audit.data["comment"] == "Réunion bien menée." and audit.actor_id == world.tutor.id
