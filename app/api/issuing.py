@@ -18,7 +18,6 @@ from app.api.caller import (
     with_etag,
 )
 from app.db import db
-from app.models import KeyPurpose
 from app.runtime import runtime
 from app.services.issuing import (
     achievements,
@@ -141,8 +140,8 @@ class RotateKeys(MethodView):
     @blp.response(201, KeySchema(many=True))
     def post(self, data, issuer_id: uuid.UUID):
         """New active keys (all purposes, or those named); the old ones are retired but still verify."""
-        purposes = [KeyPurpose(p) for p in data.get("purposes") or []] or None
-        created = issuers.rotate_keys(db.session, current_grants(), issuer_id, purposes, settings=issuing_settings())
+        created = issuers.rotate_keys(db.session, current_grants(), issuer_id, data.get("purposes"),
+                                      settings=issuing_settings())
         db.session.commit()
         return created
 

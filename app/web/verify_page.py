@@ -13,7 +13,6 @@ import uuid
 from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-import badges
 from app.db import db
 from app.runtime import runtime
 from app.services.verification import public_docs, public_pages
@@ -108,11 +107,7 @@ def qr(credential_id: uuid.UUID, extension: str) -> BaseResponse:
     if found is None:
         return missing("No badge has this id.")
     target = urls().short(found.short_code)
-    if extension == "svg":
-        data = badges.qr_svg(target, title=words().get("qr_alt", url=target)).encode("utf-8")
-        image = public_pages.Image(data, "image/svg+xml", None)
-    else:
-        image = public_pages.Image(badges.qr_png(target), "image/png", None)
+    image = public_pages.qr_image(target, extension, title=words().get("qr_alt", url=target))
     return image_response(image, max_age=LONG, filename=f"qr-{found.short_code}.{extension}",
                           download=bool(request.args.get("download")))
 

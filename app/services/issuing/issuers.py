@@ -105,10 +105,11 @@ def list_keys(session: Session, grants: Grants, issuer_id: uuid.UUID) -> list[Si
 
 
 def rotate_keys(session: Session, grants: Grants, issuer_id: uuid.UUID,
-                purposes: Sequence[KeyPurpose] | None, *, settings: IssuingSettings) -> list[SigningKey]:
+                purposes: Sequence[str] | None, *, settings: IssuingSettings) -> list[SigningKey]:
     """New credentials use new keys; the old ones are retired, still published, still verifying."""
     get_issuer(session, grants, issuer_id)
-    created = keys.rotate_keys(session, grants, issuer_id, purposes, settings.keks, clock=settings.clock)
+    chosen = [KeyPurpose(p) for p in purposes] if purposes else None
+    created = keys.rotate_keys(session, grants, issuer_id, chosen, settings.keks, clock=settings.clock)
     if any(row.purpose is KeyPurpose.DATA_INTEGRITY for row in created):
         # Status lists are re-signed on each change anyway; re-signing now keeps one key in use.
         resign_status_lists(session, issuer_id, settings)

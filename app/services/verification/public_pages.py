@@ -198,6 +198,13 @@ def issuer_image(session: Session, storage: Storage, issuer_id: uuid.UUID) -> Im
     return stored_image(session, storage, issuer.image_sha256) if issuer else None
 
 
+def qr_image(target: str, extension: str, *, title: str) -> Image:
+    """The QR code of a URL: an SVG titled for screen readers, or a PNG."""
+    if extension == "svg":
+        return Image(badges.qr_svg(target, title=title).encode("utf-8"), "image/svg+xml", None)
+    return Image(badges.qr_png(target), "image/png", None)
+
+
 def public_evidence(session: Session, evidence_id: uuid.UUID) -> Evidence | None:
     """An evidence item while its learner keeps it public."""
     item = session.get(Evidence, evidence_id)
