@@ -13,6 +13,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
 
+from app.api.caller import ACT_FOR_PARAMETER, HEADER_PARAMETERS
 from app.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from app.routing import current_view
 from app.services.identity import access
@@ -65,6 +66,18 @@ class _JSONProvider(DefaultJSONProvider):
 F = TypeVar("F")
 
 
+def _document_headers(doc: dict[str, Any], doc_info: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """Add the parameters of ``@blp.doc`` to the generated ones, and X-Act-For where a login is needed."""
+    manual = doc_info.get("manual_doc", {})
+    # flask-smorest lets a manual parameter list replace the generated one (query arguments): merge.
+    parameters = [*doc.get("parameters", []), *manual.pop("parameters", [])]
+    if manual.get("security") != []:
+        parameters.append(ACT_FOR_PARAMETER)
+    if parameters:
+        doc["parameters"] = parameters
+    return doc
+
+
 class Blueprint(flask_smorest.Blueprint):
     """The blueprint every API module uses, so every body goes through the same parser.
 
@@ -72,6 +85,10 @@ class Blueprint(flask_smorest.Blueprint):
     """
 
     ARGUMENTS_PARSER = _Parser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(_document_headers)
 
     def public(self, view: F) -> F:
         """An operation anyone may call without a token: let through the login door, documented so."""
@@ -130,7 +147,8 @@ def init_api(app: Flask) -> Api:
                                     "Errors are RFC 9457 problem+json; lists are "
                                     "{items, total, page, perPage}; JSON is camelCase."},
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                                           "bearerFormat": "JWT"}}},
+                                                           "bearerFormat": "JWT"}},
+                           "parameters": HEADER_PARAMETERS},
             "security": [{"bearer": []}],
         },
     )

@@ -60,10 +60,18 @@ def etag(version: int) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
 
 
-# OpenAPI of a conditional update: the If-Match it requires (428 without, 409 when stale) and the
-# ETag its GET and its answer carry.
-IF_MATCH_PARAMETER = {
-    "in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-    "description": 'The ETag read (`"<version>"`); a stale one is 409, none is 428.'}
+# OpenAPI of the request headers, declared once as components and referenced by the operations:
+# If-Match on every conditional update (428 without, 409 when stale), X-Act-For on every
+# operation that needs a login (added by app.api.Blueprint).
+HEADER_PARAMETERS = {
+    "IfMatch": {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                "description": 'The ETag read (`"<version>"`); a stale one is 409, none is 428.'},
+    "ActFor": {"in": "header", "name": ACT_FOR_HEADER, "required": False,
+               "schema": {"type": "string", "format": "uuid"},
+               "description": "The id of the assisted learner a facilitator acts for; the call then sees "
+                              "and does only what the learner lent them (their projects and territories)."},
+}
+IF_MATCH_PARAMETER = "IfMatch"  # apispec writes a component's name as its $ref
+ACT_FOR_PARAMETER = "ActFor"
 ETAG_HEADER = {"ETag": {"description": 'The version to send back in If-Match (`"<version>"`).',
                         "schema": {"type": "string"}}}

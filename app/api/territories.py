@@ -6,7 +6,7 @@ import uuid
 from flask.views import MethodView
 
 from app.api import Blueprint
-from app.api.caller import current_grants, expected_version, with_etag
+from app.api.caller import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, expected_version, with_etag
 from app.db import db
 from app.services.recognition import scales
 from app.services.territories import territories
@@ -45,14 +45,15 @@ class Territories(MethodView):
 
 @blp.route("/territories/<uuid:territory_id>")
 class TerritoryView(MethodView):
-    @blp.response(200, TerritorySchema)
+    @blp.response(200, TerritorySchema, headers=ETAG_HEADER)
     def get(self, territory_id: uuid.UUID):
         """One territory; its ETag is the version to send back in If-Match."""
         territory = territories.get_territory(db.session, current_grants(), territory_id)
         return territory, with_etag(territory)
 
     @blp.arguments(TerritoryUpdateSchema)
-    @blp.response(200, TerritorySchema)
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
+    @blp.response(200, TerritorySchema, headers=ETAG_HEADER)
     def patch(self, data, territory_id: uuid.UUID):
         """Change a territory (its coordinators)."""
         territory = territories.update_territory(db.session, current_grants(), territory_id, data,
@@ -80,14 +81,15 @@ class Projects(MethodView):
 
 @blp.route("/projects/<uuid:project_id>")
 class ProjectView(MethodView):
-    @blp.response(200, ProjectSchema)
+    @blp.response(200, ProjectSchema, headers=ETAG_HEADER)
     def get(self, project_id: uuid.UUID):
         """One project."""
         project = territories.get_project(db.session, current_grants(), project_id)
         return project, with_etag(project)
 
     @blp.arguments(ProjectUpdateSchema)
-    @blp.response(200, ProjectSchema)
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
+    @blp.response(200, ProjectSchema, headers=ETAG_HEADER)
     def patch(self, data, project_id: uuid.UUID):
         """Change a project (the territory's coordinators)."""
         project = territories.update_project(db.session, current_grants(), project_id, data,

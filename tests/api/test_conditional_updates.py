@@ -12,7 +12,7 @@ from app.services.issuing import issuers
 from app.services.identity import people
 from app.services.identity.access import load_grants
 from app.platform.errors import Conflict
-from tests.api.support import assert_problem
+from tests.api.support import assert_problem, declared_parameters
 from tests.issuing_fixtures import issuing_settings
 
 API = "/api/v1"
@@ -116,13 +116,15 @@ def test_a_stale_row_no_service_translated_is_a_409_not_a_500(client, make_perso
 
 
 PATHS = ["/api/v1/evidence/{evidence_id}", "/api/v1/issuers/{issuer_id}", "/api/v1/achievements/{achievement_id}",
-         "/api/v1/me/badges/{credential_id}", "/api/v1/people/me"]
+         "/api/v1/me/badges/{credential_id}", "/api/v1/people/me", "/api/v1/territories/{territory_id}",
+         "/api/v1/projects/{project_id}"]
 
 
 @pytest.mark.parametrize("path", PATHS)
 def test_openapi_requires_if_match_and_declares_etag(client, path) -> None:  # type: ignore[no-untyped-def]
-    operations: dict[str, Any] = client.get(f"{API}/openapi.json").get_json()["paths"][path]
-    if_match = [p for p in operations["patch"].get("parameters", []) if p["in"] == "header"
+    spec = client.get(f"{API}/openapi.json").get_json()
+    operations: dict[str, Any] = spec["paths"][path]
+    if_match = [p for p in declared_parameters(spec, operations["patch"]) if p["in"] == "header"
                 and p["name"] == "If-Match"]
     assert if_match and if_match[0]["required"] is True
     for method in ("get", "patch"):
