@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import access_log
 from app import config as config_module
 from app import db as database
+from app import unit_of_work
 from app.routing import current_view
 
 
@@ -19,7 +20,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     access_log.install()  # download tokens travel in query strings: never in the request log
-    app = Flask(__name__, instance_path=settings["INSTANCE_DIR"])
+    app = unit_of_work.App(__name__, instance_path=settings["INSTANCE_DIR"])
     app.config["BLASON"] = settings
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
     # Form and multipart overhead on top of the largest file accepted.
@@ -31,8 +32,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     engine = settings.get("ENGINE") or database.make_engine(settings["DATABASE_URL"],
                                                                   busy_timeout=settings["SQLITE_BUSY_TIMEOUT"])
-    database.db.configure(engine)
-    app.teardown_appcontext(database.db.remove)
+    unit_of_work.install(app, engine)  # this app's own sessions: nothing bound to the process
     app.before_request(_declare_writes)
     app.teardown_request(lambda _exc: database.expect_writes(False))
 

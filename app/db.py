@@ -1,6 +1,7 @@
-"""Database plumbing: the declarative base, portable column types, the scoped session."""
+"""Database plumbing: the declarative base, portable column types, each app's sessions as units of work."""
 from __future__ import annotations
 
+import logging
 import sqlite3
 import uuid
 from contextvars import ContextVar
@@ -58,6 +59,8 @@ def utcnow() -> datetime:
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
+
+log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 F = TypeVar("F", bound=Callable[..., Any])
@@ -143,22 +146,138 @@ def is_busy(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) in ("55P03", "40P01")
 
 
-class Database:
-    """Holds the engine and a request-scoped session for the Flask app."""
+# Keys of a session's ``info`` holding the steps that wait for its unit of work to end.
+AFTER_COMMIT = "blason.after_commit"
+ON_ABANDON = "blason.on_abandon"
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.factory = sessionmaker(expire_on_commit=False)
-        self.registry: scoped_session[Session] = scoped_session(self.factory)
-        # The registry proxies every Session method; services are typed against Session.
-        self.session: Session = cast(Session, self.registry)
+
+class UnitOfWork(Session):
+    """A session that is one unit of work: its commit, then the follow-ups registered on it.
+
+    Work that must wait for the commit (e-mails, the award step after a review, deleting a file the
+    commit replaced) is registered with ``after_commit`` and runs only once the commit succeeded; a
+    failing step is logged and never undoes nor fails the committed work. Steps registered with
+    ``on_abandon`` (deleting a file written for rows that were never committed) run instead when the
+    unit ends without a commit: a rollback, a failed commit, or the session closed uncommitted.
+    """
+
+    def after_commit(self, step: Callable[[], object]) -> None:
+        """Run ``step`` after this unit of work commits; drop it if the unit rolls back."""
+        self.info.setdefault(AFTER_COMMIT, []).append(step)
+
+    def on_abandon(self, step: Callable[[], object]) -> None:
+        """Run ``step`` if this unit of work ends without a commit; drop it once the unit commits."""
+        self.info.setdefault(ON_ABANDON, []).append(step)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except BaseException:
+            self.abandon()
+            raise
+        self.info.pop(ON_ABANDON, None)
+        self._run(self.info.pop(AFTER_COMMIT, []), "after-commit")
+
+    def rollback(self) -> None:
+        super().rollback()
+        self.abandon()
+
+    def close(self) -> None:
+        super().close()
+        self.abandon()
+
+    def abandon(self) -> None:
+        """End the unit of work without a commit: its after-commit steps never run, its undo steps do."""
+        self.info.pop(AFTER_COMMIT, None)
+        self._run(self.info.pop(ON_ABANDON, []), "on-abandon")
+
+    def _run(self, steps: list[Callable[[], object]], kind: str) -> None:
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:
+                # The unit's outcome is settled: a follow-up's failure is the operator's, not the
+                # client's. Its name and error type only: messages may carry addresses or links.
+                log.error("%s step %s failed (%s); the unit of work's outcome stands", kind,
+                          getattr(step, "__qualname__", type(step).__name__), type(exc).__name__)
+                log.debug("%s step failure", kind, exc_info=True)
+                if self.in_transaction():  # leave a clean session to the next step
+                    Session.rollback(self)
+
+
+class Database:
+    """One app's engine and its request-scoped sessions (one unit of work per request)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.factory = sessionmaker(bind=engine, class_=UnitOfWork, expire_on_commit=False)
+        self.registry: scoped_session[UnitOfWork] = scoped_session(self.factory)
+
+    @property
+    def session(self) -> Session:
+        """The current unit of work; the registry proxies every Session method, services take a Session."""
+        return cast(Session, self.registry)
 
     def configure(self, engine: Engine) -> None:
+        """Bind the sessions begun from now on to another engine (a test's impatient one)."""
         self.engine = engine
         self.factory.configure(bind=engine)
+
+    def after_commit(self, step: Callable[[], object]) -> None:
+        """Run ``step`` once the current unit of work has committed (see ``UnitOfWork``)."""
+        self.registry().after_commit(step)
+
+    def on_abandon(self, step: Callable[[], object]) -> None:
+        """Run ``step`` if the current unit of work ends without a commit (see ``UnitOfWork``)."""
+        self.registry().on_abandon(step)
 
     def remove(self, *_args: Any) -> None:
         self.registry.remove()
 
 
-db = Database()
+EXTENSION = "blason.db"
+
+
+def database_of(app: Any) -> Database:
+    """The database bound to a Flask app by ``app.unit_of_work.install``."""
+    return cast(Database, app.extensions[EXTENSION])
+
+
+class CurrentDatabase:
+    """``db``: the database of the app in context, so views write ``db.session`` whichever app runs.
+
+    Nothing here is bound to the process: each app holds its own engine and sessions, and two apps
+    in one process (tests, a worker) never share them. The lookup is Flask's current app, installed
+    by ``app.unit_of_work`` (this module stays free of Flask: services and models import it).
+    """
+
+    def __init__(self) -> None:
+        self.lookup: Callable[[], Database] | None = None
+
+    def current(self) -> Database:
+        if self.lookup is None:
+            raise RuntimeError("no app binds a database: build one with create_app()")
+        return self.lookup()
+
+    @property
+    def session(self) -> Session:
+        return self.current().session
+
+    @property
+    def engine(self) -> Engine:
+        return self.current().engine
+
+    @property
+    def registry(self) -> scoped_session[UnitOfWork]:
+        return self.current().registry
+
+    def after_commit(self, step: Callable[[], object]) -> None:
+        """Run ``step`` once the current request's unit of work has committed."""
+        self.current().after_commit(step)
+
+    def on_abandon(self, step: Callable[[], object]) -> None:
+        """Run ``step`` if the current request's unit of work ends without a commit."""
+        self.current().on_abandon(step)
+
+
+db = CurrentDatabase()

@@ -51,8 +51,8 @@ def problem(status: int, slug: str, title: str, detail: str | None = None,
 
 
 def _service_error(exc: e.ServiceError) -> Response:
-    if exc.keep_changes:
-        db.session.commit()
+    # Never commits: what a keep_changes refusal recorded was committed by the request's unit of
+    # work before this handler runs (app.unit_of_work).
     for cls in type(exc).__mro__:
         if cls in SERVICE_ERRORS:
             status, slug, title = SERVICE_ERRORS[cls]

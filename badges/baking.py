@@ -272,7 +272,7 @@ def unbake_svg(svg: bytes) -> BakedPayload | None:
     _check_svg(svg)
     root = parse_untrusted_xml(svg)
     for version in ("ob3", "clr", "ob2"):
-        namespace, element = _SVG[version]  # type: ignore[index]
+        namespace, element = _SVG[version]
         found = root.findall(f"{{{namespace}}}{element}")
         if len(found) > 1:
             raise BakingError("more than one baked credential")
@@ -281,9 +281,9 @@ def unbake_svg(svg: bytes) -> BakedPayload | None:
             verify = node.get("verify")
             body = (node.text or "").strip()
             if body:
-                return BakedPayload(body, version, "svg-cdata")  # type: ignore[arg-type]
+                return BakedPayload(body, version, "svg-cdata")
             if verify:
-                return BakedPayload(verify.strip(), version, "svg-verify")  # type: ignore[arg-type]
+                return BakedPayload(verify.strip(), version, "svg-verify")
             raise BakingError("empty baked credential element")
     return None
 

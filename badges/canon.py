@@ -55,7 +55,7 @@ def _context_key(local_ctx: object) -> object | None:
     return None
 
 
-class _Processor(JsonLdProcessor):  # type: ignore[misc]
+class _Processor(JsonLdProcessor):
     """pyld processor that memoises context processing and records lost data.
 
     pyld re-processes every type-scoped context of the OB 3.0 context for every node

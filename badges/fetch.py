@@ -244,7 +244,7 @@ class _DeadlineBound:
     def recv_into(self, *args: Any, **kwargs: Any) -> int:
         if self.deadline is not None:
             self.settimeout(self.deadline.left())  # type: ignore[attr-defined]
-        return super().recv_into(*args, **kwargs)  # type: ignore[misc,no-any-return]
+        return super().recv_into(*args, **kwargs)  # type: ignore[misc]
 
     def sendall(self, *args: Any, **kwargs: Any) -> None:
         if self.deadline is not None:

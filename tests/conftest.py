@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import create_app, migrate
-from app.db import db, make_engine
+from app.db import database_of, make_engine
 from app.models import (Contribution, Membership, Person, ProfileType, Project, Role, ScopeType,
                         Territory)
 from app.runtime import runtime
@@ -83,6 +83,7 @@ def session(app, engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
     Commits (in views and in the factories below) only release a SAVEPOINT: data outlives the
     session cleanup at the end of each request, and is still gone after the test.
     """
+    db = database_of(app)
     connection = engine.connect()
     outer = connection.begin()
     db.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
@@ -194,7 +195,7 @@ def headers(app) -> Callable[..., dict[str, str]]:  # type: ignore[no-untyped-de
     settings = runtime(app).tokens
 
     def make(person: Person, act_for: Person | None = None) -> dict[str, str]:
-        pair_claims = auth._issue(db.session, person, uuid.uuid4(), settings)
+        pair_claims = auth._issue(database_of(app).session, person, uuid.uuid4(), settings)
         result = {"Authorization": f"Bearer {pair_claims.access_token}"}
         if act_for is not None:
             result["X-Act-For"] = str(act_for.id)

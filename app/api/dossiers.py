@@ -113,14 +113,11 @@ class Generate(MethodView):
         """Generate the ZIP now (synchronously, streamed to storage); answers the gaps and a download link."""
         config = settings()
         result = dossiers.generate(db.session, current_grants(), dossier_id, settings=config)
+        storage, new_key, replaced_key = config.storage, result.dossier.archive_key, result.replaced_key
+        db.on_abandon(lambda: dossiers.discard_archive(storage, new_key))  # no row will point to it
+        db.after_commit(lambda: dossiers.discard_archive(storage, replaced_key))  # no row points to it any more
         link = dossiers.download_link(db.session, current_grants(), dossier_id, settings=config)
-        new_key = result.dossier.archive_key
-        try:
-            db.session.commit()
-        except BaseException:
-            dossiers.discard_archive(config.storage, new_key)
-            raise
-        dossiers.discard_archive(config.storage, result.replaced_key)
+        db.session.commit()
         return dossiers.generated_view(result, link)
 
 

@@ -33,8 +33,24 @@ IF_MATCH = [{"in": "header", "name": "If-Match", "required": True, "schema": {"t
 
 
 def send_after_commit(messages: Sequence[mail.Message]) -> None:
-    """Deliver the e-mails of a committed decision (SMTP, or the outbox folder)."""
-    mail.deliver(runtime().mailer, messages)
+    """Deliver the e-mails of this decision once its unit of work has committed (SMTP, or the outbox folder)."""
+    mailer = runtime().mailer
+    db.after_commit(lambda: mail.deliver(mailer, messages))
+
+
+def award_after_commit() -> None:
+    """Once the decision is committed, award what a changed standing earned, in its own transaction.
+
+    Now rather than at the next scheduled run; events that fail here stay queued for
+    `blason process-award-events`, and a failure never turns the committed review into an error.
+    """
+    session, settings = db.session, runtime().issuing
+
+    def award_pending_events() -> None:
+        awarding.process_award_events(session, settings=settings)
+        session.commit()
+
+    db.after_commit(award_pending_events)
 
 
 @blp.route("/claims")
@@ -50,8 +66,8 @@ class Claims(MethodView):
     def post(self, data):
         """Claim that a submitted contribution shows a competency (one claim per competency)."""
         outcome = claims.create_claim(db.session, current_grants(), data, clock=runtime().clock)
-        db.session.commit()
         send_after_commit(outcome.messages)
+        db.session.commit()
         return outcome.value, with_etag(outcome.value)
 
 
@@ -95,8 +111,8 @@ class Resubmit(MethodView):
         """After needs_evidence: send the claim back to the queue with new evidence or an explanation."""
         outcome = claims.resubmit_claim(db.session, current_grants(), claim_id, data,
                                         expected_version=expected_version(), clock=runtime().clock)
-        db.session.commit()
         send_after_commit(outcome.messages)
+        db.session.commit()
         return outcome.value, with_etag(outcome.value)
 
 
@@ -109,11 +125,8 @@ class Reviews(MethodView):
         """Decide: validated (with a level), rejected or needs_evidence, always with a comment."""
         outcome = reviews.review_claim(db.session, current_grants(), claim_id, data,
                                        expected_version=expected_version(), clock=runtime().clock)
-        db.session.commit()
         send_after_commit(outcome.messages)
-        # A changed standing may satisfy an award rule: award now rather than at the next
-        # scheduled run (events that fail here stay queued for `blason process-award-events`).
-        awarding.process_award_events(db.session, settings=runtime().issuing)
+        award_after_commit()  # a changed standing may satisfy an award rule
         db.session.commit()
         return outcome.value
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from sqlalchemy import select
 
-from app.db import db
+from app.db import database_of
 from app.models import (Competency, Contribution, ContributionStatus, Evidence, Facilitation,
                         Framework, KeyPurpose, Membership, Person, ProfileType, Project, Role, ScopeType, SigningKey,
                         SourceType, StatusList, Territory)
@@ -282,6 +282,7 @@ def build_commuter(session: Any, a: Side, b: Side, hashed: str) -> Commuter:
 @pytest.fixture(scope="module")
 def matrix_world(app, engine) -> Iterator[tuple[World, Any]]:  # type: ignore[no-untyped-def]
     """Both territories, built once; yields the world and the connection holding its transaction."""
+    db = database_of(app)
     connection = engine.connect()
     outer = connection.begin()
     db.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
@@ -313,8 +314,9 @@ def matrix_world(app, engine) -> Iterator[tuple[World, Any]]:  # type: ignore[no
 
 
 @pytest.fixture()
-def matrix(matrix_world):  # type: ignore[no-untyped-def]
+def matrix(app, matrix_world):  # type: ignore[no-untyped-def]
     """The world, inside a SAVEPOINT undone after the test."""
+    db = database_of(app)
     world, connection = matrix_world
     savepoint = connection.begin_nested()
     try:

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from app.db import db
+from app.db import database_of
 from app.models import Facilitation
 from tests.api.matrix_fixtures import Side, World, matrix, matrix_world  # noqa: F401 - fixtures
 from tests.api.support import png_bytes
@@ -565,7 +565,7 @@ def test_a_coordinator_cannot_act_for_a_learner_who_has_a_login(app, matrix, hea
                         json={"facilitatorId": str(a.coordinator.id), "learnerId": str(a.learner.id)})
     assert asked.status_code in (403, 409, 422), asked.get_data(as_text=True)[:300]
     assert asked.mimetype == "application/problem+json"
-    session = db.registry()
+    session = database_of(app).registry()
     session.add(Facilitation(facilitator_id=a.coordinator.id, learner_id=a.learner.id))
     session.commit()
     for path in (f"{V1}/people/me", f"{V1}/contributions/{a.contribution.id}", f"{V1}/me/badges"):

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
-from app.db import db, expecting_writes, make_engine
+from app.db import database_of, expecting_writes, make_engine
 from app.models import (AuditEvent, AuditHead, Claim, Competency, Contribution, ContributionStatus, DomainEvent,
                         Framework, Membership, Person, Project, RefreshToken, Review, Role, ScopeType, SourceType,
                         Standing, Territory)
@@ -166,11 +166,12 @@ def test_refreshing_one_token_at_once_rotates_it_once(app, world):
 
 
 @pytest.fixture()
-def short_busy_timeout(engine) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def short_busy_timeout(app, engine) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The app's sessions on an engine that waits only 0.2 s for the lock; the database file's path."""
     if engine.dialect.name != "sqlite":
         pytest.skip("the SQLite lock; PostgreSQL writers wait for row locks, without a busy timeout")
     impatient = make_engine(engine.url.render_as_string(hide_password=False), busy_timeout=0.2)
+    db = database_of(app)
     db.configure(impatient)
     try:
         yield str(engine.url.database)

@@ -195,7 +195,7 @@ class _Sink(io.RawIOBase):
 def stream_record(record: LearnerRecord, storage: Storage) -> Iterator[bytes]:
     """Yield the record ZIP as it is written: index.json, then credentials and evidence files."""
     sink = _Sink()
-    archive = zipfile.ZipFile(sink, "w", allowZip64=True)  # type: ignore[arg-type]
+    archive = zipfile.ZipFile(sink, "w", allowZip64=True)
 
     def member(path: str, media_type: str, chunks: Iterator[bytes] | list[bytes]) -> Iterator[bytes]:
         info = zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0))

@@ -54,7 +54,7 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
 
 def sign_manifest(data: bytes, key: badges.SigningKey) -> str:
     """A detached compact JWS (``header..signature``) over the manifest's exact bytes."""
-    return jwt.api_jws.PyJWS().encode(data, key.key, algorithm="EdDSA",  # type: ignore[arg-type]
+    return jwt.api_jws.PyJWS().encode(data, key.key, algorithm="EdDSA",
                                       headers={"kid": key.public.thumbprint(), "typ": JWS_TYP},
                                       is_payload_detached=True)
 
@@ -65,7 +65,7 @@ def signature_valid(data: bytes, token: str, public: badges.PublicKey) -> bool:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != "EdDSA" or header.get("kid") != public.thumbprint():
             return False
-        jwt.api_jws.PyJWS().decode_complete(token, public.key, algorithms=["EdDSA"],  # type: ignore[arg-type]
+        jwt.api_jws.PyJWS().decode_complete(token, public.key, algorithms=["EdDSA"],
                                             detached_payload=data)
     except (InvalidTokenError, ValueError, TypeError):
         return False

@@ -73,7 +73,7 @@ def import_framework_file(
 
     savepoint = session.begin_nested()
     try:
-        stream = open_import(source, filename, format=format, on_progress=progress,  # type: ignore[arg-type]
+        stream = open_import(source, filename, format=format, on_progress=progress,
                              progress_every=progress_every,
                              **_options_for(source, filename, format, options or {}))
         header, records = split_header(stream)

@@ -33,7 +33,7 @@ def header_for(framework: Framework) -> FrameworkHeader:
     """Rebuild the importer header a framework was imported from."""
     meta = framework.meta or {}
     return FrameworkHeader(
-        source_type=framework.source_type.value,  # type: ignore[arg-type]
+        source_type=framework.source_type.value,
         title=framework.title, source_format=str(meta.get("source_format") or "blason"),
         version=meta.get("source_version"), language=framework.language,
         source_id=meta.get("source_id"), metadata=dict(meta.get("header") or {}),
@@ -47,7 +47,7 @@ def record_for(competency: Competency) -> CompetencyRecord:
         key=competency.source_key, parent_key=competency.parent_key, kind=competency.kind,
         label=competency.label, code=competency.code, description=competency.description,
         uri=competency.uri, raw_text=competency.raw_text,
-        confidence=competency.confidence.value if competency.raw_text is not None else None,  # type: ignore[arg-type]
+        confidence=competency.confidence.value if competency.raw_text is not None else None,
         alt_labels=tuple(meta.get("alt_labels") or ()), language=competency.language,
         position=competency.position, active=meta.get("active"), metadata=meta,
     )

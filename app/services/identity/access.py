@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.models import Facilitation, Issuer, Membership, Person, Project, Role, ScopeType
@@ -124,7 +124,7 @@ def lent_territory_ids(session: Session, grants: Grants) -> set[uuid.UUID] | Non
     return set(session.scalars(select(Project.territory_id).where(Project.id.in_(projects)))) if projects else set()
 
 
-def lent_issuer_filter(session: Session, grants: Grants):  # type: ignore[no-untyped-def]
+def lent_issuer_filter(session: Session, grants: Grants) -> ColumnElement[bool] | None:
     """A SQL condition on Issuer for the badges of one's own a facilitator handles: those of the
     lent territories' issuers and of platform-wide issuers (None: no limit, the learner themself)."""
     territories = lent_territory_ids(session, grants)
@@ -148,7 +148,7 @@ def visible_territory_ids(session: Session, grants: Grants) -> set[uuid.UUID] | 
     return ids
 
 
-def visible_project_filter(grants: Grants):  # type: ignore[no-untyped-def]
+def visible_project_filter(grants: Grants) -> ColumnElement[bool] | None:
     """A SQL condition on Project limiting rows to what the caller may see (None: no limit)."""
     if grants.platform_admin:
         return None

@@ -66,7 +66,7 @@ def sign_head(session: Session, key: badges.SigningKey, *,
     payload = json.dumps({"type": HEAD_TYPE, "version": 1, "seq": seq, "hash": digest,
                           "signedAt": signed_at.isoformat()}, separators=(",", ":")).encode()
     kid = key.public.thumbprint()
-    token = jwt.api_jws.PyJWS().encode(payload, key.key, algorithm="EdDSA",  # type: ignore[arg-type]
+    token = jwt.api_jws.PyJWS().encode(payload, key.key, algorithm="EdDSA",
                                        headers={"kid": kid, "typ": HEAD_TYP})
     head = AuditSignedHead(seq=seq, hash=digest, signed_at=signed_at, kid=kid, jws=token)
     try:
@@ -117,7 +117,7 @@ def read_signed_head(text: str, public: badges.PublicKey) -> HeadClaims:
             raise BadSignedHead("not an EdDSA-signed audit head")
         if header.get("kid") != public.thumbprint():
             raise BadSignedHead("not signed with this platform's key")
-        decoded = jwt.api_jws.PyJWS().decode_complete(token, public.key,  # type: ignore[arg-type]
+        decoded = jwt.api_jws.PyJWS().decode_complete(token, public.key,
                                                       algorithms=["EdDSA"])
         claims = json.loads(decoded["payload"])
     except (InvalidTokenError, ValueError, TypeError):

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -203,7 +203,7 @@ def my_memberships(session: Session, grants: Grants) -> list[Membership]:
     return list(session.scalars(stmt.order_by(Membership.created_at, Membership.id)))
 
 
-def _lent(grants: Grants):  # type: ignore[no-untyped-def]
+def _lent(grants: Grants) -> ColumnElement[bool]:
     """The learner's memberships a facilitator acts in (the only ones acting for them lends)."""
     return ((Membership.person_id == grants.person_id) & (Membership.role == Role.LEARNER)
             & Membership.scope_id.in_(grants.learner_in))

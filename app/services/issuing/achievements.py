@@ -50,7 +50,7 @@ def competency_alignment(competency: Competency, framework: Framework, urls: Url
     if framework.source_type.value == "rncp":
         meta.setdefault("fiche_code", framework.source_key)
         meta.setdefault("fiche_title", framework.title)
-    header = FrameworkHeader(source_type=framework.source_type.value,  # type: ignore[arg-type]
+    header = FrameworkHeader(source_type=framework.source_type.value,
                              title=framework.title, source_format="database",
                              version=framework.version_label, language=framework.language,
                              source_id=framework.source_key, metadata=framework.meta or {})
@@ -293,7 +293,7 @@ def _mode(rule: dict[str, Any], requested: str | None, current: AwardMode | None
         if requested not in ("auto", "approval"):
             raise InvalidInput("Unknown award mode.", errors=[FieldError("#/awardMode", "Use auto or approval.")])
         return AwardMode(requested)
-    return current if current not in (None, AwardMode.MANUAL) else AwardMode.APPROVAL  # type: ignore[return-value]
+    return current if current not in (None, AwardMode.MANUAL) else AwardMode.APPROVAL
 
 
 def create_achievement(session: Session, grants: Grants, issuer_id: uuid.UUID, data: dict[str, Any], *,

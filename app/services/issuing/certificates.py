@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import datetime
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -71,7 +72,8 @@ def _badge_png(session: Session, storage: Storage, sha256: str | None) -> bytes 
 
 
 def render_certificate(out: io.BytesIO, *, name: str, description: str, learner: str, issuer: str,
-                       awarded, valid_until, competencies: list[tuple[str | None, str]],  # type: ignore[no-untyped-def]
+                       awarded: datetime, valid_until: datetime | None,
+                       competencies: list[tuple[str | None, str]],
                        short_url: str, image: bytes | None) -> None:
     """Draw the one-page certificate."""
     register_fonts()
@@ -120,7 +122,7 @@ def render_certificate(out: io.BytesIO, *, name: str, description: str, learner:
             story.append(Paragraph(f"… et {len(competencies) - 8} autre(s), détaillées sur la page de vérification.",
                                    small))
     for flowable in story:
-        flowable.style.spaceAfter = 5  # type: ignore[attr-defined]
+        flowable.style.spaceAfter = 5
     frame = Frame(24 * mm, 78 * mm, width - 48 * mm, y - 84 * mm, showBoundary=0)
     frame.addFromList(story, canvas)
 

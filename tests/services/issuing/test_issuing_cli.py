@@ -25,13 +25,12 @@ def test_cli_rotate_revoke_suspend_and_queue(runner, session, issuing: Setup, se
     assert result.exit_code == 0 and "issued" in result.output, result.output
     result = runner.invoke(args=["blason", "revoke", "--credential", cid, "--reason", "Erreur"])
     assert result.exit_code == 0, result.output
-    from app.db import db
     from app.models import Credential
-    assert db.session.get(Credential, credential.id).state is CredentialState.REVOKED
+    assert session.get(Credential, credential.id).state is CredentialState.REVOKED
     result = runner.invoke(args=["blason", "revoke", "--credential", cid, "--reason", "Encore"])
     assert result.exit_code == 1 and "already revoked" in result.output
-    db.session.add(DomainEvent(kind="standing.changed", payload={"learner": str(issuing.learner.id),
-                                                              "competency": str(issuing.competencies[0].id)}))
-    db.session.commit()
+    session.add(DomainEvent(kind="standing.changed", payload={"learner": str(issuing.learner.id),
+                                                           "competency": str(issuing.competencies[0].id)}))
+    session.commit()
     result = runner.invoke(args=["blason", "process-award-events", "--batch", "10"])
     assert result.exit_code == 0 and "1 event(s) processed" in result.output, result.output
