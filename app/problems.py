@@ -11,22 +11,27 @@ from werkzeug.exceptions import HTTPException
 
 from app.db import db, is_busy
 from app.platform import errors as e
+from app.platform.i18n import translator
 
 log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://blason.example/problems/"
 MEDIA_TYPE = "application/problem+json"
+# Titles and fixed details come from the catalogue (problem.*), in English: problem+json is read by
+# programs, which tell problems apart by their type; the two details people may meet (busy
+# database, concurrent edit) give the French first and the English after it.
+API_WORDS = translator("en")
 
-# Service error → (status, type slug, title). The only place statuses are chosen.
+# Service error → (status, type slug, title's message key). The only place statuses are chosen.
 SERVICE_ERRORS: dict[type[e.ServiceError], tuple[int, str, str]] = {
-    e.InvalidInput: (422, "validation-error", "Request body is invalid"),
-    e.Unauthenticated: (401, "unauthenticated", "Authentication required"),
-    e.PermissionDenied: (403, "forbidden", "Not allowed"),
-    e.NotFound: (404, "not-found", "Not found"),
-    e.Conflict: (409, "conflict", "Conflict with the current state"),
-    e.PreconditionRequired: (428, "precondition-required", "Precondition required"),
-    e.PayloadTooLarge: (413, "payload-too-large", "Payload too large"),
-    e.UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
+    e.InvalidInput: (422, "validation-error", "problem.invalid_body"),
+    e.Unauthenticated: (401, "unauthenticated", "problem.unauthenticated"),
+    e.PermissionDenied: (403, "forbidden", "problem.forbidden"),
+    e.NotFound: (404, "not-found", "problem.not_found"),
+    e.Conflict: (409, "conflict", "problem.conflict"),
+    e.PreconditionRequired: (428, "precondition-required", "problem.precondition_required"),
+    e.PayloadTooLarge: (413, "payload-too-large", "problem.payload_too_large"),
+    e.UnsupportedMediaType: (415, "unsupported-media-type", "problem.unsupported_media_type"),
 }
 
 HTTP_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
@@ -58,9 +63,9 @@ def _service_error(exc: e.ServiceError) -> Response:
             status, slug, title = SERVICE_ERRORS[cls]
             break
     else:  # a ServiceError subclass nobody mapped is still the caller's fault
-        status, slug, title = 400, "bad-request", "Bad request"
+        status, slug, title = 400, "bad-request", "problem.bad_request"
     headers = {"WWW-Authenticate": 'Bearer realm="blason"'} if status == 401 else None
-    return problem(status, slug, title, exc.detail,
+    return problem(status, slug, API_WORDS(title), exc.detail,
                    [{"pointer": f.pointer, "detail": f.detail} for f in exc.errors] or None, headers)
 
 
@@ -93,12 +98,11 @@ def _http_error(exc: HTTPException) -> Response:
         for location, fields in messages.items():
             prefix = "#" if location in ("json", "form", "files") else f"#/{location}"
             errors.extend(_pointers(fields, prefix))
-        return problem(422, "validation-error", "Request is invalid",
-                       f"{len(errors)} field(s) failed validation", errors)
+        return problem(422, "validation-error", API_WORDS("problem.invalid_request"),
+                       API_WORDS("problem.invalid_fields", count=len(errors)), errors)
     if status == 400 and messages:
-        return problem(400, "bad-request", "Request body is not valid JSON",
-                       "The request body could not be parsed as JSON.",
-                       [{"pointer": "#", "detail": "Invalid JSON body."}])
+        return problem(400, "bad-request", API_WORDS("problem.not_json"), API_WORDS("problem.not_json_detail"),
+                       [{"pointer": "#", "detail": API_WORDS("problem.not_json_field")}])
     description = exc.description if status < 500 else None
     # Keep Allow, WWW-Authenticate, Retry-After…; the body is ours, so its type is too.
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
@@ -107,8 +111,8 @@ def _http_error(exc: HTTPException) -> Response:
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return problem(500, "internal-error", "Internal server error",
-                   "An unexpected error occurred; it has been logged.")
+    return problem(500, "internal-error", API_WORDS("problem.internal_error"),
+                   API_WORDS("problem.internal_error_detail"))
 
 
 # Seconds a client should wait before retrying when the database was busy (it already waited
@@ -121,9 +125,7 @@ def _database_error(exc: OperationalError) -> Response:
         return _unexpected(exc)
     log.warning("database busy on %s %s: %s", request.method, request.path, type(exc.orig).__name__)
     db.session.rollback()
-    return problem(503, "database-busy", "Service temporarily unavailable",
-                   "La base de données est occupée par d'autres écritures ; réessayez dans quelques secondes. "
-                   "(The database is busy with other writes; retry in a few seconds.)",
+    return problem(503, "database-busy", API_WORDS("problem.service_unavailable"), _both("problem.database_busy"),
                    headers={"Retry-After": str(BUSY_RETRY_AFTER)})
 
 
@@ -132,9 +134,12 @@ def _stale_row(exc: StaleDataError) -> Response:
     # write, in a path that did not translate it itself: their change wins, ours is a 409.
     log.info("stale versioned row on %s %s", request.method, request.path)
     db.session.rollback()
-    return problem(409, "conflict", "Conflict with the current state",
-                   "Ces données ont été modifiées par quelqu'un d'autre entre-temps ; rechargez-les et réessayez. "
-                   "(Someone else changed this meanwhile; reload and try again.)")
+    return problem(409, "conflict", API_WORDS("problem.conflict"), _both("problem.stale"))
+
+
+def _both(key: str) -> str:
+    """French, then English in brackets: a detail a person may read wherever the call came from."""
+    return f"{translator('fr')(key)} ({API_WORDS(key)})"
 
 
 def register(app: Flask) -> None:

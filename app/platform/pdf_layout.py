@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime
 from typing import Any, NamedTuple, Sequence, Union
 from xml.sax.saxutils import escape
 
@@ -34,12 +33,11 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from app.platform.i18n import Translator, translator
 from badges.qr import qr_matrix
 
 FONT = "BlasonVera"
 BOLD, ITALIC, BOLD_ITALIC = FONT + "-Bold", FONT + "-Italic", FONT + "-BoldItalic"
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 INK = colors.HexColor("#1f2937")
 MUTED = colors.HexColor("#5b6472")
 RULE = colors.HexColor("#c9ced6")
@@ -103,13 +101,6 @@ def text(value: Any) -> str:
         return ""
     cleaned = escape(str(value).translate(_SUBSTITUTES))
     return cleaned.replace("\n", "<br/>")
-
-
-def french_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[value.month - 1]} {value.year}"
 
 
 # French punctuation stays on the line of the word it belongs to (a no-break space is drawn as a space).
@@ -211,8 +202,9 @@ def wrap_anywhere(value: str, width: float, size: float = 8.5, font: str = FONT)
 class Layout:
     """A cursor down the A4 pages of one canvas: page breaks, paragraphs, tables, QR codes, footers."""
 
-    def __init__(self, canvas: Canvas, footer: str) -> None:
+    def __init__(self, canvas: Canvas, footer: str, tr: Translator | None = None) -> None:
         self.canvas, self.footer, self.page = canvas, footer, 1
+        self.tr = tr or translator("fr")
         self.y: float = TOP
         self._qr: dict[str, str] = {}  # URL → form name
         self._pen = _Pen(canvas)
@@ -243,7 +235,7 @@ class Layout:
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
         canvas.line(LEFT, 14 * mm, RIGHT, 14 * mm)
-        number = f"page {self.page}"
+        number = self.tr("pdf.page", number=self.page)
         room = WIDTH - stringWidth(number, FONT, FOOTER.size) - 6 * mm
         label = self.footer if stringWidth(self.footer, FONT, FOOTER.size) <= room else (
             wrap_anywhere(self.footer, room - stringWidth("…", FONT, FOOTER.size), FOOTER.size)[0] + "…")

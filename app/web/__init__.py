@@ -17,8 +17,9 @@ def health():  # type: ignore[no-untyped-def]
 
 
 def init_web(app: Flask) -> None:
-    from app.web import frameworks, public, security_headers
+    from app.web import frameworks, i18n, public, security_headers
 
+    i18n.init_app(app)  # Flask-Babel: the page's language, _() and |day in templates
     security_headers.register(app)  # nosniff everywhere; CSP and Referrer-Policy on every page
     app.register_blueprint(bp)
     app.register_blueprint(frameworks.bp)

@@ -9,43 +9,13 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 from app.db import db
 from app.runtime import runtime
 from app.services.frameworks import publish as frameworks_publish, query as frameworks_query
+from app.web.i18n import current_lang
 from schemas.frameworks import CompetencySchema, FrameworkSchema, FwHitSchema, FwNodeSchema
 
 bp = Blueprint("frameworks_web", __name__)
 
 JSON_TYPES = ("application/json", "application/ld+json")
 MAX_AGE = 3600
-WORDS: dict[str, dict[str, str]] = {
-    "fr": {"frameworks": "Référentiels de compétences", "search": "Rechercher une compétence",
-           "search_button": "Rechercher", "results": "résultat(s)", "version": "Version",
-           "current": "version en vigueur", "old": "ancienne version", "imported": "importée le",
-           "source": "Source officielle", "case": "Export CASE 1.0 (JSON)", "tree": "Arborescence",
-           "children": "Éléments", "parents": "Fait partie de", "raw": "Texte d’origine",
-           "low": "Découpage automatique incertain : reportez-vous au texte d’origine.",
-           "alignment": "Alignement Open Badges 3.0", "versions": "Versions", "previous": "Précédent",
-           "next": "Suivant", "none": "Aucun résultat.", "kind": "Type", "code": "Code",
-           "replaced_by": "Remplacée par", "json": "Version JSON", "page": "Page",
-           "more": "autres éléments", "framework": "Référentiel", "other_lang": "English",
-           "description": "Description"},
-    "en": {"frameworks": "Competency frameworks", "search": "Search for a competency",
-           "search_button": "Search", "results": "result(s)", "version": "Version",
-           "current": "current version", "old": "older version", "imported": "imported on",
-           "source": "Official source", "case": "CASE 1.0 export (JSON)", "tree": "Tree",
-           "children": "Items", "parents": "Part of", "raw": "Original text",
-           "low": "Automatic split uncertain: refer to the original text.",
-           "alignment": "Open Badges 3.0 alignment", "versions": "Versions", "previous": "Previous",
-           "next": "Next", "none": "No result.", "kind": "Kind", "code": "Code",
-           "replaced_by": "Replaced by", "json": "JSON version", "page": "Page",
-           "more": "more items", "framework": "Framework", "other_lang": "Français",
-           "description": "Description"},
-}
-
-
-def _lang() -> str:
-    asked = request.args.get("lang")
-    if asked in WORDS:
-        return asked
-    return request.accept_languages.best_match(list(WORDS)) or "fr"
 
 
 def _wants_json() -> bool:
@@ -60,9 +30,9 @@ def _public(response: Any) -> Any:
 
 
 def _page(template: str, **context: Any) -> Response:
-    lang = _lang()
+    lang = current_lang()
     other = "en" if lang == "fr" else "fr"
-    html = render_template(template, lang=lang, t=WORDS[lang], other_lang=other,
+    html = render_template(template, lang=lang, other_lang=other,
                            other_url=url_for(request.endpoint or "", **{**(request.view_args or {}),
                                                                        **request.args, "lang": other}),
                            **context)

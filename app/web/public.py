@@ -27,7 +27,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db
-from app.problems import problem
+from app.problems import API_WORDS, problem
 from app.runtime import runtime
 from app.services.verification import public_docs, public_pages
 from app.platform.urls import Urls
@@ -116,11 +116,11 @@ def missing(detail: str = "Nothing is published at this address.") -> BaseRespon
     if wants_html():
         response = render_page("public/missing.html", max_age=SHORT, status=404)
         return response
-    return problem(404, "not-found", "Not found", detail)
+    return problem(404, "not-found", API_WORDS("problem.not_found"), detail)
 
 
 def gone(detail: str) -> BaseResponse:
-    return problem(410, "gone", "Gone", detail)
+    return problem(410, "gone", API_WORDS("problem.gone"), detail)
 
 
 def image_response(image: public_pages.Image, *, max_age: int, filename: str | None = None,
@@ -180,8 +180,8 @@ def key(issuer_id: uuid.UUID, kid: str) -> BaseResponse:
 def _key_facts(state: public_docs.KeyState) -> list[tuple[str, str]]:
     t = words()
     status = t.get(f"key_status_{state.status}")
-    return [(t.algorithm, state.algorithm), (t.kind, state.purpose), ("Statut" if t.lang == "fr" else "Status",
-                                                                       status), (t.created, t.date(state.created_at))]
+    return [(t.algorithm, state.algorithm), (t.kind, state.purpose), (t.status, status),
+            (t.created, t.date(state.created_at))]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,10 +35,6 @@ from app.platform.storage import Storage
 JURY_VISIBLE = (Visibility.JURY, Visibility.PUBLIC)
 _T = TypeVar("_T")
 STATES = ("acquis", "partiellement", "non")
-STATE_LABELS = {"acquis": "Acquis", "partiellement": "Partiellement acquis", "non": "Non acquis"}
-CLAIM_LABELS = {"validated": "validée", "pending": "en attente de décision",
-                "needs_evidence": "complément de preuve demandé"}
-DECISION_LABELS = {"validated": "Validé", "rejected": "Refusé", "needs_evidence": "Complément demandé"}
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
               "application/pdf": "pdf", "text/plain": "txt", "video/mp4": "mp4", "audio/mpeg": "mp3",
               "audio/ogg": "ogg", "application/vnd.oasis.opendocument.text": "odt",

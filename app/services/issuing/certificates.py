@@ -1,4 +1,4 @@
-"""Printable certificates: one A4 page in French per issued credential.
+"""Printable certificates: one A4 page per issued credential, in French (words: ``certificate.*``).
 
 Badge image, achievement name, recipient, issuer, date, aligned competencies, and a QR code of
 the credential's short URL (which leads to its public verification page), printed under it so it
@@ -29,7 +29,8 @@ import badges
 from app.models import AchievementAlignment, AchievementVersion, Credential, CredentialState, Issuer, Person, StoredFile
 from app.services.issuing import awarding
 from app.services.identity.access import Grants
-from app.platform.pdf_layout import FONT, INK, MUTED, french_date, register_fonts, text
+from app.platform.i18n import translator
+from app.platform.pdf_layout import FONT, INK, MUTED, register_fonts, text
 from app.platform.errors import Conflict
 from app.platform.urls import Urls
 from app.platform.storage import Storage
@@ -74,12 +75,13 @@ def _badge_png(session: Session, storage: Storage, sha256: str | None) -> bytes 
 def render_certificate(out: io.BytesIO, *, name: str, description: str, learner: str, issuer: str,
                        awarded: datetime, valid_until: datetime | None,
                        competencies: list[tuple[str | None, str]],
-                       short_url: str, image: bytes | None) -> None:
+                       short_url: str, image: bytes | None, lang: str = "fr") -> None:
     """Draw the one-page certificate."""
     register_fonts()
+    tr = translator(lang)
     width, height = A4
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
-    canvas.setTitle(f"Attestation — {name}")
+    canvas.setTitle(tr("certificate.document_title", name=name))
     canvas.setAuthor(issuer)
     canvas.setStrokeColor(colors.HexColor("#12355b"))
     canvas.setLineWidth(2)
@@ -101,26 +103,26 @@ def render_certificate(out: io.BytesIO, *, name: str, description: str, learner:
     title = ParagraphStyle("t", parent=center, fontName=FONT + "-Bold", fontSize=22, leading=27)
     big = ParagraphStyle("b", parent=center, fontName=FONT + "-Bold", fontSize=17, leading=22)
     small = ParagraphStyle("s", parent=center, fontSize=9, leading=12, textColor=MUTED)
-    dates = f"le {french_date(awarded)}"
+    dates = tr("certificate.on", date=tr.date(awarded, first_ordinal=True))
     if valid_until:
-        dates += f", valable jusqu'au {french_date(valid_until)}"
+        dates += tr("certificate.valid_until", date=tr.date(valid_until, first_ordinal=True))
     story = [
-        Paragraph("ATTESTATION DE RECONNAISSANCE", small),
+        Paragraph(text(tr("certificate.heading")), small),
         Paragraph(text(name), title),
-        Paragraph("est délivrée à", center),
+        Paragraph(text(tr("certificate.awarded_to")), center),
         Paragraph(text(learner), big),
-        Paragraph(f"par <b>{text(issuer)}</b> {text(dates)}.", center),
+        # The message is escaped as text first; only then are the (escaped) name in bold and dates put in.
+        Paragraph(text(tr("certificate.by")) % {"issuer": f"<b>{text(issuer)}</b>", "dates": text(dates)}, center),
     ]
     if description:
         story.append(Paragraph(text(description[:600]), small))
     if competencies:
-        story.append(Paragraph("<b>Compétences reconnues</b>", center))
+        story.append(Paragraph(f"<b>{text(tr('certificate.competencies'))}</b>", center))
         for code, label in competencies[:8]:
             prefix = f"{text(code)} — " if code else ""
             story.append(Paragraph(prefix + text(label), small))
         if len(competencies) > 8:
-            story.append(Paragraph(f"… et {len(competencies) - 8} autre(s), détaillées sur la page de vérification.",
-                                   small))
+            story.append(Paragraph(text(tr("certificate.more_competencies", count=len(competencies) - 8)), small))
     for flowable in story:
         flowable.style.spaceAfter = 5
     frame = Frame(24 * mm, 78 * mm, width - 48 * mm, y - 84 * mm, showBoundary=0)
@@ -133,8 +135,7 @@ def render_certificate(out: io.BytesIO, *, name: str, description: str, learner:
     canvas.drawCentredString(width / 2, 29 * mm, short_url)
     canvas.setFont(FONT, 8)
     canvas.setFillColor(MUTED)
-    canvas.drawCentredString(width / 2, 24 * mm, "Scannez le code ou saisissez l'adresse pour vérifier "
-                                                 "l'authenticité de ce badge numérique (Open Badges 3.0).")
+    canvas.drawCentredString(width / 2, 24 * mm, tr("certificate.scan"))
     canvas.showPage()
     canvas.save()
 

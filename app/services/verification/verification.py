@@ -34,6 +34,7 @@ import badges
 from app.models import Credential, CredentialState, StatusList
 from app.services.verification import public_docs
 from app.platform.errors import FieldError, InvalidInput, UnsupportedMediaType
+from app.platform.i18n import translator
 from app.platform.images import check_png
 from app.platform.urls import Urls
 
@@ -41,21 +42,12 @@ MAX_FETCHES = 8
 FETCH_DEADLINE = 15.0
 MAX_TEXT_CHARS = 2 * 1024 * 1024
 
-# Verdict code → (French, English): the words shown first, before any check.
+# Verdict codes; their words are the catalogue's ``verdict_<code>`` (and ``verdict_<code>_more``).
+VERDICTS = ("genuine", "revoked", "suspended", "expired", "not_yet_valid", "unknown_key", "key_compromised",
+            "status_unknown", "wrong_recipient", "invalid", "unreadable", "unreachable")
+# Verdict code → (French, English), as the API's verdictFr / verdictEn fields give them.
 VERDICT_LABELS: dict[str, tuple[str, str]] = {
-    "genuine": ("Badge authentique", "Genuine badge"),
-    "revoked": ("Badge révoqué", "Revoked badge"),
-    "suspended": ("Badge suspendu", "Suspended badge"),
-    "expired": ("Badge expiré", "Expired badge"),
-    "not_yet_valid": ("Badge pas encore valable", "Badge not yet valid"),
-    "unknown_key": ("Émetteur non confirmé", "Issuer not confirmed"),
-    "key_compromised": ("Signature douteuse", "Doubtful signature"),
-    "status_unknown": ("Statut inconnu", "Status unknown"),
-    "wrong_recipient": ("Autre titulaire", "Another recipient"),
-    "invalid": ("Badge falsifié ou abîmé", "Tampered or damaged badge"),
-    "unreadable": ("Badge illisible", "Unreadable badge"),
-    "unreachable": ("Émetteur injoignable", "Issuer unreachable"),
-}
+    code: (translator("fr")(f"verdict_{code}"), translator("en")(f"verdict_{code}")) for code in VERDICTS}
 
 
 # ---------------------------------------------------------------------------------------------
