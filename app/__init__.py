@@ -16,22 +16,22 @@ from app.routing import current_view
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config → db → runtime → API → pages → errors → CLI."""
+    overrides = dict(overrides or {})
+    engine = overrides.pop("ENGINE", None)  # tests and benchmarks hand in their migrated engine
     settings = config_module.load(overrides=overrides)
-    logging.basicConfig(level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     access_log.install()  # download tokens travel in query strings: never in the request log
-    app = unit_of_work.App(__name__, instance_path=settings["INSTANCE_DIR"])
-    app.config["BLASON"] = settings
-    app.config["SECRET_KEY"] = settings["SECRET_KEY"]
+    app = unit_of_work.App(__name__, instance_path=str(settings.instance_dir))
+    app.config["SECRET_KEY"] = settings.secret_key
     # Form and multipart overhead on top of the largest file accepted.
-    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_BYTES"] + 64 * 1024
-    if settings["TRUSTED_PROXIES"] > 0:  # only then is X-Forwarded-For the visitor's, not anyone's
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"])  # type: ignore[method-assign]
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + 64 * 1024
+    if settings.trusted_proxies > 0:  # only then is X-Forwarded-For the visitor's, not anyone's
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    engine = settings.get("ENGINE") or database.make_engine(settings["DATABASE_URL"],
-                                                                  busy_timeout=settings["SQLITE_BUSY_TIMEOUT"])
+    engine = engine or database.make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     unit_of_work.install(app, engine)  # this app's own sessions: nothing bound to the process
     app.before_request(_declare_writes)
     app.teardown_request(lambda _exc: database.expect_writes(False))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response
 
 from app.db import db
 from app.runtime import runtime
@@ -24,13 +24,13 @@ def register(app: Flask) -> None:
 def _sign_head_if_due(response: Response) -> Response:
     if not db.registry.registry.has() or db.registry().in_transaction():
         return response
-    settings = current_app.config["BLASON"]
-    if not settings["AUDIT_SIGN_EVERY_EVENTS"] and not settings["AUDIT_SIGN_EVERY_MINUTES"]:
-        return response
     rt = runtime()
+    settings = rt.settings
+    if not settings.audit_sign_every_events and not settings.audit_sign_every_minutes:
+        return response
     try:
-        head = sign_head_if_due(db.session, rt.platform_key, every_events=settings["AUDIT_SIGN_EVERY_EVENTS"],
-                                every_minutes=settings["AUDIT_SIGN_EVERY_MINUTES"], clock=rt.clock)
+        head = sign_head_if_due(db.session, rt.platform_key, every_events=settings.audit_sign_every_events,
+                                every_minutes=settings.audit_sign_every_minutes, clock=rt.clock)
         # Commit even when nothing was signed: a rollback would expire the objects the request
         # loaded, which its response (or a test) may still read.
         db.session.commit()

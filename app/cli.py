@@ -35,10 +35,10 @@ def _load_demo() -> None:
     from app.demo import load_demo
 
     rt = runtime()
-    logins = load_demo(db.session, passwords=rt.passwords, password=rt.settings["DEMO_PASSWORD"],
+    logins = load_demo(db.session, passwords=rt.passwords, password=rt.settings.demo_password,
                        storage=rt.storage)
     db.session.commit()
-    click.echo("Demo accounts (password: %s):" % rt.settings["DEMO_PASSWORD"])
+    click.echo("Demo accounts (password: %s):" % rt.settings.demo_password)
     for login in logins:
         click.echo(f"  - {login.name:<18} {login.email or '(no e-mail)':<32} {login.role}")
 
@@ -130,7 +130,7 @@ def serve(host: str, port: int, demo: bool) -> None:
         _load_demo()
     settings = runtime().settings
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
-    click.echo(f"Files:    {settings['STORAGE_DIR']}")
+    click.echo(f"Files:    {settings.storage_dir}")
     click.echo(f"Blason listens on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
     from flask import current_app
     from werkzeug.serving import run_simple
@@ -300,7 +300,7 @@ def rewrap_keys() -> None:
     """Re-encrypt every signing key under the first key-encryption key (after adding a new one)."""
     from app.services.issuing import keys
 
-    count = keys.rewrap_keys(db.session, runtime().settings["KEY_ENCRYPTION_KEYS"])
+    count = keys.rewrap_keys(db.session, runtime().settings.key_encryption_keys)
     db.session.commit()
     click.echo(f"{count} key(s) re-encrypted.")
 
@@ -429,8 +429,8 @@ def storage_sweep(dry_run: bool) -> None:
     from app.platform.storage_sweep import sweep
 
     rt = runtime()
-    swept = sweep(db.session, rt.storage, tmp_grace=rt.settings["STORAGE_TMP_GRACE"],
-                  orphan_grace=rt.settings["STORAGE_ORPHAN_GRACE"], now=time.time(), dry_run=dry_run)
+    swept = sweep(db.session, rt.storage, tmp_grace=rt.settings.storage_tmp_grace,
+                  orphan_grace=rt.settings.storage_orphan_grace, now=time.time(), dry_run=dry_run)
     db.session.rollback()
     verb = "would remove" if dry_run else "removed"
     for item in swept:

@@ -1,8 +1,11 @@
-"""Configuration: a defaults table, environment variables prefixed ``BLASON_``, fail-fast checks.
+"""Configuration: typed settings read once from ``BLASON_*`` variables and checked at start-up.
 
-Every setting has one name, read from ``BLASON_<NAME>``. Development generates the secrets it
-needs under ``instance/`` (and says so in the log); any other environment refuses to start
-without them, so a production deployment can never run on a secret nobody chose.
+Every setting is one field of :class:`Settings`, read from ``BLASON_<FIELD NAME IN CAPITALS>``,
+with its default and its help beside it. :func:`load` parses and validates them all once and
+returns a frozen ``Settings``: a bad value stops the start with a message naming the variable.
+Development generates the secrets it needs under ``instance/`` (and says so in the log); any other
+environment refuses to start without them, so a production deployment can never run on a secret
+nobody chose.
 """
 from __future__ import annotations
 
@@ -10,22 +13,35 @@ import base64
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Literal, Mapping, NamedTuple
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+import badges
+
 log = logging.getLogger(__name__)
 
 PREFIX = "BLASON_"
-ENVIRONMENTS = ("development", "testing", "production")
+Environment = Literal["development", "testing", "production"]
+ENVIRONMENTS: tuple[Environment, ...] = ("development", "testing", "production")
 
 
 class ConfigError(RuntimeError):
     """The configuration is invalid; the message says which variable and why."""
+
+
+class KeyEncryptionKey(NamedTuple):
+    """One key encrypting issuers' signing keys at rest, known by its id in the stored rows."""
+
+    id: str
+    key: bytes
+
+    def __repr__(self) -> str:  # the key itself never reaches a log
+        return f"KeyEncryptionKey({self.id!r})"
 
 
 def _int(value: str) -> int:
@@ -44,8 +60,82 @@ def _list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _setting(default: Any, parse: Callable[[str], Any], help: str, *,
+             secret: bool = False, private: bool = False) -> Any:
+    """Declare one setting: its default and parser (for the environment's text) and its help.
+
+    ``secret``: required outside development, generated in development. ``private``: kept out of
+    the repr (keys, passwords, URLs that may carry credentials), so logging the settings is safe.
+    """
+    return field(repr=not (secret or private),
+                 metadata={"default": default, "parse": parse, "help": help, "secret": secret})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The validated settings of one app; built by :func:`load`, never changed afterwards."""
+
+    env: Environment = _setting("development", _str, "development, testing or production")
+    instance_dir: Path = _setting("instance", _str, "directory for the SQLite database, dev secrets and files")
+    database_url: str = _setting(None, _str, "SQLAlchemy URL; default sqlite under INSTANCE_DIR", private=True)
+    sqlite_busy_timeout: float = _setting(
+        10.0, _float, "SQLite: seconds a write waits for another writer's lock before answering 503")
+    public_base_url: str = _setting("http://127.0.0.1:5000", _str, "public origin of every issued URL")
+    storage_dir: Path = _setting(None, _str, "evidence and export files; default INSTANCE_DIR/storage")
+    max_upload_bytes: int = _setting(20 * 1024 * 1024, _int, "largest accepted upload, in bytes")
+    access_token_ttl: int = _setting(900, _int, "access token lifetime, seconds")
+    refresh_token_ttl: int = _setting(30 * 24 * 3600, _int, "refresh token lifetime, seconds")
+    secret_key: str = _setting(None, _str, "Flask secret key (sessions, CSRF)", secret=True)
+    jwt_private_key: ed25519.Ed25519PrivateKey = _setting(
+        None, _str, "Ed25519 private key (PEM) signing access tokens", secret=True)
+    key_encryption_keys: tuple[KeyEncryptionKey, ...] = _setting(
+        None, _list, "comma-separated id:base64 32-byte keys encrypting signing keys at rest; first encrypts",
+        secret=True)
+    password_hash_time_cost: int = _setting(3, _int, "argon2id time cost")
+    password_hash_memory_kib: int = _setting(65536, _int, "argon2id memory cost in KiB")
+    smtp_url: str | None = _setting(
+        None, _str, "smtp://user:pass@host:port for e-mail; none writes to an outbox folder", private=True)
+    mail_from: str = _setting("Blason <no-reply@blason.invalid>", _str, "sender of notification e-mails")
+    log_level: str = _setting("INFO", _str, "logging level")
+    platform_signing_key: badges.SigningKey = _setting(
+        None, _str, "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY",
+        private=True)
+    dossier_link_ttl: int = _setting(600, _int, "lifetime of a dossier download link, seconds")
+    max_dossier_verify_bytes: int = _setting(
+        2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification")
+    max_dossier_verify_bytes_anonymous: int = _setting(
+        50 * 1024 ** 2, _int,
+        "largest dossier ZIP verified without an account (jury officers and admins: MAX_DOSSIER_VERIFY_BYTES)")
+    storage_tmp_grace: int = _setting(
+        900, _int, "seconds without a write after which an unlocked temporary file in storage is a crash's leftover")
+    storage_orphan_grace: int = _setting(
+        3600, _int, "seconds after which a dossier archive no dossier refers to is removed by storage-sweep")
+    audit_sign_every_events: int = _setting(
+        1000, _int, "sign the audit chain's head after this many events (0: never)")
+    audit_sign_every_minutes: int = _setting(
+        60, _int, "sign the audit chain's head when an event has waited this long unsigned (0: never)")
+    verify_rate_burst: int = _setting(20, _int, "POST /verify: requests a client may send at once")
+    verify_rate_per_minute: int = _setting(30, _int, "POST /verify: requests per minute refilled per client")
+    login_account_rate_burst: int = _setting(
+        5, _int, "POST /auth/login: attempts on one e-mail at once, from anywhere")
+    login_account_rate_per_minute: int = _setting(
+        3, _int, "POST /auth/login: attempts per minute refilled per e-mail")
+    login_address_rate_burst: int = _setting(20, _int, "POST /auth/login: attempts from one client IP at once")
+    login_address_rate_per_minute: int = _setting(
+        10, _int, "POST /auth/login: attempts per minute refilled per client IP")
+    trusted_proxies: int = _setting(
+        0, _int, "reverse proxies in front that set X-Forwarded-For (the client IP is read through them)")
+    rate_limit_redis_url: str | None = _setting(
+        None, _str, "Redis URL holding the rate-limit buckets, shared by every worker (default: each process counts)",
+        private=True)
+    demo_password: str = _setting("demo-blason-2026", _str, "password of the demo accounts (development only)",
+                                  private=True)
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One row of the defaults table: variable name (without the prefix), default, parser, help."""
+
     name: str
     default: Any
     parse: Callable[[str], Any]
@@ -53,66 +143,31 @@ class Setting:
     secret: bool = False
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("ENV", "development", _str, "development, testing or production"),
-    Setting("INSTANCE_DIR", "instance", _str, "directory for the SQLite database, dev secrets and files"),
-    Setting("DATABASE_URL", None, _str, "SQLAlchemy URL; default sqlite under INSTANCE_DIR"),
-    Setting("SQLITE_BUSY_TIMEOUT", 10.0, _float,
-            "SQLite: seconds a write waits for another writer's lock before answering 503"),
-    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", _str, "public origin of every issued URL"),
-    Setting("STORAGE_DIR", None, _str, "evidence and export files; default INSTANCE_DIR/storage"),
-    Setting("MAX_UPLOAD_BYTES", 20 * 1024 * 1024, _int, "largest accepted upload, in bytes"),
-    Setting("ACCESS_TOKEN_TTL", 900, _int, "access token lifetime, seconds"),
-    Setting("REFRESH_TOKEN_TTL", 30 * 24 * 3600, _int, "refresh token lifetime, seconds"),
-    Setting("SECRET_KEY", None, _str, "Flask secret key (sessions, CSRF)", secret=True),
-    Setting("JWT_PRIVATE_KEY", None, _str, "Ed25519 private key (PEM) signing access tokens", secret=True),
-    Setting("KEY_ENCRYPTION_KEYS", None, _list,
-            "comma-separated id:base64 32-byte keys encrypting signing keys at rest; first encrypts",
-            secret=True),
-    Setting("PASSWORD_HASH_TIME_COST", 3, _int, "argon2id time cost"),
-    Setting("PASSWORD_HASH_MEMORY_KIB", 65536, _int, "argon2id memory cost in KiB"),
-    Setting("SMTP_URL", None, _str, "smtp://user:pass@host:port for e-mail; none writes to an outbox folder"),
-    Setting("MAIL_FROM", "Blason <no-reply@blason.invalid>", _str, "sender of notification e-mails"),
-    Setting("LOG_LEVEL", "INFO", _str, "logging level"),
-    Setting("PLATFORM_SIGNING_KEY", None, _str,
-            "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY"),
-    Setting("DOSSIER_LINK_TTL", 600, _int, "lifetime of a dossier download link, seconds"),
-    Setting("MAX_DOSSIER_VERIFY_BYTES", 2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification"),
-    Setting("MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS", 50 * 1024 ** 2, _int,
-            "largest dossier ZIP verified without an account (jury officers and admins: MAX_DOSSIER_VERIFY_BYTES)"),
-    Setting("STORAGE_TMP_GRACE", 900, _int,
-            "seconds without a write after which an unlocked temporary file in storage is a crash's leftover"),
-    Setting("STORAGE_ORPHAN_GRACE", 3600, _int,
-            "seconds after which a dossier archive no dossier refers to is removed by storage-sweep"),
-    Setting("AUDIT_SIGN_EVERY_EVENTS", 1000, _int, "sign the audit chain's head after this many events (0: never)"),
-    Setting("AUDIT_SIGN_EVERY_MINUTES", 60, _int,
-            "sign the audit chain's head when an event has waited this long unsigned (0: never)"),
-    Setting("VERIFY_RATE_BURST", 20, _int, "POST /verify: requests a client may send at once"),
-    Setting("VERIFY_RATE_PER_MINUTE", 30, _int, "POST /verify: requests per minute refilled per client"),
-    Setting("LOGIN_ACCOUNT_RATE_BURST", 5, _int, "POST /auth/login: attempts on one e-mail at once, from anywhere"),
-    Setting("LOGIN_ACCOUNT_RATE_PER_MINUTE", 3, _int, "POST /auth/login: attempts per minute refilled per e-mail"),
-    Setting("LOGIN_ADDRESS_RATE_BURST", 20, _int, "POST /auth/login: attempts from one client IP at once"),
-    Setting("LOGIN_ADDRESS_RATE_PER_MINUTE", 10, _int, "POST /auth/login: attempts per minute refilled per client IP"),
-    Setting("TRUSTED_PROXIES", 0, _int,
-            "reverse proxies in front that set X-Forwarded-For (the client IP is read through them)"),
-    Setting("RATE_LIMIT_REDIS_URL", None, _str,
-            "Redis URL holding the rate-limit buckets, shared by every worker (default: each process counts)"),
-    Setting("DEMO_PASSWORD", "demo-blason-2026", _str, "password of the demo accounts (development only)"),
-)
-
-_BY_NAME = {s.name: s for s in SETTINGS}
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name.upper(), f.metadata["default"], f.metadata["parse"], f.metadata["help"], f.metadata["secret"])
+    for f in fields(Settings))
 
 
-def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Return the validated settings from the environment and explicit overrides."""
+def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Return the validated settings from the environment and explicit overrides.
+
+    ``overrides`` use the variable names without the prefix (``{"MAX_UPLOAD_BYTES": 1024}``) and win
+    over the environment; a value that is not text is read as its ``str()``, so every value goes
+    through the same parser and the same checks. An unknown name is an error, not a silent no-op.
+    """
     environ = os.environ if environ is None else environ
     overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - {s.name for s in SETTINGS})
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
     values: dict[str, Any] = {}
     for setting in SETTINGS:
-        if setting.name in overrides:
-            values[setting.name] = overrides.pop(setting.name)
-            continue
-        raw = environ.get(PREFIX + setting.name)
+        if setting.name in overrides and overrides[setting.name] is not None:
+            raw: str | None = _text(overrides[setting.name])
+        elif setting.name in overrides:
+            raw = None
+        else:
+            raw = environ.get(PREFIX + setting.name)
         if raw is None:
             values[setting.name] = setting.default
             continue
@@ -120,25 +175,32 @@ def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] 
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
             raise ConfigError(f"{PREFIX}{setting.name}: invalid value ({exc}); {setting.help}") from None
-    values.update(overrides)  # free-form extras (e.g. test switches)
     _validate(values)
-    return values
+    return Settings(**{name.lower(): value for name, value in values.items()})
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    return str(value)
 
 
 def _validate(values: dict[str, Any]) -> None:
+    """Check the parsed values and turn them into the types of ``Settings`` (in place)."""
     env = values["ENV"]
     if env not in ENVIRONMENTS:
         raise ConfigError(f"{PREFIX}ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     instance = Path(values["INSTANCE_DIR"]).resolve()
-    values["INSTANCE_DIR"] = str(instance)
+    values["INSTANCE_DIR"] = instance
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance / 'blason.db'}"
-    if not values["STORAGE_DIR"]:
-        values["STORAGE_DIR"] = str(instance / "storage")
+    values["STORAGE_DIR"] = Path(values["STORAGE_DIR"]) if values["STORAGE_DIR"] else instance / "storage"
     base = str(values["PUBLIC_BASE_URL"]).rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise ConfigError(f"{PREFIX}PUBLIC_BASE_URL must start with http:// or https://, not {base!r}")
     values["PUBLIC_BASE_URL"] = base
+    for name in ("SMTP_URL", "RATE_LIMIT_REDIS_URL"):
+        values[name] = values[name] or None  # set but empty: not set
     for name in ("MAX_UPLOAD_BYTES", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "DOSSIER_LINK_TTL",
                  "MAX_DOSSIER_VERIFY_BYTES", "MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS"):
         if int(values[name]) <= 0:
@@ -156,23 +218,28 @@ def _validate(values: dict[str, Any]) -> None:
         raise ConfigError(f"{PREFIX}SQLITE_BUSY_TIMEOUT must be between 0 and 3600 seconds")
 
     missing = [s for s in SETTINGS if s.secret and not values.get(s.name)]
-    if missing and env != "development" and not values.get("GENERATE_SECRETS"):
+    if missing and env != "development":
         names = ", ".join(PREFIX + s.name for s in missing)
         raise ConfigError(f"missing secret(s) outside development: {names}")
     if missing:
         _generate_dev_secrets(values, instance, [s.name for s in missing])
     values["KEY_ENCRYPTION_KEYS"] = _parse_keks(values["KEY_ENCRYPTION_KEYS"])
-    try:
-        key = serialization.load_pem_private_key(values["JWT_PRIVATE_KEY"].encode(), password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{PREFIX}JWT_PRIVATE_KEY is not a PEM private key") from None
-    if not isinstance(key, ed25519.Ed25519PrivateKey):
-        raise ConfigError(f"{PREFIX}JWT_PRIVATE_KEY must be an Ed25519 key")
+    values["JWT_PRIVATE_KEY"] = _ed25519_key("JWT_PRIVATE_KEY", str(values["JWT_PRIVATE_KEY"]))
     values["PLATFORM_SIGNING_KEY"] = _platform_key(values)
 
 
-def _platform_key(values: dict[str, Any]) -> str:
-    """The platform's own signing key (dossier manifests, CLRs), as PEM.
+def _ed25519_key(name: str, pem: str) -> ed25519.Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{PREFIX}{name} is not a PEM private key") from None
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise ConfigError(f"{PREFIX}{name} must be an Ed25519 key")
+    return key
+
+
+def _platform_key(values: dict[str, Any]) -> badges.SigningKey:
+    """The platform's own signing key (dossier manifests, CLRs).
 
     Not a required secret: without it the key is derived from SECRET_KEY (HKDF), so existing
     deployments keep a stable key; set it to rotate it independently. It is never the access-token
@@ -180,22 +247,15 @@ def _platform_key(values: dict[str, Any]) -> str:
     """
     raw = values.get("PLATFORM_SIGNING_KEY")
     if raw:
-        try:
-            key = serialization.load_pem_private_key(str(raw).encode(), password=None)
-        except (ValueError, TypeError):
-            raise ConfigError(f"{PREFIX}PLATFORM_SIGNING_KEY is not a PEM private key") from None
-        if not isinstance(key, ed25519.Ed25519PrivateKey):
-            raise ConfigError(f"{PREFIX}PLATFORM_SIGNING_KEY must be an Ed25519 key")
-        return str(raw)
+        return badges.SigningKey(_ed25519_key("PLATFORM_SIGNING_KEY", str(raw)))
     seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                 info=b"blason platform signing key v1").derive(str(values["SECRET_KEY"]).encode())
-    return ed25519.Ed25519PrivateKey.from_private_bytes(seed).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return badges.SigningKey(ed25519.Ed25519PrivateKey.from_private_bytes(seed))
 
 
-def _parse_keks(raw: list[str] | str) -> list[tuple[str, bytes]]:
+def _parse_keks(raw: list[str] | str) -> tuple[KeyEncryptionKey, ...]:
     items = _list(raw) if isinstance(raw, str) else list(raw)
-    keks: list[tuple[str, bytes]] = []
+    keks: list[KeyEncryptionKey] = []
     for item in items:
         kek_id, sep, b64 = item.partition(":")
         try:
@@ -204,10 +264,10 @@ def _parse_keks(raw: list[str] | str) -> list[tuple[str, bytes]]:
             key = b""
         if not kek_id or len(key) != 32:
             raise ConfigError(f"{PREFIX}KEY_ENCRYPTION_KEYS: each entry is id:base64-of-32-bytes")
-        keks.append((kek_id, key))
+        keks.append(KeyEncryptionKey(kek_id, key))
     if not keks:
         raise ConfigError(f"{PREFIX}KEY_ENCRYPTION_KEYS is empty")
-    return keks
+    return tuple(keks)
 
 
 def _generate_dev_secrets(values: dict[str, Any], instance: Path, names: list[str]) -> None:

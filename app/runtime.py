@@ -5,13 +5,12 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Callable
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, current_app
 
 import badges
+from app.config import Settings
 from app.db import utcnow
 from app.services.identity.auth import Passwords, TokenSettings
 from app.services.dossiers.lifecycle import DossierSettings
@@ -27,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
-    settings: dict[str, Any]
+    settings: Settings
     tokens: TokenSettings
     passwords: Passwords
     storage: Storage
@@ -43,52 +42,52 @@ class Runtime:
     login_limits: LoginLimits
 
 
-def build(settings: dict[str, Any]) -> Runtime:
-    key = serialization.load_pem_private_key(settings["JWT_PRIVATE_KEY"].encode(), password=None)
-    assert isinstance(key, Ed25519PrivateKey)
-    clock = settings.get("CLOCK") or utcnow
-    tokens = TokenSettings(private_key=key, issuer=settings["PUBLIC_BASE_URL"],
-                           access_ttl=settings["ACCESS_TOKEN_TTL"], refresh_ttl=settings["REFRESH_TOKEN_TTL"],
+def build(settings: Settings) -> Runtime:
+    clock = utcnow
+    tokens = TokenSettings(private_key=settings.jwt_private_key, issuer=settings.public_base_url,
+                           access_ttl=settings.access_token_ttl, refresh_ttl=settings.refresh_token_ttl,
                            clock=clock)
-    passwords = Passwords(settings["PASSWORD_HASH_TIME_COST"], settings["PASSWORD_HASH_MEMORY_KIB"])
-    urls = Urls(settings["PUBLIC_BASE_URL"])
-    storage = LocalStorage(settings["STORAGE_DIR"])
-    platform_key = badges.load_private_key(settings["PLATFORM_SIGNING_KEY"].encode())
+    passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+    urls = Urls(settings.public_base_url)
+    storage = LocalStorage(settings.storage_dir)
+    platform_key = settings.platform_signing_key
+    mailer = build_mailer(smtp_url=settings.smtp_url, sender=settings.mail_from,
+                          outbox=settings.instance_dir / "outbox")
     return Runtime(
-        settings, tokens, passwords, storage, clock, build_mailer(settings),
-        IssuingSettings(urls=urls, keks=settings["KEY_ENCRYPTION_KEYS"], clock=clock),
+        settings, tokens, passwords, storage, clock, mailer,
+        IssuingSettings(urls=urls, keks=settings.key_encryption_keys, clock=clock),
         platform_key,
-        DossierSettings(urls=urls, storage=storage, platform_key=platform_key, link_secret=settings["SECRET_KEY"],
-                        link_ttl=settings["DOSSIER_LINK_TTL"], clock=clock),
+        DossierSettings(urls=urls, storage=storage, platform_key=platform_key, link_secret=settings.secret_key,
+                        link_ttl=settings.dossier_link_ttl, clock=clock),
         _verify_limiter(settings), login_limits(settings))
 
 
 def sweep_temporary_files(rt: Runtime) -> None:
     """At start-up: delete the temporary files crashed writers left in storage (never a live one's)."""
-    swept = sweep_temporary(rt.storage, grace=rt.settings["STORAGE_TMP_GRACE"], now=time.time())
+    swept = sweep_temporary(rt.storage, grace=rt.settings.storage_tmp_grace, now=time.time())
     if swept:
         log.warning("storage: removed %d temporary file(s) left by interrupted writes (%d bytes)",
                     len(swept), sum(s.file.size for s in swept))
 
 
-def _verify_limiter(settings: dict[str, Any]) -> RateLimiter | RedisRateLimiter:
-    burst, per_minute = int(settings["VERIFY_RATE_BURST"]), float(settings["VERIFY_RATE_PER_MINUTE"])
-    if settings.get("RATE_LIMIT_REDIS_URL"):
-        return RedisRateLimiter.from_url(settings["RATE_LIMIT_REDIS_URL"], burst, per_minute)
+def _verify_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:
+    burst, per_minute = settings.verify_rate_burst, float(settings.verify_rate_per_minute)
+    if settings.rate_limit_redis_url:
+        return RedisRateLimiter.from_url(settings.rate_limit_redis_url, burst, per_minute)
     return RateLimiter(burst, per_minute)
 
 
-def login_limits(settings: dict[str, Any]) -> LoginLimits:
+def login_limits(settings: Settings) -> LoginLimits:
     """The sign-in buckets, in Redis when RATE_LIMIT_REDIS_URL is set (shared by every worker)."""
-    def limiter(kind: str) -> RateLimiter | RedisRateLimiter:
-        burst = int(settings[f"LOGIN_{kind}_RATE_BURST"])
-        per_minute = float(settings[f"LOGIN_{kind}_RATE_PER_MINUTE"])
-        if settings.get("RATE_LIMIT_REDIS_URL"):
-            return RedisRateLimiter.from_url(settings["RATE_LIMIT_REDIS_URL"], burst, per_minute,
-                                             prefix=f"blason:rate:login-{kind.lower()}:")
+    def limiter(kind: str, burst: int, per_minute: float) -> RateLimiter | RedisRateLimiter:
+        if settings.rate_limit_redis_url:
+            return RedisRateLimiter.from_url(settings.rate_limit_redis_url, burst, per_minute,
+                                             prefix=f"blason:rate:login-{kind}:")
         return RateLimiter(burst, per_minute)
 
-    return LoginLimits(account=limiter("ACCOUNT"), address=limiter("ADDRESS"))
+    return LoginLimits(
+        account=limiter("account", settings.login_account_rate_burst, float(settings.login_account_rate_per_minute)),
+        address=limiter("address", settings.login_address_rate_burst, float(settings.login_address_rate_per_minute)))
 
 
 def runtime(app: Flask | None = None) -> Runtime:

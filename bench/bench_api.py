@@ -53,7 +53,7 @@ def seed(app) -> tuple[str, str]:  # type: ignore[no-untyped-def]
 def main() -> None:
     pin_one_core()
     with bench_app() as app:
-        backend = app.extensions["blason"].settings["DATABASE_URL"].split(":", 1)[0]
+        backend = app.extensions["blason"].settings.database_url.split(":", 1)[0]
         tutor_token, learner_token = seed(app)
         client = app.test_client()
 

@@ -51,7 +51,7 @@ def run_import(path: str, search: bool, again: bool) -> dict:
     from app.services.frameworks.imports import import_framework_file
 
     with bench_app() as app:
-        backend = app.extensions["blason"].settings["DATABASE_URL"].split(":", 1)[0].split("+")[0]
+        backend = app.extensions["blason"].settings.database_url.split(":", 1)[0].split("+")[0]
         with app.app_context():
             baseline = _rss_mb()
             start = time.perf_counter()

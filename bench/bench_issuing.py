@@ -66,7 +66,7 @@ def badges_rate(credential: dict[str, object], seconds: float = 5.0) -> float:
 def run(count: int) -> dict[str, object]:
     with bench_app() as app, app.app_context():
         rt = runtime(app)
-        settings = IssuingSettings(urls=Urls(rt.settings["PUBLIC_BASE_URL"]), keks=rt.settings["KEY_ENCRYPTION_KEYS"])
+        settings = IssuingSettings(urls=Urls(rt.settings.public_base_url), keks=rt.settings.key_encryption_keys)
         session = db.session
         issuer = issuers.create_issuer(session, SYSTEM, {"name": "Banc d'essai", "url": "https://bench.example.fr",
                                                          "email": "bench@example.fr"}, settings=settings)

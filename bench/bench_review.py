@@ -21,7 +21,7 @@ from sqlalchemy import event, insert  # noqa: E402
 
 from bench._common import bench_app, pin_one_core, summary, table, timed  # noqa: E402
 
-from app.db import db  # noqa: E402
+from app.db import database_of, db  # noqa: E402
 from app.models import (Claim, ClaimStatus, Competency, Contribution, ContributionStatus, Decision,  # noqa: E402
                         Evidence, EvidenceKind, Framework, Membership, Person, Project, Review, Role, ScopeType,
                         SourceType, Standing, Territory, Visibility)
@@ -143,8 +143,8 @@ def main() -> None:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     pin_one_core()
     with bench_app() as app:
-        backend = app.extensions["blason"].settings["DATABASE_URL"].split(":", 1)[0]
-        engine = app.extensions["blason"].settings["ENGINE"]
+        backend = app.extensions["blason"].settings.database_url.split(":", 1)[0]
+        engine = database_of(app).engine
         world = World(app)
         client = app.test_client()
         tutor = {"Authorization": f"Bearer {world.tutor_token}"}

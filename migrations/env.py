@@ -34,7 +34,7 @@ if connection is not None:
 else:
     from app import config as settings
 
-    engine = make_engine(settings.load()["DATABASE_URL"])
+    engine = make_engine(settings.load().database_url)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

@@ -7,7 +7,6 @@ import email.policy
 import uuid
 from dataclasses import dataclass
 from email.message import Message as EmailMessage
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -90,7 +89,7 @@ def grants_of(session) -> Callable[..., Grants]:  # type: ignore[no-untyped-def]
 @pytest.fixture()
 def outbox(app) -> Callable[[], list[EmailMessage]]:  # type: ignore[no-untyped-def]
     """The e-mails written to the outbox folder since the test started."""
-    folder = Path(runtime(app).settings["INSTANCE_DIR"]) / "outbox"
+    folder = runtime(app).settings.instance_dir / "outbox"
     before = set(folder.glob("*.eml")) if folder.exists() else set()
 
     def read() -> list[EmailMessage]:

@@ -20,7 +20,7 @@ def test_load_demo_cli_is_idempotent_and_logins_work(runner, session, client, ap
     assistant = session.scalar(select(Person).where(Person.display_name == "Marcel Dubreuil"))
     assert assistant.email is None and assistant.is_assisted
 
-    password = runtime(app).settings["DEMO_PASSWORD"]
+    password = runtime(app).settings.demo_password
     r = client.post("/api/v1/auth/login", json={"email": "helene.martin@demo.blason.fr", "password": password})
     assert r.status_code == 200, r.json
     token = r.json["accessToken"]

@@ -119,7 +119,7 @@ class EvidenceUpload(MethodView):
         upload = files["file"]
         item = evidence.upload_evidence(db.session, current_grants(), contribution_id, upload.stream,
                                         upload.filename, data, storage=runtime().storage,
-                                        max_bytes=runtime().settings["MAX_UPLOAD_BYTES"])
+                                        max_bytes=runtime().settings.max_upload_bytes)
         db.session.commit()
         return item
 

@@ -57,8 +57,9 @@ def _verify_limit() -> None:
         check_rate()
         grants = current_grants()
         trusted = grants.platform_admin or bool(grants.jury_officer_for)
-        request.max_content_length = runtime().settings[
-            "MAX_DOSSIER_VERIFY_BYTES" if trusted else "MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS"]
+        limits = runtime().settings
+        request.max_content_length = (limits.max_dossier_verify_bytes if trusted
+                                      else limits.max_dossier_verify_bytes_anonymous)
 
 
 @blp.route("/dossiers")
@@ -193,7 +194,7 @@ class Record(MethodView):
         """All of one's own data as a ZIP with index.json (data portability; audited)."""
         rt = runtime()
         record = records.learner_record(db.session, current_grants(), storage=rt.storage,
-                                        urls=Urls(rt.settings["PUBLIC_BASE_URL"]), clock=rt.clock)
+                                        urls=Urls(rt.settings.public_base_url), clock=rt.clock)
         db.session.commit()
         return Response(records.stream_record(record, rt.storage), mimetype=ZIP, headers={
             "Content-Disposition": f'attachment; filename="mes-donnees-{record.person_id}.zip"',
@@ -207,7 +208,7 @@ class Certificate(MethodView):
         """A printable A4 certificate in French (the learner and the issuer's admins)."""
         rt = runtime()
         credential, pdf = certificates.certificate_pdf(db.session, current_grants(), credential_id,
-                                                       storage=rt.storage, urls=Urls(rt.settings["PUBLIC_BASE_URL"]))
+                                                       storage=rt.storage, urls=Urls(rt.settings.public_base_url))
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="attestation-{credential.id}.pdf"',
             "Cache-Control": "private, no-store"})

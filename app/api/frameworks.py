@@ -38,7 +38,7 @@ class FrameworkFileSchema(Schema):
 
 
 def _base() -> str:
-    return str(runtime().settings["PUBLIC_BASE_URL"])
+    return runtime().settings.public_base_url
 
 
 @blp.route("/frameworks")
@@ -66,7 +66,7 @@ class FrameworkImports(MethodView):
         uploads = [(f.stream, f.filename or "upload") for f in request.files.getlist("file")]
         report = frameworks_import.import_uploads(
             db.session, current_grants(), uploads, format=data.pop("format", None), options=data,
-            max_bytes=runtime().settings["MAX_UPLOAD_BYTES"], clock=runtime().clock)
+            max_bytes=runtime().settings.max_upload_bytes, clock=runtime().clock)
         db.session.commit()
         return report
 

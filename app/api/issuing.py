@@ -74,7 +74,7 @@ def issuing_settings() -> IssuingSettings:
 
 
 def max_upload() -> int:
-    return int(runtime().settings["MAX_UPLOAD_BYTES"])
+    return runtime().settings.max_upload_bytes
 
 
 @blp.route("/issuers")
@@ -246,7 +246,7 @@ class BulkAwards(MethodView):
         """
         report = bulk.bulk_award(db.session, current_grants(), issuer_id, files["file"].stream, mode=form["mode"],
                                  achievement_id=form.get("achievement_id"), settings=issuing_settings(),
-                                 max_bytes=int(runtime().settings["MAX_UPLOAD_BYTES"]))
+                                 max_bytes=runtime().settings.max_upload_bytes)
         db.session.commit()
         return report
 

@@ -101,7 +101,7 @@ def _read_submission() -> verification.Submission:
         if upload is None:
             raise InvalidInput("Attach the badge as 'file'.", errors=[FieldError("#/file", "Missing data for "
                                                                                           "required field.")])
-        limit = min(int(runtime().settings["MAX_UPLOAD_BYTES"]), MAX_IMAGE_BYTES)
+        limit = min(runtime().settings.max_upload_bytes, MAX_IMAGE_BYTES)
         content = upload.stream.read(limit + 1)
         if len(content) > limit:
             raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
@@ -138,7 +138,7 @@ class Verify(MethodView):
         """Verify a badge: credential (object or text), OB 2.0 URL, or baked image; the verdict and every check."""
         check_rate()
         rt = runtime()
-        urls = Urls(rt.settings["PUBLIC_BASE_URL"])
+        urls = Urls(rt.settings.public_base_url)
         outcome = verification.verify_submission(db.session, _read_submission(), urls=urls,
                                                  fetcher=verify_fetcher(), now=rt.clock())
         return outcome.summary(urls)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any, Generic, Protocol, Sequence, TypeVar
+from typing import Generic, Protocol, Sequence, TypeVar
 from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -102,11 +102,11 @@ class SmtpMailer:
                 client.send_message(_email(message, self.sender))
 
 
-def build_mailer(settings: dict[str, Any]) -> Mailer:
-    """SMTP when BLASON_SMTP_URL is set, otherwise INSTANCE_DIR/outbox."""
-    if settings.get("SMTP_URL"):
-        return SmtpMailer(settings["SMTP_URL"], settings["MAIL_FROM"])
-    return OutboxMailer(Path(settings["INSTANCE_DIR"]) / "outbox", settings["MAIL_FROM"])
+def build_mailer(*, smtp_url: str | None, sender: str, outbox: Path) -> Mailer:
+    """SMTP when an SMTP URL is set (BLASON_SMTP_URL), otherwise files in the outbox folder."""
+    if smtp_url:
+        return SmtpMailer(smtp_url, sender)
+    return OutboxMailer(outbox, sender)
 
 
 def deliver(mailer: Mailer, messages: Sequence[Message]) -> None:

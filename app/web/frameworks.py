@@ -47,7 +47,7 @@ def _int_arg(name: str, default: int, top: int) -> int:
 
 
 def _base() -> str:
-    return str(runtime().settings["PUBLIC_BASE_URL"])
+    return runtime().settings.public_base_url
 
 
 @bp.get("/frameworks")

@@ -49,7 +49,7 @@ LONG = 86400    # content that never changes at its URL (QR codes)
 
 
 def urls() -> Urls:
-    return Urls(runtime().settings["PUBLIC_BASE_URL"])
+    return Urls(runtime().settings.public_base_url)
 
 
 def now() -> datetime:

@@ -84,7 +84,7 @@ def _submission(recipient: str | None) -> verification.Submission:
     upload = request.files.get("file")
     text = (request.form.get("badge") or "").strip()
     if upload is not None:
-        limit = min(int(runtime().settings["MAX_UPLOAD_BYTES"]), MAX_IMAGE_BYTES)
+        limit = min(runtime().settings.max_upload_bytes, MAX_IMAGE_BYTES)
         content = upload.stream.read(limit + 1)
         if not content:  # the browser sends an empty part when no file was chosen
             upload = None

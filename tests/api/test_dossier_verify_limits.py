@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from dataclasses import replace
 
 from app.runtime import runtime
 from app.platform.rate_limit import RateLimiter
@@ -19,10 +20,10 @@ def _verify(client, size: int, headers: dict[str, str] | None = None):  # type: 
 def test_anonymous_callers_get_the_small_cap_jury_officers_and_admins_the_big_one(
         client, app, monkeypatch, make_person, grant, headers) -> None:  # type: ignore[no-untyped-def]
     settings = runtime(app).settings
-    assert settings["MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS"] == 50 * 1024 * 1024  # the default
+    assert settings.max_dossier_verify_bytes_anonymous == 50 * 1024 * 1024  # the default
     # Bodies stay under 500 KB: past that the test client spools them to a file it leaves open.
-    monkeypatch.setitem(settings, "MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS", 16 * 1024)
-    monkeypatch.setitem(settings, "MAX_DOSSIER_VERIFY_BYTES", 128 * 1024)
+    monkeypatch.setattr(runtime(app), "settings", replace(
+        settings, max_dossier_verify_bytes_anonymous=16 * 1024, max_dossier_verify_bytes=128 * 1024))
     small = _verify(client, 10 * 1024)
     assert small.status_code == 200 and small.get_json()["readable"] is False
     assert_problem(_verify(client, 64 * 1024), 413)

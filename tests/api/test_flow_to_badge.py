@@ -45,7 +45,7 @@ def test_validation_awards_the_badge_automatically(app, client, headers, session
 
     # The learner shares it; whoever scans the QR code lands on the page and sees it genuine.
     share = client.get(f"{API}/me/badges/{badge['id']}/share", headers=learner).json
-    base = runtime(app).settings["PUBLIC_BASE_URL"]
+    base = runtime(app).settings.public_base_url
     assert share["shortUrl"].startswith(base + "/c/")
     qr = client.get(share["qrSvgUrl"].removeprefix(base))
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Competency, Framework
+from app.runtime import runtime
 from tests.conftest import shared_path
 
 RNCP = ("frameworks", "rncp", "export-fiches-rncp-v4-1_extract_RNCP35340_RNCP40792.xml")
@@ -155,7 +156,7 @@ def test_latin1_upload_is_decoded(client, session, admin, learner):
 
 
 def test_too_large_upload_is_413(client, admin, app):
-    limit = app.config["BLASON"]["MAX_UPLOAD_BYTES"]
+    limit = runtime(app).settings.max_upload_bytes
     response = upload(client, admin, b"x" * (limit + 1), "big.csv")
     assert response.status_code == 413
 

@@ -94,7 +94,7 @@ def test_bad_input_is_answered_on_the_page(client, sent, status, message) -> Non
 
 
 def test_a_file_past_the_upload_limit_is_refused(client, app) -> None:  # type: ignore[no-untyped-def]
-    limit = min(int(runtime(app).settings["MAX_UPLOAD_BYTES"]), 4 * 1024 * 1024)
+    limit = min(runtime(app).settings.max_upload_bytes, 4 * 1024 * 1024)
     response = _send(client, file=(b"\x89PNG\r\n\x1a\n" + b"0" * limit, "big.png"))
     assert response.status_code == 413 and "trop volumineux" in _text(response)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import jwt
@@ -161,9 +162,13 @@ def _heads_from(session, seq):  # type: ignore[no-untyped-def]
     return list(session.scalars(select(AuditSignedHead).where(AuditSignedHead.seq >= seq)))
 
 
+def _sign_every(app, monkeypatch, *, events: int, minutes: int) -> None:  # type: ignore[no-untyped-def]
+    settings = replace(runtime(app).settings, audit_sign_every_events=events, audit_sign_every_minutes=minutes)
+    monkeypatch.setattr(runtime(app), "settings", settings)
+
+
 def test_heads_are_signed_every_n_events_after_a_request(app, session, client, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(app.config["BLASON"], "AUDIT_SIGN_EVERY_EVENTS", 3)
-    monkeypatch.setitem(app.config["BLASON"], "AUDIT_SIGN_EVERY_MINUTES", 0)
+    _sign_every(app, monkeypatch, events=3, minutes=0)
     first = _chain(session, 1)[0].seq
     _failed_login(client)
     assert _heads_from(session, first) == []
@@ -175,8 +180,7 @@ def test_heads_are_signed_every_n_events_after_a_request(app, session, client, m
 
 
 def test_an_event_left_unsigned_for_m_minutes_gets_signed(app, session, client, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(app.config["BLASON"], "AUDIT_SIGN_EVERY_EVENTS", 0)
-    monkeypatch.setitem(app.config["BLASON"], "AUDIT_SIGN_EVERY_MINUTES", 60)
+    _sign_every(app, monkeypatch, events=0, minutes=60)
     seq = _chain(session, 1)[0].seq
     _failed_login(client)
     assert _heads_from(session, seq) == []
@@ -188,7 +192,7 @@ def test_an_event_left_unsigned_for_m_minutes_gets_signed(app, session, client, 
 
 
 def test_no_head_is_signed_over_a_request_s_uncommitted_work(app, session, client, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(app.config["BLASON"], "AUDIT_SIGN_EVERY_EVENTS", 1)
+    _sign_every(app, monkeypatch, events=1, minutes=runtime(app).settings.audit_sign_every_minutes)
     seq = audit.record(session, audit.Actor(None), "test.event", "thing", 1).seq  # flushed, not committed
     client.get("/api/v1/platform")
     session.rollback()

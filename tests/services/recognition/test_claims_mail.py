@@ -7,6 +7,7 @@ import logging
 import socket
 import socketserver
 import threading
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -61,7 +62,7 @@ def smtp_sink() -> Iterator[tuple[int, list[bytes]]]:
 
 
 def test_without_smtp_messages_go_to_the_outbox_folder(tmp_path):
-    mailer = mail.build_mailer({"SMTP_URL": None, "INSTANCE_DIR": str(tmp_path), "MAIL_FROM": "Blason <b@x.org>"})
+    mailer = mail.build_mailer(smtp_url=None, sender="Blason <b@x.org>", outbox=tmp_path / "outbox")
     assert isinstance(mailer, mail.OutboxMailer)
     mailer.send([MESSAGE])
     [path] = (tmp_path / "outbox").glob("*.eml")
@@ -72,8 +73,7 @@ def test_without_smtp_messages_go_to_the_outbox_folder(tmp_path):
 
 def test_with_smtp_messages_go_to_the_server(smtp_sink):
     port, received = smtp_sink
-    mailer = mail.build_mailer({"SMTP_URL": f"smtp://127.0.0.1:{port}", "INSTANCE_DIR": "/nonexistent",
-                                "MAIL_FROM": "b@x.org"})
+    mailer = mail.build_mailer(smtp_url=f"smtp://127.0.0.1:{port}", sender="b@x.org", outbox=Path("/nonexistent"))
     assert isinstance(mailer, mail.SmtpMailer)
     mailer.send([MESSAGE, MESSAGE])
     assert len(received) == 2
