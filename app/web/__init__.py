@@ -1,6 +1,9 @@
 """Server-rendered pages (French first, English available)."""
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import Blueprint, Flask, redirect
 
 bp = Blueprint("web", __name__)
@@ -16,10 +19,19 @@ def health():  # type: ignore[no-untyped-def]
     return {"status": "ok"}
 
 
+def readable_json(value: Any) -> str:
+    """A document as indented JSON to show in a page: real characters, escaped as page text like any other.
+
+    Jinja's ``tojson`` writes ' < > & as ``\\u0027``... (safe inside a script), which readers see literally.
+    """
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def init_web(app: Flask) -> None:
     from app.web import frameworks, i18n, public, security_headers
 
     i18n.init_app(app)  # Flask-Babel: the page's language, _() and |day in templates
+    app.add_template_filter(readable_json)
     security_headers.register(app)  # nosniff everywhere; CSP and Referrer-Policy on every page
     app.register_blueprint(bp)
     app.register_blueprint(frameworks.bp)
