@@ -13,9 +13,10 @@ import base64
 import logging
 import os
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -60,76 +61,77 @@ def _list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _setting(default: Any, parse: Callable[[str], Any], help: str, *,
-             secret: bool = False, private: bool = False) -> Any:
-    """Declare one setting: its default and parser (for the environment's text) and its help.
+def _meta(default: Any, parse: Callable[[str], Any], help: str, *, secret: bool = False) -> dict[str, Any]:
+    """Describe one setting: its default and parser (for the environment's text), its help.
 
-    ``secret``: required outside development, generated in development. ``private``: kept out of
-    the repr (keys, passwords, URLs that may carry credentials), so logging the settings is safe.
+    ``secret``: required outside development, generated in development. Secrets, keys and URLs
+    that may carry a password are declared ``repr=False``, so logging the settings is safe.
     """
-    return field(repr=not (secret or private),
-                 metadata={"default": default, "parse": parse, "help": help, "secret": secret})
+    return {"default": default, "parse": parse, "help": help, "secret": secret}
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """The validated settings of one app; built by :func:`load`, never changed afterwards."""
 
-    env: Environment = _setting("development", _str, "development, testing or production")
-    instance_dir: Path = _setting("instance", _str, "directory for the SQLite database, dev secrets and files")
-    database_url: str = _setting(None, _str, "SQLAlchemy URL; default sqlite under INSTANCE_DIR", private=True)
-    sqlite_busy_timeout: float = _setting(
-        10.0, _float, "SQLite: seconds a write waits for another writer's lock before answering 503")
-    public_base_url: str = _setting("http://127.0.0.1:5000", _str, "public origin of every issued URL")
-    storage_dir: Path = _setting(None, _str, "evidence and export files; default INSTANCE_DIR/storage")
-    max_upload_bytes: int = _setting(20 * 1024 * 1024, _int, "largest accepted upload, in bytes")
-    access_token_ttl: int = _setting(900, _int, "access token lifetime, seconds")
-    refresh_token_ttl: int = _setting(30 * 24 * 3600, _int, "refresh token lifetime, seconds")
-    secret_key: str = _setting(None, _str, "Flask secret key (sessions, CSRF)", secret=True)
-    jwt_private_key: ed25519.Ed25519PrivateKey = _setting(
-        None, _str, "Ed25519 private key (PEM) signing access tokens", secret=True)
-    key_encryption_keys: tuple[KeyEncryptionKey, ...] = _setting(
+    env: Environment = field(metadata=_meta("development", _str, "development, testing or production"))
+    instance_dir: Path = field(metadata=_meta(
+        "instance", _str, "directory for the SQLite database, dev secrets and files"))
+    database_url: str = field(repr=False, metadata=_meta(
+        None, _str, "SQLAlchemy URL; default sqlite under INSTANCE_DIR"))
+    sqlite_busy_timeout: float = field(metadata=_meta(
+        10.0, _float, "SQLite: seconds a write waits for another writer's lock before answering 503"))
+    public_base_url: str = field(metadata=_meta("http://127.0.0.1:5000", _str, "public origin of every issued URL"))
+    storage_dir: Path = field(metadata=_meta(None, _str, "evidence and export files; default INSTANCE_DIR/storage"))
+    max_upload_bytes: int = field(metadata=_meta(20 * 1024 * 1024, _int, "largest accepted upload, in bytes"))
+    access_token_ttl: int = field(metadata=_meta(900, _int, "access token lifetime, seconds"))
+    refresh_token_ttl: int = field(metadata=_meta(30 * 24 * 3600, _int, "refresh token lifetime, seconds"))
+    secret_key: str = field(repr=False, metadata=_meta(None, _str, "Flask secret key (sessions, CSRF)", secret=True))
+    jwt_private_key: ed25519.Ed25519PrivateKey = field(repr=False, metadata=_meta(
+        None, _str, "Ed25519 private key (PEM) signing access tokens", secret=True))
+    key_encryption_keys: tuple[KeyEncryptionKey, ...] = field(repr=False, metadata=_meta(
         None, _list, "comma-separated id:base64 32-byte keys encrypting signing keys at rest; first encrypts",
-        secret=True)
-    password_hash_time_cost: int = _setting(3, _int, "argon2id time cost")
-    password_hash_memory_kib: int = _setting(65536, _int, "argon2id memory cost in KiB")
-    smtp_url: str | None = _setting(
-        None, _str, "smtp://user:pass@host:port for e-mail; none writes to an outbox folder", private=True)
-    mail_from: str = _setting("Blason <no-reply@blason.invalid>", _str, "sender of notification e-mails")
-    log_level: str = _setting("INFO", _str, "logging level")
-    platform_signing_key: badges.SigningKey = _setting(
-        None, _str, "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY",
-        private=True)
-    dossier_link_ttl: int = _setting(600, _int, "lifetime of a dossier download link, seconds")
-    max_dossier_verify_bytes: int = _setting(
-        2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification")
-    max_dossier_verify_bytes_anonymous: int = _setting(
+        secret=True))
+    password_hash_time_cost: int = field(metadata=_meta(3, _int, "argon2id time cost"))
+    password_hash_memory_kib: int = field(metadata=_meta(65536, _int, "argon2id memory cost in KiB"))
+    smtp_url: str | None = field(repr=False, metadata=_meta(
+        None, _str, "smtp://user:pass@host:port for e-mail; none writes to an outbox folder"))
+    mail_from: str = field(metadata=_meta("Blason <no-reply@blason.invalid>", _str, "sender of notification e-mails"))
+    log_level: str = field(metadata=_meta("INFO", _str, "logging level"))
+    platform_signing_key: badges.SigningKey = field(repr=False, metadata=_meta(
+        None, _str, "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY"))
+    dossier_link_ttl: int = field(metadata=_meta(600, _int, "lifetime of a dossier download link, seconds"))
+    max_dossier_verify_bytes: int = field(metadata=_meta(
+        2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification"))
+    max_dossier_verify_bytes_anonymous: int = field(metadata=_meta(
         50 * 1024 ** 2, _int,
-        "largest dossier ZIP verified without an account (jury officers and admins: MAX_DOSSIER_VERIFY_BYTES)")
-    storage_tmp_grace: int = _setting(
-        900, _int, "seconds without a write after which an unlocked temporary file in storage is a crash's leftover")
-    storage_orphan_grace: int = _setting(
-        3600, _int, "seconds after which a dossier archive no dossier refers to is removed by storage-sweep")
-    audit_sign_every_events: int = _setting(
-        1000, _int, "sign the audit chain's head after this many events (0: never)")
-    audit_sign_every_minutes: int = _setting(
-        60, _int, "sign the audit chain's head when an event has waited this long unsigned (0: never)")
-    verify_rate_burst: int = _setting(20, _int, "POST /verify: requests a client may send at once")
-    verify_rate_per_minute: int = _setting(30, _int, "POST /verify: requests per minute refilled per client")
-    login_account_rate_burst: int = _setting(
-        5, _int, "POST /auth/login: attempts on one e-mail at once, from anywhere")
-    login_account_rate_per_minute: int = _setting(
-        3, _int, "POST /auth/login: attempts per minute refilled per e-mail")
-    login_address_rate_burst: int = _setting(20, _int, "POST /auth/login: attempts from one client IP at once")
-    login_address_rate_per_minute: int = _setting(
-        10, _int, "POST /auth/login: attempts per minute refilled per client IP")
-    trusted_proxies: int = _setting(
-        0, _int, "reverse proxies in front that set X-Forwarded-For (the client IP is read through them)")
-    rate_limit_redis_url: str | None = _setting(
-        None, _str, "Redis URL holding the rate-limit buckets, shared by every worker (default: each process counts)",
-        private=True)
-    demo_password: str = _setting("demo-blason-2026", _str, "password of the demo accounts (development only)",
-                                  private=True)
+        "largest dossier ZIP verified without an account (jury officers and admins: MAX_DOSSIER_VERIFY_BYTES)"))
+    storage_tmp_grace: int = field(metadata=_meta(
+        900, _int, "seconds without a write after which an unlocked temporary file in storage is a crash's leftover"))
+    storage_orphan_grace: int = field(metadata=_meta(
+        3600, _int, "seconds after which a dossier archive no dossier refers to is removed by storage-sweep"))
+    audit_sign_every_events: int = field(metadata=_meta(
+        1000, _int, "sign the audit chain's head after this many events (0: never)"))
+    audit_sign_every_minutes: int = field(metadata=_meta(
+        60, _int, "sign the audit chain's head when an event has waited this long unsigned (0: never)"))
+    verify_rate_burst: int = field(metadata=_meta(20, _int, "POST /verify: requests a client may send at once"))
+    verify_rate_per_minute: int = field(metadata=_meta(
+        30, _int, "POST /verify: requests per minute refilled per client"))
+    login_account_rate_burst: int = field(metadata=_meta(
+        5, _int, "POST /auth/login: attempts on one e-mail at once, from anywhere"))
+    login_account_rate_per_minute: int = field(metadata=_meta(
+        3, _int, "POST /auth/login: attempts per minute refilled per e-mail"))
+    login_address_rate_burst: int = field(metadata=_meta(
+        20, _int, "POST /auth/login: attempts from one client IP at once"))
+    login_address_rate_per_minute: int = field(metadata=_meta(
+        10, _int, "POST /auth/login: attempts per minute refilled per client IP"))
+    trusted_proxies: int = field(metadata=_meta(
+        0, _int, "reverse proxies in front that set X-Forwarded-For (the client IP is read through them)"))
+    rate_limit_redis_url: str | None = field(repr=False, metadata=_meta(
+        None, _str,
+        "Redis URL holding the rate-limit buckets, shared by every worker (default: each process counts)"))
+    demo_password: str = field(repr=False, metadata=_meta(
+        "demo-blason-2026", _str, "password of the demo accounts (development only)"))
 
 
 @dataclass(frozen=True)
