@@ -1,7 +1,8 @@
 """Fixtures of the dossier tests (no tests here): an imported RNCP fiche, a learner with
 contributions, evidence of every visibility, reviews, standings and a badge, and a jury officer.
 
-Import them by name (``from tests.dossier_fixtures import vae, ...``).
+A plugin registered in tests/conftest.py: tests ask for ``vae`` by name and import the helpers
+(``Vae``, ``make_fiche``, ``rewrite_zip``, ...).
 """
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from app.services.issuing import awarding
 from app.services.dossiers.lifecycle import DossierSettings
 from app.platform.urls import Urls
 from tests.api.support import png_bytes
-from tests.issuing_fixtures import issuing_settings, make_achievement, make_issuer, settings  # noqa: F401
 
 BASE = "https://blason.test"
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
@@ -104,7 +104,7 @@ def _store(app: Any, session: Any, data: bytes, media_type: str) -> str:
 
 
 @pytest.fixture()
-def vae(app, session, make_person, make_project, grant, make_issuer, make_achievement, settings) -> Vae:  # type: ignore[no-untyped-def]  # noqa: F811
+def vae(app, session, make_person, make_project, grant, make_issuer, make_achievement, settings) -> Vae:  # type: ignore[no-untyped-def]
     framework, fiche, blocs, competences = make_fiche(session)
     territory = Territory(name="Communauté de communes du Val de Brenne")
     session.add(territory)

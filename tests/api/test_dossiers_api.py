@@ -13,11 +13,10 @@ from app.runtime import runtime
 from app.services.identity import access
 from app.services.issuing import revocation
 from tests.api.support import assert_problem
-from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
-from tests.dossier_fixtures import Vae, rewrite_zip, vae, zip_names  # noqa: F401
+from tests.dossier_fixtures import Vae, rewrite_zip, zip_names
 
 
-def _officer_flow(client, headers, vae: Vae) -> tuple[str, dict]:  # type: ignore[no-untyped-def]  # noqa: F811
+def _officer_flow(client, headers, vae: Vae) -> tuple[str, dict]:  # type: ignore[no-untyped-def]
     response = client.post("/api/v1/dossiers", headers=headers(vae.officer),
                            json={"certificationId": str(vae.fiche.id), "learnerId": str(vae.learner.id)})
     assert response.status_code == 201, response.get_json()
@@ -42,7 +41,7 @@ def _download(client, url: str) -> bytes:  # type: ignore[no-untyped-def]
     return response.get_data()
 
 
-def test_an_officer_produces_downloads_and_verifies_a_dossier(client, headers, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_officer_produces_downloads_and_verifies_a_dossier(client, headers, vae):  # type: ignore[no-untyped-def]
     _dossier_id, body = _officer_flow(client, headers, vae)
     assert body["gaps"][0]["title"] == "Attestation de la mairie" and "missing" in body["warning"]
     assert body["download"]["url"].startswith("https://blason.test/api/v1/dossiers/")
@@ -70,7 +69,7 @@ def test_an_officer_produces_downloads_and_verifies_a_dossier(client, headers, v
     assert len(before - after) == 1 and len(after - before) == 1
 
 
-def test_the_bad_inputs_of_the_issue_are_answered_never_500(client, headers, vae, make_person, grant):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_bad_inputs_of_the_issue_are_answered_never_500(client, headers, vae, make_person, grant):  # type: ignore[no-untyped-def]
     stranger = make_person()
     grant(stranger, "jury_officer", uuid.uuid4())
     unscoped = client.post("/api/v1/dossiers", headers=headers(stranger),
@@ -95,7 +94,7 @@ def test_the_bad_inputs_of_the_issue_are_answered_never_500(client, headers, vae
     assert_problem(client.get(f"/api/v1/dossiers/{asked['id']}/download"), 422)
 
 
-def test_cohort_as_json_and_csv(client, headers, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_cohort_as_json_and_csv(client, headers, vae):  # type: ignore[no-untyped-def]
     _officer_flow(client, headers, vae)
     url = f"/api/v1/certifications/{vae.fiche.id}/cohort"
     body = client.get(url, headers=headers(vae.officer)).get_json()
@@ -109,7 +108,7 @@ def test_cohort_as_json_and_csv(client, headers, vae):  # type: ignore[no-untype
     assert_problem(client.get(url, headers=headers(vae.learner)), 404)
 
 
-def test_the_learner_record_holds_only_ones_own_data(client, headers, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_learner_record_holds_only_ones_own_data(client, headers, vae):  # type: ignore[no-untyped-def]
     dossier_id, generated = _officer_flow(client, headers, vae)
     response = client.get("/api/v1/people/me/record", headers=headers(vae.learner))
     assert response.status_code == 200 and response.mimetype == "application/zip"
@@ -130,7 +129,7 @@ def test_the_learner_record_holds_only_ones_own_data(client, headers, vae):  # t
     assert_problem(client.get("/api/v1/people/me/record"), 401)
 
 
-def test_a_printable_certificate_for_the_learner_only(app, client, headers, session, vae, make_person, settings):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_printable_certificate_for_the_learner_only(app, client, headers, session, vae, make_person, settings):  # type: ignore[no-untyped-def]
     url = f"/api/v1/credentials/{vae.credential_id}/certificate.pdf"
     response = client.get(url, headers=headers(vae.learner))
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -142,7 +141,7 @@ def test_a_printable_certificate_for_the_learner_only(app, client, headers, sess
     assert_problem(client.get(url, headers=headers(vae.learner)), 409)
 
 
-def test_the_cli_generates_and_verifies(app, runner, session, vae, tmp_path):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_cli_generates_and_verifies(app, runner, session, vae, tmp_path):  # type: ignore[no-untyped-def]
     result = runner.invoke(args=["blason", "dossier-request", "--certification", str(vae.fiche.id),
                                  "--learner", str(vae.learner.id), "--actor", vae.officer.email])
     assert result.exit_code == 0, result.output

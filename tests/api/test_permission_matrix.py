@@ -32,7 +32,7 @@ import pytest
 
 from app.db import database_of
 from app.models import Facilitation
-from tests.api.matrix_fixtures import Side, World, matrix, matrix_world  # noqa: F401 - fixtures
+from tests.api.matrix_fixtures import Side, World
 from tests.api.support import png_bytes
 from tests.conftest import PASSWORD
 

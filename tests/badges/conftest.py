@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,6 +57,18 @@ z6NExyiMXL+ctyA2zXENZVgj5qVibrJEP/PYzg9mNHnOx+9/0vI5ofWF4c18vH0a
 4PLYK+vmzv8DzdluO3gb8cQ=
 -----END PRIVATE KEY-----
 """
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def tiny_png(width: int = 1, height: int = 1, extra: bytes = b"") -> bytes:
+    """A grey PNG of that (claimed) size, with extra chunks before its pixels."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + extra
+            + png_chunk(b"IDAT", zlib.compress(b"\0\0")) + png_chunk(b"IEND", b""))
 
 
 def shared_dir() -> Path:

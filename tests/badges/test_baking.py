@@ -1,22 +1,13 @@
 from __future__ import annotations
 
 import json
-import struct
 import zlib
 
 import pytest
 
 from badges import BakingError, ImageTooLarge, bake_png, bake_svg, unbake, unbake_png, unbake_svg
 
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def tiny_png(width: int = 1, height: int = 1, extra: bytes = b"") -> bytes:
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + extra
-            + _chunk(b"IDAT", zlib.compress(b"\0\0")) + _chunk(b"IEND", b""))
+from .conftest import png_chunk, tiny_png
 
 
 def test_png_bake_layout_and_rebake() -> None:
@@ -32,18 +23,18 @@ def test_png_bake_layout_and_rebake() -> None:
 
 
 def test_png_legacy_text_and_compressed_itxt() -> None:
-    legacy = tiny_png(extra=_chunk(b"tEXt", b"openbadges\x00https://example.org/a.json"))
+    legacy = tiny_png(extra=png_chunk(b"tEXt", b"openbadges\x00https://example.org/a.json"))
     payload = unbake_png(legacy)
     assert payload is not None and payload.container == "png-text"
     assert payload.text == "https://example.org/a.json"
-    compressed = _chunk(b"iTXt", b"openbadgecredential\x00\x01\x00\x00\x00" + zlib.compress(b"t.o.k"))
+    compressed = png_chunk(b"iTXt", b"openbadgecredential\x00\x01\x00\x00\x00" + zlib.compress(b"t.o.k"))
     assert unbake_png(tiny_png(extra=compressed)).text == "t.o.k"  # type: ignore[union-attr]
 
 
 def test_png_defences() -> None:
     with pytest.raises(ImageTooLarge):
         unbake_png(tiny_png(width=100_000, height=100_000))
-    bomb = _chunk(b"iTXt", b"openbadgecredential\x00\x01\x00\x00\x00" + zlib.compress(b"a" * 50_000_000))
+    bomb = png_chunk(b"iTXt", b"openbadgecredential\x00\x01\x00\x00\x00" + zlib.compress(b"a" * 50_000_000))
     with pytest.raises(ImageTooLarge):
         unbake_png(tiny_png(extra=bomb))
     broken = bytearray(tiny_png())

@@ -11,8 +11,7 @@ from badges import (Resolvers, SigningKey, bake_png, bake_svg, build_ob2_asserti
                     build_ob2_revocation_list, sign_ob2_assertion, verify)
 from badges.ob2 import OB2Assertion
 
-from .conftest import NOW
-from .test_baking import tiny_png
+from .conftest import NOW, tiny_png
 
 BASE = "https://badges.example.org"
 ISSUER = f"{BASE}/issuer.json"

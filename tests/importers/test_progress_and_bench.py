@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import io
-import sys
 import tracemalloc
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from app.importers import Counts, count_stream, parse_rncp_xml
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "gen_rncp.py"
-
-
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_rncp", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["gen_rncp"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _export(fiches: int, blocs: int) -> bytes:
-    out = io.BytesIO()
-    _generator().write(out, fiches, blocs)
-    return out.getvalue()
+from tests.rncp_bench import rncp_export, rncp_generator
 
 
 def test_generator_output_imports_with_the_expected_counts() -> None:
-    gen = _generator()
-    counts = count_stream(parse_rncp_xml(_export(60, 5)))
+    gen = rncp_generator()
+    counts = count_stream(parse_rncp_xml(rncp_export(60, 5)))
     expected = sum(gen.expected_competences(gen.shape_for(30000 + f, b), 4, 3)
                    for f in range(60) for b in range(1, 6))
     assert (counts.fiches, counts.blocs, counts.competences, counts.warnings) == (60, 300, expected, 0)
@@ -41,7 +21,7 @@ def test_generator_output_imports_with_the_expected_counts() -> None:
 
 def test_progress_callback_is_called_periodically_and_at_the_end() -> None:
     seen: list[Counts] = []
-    list(parse_rncp_xml(_export(30, 2), on_progress=seen.append, progress_every=50))
+    list(parse_rncp_xml(rncp_export(30, 2), on_progress=seen.append, progress_every=50))
     assert len(seen) > 3
     assert all(not c.done for c in seen[:-1]) and seen[-1].done
     assert [c.records for c in seen] == sorted(c.records for c in seen)
@@ -51,9 +31,9 @@ def test_progress_callback_is_called_periodically_and_at_the_end() -> None:
 @pytest.mark.slow
 def test_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
     peaks = []
-    for fiches in (40, 400):
+    for fiches in (20, 200):
         path = tmp_path / f"export_{fiches}.xml"
-        path.write_bytes(_export(fiches, 5))
+        path.write_bytes(rncp_export(fiches, 5))
         tracemalloc.start()
         count_stream(parse_rncp_xml(path))
         peaks.append(tracemalloc.get_traced_memory()[1])

@@ -14,8 +14,7 @@ from app.services.identity import access
 from app.services.dossiers import lifecycle as dossiers
 from app.platform.storage import LocalStorage
 from tests.conftest import JWT_PEM, KEK
-from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
-from tests.dossier_fixtures import Vae, dossier_settings, vae  # noqa: F401
+from tests.dossier_fixtures import Vae, dossier_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # A worker writing a dossier archive the way store_archive does, killed before it commits.
@@ -96,7 +95,7 @@ def test_start_up_sweeps_old_unowned_temporary_files_only(tmp_path):  # type: ig
     assert _tmp_files(storage) == ["recent.part"]
 
 
-def test_storage_sweep_removes_archives_no_dossier_refers_to(app, session, runner, vae: Vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_storage_sweep_removes_archives_no_dossier_refers_to(app, session, runner, vae: Vae):  # type: ignore[no-untyped-def]
     storage = runtime(app).storage
     grants = _grants(session, vae.learner)
     dossier = dossiers.request_dossier(session, grants, {"certification_id": vae.fiche.id})
@@ -121,7 +120,7 @@ def test_storage_sweep_removes_archives_no_dossier_refers_to(app, session, runne
 
 
 def test_a_recent_unreferenced_archive_is_left_to_the_generation_about_to_commit_it(app, session, runner,  # type: ignore[no-untyped-def]
-                                                                                    vae: Vae):  # noqa: F811
+                                                                                    vae: Vae):
     grants = _grants(session, vae.learner)
     dossier = dossiers.request_dossier(session, grants, {"certification_id": vae.fiche.id})
     key = dossiers.generate(session, grants, dossier.id, settings=dossier_settings(app)).dossier.archive_key

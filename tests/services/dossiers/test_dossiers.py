@@ -21,16 +21,14 @@ from app.services.dossiers import lifecycle as dossiers
 from app.services.dossiers.documents import DOSSIER_SCHEMA
 from app.services.dossiers.verify import verify_archive
 from app.platform.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from tests.issuing_fixtures import make_achievement, make_issuer, settings  # noqa: F401
-from tests.dossier_fixtures import (T0, Vae, dossier_settings, make_fiche, rewrite_zip, vae,  # noqa: F401
-                                                  zip_names)
+from tests.dossier_fixtures import T0, Vae, dossier_settings, make_fiche, rewrite_zip, zip_names
 
 
 def _grants(session, person):  # type: ignore[no-untyped-def]
     return access.load_grants(session, person.id)
 
 
-def _ready(app, session, vae: Vae, **data):  # type: ignore[no-untyped-def]  # noqa: F811
+def _ready(app, session, vae: Vae, **data):  # type: ignore[no-untyped-def]
     request = {"certification_id": vae.fiche.id, **data}
     dossier = dossiers.request_dossier(session, _grants(session, vae.learner), request)
     result = dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=dossier_settings(app))
@@ -39,7 +37,7 @@ def _ready(app, session, vae: Vae, **data):  # type: ignore[no-untyped-def]  # n
         return result, handle.read()
 
 
-def test_learner_asks_and_the_dossier_holds_everything_the_jury_reads(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_learner_asks_and_the_dossier_holds_everything_the_jury_reads(app, session, vae):  # type: ignore[no-untyped-def]
     result, data = _ready(app, session, vae)
     names = zip_names(data)
     assert names[0] == "dossier.pdf"
@@ -74,7 +72,7 @@ def test_learner_asks_and_the_dossier_holds_everything_the_jury_reads(app, sessi
     assert result.dossier.status is DossierStatus.READY
 
 
-def test_the_clr_proof_verifies_with_the_platform_key(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_clr_proof_verifies_with_the_platform_key(app, session, vae):  # type: ignore[no-untyped-def]
     import badges
 
     _result, data = _ready(app, session, vae)
@@ -84,14 +82,14 @@ def test_the_clr_proof_verifies_with_the_platform_key(app, session, vae):  # typ
     badges.verify_data_integrity(clr, proof, runtime(app).platform_key.public)
 
 
-def test_a_partial_dossier_holds_only_the_chosen_blocs(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_partial_dossier_holds_only_the_chosen_blocs(app, session, vae):  # type: ignore[no-untyped-def]
     _result, data = _ready(app, session, vae, bloc_ids=[vae.blocs[1].id])
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         content = json.loads(archive.read("dossier.json"))
     assert content["partial"] is True and [b["code"] for b in content["blocs"]] == ["RNCP40792BC02"]
 
 
-def test_blocs_of_another_fiche_are_refused(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_blocs_of_another_fiche_are_refused(app, session, vae):  # type: ignore[no-untyped-def]
     _fw, _fiche, other_blocs, _c = make_fiche(session, key="RNCP99999")
     with pytest.raises(InvalidInput) as caught:
         dossiers.request_dossier(session, _grants(session, vae.learner),
@@ -99,7 +97,7 @@ def test_blocs_of_another_fiche_are_refused(app, session, vae):  # type: ignore[
     assert caught.value.errors[0].pointer == "#/blocIds"
 
 
-def test_an_officer_needs_the_learners_consent(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_officer_needs_the_learners_consent(app, session, vae):  # type: ignore[no-untyped-def]
     officer = _grants(session, vae.officer)
     dossier = dossiers.request_dossier(session, officer, {"certification_id": vae.fiche.id,
                                                           "learner_id": vae.learner.id})
@@ -116,7 +114,7 @@ def test_an_officer_needs_the_learners_consent(app, session, vae):  # type: igno
     assert result.dossier.status is DossierStatus.READY
 
 
-def test_an_officer_is_scoped_to_the_certifications_they_serve(app, session, vae, make_person, grant):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_officer_is_scoped_to_the_certifications_they_serve(app, session, vae, make_person, grant):  # type: ignore[no-untyped-def]
     stranger = make_person()
     _fw, other_fiche, _b, _c = make_fiche(session, key="RNCP12345")
     grant(stranger, "jury_officer", other_fiche)
@@ -135,7 +133,7 @@ def test_an_officer_is_scoped_to_the_certifications_they_serve(app, session, vae
     assert dossier.certification_id == fiche_v2.id
 
 
-def test_an_unknown_fiche_version_is_not_found(session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_unknown_fiche_version_is_not_found(session, vae):  # type: ignore[no-untyped-def]
     import uuid
 
     for target in (uuid.uuid4(), vae.blocs[0].id):  # nothing, and a bloc instead of a fiche
@@ -143,7 +141,7 @@ def test_an_unknown_fiche_version_is_not_found(session, vae):  # type: ignore[no
             dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": target})
 
 
-def test_a_missing_evidence_file_is_a_listed_gap_not_a_failure(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_missing_evidence_file_is_a_listed_gap_not_a_failure(app, session, vae):  # type: ignore[no-untyped-def]
     result, data = _ready(app, session, vae)
     gaps = result.dossier.gaps
     assert [g["evidenceId"] for g in gaps] == [str(vae.missing_evidence.id)]
@@ -160,14 +158,14 @@ def test_a_missing_evidence_file_is_a_listed_gap_not_a_failure(app, session, vae
         assert "« grand public »" in text and "d’assistance" in text
 
 
-def test_an_intact_dossier_verifies(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_intact_dossier_verifies(app, session, vae):  # type: ignore[no-untyped-def]
     _result, data = _ready(app, session, vae)
     report = verify_archive(io.BytesIO(data), runtime(app).platform_key.public)
     assert report.valid and report.signature_valid and report.checked > 5
     assert report.gaps and not (report.missing or report.added or report.altered)
 
 
-def test_a_tampered_dossier_names_the_files(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_tampered_dossier_names_the_files(app, session, vae):  # type: ignore[no-untyped-def]
     _result, data = _ready(app, session, vae)
     key = runtime(app).platform_key.public
     annex = next(n for n in zip_names(data) if n.startswith("annexes/A001"))
@@ -200,7 +198,7 @@ def test_verification_refuses_garbage_traversal_and_bombs(app):  # type: ignore[
     assert not report.valid and not report.signature_valid
 
 
-def test_download_links_expire_and_are_bound_to_their_dossier(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_download_links_expire_and_are_bound_to_their_dossier(app, session, vae):  # type: ignore[no-untyped-def]
     result, _data = _ready(app, session, vae)
     learner = _grants(session, vae.learner)
     link = dossiers.download_link(session, learner, result.dossier.id, settings=dossier_settings(app))
@@ -218,7 +216,7 @@ def test_download_links_expire_and_are_bound_to_their_dossier(app, session, vae)
         dossiers.open_download(session, result.dossier.id, link.token + "x", settings=dossier_settings(app))
 
 
-def test_cohort_counts_only_consenting_learners(app, session, vae, make_person):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_cohort_counts_only_consenting_learners(app, session, vae, make_person):  # type: ignore[no-untyped-def]
     officer = _grants(session, vae.officer)
     assert dossiers.cohort(session, officer, vae.fiche.id).items == []
     dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
@@ -247,7 +245,7 @@ def _behind_storages_back(app, session, title: str, change):  # type: ignore[no-
         path.write_bytes(original)
 
 
-def test_a_damaged_evidence_file_is_left_out_not_vouched_for(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_damaged_evidence_file_is_left_out_not_vouched_for(app, session, vae):  # type: ignore[no-untyped-def]
     with _behind_storages_back(app, session, "Tableau d’inventaire", lambda data: data[:-5]) as piece:  # truncated
         result, data = _ready(app, session, vae)
     damaged = [g for g in result.dossier.gaps if g["evidenceId"] == str(piece.id)]
@@ -259,7 +257,7 @@ def test_a_damaged_evidence_file_is_left_out_not_vouched_for(app, session, vae):
     assert verify_archive(io.BytesIO(data), runtime(app).platform_key.public).valid
 
 
-def test_each_generation_has_its_own_archive_and_the_replaced_one_goes(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_each_generation_has_its_own_archive_and_the_replaced_one_goes(app, session, vae):  # type: ignore[no-untyped-def]
     storage, config = runtime(app).storage, dossier_settings(app)
     dossier = dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
     first = dossiers.generate(session, _grants(session, vae.learner), dossier.id, settings=config)
@@ -287,7 +285,7 @@ def test_each_generation_has_its_own_archive_and_the_replaced_one_goes(app, sess
     assert second.dossier.manifest_sha256 == hashlib.sha256(raw_manifest).hexdigest()
 
 
-def test_evidence_uploaded_without_a_recorded_crc_is_checksummed_on_the_way(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_evidence_uploaded_without_a_recorded_crc_is_checksummed_on_the_way(app, session, vae):  # type: ignore[no-untyped-def]
     from sqlalchemy import update
 
     from app.models import StoredFile
@@ -299,14 +297,14 @@ def test_evidence_uploaded_without_a_recorded_crc_is_checksummed_on_the_way(app,
     assert verify_archive(io.BytesIO(data), runtime(app).platform_key.public).valid
 
 
-def test_evidence_altered_behind_storages_back_is_reported_altered(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_evidence_altered_behind_storages_back_is_reported_altered(app, session, vae):  # type: ignore[no-untyped-def]
     with _behind_storages_back(app, session, "Tableau d’inventaire", lambda data: data[:-5] + b"XXXXX"):  # same size
         _result, data = _ready(app, session, vae)
     report = verify_archive(io.BytesIO(data), runtime(app).platform_key.public)
     assert not report.valid and len(report.altered) == 1 and report.altered[0].startswith("annexes/")
 
 
-def test_annexes_past_a_thousand_keep_their_numeric_order(app, session, vae):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_annexes_past_a_thousand_keep_their_numeric_order(app, session, vae):  # type: ignore[no-untyped-def]
     from app.models import Evidence, EvidenceKind, Visibility
 
     contribution_id = vae.missing_evidence.contribution_id
@@ -322,7 +320,7 @@ def test_annexes_past_a_thousand_keep_their_numeric_order(app, session, vae):  #
     assert [a["number"] for a in index] == numbers
 
 
-def test_generation_locks_the_dossier_row(app, session, vae, engine):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_generation_locks_the_dossier_row(app, session, vae, engine):  # type: ignore[no-untyped-def]
     from sqlalchemy import event
 
     if engine.dialect.name != "postgresql":
@@ -341,7 +339,7 @@ def test_generation_locks_the_dossier_row(app, session, vae, engine):  # type: i
     assert any("FROM dossiers" in s and s.rstrip().endswith("FOR UPDATE") for s in statements)
 
 
-def test_an_archive_nothing_records_is_deleted(app, session, vae, monkeypatch):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_archive_nothing_records_is_deleted(app, session, vae, monkeypatch):  # type: ignore[no-untyped-def]
     from app.services.identity import audit
 
     folder = runtime(app).storage.root / "keyed" / "dossiers"

@@ -273,16 +273,20 @@ def test_sqlite_search_index_holds_every_competency_once(session, tmp_path, monk
 
 
 @pytest.mark.slow
-def test_import_memory_does_not_grow_with_the_file(session, tmp_path):
+def test_import_memory_does_not_grow_with_the_file(session, tmp_path, monkeypatch):
     import gc
     import tracemalloc
 
-    from tests.importers.test_progress_and_bench import _export
+    from app.services.frameworks import store as frameworks_store
+    from tests.rncp_bench import rncp_export
 
+    # The shape of the real case at a fifth of its size and time (tracemalloc is slow): batches of 400
+    # rows instead of 2,000, files of 80 and 240 fiches (7 and 21 batches) instead of 400 and 1,200.
+    monkeypatch.setattr(frameworks_store, "BATCH_ROWS", 400)
     peaks = []
-    for fiches in (400, 400, 1200):  # the first run warms caches up; each is rolled back
+    for fiches in (80, 80, 240):  # the first run warms caches up; each is rolled back
         path = tmp_path / f"export_{fiches}.xml"
-        path.write_bytes(_export(fiches, 5))
+        path.write_bytes(rncp_export(fiches, 5))
         savepoint = session.begin_nested()
         gc.collect()  # garbage left by earlier tests must not be freed (or not) during the run
         tracemalloc.start()
