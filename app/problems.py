@@ -55,15 +55,22 @@ def problem(status: int, slug: str, title: str, detail: str | None = None,
     return response
 
 
+def _mapped(exc: e.ServiceError) -> tuple[int, str, str]:
+    for cls in type(exc).__mro__:
+        if cls in SERVICE_ERRORS:
+            return SERVICE_ERRORS[cls]
+    return 400, "bad-request", "problem.bad_request"  # a ServiceError subclass nobody mapped is still the caller's fault
+
+
+def status_of(exc: e.ServiceError) -> int:
+    """The HTTP status of a service error, for pages that answer it in HTML (the same as the API's)."""
+    return _mapped(exc)[0]
+
+
 def _service_error(exc: e.ServiceError) -> Response:
     # Never commits: what a keep_changes refusal recorded was committed by the request's unit of
     # work before this handler runs (app.unit_of_work).
-    for cls in type(exc).__mro__:
-        if cls in SERVICE_ERRORS:
-            status, slug, title = SERVICE_ERRORS[cls]
-            break
-    else:  # a ServiceError subclass nobody mapped is still the caller's fault
-        status, slug, title = 400, "bad-request", "problem.bad_request"
+    status, slug, title = _mapped(exc)
     headers = {"WWW-Authenticate": 'Bearer realm="blason"'} if status == 401 else None
     return problem(status, slug, API_WORDS(title), exc.detail,
                    [{"pointer": f.pointer, "detail": f.detail} for f in exc.errors] or None, headers)

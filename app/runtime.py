@@ -16,7 +16,8 @@ from app.services.identity.auth import Passwords, TokenSettings
 from app.services.dossiers.lifecycle import DossierSettings
 from app.services.issuing.signing import IssuingSettings
 from app.platform.mail import Mailer, build_mailer
-from app.platform.rate_limit import LoginLimits, RateLimiter, RedisRateLimiter
+from app.platform import rate_limit
+from app.platform.rate_limit import LoginLimits, RateLimit
 from app.platform.storage_sweep import sweep_temporary
 from app.platform.urls import Urls
 from app.platform.storage import LocalStorage, Storage
@@ -36,9 +37,10 @@ class Runtime:
     # Signs dossier manifests and CLRs (the platform speaks for itself there, not for an issuer).
     platform_key: badges.SigningKey
     dossiers: DossierSettings
-    # POST /api/v1/verify and the /verify form: one bucket per client IP in this process.
-    verify_limiter: RateLimiter | RedisRateLimiter
-    # POST /api/v1/auth/login: a bucket per account and one per client IP, checked before hashing.
+    # POST /api/v1/verify, the /verify form and POST /dossiers/verify: one window per client IP,
+    # in Redis (shared by every worker) when RATE_LIMIT_REDIS_URL is set, else in this process.
+    verify_limiter: RateLimit
+    # POST /api/v1/auth/login: a window per account and one per client IP, checked before hashing.
     login_limits: LoginLimits
 
 
@@ -70,24 +72,17 @@ def sweep_temporary_files(rt: Runtime) -> None:
                     len(swept), sum(s.file.size for s in swept))
 
 
-def _verify_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:
-    burst, per_minute = settings.verify_rate_burst, float(settings.verify_rate_per_minute)
-    if settings.rate_limit_redis_url:
-        return RedisRateLimiter.from_url(settings.rate_limit_redis_url, burst, per_minute)
-    return RateLimiter(burst, per_minute)
+def _verify_limiter(settings: Settings) -> RateLimit:
+    return rate_limit.verify_limit(settings.rate_limit_redis_url, settings.verify_rate_burst,
+                                   settings.verify_rate_per_minute)
 
 
 def login_limits(settings: Settings) -> LoginLimits:
-    """The sign-in buckets, in Redis when RATE_LIMIT_REDIS_URL is set (shared by every worker)."""
-    def limiter(kind: str, burst: int, per_minute: float) -> RateLimiter | RedisRateLimiter:
-        if settings.rate_limit_redis_url:
-            return RedisRateLimiter.from_url(settings.rate_limit_redis_url, burst, per_minute,
-                                             prefix=f"blason:rate:login-{kind}:")
-        return RateLimiter(burst, per_minute)
-
-    return LoginLimits(
-        account=limiter("account", settings.login_account_rate_burst, float(settings.login_account_rate_per_minute)),
-        address=limiter("address", settings.login_address_rate_burst, float(settings.login_address_rate_per_minute)))
+    """The sign-in limits, in Redis when RATE_LIMIT_REDIS_URL is set (shared by every worker)."""
+    return rate_limit.login_limits(
+        settings.rate_limit_redis_url,
+        account=(settings.login_account_rate_burst, settings.login_account_rate_per_minute),
+        address=(settings.login_address_rate_burst, settings.login_address_rate_per_minute))
 
 
 def runtime(app: Flask | None = None) -> Runtime:

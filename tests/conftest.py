@@ -109,12 +109,12 @@ def runner(app, session):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def login_limits(app):  # type: ignore[no-untyped-def]
-    """Roomy sign-in buckets per test: tests share one app, and one client address."""
-    from app.platform.rate_limit import LoginLimits, RateLimiter
+    """Roomy sign-in limits per test: tests share one app, and one client address."""
+    from app.platform.rate_limit import LoginLimits, RateLimit
 
     rt = runtime(app)
     previous = rt.login_limits
-    rt.login_limits = LoginLimits(account=RateLimiter(1000, 1000), address=RateLimiter(1000, 1000))
+    rt.login_limits = LoginLimits(account=RateLimit(1000, 1000), address=RateLimit(1000, 1000))
     yield rt.login_limits
     rt.login_limits = previous
 

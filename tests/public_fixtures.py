@@ -61,10 +61,10 @@ class NoNetwork:
 def verify_limiter(app):  # type: ignore[no-untyped-def]
     """A fresh, roomy rate limiter per test: tests share one app, and one client address."""
     from app.runtime import runtime
-    from app.platform.rate_limit import RateLimiter
+    from app.platform.rate_limit import RateLimit
 
     rt = runtime(app)
     previous = rt.verify_limiter
-    rt.verify_limiter = RateLimiter(1000, 1000)
+    rt.verify_limiter = RateLimit(1000, 1000)
     yield rt.verify_limiter
     rt.verify_limiter = previous

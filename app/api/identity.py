@@ -51,7 +51,7 @@ def _check_login_rate(email: str) -> None:
     if wait is not None:
         raise TooManyRequests("Trop de tentatives de connexion ; réessayez plus tard. "
                               "(Too many sign-in attempts; try again later.)",
-                              retry_after=max(1, int(wait + 0.999)))
+                              retry_after=wait)
 
 
 @blp.route("/auth/login")

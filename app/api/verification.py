@@ -8,11 +8,12 @@ verdict; request errors are problem+json (400, 413, 415, 422; 429 with Retry-Aft
 server that cannot be reached (unknown name, refused, reset, TLS, past the deadline) is the verdict
 ``unreachable``, never an error; a URL that cannot be valid is a 422 naming ``#/url``.
 
-Rate limit: a token bucket per client IP (``request.remote_addr``, read through
-``TRUSTED_PROXIES`` reverse proxies), ``VERIFY_RATE_BURST`` requests
-at once (default 20) refilled at ``VERIFY_RATE_PER_MINUTE`` (default 30), shared with the public
-verification form (``/verify``) and ``POST /dossiers/verify``; in Redis, shared by every worker, when ``RATE_LIMIT_REDIS_URL``
-is set (``app.platform.rate_limit``).
+Limits, upload reading, fetcher and rate limit are the intake's, shared with the ``/verify`` form
+(``app.services.verification.intake``). Rate limit: a moving window per client IP
+(``request.remote_addr``, read through ``TRUSTED_PROXIES`` reverse proxies), ``VERIFY_RATE_BURST``
+requests at once (default 20) and ``VERIFY_RATE_PER_MINUTE`` on average (default 30), shared with
+the form and ``POST /dossiers/verify``; in Redis, shared by every worker, when
+``RATE_LIMIT_REDIS_URL`` is set (``app.platform.rate_limit``).
 """
 from __future__ import annotations
 
@@ -25,14 +26,13 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validates_schema
 from werkzeug.exceptions import TooManyRequests
 
-import badges
 from app.api import Blueprint
 from app.db import db, reads_only
-from app.platform.errors import FieldError, InvalidInput, PayloadTooLarge
+from app.platform.errors import FieldError, InvalidInput
 from app.platform.urls import Urls
 from app.runtime import runtime
-from app.services.verification import verification
-from badges.baking import MAX_IMAGE_BYTES
+from app.services.verification import intake, verification
+from app.services.verification.intake import verify_fetcher
 from schemas.base import CamelSchema, text
 
 blp = Blueprint("verification", __name__, description="Verify any Open Badge (public, rate-limited)")
@@ -42,8 +42,8 @@ blp = Blueprint("verification", __name__, description="Verify any Open Badge (pu
 class VerifyRequestSchema(CamelSchema):
     credential = fields.Raw(metadata={"description": "An OB 3.0 credential (object), or a VC-JWT, OB 2.0 JWS or "
                                                      "JSON text"})
-    url = text(2000, min_len=1, metadata={"description": "An OB 2.0 hosted assertion or a credential URL"})
-    recipient = text(320, metadata={"description": "An e-mail address or DID to match against the badge"})
+    url = text(intake.MAX_URL_CHARS, min_len=1, metadata={"description": "An OB 2.0 hosted assertion or a credential URL"})
+    recipient = text(intake.MAX_RECIPIENT_CHARS, metadata={"description": "An e-mail address or DID to match against the badge"})
 
     @validates_schema
     def _one_input(self, data: dict[str, Any], **_kwargs: object) -> None:
@@ -81,17 +81,11 @@ class VerificationSchema(CamelSchema):
     credential = fields.Raw(allow_none=True)
 
 
-def verify_fetcher() -> Any:
-    """The only way foreign documents are fetched: no private addresses, timeouts, size caps."""
-    return badges.GuardedFetcher()
-
-
 def check_rate() -> None:
-    """Take a token from the caller's bucket (shared with /verify and POST /dossiers/verify); 429 when empty."""
-    wait = runtime().verify_limiter.take(request.remote_addr or "-")
+    """Spend one verification of the caller's (shared with /verify and POST /dossiers/verify); 429 when none is left."""
+    wait = intake.spend(runtime().verify_limiter, request.remote_addr)
     if wait is not None:
-        raise TooManyRequests("Too many verifications from this address; try again later.",
-                              retry_after=max(1, int(wait + 0.999)))
+        raise TooManyRequests("Too many verifications from this address; try again later.", retry_after=wait)
 
 
 def _read_submission() -> verification.Submission:
@@ -101,11 +95,8 @@ def _read_submission() -> verification.Submission:
         if upload is None:
             raise InvalidInput("Attach the badge as 'file'.", errors=[FieldError("#/file", "Missing data for "
                                                                                           "required field.")])
-        limit = min(runtime().settings.max_upload_bytes, MAX_IMAGE_BYTES)
-        content = upload.stream.read(limit + 1)
-        if len(content) > limit:
-            raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
-        return verification.Submission(file=content, recipient=(request.form.get("recipient") or "")[:320] or None)
+        content = intake.read_upload(upload.stream, intake.upload_limit(runtime().settings.max_upload_bytes))
+        return intake.from_file(content, intake.recipient_of(request.form.get("recipient")))
     try:
         body = request.get_json(silent=True)
     except RecursionError:
@@ -119,11 +110,12 @@ def _read_submission() -> verification.Submission:
         data = VerifyRequestSchema().load(body)  # type: ignore[arg-type] # a dict: checked above
     except ValidationError as exc:
         abort(422, messages={"json": exc.messages})
-    credential = data.get("credential")
-    if isinstance(credential, str):
-        credential = verification.parse_text_credential(credential)
-    verification.check_depth(credential)
-    return verification.Submission(credential=credential, url=data.get("url"), recipient=data.get("recipient"))
+    recipient, credential = intake.recipient_of(data.get("recipient")), data.get("credential")
+    if data.get("url"):  # the schema let exactly one of url and credential through
+        return intake.from_url(data["url"], recipient)
+    if isinstance(credential, dict):
+        return intake.from_document(credential, recipient)
+    return intake.from_text(str(credential), recipient)  # a string: the schema lets nothing else through
 
 
 @blp.route("/verify")

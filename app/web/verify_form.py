@@ -4,9 +4,10 @@ One form: a file (a baked PNG or SVG image, or a JSON or JWT file) or a text (a 
 JSON or JWT, or the address of an Open Badges 2.0 assertion or of a credential), and optionally
 the recipient's e-mail address or DID. The answer is the same page with the verdict, the badge's
 name and issuer as the document states them, and every check in the reader's language. The work
-is ``POST /api/v1/verify``'s (``app.services.verification``): the same limits, the same guarded
-fetching of foreign documents, the same rate limit (shared with the API). Results are never
-cached; bad input is answered on the page with a 4xx status, never a 500.
+is ``POST /api/v1/verify``'s, through the same intake (``app.services.verification.intake``): the
+same limits, upload reading, guarded fetching of foreign documents, rate limit (one window shared
+with the API) and statuses (``app.problems``). Results are never cached; bad input is answered on
+the page with a 4xx status and a message beside the field, never a 500.
 """
 from __future__ import annotations
 
@@ -14,26 +15,21 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
-import badges
 from app.db import db, reads_only
+from app.platform.errors import PayloadTooLarge, ServiceError, UnsupportedMediaType
+from app.problems import status_of
 from app.runtime import runtime
-from app.services.verification import verification
-from app.platform.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
+from app.services.verification import intake, verification
+from app.services.verification.intake import verify_fetcher
 from app.web.public import now, render_page, urls, words
-from badges.baking import MAX_IMAGE_BYTES
 
 bp = Blueprint("verify_form", __name__)
 
-MAX_TEXT_CHARS = 256 * 1024
 TONES = {"genuine": "ok", "suspended": "warn", "expired": "warn", "not_yet_valid": "warn", "status_unknown": "warn",
          "unreachable": "warn"}
-
-
-def verify_fetcher() -> Any:
-    """The only way foreign documents are fetched: no private addresses, timeouts, size caps."""
-    return badges.GuardedFetcher()
 
 
 def _page(status: int = 200, **context: Any) -> BaseResponse:
@@ -54,74 +50,83 @@ def form() -> BaseResponse:
 def check() -> BaseResponse:
     """Verify what was sent and show the verdict (or what was wrong with the request)."""
     t = words()
-    recipient = (request.form.get("recipient") or "").strip()[:320] or None
-    wait = runtime().verify_limiter.take(request.remote_addr or "-")
+    # The text field may carry a whole credential: past Flask's 500 kB default, up to the intake's limit.
+    request.max_form_memory_size = intake.MAX_CREDENTIAL_BYTES + 64 * 1024
+    try:
+        recipient, text = intake.recipient_of(request.form.get("recipient")), request.form.get("badge") or ""
+    except RequestEntityTooLarge:  # past even that, or past the request limit: refused before the intake
+        field = "file" if (request.content_length or 0) > (request.max_content_length or 0) else "badge"
+        return _page(413, error=_too_large(field), field=field)
+    wait = intake.spend(runtime().verify_limiter, request.remote_addr)
     if wait is not None:
         response = _page(429, error=t.verify_rate_limited, recipient=recipient)
-        response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+        response.headers["Retry-After"] = str(wait)
         return response
     try:
-        submission = _submission(recipient)
-        outcome = verification.verify_submission(db.session, submission, urls=urls(), fetcher=verify_fetcher(),
-                                                 now=now())
+        outcome = verification.verify_submission(db.session, _submission(text, recipient), urls=urls(),
+                                                 fetcher=verify_fetcher(), now=now())
     except _Refused as refused:
-        return _page(refused.status, error=refused.message, recipient=recipient,
-                     text=(request.form.get("badge") or "")[:MAX_TEXT_CHARS])
+        return _page(refused.status, error=refused.message, field=refused.field, recipient=recipient,
+                     text=text[:intake.MAX_CREDENTIAL_BYTES])
     except ServiceError as exc:
-        return _page(_status(exc), error=_explain(exc), recipient=recipient,
-                     text=(request.form.get("badge") or "")[:MAX_TEXT_CHARS])
+        return _page(status_of(exc), error=_explain(exc), field=_field(exc), recipient=recipient,
+                     text=text[:intake.MAX_CREDENTIAL_BYTES])
     return _page(result=_result(outcome), recipient=recipient)
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, field: str) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.field = status, message, field
 
 
-def _submission(recipient: str | None) -> verification.Submission:
+def _submission(text: str, recipient: str | None) -> verification.Submission:
+    """Which of the two inputs was used (a file or a text), read by the shared intake."""
     t = words()
     upload = request.files.get("file")
-    text = (request.form.get("badge") or "").strip()
-    if upload is not None:
-        limit = min(runtime().settings.max_upload_bytes, MAX_IMAGE_BYTES)
-        content = upload.stream.read(limit + 1)
-        if not content:  # the browser sends an empty part when no file was chosen
-            upload = None
-        elif len(content) > limit:
-            raise _Refused(413, t.get("verify_too_large", size=f"{limit / 1024 / 1024:.0f}"))
-        elif text:
-            raise _Refused(422, t.verify_one_input)
-        else:
-            return verification.Submission(file=content, recipient=recipient)
-    if not text:
-        raise _Refused(422, t.verify_nothing)
-    if len(text) > MAX_TEXT_CHARS:
-        raise _Refused(413, t.get("verify_text_too_long", size=str(MAX_TEXT_CHARS // 1024)))
-    if text.startswith(("https://", "http://")):
-        return verification.Submission(url=text, recipient=recipient)
-    credential = verification.parse_text_credential(text)
-    verification.check_depth(credential, "#/badge")
-    return verification.Submission(credential=credential, recipient=recipient)
+    content = b""
+    if upload is not None:  # the browser sends an empty part when no file was chosen
+        content = intake.read_upload(upload.stream, intake.upload_limit(runtime().settings.max_upload_bytes))
+    if content and text.strip():
+        raise _Refused(422, t.verify_one_input, "badge")
+    if content:
+        return intake.from_file(content, recipient)
+    if not text.strip():
+        raise _Refused(422, t.verify_nothing, "file")
+    return intake.from_text(text, recipient, pointer="#/badge")
 
 
-def _status(exc: ServiceError) -> int:
-    if isinstance(exc, PayloadTooLarge):
-        return 413
-    if isinstance(exc, UnsupportedMediaType):
-        return 415
-    return 422 if isinstance(exc, InvalidInput) else 400
+def _field(exc: ServiceError) -> str:
+    """The field the message stands beside: the one the error names, else the input that was used."""
+    pointers = {error.pointer for error in exc.errors}
+    if "#/file" in pointers or isinstance(exc, UnsupportedMediaType):
+        return "file"
+    if pointers & {"#/badge", "#/url"}:
+        return "badge"
+    upload = request.files.get("file")
+    return "file" if upload is not None and upload.filename else "badge"
 
 
 def _explain(exc: ServiceError) -> str:
     t = words()
+    pointers = {error.pointer for error in exc.errors}
+    if isinstance(exc, PayloadTooLarge) and pointers & {"#/file", "#/badge"}:
+        return _too_large("file" if "#/file" in pointers else "badge")
     if isinstance(exc, UnsupportedMediaType):
         return t.verify_unsupported
     if t.lang == "en":
         return exc.detail
-    if any(error.pointer == "#/url" for error in exc.errors):
+    if "#/url" in pointers:
         return t.verify_bad_url
     return t.verify_unreadable
+
+
+def _too_large(field: str) -> str:
+    t = words()
+    if field == "file":
+        limit = intake.upload_limit(runtime().settings.max_upload_bytes)
+        return t.get("verify_too_large", size=f"{limit / 1024 / 1024:.0f}")
+    return t.get("verify_text_too_long", size=str(intake.MAX_CREDENTIAL_BYTES // 1024))
 
 
 def _result(outcome: verification.Outcome) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import replace
 
 from app.runtime import runtime
-from app.platform.rate_limit import RateLimiter
+from app.platform.rate_limit import RateLimit
 from tests.api.support import assert_problem
 
 URL = "/api/v1/dossiers/verify"
@@ -38,7 +38,7 @@ def test_anonymous_callers_get_the_small_cap_jury_officers_and_admins_the_big_on
 
 
 def test_shares_the_rate_limit_of_the_badge_verifier(client, app) -> None:  # type: ignore[no-untyped-def]
-    runtime(app).verify_limiter = RateLimiter(2, 1)  # the autouse fixture puts the roomy one back
+    runtime(app).verify_limiter = RateLimit(2, 1)  # the autouse fixture puts the roomy one back
     assert _verify(client, 100).status_code == 200
     assert client.post("/api/v1/verify", json={"credential": "x"}).status_code == 200
     limited = _verify(client, 100)

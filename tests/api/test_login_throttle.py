@@ -10,7 +10,7 @@ import pytest
 
 from app import config
 from app.runtime import login_limits, runtime
-from app.platform.rate_limit import LoginLimits, RateLimiter, RedisRateLimiter
+from app.platform.rate_limit import KEY_PREFIX, ForgetfulMemoryStorage, LoginLimits, RateLimit
 from tests.api.support import assert_problem
 from tests.conftest import JWT_PEM, KEK, PASSWORD
 
@@ -35,7 +35,8 @@ def hashes(app, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
 
 def limits(app, account: tuple[int, float] = (1000, 1000),  # type: ignore[no-untyped-def]
            address: tuple[int, float] = (1000, 1000)) -> None:
-    runtime(app).login_limits = LoginLimits(account=RateLimiter(*account), address=RateLimiter(*address))
+    runtime(app).login_limits = LoginLimits(account=RateLimit(*account, name="login-account"),
+                                            address=RateLimit(*address, name="login-address"))
 
 
 def login(client, email: str, password: str = PASSWORD, address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
@@ -43,7 +44,7 @@ def login(client, email: str, password: str = PASSWORD, address: str = "127.0.0.
 
 
 def test_forty_wrong_passwords_cost_five_hashes_with_the_default_limits(app, client, make_person, hashes):
-    runtime(app).login_limits = login_limits(runtime(app).settings)  # fresh buckets, default sizes
+    runtime(app).login_limits = login_limits(runtime(app).settings)  # fresh windows, default sizes
     email = make_person().email
     codes = [login(client, email, f"essai {i}").status_code for i in range(40)]
     assert codes == [401] * 5 + [429] * 35
@@ -51,7 +52,9 @@ def test_forty_wrong_passwords_cost_five_hashes_with_the_default_limits(app, cli
     r = login(client, email)  # the right password waits too: the bucket is the account's
     body = assert_problem(r, 429)
     assert body["type"].endswith("/too-many-requests") and "Trop de tentatives" in body["detail"]
-    assert 1 <= int(r.headers["Retry-After"]) <= 20
+    # The account's window (5 over 100 s) is spent, and so is the address's (20 over 120 s): the
+    # forty attempts spent it too. Its first place comes back 120 s after the first attempt.
+    assert 110 <= int(r.headers["Retry-After"]) <= 120
     assert len(hashes) == 5
 
 
@@ -64,7 +67,7 @@ def test_an_unknown_e_mail_is_throttled_exactly_like_a_known_one(app, client, ma
         answers.append(login(client, email, "faux"))
     assert [r.status_code for r in answers] == [429, 429]
     assert answers[0].get_json() == answers[1].get_json()
-    assert answers[0].headers["Retry-After"] == answers[1].headers["Retry-After"] == "60"
+    assert answers[0].headers["Retry-After"] == answers[1].headers["Retry-After"] == "120"  # 2 over 120 s
     assert sorted(answers[0].headers.keys()) == sorted(answers[1].headers.keys())
     assert len(hashes) == 4
 
@@ -83,7 +86,7 @@ def test_one_address_is_throttled_across_accounts_and_others_are_not(app, client
     assert [login(client, email, "faux").status_code for email in emails[:3]] == [401, 401, 401]
     r = login(client, emails[3])
     assert_problem(r, 429)
-    assert 55 <= int(r.headers["Retry-After"]) <= 60
+    assert 175 <= int(r.headers["Retry-After"]) <= 180  # 3 a burst, 1 a minute: a 180 s window
     assert login(client, emails[3], address="198.51.100.7").status_code == 200
     assert len(hashes) == 4
 
@@ -92,12 +95,12 @@ def test_the_settings_size_the_buckets(tmp_path):
     base = {"BLASON_ENV": "testing", "BLASON_INSTANCE_DIR": str(tmp_path), "BLASON_SECRET_KEY": "s",
             "BLASON_JWT_PRIVATE_KEY": JWT_PEM, "BLASON_KEY_ENCRYPTION_KEYS": KEK}
     built = login_limits(config.load(base))
-    assert isinstance(built.account, RateLimiter) and isinstance(built.address, RateLimiter)
-    assert (built.account.burst, built.account.rate * 60) == (5, 3)
-    assert (built.address.burst, built.address.rate * 60) == (20, 10)
+    assert isinstance(built.account.storage, ForgetfulMemoryStorage) and built.address.storage is built.account.storage
+    assert (built.account.burst, built.account.per_minute, built.account.window) == (5, 3, 100)
+    assert (built.address.burst, built.address.per_minute, built.address.window) == (20, 10, 120)
     built = login_limits(config.load({**base, "BLASON_LOGIN_ACCOUNT_RATE_BURST": "2",
                                       "BLASON_LOGIN_ADDRESS_RATE_PER_MINUTE": "30"}))
-    assert built.account.burst == 2 and built.address.rate * 60 == 30
+    assert (built.account.burst, built.account.window) == (2, 40) and built.address.window == 40
     for name, value in (("BLASON_LOGIN_ACCOUNT_RATE_BURST", "0"), ("BLASON_LOGIN_ADDRESS_RATE_PER_MINUTE", "-1"),
                         ("BLASON_LOGIN_ADDRESS_RATE_BURST", "beaucoup")):
         with pytest.raises(config.ConfigError, match=name):
@@ -114,10 +117,9 @@ def redis_keys() -> Iterator[Any]:
         pytest.skip(f"no Redis server at {REDIS_URL} ({type(exc).__name__})")
     created: list[str] = []
     yield created
-    for prefix in ("blason:rate:login-account:", "blason:rate:login-address:"):
-        for key in client.scan_iter(match=prefix + "*"):
-            if any(key.decode().endswith(suffix) for suffix in created):
-                client.delete(key)
+    for key in client.scan_iter(match=f"{KEY_PREFIX}:login-*"):
+        if key.decode().split("/")[1] in created:
+            client.delete(key)
 
 
 def test_with_redis_every_worker_spends_from_the_same_sign_in_buckets(tmp_path, redis_keys):
@@ -126,12 +128,12 @@ def test_with_redis_every_worker_spends_from_the_same_sign_in_buckets(tmp_path, 
                             "BLASON_RATE_LIMIT_REDIS_URL": REDIS_URL, "BLASON_LOGIN_ACCOUNT_RATE_BURST": "2",
                             "BLASON_LOGIN_ADDRESS_RATE_BURST": "3"})
     first, second = login_limits(settings), login_limits(settings)  # two worker processes
-    assert isinstance(first.account, RedisRateLimiter) and isinstance(first.address, RedisRateLimiter)
+    assert {type(limit.storage).__name__ for limit in (first.account, first.address)} == {"RedisStorage"}
     email, address = f"redis-{uuid.uuid4().hex}@example.org", f"test-{uuid.uuid4().hex}"
     redis_keys.extend([address, hashlib.sha256(email.encode()).hexdigest()])  # removed afterwards
     assert first.take(email, address) is None and second.take(email.upper(), address) is None
     wait = first.take(email, address)  # the account's third attempt, whichever worker receives it
-    assert wait is not None and 15 < wait <= 20
+    assert wait is not None and 39 <= wait <= 40  # 2 a burst, 3 a minute: a 40 s window
     other = f"redis-{uuid.uuid4().hex}@example.org"
     redis_keys.append(hashlib.sha256(other.encode()).hexdigest())
     assert second.take(other, address) is not None  # the address's bucket (3) is spent as well

@@ -11,7 +11,7 @@ import pytest
 
 from app.runtime import runtime
 from app.services.issuing import revocation
-from app.platform.rate_limit import RateLimiter
+from app.platform.rate_limit import RateLimit
 from app.web import verify_form
 from tests.public_fixtures import BASE, Issued, NoNetwork
 
@@ -82,7 +82,6 @@ def test_a_tampered_badge_and_a_wrong_recipient_are_not_genuine(client, issued: 
     ({"badge": "   "}, 422, "Choisissez un fichier de badge"),
     ({"badge": "x", "file": (b"%PDF-1.4 not a badge", "a.pdf")}, 422, "soit un fichier, soit un texte"),
     ({"file": (b"%PDF-1.4 not a badge", "a.pdf")}, 415, "ni une image de badge"),
-    ({"badge": "x" * (256 * 1024 + 1)}, 413, "trop long"),
     ({"badge": "[" * 100 + "]" * 100}, 200, "Badge illisible"),
     ({"badge": '{"a":' * 100 + "1" + "}" * 100}, 422, "n'a pas pu être lu"),
 ])
@@ -100,7 +99,7 @@ def test_a_file_past_the_upload_limit_is_refused(client, app) -> None:  # type: 
 
 
 def test_the_form_shares_the_apis_rate_limit(client, app) -> None:  # type: ignore[no-untyped-def]
-    runtime(app).verify_limiter = RateLimiter(1, 1)  # the autouse fixture puts the roomy one back
+    runtime(app).verify_limiter = RateLimit(1, 1)  # the autouse fixture puts the roomy one back
     assert _send(client, badge="x").status_code == 200
     limited = _send(client, badge="x")
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1

@@ -40,7 +40,6 @@ from app.platform.urls import Urls
 
 MAX_FETCHES = 8
 FETCH_DEADLINE = 15.0
-MAX_TEXT_CHARS = 2 * 1024 * 1024
 
 # Verdict codes; their words are the catalogue's ``verdict_<code>`` (and ``verdict_<code>_more``).
 VERDICTS = ("genuine", "revoked", "suspended", "expired", "not_yet_valid", "unknown_key", "key_compromised",
@@ -411,9 +410,7 @@ def verify_submission(session: Session, submission: Submission, *, urls: Urls, f
         except badges.Unreachable:
             return Outcome(_unreachable_report(), "unreachable")
     elif submission.credential is not None:
-        data = submission.credential
-        if isinstance(data, str) and len(data) > MAX_TEXT_CHARS:
-            raise InvalidInput("The credential is too long.", errors=[FieldError("#/credential", "Too long.")])
+        data = submission.credential  # its size was checked by the intake (app.services.verification.intake)
     else:
         raise InvalidInput("Send a credential, a URL or a file.",
                            errors=[FieldError("#/credential", "credential, url or file is required.")])
