@@ -116,20 +116,20 @@ class Settings:
         60, _int, "sign the audit chain's head when an event has waited this long unsigned (0: never)"))
     verify_rate_burst: int = field(metadata=_meta(20, _int, "POST /verify: requests a client may send at once"))
     verify_rate_per_minute: int = field(metadata=_meta(
-        30, _int, "POST /verify: requests per minute refilled per client"))
+        30, _int, "POST /verify: requests per minute per client, on average"))
     login_account_rate_burst: int = field(metadata=_meta(
         5, _int, "POST /auth/login: attempts on one e-mail at once, from anywhere"))
     login_account_rate_per_minute: int = field(metadata=_meta(
-        3, _int, "POST /auth/login: attempts per minute refilled per e-mail"))
+        3, _int, "POST /auth/login: attempts per minute per e-mail, on average"))
     login_address_rate_burst: int = field(metadata=_meta(
         20, _int, "POST /auth/login: attempts from one client IP at once"))
     login_address_rate_per_minute: int = field(metadata=_meta(
-        10, _int, "POST /auth/login: attempts per minute refilled per client IP"))
+        10, _int, "POST /auth/login: attempts per minute per client IP, on average"))
     trusted_proxies: int = field(metadata=_meta(
         0, _int, "reverse proxies in front that set X-Forwarded-For (the client IP is read through them)"))
     rate_limit_redis_url: str | None = field(repr=False, metadata=_meta(
         None, _str,
-        "Redis URL holding the rate-limit buckets, shared by every worker (default: each process counts)"))
+        "Redis URL holding the rate-limit windows, shared by every worker (default: each process counts)"))
     demo_password: str = field(repr=False, metadata=_meta(
         "demo-blason-2026", _str, "password of the demo accounts (development only)"))
 
