@@ -27,7 +27,7 @@ from app.services.identity import auth
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TEST_DB_ENV = "BLASON_TEST_DATABASE_URL"
 pytest_plugins = ["tests.claims_fixtures", "tests.issuing_fixtures", "tests.public_fixtures",
-                  "tests.dossier_fixtures", "tests.api.matrix_fixtures"]
+                  "tests.browser_fixtures", "tests.dossier_fixtures", "tests.api.matrix_fixtures"]
 
 # Fixed keys: tests are deterministic and never touch the developer's instance secrets.
 JWT_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

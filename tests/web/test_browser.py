@@ -1,85 +1,61 @@
-"""The verification page in a real headless Chromium, served by a real HTTP server.
+"""The public pages in a real headless Chromium, served by a real HTTP server (tests/browser_fixtures.py).
 
-The server runs in its own process on its own SQLite file (the test session's rolled-back
-connection cannot be shared with a server), seeded here through the services on a separate
-engine. Skipped when Chromium is absent. Set BLASON_SCREENSHOT_DIR to keep the phone screenshots.
+The QR code's address opens a readable verdict, then the revoked one; and every public HTML page
+(credential, verification form and result, issuer, achievement, key, status list, evidence,
+frameworks, competencies, Open Badges 2.0 documents, the 404 page) passes axe-core's WCAG 2.1 A/AA
+rules in French and English, at phone and desktop width. Skipped when Chromium is absent.
 """
 from __future__ import annotations
 
-import os
+import re
 import shutil
 import subprocess
-import sys
+import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from app import migrate
-from app.db import make_engine
-from app.models import Membership, Person, Role, ScopeType
+from app.models import (Competency, Contribution, Evidence, EvidenceKind, KeyPurpose, Membership, Person, Project,
+                        Role, ScopeType, SigningKey, Territory, Visibility)
+from app.services.frameworks.imports import import_framework_file
 from app.services.identity import access
 from app.services.issuing import achievements, awarding, issuers, revocation
-from app.services.issuing.signing import IssuingSettings
-from app.platform.urls import Urls
 from app.platform.storage import LocalStorage
-from tests.conftest import JWT_PEM, KEK
-from tests.issuing_fixtures import KEKS
+from tests.browser_fixtures import LiveServer, PageProblems, assert_accessible
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-SERVER = """
-import os, sys
-from werkzeug.serving import make_server
-holder = {}
-server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-os.environ["BLASON_PUBLIC_BASE_URL"] = "http://127.0.0.1:%d" % server.server_port
-from app import create_app
-holder["app"] = create_app()
-print(server.server_port, flush=True)
-server.serve_forever()
+pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
+from playwright.sync_api import Browser, Page, expect
+
+FRAMEWORK = """# title: Référentiel du tiers-lieu
+# version: 2025
+# identifier: https://territoire.example/referentiel-navigateur
+key;parent_key;kind;code;label;description;alt_labels
+D1;;domain;D1;Coopérer;Travailler avec d'autres habitants et partenaires;
+D1.1;D1;competence;D1.1;Animer un collectif;Faire vivre un groupe d'habitants autour d'un projet;animer | faciliter
+D1.2;D1;competence;D1.2;Rendre compte d'une réunion;Écrire et partager un compte rendu;
 """
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed (/usr/bin/chromium)")
-
-
-class Site:
-    def __init__(self, base: str, engine: Any, storage: Path) -> None:
-        self.base, self.engine, self.storage = base, engine, storage
-        self.settings = IssuingSettings(urls=Urls(base), keks=KEKS)
+SUBMIT = re.compile(r"^(Vérifier|Verify)$")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{folder / 'site.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    env = {**os.environ, "BLASON_ENV": "testing", "BLASON_INSTANCE_DIR": str(folder), "BLASON_DATABASE_URL": url,
-           "BLASON_SECRET_KEY": "browser-test", "BLASON_JWT_PRIVATE_KEY": JWT_PEM, "BLASON_KEY_ENCRYPTION_KEYS": KEK,
-           "BLASON_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline().strip() or 0)
-        assert port, "the test server did not start"
-        yield Site(f"http://127.0.0.1:{port}", engine, folder / "storage")
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
-        engine.dispose()
+@dataclass
+class Badge:
+    credential_id: uuid.UUID
+    short_code: str
+    issuer_id: uuid.UUID
+    achievement_id: uuid.UUID
+    version_id: uuid.UUID
+    kid: str  # the Data Integrity key's
+    ob2_kid: str
+    status_list_id: uuid.UUID | None
 
 
-def _issue(site: Site) -> uuid.UUID:
-    with Session(site.engine, expire_on_commit=False) as session:
+def _issue(site: LiveServer, *, align: bool = False) -> Badge:
+    """An issuer, an achievement (aligned to an imported framework's competency) and an awarded badge."""
+    with site.session() as session:
         admin = Person(display_name="Iris Émettrice", email=f"iris.{uuid.uuid4().hex[:6]}@example.fr")
         learner = Person(display_name="Léa Apprenante", email=f"lea.{uuid.uuid4().hex[:6]}@example.fr",
                          show_name_publicly=True)
@@ -91,84 +67,207 @@ def _issue(site: Site) -> uuid.UUID:
         issuer = issuers.create_issuer(session, grants, {"name": "Collectif des territoires apprenants",
                                                          "url": "https://collectif.example.fr"},
                                        settings=site.settings)
-        achievement = achievements.create_achievement(
-            session, grants, issuer.id, {"name": "Animer une réunion publique",
-                                         "description": "Préparer, animer et rendre compte d'une réunion publique.",
-                                         "criteria": "Une réunion publique animée, validée par un tuteur.",
-                                         "achievement_type": "Competency"},
-            storage=LocalStorage(site.storage), urls=site.settings.urls)
+        data: dict[str, Any] = {"name": "Animer une réunion publique",
+                                "description": "Préparer, animer et rendre compte d'une réunion publique.",
+                                "criteria": "Une réunion publique animée, validée par un tuteur.",
+                                "achievement_type": "Competency"}
+        if align:
+            competency = session.scalar(select(Competency).where(Competency.source_key == "D1.1"))
+            assert competency is not None
+            data["competency_ids"] = [competency.id]
+        achievement = achievements.create_achievement(session, grants, issuer.id, data,
+                                                      storage=LocalStorage(site.storage), urls=site.settings.urls)
         credential = awarding.award(session, grants, achievement.id,
                                     {"learner_id": learner.id, "narrative": "Réunion du conseil de quartier, 3 mars.",
                                      "evidence_url": "https://mairie.example.fr/compte-rendu"},
                                     settings=site.settings)
         session.commit()
-        return credential.id
+        kids = dict(session.execute(select(SigningKey.purpose, SigningKey.kid)
+                                    .where(SigningKey.issuer_id == issuer.id)).all())
+        return Badge(credential.id, credential.short_code, issuer.id, achievement.id,
+                     credential.achievement_version_id, kids[KeyPurpose.DATA_INTEGRITY], kids[KeyPurpose.OB2],
+                     credential.status_list_id)
 
 
-def _revoke(site: Site, credential_id: uuid.UUID) -> None:
-    with Session(site.engine) as session:
-        revocation.revoke(session, access.Grants(access.Actor(None), platform_admin=True), credential_id,
-                          "Délivré par erreur", settings=site.settings)
+def _public_evidence(site: LiveServer) -> uuid.UUID:
+    """A text shown publicly, from a learner's contribution to a project."""
+    with site.session() as session:
+        learner = Person(display_name="Marcel Dubreuil", email=None)
+        territory = Territory(name="Quartier des Tilleuls")
+        session.add_all([learner, territory])
+        session.flush()
+        project = Project(territory_id=territory.id, title="Jardin partagé", social_functions=["produire"])
+        session.add(project)
+        session.flush()
+        contribution = Contribution(project_id=project.id, learner_id=learner.id, created_by_id=learner.id,
+                                    title="Animer la réunion de rentrée", narrative="J'ai animé la réunion.")
+        session.add(contribution)
+        session.flush()
+        item = Evidence(contribution_id=contribution.id, kind=EvidenceKind.TEXT, title="Compte rendu",
+                        text="Trente habitants présents ; trois décisions prises.", visibility=Visibility.PUBLIC,
+                        created_by_id=learner.id)
+        session.add(item)
+        session.commit()
+        return item.id
+
+
+def _revoke(site: LiveServer, credential_id: uuid.UUID) -> None:
+    with site.session() as session:
+        revocation.revoke(session, site.system, credential_id, "Délivré par erreur", settings=site.settings)
         session.commit()
 
 
-def _chromium(tmp_path: Path, url: str, *args: str) -> str:
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", *args, url]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+@pytest.fixture(scope="module")
+def framework(live_server: LiveServer) -> tuple[uuid.UUID, uuid.UUID]:
+    """A small framework imported through the service: its id and the id of competency D1.1."""
+    with live_server.session() as session:
+        report = import_framework_file(session, live_server.system, FRAMEWORK.encode(), "tiers-lieu.csv")
+        session.commit()
+        competency = session.scalar(select(Competency.id).where(Competency.source_key == "D1.1"))
+        assert competency is not None
+        return report.frameworks[0].id, competency
 
 
-def _keep(screenshot: Path) -> None:
-    folder = os.environ.get("BLASON_SCREENSHOT_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copy(screenshot, Path(folder) / screenshot.name)
+def _decode_qr(site: LiveServer, credential_id: uuid.UUID, tmp_path: Path) -> str:
+    """The address the badge's QR code carries, read back with zbar (the short URL when zbar is absent)."""
+    zbarimg = shutil.which("zbarimg")
+    with urllib.request.urlopen(f"{site.base}/credentials/{credential_id}/qr.png", timeout=30) as answer:
+        png = answer.read()
+    if zbarimg is None:
+        pytest.skip("zbarimg (zbar-tools) is not installed: the QR code cannot be read back")
+    image = tmp_path / "qr.png"
+    image.write_bytes(png)
+    done = subprocess.run([zbarimg, "-q", "--raw", str(image)], capture_output=True, text=True, timeout=30,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
-def test_scanned_qr_lands_on_a_readable_genuine_page_then_revoked(site: Site, tmp_path: Path) -> None:
-    credential_id = _issue(site)
-    with Session(site.engine) as session:
-        from app.models import Credential
-        short_code = session.get(Credential, credential_id).short_code  # type: ignore[union-attr]
-    short_url = f"{site.base}/c/{short_code}"  # what the QR code carries
+def test_scanned_qr_lands_on_a_readable_genuine_page_then_revoked(
+        live_server: LiveServer, page: Page, screenshot: Callable[[Page, str], Path], tmp_path: Path) -> None:
+    badge = _issue(live_server)
+    scanned = _decode_qr(live_server, badge.credential_id, tmp_path)
+    assert scanned == f"{live_server.base}/c/{badge.short_code}"
 
-    dom = _chromium(tmp_path, short_url, "--accept-lang=fr-FR,fr", "--dump-dom")
-    assert '<html lang="fr">' in dom
-    assert "Badge authentique" in dom and "Animer une réunion publique" in dom
-    assert "Léa Apprenante" in dom and "Collectif des territoires apprenants" in dom
-    assert "Vérification" in dom or "Détail des vérifications" in dom
+    page.goto(scanned)
+    assert page.evaluate("() => document.documentElement.lang") == "fr"
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Badge authentique")
+    expect(page.get_by_role("heading", name="Animer une réunion publique")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Collectif des territoires apprenants")
+    expect(page.get_by_text("Léa Apprenante")).to_be_visible()
+    # Readable on a phone: nothing wider than the screen, body text at least 16 px.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 16
+    assert screenshot(page, "credential-genuine-phone-fr").read_bytes().startswith(b"\x89PNG")
+    # With the keyboard alone: the first Tab shows the skip link on screen, with a visible outline.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Aller au contenu")
+    expect(skip).to_be_focused()
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0
+    assert skip.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
 
-    english = _chromium(tmp_path, f"{short_url}?lang=en", "--dump-dom")
-    assert "Genuine badge" in english and '<html lang="en">' in english
+    page.get_by_role("link", name="English").click()
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Genuine badge")
 
-    phone = tmp_path / "verification-phone.png"
-    _chromium(tmp_path, short_url, "--accept-lang=fr-FR,fr", f"--screenshot={phone}", "--window-size=390,844",
-              "--hide-scrollbars")
-    assert phone.read_bytes().startswith(b"\x89PNG")
-    _keep(phone)
-    full = tmp_path / "verification-phone-full.png"
-    _chromium(tmp_path, short_url, "--accept-lang=fr-FR,fr", f"--screenshot={full}", "--window-size=390,2600",
-              "--hide-scrollbars")
-    _keep(full)
-
-    _revoke(site, credential_id)
-    dom = _chromium(tmp_path, short_url, "--accept-lang=fr-FR,fr", "--dump-dom")
-    assert "Badge révoqué" in dom and "Délivré par erreur" in dom and "authentique" not in dom
-    revoked = tmp_path / "verification-phone-revoked.png"
-    _chromium(tmp_path, short_url, "--accept-lang=fr-FR,fr", f"--screenshot={revoked}", "--window-size=390,844",
-              "--hide-scrollbars")
-    _keep(revoked)
+    _revoke(live_server, badge.credential_id)
+    page.goto(scanned)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Badge révoqué")
+    expect(page.get_by_role("status")).to_contain_text("Délivré par erreur")
+    assert "authentique" not in page.content()
+    screenshot(page, "credential-revoked-phone-fr")
 
 
-def test_the_verification_form_renders_in_a_browser(site: Site, tmp_path: Path) -> None:
-    dom = _chromium(tmp_path, f"{site.base}/verify", "--accept-lang=fr-FR,fr", "--dump-dom")
-    assert '<html lang="fr">' in dom and "Vérifier un badge" in dom
-    assert 'type="file"' in dom and 'name="badge"' in dom and 'method="post"' in dom
-    phone = tmp_path / "verify-form-phone.png"
-    _chromium(tmp_path, f"{site.base}/verify", "--accept-lang=fr-FR,fr", f"--screenshot={phone}",
-              "--window-size=390,844", "--hide-scrollbars")
-    assert phone.read_bytes().startswith(b"\x89PNG")
-    _keep(phone)
+def test_the_verification_form_renders_and_verifies_in_a_browser(live_server: LiveServer, page: Page) -> None:
+    badge = _issue(live_server)
+    page.goto(f"{live_server.base}/verify")
+    assert page.evaluate("() => document.documentElement.lang") == "fr"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérifier un badge")
+    form = page.locator("form[method=post]")
+    expect(form.locator("input[type=file]")).to_have_attribute("name", "file")
+    expect(form.locator("textarea")).to_have_attribute("name", "badge")
+
+    jwt = page.request.get(f"{live_server.base}/credentials/{badge.credential_id}.jwt").text()
+    page.locator("textarea[name=badge]").fill(jwt)
+    page.get_by_role("button", name=SUBMIT).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Badge authentique")
+
+
+def test_every_public_page_is_accessible_in_both_languages_on_phone_and_desktop(
+        live_server: LiveServer, framework: tuple[uuid.UUID, uuid.UUID], audit: Callable[..., list[Path]]) -> None:
+    base = live_server.base
+    badge = _issue(live_server, align=True)
+    revoked = _issue(live_server)
+    _revoke(live_server, revoked.credential_id)
+    framework_id, competency_id = framework
+
+    audit(f"{base}/credentials/{badge.credential_id}", "credential-genuine")
+    audit(f"{base}/credentials/{revoked.credential_id}", "credential-revoked")
+    audit(f"{base}/verify", "verify-form")
+    jwt = urllib.request.urlopen(f"{base}/credentials/{badge.credential_id}.jwt", timeout=30).read().decode()
+
+    def verify(page: Page) -> None:
+        page.goto(f"{base}/verify")
+        page.locator("textarea[name=badge]").fill(jwt)
+        page.get_by_role("button", name=SUBMIT).click()
+        expect(page.locator("section.verdict")).to_be_visible()
+
+    audit(verify, "verify-result")
+
+    def unreadable(page: Page) -> None:
+        page.goto(f"{base}/verify")
+        page.locator("textarea[name=badge]").fill("ceci n'est pas un badge")
+        page.get_by_role("button", name=SUBMIT).click()
+        expect(page.get_by_role("status")).to_be_visible()
+
+    audit(unreadable, "verify-unreadable")
+
+    def refused(page: Page) -> None:  # nothing sent: the error is announced above the form
+        page.goto(f"{base}/verify")
+        page.get_by_role("button", name=SUBMIT).click()
+        expect(page.get_by_role("alert")).to_be_visible()
+
+    audit(refused, "verify-error")
+
+    audit(f"{base}/issuers/{badge.issuer_id}", "issuer")
+    audit(f"{base}/achievements/{badge.achievement_id}/v/1", "achievement")
+    audit(f"{base}/issuers/{badge.issuer_id}/keys/{badge.kid}", "key")
+    if badge.status_list_id:
+        audit(f"{base}/status/{badge.status_list_id}", "status-list")
+    audit(f"{base}/evidence/{_public_evidence(live_server)}", "evidence")
+    audit(f"{base}/frameworks", "frameworks")
+    audit(f"{base}/frameworks?q=animer", "frameworks-search")
+    audit(f"{base}/frameworks/{framework_id}", "framework")
+    audit(f"{base}/competencies/{competency_id}", "competency")
+    audit(f"{base}/ob2/issuers/{badge.issuer_id}", "ob2-issuer")
+    audit(f"{base}/ob2/badgeclasses/{badge.version_id}", "ob2-badgeclass")
+    audit(f"{base}/ob2/keys/{badge.ob2_kid}", "ob2-key")
+    audit(f"{base}/ob2/issuers/{badge.issuer_id}/revocations", "ob2-revocations")
+    audit(f"{base}/credentials/{uuid.uuid4()}", "not-found", status=404)
+
+
+def test_an_accessibility_violation_fails_with_a_readable_list(page: Page) -> None:
+    page.set_content('<html lang="fr"><head><title>t</title></head><body><main><h1>Titre</h1>'
+                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+                     '<p style="color:#bbb;background:#fff">Texte pâle</p></main></body></html>')
+    with pytest.raises(AssertionError) as failure:
+        assert_accessible(page)
+    message = str(failure.value)
+    assert "image-alt [critical]" in message and "at img" in message
+    assert "color-contrast [serious]" in message and "dequeuniversity.com" in message
+
+
+def test_a_script_the_page_policy_refuses_is_reported(browser: Browser) -> None:
+    # The page fixtures fail a test on such a report; this page is opened outside them.
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        problems = PageProblems()
+        problems.watch(page)
+        page.set_content("""<html lang="fr"><head><meta http-equiv="Content-Security-Policy" content="script-src 'none'">
+                            </head><body><script>document.title = "ran"</script></body></html>""")
+        assert page.title() != "ran"
+        assert problems.items and "Content Security Policy" in problems.items[0]
+    finally:
+        context.close()
