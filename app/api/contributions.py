@@ -20,7 +20,7 @@ from app.db import db
 from app.platform.storage import iter_file
 from app.runtime import runtime
 from app.services.contributions import contributions, evidence
-from schemas.base import page_of
+from schemas.base import PageArgs, page_of
 from schemas.contributions import (
     ContributionCreateSchema,
     ContributionQuerySchema,
@@ -66,7 +66,7 @@ class ContributionView(MethodView):
 
     @blp.arguments(ContributionUpdateSchema)
     @blp.response(200, ContributionSchema)
-    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+    @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data, contribution_id: uuid.UUID):
         """Edit a draft; If-Match is required and a stale version gets 409."""
         contribution = contributions.update_contribution(db.session, current_grants(), contribution_id, data,
@@ -95,10 +95,11 @@ class Submit(MethodView):
 
 @blp.route("/contributions/<uuid:contribution_id>/evidence")
 class EvidenceList(MethodView):
-    @blp.response(200, EvidenceSchema(many=True))
-    def get(self, contribution_id: uuid.UUID):
-        """The evidence of a contribution the caller may read."""
-        return evidence.list_evidence(db.session, current_grants(), contribution_id)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(EvidenceSchema))
+    def get(self, args, contribution_id: uuid.UUID):
+        """The evidence of a contribution the caller may read, oldest first."""
+        return evidence.list_evidence(db.session, current_grants(), contribution_id, **args)
 
     @blp.arguments(EvidenceCreateSchema)
     @blp.response(201, EvidenceSchema)

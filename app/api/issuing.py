@@ -18,6 +18,7 @@ from app.api.caller import (
     with_etag,
 )
 from app.db import db
+from app.platform.pagination import page_of_list
 from app.runtime import runtime
 from app.services.issuing import (
     achievements,
@@ -128,22 +129,23 @@ class IssuerImage(MethodView):
 
 @blp.route("/issuers/<uuid:issuer_id>/keys")
 class Keys(MethodView):
-    @blp.response(200, KeySchema(many=True))
-    def get(self, issuer_id: uuid.UUID):
-        """Every key of the issuer: active, retired and compromised (public parts only)."""
-        return issuers.list_keys(db.session, current_grants(), issuer_id)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(KeySchema))
+    def get(self, args, issuer_id: uuid.UUID):
+        """Every key of the issuer: active, retired and compromised (public parts only), oldest first."""
+        return issuers.list_keys(db.session, current_grants(), issuer_id, **args)
 
 
 @blp.route("/issuers/<uuid:issuer_id>/keys/rotate")
 class RotateKeys(MethodView):
     @blp.arguments(KeyRotateSchema)
-    @blp.response(201, KeySchema(many=True))
+    @blp.response(201, page_of(KeySchema))
     def post(self, data, issuer_id: uuid.UUID):
-        """New active keys (all purposes, or those named); the old ones are retired but still verify."""
+        """New active keys (all purposes, or those named), as one page; the old ones are retired but still verify."""
         created = issuers.rotate_keys(db.session, current_grants(), issuer_id, data.get("purposes"),
                                       settings=issuing_settings())
         db.session.commit()
-        return created
+        return page_of_list(created)
 
 
 @blp.route("/issuers/<uuid:issuer_id>/keys/<uuid:key_id>/compromise")
@@ -202,10 +204,12 @@ class AchievementView(MethodView):
 
 @blp.route("/achievements/<uuid:achievement_id>/versions")
 class AchievementVersions(MethodView):
-    @blp.response(200, AchievementSchema(many=True))
-    def get(self, achievement_id: uuid.UUID):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(AchievementSchema))
+    def get(self, args, achievement_id: uuid.UUID):
         """Every version, oldest first."""
-        return achievements.list_versions(db.session, current_grants(), achievement_id, urls=issuing_settings().urls)
+        return achievements.list_versions(db.session, current_grants(), achievement_id,
+                                          urls=issuing_settings().urls, **args)
 
 
 @blp.route("/achievements/<uuid:achievement_id>/image")

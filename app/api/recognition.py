@@ -7,7 +7,7 @@ from typing import Sequence
 from flask.views import MethodView
 
 from app.api import Blueprint
-from app.api.caller import current_grants, expected_version, with_etag
+from app.api.caller import IF_MATCH_PARAMETER, current_grants, expected_version, with_etag
 from app.db import db
 from app.platform import mail
 from app.runtime import runtime
@@ -29,7 +29,7 @@ from schemas.claims import (
 
 blp = Blueprint("recognition", __name__, description="Claims and tutor reviews")
 
-IF_MATCH = [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}]
+IF_MATCH = [IF_MATCH_PARAMETER]
 
 
 def send_after_commit(messages: Sequence[mail.Message]) -> None:

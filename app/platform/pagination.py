@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -29,3 +30,18 @@ def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> P
     ids = list(session.scalars(stmt.with_only_columns(entity.id).limit(per_page).offset((page - 1) * per_page)))
     items = list(session.scalars(stmt.where(entity.id.in_(ids)))) if ids else []
     return Page(items, total, page, per_page)
+
+
+def page_of_list(items: Sequence[T], page: int = 1, per_page: int | None = None) -> Page[T]:
+    """One page of rows already in memory (kept by a rule SQL does not express); all of them without ``per_page``."""
+    if per_page is None:
+        return Page(list(items), len(items), 1, max(len(items), 1))
+    return Page(list(items[(page - 1) * per_page:page * per_page]), len(items), page, per_page)
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its % and _ taken literally (use with ``escape=LIKE_ESCAPE``)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -85,7 +85,7 @@ def test_a_learner_cannot_read_another_learners_evidence(client, headers, make_p
     assert_problem(get(client, headers, other, f"/contributions/{a.submitted.id}"), 404)
     # The owner reads all of their own, private included.
     r = get(client, headers, a.learner, f"/contributions/{a.submitted.id}/evidence")
-    assert {e["visibility"] for e in r.json} == {"private", "tutors", "jury", "public"}
+    assert {e["visibility"] for e in r.json["items"]} == {"private", "tutors", "jury", "public"}
 
 
 def test_tutor_sees_tutors_jury_public_but_not_private(client, headers, world):
@@ -95,7 +95,7 @@ def test_tutor_sees_tutors_jury_public_but_not_private(client, headers, world):
         assert r.status_code == status, visibility
     r = get(client, headers, a.tutor, f"/contributions/{a.submitted.id}/evidence")
     assert r.status_code == 200
-    assert sorted(e["visibility"] for e in r.json) == ["jury", "public", "tutors"]
+    assert sorted(e["visibility"] for e in r.json["items"]) == ["jury", "public", "tutors"]
 
 
 def test_a_draft_is_invisible_to_the_tutor_until_submitted(client, headers, world):

@@ -65,10 +65,13 @@ def test_link_and_text_evidence(client, owned):
                     headers=h)
     assert r.status_code == 201 and r.json["text"] == "Nous avons…" and r.json["url"] is None
     listed = client.get(url, headers=h).json
-    assert [e["kind"] for e in listed] == ["link", "text"]
+    assert [e["kind"] for e in listed["items"]] == ["link", "text"]
+    assert (listed["total"], listed["page"], listed["perPage"]) == (2, 1, 20)
+    second = client.get(url, query_string={"page": 2, "perPage": 1}, headers=h).json
+    assert [e["kind"] for e in second["items"]] == ["text"] and second["total"] == 2
     assert_problem(client.get(url, headers=tutor_h), 404)  # a draft is the learner's alone
     assert client.post(f"{API}/contributions/{contribution.id}/submit", headers=h).status_code == 200
-    assert [e["kind"] for e in client.get(url, headers=tutor_h).json] == ["link"]  # not the private text
+    assert [e["kind"] for e in client.get(url, headers=tutor_h).json["items"]] == ["link"]  # not the private text
 
 
 @pytest.mark.parametrize("body,pointer", [

@@ -38,14 +38,17 @@ def world(client, session, make_person, grant, headers):  # type: ignore[no-unty
 
 def test_issuer_keys_and_achievement(client, world) -> None:  # type: ignore[no-untyped-def]
     h, issuer, achievement = world["h"], world["issuer"], world["achievement"]
-    keys = client.get(f"{API}/issuers/{issuer['id']}/keys", headers=h).get_json()
+    listed = client.get(f"{API}/issuers/{issuer['id']}/keys", headers=h).get_json()
+    assert (listed["total"], listed["page"], listed["perPage"]) == (3, 1, 20)
+    keys = listed["items"]
     assert sorted(k["purpose"] for k in keys) == ["data_integrity", "ob2", "vc_jwt"]
     assert all("d" not in k["publicJwk"] and k["status"] == "active" for k in keys)
     assert achievement["imageSha256"] and achievement["url"].endswith(f"/achievements/{achievement['id']}/v/1")
     assert achievement["resultDescriptions"][0]["name"] == "Niveau atteint"
     r = client.post(f"{API}/issuers/{issuer['id']}/keys/rotate", json={"purposes": ["vc_jwt"]}, headers=h)
-    assert r.status_code == 201 and [k["purpose"] for k in r.get_json()] == ["vc_jwt"]
-    statuses = sorted(k["status"] for k in client.get(f"{API}/issuers/{issuer['id']}/keys", headers=h).get_json())
+    assert r.status_code == 201 and [k["purpose"] for k in r.get_json()["items"]] == ["vc_jwt"]
+    assert (r.get_json()["total"], r.get_json()["page"], r.get_json()["perPage"]) == (1, 1, 1)
+    statuses = sorted(k["status"] for k in client.get(f"{API}/issuers/{issuer['id']}/keys", headers=h).get_json()["items"])
     assert statuses == ["active", "active", "active", "retired"]
     assert_problem(client.post(f"{API}/issuers/{issuer['id']}/keys/rotate", json={"purposes": ["md5"]}, headers=h),
                    422, "#/purposes/0")

@@ -502,7 +502,7 @@ def test_the_openapi_description_of_the_portfolio_is_unchanged(client):
     get = spec["paths"]["/api/v1/people/{person_id}/portfolio"]["get"]
     assert get["responses"]["200"] == {"description": "OK", "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/Portfolio"}}}}
-    assert [p["name"] for p in get["parameters"]] == ["frameworkId"]
+    assert [p.get("name", p.get("$ref")) for p in get["parameters"]] == ["frameworkId", "#/components/parameters/ActFor"]
     schemas = spec["components"]["schemas"]
     assert list(schemas["Portfolio"]["properties"]) == ["learnerId", "standings", "frameworks"]
     assert list(schemas["Node"]["properties"]) == ["id", "code", "label", "kind", "standing", "reviews", "evidence",

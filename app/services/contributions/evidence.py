@@ -15,6 +15,7 @@ from app.services.identity import access, audit
 from app.services.contributions import contributions
 from app.services.identity.access import Grants
 from app.platform.errors import (NotFound, PayloadTooLarge, PermissionDenied, UnsupportedMediaType, check_version, flush_versioned)
+from app.platform.pagination import Page, page_of_list
 from app.platform.storage import Storage, TooLarge, sniff_media_type
 
 
@@ -129,13 +130,14 @@ def update_evidence(session: Session, grants: Grants, evidence_id: uuid.UUID, da
     return evidence
 
 
-def list_evidence(session: Session, grants: Grants, contribution_id: uuid.UUID) -> list[Evidence]:
+def list_evidence(session: Session, grants: Grants, contribution_id: uuid.UUID, *, page: int = 1,
+                  per_page: int = 20) -> Page[Evidence]:
     contribution = contributions.get_contribution(session, grants, contribution_id)
     project = session.get(Project, contribution.project_id)
     assert project is not None
     rows = session.scalars(select(Evidence).where(Evidence.contribution_id == contribution.id)
                            .order_by(Evidence.created_at, Evidence.id))
-    return [e for e in rows if can_read(grants, e, contribution, project)]
+    return page_of_list([e for e in rows if can_read(grants, e, contribution, project)], page, per_page)
 
 
 def open_evidence_file(session: Session, grants: Grants, evidence_id: uuid.UUID, *,

@@ -228,12 +228,14 @@ def get_detail(session: Session, grants: Grants, achievement_id: uuid.UUID, *, u
     return detail(session, get_achievement(session, grants, achievement_id), urls)
 
 
-def list_versions(session: Session, grants: Grants, achievement_id: uuid.UUID, *,
-                  urls: Urls) -> list[AchievementDetail]:
+def list_versions(session: Session, grants: Grants, achievement_id: uuid.UUID, *, urls: Urls, page: int = 1,
+                  per_page: int = 20) -> Page[AchievementDetail]:
+    """Every version, oldest first."""
     achievement = get_achievement(session, grants, achievement_id)
-    return [detail(session, achievement, urls, version) for version in session.scalars(
-        select(AchievementVersion).where(AchievementVersion.achievement_id == achievement.id)
-        .order_by(AchievementVersion.version))]
+    versions = paginate(session, select(AchievementVersion).where(AchievementVersion.achievement_id == achievement.id)
+                        .order_by(AchievementVersion.version), page, per_page)
+    return Page([detail(session, achievement, urls, version) for version in versions.items], versions.total,
+                page, per_page)
 
 
 def ob3_achievement(achievement: Achievement, version: AchievementVersion,

@@ -98,10 +98,11 @@ def set_issuer_image(session: Session, grants: Grants, issuer_id: uuid.UUID, str
     return issuer
 
 
-def list_keys(session: Session, grants: Grants, issuer_id: uuid.UUID) -> list[SigningKey]:
+def list_keys(session: Session, grants: Grants, issuer_id: uuid.UUID, *, page: int = 1,
+              per_page: int = 20) -> Page[SigningKey]:
     issuer = get_issuer(session, grants, issuer_id)
     keys.check_issuer_admin(grants, issuer.id)
-    return keys.issuer_keys(session, issuer.id)
+    return paginate(session, keys.issuer_keys_query(issuer.id), page, per_page)
 
 
 def rotate_keys(session: Session, grants: Grants, issuer_id: uuid.UUID,

@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 import badges
@@ -91,10 +92,15 @@ def create_issuer_keys(session: Session, issuer: Issuer, keks: Keks, *,
     return rows
 
 
+def issuer_keys_query(issuer_id: uuid.UUID) -> Select[Any]:
+    """Every key of an issuer (active, retired, compromised), oldest first."""
+    return (select(SigningKey).where(SigningKey.issuer_id == issuer_id)
+            .order_by(SigningKey.created_at, SigningKey.id))
+
+
 def issuer_keys(session: Session, issuer_id: uuid.UUID) -> list[SigningKey]:
     """Every key of an issuer (active, retired, compromised), oldest first."""
-    return list(session.scalars(select(SigningKey).where(SigningKey.issuer_id == issuer_id)
-                                .order_by(SigningKey.created_at, SigningKey.id)))
+    return list(session.scalars(issuer_keys_query(issuer_id)))
 
 
 def active_key(session: Session, issuer_id: uuid.UUID, purpose: KeyPurpose) -> SigningKey:

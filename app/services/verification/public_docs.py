@@ -29,6 +29,7 @@ from badges.timeutil import format_datetime
 from app.models import (Achievement, AchievementAlignment, AchievementVersion, Credential, CredentialState, Issuer,
                         KeyPurpose, KeyStatus, Person, SigningKey, StatusList)
 from app.services.issuing import achievements as achievement_service
+from app.services.issuing.keys import issuer_keys
 from app.services.issuing.signing import issuer_profile
 from app.platform.urls import Urls, signed_ob2_id
 
@@ -240,11 +241,6 @@ def ob2_revocation_list_document(issuer: Issuer, withdrawn: Iterable[Credential]
 
 # ---------------------------------------------------------------------------------------------
 # Loaders (rows for one public URL)
-
-
-def issuer_keys(session: Session, issuer_id: uuid.UUID) -> list[SigningKey]:
-    return list(session.scalars(select(SigningKey).where(SigningKey.issuer_id == issuer_id)
-                                .order_by(SigningKey.created_at, SigningKey.id)))
 
 
 def withdrawn_credentials(session: Session, issuer_id: uuid.UUID) -> list[Credential]:

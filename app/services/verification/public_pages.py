@@ -24,6 +24,7 @@ import badges
 from badges.qr import qr_matrix
 from app.models import (Achievement, AchievementVersion, Credential, CredentialState, Evidence, Issuer, Person,
                         SigningKey, StatusList, StoredFile, Visibility)
+from app.services.issuing.keys import issuer_keys
 from app.services.verification import public_docs
 from app.platform.images import default_badge_svg
 from app.platform.urls import Urls
@@ -153,7 +154,7 @@ def issuer_view(session: Session, issuer_id: uuid.UUID) -> IssuerView | None:
               & (AchievementVersion.version == Achievement.current_version))
         .where(Achievement.issuer_id == issuer.id, Achievement.is_archived.is_(False))
         .order_by(AchievementVersion.name, Achievement.id).limit(200))
-    return IssuerView(issuer, public_docs.issuer_keys(session, issuer.id), [(a, v) for a, v in rows])
+    return IssuerView(issuer, issuer_keys(session, issuer.id), [(a, v) for a, v in rows])
 
 
 def issuer_key(session: Session, issuer_id: uuid.UUID, kid: str) -> tuple[Issuer, SigningKey] | None:

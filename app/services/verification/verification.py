@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 import badges
 from app.models import Credential, CredentialState, StatusList
+from app.services.issuing.keys import issuer_keys
 from app.services.verification import public_docs
 from app.platform.errors import FieldError, InvalidInput, UnsupportedMediaType
 from app.platform.i18n import translator
@@ -263,7 +264,7 @@ def _report_key(session: Session, credential: Credential, keys: list[Any], now: 
 def verify_own(session: Session, credential: Credential, urls: Urls, *, now: datetime,
                cache: ReportCache | None = None) -> Outcome:
     """Verify a stored credential live against our own documents (no network)."""
-    keys = public_docs.issuer_keys(session, credential.issuer_id)
+    keys = issuer_keys(session, credential.issuer_id)
     key = _report_key(session, credential, keys, now) if cache is not None else ()
     report = cache.get(key) if cache is not None else None
     if report is None:
@@ -283,7 +284,7 @@ def _with_own_state(session: Session, urls: Urls, report: badges.VerificationRep
     credential = session.get(Credential, ident) if ident else None
     if credential is None or credential.state in (CredentialState.PROPOSED, CredentialState.DECLINED):
         return Outcome(report, verdict_of(report))
-    status = public_docs.credential_status(credential, public_docs.issuer_keys(session, credential.issuer_id), now)
+    status = public_docs.credential_status(credential, issuer_keys(session, credential.issuer_id), now)
     proof, state = report.check("proof"), report.check("status")
     if proof is not None and proof.outcome == "pass":
         _apply_status(report, status)

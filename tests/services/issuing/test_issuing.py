@@ -107,8 +107,9 @@ def test_editing_after_the_first_award_makes_a_new_version(session, issuing: Set
                                     expected_version=issuing.achievement.lock_version, urls=settings.urls)
     session.commit()
     assert issuing.achievement.current_version == 2
-    versions = achievements.list_versions(session, grants, issuing.achievement.id, urls=settings.urls)
-    assert [(v.version, v.description) for v in versions] == [(1, "Avant."), (2, "Après.")]
+    listed = achievements.list_versions(session, grants, issuing.achievement.id, urls=settings.urls)
+    versions = listed.items
+    assert [(v.version, v.description) for v in versions] == [(1, "Avant."), (2, "Après.")] and listed.total == 2
     assert len(versions[1].alignments) == 2  # alignments follow the new version
     assert credential.ob3_credential["credentialSubject"]["achievement"]["description"] == "Avant."
     # The learner may now receive version 2: a new version is a new achievement to award.
