@@ -81,8 +81,16 @@ def _chunks(png: bytes) -> list[_Chunk]:
     return chunks
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and the CRC of type and data."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def write_png(width: int, height: int, rows: bytes, *, bit_depth: int, colour_type: int, level: int = 6) -> bytes:
+    """A whole non-interlaced PNG; ``rows`` are its scanlines, each a filter byte then the row's samples."""
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    return (PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows, level))
+            + png_chunk(b"IEND", b""))
 
 
 def _itxt_keyword(data: bytes) -> bytes:
@@ -122,7 +130,7 @@ def bake_png(png: bytes, text: str, version: Version = "ob3") -> bytes:
     if len(payload) > MAX_TEXT_BYTES:
         raise BakingError("payload too large to bake")
     chunks = _chunks(png)
-    itxt = _chunk(b"iTXt", keyword + b"\0\0\0\0\0" + payload)
+    itxt = png_chunk(b"iTXt", keyword + b"\0\0\0\0\0" + payload)
     out = [PNG_SIGNATURE, chunks[0].raw, itxt]
     for chunk in chunks[1:]:
         if chunk.type in (b"iTXt", b"tEXt", b"zTXt") and _itxt_keyword(chunk.data) == keyword:

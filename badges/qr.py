@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import qrcode
 import qrcode.constants
 from qrcode.exceptions import DataOverflowError
 
+from .baking import write_png
 from .errors import QRCodeError
 
 ERROR_CORRECTION = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
@@ -85,11 +83,4 @@ def qr_png(payload: str, *, error_correction: str = "Q", module_size: int = 8) -
                 packed[i >> 3] |= 0x80 >> (i & 7)
         line = b"\0" + bytes(packed)
         rows.extend(line * module_size)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
-    header = struct.pack(">IIBBBBB", pixels, pixels, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(bytes(rows), 9)) + chunk(b"IEND", b""))
+    return write_png(pixels, pixels, bytes(rows), bit_depth=1, colour_type=0, level=9)

@@ -15,8 +15,6 @@ This module holds the shared helpers and the issuer, key, achievement and status
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 import uuid
 from datetime import datetime
 from typing import Any, TypeVar
@@ -132,13 +130,6 @@ def image_response(image: public_pages.Image, *, max_age: int, filename: str | N
         # An SVG opened on its own is a document: nothing in it may run or load.
         response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     return cacheable(response, max_age)
-
-
-def slug(text: str, fallback: str = "badge") -> str:
-    """An ASCII file name part: « Animer une réunion » → animer-une-reunion."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()
-    return cleaned[:60] or fallback
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.db import db
 from app.runtime import runtime
 from app.services.verification import public_docs, public_pages
+from app.platform.filenames import slug
 from app.platform.storage import iter_file
 from app.web.public import (LIVE, LONG, SHORT, cacheable, gone, image_response, json_response, missing, now,
-                            render_page, report_cache, slug, urls, wants_html, words)
+                            render_page, report_cache, urls, wants_html, words)
 
 bp = Blueprint("verify_page", __name__)
 
@@ -97,7 +98,7 @@ def baked(credential_id: uuid.UUID, extension: str) -> BaseResponse:
     data = public_pages.baked_badge(db.session, runtime().storage, found, extension, urls=urls())
     name = public_pages.badge_name(db.session, found)
     image = public_pages.Image(data, "image/png" if extension == "png" else "image/svg+xml", None)
-    return image_response(image, max_age=SHORT, filename=f"{slug(name)}.{extension}", download=True)
+    return image_response(image, max_age=SHORT, filename=f"{slug(name, fallback='badge')}.{extension}", download=True)
 
 
 @bp.get("/credentials/<uuid:credential_id>/qr.<any(png, svg):extension>")
@@ -135,7 +136,7 @@ def evidence(evidence_id: uuid.UUID) -> BaseResponse:
             return missing("This evidence file is no longer stored.")
         handle = runtime().storage.open(item.file_sha256)
         response = Response(iter_file(handle), mimetype=item.media_type or "application/octet-stream")
-        name = slug(item.filename or item.title, "preuve")
+        name = slug(item.filename or item.title, fallback="preuve")
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
         return cacheable(response, SHORT, etag=False)

@@ -26,6 +26,7 @@ def editable(client, make_person, make_project, grant, make_contribution, header
     project = make_project()
     grant(learner, "learner", project)
     contribution_id, learner_id = make_contribution(learner, project).id, learner.id
+    project_id, territory_id = project.id, project.territory_id
     admin_h, learner_h = headers(admin), headers(learner)
     issuer = client.post(f"{API}/issuers", json={"name": "Cnam Bretagne", "url": "https://cnam.example.fr"},
                          headers=admin_h).get_json()
@@ -43,10 +44,13 @@ def editable(client, make_person, make_project, grant, make_contribution, header
                         {"description": "Autre."}),
         "badge": (f"{API}/me/badges/{credential['id']}", learner_h, {"showName": True}, {"showName": False}),
         "me": (f"{API}/people/me", learner_h, {"displayName": "Noé A."}, {"displayName": "Noé B."}),
+        "territory": (f"{API}/territories/{territory_id}", admin_h, {"description": "Relu"}, {"description": "Autre"}),
+        "project": (f"{API}/projects/{project_id}", admin_h, {"description": "Relu"}, {"description": "Autre"}),
+        "contribution": (f"{API}/contributions/{contribution_id}", learner_h, {"title": "Relu"}, {"title": "Autre"}),
     }
 
 
-KINDS = ["evidence", "issuer", "achievement", "badge", "me"]
+KINDS = ["evidence", "issuer", "achievement", "badge", "me", "territory", "project", "contribution"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -12,7 +12,8 @@ from app.db import utcnow
 from app.models import CoContributor, Contribution, ContributionStatus, Project
 from app.services.identity import access, audit
 from app.services.identity.access import Grants
-from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, PreconditionRequired, flush_versioned)
+from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, check_version,
+                                 flush_versioned)
 from app.platform.pagination import Page, paginate
 
 
@@ -70,11 +71,7 @@ def update_contribution(session: Session, grants: Grants, contribution_id: uuid.
                         clock: Callable[[], datetime] = utcnow) -> Contribution:
     """Change a draft; the caller must say which version they edited (no lost updates)."""
     contribution = _own(session, grants, contribution_id)
-    if expected_version is None:
-        raise PreconditionRequired("Send If-Match with the ETag you read, so no change is lost.")
-    if contribution.version != expected_version:
-        raise Conflict(f"The contribution was changed meanwhile (now version {contribution.version}); "
-                       "reload it and apply your change again.")
+    check_version(contribution.version, expected_version, "contribution")
     if contribution.status is ContributionStatus.SUBMITTED:
         raise Conflict("A submitted contribution can no longer be edited; add evidence instead.")
     for key, value in data.items():

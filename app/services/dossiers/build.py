@@ -14,8 +14,6 @@ annex number (A001, A002…) in order of first appearance.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,6 +27,7 @@ from app.models import (AchievementAlignment, AchievementVersion, Claim, ClaimSt
                         Credential, CredentialState, Decision, Dossier, Evidence, EvidenceKind, Framework, Issuer,
                         Person, Project, Review, Standing, StoredFile, Territory, Visibility)
 from app.services.recognition.scales import DEFAULT_SCALE
+from app.platform.filenames import slug
 from app.platform.urls import Urls
 from app.platform.storage import Storage
 
@@ -174,10 +173,9 @@ def level_label(code: str | None) -> str | None:
     return level.label_fr if level else code
 
 
-def slug(text: str, limit: int = 40) -> str:
-    """An ASCII file-name fragment from a title (the title itself is never a path)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].strip("-") or "piece"
+def annex_name(title: str) -> str:
+    """The file-name part of an annex or evidence item in a dossier archive."""
+    return slug(title, fallback="piece", limit=40)
 
 
 def fiche_tree(session: Session, fiche: Competency) -> tuple[list[Competency], dict[uuid.UUID, list[Competency]]]:
@@ -335,10 +333,10 @@ def _annex(item: Evidence, index: int, storage: Storage) -> Annex:
                   media_type=item.media_type, size=item.size, sha256=item.file_sha256, filename=item.filename,
                   url=item.url, text=item.text)
     if item.kind is EvidenceKind.FILE:
-        annex.path = f"annexes/{number}-{slug(item.title)}.{EXTENSIONS.get(item.media_type or '', 'bin')}"
+        annex.path = f"annexes/{number}-{annex_name(item.title)}.{EXTENSIONS.get(item.media_type or '', 'bin')}"
         annex.missing = not item.file_sha256 or not storage.exists(item.file_sha256)
     elif item.kind is EvidenceKind.TEXT:
-        annex.path = f"annexes/{number}-{slug(item.title)}.txt"
+        annex.path = f"annexes/{number}-{annex_name(item.title)}.txt"
         annex.media_type, annex.size = "text/plain", len((item.text or "").encode())
     return annex
 

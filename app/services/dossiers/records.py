@@ -27,7 +27,7 @@ from app.models.claims import ClaimRevision
 from app.services.identity import access, audit
 from app.services.recognition import standing
 from app.services.identity.access import Grants
-from app.services.dossiers.build import EXTENSIONS, slug
+from app.services.dossiers.build import EXTENSIONS, annex_name
 from app.services.dossiers.verify import compression_for
 from app.platform.urls import Urls
 from app.platform.storage import CHUNK, Storage
@@ -105,7 +105,7 @@ def learner_record(session: Session, grants: Grants, *, storage: Storage, urls: 
             entry["sha256"] = item.file_sha256
             if item.kind is EvidenceKind.FILE and item.file_sha256:
                 if storage.exists(item.file_sha256):
-                    path = f"evidence/{item.id}-{slug(item.title)}.{EXTENSIONS.get(item.media_type or '', 'bin')}"
+                    path = f"evidence/{item.id}-{annex_name(item.title)}.{EXTENSIONS.get(item.media_type or '', 'bin')}"
                     files.append(RecordFile(path, item.media_type or "application/octet-stream",
                                             sha256=item.file_sha256))
                     entry["file"] = path

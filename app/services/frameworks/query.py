@@ -19,7 +19,7 @@ from app.services.identity import access
 from app.services.frameworks import fts as frameworks_fts
 from app.services.identity.access import Grants
 from app.platform.errors import FieldError, InvalidInput, NotFound
-from app.platform.pagination import Page
+from app.platform.pagination import LIKE_ESCAPE, Page, contains_pattern
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o",
                             "ł": "l", "Ł": "l", "đ": "d", "Đ": "d",
@@ -98,9 +98,8 @@ def list_frameworks(session: Session, grants: Grants | None, *, source_type: str
         stmt = stmt.where(Framework.source_type == SourceType(source_type))
     if q:
         for token in q.lower().split()[:MAX_TOKENS]:
-            escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             stmt = stmt.where(func.lower(Framework.title + " " + Framework.source_key)
-                              .like(f"%{escaped}%", escape="\\"))
+                              .like(contains_pattern(token), escape=LIKE_ESCAPE))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(session.scalars(stmt.order_by(Framework.source_type, Framework.title,
                                               Framework.source_key, Framework.version.desc())

@@ -11,7 +11,6 @@ from typing import Any, Callable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.db import utcnow
 from app.models import (Claim, ClaimStatus, Competency, ContributionStatus, Evidence, Framework, Person, Project,
@@ -21,29 +20,13 @@ from app.services.identity import access, audit
 from app.services.contributions import contributions
 from app.services.recognition import notifications
 from app.services.identity.access import Grants
-from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, PreconditionRequired)
+from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, check_version,
+                                 flush_versioned)
 from app.platform.mail import Outcome
 from app.platform.pagination import Page, paginate
 from app.services.recognition.scales import Rules, rules_of
 
 OPEN = (ClaimStatus.PENDING, ClaimStatus.NEEDS_EVIDENCE, ClaimStatus.VALIDATED)
-
-
-def check_version(claim: Claim, expected: int | None) -> None:
-    """The caller must say which version they read, so no one decides on text they did not see."""
-    if expected is None:
-        raise PreconditionRequired("Send If-Match with the claim's ETag, so no change is lost.")
-    if claim.version != expected:
-        raise Conflict(f"The claim was changed meanwhile (now version {claim.version}, you had {expected}); "
-                       "reload it and try again.")
-
-
-def flush_claim(session: Session) -> None:
-    """Flush; the version column turns a concurrent change into a 409 instead of an overwrite."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("Someone else changed or decided this claim at the same moment; reload it.") from None
 
 
 def stage(claim: Claim) -> str:
@@ -141,7 +124,7 @@ def update_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: di
                  expected_version: int | None, clock: Callable[[], datetime] = utcnow) -> Claim:
     """Edit the justification or self-assessment until a tutor has reviewed the claim."""
     claim = _own(session, grants, claim_id)
-    check_version(claim, expected_version)
+    check_version(claim.version, expected_version, "claim")
     if claim.status is not ClaimStatus.PENDING or claim.first_reviewer_id is not None:
         raise Conflict("A tutor has already reviewed this claim; it can no longer be edited.")
     if data.get("self_assessment") is not None:
@@ -149,7 +132,7 @@ def update_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: di
     for key in ("justification", "self_assessment"):
         if key in data:
             setattr(claim, key, data[key])
-    flush_claim(session)
+    flush_versioned(session, "claim")
     _revise(session, grants, claim, "edited", None, clock)
     session.flush()
     audit.record(session, grants.actor, "claim.edited", "claim", claim.id, {"fields": sorted(data)}, clock=clock)
@@ -160,12 +143,12 @@ def withdraw_claim(session: Session, grants: Grants, claim_id: uuid.UUID, *, exp
                    clock: Callable[[], datetime] = utcnow) -> Claim:
     """Withdraw a claim not yet decided (pending or waiting for evidence); it stays in history."""
     claim = _own(session, grants, claim_id)
-    check_version(claim, expected_version)
+    check_version(claim.version, expected_version, "claim")
     if claim.status not in (ClaimStatus.PENDING, ClaimStatus.NEEDS_EVIDENCE):
         raise Conflict(f"A {claim.status.value} claim can no longer be withdrawn.")
     claim.status = ClaimStatus.WITHDRAWN
     claim.decided_at = clock()
-    flush_claim(session)
+    flush_versioned(session, "claim")
     audit.record(session, grants.actor, "claim.withdrawn", "claim", claim.id,
                  {"learner": str(claim.learner_id)}, clock=clock)
     return claim
@@ -175,7 +158,7 @@ def resubmit_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: 
                    expected_version: int | None, clock: Callable[[], datetime] = utcnow) -> Outcome[Claim]:
     """After needs_evidence: with new evidence or an explanation, send the claim back to the queue."""
     claim = _own(session, grants, claim_id)
-    check_version(claim, expected_version)
+    check_version(claim.version, expected_version, "claim")
     if claim.status is not ClaimStatus.NEEDS_EVIDENCE:
         raise Conflict("Only a claim waiting for more evidence can be sent back for review.")
     explanation = (data.get("explanation") or "").strip() or None
@@ -194,7 +177,7 @@ def resubmit_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: 
     claim.round += 1
     claim.first_reviewer_id = None
     claim.decided_at = None
-    flush_claim(session)
+    flush_versioned(session, "claim")
     _revise(session, grants, claim, "resubmitted", explanation, clock)
     session.flush()
     audit.record(session, grants.actor, "claim.resubmitted", "claim", claim.id,

@@ -22,7 +22,8 @@ from app.services.recognition import claims, notifications
 from app.services.contributions import evidence
 from app.services.identity.access import Grants
 from app.services.recognition.claims import ReviewEntry, review_entries
-from app.platform.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, check_version,
+                                 flush_versioned)
 from app.platform.mail import Message, Outcome
 from app.platform.pagination import Page, paginate
 from app.services.recognition.scales import Rules, rules_for, rules_of
@@ -51,7 +52,7 @@ def review_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: di
                  expected_version: int | None, clock: Callable[[], datetime] = utcnow) -> Outcome[Review]:
     """Decide on a pending claim; recompute the standing when the decision is final."""
     claim, project = _claim_to_decide(session, grants, claim_id)
-    claims.check_version(claim, expected_version)
+    check_version(claim.version, expected_version, "claim")  # no one decides on text they did not see
     if claim.status is not ClaimStatus.PENDING:
         raise Conflict(f"This claim is not waiting for a decision (it is {claim.status.value}).")
     me = grants.person_id
@@ -81,7 +82,7 @@ def review_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: di
         claim.status = FINAL_STATUS[decision]
         claim.level = level.code if level else None
         claim.decided_at = now
-    claims.flush_claim(session)  # the concurrency guard: only one of two racing tutors gets past here
+    flush_versioned(session, "claim")  # the concurrency guard: only one of two racing tutors gets past here
 
     review = Review(claim_id=claim.id, reviewer_id=me, decision=decision, level=level.code if level else None,
                     level_rank=rules.scale.rank(level.code) if level else None,

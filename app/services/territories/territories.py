@@ -10,20 +10,8 @@ from sqlalchemy.orm import Session
 from app.models import ExperimentationLevel, Project, ProjectStatus, SocialFunction, Territory
 from app.services.identity import access, audit
 from app.services.identity.access import Grants
-from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, PreconditionRequired, flush_versioned)
-from app.platform.pagination import Page, paginate
-
-
-def _check_version(obj: Any, expected: int | None) -> None:
-    if expected is None:
-        raise PreconditionRequired("Send If-Match with the ETag you read, so no change is lost.")
-    if obj.version != expected:
-        raise Conflict(f"It was changed by someone else (version {obj.version}, you had {expected}); "
-                       "reload and try again.")
-
-
-def _like(q: str) -> str:
-    return "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+from app.platform.errors import FieldError, InvalidInput, NotFound, PermissionDenied, check_version, flush_versioned
+from app.platform.pagination import LIKE_ESCAPE, Page, contains_pattern, paginate
 
 
 def create_territory(session: Session, grants: Grants, data: dict[str, Any]) -> Territory:
@@ -52,7 +40,7 @@ def update_territory(session: Session, grants: Grants, territory_id: uuid.UUID, 
                      *, expected_version: int | None) -> Territory:
     territory = get_territory(session, grants, territory_id)
     access.check_manage_territory(grants, territory.id)
-    _check_version(territory, expected_version)
+    check_version(territory.version, expected_version, "territory")
     for key, value in data.items():
         if key == "experimentation_level":
             value = ExperimentationLevel(value) if value else None
@@ -70,7 +58,7 @@ def list_territories(session: Session, grants: Grants, *, q: str | None = None, 
     if visible is not None:
         stmt = stmt.where(Territory.id.in_(visible))
     if q:
-        stmt = stmt.where(func.lower(Territory.name).like(_like(q), escape="\\"))
+        stmt = stmt.where(func.lower(Territory.name).like(contains_pattern(q.lower()), escape=LIKE_ESCAPE))
     return paginate(session, stmt, page, per_page)
 
 
@@ -105,7 +93,7 @@ def update_project(session: Session, grants: Grants, project_id: uuid.UUID, data
     project = access.get_project(session, grants, project_id)
     if not access.can_manage_project(grants, project):
         raise PermissionDenied("Only the territory's coordinators may change this project.")
-    _check_version(project, expected_version)
+    check_version(project.version, expected_version, "project")
     for key, value in data.items():
         if key == "social_functions":
             value = _functions(value)
@@ -133,7 +121,7 @@ def list_projects(session: Session, grants: Grants, *, territory_id: uuid.UUID |
     if status:
         stmt = stmt.where(Project.status == ProjectStatus(status))
     if q:
-        stmt = stmt.where(func.lower(Project.title).like(_like(q), escape="\\"))
+        stmt = stmt.where(func.lower(Project.title).like(contains_pattern(q.lower()), escape=LIKE_ESCAPE))
     if social_function:
         # JSON containment differs per backend; the list is at most six short strings, so
         # matching the quoted value inside the serialised array is exact and portable.

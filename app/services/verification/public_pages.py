@@ -10,7 +10,6 @@ import base64
 import json
 import struct
 import uuid
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import badges
+from badges.baking import write_png
 from badges.qr import qr_matrix
 from app.models import (Achievement, AchievementVersion, Credential, CredentialState, Evidence, Issuer, Person,
                         SigningKey, StatusList, StoredFile, Visibility)
@@ -221,10 +221,6 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
 _SIZE = 400
 _NAVY, _GOLD, _CREAM, _WHITE, _BLACK = (0x1b, 0x3a, 0x5c, 255), (0xf4, 0xc5, 0x42, 255), \
     (0xff, 0xf8, 0xe1, 255), (255, 255, 255, 255), (0, 0, 0, 255)
@@ -262,9 +258,7 @@ def generated_badge_png(short_url: str) -> bytes:
             line += bytes(_BLACK if dark else _WHITE)
         pixels[start:start + side * 4] = line
     raw = b"".join(b"\0" + bytes(pixels[y * _SIZE * 4:(y + 1) * _SIZE * 4]) for y in range(_SIZE))
-    header = struct.pack(">IIBBBBB", _SIZE, _SIZE, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 6))
-            + _chunk(b"IEND", b""))
+    return write_png(_SIZE, _SIZE, raw, bit_depth=8, colour_type=6)  # RGBA
 
 
 def _svg_around_png(png: bytes) -> bytes:
