@@ -83,8 +83,9 @@ DEEP = [("POST", "/claims", False), ("PATCH", "/claims/00000000-0000-0000-0000-0
 
 
 @pytest.mark.parametrize("method,path,public", DEEP)
-@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
-                                  b"[" * 50_000], ids=["array", "object", "unclosed"])
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b"[" * 50_000 + b"]" * 50_000,
+                                  b'{"a":' * 50_000 + b"1" + b"}" * 50_000, b"[" * 50_000],
+                         ids=["array", "array-50k", "object", "unclosed"])
 def test_deeply_nested_json_is_400_or_401_never_500(client, learner, method, path, public, body):
     _project, h = learner
     for headers in ({}, h):
