@@ -25,7 +25,7 @@ API_WORDS = translator("en")
 # Service error → (status, type slug, title's message key): the only place a service error gets its
 # status, for the API and for the pages that answer it in HTML (status_of). Errors of HTTP itself
 # (404 or 405 from routing, unparseable bodies, webargs' 422, 429 from a rate limit, 410 for a
-# withdrawn document) keep the status they were raised with and take their slug from HTTP_SLUGS.
+# withdrawn document) keep the status they were raised with; werkzeug's take their slug from HTTP_SLUGS.
 SERVICE_ERRORS: dict[type[e.ServiceError], tuple[int, str, str]] = {
     e.InvalidInput: (422, "validation-error", "problem.invalid_body"),
     e.Unauthenticated: (401, "unauthenticated", "problem.unauthenticated"),
