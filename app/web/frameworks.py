@@ -4,12 +4,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, request
 
 from app.db import db
 from app.runtime import runtime
 from app.services.frameworks import publish as frameworks_publish, query as frameworks_query
-from app.web.i18n import current_lang
+from app.web import pages
 from schemas.frameworks import CompetencySchema, FrameworkSchema, FwHitSchema, FwNodeSchema
 
 bp = Blueprint("frameworks_web", __name__)
@@ -30,13 +30,7 @@ def _public(response: Any) -> Any:
 
 
 def _page(template: str, **context: Any) -> Response:
-    lang = current_lang()
-    other = "en" if lang == "fr" else "fr"
-    html = render_template(template, lang=lang, other_lang=other,
-                           other_url=url_for(request.endpoint or "", **{**(request.view_args or {}),
-                                                                       **request.args, "lang": other}),
-                           **context)
-    return _public(Response(html, mimetype="text/html"))
+    return _public(pages.render_page(template, **context))
 
 
 def _int_arg(name: str, default: int, top: int) -> int:

@@ -18,9 +18,8 @@ import json
 import uuid
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, request
 
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -30,7 +29,8 @@ from app.runtime import runtime
 from app.services.verification import public_docs, public_pages
 from app.platform.urls import Urls
 from app.services.verification.verification import ReportCache
-from app.web.i18n import LANGS, Words, current_lang
+from app.web import pages
+from app.web.i18n import Words, current_lang
 
 bp = Blueprint("public", __name__)
 R = TypeVar("R", bound=BaseResponse)
@@ -75,7 +75,6 @@ def cacheable(response: R, max_age: int, *, etag: bool = True) -> R:
                                          f"public, max-age=0, s-maxage={SHORT}, must-revalidate")
     response.headers["Vary"] = "Accept, Accept-Language"
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     if etag and response.status_code in (200, 410):
         response.add_etag()
         response.make_conditional(request)
@@ -94,20 +93,8 @@ def words() -> Words:
 
 
 def render_page(template: str, *, max_age: int, status: int = 200, **context: Any) -> BaseResponse:
-    """A server-rendered page in the reader's language, with a link to the other one."""
-    t = words()
-    other = LANGS[1 - LANGS.index(t.lang)]
-    other_url = request.path + "?" + urlencode({**request.args.to_dict(), "lang": other})
-    html = render_template(template, lang=t.lang, t=t, other_lang=other, other_url=other_url, **context)
-    response = Response(html, status=status, mimetype="text/html")
-    # Pages are self-contained: no script at all, inline style, images from this origin (or the
-    # public base URL, which image addresses are written with) only.
-    origin = "/".join(urls().base.split("/")[:3])
-    response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
-                                                   f"img-src 'self' {origin} data:; form-action 'self'; "
-                                                   "frame-ancestors 'none'; base-uri 'none'")
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return cacheable(response, max_age)
+    """A public page (through the one page door, :func:`app.web.pages.render_page`), cached ``max_age`` seconds."""
+    return cacheable(pages.render_page(template, status=status, **context), max_age)
 
 
 def missing(detail: str = "Nothing is published at this address.") -> BaseResponse:

@@ -1,7 +1,9 @@
-"""Security headers every response carries, set once for the whole app (issue 11).
+"""Security headers every response carries, set here and nowhere else (issues 11 and 12).
 
-A page or view that chose a stricter policy keeps it: these are defaults, and the only thing ever
-added to a policy a page set is ``frame-ancestors 'none'`` (no page of ours is meant to be framed).
+Every HTML page — those rendered by :func:`app.web.pages.render_page` and the Swagger UI page —
+gets its Content-Security-Policy (framing forbidden), Referrer-Policy and nosniff from this hook.
+A response that chose a stricter policy for its own content (an SVG image, a downloaded evidence
+file) keeps it: the only thing ever added to a policy a view set is ``frame-ancestors 'none'``.
 """
 from __future__ import annotations
 
@@ -12,8 +14,11 @@ import re
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
-# The public pages' policy: no script at all, inline style, images from this origin or data: URIs.
-HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+from app.runtime import runtime
+
+# The pages' policy: no script at all, inline style, images from this origin (or the public base
+# URL's, which image addresses are written with) or data: URIs.
+HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' {origin} data:; form-action 'self'; "
                "frame-ancestors 'none'; base-uri 'none'")
 REFERRER_POLICY = "no-referrer"
 # The Swagger UI page (flask-smorest's) loads its script and style from this origin (the installed
@@ -33,6 +38,11 @@ def docs_policy(html: str) -> str:
     return DOCS_POLICY.format(hashes=" ".join(f"'sha256-{h}'" for h in hashes)).replace("  ", " ")
 
 
+def page_policy() -> str:
+    """The policy of our pages (images also from the public base URL's origin)."""
+    return HTML_POLICY.format(origin="/".join(runtime().settings.public_base_url.split("/")[:3]))
+
+
 def with_frame_ancestors(policy: str) -> str:
     """The policy, forbidding framing unless it already says who may frame it."""
     directives = [d.strip().split(" ", 1)[0].lower() for d in policy.split(";")]
@@ -46,7 +56,7 @@ def secure(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", docs_policy(response.get_data(as_text=True)))
     if response.mimetype in ("text/html", "application/xhtml+xml", "image/svg+xml"):
         policy = response.headers.get("Content-Security-Policy")
-        response.headers["Content-Security-Policy"] = with_frame_ancestors(policy) if policy else HTML_POLICY
+        response.headers["Content-Security-Policy"] = with_frame_ancestors(policy) if policy else page_policy()
     if response.mimetype in ("text/html", "application/xhtml+xml"):
         response.headers.setdefault("Referrer-Policy", REFERRER_POLICY)
     return response
