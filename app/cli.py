@@ -36,7 +36,7 @@ def _load_demo() -> None:
 
     rt = runtime()
     logins = load_demo(db.session, passwords=rt.passwords, password=rt.settings.demo_password,
-                       storage=rt.storage)
+                       storage=rt.storage, issuing=rt.issuing)
     db.session.commit()
     click.echo("Demo accounts (password: %s):" % rt.settings.demo_password)
     for login in logins:

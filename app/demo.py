@@ -1,4 +1,10 @@
-"""A small French demo data set: one territory, two projects, five people, contributions."""
+"""A small French demo data set where every role has something to do at once.
+
+One territory, two projects, five people; a framework imported from the demo's own small file
+(``app/demo_data``); the territory's issuer with a badge template awarded by a rule; Lucie's
+badge already issued; claims waiting in Karim's queue (Lucie's, and Marcel's recorded by
+Hélène acting for him).
+"""
 from __future__ import annotations
 
 import io
@@ -6,17 +12,25 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (CoContributor, Contribution, ContributionStatus, Evidence, EvidenceKind,
-                        ExperimentationLevel, Facilitation, Membership, Person, ProfileType, Project,
+from app.models import (Claim, CoContributor, Competency, Contribution, ContributionStatus, Evidence, EvidenceKind,
+                        ExperimentationLevel, Facilitation, Framework, Membership, Person, ProfileType, Project,
                         Role, ScopeType, StoredFile, Territory, Visibility)
-from app.services.identity import audit
-from app.services.identity.auth import Passwords
 from app.platform.storage import Storage, sniff_media_type
+from app.services.contributions import contributions
+from app.services.frameworks import imports
+from app.services.identity import access, audit
+from app.services.identity.auth import Passwords
+from app.services.issuing import achievements, awarding, issuers
+from app.services.issuing.signing import IssuingSettings
+from app.services.recognition import claims, reviews
 
 ADMIN_EMAIL = "admin@demo.blason.fr"
+FRAMEWORK_FILE = Path(__file__).with_name("demo_data") / "referentiel-val-de-brenne.csv"
 
 
 @dataclass
@@ -26,15 +40,15 @@ class DemoLogin:
     email: str | None
 
 
-def load_demo(session: Session, *, passwords: Passwords, password: str, storage: Storage) -> list[DemoLogin]:
+def load_demo(session: Session, *, passwords: Passwords, password: str, storage: Storage,
+              issuing: IssuingSettings) -> list[DemoLogin]:
     """Create the demo data once; a second call changes nothing and returns the logins."""
     logins = [
         DemoLogin("administratrice de la plateforme", "Camille Admin", ADMIN_EMAIL),
         DemoLogin("coordinatrice du territoire", "Hélène Martin", "helene.martin@demo.blason.fr"),
         DemoLogin("tuteur (CNAM)", "Karim Benali", "karim.benali@demo.blason.fr"),
         DemoLogin("apprenante (habitante-entrepreneure)", "Lucie Perrin", "lucie.perrin@demo.blason.fr"),
-        DemoLogin("apprenant accompagné, sans e-mail (via Hélène Martin, en-tête X-Act-For)",
-                  "Marcel Dubreuil", None),
+        DemoLogin("personne accompagnée, sans e-mail (Hélène Martin agit pour lui)", "Marcel Dubreuil", None),
     ]
     if session.scalar(select(Person.id).where(Person.email == ADMIN_EMAIL)):
         return logins
@@ -85,7 +99,7 @@ def load_demo(session: Session, *, passwords: Passwords, password: str, storage:
         narrative="J'ai réuni douze voisins, préparé le plan des parcelles avec l'école et obtenu "
                   "des semences de la grainothèque.",
         role="Coordinatrice bénévole", start_date=date(2026, 3, 1), end_date=date(2026, 4, 12),
-        hours=Decimal("24"), status=ContributionStatus.SUBMITTED, submitted_at=None,
+        hours=Decimal("24"), status=ContributionStatus.SUBMITTED, submitted_at=issuing.clock(),
         co_contributors=[CoContributor(name="Jeanne Roux", position=0)])
     repairs = Contribution(
         project_id=repair.id, learner_id=marcel.id, created_by_id=coordinator.id,
@@ -114,5 +128,57 @@ def load_demo(session: Session, *, passwords: Passwords, password: str, storage:
                  created_by_id=coordinator.id),
     ])
     session.flush()
+    _recognition(session, storage=storage, issuing=issuing, admin=admin, coordinator=coordinator, tutor=tutor,
+                 lucie=lucie, marcel=marcel, territory=territory, planting=planting, repairs=repairs)
     audit.record(session, None, "demo.loaded", "territory", territory.id, {"people": 5})
     return logins
+
+
+def _recognition(session: Session, *, storage: Storage, issuing: IssuingSettings, admin: Person,
+                 coordinator: Person, tutor: Person, lucie: Person, marcel: Person, territory: Territory,
+                 planting: Contribution, repairs: Contribution) -> None:
+    """The framework, the issuer and its badge, Lucie's badge, and claims waiting for Karim."""
+
+    def grants(person: Person, acting_for: Person | None = None) -> access.Grants:
+        return access.load_grants(session, person.id, acting_for.id if acting_for else None)
+
+    imports.import_framework_file(session, grants(admin), FRAMEWORK_FILE, FRAMEWORK_FILE.name, clock=issuing.clock)
+    framework_id = session.scalar(select(Framework.id).where(Framework.title == "Compétences citoyennes du Val de Brenne"))
+    by_code = {c.code: c for c in session.scalars(select(Competency).where(Competency.framework_id == framework_id))}
+
+    issuer = issuers.create_issuer(session, grants(coordinator), {
+        "name": "Communauté de communes du Val de Brenne", "url": "https://val-de-brenne.example.fr",
+        "email": "badges@val-de-brenne.example.fr", "territory_id": territory.id,
+        "description": "Reconnaît ce que les habitants apprennent en menant les projets du territoire."},
+        settings=issuing)
+    rule_ids = [by_code["VB1.1"].id, by_code["VB2.2"].id]
+    achievements.create_achievement(session, grants(coordinator), issuer.id, {
+        "name": "Animer un jardin partagé",
+        "description": "A fait vivre un jardin partagé avec les habitants, de la première plantation aux récoltes.",
+        "criteria": "Deux compétences validées par un tuteur ou une tutrice, au niveau « acquis » au moins : "
+                    "animer un groupe d'habitants (VB1.1) et cultiver un potager nourricier (VB2.2).",
+        "competency_ids": rule_ids, "tags": ["jardin", "habitants"],
+        "award_rule": {"type": "all", "competency_ids": rule_ids, "min_level": "acquis"}, "award_mode": "auto"},
+        storage=storage, urls=issuing.urls, clock=issuing.clock)
+
+    def claim(learner: access.Grants, contribution: Contribution, code: str, why: str) -> Claim:
+        return claims.create_claim(session, learner, {"contribution_id": contribution.id,
+                                                       "competency_id": by_code[code].id, "justification": why,
+                                                       "self_assessment": "acquis"}, clock=issuing.clock).value
+
+    def validate(made: Claim, level: str, comment: str) -> None:
+        reviews.review_claim(session, grants(tutor), made.id, {"decision": "validated", "level": level,
+                                                              "comment": comment},
+                             expected_version=made.version, clock=issuing.clock)
+
+    # Lucie's badge: two competencies validated, the rule awards it.
+    validate(claim(grants(lucie), planting, "VB1.1", "J'ai réuni douze voisins et réparti les parcelles avec eux."),
+             "acquis", "Bravo : le groupe s'est retrouvé chaque samedi, c'est votre mérite.")
+    validate(claim(grants(lucie), planting, "VB2.2", "J'ai choisi les variétés avec l'école et suivi les semis."),
+             "maitrise", "Le potager a nourri douze foyers cet été : niveau maîtrisé.")
+    awarding.process_award_events(session, settings=issuing)
+    # Waiting in Karim's queue: Lucie's account of the day, and Marcel's gesture (recorded by Hélène for him).
+    claim(grants(lucie), planting, "VB1.3", "J'ai écrit l'article du bulletin municipal sur la plantation.")
+    for_marcel = grants(coordinator, marcel)
+    contributions.submit_contribution(session, for_marcel, repairs.id, clock=issuing.clock)
+    claim(for_marcel, repairs, "VB2.1", "J'ai montré aux jeunes comment démonter et réparer un grille-pain.")
