@@ -3,4 +3,5 @@
 The access log never shows credentials: dossier download tokens (and any ``*token*``,
 ``password``, ``secret``, ``signature`` or ``api_key`` query value) are written ``[redacted]``.
 """
+
 logger_class = "app.gunicorn_logger.GunicornLogger"

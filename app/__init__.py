@@ -1,16 +1,15 @@
 """The Blason service: create_app() is the only entry point."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import access_log
-from app import config as config_module
-from app import db as database
-from app import unit_of_work
+from app import access_log, config as config_module, db as database, unit_of_work
 from app.routing import current_view
 
 

@@ -5,6 +5,7 @@ e-mail), and request lines are logged whole: by werkzeug's development server (t
 logger, filtered here, installed by ``create_app``) and by gunicorn's access log in production
 (``GunicornLogger``, named by ``gunicorn.conf.py``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,10 @@ import re
 
 REDACTED = "[redacted]"
 # Any parameter whose name says it is a credential: token, access_token, resetToken, password, ...
-_SECRET_QUERY = re.compile(r"(?i)((?:^|[?&;])[\w.\-]*(?:token|password|passwd|secret|signature|api[_\-]?key)=)"
-                           r"[^&;\s\"'#]*")
+_SECRET_QUERY = re.compile(
+    r"(?i)((?:^|[?&;])[\w.\-]*(?:token|password|passwd|secret|signature|api[_\-]?key)=)"
+    r"[^&;\s\"'#]*"
+)
 # gunicorn names request headers "{name}i"; their values are hidden whole.
 _SECRET_HEADER_ATOMS = {"{authorization}i", "{cookie}i", "{proxy-authorization}i", "{x-api-key}i"}
 
@@ -47,5 +50,7 @@ def install() -> None:
 
 def redact_atoms(atoms: dict[str, object]) -> dict[str, object]:
     """gunicorn access-log atoms without credentials: query values redacted, secret headers hidden."""
-    return {name: REDACTED if name.lower() in _SECRET_HEADER_ATOMS else redact(value) if isinstance(value, str)
-            else value for name, value in atoms.items()}
+    return {
+        name: REDACTED if name.lower() in _SECRET_HEADER_ATOMS else redact(value) if isinstance(value, str) else value
+        for name, value in atoms.items()
+    }

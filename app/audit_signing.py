@@ -4,6 +4,7 @@ Checked after every request whose own work is already committed (its session hol
 transaction): signing commits, and must never commit what a failed or read-only request left in
 the session. Two indexed reads when nothing is due; a failure is logged, never the client's.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,13 @@ def _sign_head_if_due(response: Response) -> Response:
     if not settings.audit_sign_every_events and not settings.audit_sign_every_minutes:
         return response
     try:
-        head = sign_head_if_due(db.session, rt.platform_key, every_events=settings.audit_sign_every_events,
-                                every_minutes=settings.audit_sign_every_minutes, clock=rt.clock)
+        head = sign_head_if_due(
+            db.session,
+            rt.platform_key,
+            every_events=settings.audit_sign_every_events,
+            every_minutes=settings.audit_sign_every_minutes,
+            clock=rt.clock,
+        )
         # Commit even when nothing was signed: a rollback would expire the objects the request
         # loaded, which its response (or a test) may still read.
         db.session.commit()

@@ -1,4 +1,5 @@
 """`flask --app wsgi blason ...` commands; they call services like the API does."""
+
 from __future__ import annotations
 
 import sys
@@ -35,8 +36,9 @@ def _load_demo() -> None:
     from app.demo import load_demo
 
     rt = runtime()
-    logins = load_demo(db.session, passwords=rt.passwords, password=rt.settings.demo_password,
-                       storage=rt.storage, issuing=rt.issuing)
+    logins = load_demo(
+        db.session, passwords=rt.passwords, password=rt.settings.demo_password, storage=rt.storage, issuing=rt.issuing
+    )
     db.session.commit()
     click.echo("Demo accounts (password: %s):" % rt.settings.demo_password)
     for login in logins:
@@ -44,8 +46,12 @@ def _load_demo() -> None:
 
 
 @blason.command("audit-verify")
-@click.option("--signed-head", "signed_head", type=click.Path(exists=True, dir_okay=False),
-              help="A head exported by audit-sign-head: the chain must still hold it.")
+@click.option(
+    "--signed-head",
+    "signed_head",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A head exported by audit-sign-head: the chain must still hold it.",
+)
 def audit_verify(signed_head: str | None) -> None:
     """Check the audit log's hash chain from its first event to its last, and its signed heads."""
     from app.services.identity.audit import verify_chain
@@ -53,8 +59,11 @@ def audit_verify(signed_head: str | None) -> None:
 
     report = verify_chain(db.session)
     if not report.ok:
-        click.echo(f"Audit chain BROKEN at event {report.first_bad_seq}: {report.reason} "
-                   f"({report.count} events verified before it).", err=True)
+        click.echo(
+            f"Audit chain BROKEN at event {report.first_bad_seq}: {report.reason} "
+            f"({report.count} events verified before it).",
+            err=True,
+        )
         sys.exit(1)
     public = runtime().platform_key.public
     stored = verify_stored_heads(db.session, public, report.count)
@@ -69,14 +78,21 @@ def audit_verify(signed_head: str | None) -> None:
     if problem:
         click.echo(f"Audit chain BROKEN: {problem}.", err=True)
         sys.exit(1)
-    click.echo(f"Audit chain intact: {report.count} events; {stored.checked} signed head(s) hold"
-               + (f" ({stored.other_key} signed with an earlier platform key, not checked)" if stored.other_key else "")
-               + (f"; the signed head {signed_head} holds" if signed_head else "") + ".")
+    click.echo(
+        f"Audit chain intact: {report.count} events; {stored.checked} signed head(s) hold"
+        + (f" ({stored.other_key} signed with an earlier platform key, not checked)" if stored.other_key else "")
+        + (f"; the signed head {signed_head} holds" if signed_head else "")
+        + "."
+    )
 
 
 @blason.command("audit-sign-head")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write the signed head to this file (default: print it).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the signed head to this file (default: print it).",
+)
 def audit_sign_head(out_path: str | None) -> None:
     """Sign the audit chain's current head with the platform key; keep the file away from the database."""
     import json
@@ -94,8 +110,10 @@ def audit_sign_head(out_path: str | None) -> None:
         click.echo(text, nl=False)
         return
     Path(out_path).write_text(text, encoding="utf-8")
-    click.echo(f"Signed head of event {head.seq} (hash {head.hash}, signed {head.signed_at.isoformat()}) "
-               f"written to {out_path}.")
+    click.echo(
+        f"Signed head of event {head.seq} (hash {head.hash}, signed {head.signed_at.isoformat()}) "
+        f"written to {out_path}."
+    )
 
 
 @blason.command("create-admin")
@@ -141,17 +159,20 @@ def serve(host: str, port: int, demo: bool) -> None:
 
 @blason.command("import-framework")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--format", "fmt", type=click.Choice(["rncp-xml", "rncp-csv", "esco-csv", "case-json",
-                                                    "custom-csv", "custom-json"]),
-              help="Skip detection (applies to every file).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["rncp-xml", "rncp-csv", "esco-csv", "case-json", "custom-csv", "custom-json"]),
+    help="Skip detection (applies to every file).",
+)
 @click.option("--language", help="ESCO: language of the files (default: from the file names).")
 @click.option("--esco-version", help="ESCO: release, e.g. 1.2.0.")
 @click.option("--title", help="Custom format: framework title.")
-def import_framework(paths: tuple[str, ...], fmt: str | None, language: str | None,
-                     esco_version: str | None, title: str | None) -> None:
+def import_framework(
+    paths: tuple[str, ...], fmt: str | None, language: str | None, esco_version: str | None, title: str | None
+) -> None:
     """Import framework files or folders; each file (or ESCO release folder) in its own transaction."""
-    options = {k: v for k, v in (("language", language), ("version", esco_version),
-                                 ("title", title)) if v}
+    options = {k: v for k, v in (("language", language), ("version", esco_version), ("title", title)) if v}
     failed = 0
     for batch in _framework_batches(paths, fmt):
         failed += not _import_one(batch, fmt, options)
@@ -170,16 +191,18 @@ def _framework_batches(paths: tuple[str, ...], fmt: str | None) -> list[list[Pat
         if path.is_file():
             batches.append([path])
             continue
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-                       and p.suffix.lower() in (".xml", ".zip", ".csv", ".json"))
+        files = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in (".xml", ".zip", ".csv", ".json")
+        )
         esco: list[Path] = []
         for file in files:
             try:
                 kind = fmt or detect_format(file)
             except ImportFormatError:
                 kind = None  # reported when imported on its own
-            (esco.append(file) if kind == "esco-csv" and file.suffix.lower() == ".csv"
-             else batches.append([file]))
+            (esco.append(file) if kind == "esco-csv" and file.suffix.lower() == ".csv" else batches.append([file]))
         if esco:
             batches.append(esco)
     return batches
@@ -187,10 +210,10 @@ def _framework_batches(paths: tuple[str, ...], fmt: str | None) -> list[list[Pat
 
 def _import_one(files: list[Path], fmt: str | None, options: dict[str, str]) -> bool:
     """Import one batch in its own transaction, printing progress and counts; False on failure."""
-    from app.services.identity.access import Grants
-    from app.services.identity.audit import Actor
     from app.platform.errors import ServiceError
     from app.services.frameworks.imports import import_framework_file, sha256_of
+    from app.services.identity.access import Grants
+    from app.services.identity.audit import Actor
 
     name = ", ".join(str(f) for f in files)
     started = time.monotonic()
@@ -202,20 +225,30 @@ def _import_one(files: list[Path], fmt: str | None, options: dict[str, str]) -> 
     click.echo(f"Importing {name}")
     try:
         report = import_framework_file(
-            db.session, Grants(Actor(None), platform_admin=True), files[0] if len(files) == 1 else files,
-            format=fmt, options=options,  # type: ignore[arg-type]
-            on_progress=progress, progress_every=10000, file_sha256=sha256_of(files))
+            db.session,
+            Grants(Actor(None), platform_admin=True),
+            files[0] if len(files) == 1 else files,
+            format=fmt,  # type: ignore[arg-type]
+            options=options,  # type: ignore[arg-type]
+            on_progress=progress,
+            progress_every=10000,
+            file_sha256=sha256_of(files),
+        )
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
         click.echo(f"FAILED {name}: {exc.detail}", err=True)
         return False
     c = report.counts
-    click.echo(f"  {report.format}: {c.fiches} fiches, {c.blocs} blocs, {c.competences} compétences, "
-               f"{c.skill_groups} skill groups, {c.skills} skills, {c.items} items, "
-               f"{c.associations} associations, {report.warnings_total} warnings")
-    click.echo(f"  frameworks: {report.created} new version(s), {report.unchanged} unchanged "
-               f"({time.monotonic() - started:.1f} s)")
+    click.echo(
+        f"  {report.format}: {c.fiches} fiches, {c.blocs} blocs, {c.competences} compétences, "
+        f"{c.skill_groups} skill groups, {c.skills} skills, {c.items} items, "
+        f"{c.associations} associations, {report.warnings_total} warnings"
+    )
+    click.echo(
+        f"  frameworks: {report.created} new version(s), {report.unchanged} unchanged "
+        f"({time.monotonic() - started:.1f} s)"
+    )
     for warning in report.warnings[:10]:
         where = f" line {warning.line}" if warning.line else ""
         click.echo(f"  warning{where}: {warning.reason}")
@@ -267,16 +300,27 @@ def _run(action, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 @blason.command("rotate-key")
 @click.option("--issuer", "issuer_id", required=True, type=click.UUID)
-@click.option("--purpose", "purposes", multiple=True, type=click.Choice(["data_integrity", "vc_jwt", "ob2"]),
-              help="Only these purposes (default: all three).")
+@click.option(
+    "--purpose",
+    "purposes",
+    multiple=True,
+    type=click.Choice(["data_integrity", "vc_jwt", "ob2"]),
+    help="Only these purposes (default: all three).",
+)
 @click.option("--actor", "actor_email", help="E-mail of the administrator doing it (default: system).")
 def rotate_key(issuer_id, purposes, actor_email) -> None:  # type: ignore[no-untyped-def]
     """Create new active signing keys; old ones are retired (still published, still verifying)."""
     from app.models import KeyPurpose
     from app.services.issuing import issuers
 
-    created = _run(issuers.rotate_keys, db.session, _cli_grants(actor_email), issuer_id,
-                   [KeyPurpose(p) for p in purposes] or None, settings=_issuing_settings())
+    created = _run(
+        issuers.rotate_keys,
+        db.session,
+        _cli_grants(actor_email),
+        issuer_id,
+        [KeyPurpose(p) for p in purposes] or None,
+        settings=_issuing_settings(),
+    )
     for key in created:
         click.echo(f"New {key.purpose.value} key {key.kid} ({key.algorithm}).")
 
@@ -290,8 +334,15 @@ def compromise_key(issuer_id, key_id, reason, actor_email) -> None:  # type: ign
     """Flag a signing key compromised; the credentials it signed are flagged."""
     from app.services.issuing import issuers
 
-    key = _run(issuers.compromise_key, db.session, _cli_grants(actor_email), issuer_id, key_id, reason,
-               settings=_issuing_settings())
+    key = _run(
+        issuers.compromise_key,
+        db.session,
+        _cli_grants(actor_email),
+        issuer_id,
+        key_id,
+        reason,
+        settings=_issuing_settings(),
+    )
     click.echo(f"Key {key.kid} is marked compromised.")
 
 
@@ -314,8 +365,9 @@ def _status_command(name: str, help_text: str, reason_required: bool):  # type: 
         from app.services.issuing import revocation
 
         action = getattr(revocation, name)
-        credential = _run(action, db.session, _cli_grants(actor_email), credential_id, reason,
-                          settings=_issuing_settings())
+        credential = _run(
+            action, db.session, _cli_grants(actor_email), credential_id, reason, settings=_issuing_settings()
+        )
         click.echo(f"Credential {credential.id} is now {credential.state.value}.")
 
     return command
@@ -341,8 +393,11 @@ def process_award_events(batch: int) -> None:
         processed, failed = processed + report.processed, report.failed
         if report.processed == 0:  # empty queue, or only events that keep failing (retried next run)
             break
-    click.echo(f"{processed} event(s) processed: {issued} badge(s) issued, {proposed} proposed"
-               + (f"; {failed} left to retry" if failed else "") + ".")
+    click.echo(
+        f"{processed} event(s) processed: {issued} badge(s) issued, {proposed} proposed"
+        + (f"; {failed} left to retry" if failed else "")
+        + "."
+    )
 
 
 # Jury dossiers ------------------------------------------------------------------------------------
@@ -353,8 +408,13 @@ def _dossier_settings():  # type: ignore[no-untyped-def]
 
 
 @blason.command("dossier-request")
-@click.option("--certification", "certification_id", required=True, type=click.UUID,
-              help="Id of the RNCP fiche version (its fiche node).")
+@click.option(
+    "--certification",
+    "certification_id",
+    required=True,
+    type=click.UUID,
+    help="Id of the RNCP fiche version (its fiche node).",
+)
 @click.option("--learner", "learner_id", type=click.UUID, help="Learner id (default: the actor themselves).")
 @click.option("--bloc", "bloc_ids", multiple=True, type=click.UUID, help="Only these blocs (partial validation).")
 @click.option("--actor", "actor_email", required=True, help="E-mail of the jury officer (or learner) asking.")
@@ -362,16 +422,21 @@ def dossier_request(certification_id, learner_id, bloc_ids, actor_email) -> None
     """Ask for a learner's jury dossier (the learner must then consent)."""
     from app.services.dossiers import lifecycle as dossiers
 
-    dossier = _run(dossiers.request_dossier, db.session, _cli_grants(actor_email),
-                   {"certification_id": certification_id, "learner_id": learner_id, "bloc_ids": list(bloc_ids)},
-                   clock=runtime().clock)
+    dossier = _run(
+        dossiers.request_dossier,
+        db.session,
+        _cli_grants(actor_email),
+        {"certification_id": certification_id, "learner_id": learner_id, "bloc_ids": list(bloc_ids)},
+        clock=runtime().clock,
+    )
     click.echo(f"Dossier {dossier.id} requested ({dossier.status.value}).")
 
 
 @blason.command("dossier-generate")
 @click.argument("dossier_id", type=click.UUID)
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
-              help="Also write the ZIP to this file.")
+@click.option(
+    "--out", "out_path", type=click.Path(dir_okay=False, writable=True), help="Also write the ZIP to this file."
+)
 @click.option("--actor", "actor_email", help="E-mail of the jury officer (default: system).")
 def dossier_generate(dossier_id, out_path, actor_email) -> None:  # type: ignore[no-untyped-def]
     """Generate a consented dossier (audited); print its gaps; optionally save the ZIP."""
@@ -381,12 +446,13 @@ def dossier_generate(dossier_id, out_path, actor_email) -> None:  # type: ignore
 
     config = _dossier_settings()
     result = _run(dossiers.generate, db.session, _cli_grants(actor_email), dossier_id, settings=config)
-    click.echo(f"Dossier {result.dossier.id}: {result.size:,} bytes, {len(result.content.annexes)} annex(es), "
-               f"manifest sha256 {result.dossier.manifest_sha256}.")
+    click.echo(
+        f"Dossier {result.dossier.id}: {result.size:,} bytes, {len(result.content.annexes)} annex(es), "
+        f"manifest sha256 {result.dossier.manifest_sha256}."
+    )
     dossiers.discard_archive(config.storage, result.replaced_key)
     for gap in result.dossier.gaps or []:
-        click.echo(f"  MISSING {gap['annex']} {gap['title']} (evidence {gap['evidenceId']}): {gap['reason']}",
-                   err=True)
+        click.echo(f"  MISSING {gap['annex']} {gap['title']} (evidence {gap['evidenceId']}): {gap['reason']}", err=True)
     if out_path:
         with config.storage.open_keyed(result.dossier.archive_key) as source, open(out_path, "wb") as target:
             shutil.copyfileobj(source, target, 1024 * 1024)
@@ -403,10 +469,16 @@ def verify_dossier(path: str) -> None:
     assert key is not None
     with open(path, "rb") as handle:
         report = verify_upload(handle, public=key.public)
-    click.echo(f"Dossier {report.dossier_id or '?'} generated {report.generated_at or '?'}: "
-               f"signature {'valid' if report.signature_valid else 'INVALID'}, {report.checked} file(s) checked.")
-    for label, names in (("ALTERED", report.altered), ("MISSING", report.missing), ("ADDED", report.added),
-                         ("UNSAFE NAME", report.unsafe)):
+    click.echo(
+        f"Dossier {report.dossier_id or '?'} generated {report.generated_at or '?'}: "
+        f"signature {'valid' if report.signature_valid else 'INVALID'}, {report.checked} file(s) checked."
+    )
+    for label, names in (
+        ("ALTERED", report.altered),
+        ("MISSING", report.missing),
+        ("ADDED", report.added),
+        ("UNSAFE NAME", report.unsafe),
+    ):
         for name in names:
             click.echo(f"  {label}: {name}")
     for gap in report.gaps:
@@ -429,8 +501,14 @@ def storage_sweep(dry_run: bool) -> None:
     from app.platform.storage_sweep import sweep
 
     rt = runtime()
-    swept = sweep(db.session, rt.storage, tmp_grace=rt.settings.storage_tmp_grace,
-                  orphan_grace=rt.settings.storage_orphan_grace, now=time.time(), dry_run=dry_run)
+    swept = sweep(
+        db.session,
+        rt.storage,
+        tmp_grace=rt.settings.storage_tmp_grace,
+        orphan_grace=rt.settings.storage_orphan_grace,
+        now=time.time(),
+        dry_run=dry_run,
+    )
     db.session.rollback()
     verb = "would remove" if dry_run else "removed"
     for item in swept:

@@ -7,6 +7,7 @@ Development generates the secrets it needs under ``instance/`` (and says so in t
 environment refuses to start without them, so a production deployment can never run on a secret
 nobody chose.
 """
+
 from __future__ import annotations
 
 import base64
@@ -75,63 +76,105 @@ class Settings:
     """The validated settings of one app; built by :func:`load`, never changed afterwards."""
 
     env: Environment = field(metadata=_meta("development", _str, "development, testing or production"))
-    instance_dir: Path = field(metadata=_meta(
-        "instance", _str, "directory for the SQLite database, dev secrets and files"))
-    database_url: str = field(repr=False, metadata=_meta(
-        None, _str, "SQLAlchemy URL; default sqlite under INSTANCE_DIR"))
-    sqlite_busy_timeout: float = field(metadata=_meta(
-        10.0, _float, "SQLite: seconds a write waits for another writer's lock before answering 503"))
+    instance_dir: Path = field(
+        metadata=_meta("instance", _str, "directory for the SQLite database, dev secrets and files")
+    )
+    database_url: str = field(
+        repr=False, metadata=_meta(None, _str, "SQLAlchemy URL; default sqlite under INSTANCE_DIR")
+    )
+    sqlite_busy_timeout: float = field(
+        metadata=_meta(10.0, _float, "SQLite: seconds a write waits for another writer's lock before answering 503")
+    )
     public_base_url: str = field(metadata=_meta("http://127.0.0.1:5000", _str, "public origin of every issued URL"))
     storage_dir: Path = field(metadata=_meta(None, _str, "evidence and export files; default INSTANCE_DIR/storage"))
     max_upload_bytes: int = field(metadata=_meta(20 * 1024 * 1024, _int, "largest accepted upload, in bytes"))
     access_token_ttl: int = field(metadata=_meta(900, _int, "access token lifetime, seconds"))
     refresh_token_ttl: int = field(metadata=_meta(30 * 24 * 3600, _int, "refresh token lifetime, seconds"))
     secret_key: str = field(repr=False, metadata=_meta(None, _str, "Flask secret key (sessions, CSRF)", secret=True))
-    jwt_private_key: ed25519.Ed25519PrivateKey = field(repr=False, metadata=_meta(
-        None, _str, "Ed25519 private key (PEM) signing access tokens", secret=True))
-    key_encryption_keys: tuple[KeyEncryptionKey, ...] = field(repr=False, metadata=_meta(
-        None, _list, "comma-separated id:base64 32-byte keys encrypting signing keys at rest; first encrypts",
-        secret=True))
+    jwt_private_key: ed25519.Ed25519PrivateKey = field(
+        repr=False, metadata=_meta(None, _str, "Ed25519 private key (PEM) signing access tokens", secret=True)
+    )
+    key_encryption_keys: tuple[KeyEncryptionKey, ...] = field(
+        repr=False,
+        metadata=_meta(
+            None,
+            _list,
+            "comma-separated id:base64 32-byte keys encrypting signing keys at rest; first encrypts",
+            secret=True,
+        ),
+    )
     password_hash_time_cost: int = field(metadata=_meta(3, _int, "argon2id time cost"))
     password_hash_memory_kib: int = field(metadata=_meta(65536, _int, "argon2id memory cost in KiB"))
-    smtp_url: str | None = field(repr=False, metadata=_meta(
-        None, _str, "smtp://user:pass@host:port for e-mail; none writes to an outbox folder"))
+    smtp_url: str | None = field(
+        repr=False, metadata=_meta(None, _str, "smtp://user:pass@host:port for e-mail; none writes to an outbox folder")
+    )
     mail_from: str = field(metadata=_meta("Blason <no-reply@blason.invalid>", _str, "sender of notification e-mails"))
     log_level: str = field(metadata=_meta("INFO", _str, "logging level"))
-    platform_signing_key: badges.SigningKey = field(repr=False, metadata=_meta(
-        None, _str, "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY"))
+    platform_signing_key: badges.SigningKey = field(
+        repr=False,
+        metadata=_meta(
+            None, _str, "Ed25519 private key (PEM) signing dossier manifests and CLRs; default derived from SECRET_KEY"
+        ),
+    )
     dossier_link_ttl: int = field(metadata=_meta(600, _int, "lifetime of a dossier download link, seconds"))
-    max_dossier_verify_bytes: int = field(metadata=_meta(
-        2 * 1024 ** 3, _int, "largest dossier ZIP accepted for verification"))
-    max_dossier_verify_bytes_anonymous: int = field(metadata=_meta(
-        50 * 1024 ** 2, _int,
-        "largest dossier ZIP verified without an account (jury officers and admins: MAX_DOSSIER_VERIFY_BYTES)"))
-    storage_tmp_grace: int = field(metadata=_meta(
-        900, _int, "seconds without a write after which an unlocked temporary file in storage is a crash's leftover"))
-    storage_orphan_grace: int = field(metadata=_meta(
-        3600, _int, "seconds after which a dossier archive no dossier refers to is removed by storage-sweep"))
-    audit_sign_every_events: int = field(metadata=_meta(
-        1000, _int, "sign the audit chain's head after this many events (0: never)"))
-    audit_sign_every_minutes: int = field(metadata=_meta(
-        60, _int, "sign the audit chain's head when an event has waited this long unsigned (0: never)"))
+    max_dossier_verify_bytes: int = field(
+        metadata=_meta(2 * 1024**3, _int, "largest dossier ZIP accepted for verification")
+    )
+    max_dossier_verify_bytes_anonymous: int = field(
+        metadata=_meta(
+            50 * 1024**2,
+            _int,
+            "largest dossier ZIP verified without an account (jury officers and admins: MAX_DOSSIER_VERIFY_BYTES)",
+        )
+    )
+    storage_tmp_grace: int = field(
+        metadata=_meta(
+            900, _int, "seconds without a write after which an unlocked temporary file in storage is a crash's leftover"
+        )
+    )
+    storage_orphan_grace: int = field(
+        metadata=_meta(
+            3600, _int, "seconds after which a dossier archive no dossier refers to is removed by storage-sweep"
+        )
+    )
+    audit_sign_every_events: int = field(
+        metadata=_meta(1000, _int, "sign the audit chain's head after this many events (0: never)")
+    )
+    audit_sign_every_minutes: int = field(
+        metadata=_meta(60, _int, "sign the audit chain's head when an event has waited this long unsigned (0: never)")
+    )
     verify_rate_burst: int = field(metadata=_meta(20, _int, "POST /verify: requests a client may send at once"))
-    verify_rate_per_minute: int = field(metadata=_meta(
-        30, _int, "POST /verify: requests per minute per client, on average"))
-    login_account_rate_burst: int = field(metadata=_meta(
-        5, _int, "POST /auth/login: attempts on one e-mail at once, from anywhere"))
-    login_account_rate_per_minute: int = field(metadata=_meta(
-        3, _int, "POST /auth/login: attempts per minute per e-mail, on average"))
-    login_address_rate_burst: int = field(metadata=_meta(
-        20, _int, "POST /auth/login: attempts from one client IP at once"))
-    login_address_rate_per_minute: int = field(metadata=_meta(
-        10, _int, "POST /auth/login: attempts per minute per client IP, on average"))
-    trusted_proxies: int = field(metadata=_meta(
-        0, _int, "reverse proxies in front that set X-Forwarded-For (the client IP is read through them)"))
-    rate_limit_redis_url: str | None = field(repr=False, metadata=_meta(
-        None, _str,
-        "Redis URL holding the rate-limit windows, shared by every worker (default: each process counts)"))
-    demo_password: str = field(repr=False, metadata=_meta(
-        "demo-blason-2026", _str, "password of the demo accounts (development only)"))
+    verify_rate_per_minute: int = field(
+        metadata=_meta(30, _int, "POST /verify: requests per minute per client, on average")
+    )
+    login_account_rate_burst: int = field(
+        metadata=_meta(5, _int, "POST /auth/login: attempts on one e-mail at once, from anywhere")
+    )
+    login_account_rate_per_minute: int = field(
+        metadata=_meta(3, _int, "POST /auth/login: attempts per minute per e-mail, on average")
+    )
+    login_address_rate_burst: int = field(
+        metadata=_meta(20, _int, "POST /auth/login: attempts from one client IP at once")
+    )
+    login_address_rate_per_minute: int = field(
+        metadata=_meta(10, _int, "POST /auth/login: attempts per minute per client IP, on average")
+    )
+    trusted_proxies: int = field(
+        metadata=_meta(
+            0, _int, "reverse proxies in front that set X-Forwarded-For (the client IP is read through them)"
+        )
+    )
+    rate_limit_redis_url: str | None = field(
+        repr=False,
+        metadata=_meta(
+            None,
+            _str,
+            "Redis URL holding the rate-limit windows, shared by every worker (default: each process counts)",
+        ),
+    )
+    demo_password: str = field(
+        repr=False, metadata=_meta("demo-blason-2026", _str, "password of the demo accounts (development only)")
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +190,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = tuple(
     Setting(f.name.upper(), f.metadata["default"], f.metadata["parse"], f.metadata["help"], f.metadata["secret"])
-    for f in fields(Settings))
+    for f in fields(Settings)
+)
 
 
 def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -203,8 +247,14 @@ def _validate(values: dict[str, Any]) -> None:
     values["PUBLIC_BASE_URL"] = base
     for name in ("SMTP_URL", "RATE_LIMIT_REDIS_URL"):
         values[name] = values[name] or None  # set but empty: not set
-    for name in ("MAX_UPLOAD_BYTES", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "DOSSIER_LINK_TTL",
-                 "MAX_DOSSIER_VERIFY_BYTES", "MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS"):
+    for name in (
+        "MAX_UPLOAD_BYTES",
+        "ACCESS_TOKEN_TTL",
+        "REFRESH_TOKEN_TTL",
+        "DOSSIER_LINK_TTL",
+        "MAX_DOSSIER_VERIFY_BYTES",
+        "MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS",
+    ):
         if int(values[name]) <= 0:
             raise ConfigError(f"{PREFIX}{name} must be positive")
     for name in ("STORAGE_TMP_GRACE", "STORAGE_ORPHAN_GRACE", "AUDIT_SIGN_EVERY_EVENTS", "AUDIT_SIGN_EVERY_MINUTES"):
@@ -250,8 +300,9 @@ def _platform_key(values: dict[str, Any]) -> badges.SigningKey:
     raw = values.get("PLATFORM_SIGNING_KEY")
     if raw:
         return badges.SigningKey(_ed25519_key("PLATFORM_SIGNING_KEY", str(raw)))
-    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"blason platform signing key v1").derive(str(values["SECRET_KEY"]).encode())
+    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"blason platform signing key v1").derive(
+        str(values["SECRET_KEY"]).encode()
+    )
     return badges.SigningKey(ed25519.Ed25519PrivateKey.from_private_bytes(seed))
 
 
@@ -278,9 +329,11 @@ def _generate_dev_secrets(values: dict[str, Any], instance: Path, names: list[st
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     makers: dict[str, Callable[[], str]] = {
         "SECRET_KEY": lambda: secrets.token_urlsafe(32),
-        "JWT_PRIVATE_KEY": lambda: ed25519.Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()).decode(),
+        "JWT_PRIVATE_KEY": lambda: (
+            ed25519.Ed25519PrivateKey.generate()
+            .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            .decode()
+        ),
         "KEY_ENCRYPTION_KEYS": lambda: "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
     }
     created = []

@@ -1,12 +1,14 @@
 """Database plumbing: the declarative base, portable column types, each app's sessions as units of work."""
+
 from __future__ import annotations
 
 import logging
 import sqlite3
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar, cast
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql
@@ -33,14 +35,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON elsewhere.
@@ -53,7 +55,7 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> uuid.UUID:
@@ -198,8 +200,12 @@ class UnitOfWork(Session):
             except Exception as exc:
                 # The unit's outcome is settled: a follow-up's failure is the operator's, not the
                 # client's. Its name and error type only: messages may carry addresses or links.
-                log.error("%s step %s failed (%s); the unit of work's outcome stands", kind,
-                          getattr(step, "__qualname__", type(step).__name__), type(exc).__name__)
+                log.error(
+                    "%s step %s failed (%s); the unit of work's outcome stands",
+                    kind,
+                    getattr(step, "__qualname__", type(step).__name__),
+                    type(exc).__name__,
+                )
                 log.debug("%s step failure", kind, exc_info=True)
                 if self.in_transaction():  # leave a clean session to the next step
                     Session.rollback(self)

@@ -1,4 +1,5 @@
 """gunicorn's logger with credentials taken out of the access log (``gunicorn.conf.py`` names it)."""
+
 from __future__ import annotations
 
 from typing import Any

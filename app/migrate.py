@@ -1,4 +1,5 @@
 """Run Alembic from the application (start-up, CLI, tests) on a given engine or connection."""
+
 from __future__ import annotations
 
 from pathlib import Path

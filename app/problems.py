@@ -1,4 +1,5 @@
 """RFC 9457 problem+json for every error the service returns, from this one module."""
+
 from __future__ import annotations
 
 import logging
@@ -37,14 +38,31 @@ SERVICE_ERRORS: dict[type[e.ServiceError], tuple[int, str, str]] = {
     e.UnsupportedMediaType: (415, "unsupported-media-type", "problem.unsupported_media_type"),
 }
 
-HTTP_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
-              405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
-              413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
-              428: "precondition-required", 429: "too-many-requests", 503: "service-unavailable"}
+HTTP_SLUGS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    428: "precondition-required",
+    429: "too-many-requests",
+    503: "service-unavailable",
+}
 
 
-def problem(status: int, slug: str, title: str, detail: str | None = None,
-            errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None) -> Response:
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """Build a problem+json response."""
     body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
     if detail:
@@ -62,7 +80,11 @@ def _mapped(exc: e.ServiceError) -> tuple[int, str, str]:
     for cls in type(exc).__mro__:
         if cls in SERVICE_ERRORS:
             return SERVICE_ERRORS[cls]
-    return 400, "bad-request", "problem.bad_request"  # a ServiceError subclass nobody mapped is still the caller's fault
+    return (
+        400,
+        "bad-request",
+        "problem.bad_request",
+    )  # a ServiceError subclass nobody mapped is still the caller's fault
 
 
 def status_of(exc: e.ServiceError) -> int:
@@ -75,8 +97,14 @@ def _service_error(exc: e.ServiceError) -> Response:
     # work before this handler runs (app.unit_of_work).
     status, slug, title = _mapped(exc)
     headers = {"WWW-Authenticate": 'Bearer realm="blason"'} if status == 401 else None
-    return problem(status, slug, API_WORDS(title), exc.detail,
-                   [{"pointer": f.pointer, "detail": f.detail} for f in exc.errors] or None, headers)
+    return problem(
+        status,
+        slug,
+        API_WORDS(title),
+        exc.detail,
+        [{"pointer": f.pointer, "detail": f.detail} for f in exc.errors] or None,
+        headers,
+    )
 
 
 def _pointers(messages: Any, prefix: str = "#") -> list[dict[str, str]]:
@@ -108,11 +136,21 @@ def _http_error(exc: HTTPException) -> Response:
         for location, fields in messages.items():
             prefix = "#" if location in ("json", "form", "files") else f"#/{location}"
             errors.extend(_pointers(fields, prefix))
-        return problem(422, "validation-error", API_WORDS("problem.invalid_request"),
-                       API_WORDS("problem.invalid_fields", count=len(errors)), errors)
+        return problem(
+            422,
+            "validation-error",
+            API_WORDS("problem.invalid_request"),
+            API_WORDS("problem.invalid_fields", count=len(errors)),
+            errors,
+        )
     if status == 400 and messages:
-        return problem(400, "bad-request", API_WORDS("problem.not_json"), API_WORDS("problem.not_json_detail"),
-                       [{"pointer": "#", "detail": API_WORDS("problem.not_json_field")}])
+        return problem(
+            400,
+            "bad-request",
+            API_WORDS("problem.not_json"),
+            API_WORDS("problem.not_json_detail"),
+            [{"pointer": "#", "detail": API_WORDS("problem.not_json_field")}],
+        )
     description = exc.description if status < 500 else None
     # Keep Allow, WWW-Authenticate, Retry-After…; the body is ours, so its type is too.
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
@@ -121,8 +159,9 @@ def _http_error(exc: HTTPException) -> Response:
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return problem(500, "internal-error", API_WORDS("problem.internal_error"),
-                   API_WORDS("problem.internal_error_detail"))
+    return problem(
+        500, "internal-error", API_WORDS("problem.internal_error"), API_WORDS("problem.internal_error_detail")
+    )
 
 
 # Seconds a client should wait before retrying when the database was busy (it already waited
@@ -135,8 +174,13 @@ def _database_error(exc: OperationalError) -> Response:
         return _unexpected(exc)
     log.warning("database busy on %s %s: %s", request.method, request.path, type(exc.orig).__name__)
     db.session.rollback()
-    return problem(503, "database-busy", API_WORDS("problem.service_unavailable"), _both("problem.database_busy"),
-                   headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+    return problem(
+        503,
+        "database-busy",
+        API_WORDS("problem.service_unavailable"),
+        _both("problem.database_busy"),
+        headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+    )
 
 
 def _stale_row(exc: StaleDataError) -> Response:

@@ -1,4 +1,5 @@
 """The function that answers the current request, for hooks that read marks set on views."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,26 +1,27 @@
 """Per-app collaborators handed to services: settings, token settings, hasher, storage, clock."""
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from flask import Flask, current_app
 
 import badges
 from app.config import Settings
 from app.db import utcnow
-from app.services.identity.auth import Passwords, TokenSettings
-from app.services.dossiers.lifecycle import DossierSettings
-from app.services.issuing.signing import IssuingSettings
-from app.platform.mail import Mailer, build_mailer
 from app.platform import rate_limit
+from app.platform.mail import Mailer, build_mailer
 from app.platform.rate_limit import LoginLimits, RateLimit
+from app.platform.storage import LocalStorage, Storage
 from app.platform.storage_sweep import sweep_temporary
 from app.platform.urls import Urls
-from app.platform.storage import LocalStorage, Storage
+from app.services.dossiers.lifecycle import DossierSettings
+from app.services.identity.auth import Passwords, TokenSettings
+from app.services.issuing.signing import IssuingSettings
 
 log = logging.getLogger(__name__)
 
@@ -46,35 +47,57 @@ class Runtime:
 
 def build(settings: Settings) -> Runtime:
     clock = utcnow
-    tokens = TokenSettings(private_key=settings.jwt_private_key, issuer=settings.public_base_url,
-                           access_ttl=settings.access_token_ttl, refresh_ttl=settings.refresh_token_ttl,
-                           clock=clock)
+    tokens = TokenSettings(
+        private_key=settings.jwt_private_key,
+        issuer=settings.public_base_url,
+        access_ttl=settings.access_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+        clock=clock,
+    )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     urls = Urls(settings.public_base_url)
     storage = LocalStorage(settings.storage_dir)
     platform_key = settings.platform_signing_key
-    mailer = build_mailer(smtp_url=settings.smtp_url, sender=settings.mail_from,
-                          outbox=settings.instance_dir / "outbox")
+    mailer = build_mailer(
+        smtp_url=settings.smtp_url, sender=settings.mail_from, outbox=settings.instance_dir / "outbox"
+    )
     return Runtime(
-        settings, tokens, passwords, storage, clock, mailer,
+        settings,
+        tokens,
+        passwords,
+        storage,
+        clock,
+        mailer,
         IssuingSettings(urls=urls, keks=settings.key_encryption_keys, clock=clock),
         platform_key,
-        DossierSettings(urls=urls, storage=storage, platform_key=platform_key, link_secret=settings.secret_key,
-                        link_ttl=settings.dossier_link_ttl, clock=clock),
-        _verify_limiter(settings), login_limits(settings))
+        DossierSettings(
+            urls=urls,
+            storage=storage,
+            platform_key=platform_key,
+            link_secret=settings.secret_key,
+            link_ttl=settings.dossier_link_ttl,
+            clock=clock,
+        ),
+        _verify_limiter(settings),
+        login_limits(settings),
+    )
 
 
 def sweep_temporary_files(rt: Runtime) -> None:
     """At start-up: delete the temporary files crashed writers left in storage (never a live one's)."""
     swept = sweep_temporary(rt.storage, grace=rt.settings.storage_tmp_grace, now=time.time())
     if swept:
-        log.warning("storage: removed %d temporary file(s) left by interrupted writes (%d bytes)",
-                    len(swept), sum(s.file.size for s in swept))
+        log.warning(
+            "storage: removed %d temporary file(s) left by interrupted writes (%d bytes)",
+            len(swept),
+            sum(s.file.size for s in swept),
+        )
 
 
 def _verify_limiter(settings: Settings) -> RateLimit:
-    return rate_limit.verify_limit(settings.rate_limit_redis_url, settings.verify_rate_burst,
-                                   settings.verify_rate_per_minute)
+    return rate_limit.verify_limit(
+        settings.rate_limit_redis_url, settings.verify_rate_burst, settings.verify_rate_per_minute
+    )
 
 
 def login_limits(settings: Settings) -> LoginLimits:
@@ -82,7 +105,8 @@ def login_limits(settings: Settings) -> LoginLimits:
     return rate_limit.login_limits(
         settings.rate_limit_redis_url,
         account=(settings.login_account_rate_burst, settings.login_account_rate_per_minute),
-        address=(settings.login_address_rate_burst, settings.login_address_rate_per_minute))
+        address=(settings.login_address_rate_burst, settings.login_address_rate_per_minute),
+    )
 
 
 def runtime(app: Flask | None = None) -> Runtime:

@@ -7,6 +7,7 @@ and runs after it. A refusal that is itself a decision to record (``keep_changes
 sign-in's audit event, a stolen token's revoked family) is committed here, before the error
 handlers answer: handlers map errors to responses and never commit.
 """
+
 from __future__ import annotations
 
 from typing import Any

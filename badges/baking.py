@@ -29,9 +29,11 @@ MAX_CHUNKS = 10_000
 
 Version = Literal["ob3", "ob2", "clr"]
 _KEYWORDS: dict[str, str] = {"ob3": OB3_KEYWORD, "ob2": OB2_KEYWORD, "clr": CLR_KEYWORD}
-_SVG: dict[str, tuple[str, str]] = {"ob3": (OB3_SVG_NS, "credential"),
-                                    "ob2": (OB2_SVG_NS, "assertion"),
-                                    "clr": (CLR_SVG_NS, "credential")}
+_SVG: dict[str, tuple[str, str]] = {
+    "ob3": (OB3_SVG_NS, "credential"),
+    "ob2": (OB2_SVG_NS, "assertion"),
+    "clr": (CLR_SVG_NS, "credential"),
+}
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,12 @@ def _chunks(png: bytes) -> list[_Chunk]:
     while offset < len(png):
         if offset + 8 > len(png) or len(chunks) >= MAX_CHUNKS:
             raise BakingError("truncated or over-fragmented PNG")
-        length, kind = struct.unpack(">I4s", png[offset:offset + 8])
+        length, kind = struct.unpack(">I4s", png[offset : offset + 8])
         end = offset + 12 + length
         if length > MAX_IMAGE_BYTES or end > len(png):
             raise BakingError("PNG chunk runs past the end of the file")
-        data = png[offset + 8:offset + 8 + length]
-        (crc,) = struct.unpack(">I", png[offset + 8 + length:end])
+        data = png[offset + 8 : offset + 8 + length]
+        (crc,) = struct.unpack(">I", png[offset + 8 + length : end])
         if zlib.crc32(kind + data) != crc:
             raise BakingError(f"bad CRC in PNG chunk {kind!r}")
         chunks.append(_Chunk(kind, data, png[offset:end]))
@@ -75,8 +77,7 @@ def _chunks(png: bytes) -> list[_Chunk]:
     if not chunks or chunks[0].type != b"IHDR" or chunks[-1].type != b"IEND":
         raise BakingError("PNG must start with IHDR and end with IEND")
     width, height = struct.unpack(">II", chunks[0].data[:8])
-    if not 0 < width <= MAX_DIMENSION or not 0 < height <= MAX_DIMENSION \
-            or width * height > MAX_PIXELS:
+    if not 0 < width <= MAX_DIMENSION or not 0 < height <= MAX_DIMENSION or width * height > MAX_PIXELS:
         raise ImageTooLarge("image dimensions exceed the limit")
     return chunks
 
@@ -89,8 +90,12 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
 def write_png(width: int, height: int, rows: bytes, *, bit_depth: int, colour_type: int, level: int = 6) -> bytes:
     """A whole non-interlaced PNG; ``rows`` are its scanlines, each a filter byte then the row's samples."""
     header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows, level))
-            + png_chunk(b"IEND", b""))
+    return (
+        PNG_SIGNATURE
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(rows, level))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def _itxt_keyword(data: bytes) -> bytes:
@@ -157,10 +162,14 @@ def unbake_png(png: bytes) -> BakedPayload | None:
 _SVG_START = re.compile(rb"<svg(?=[\s>/])[^>]*>", re.IGNORECASE)
 _FORBIDDEN_XML = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 # XML 1.0 appendix F: the byte order mark, or the first "<" (or "<?") in a wide encoding.
-_XML_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-             (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-_XML_WIDE_STARTS = ((b"<\0\0\0", "utf-32-le"), (b"\0\0\0<", "utf-32-be"), (b"<\0", "utf-16-le"),
-                    (b"\0<", "utf-16-be"))
+_XML_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_XML_WIDE_STARTS = ((b"<\0\0\0", "utf-32-le"), (b"\0\0\0<", "utf-32-be"), (b"<\0", "utf-16-le"), (b"\0<", "utf-16-be"))
 _XML_DECLARED = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 
 
@@ -181,7 +190,7 @@ def xml_text(data: bytes) -> str:
     encoding = xml_encoding(data)
     for bom, name in _XML_BOMS:
         if name == encoding and data.startswith(bom):
-            data = data[len(bom):]
+            data = data[len(bom) :]
     try:
         return data.decode(encoding, errors="replace")
     except LookupError:
@@ -230,12 +239,17 @@ def _check_svg(svg: bytes) -> None:
 
 def _remove_baked(svg: bytes, namespace: str, element: str) -> bytes:
     pattern = re.compile(
-        rb"<(?P<p>[A-Za-z_][\w.-]*):" + element.encode() +
-        rb"\b[^>]*?(?:/>|>.*?</(?P=p):" + element.encode() + rb"\s*>)\s*", re.DOTALL)
+        rb"<(?P<p>[A-Za-z_][\w.-]*):"
+        + element.encode()
+        + rb"\b[^>]*?(?:/>|>.*?</(?P=p):"
+        + element.encode()
+        + rb"\s*>)\s*",
+        re.DOTALL,
+    )
     out = svg
     for match in list(pattern.finditer(svg)):
         prefix = match.group("p")
-        if (b'xmlns:' + prefix + b'="' + namespace.encode() + b'"') in svg:
+        if (b"xmlns:" + prefix + b'="' + namespace.encode() + b'"') in svg:
             out = out.replace(match.group(0), b"", 1)
     return out
 
@@ -267,12 +281,11 @@ def bake_svg(svg: bytes, text: str, version: Version = "ob3", *, is_jws: bool | 
     if tag.endswith(b"/>"):
         raise BakingError("the <svg> element is empty")
     if jws:
-        escaped = (text.strip().replace("&", "&amp;").replace('"', "&quot;")
-                   .replace("<", "&lt;"))
+        escaped = text.strip().replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
         baked = f'<openbadges:{element} verify="{escaped}"/>'.encode()
     else:
         baked = f"<openbadges:{element}><![CDATA[{text}]]></openbadges:{element}>".encode()
-    return svg[:start.start()] + tag + baked + svg[start.end():]
+    return svg[: start.start()] + tag + baked + svg[start.end() :]
 
 
 def unbake_svg(svg: bytes) -> BakedPayload | None:

@@ -23,6 +23,7 @@ def _pinned_context_ids() -> set[int]:
     if not _pinned_ready.is_set():
         with _pinned_lock:
             if not _pinned_ready.is_set():
+
                 def walk(value: object) -> None:
                     if isinstance(value, dict):
                         _pinned_ids.add(id(value))
@@ -72,20 +73,36 @@ class _Processor(JsonLdProcessor):
     def _dropped(self, term: str | None) -> None:
         self.dropped.append(str(term))
 
-    def _process_context(self, active_ctx: Any, local_ctx: Any, options: Any,
-                         override_protected: bool = False, propagate: bool = True,
-                         validate_scoped: bool = True, cycles: Any = None) -> Any:
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
         local_key = _context_key(local_ctx)
         if local_key is None:
-            return super()._process_context(active_ctx, local_ctx, options, override_protected,
-                                            propagate, validate_scoped, cycles)
-        key = (id(active_ctx), local_key, override_protected, propagate, validate_scoped,
-               options.get("base", ""), options.get("processingMode"))
+            return super()._process_context(
+                active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+            )
+        key = (
+            id(active_ctx),
+            local_key,
+            override_protected,
+            propagate,
+            validate_scoped,
+            options.get("base", ""),
+            options.get("processingMode"),
+        )
         hit = _memo.get(key)
         if hit is not None and hit[0] is active_ctx:
             return hit[2]
-        result = super()._process_context(active_ctx, local_ctx, options, override_protected,
-                                           propagate, validate_scoped, cycles)
+        result = super()._process_context(
+            active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+        )
         if len(_memo) >= _MEMO_LIMIT:
             _memo.clear()
         # Holding active_ctx keeps its id() from being reused while the entry lives.
@@ -103,8 +120,7 @@ def _is_absolute(iri: str) -> bool:
     if iri.startswith(DEFAULT_BASE_IRI):
         return False
     scheme, sep, _ = iri.partition(":")
-    return bool(sep) and scheme[:1].isalpha() and all(
-        c.isalnum() or c in "+-." for c in scheme)
+    return bool(sep) and scheme[:1].isalpha() and all(c.isalnum() or c in "+-." for c in scheme)
 
 
 def _collect_relative(value: object, out: list[str]) -> None:
@@ -135,17 +151,19 @@ def canonize(document: dict[str, Any], *, strict: bool = True) -> str:
     do not define raises UndefinedTermError instead of being dropped from the signature.
     """
     processor = _Processor()
-    options = {"algorithm": "URDNA2015", "format": "application/n-quads",
-               "documentLoader": contexts.document_loader, "base": ""}
+    options = {
+        "algorithm": "URDNA2015",
+        "format": "application/n-quads",
+        "documentLoader": contexts.document_loader,
+        "base": "",
+    }
     try:
         nquads = processor.normalize(document, options)
     except JsonLdError as exc:
         raise ContextError(f"JSON-LD processing failed: {_root_cause(exc)}") from exc
     if strict and (processor.dropped or processor.relative):
-        lost = sorted({term.removeprefix(DEFAULT_BASE_IRI)
-                       for term in processor.dropped + processor.relative})
-        raise UndefinedTermError("terms not defined by the document's contexts: "
-                                 + ", ".join(lost[:10]))
+        lost = sorted({term.removeprefix(DEFAULT_BASE_IRI) for term in processor.dropped + processor.relative})
+        raise UndefinedTermError("terms not defined by the document's contexts: " + ", ".join(lost[:10]))
     if not isinstance(nquads, str):
         raise ContextError("canonicalisation returned no N-Quads")
     return nquads

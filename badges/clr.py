@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .credentials import (CLR_CONTEXT, CLR_SCHEMA, SCHEMA_VALIDATOR, Achievement, Profile,
-                          Recipient, _dates, _put)
+from .credentials import CLR_CONTEXT, CLR_SCHEMA, SCHEMA_VALIDATOR, Achievement, Profile, Recipient, _dates, _put
 from .errors import InvalidInput
 
 ASSOCIATION_TYPES = frozenset(
-    "exactMatchOf isChildOf isParentOf isPartOf isPeerOf isRelatedTo precedes replacedBy".split())
+    "exactMatchOf isChildOf isParentOf isPartOf isPeerOf isRelatedTo precedes replacedBy".split()
+)
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,22 @@ def build_clr_credential(record: ClrRecord) -> dict[str, Any]:
     for association in record.associations:
         if association.association_type not in ASSOCIATION_TYPES:
             raise InvalidInput(f"unknown associationType: {association.association_type!r}")
-        associations.append({"type": "Association",
-                             "associationType": association.association_type,
-                             "sourceId": association.source_id,
-                             "targetId": association.target_id})
+        associations.append(
+            {
+                "type": "Association",
+                "associationType": association.association_type,
+                "sourceId": association.source_id,
+                "targetId": association.target_id,
+            }
+        )
     _put(subject, "association", associations)
-    out: dict[str, Any] = {"@context": list(CLR_CONTEXT), "id": record.id,
-                           "type": ["VerifiableCredential", "ClrCredential"],
-                           "issuer": record.issuer.to_json(), "name": record.name}
+    out: dict[str, Any] = {
+        "@context": list(CLR_CONTEXT),
+        "id": record.id,
+        "type": ["VerifiableCredential", "ClrCredential"],
+        "issuer": record.issuer.to_json(),
+        "name": record.name,
+    }
     _put(out, "description", record.description)
     if record.partial is not None:
         out["partial"] = record.partial

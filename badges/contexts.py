@@ -34,20 +34,33 @@ class PinnedContext:
 PINNED: dict[str, PinnedContext] = {
     pin.url: pin
     for pin in (
-        PinnedContext(VC_V2, "credentials-v2.jsonld",
-                      "8a9f494a89ecc51db093e90e84713e07e84d6d9204364a9b3c7868b21751236f"),
-        PinnedContext(OB_V3P0, "ob-v3p0-context-3.0.3.json",
-                      "3d34f4d4ef1bce691106e63798beb5e7b862ba841423f5ee1e53ab7ddf3bca84"),
-        PinnedContext(OB_V3P0_3_0_2, "ob-v3p0-context-3.0.2.json",
-                      "00666ad080ba407687ed1846b7f5e7495f5019042b202a727de47c48a1755c53"),
-        PinnedContext(OB_V3P0_EXTENSIONS, "ob-v3p0-extensions.json",
-                      "2d013f981d1f4516081a6a04e55468ba2b071d4153b794f19a79715c45a89a5e"),
-        PinnedContext(CLR_V2P0, "clr-v2p0-context-2.0.1.json",
-                      "880f1902d4158f2f33ce06af41b90719977cd1ea337a9de2e41edb3ff5e543d6"),
-        PinnedContext(DATA_INTEGRITY_V2, "data-integrity-v2.jsonld",
-                      "0f77743daf5b4e8fc067fc5ba5b21044283053aa717fc6b0219843bed3b00363"),
-        PinnedContext(MULTIKEY_V1, "multikey-v1.jsonld",
-                      "c5f3806f8286920573221938917988a18a4cc5a09e968d29649613c7a1c2b1f6"),
+        PinnedContext(
+            VC_V2, "credentials-v2.jsonld", "8a9f494a89ecc51db093e90e84713e07e84d6d9204364a9b3c7868b21751236f"
+        ),
+        PinnedContext(
+            OB_V3P0, "ob-v3p0-context-3.0.3.json", "3d34f4d4ef1bce691106e63798beb5e7b862ba841423f5ee1e53ab7ddf3bca84"
+        ),
+        PinnedContext(
+            OB_V3P0_3_0_2,
+            "ob-v3p0-context-3.0.2.json",
+            "00666ad080ba407687ed1846b7f5e7495f5019042b202a727de47c48a1755c53",
+        ),
+        PinnedContext(
+            OB_V3P0_EXTENSIONS,
+            "ob-v3p0-extensions.json",
+            "2d013f981d1f4516081a6a04e55468ba2b071d4153b794f19a79715c45a89a5e",
+        ),
+        PinnedContext(
+            CLR_V2P0, "clr-v2p0-context-2.0.1.json", "880f1902d4158f2f33ce06af41b90719977cd1ea337a9de2e41edb3ff5e543d6"
+        ),
+        PinnedContext(
+            DATA_INTEGRITY_V2,
+            "data-integrity-v2.jsonld",
+            "0f77743daf5b4e8fc067fc5ba5b21044283053aa717fc6b0219843bed3b00363",
+        ),
+        PinnedContext(
+            MULTIKEY_V1, "multikey-v1.jsonld", "c5f3806f8286920573221938917988a18a4cc5a09e968d29649613c7a1c2b1f6"
+        ),
     )
 }
 
@@ -86,10 +99,8 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
     try:
         document = context_document(url)
     except ContextError as exc:
-        raise JsonLdError(str(exc), "jsonld.LoadDocumentError", {"url": url},
-                          code="loading document failed") from exc
-    return {"contentType": "application/ld+json", "contextUrl": None,
-            "documentUrl": url, "document": document}
+        raise JsonLdError(str(exc), "jsonld.LoadDocumentError", {"url": url}, code="loading document failed") from exc
+    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": document}
 
 
 def known_contexts() -> list[str]:

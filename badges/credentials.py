@@ -13,12 +13,9 @@ from .timeutil import format_datetime
 
 OB3_CONTEXT: list[str] = [VC_V2, OB_V3P0, OB_V3P0_EXTENSIONS]
 CLR_CONTEXT: list[str] = [VC_V2, CLR_V2P0, OB_V3P0, OB_V3P0_EXTENSIONS]
-OB3_SCHEMA = ("https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
-              "ob_v3p0_achievementcredential_schema.json")
-ENDORSEMENT_SCHEMA = ("https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
-                      "ob_v3p0_endorsementcredential_schema.json")
-CLR_SCHEMA = ("https://purl.imsglobal.org/spec/clr/v2p0/schema/json/"
-              "clr_v2p0_clrcredential_schema.json")
+OB3_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+ENDORSEMENT_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_endorsementcredential_schema.json"
+CLR_SCHEMA = "https://purl.imsglobal.org/spec/clr/v2p0/schema/json/clr_v2p0_clrcredential_schema.json"
 SCHEMA_VALIDATOR = "1EdTechJsonSchemaValidator2019"
 
 ACHIEVEMENT_TYPES = frozenset(
@@ -27,10 +24,12 @@ ACHIEVEMENT_TYPES = frozenset(
     "Competency Course CoCurricular Degree Diploma DoctoralDegree Fieldwork "
     "GeneralEducationDevelopment JourneymanCertificate LearningProgram License Membership "
     "ProfessionalDoctorate QualityAssuranceCredential MasterCertificate MasterDegree "
-    "MicroCredential ResearchDoctorate SecondarySchoolDiploma".split())
+    "MicroCredential ResearchDoctorate SecondarySchoolDiploma".split()
+)
 RESULT_TYPES = frozenset(
     "GradePointAverage LetterGrade Percent PerformanceLevel PredictedScore RawScore Result "
-    "RubricCriterion RubricCriterionLevel RubricScore ScaledScore Status".split())
+    "RubricCriterion RubricCriterionLevel RubricScore ScaledScore Status".split()
+)
 
 
 def hash_identity(identity: str, salt: str, algorithm: str = "sha256") -> str:
@@ -110,15 +109,23 @@ class Alignment:
 
     def to_json(self) -> dict[str, Any]:
         """Return the OB 3.0 ``Alignment``."""
-        out: dict[str, Any] = {"type": ["Alignment"], "targetName": self.target_name,
-                               "targetUrl": self.target_url}
+        out: dict[str, Any] = {"type": ["Alignment"], "targetName": self.target_name, "targetUrl": self.target_url}
         _put(out, "targetDescription", self.target_description)
         _put(out, "targetFramework", self.target_framework)
         _put(out, "targetCode", self.target_code)
         if self.target_type is not None and not (
-                self.target_type.startswith("ext:") or self.target_type in (
-                    "ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric",
-                    "CFRubricCriterion", "CFRubricCriterionLevel", "CTDL")):
+            self.target_type.startswith("ext:")
+            or self.target_type
+            in (
+                "ceasn:Competency",
+                "ceterms:Credential",
+                "CFItem",
+                "CFRubric",
+                "CFRubricCriterion",
+                "CFRubricCriterionLevel",
+                "CTDL",
+            )
+        ):
             raise InvalidInput(f"unknown alignment targetType: {self.target_type!r}")
         _put(out, "targetType", self.target_type)
         return out
@@ -155,9 +162,12 @@ class ResultDescription:
 
     def to_json(self) -> dict[str, Any]:
         """Return the OB 3.0 ``ResultDescription``."""
-        out: dict[str, Any] = {"id": self.id, "type": ["ResultDescription"], "name": self.name,
-                               "resultType": _ext_or(self.result_type, RESULT_TYPES,
-                                                     "resultType")}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "type": ["ResultDescription"],
+            "name": self.name,
+            "resultType": _ext_or(self.result_type, RESULT_TYPES, "resultType"),
+        }
         _put(out, "allowedValue", list(self.allowed_value))
         _put(out, "requiredValue", self.required_value)
         _put(out, "valueMin", self.value_min)
@@ -206,8 +216,7 @@ class Achievement:
     def to_json(self) -> dict[str, Any]:
         """Return the OB 3.0 ``Achievement``."""
         out: dict[str, Any] = {"id": self.id, "type": ["Achievement"]}
-        _put(out, "achievementType", _ext_or(self.achievement_type, ACHIEVEMENT_TYPES,
-                                             "achievementType"))
+        _put(out, "achievementType", _ext_or(self.achievement_type, ACHIEVEMENT_TYPES, "achievementType"))
         out["name"] = self.name
         out["description"] = self.description
         out["criteria"] = self.criteria.to_json()
@@ -263,9 +272,15 @@ class Recipient:
             return []
         if not self.salt:
             raise InvalidInput("a hashed e-mail needs a salt")
-        return [{"type": "IdentityObject", "identityType": "emailAddress", "hashed": True,
-                 "identityHash": hash_identity(normalise_email(self.email), self.salt),
-                 "salt": self.salt}]
+        return [
+            {
+                "type": "IdentityObject",
+                "identityType": "emailAddress",
+                "hashed": True,
+                "identityHash": hash_identity(normalise_email(self.email), self.salt),
+                "salt": self.salt,
+            }
+        ]
 
 
 @dataclass(frozen=True)
@@ -282,10 +297,13 @@ class StatusEntry:
             raise InvalidInput("a status list index is not negative")
         if self.purpose not in ("revocation", "suspension"):
             raise InvalidInput("status purpose must be revocation or suspension")
-        return {"id": f"{self.status_list_credential}#{self.index}",
-                "type": "BitstringStatusListEntry", "statusPurpose": self.purpose,
-                "statusListIndex": str(self.index),
-                "statusListCredential": self.status_list_credential}
+        return {
+            "id": f"{self.status_list_credential}#{self.index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": self.purpose,
+            "statusListIndex": str(self.index),
+            "statusListCredential": self.status_list_credential,
+        }
 
 
 @dataclass(frozen=True)
@@ -338,9 +356,12 @@ def build_ob3_credential(award: Award) -> dict[str, Any]:
     subject["achievement"] = award.achievement.to_json()
     _put(subject, "result", [r.to_json() for r in award.results])
     _put(subject, "narrative", award.narrative)
-    out: dict[str, Any] = {"@context": list(OB3_CONTEXT), "id": award.id,
-                           "type": ["VerifiableCredential", "OpenBadgeCredential"],
-                           "issuer": award.issuer.to_json()}
+    out: dict[str, Any] = {
+        "@context": list(OB3_CONTEXT),
+        "id": award.id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": award.issuer.to_json(),
+    }
     _dates(out, award.valid_from, award.valid_until)
     _put(out, "name", award.name or award.achievement.name)
     _put(out, "description", award.description)
@@ -375,9 +396,13 @@ def build_endorsement_credential(endorsement: Endorsement) -> dict[str, Any]:
     """Return an unsigned OB 3.0 ``EndorsementCredential``."""
     subject: dict[str, Any] = {"id": endorsement.subject_id, "type": ["EndorsementSubject"]}
     _put(subject, "endorsementComment", endorsement.comment)
-    out: dict[str, Any] = {"@context": list(OB3_CONTEXT), "id": endorsement.id,
-                           "type": ["VerifiableCredential", "EndorsementCredential"],
-                           "name": endorsement.name, "issuer": endorsement.issuer.to_json()}
+    out: dict[str, Any] = {
+        "@context": list(OB3_CONTEXT),
+        "id": endorsement.id,
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "name": endorsement.name,
+        "issuer": endorsement.issuer.to_json(),
+    }
     _dates(out, endorsement.valid_from, endorsement.valid_until)
     out["credentialSubject"] = subject
     if endorsement.include_schema:

@@ -41,8 +41,7 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     """Decode unpadded (or padded) base64url text strictly."""
-    if any(c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_="
-           for c in text):
+    if any(c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=" for c in text):
         raise InvalidInput("invalid base64url text")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -22,8 +22,11 @@ Clock = Callable[[], float]
 
 # Ranges whose addresses carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052, RFC 8215)
 # and the deprecated IPv4-compatible form. 6to4, Teredo and IPv4-mapped have ipaddress properties.
-_LAST_32_BITS = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"),
-                 ipaddress.IPv6Network("::/96"))
+_LAST_32_BITS = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::/96"),
+)
 _HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 # http.client refuses these in a request line; refuse the URL first, as an invalid URL.
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
@@ -134,8 +137,7 @@ class GuardedFetcher:
             else:
                 connection = _PinnedHTTPConnection(host, port, address, deadline)
             try:
-                connection.request("GET", path, headers={"Accept": self.accept,
-                                                         "User-Agent": self.user_agent})
+                connection.request("GET", path, headers={"Accept": self.accept, "User-Agent": self.user_agent})
                 response = connection.getresponse()
                 if response.status in (301, 302, 303, 307, 308):
                     location = response.getheader("Location")
@@ -146,8 +148,7 @@ class GuardedFetcher:
                 body = response.read(self.max_bytes + 1)
                 if len(body) > self.max_bytes:
                     raise FetchRefused(f"response larger than {self.max_bytes} bytes")
-                return FetchResult(url, response.status,
-                                   response.getheader("Content-Type", ""), body)
+                return FetchResult(url, response.status, response.getheader("Content-Type", ""), body)
             except OSError as exc:  # refused, reset, timeout or past the deadline, TLS
                 raise Unreachable(f"unreachable: cannot fetch {url} ({type(exc).__name__})") from None
             except (http.client.HTTPException, ValueError) as exc:
@@ -167,8 +168,15 @@ class GuardedFetcher:
 
 
 def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-                or ip.is_reserved or ip.is_unspecified or not ip.is_global)
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
 
 
 def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:

@@ -45,8 +45,9 @@ def _header_segment(algorithm: str, kid: str | None, typ: str | None) -> str:
     return b64url_encode(json.dumps(header, separators=(",", ":")).encode("utf-8"))
 
 
-def _sign(payload: dict[str, Any], key: SigningKey, algorithm: str, *,
-          kid: str | None = None, typ: str | None = None) -> str:
+def _sign(
+    payload: dict[str, Any], key: SigningKey, algorithm: str, *, kid: str | None = None, typ: str | None = None
+) -> str:
     """Return a compact JWS; the signature itself comes from ``cryptography``."""
     if _KIND_FOR_ALG.get(algorithm) != key.kind:
         raise KeyFormatError(f"algorithm {algorithm} does not match a {key.kind} key")
@@ -64,11 +65,17 @@ def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(issuer_id, str) or not isinstance(credential.get("id"), str):
         raise SigningError("a VC-JWT needs issuer.id and id")
     if not isinstance(subject_id, str):
-        raise SigningError("a VC-JWT needs credentialSubject.id for the sub claim; "
-                           "use a Data Integrity proof for identifier-only recipients")
+        raise SigningError(
+            "a VC-JWT needs credentialSubject.id for the sub claim; "
+            "use a Data Integrity proof for identifier-only recipients"
+        )
     try:
-        claims: dict[str, Any] = {"iss": issuer_id, "jti": credential["id"], "sub": subject_id,
-                                  "nbf": numeric_date(credential["validFrom"])}
+        claims: dict[str, Any] = {
+            "iss": issuer_id,
+            "jti": credential["id"],
+            "sub": subject_id,
+            "nbf": numeric_date(credential["validFrom"]),
+        }
         if "validUntil" in credential:
             claims["exp"] = numeric_date(credential["validUntil"])
     except (KeyError, InvalidInput) as exc:
@@ -76,8 +83,9 @@ def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
-def sign_vc_jwt(credential: dict[str, Any], key: SigningKey, kid: str, *,
-                algorithm: str | None = None, typ: bool = True) -> str:
+def sign_vc_jwt(
+    credential: dict[str, Any], key: SigningKey, kid: str, *, algorithm: str | None = None, typ: bool = True
+) -> str:
     """Return the OB 3.0 VC-JWT: header alg+kid(+typ JWT), payload = credential + claims."""
     alg = algorithm or key.algorithm
     if alg not in VC_JWT_ALGORITHMS:
@@ -110,8 +118,7 @@ def decode_jws(token: str) -> DecodedJws:
     return DecodedJws(header=header, payload=payload, token=token.strip())
 
 
-def check_header(header: dict[str, Any], allowed: tuple[str, ...], *,
-                 strict_ob3: bool) -> str:
+def check_header(header: dict[str, Any], allowed: tuple[str, ...], *, strict_ob3: bool) -> str:
     """Return the header's alg after checking it is allowed (never ``none`` or HMAC)."""
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in allowed:
@@ -129,8 +136,7 @@ def check_header(header: dict[str, Any], allowed: tuple[str, ...], *,
     return alg
 
 
-def verify_jws(token: str, public_key: PublicKey, allowed: tuple[str, ...], *,
-               strict_ob3: bool) -> DecodedJws:
+def verify_jws(token: str, public_key: PublicKey, allowed: tuple[str, ...], *, strict_ob3: bool) -> DecodedJws:
     """Verify a compact JWS with ``public_key``; raise ProofError on any failure."""
     decoded = decode_jws(token)
     alg = check_header(decoded.header, allowed, strict_ob3=strict_ob3)
@@ -158,5 +164,6 @@ def check_vc_jwt_claims(payload: dict[str, Any]) -> dict[str, Any]:
             raise ProofError(f"the {claim} claim is missing")
     if "exp" in payload and "exp" in expected and payload["exp"] != expected["exp"]:
         raise ProofError("the exp claim does not match validUntil")
-    return {key: value for key, value in credential.items()
-            if key not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")}
+    return {
+        key: value for key, value in credential.items() if key not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")
+    }

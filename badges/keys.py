@@ -5,22 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from .encoding import b64url_decode, b64url_encode, multibase_decode, multibase_encode
 from .errors import InvalidInput, KeyFormatError
 
 KeyKind = Literal["Ed25519", "P-256", "RSA"]
-PrivateKey = Union[ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey]
-PublicKeyObject = Union[ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey]
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PublicKeyObject = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 DEFAULT_ALGORITHM: dict[str, str] = {"Ed25519": "EdDSA", "P-256": "ES256", "RSA": "RS256"}
 _ED25519_MULTICODEC = b"\xed\x01"
@@ -78,8 +75,7 @@ class PublicKey:
             return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
         if isinstance(key, ec.EllipticCurvePublicKey):
             numbers = key.public_numbers()
-            return {"kty": "EC", "crv": "P-256", "x": _int_b64(numbers.x, 32),
-                    "y": _int_b64(numbers.y, 32)}
+            return {"kty": "EC", "crv": "P-256", "x": _int_b64(numbers.x, 32), "y": _int_b64(numbers.y, 32)}
         numbers_rsa = key.public_numbers()
         return {"kty": "RSA", "n": _int_b64(numbers_rsa.n), "e": _int_b64(numbers_rsa.e)}
 
@@ -91,12 +87,10 @@ class PublicKey:
     def multibase(self) -> str:
         """Return the Multikey ``publicKeyMultibase`` (Ed25519 or compressed P-256)."""
         if isinstance(self.key, ed25519.Ed25519PublicKey):
-            raw = self.key.public_bytes(serialization.Encoding.Raw,
-                                        serialization.PublicFormat.Raw)
+            raw = self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
             return multibase_encode(_ED25519_MULTICODEC + raw)
         if isinstance(self.key, ec.EllipticCurvePublicKey):
-            point = self.key.public_bytes(serialization.Encoding.X962,
-                                          serialization.PublicFormat.CompressedPoint)
+            point = self.key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
             return multibase_encode(_P256_MULTICODEC + point)
         raise KeyFormatError("RSA keys have no Multikey form here")
 
@@ -114,14 +108,19 @@ class PublicKey:
     def multikey_document(self, controller: str, key_id: str | None = None) -> dict[str, str]:
         """Return a W3C Multikey document for publishing at the verification method URL."""
         multibase = self.multibase()
-        return {"@context": "https://w3id.org/security/multikey/v1",
-                "id": key_id or f"{controller}#{multibase}", "type": "Multikey",
-                "controller": controller, "publicKeyMultibase": multibase}
+        return {
+            "@context": "https://w3id.org/security/multikey/v1",
+            "id": key_id or f"{controller}#{multibase}",
+            "type": "Multikey",
+            "controller": controller,
+            "publicKeyMultibase": multibase,
+        }
 
     def pem(self) -> str:
         """Return the SubjectPublicKeyInfo PEM."""
-        return self.key.public_bytes(serialization.Encoding.PEM,
-                                     serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+        return self.key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode("ascii")
 
     def verify(self, signature: bytes, data: bytes, algorithm: str | None = None) -> bool:
         """Return True if ``signature`` over ``data`` verifies (JWS encoding for EC)."""
@@ -133,8 +132,7 @@ class PublicKey:
             elif isinstance(key, ec.EllipticCurvePublicKey) and alg == "ES256":
                 if len(signature) != 64:
                     return False
-                der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
-                                           int.from_bytes(signature[32:], "big"))
+                der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
                 key.verify(der, data, ec.ECDSA(hashes.SHA256()))
             elif isinstance(key, rsa.RSAPublicKey) and alg == "RS256":
                 key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
@@ -172,10 +170,9 @@ class SigningKey:
     def private_pem(self, password: bytes | None = None) -> bytes:
         """Serialise the private key as PKCS#8 PEM (encrypted if a password is given)."""
         encryption: serialization.KeySerializationEncryption = (
-            serialization.BestAvailableEncryption(password) if password
-            else serialization.NoEncryption())
-        return self.key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8, encryption)
+            serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+        )
+        return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
     def sign(self, data: bytes, algorithm: str | None = None) -> bytes:
         """Sign ``data``; EC signatures use the JWS ``r || s`` encoding."""
@@ -215,8 +212,7 @@ def load_private_key(pem: bytes, password: bytes | None = None) -> SigningKey:
         key = serialization.load_pem_private_key(pem, password=password)
     except (ValueError, TypeError) as exc:
         raise KeyFormatError("cannot load the private key") from exc
-    if not isinstance(key, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey,
-                            rsa.RSAPrivateKey)):
+    if not isinstance(key, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
         raise KeyFormatError("unsupported private key type")
     signing_key = SigningKey(key)
     signing_key.kind  # noqa: B018 - validates the curve and the RSA size
@@ -230,8 +226,7 @@ def load_public_pem(pem: str | bytes) -> PublicKey:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError) as exc:
         raise KeyFormatError("cannot load the public key") from exc
-    if not isinstance(key, (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey,
-                            rsa.RSAPublicKey)):
+    if not isinstance(key, (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey)):
         raise KeyFormatError("unsupported public key type")
     public = PublicKey(key)
     public.kind  # noqa: B018 - validates the curve and the RSA size
@@ -273,8 +268,7 @@ def public_key_from_multibase(value: str) -> PublicKey:
         if raw[:2] == _ED25519_MULTICODEC and len(raw) == 34:
             return PublicKey(ed25519.Ed25519PublicKey.from_public_bytes(raw[2:]))
         if raw[:2] == _P256_MULTICODEC and len(raw) == 35:
-            return PublicKey(ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(),
-                                                                          raw[2:]))
+            return PublicKey(ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:]))
     except ValueError as exc:
         raise KeyFormatError("invalid public key bytes") from exc
     raise KeyFormatError("unsupported Multikey type")
@@ -284,7 +278,7 @@ def public_key_from_did_key(did: str) -> PublicKey:
     """Resolve a ``did:key`` (optionally with a fragment) to its public key."""
     if not did.startswith("did:key:z"):
         raise KeyFormatError("not a did:key")
-    identifier, _, fragment = did[len("did:key:"):].partition("#")
+    identifier, _, fragment = did[len("did:key:") :].partition("#")
     if fragment and fragment != identifier:
         raise KeyFormatError("did:key fragment does not match the key")
     return public_key_from_multibase(identifier)
@@ -301,6 +295,9 @@ def controller_document(controller: str, keys: list[PublicKey]) -> dict[str, Any
         entry = key.multikey_document(controller)
         entry.pop("@context")
         methods.append(entry)
-    return {"@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
-            "id": controller, "verificationMethod": methods,
-            "assertionMethod": [method["id"] for method in methods]}
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": controller,
+        "verificationMethod": methods,
+        "assertionMethod": [method["id"] for method in methods],
+    }

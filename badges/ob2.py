@@ -34,14 +34,20 @@ def build_ob2_assertion(data: OB2Assertion) -> dict[str, Any]:
     if not data.salt:
         raise InvalidInput("a hashed recipient needs a salt")
     out: dict[str, Any] = {
-        "@context": OB_V2, "type": "Assertion", "id": data.id,
-        "recipient": {"type": "email", "hashed": True, "salt": data.salt,
-                      "identity": hash_identity(normalise_email(data.recipient_email),
-                                                data.salt)},
+        "@context": OB_V2,
+        "type": "Assertion",
+        "id": data.id,
+        "recipient": {
+            "type": "email",
+            "hashed": True,
+            "salt": data.salt,
+            "identity": hash_identity(normalise_email(data.recipient_email), data.salt),
+        },
         "badge": data.badge,
         "issuedOn": format_datetime(data.issued_on),
-        "verification": ({"type": "SignedBadge", "creator": data.signed_by}
-                         if data.signed_by else {"type": "HostedBadge"}),
+        "verification": (
+            {"type": "SignedBadge", "creator": data.signed_by} if data.signed_by else {"type": "HostedBadge"}
+        ),
     }
     if data.expires is not None:
         out["expires"] = format_datetime(data.expires)
@@ -54,10 +60,18 @@ def build_ob2_assertion(data: OB2Assertion) -> dict[str, Any]:
     return out
 
 
-def build_ob2_badgeclass(*, id: str, name: str, description: str, image: str,
-                         criteria_narrative: str | None = None, criteria_url: str | None = None,
-                         issuer: str, alignments: tuple[Alignment, ...] = (),
-                         tags: tuple[str, ...] = ()) -> dict[str, Any]:
+def build_ob2_badgeclass(
+    *,
+    id: str,
+    name: str,
+    description: str,
+    image: str,
+    criteria_narrative: str | None = None,
+    criteria_url: str | None = None,
+    issuer: str,
+    alignments: tuple[Alignment, ...] = (),
+    tags: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Return an OB 2.0 ``BadgeClass``."""
     criteria: dict[str, Any] = {}
     if criteria_url:
@@ -66,28 +80,49 @@ def build_ob2_badgeclass(*, id: str, name: str, description: str, image: str,
         criteria["narrative"] = criteria_narrative
     if not criteria:
         raise InvalidInput("criteria need a narrative or a URL")
-    out: dict[str, Any] = {"@context": OB_V2, "type": "BadgeClass", "id": id, "name": name,
-                           "description": description, "image": image, "criteria": criteria,
-                           "issuer": issuer}
+    out: dict[str, Any] = {
+        "@context": OB_V2,
+        "type": "BadgeClass",
+        "id": id,
+        "name": name,
+        "description": description,
+        "image": image,
+        "criteria": criteria,
+        "issuer": issuer,
+    }
     if alignments:
         out["alignment"] = [
-            {key: value for key, value in {
-                "targetName": a.target_name, "targetUrl": a.target_url,
-                "targetDescription": a.target_description,
-                "targetFramework": a.target_framework, "targetCode": a.target_code}.items()
-             if value is not None} for a in alignments]
+            {
+                key: value
+                for key, value in {
+                    "targetName": a.target_name,
+                    "targetUrl": a.target_url,
+                    "targetDescription": a.target_description,
+                    "targetFramework": a.target_framework,
+                    "targetCode": a.target_code,
+                }.items()
+                if value is not None
+            }
+            for a in alignments
+        ]
     if tags:
         out["tags"] = list(tags)
     return out
 
 
-def build_ob2_profile(*, id: str, name: str, url: str, email: str,
-                      public_keys: tuple[str, ...] = (), revocation_list: str | None = None,
-                      description: str | None = None, image: str | None = None
-                      ) -> dict[str, Any]:
+def build_ob2_profile(
+    *,
+    id: str,
+    name: str,
+    url: str,
+    email: str,
+    public_keys: tuple[str, ...] = (),
+    revocation_list: str | None = None,
+    description: str | None = None,
+    image: str | None = None,
+) -> dict[str, Any]:
     """Return an OB 2.0 issuer ``Profile`` (linking its keys and revocation list)."""
-    out: dict[str, Any] = {"@context": OB_V2, "type": "Profile", "id": id, "name": name,
-                           "url": url, "email": email}
+    out: dict[str, Any] = {"@context": OB_V2, "type": "Profile", "id": id, "name": name, "url": url, "email": email}
     if description:
         out["description"] = description
     if image:
@@ -101,12 +136,10 @@ def build_ob2_profile(*, id: str, name: str, url: str, email: str,
 
 def build_ob2_cryptographic_key(*, id: str, owner: str, public_key: PublicKey) -> dict[str, Any]:
     """Return an OB 2.0 ``CryptographicKey`` (SPKI PEM) owned by the issuer profile."""
-    return {"@context": OB_V2, "type": "CryptographicKey", "id": id, "owner": owner,
-            "publicKeyPem": public_key.pem()}
+    return {"@context": OB_V2, "type": "CryptographicKey", "id": id, "owner": owner, "publicKeyPem": public_key.pem()}
 
 
-def build_ob2_revocation_list(*, id: str, issuer: str,
-                              revoked: dict[str, str | None]) -> dict[str, Any]:
+def build_ob2_revocation_list(*, id: str, issuer: str, revoked: dict[str, str | None]) -> dict[str, Any]:
     """Return an OB 2.0 ``RevocationList``; ``revoked`` maps assertion ids to reasons."""
     entries: list[dict[str, str]] = []
     for assertion_id, reason in sorted(revoked.items()):
@@ -114,5 +147,4 @@ def build_ob2_revocation_list(*, id: str, issuer: str,
         if reason:
             entry["revocationReason"] = reason
         entries.append(entry)
-    return {"@context": OB_V2, "type": "RevocationList", "id": id, "issuer": issuer,
-            "revokedAssertions": entries}
+    return {"@context": OB_V2, "type": "RevocationList", "id": id, "issuer": issuer, "revokedAssertions": entries}

@@ -33,8 +33,7 @@ def _proof_config_hash(serialised: str) -> bytes:
 
 def proof_configuration(document: dict[str, Any], proof: dict[str, Any]) -> dict[str, Any]:
     """Return the proof configuration: the proof without ``proofValue``, with the document's @context."""
-    config = {key: value for key, value in proof.items()
-              if key not in ("proofValue", "@context")}
+    config = {key: value for key, value in proof.items() if key not in ("proofValue", "@context")}
     config["@context"] = document["@context"]
     return config
 
@@ -49,8 +48,9 @@ def hash_data(document: dict[str, Any], proof: dict[str, Any]) -> bytes:
     return proof_hash + _canonical_hash(unsecured)
 
 
-def sign_data_integrity(document: dict[str, Any], key: SigningKey, verification_method: str,
-                        *, created: datetime | str) -> dict[str, Any]:
+def sign_data_integrity(
+    document: dict[str, Any], key: SigningKey, verification_method: str, *, created: datetime | str
+) -> dict[str, Any]:
     """Return a copy of ``document`` with an ``eddsa-rdfc-2022`` proof appended to ``proof``.
 
     Refuses (UndefinedTermError) a document with a term its contexts do not define.
@@ -86,8 +86,7 @@ def embedded_proofs(document: dict[str, Any]) -> list[dict[str, Any]]:
     return proofs
 
 
-def verify_data_integrity(document: dict[str, Any], proof: dict[str, Any],
-                          public_key: PublicKey) -> None:
+def verify_data_integrity(document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey) -> None:
     """Verify one ``eddsa-rdfc-2022`` proof of ``document``; raise ProofError if it fails."""
     if proof.get("type") != PROOF_TYPE:
         raise ProofError(f"unsupported proof type: {proof.get('type')!r}")

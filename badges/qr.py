@@ -9,22 +9,24 @@ from qrcode.exceptions import DataOverflowError
 from .baking import write_png
 from .errors import QRCodeError
 
-ERROR_CORRECTION = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
-                    "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
+ERROR_CORRECTION = {
+    "L": qrcode.constants.ERROR_CORRECT_L,
+    "M": qrcode.constants.ERROR_CORRECT_M,
+    "Q": qrcode.constants.ERROR_CORRECT_Q,
+    "H": qrcode.constants.ERROR_CORRECT_H,
+}
 QUIET_ZONE = 4  # modules, the minimum of ISO/IEC 18004
 MAX_PAYLOAD_BYTES = 1024
 MAX_VERSION = 25  # beyond this, printed codes at badge size stop scanning reliably
 
 
-def qr_matrix(payload: str, *, error_correction: str = "Q",
-              max_version: int = MAX_VERSION) -> list[list[bool]]:
+def qr_matrix(payload: str, *, error_correction: str = "Q", max_version: int = MAX_VERSION) -> list[list[bool]]:
     """Return the module matrix (True = dark), quiet zone included."""
     data = payload.encode("utf-8")
     if not data:
         raise QRCodeError("empty QR payload")
     if len(data) > MAX_PAYLOAD_BYTES:
-        raise QRCodeError(f"QR payload longer than {MAX_PAYLOAD_BYTES} bytes; "
-                          "encode a URL to the credential instead")
+        raise QRCodeError(f"QR payload longer than {MAX_PAYLOAD_BYTES} bytes; encode a URL to the credential instead")
     level = ERROR_CORRECTION.get(error_correction)
     if level is None:
         raise QRCodeError("error correction is one of L, M, Q, H")
@@ -35,13 +37,11 @@ def qr_matrix(payload: str, *, error_correction: str = "Q",
     except (DataOverflowError, ValueError) as exc:
         raise QRCodeError("payload does not fit in a QR code") from exc
     if code.version > max_version:
-        raise QRCodeError(f"payload needs QR version {code.version} (> {max_version}); "
-                          "shorten it")
+        raise QRCodeError(f"payload needs QR version {code.version} (> {max_version}); shorten it")
     return [[bool(cell) for cell in row] for row in code.get_matrix()]
 
 
-def qr_svg(payload: str, *, error_correction: str = "Q", module_size: int = 4,
-           title: str | None = None) -> str:
+def qr_svg(payload: str, *, error_correction: str = "Q", module_size: int = 4, title: str | None = None) -> str:
     """Return a standalone SVG QR code (one path, crisp edges, white quiet zone)."""
     matrix = qr_matrix(payload, error_correction=error_correction)
     size = len(matrix)
@@ -61,10 +61,12 @@ def qr_svg(payload: str, *, error_correction: str = "Q", module_size: int = 4,
     if title:
         escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         label = f"<title>{escaped}</title>"
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{pixels}" height="{pixels}" '
-            f'viewBox="0 0 {size} {size}" shape-rendering="crispEdges" role="img">{label}'
-            f'<rect width="{size}" height="{size}" fill="#fff"/>'
-            f'<path fill="#000" d="{"".join(runs)}"/></svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{pixels}" height="{pixels}" '
+        f'viewBox="0 0 {size} {size}" shape-rendering="crispEdges" role="img">{label}'
+        f'<rect width="{size}" height="{size}" fill="#fff"/>'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
+    )
 
 
 def qr_png(payload: str, *, error_correction: str = "Q", module_size: int = 8) -> bytes:

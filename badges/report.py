@@ -9,8 +9,7 @@ from typing import Any, Literal
 from .errors import ResolutionError
 
 Outcome = Literal["pass", "fail", "warning", "skipped"]
-CHECK_NAMES = ("format", "structure", "proof", "issuer_key", "status", "validity",
-               "recipient", "endorsements")
+CHECK_NAMES = ("format", "structure", "proof", "issuer_key", "status", "validity", "recipient", "endorsements")
 
 
 @dataclass(frozen=True)
@@ -24,8 +23,7 @@ class Check:
 
     def to_json(self) -> dict[str, str]:
         """Return the check as a JSON object."""
-        return {"name": self.name, "outcome": self.outcome, "reasonFr": self.reason_fr,
-                "reasonEn": self.reason_en}
+        return {"name": self.name, "outcome": self.outcome, "reasonFr": self.reason_fr, "reasonEn": self.reason_en}
 
 
 @dataclass
@@ -40,8 +38,7 @@ class VerificationReport:
     def valid(self) -> bool:
         """Return True when no check failed and the proof check passed."""
         proof = self.check("proof")
-        return (not any(c.outcome == "fail" for c in self.checks)
-                and proof is not None and proof.outcome == "pass")
+        return not any(c.outcome == "fail" for c in self.checks) and proof is not None and proof.outcome == "pass"
 
     def check(self, name: str) -> Check | None:
         """Return the check called ``name``, if it ran."""
@@ -61,8 +58,7 @@ class VerificationReport:
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as a JSON object (without the credential)."""
-        return {"format": self.format, "valid": self.valid,
-                "checks": [c.to_json() for c in self.checks]}
+        return {"format": self.format, "valid": self.valid, "checks": [c.to_json() for c in self.checks]}
 
 
 Fetch = Callable[[str], Any]
@@ -99,9 +95,9 @@ class Resolvers:
         return self._call(self.status, url)
 
     @classmethod
-    def from_mapping(cls, documents: Mapping[str, Any], *, gone: frozenset[str] = frozenset()
-                     ) -> Resolvers:
+    def from_mapping(cls, documents: Mapping[str, Any], *, gone: frozenset[str] = frozenset()) -> Resolvers:
         """Resolve from an in-memory mapping (local lookups and tests)."""
+
         def fetch(url: str) -> Any:
             if url in gone:
                 raise ResolutionError(f"{url} is gone", gone=True)
@@ -111,6 +107,7 @@ class Resolvers:
             if base in documents and base != url:
                 return documents[base]
             raise ResolutionError(f"unknown URL {url}")
+
         return cls(document=fetch)
 
     @classmethod

@@ -30,8 +30,7 @@ class StatusList:
 
     def __post_init__(self) -> None:
         if self.size < MIN_ENTRIES or self.size % 8:
-            raise StatusListError(f"a status list has at least {MIN_ENTRIES} entries, "
-                                  "a multiple of 8")
+            raise StatusListError(f"a status list has at least {MIN_ENTRIES} entries, a multiple of 8")
         if self.size > MAX_ENTRIES:
             raise StatusListError("status list too large")
         if not self.bits:
@@ -118,10 +117,15 @@ class IndexAllocator:
         self.used.discard(index)
 
 
-def build_status_list_credential(*, id: str, issuer: dict[str, Any] | str,
-                                 status_list: StatusList, purpose: str,
-                                 valid_from: datetime, valid_until: datetime | None = None
-                                 ) -> dict[str, Any]:
+def build_status_list_credential(
+    *,
+    id: str,
+    issuer: dict[str, Any] | str,
+    status_list: StatusList,
+    purpose: str,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+) -> dict[str, Any]:
     """Return an unsigned ``BitstringStatusListCredential`` for one purpose."""
     if purpose not in STATUS_PURPOSES:
         raise InvalidInput("status purpose must be revocation or suspension")
@@ -134,6 +138,10 @@ def build_status_list_credential(*, id: str, issuer: dict[str, Any] | str,
     }
     if valid_until is not None:
         out["validUntil"] = format_datetime(valid_until)
-    out["credentialSubject"] = {"id": f"{id}#list", "type": "BitstringStatusList",
-                                "statusPurpose": purpose, "encodedList": status_list.encode()}
+    out["credentialSubject"] = {
+        "id": f"{id}#list",
+        "type": "BitstringStatusList",
+        "statusPurpose": purpose,
+        "encodedList": status_list.encode(),
+    }
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .errors import InvalidInput
 
@@ -11,7 +11,7 @@ def format_datetime(value: datetime) -> str:
     """Format an aware datetime as UTC ``YYYY-MM-DDTHH:MM:SSZ`` (sub-seconds dropped)."""
     if value.tzinfo is None:
         raise InvalidInput("datetimes must carry a timezone")
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_datetime(text: str) -> datetime:

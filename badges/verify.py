@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .baking import unbake
@@ -17,32 +17,38 @@ from .verify_ob3 import Context, verify_ob3_document, verify_ob3_jwt
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
-def verify(data: bytes | str | dict[str, Any], *, resolvers: Resolvers | None = None,
-           now: datetime | None = None, recipient: str | None = None) -> VerificationReport:
+def verify(
+    data: bytes | str | dict[str, Any],
+    *,
+    resolvers: Resolvers | None = None,
+    now: datetime | None = None,
+    recipient: str | None = None,
+) -> VerificationReport:
     """Verify a compact JWS, credential JSON, OB 2.0 assertion (signed, hosted or its URL),
     or a baked PNG/SVG; ``recipient`` is a known e-mail address or DID to match.
     """
-    context = Context(resolvers=resolvers or Resolvers(),
-                      now=now or datetime.now(timezone.utc), recipient=recipient)
+    context = Context(resolvers=resolvers or Resolvers(), now=now or datetime.now(UTC), recipient=recipient)
     try:
         return _dispatch(data, context, prefix="")
     except BadgeError as exc:
         report = VerificationReport(format="unknown")
-        report.add("format", "fail", "Format non reconnu ou illisible.",
-                   f"Unrecognised or unreadable format: {exc}")
+        report.add("format", "fail", "Format non reconnu ou illisible.", f"Unrecognised or unreadable format: {exc}")
         return report
 
 
-def _dispatch(data: bytes | str | dict[str, Any], context: Context, *,
-              prefix: str) -> VerificationReport:
+def _dispatch(data: bytes | str | dict[str, Any], context: Context, *, prefix: str) -> VerificationReport:
     if isinstance(data, bytes):
         stripped = data.lstrip()
         if stripped.startswith((b"\x89PNG", b"<")):
             baked = unbake(data)
             if baked is None:
                 report = VerificationReport(format="image")
-                report.add("format", "fail", "Aucun badge n'est intégré à cette image.",
-                           "No credential is baked into this image.")
+                report.add(
+                    "format",
+                    "fail",
+                    "Aucun badge n'est intégré à cette image.",
+                    "No credential is baked into this image.",
+                )
                 return report
             return _dispatch(baked.text, context, prefix=f"{baked.container}+")
         try:
@@ -56,9 +62,11 @@ def _dispatch(data: bytes | str | dict[str, Any], context: Context, *,
         if _JWS.match(text):
             decoded = decode_jws(text)
             if decoded.payload.get("type") == "Assertion" or (
-                    "@context" in decoded.payload and "openbadges" in str(
-                        decoded.payload["@context"]) and "vc" not in decoded.payload
-                    and "credentials" not in str(decoded.payload["@context"])):
+                "@context" in decoded.payload
+                and "openbadges" in str(decoded.payload["@context"])
+                and "vc" not in decoded.payload
+                and "credentials" not in str(decoded.payload["@context"])
+            ):
                 return verify_ob2_signed(text, context, fmt=prefix + "ob2-jws")
             return verify_ob3_jwt(text, context, fmt=prefix + "vc-jwt")
         if text.startswith("{"):

@@ -35,25 +35,29 @@ def _load(value: Any, context: Context) -> dict[str, Any]:
     raise ProofError("cannot resolve a linked OB 2.0 document")
 
 
-def _badge_and_issuer(assertion: dict[str, Any], context: Context,
-                      report: VerificationReport) -> dict[str, Any] | None:
-    problems = [name for name in ("id", "recipient", "badge", "verification", "issuedOn")
-                if name not in assertion]
+def _badge_and_issuer(assertion: dict[str, Any], context: Context, report: VerificationReport) -> dict[str, Any] | None:
+    problems = [name for name in ("id", "recipient", "badge", "verification", "issuedOn") if name not in assertion]
     if problems or assertion.get("type") not in ("Assertion", ["Assertion"]):
-        report.add("structure", "fail", "L'assertion Open Badges 2.0 est incomplète.",
-                   "Incomplete OB 2.0 assertion: missing " + ", ".join(problems or ["type"]))
+        report.add(
+            "structure",
+            "fail",
+            "L'assertion Open Badges 2.0 est incomplète.",
+            "Incomplete OB 2.0 assertion: missing " + ", ".join(problems or ["type"]),
+        )
         return None
     try:
         badge = _load(assertion["badge"], context)
         issuer = _load(badge.get("issuer"), context)
     except BadgeError as exc:
-        report.add("structure", "fail", "Badge ou émetteur introuvable.",
-                   f"BadgeClass or issuer unavailable: {exc}")
+        report.add("structure", "fail", "Badge ou émetteur introuvable.", f"BadgeClass or issuer unavailable: {exc}")
         return None
-    if badge.get("type") not in ("BadgeClass", ["BadgeClass"]) or \
-            issuer.get("type") not in ("Issuer", "Profile", ["Issuer"], ["Profile"]):
-        report.add("structure", "fail", "Badge ou émetteur mal formé.",
-                   "Malformed BadgeClass or issuer profile.")
+    if badge.get("type") not in ("BadgeClass", ["BadgeClass"]) or issuer.get("type") not in (
+        "Issuer",
+        "Profile",
+        ["Issuer"],
+        ["Profile"],
+    ):
+        report.add("structure", "fail", "Badge ou émetteur mal formé.", "Malformed BadgeClass or issuer profile.")
         return None
     report.add("structure", "pass", "Structure conforme.", "Well-formed OB 2.0 assertion.")
     return issuer
@@ -89,18 +93,20 @@ def verify_ob2_signed(token: str, context: Context, *, fmt: str) -> Verification
     report.add("proof", "pass", "Signature valide (RS256).", "Valid RS256 signature.")
     listed = [_id_of(item) for item in _as_list(issuer.get("publicKey", []))]
     if key_document.get("owner") == issuer.get("id") and creator in listed:
-        report.add("issuer_key", "pass", "La clé appartient bien à l'émetteur.",
-                   "The key belongs to the issuer.")
+        report.add("issuer_key", "pass", "La clé appartient bien à l'émetteur.", "The key belongs to the issuer.")
     else:
-        report.add("issuer_key", "fail", "La clé n'est pas rattachée au profil de l'émetteur.",
-                   "The key is not linked both ways with the issuer profile.")
+        report.add(
+            "issuer_key",
+            "fail",
+            "La clé n'est pas rattachée au profil de l'émetteur.",
+            "The key is not linked both ways with the issuer profile.",
+        )
     _revocation(assertion, issuer, context, report)
     _finish(assertion, context, report)
     return report
 
 
-def verify_ob2_hosted(data: dict[str, Any] | str, context: Context, *,
-                      fmt: str) -> VerificationReport:
+def verify_ob2_hosted(data: dict[str, Any] | str, context: Context, *, fmt: str) -> VerificationReport:
     """Verify an OB 2.0 hosted assertion: the copy at its id URL is the source of truth."""
     report = VerificationReport(format=fmt)
     url: Any = data if isinstance(data, str) else data.get("id")
@@ -112,16 +118,19 @@ def verify_ob2_hosted(data: dict[str, Any] | str, context: Context, *,
     except ResolutionError as exc:
         if exc.gone:
             report.add("status", "fail", "Ce badge a été révoqué.", "Revoked (HTTP 410 Gone).")
-        report.add("proof", "fail", "L'assertion hébergée est introuvable.",
-                   f"Hosted assertion unavailable: {exc}")
+        report.add("proof", "fail", "L'assertion hébergée est introuvable.", f"Hosted assertion unavailable: {exc}")
         return report
     except BadgeError as exc:
         report.add("proof", "fail", "Assertion hébergée invalide.", str(exc))
         return report
-    if not isinstance(hosted, dict) or hosted.get("id") != url or (
-            isinstance(data, dict) and _comparable(hosted) != _comparable(data)):
-        report.add("proof", "fail", "La copie hébergée ne correspond pas.",
-                   "The hosted copy does not match this assertion.")
+    if (
+        not isinstance(hosted, dict)
+        or hosted.get("id") != url
+        or (isinstance(data, dict) and _comparable(hosted) != _comparable(data))
+    ):
+        report.add(
+            "proof", "fail", "La copie hébergée ne correspond pas.", "The hosted copy does not match this assertion."
+        )
         return report
     report.credential = hosted
     if hosted.get("revoked") is True:
@@ -129,20 +138,28 @@ def verify_ob2_hosted(data: dict[str, Any] | str, context: Context, *,
     issuer = _badge_and_issuer(hosted, context, report)
     if issuer is None:
         return report
-    report.add("proof", "pass", "Assertion hébergée retrouvée chez l'émetteur.",
-               "Hosted assertion retrieved from its URL.")
+    report.add(
+        "proof", "pass", "Assertion hébergée retrouvée chez l'émetteur.", "Hosted assertion retrieved from its URL."
+    )
     issuer_id = issuer.get("id")
-    same_origin = isinstance(issuer_id, str) and (
-        urlsplit(issuer_id)[:2] == urlsplit(url)[:2])
+    same_origin = isinstance(issuer_id, str) and (urlsplit(issuer_id)[:2] == urlsplit(url)[:2])
     declared = issuer.get("verification")
     scope: dict[str, Any] = declared if isinstance(declared, dict) else {}
     starts = [s for s in _as_list(scope.get("startsWith", [])) if isinstance(s, str)]
     if same_origin or any(url.startswith(prefix) for prefix in starts):
-        report.add("issuer_key", "pass", "L'assertion est hébergée par l'émetteur.",
-                   "The assertion is hosted within the issuer's scope.")
+        report.add(
+            "issuer_key",
+            "pass",
+            "L'assertion est hébergée par l'émetteur.",
+            "The assertion is hosted within the issuer's scope.",
+        )
     else:
-        report.add("issuer_key", "fail", "L'assertion n'est pas hébergée par l'émetteur.",
-                   "The assertion is hosted outside the issuer's scope.")
+        report.add(
+            "issuer_key",
+            "fail",
+            "L'assertion n'est pas hébergée par l'émetteur.",
+            "The assertion is hosted outside the issuer's scope.",
+        )
     if report.check("status") is None:
         _revocation(hosted, issuer, context, report)
     _finish(hosted, context, report)
@@ -153,21 +170,22 @@ def _comparable(document: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key != "image"}
 
 
-def _revocation(assertion: dict[str, Any], issuer: dict[str, Any], context: Context,
-                report: VerificationReport) -> None:
+def _revocation(
+    assertion: dict[str, Any], issuer: dict[str, Any], context: Context, report: VerificationReport
+) -> None:
     url = issuer.get("revocationList")
     if not url:
-        report.add("status", "skipped", "Aucune liste de révocation publiée.",
-                   "No revocation list to check.")
+        report.add("status", "skipped", "Aucune liste de révocation publiée.", "No revocation list to check.")
         return
     try:
         listing = _load(url, context)
     except BadgeError as exc:
-        report.add("status", "fail", "Liste de révocation inaccessible.",
-                   f"Revocation list unavailable: {exc}")
+        report.add("status", "fail", "Liste de révocation inaccessible.", f"Revocation list unavailable: {exc}")
         return
-    revoked = [_id_of(item) or (item.get("uid") if isinstance(item, dict) else None)
-               for item in _as_list(listing.get("revokedAssertions", []))]
+    revoked = [
+        _id_of(item) or (item.get("uid") if isinstance(item, dict) else None)
+        for item in _as_list(listing.get("revokedAssertions", []))
+    ]
     if assertion.get("id") in revoked:
         report.add("status", "fail", "Ce badge a été révoqué.", "Revoked.")
     else:
@@ -182,16 +200,18 @@ def _finish(assertion: dict[str, Any], context: Context, report: VerificationRep
         report.add("validity", "fail", "Dates illisibles.", "Unreadable dates.")
     else:
         if context.now < issued:
-            report.add("validity", "fail", "Ce badge n'est pas encore valide.",
-                       "Issued in the future.")
+            report.add("validity", "fail", "Ce badge n'est pas encore valide.", "Issued in the future.")
         elif expires is not None and context.now > expires:
             report.add("validity", "fail", "Ce badge a expiré.", "Expired.")
         else:
-            report.add("validity", "pass", "Dates de validité respectées.",
-                       "Within validity dates.")
+            report.add("validity", "pass", "Dates de validité respectées.", "Within validity dates.")
     if context.recipient is None:
-        report.add("recipient", "skipped", "Destinataire non vérifié (aucune identité fournie).",
-                   "Recipient not checked (no identity given).")
+        report.add(
+            "recipient",
+            "skipped",
+            "Destinataire non vérifié (aucune identité fournie).",
+            "Recipient not checked (no identity given).",
+        )
         return
     recipient = assertion.get("recipient") or {}
     identity = str(recipient.get("identity", ""))
@@ -200,15 +220,25 @@ def _finish(assertion: dict[str, Any], context: Context, report: VerificationRep
         if recipient.get("hashed"):
             algorithm = identity.split("$", 1)[0]
             try:
-                matched = matched or hash_identity(candidate, recipient.get("salt") or "",
-                                                   algorithm).lower() == identity.lower()
+                matched = (
+                    matched
+                    or hash_identity(candidate, recipient.get("salt") or "", algorithm).lower() == identity.lower()
+                )
             except BadgeError:
                 pass
         else:
             matched = matched or candidate == identity
     if matched:
-        report.add("recipient", "pass", "Le badge appartient bien à cette personne.",
-                   "The assertion was issued to this recipient.")
+        report.add(
+            "recipient",
+            "pass",
+            "Le badge appartient bien à cette personne.",
+            "The assertion was issued to this recipient.",
+        )
     else:
-        report.add("recipient", "fail", "Le badge n'a pas été délivré à cette personne.",
-                   "The assertion was not issued to this recipient.")
+        report.add(
+            "recipient",
+            "fail",
+            "Le badge n'a pas été délivré à cette personne.",
+            "The assertion was not issued to this recipient.",
+        )

@@ -10,16 +10,20 @@ from .contexts import OB_V3P0, OB_V3P0_3_0_2, VC_V2
 from .credentials import hash_identity, normalise_email
 from .errors import BadgeError, ContextError, KeyFormatError, ProofError, ResolutionError
 from .jws import VC_JWT_ALGORITHMS, check_header, check_vc_jwt_claims, decode_jws, verify_jws
-from .keys import (PublicKey, public_key_from_did_key, public_key_from_jwk,
-                   public_key_from_multibase)
+from .keys import PublicKey, public_key_from_did_key, public_key_from_jwk, public_key_from_multibase
 from .proofs import embedded_proofs, verify_data_integrity
 from .report import Resolvers, VerificationReport
 from .status import StatusList
 from .timeutil import parse_datetime
 
 _MAX_DEPTH = 2
-_OB_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential",
-             "ClrCredential", "BitstringStatusListCredential"}
+_OB_TYPES = {
+    "OpenBadgeCredential",
+    "AchievementCredential",
+    "EndorsementCredential",
+    "ClrCredential",
+    "BitstringStatusListCredential",
+}
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,7 @@ def _structure(credential: dict[str, Any], report: VerificationReport) -> bool:
     if "VerifiableCredential" not in types or not _OB_TYPES.intersection(types):
         problems.append("type must contain VerifiableCredential and an OB/CLR type")
     if {"OpenBadgeCredential", "AchievementCredential"}.intersection(types):
-        if not isinstance(contexts, list) or len(contexts) < 2 or \
-                contexts[1] not in (OB_V3P0, OB_V3P0_3_0_2):
+        if not isinstance(contexts, list) or len(contexts) < 2 or contexts[1] not in (OB_V3P0, OB_V3P0_3_0_2):
             problems.append("the OB 3.0 context must come second")
         subject = credential.get("credentialSubject")
         if not isinstance(subject, dict) or not (subject.get("id") or subject.get("identifier")):
@@ -66,14 +69,17 @@ def _structure(credential: dict[str, Any], report: VerificationReport) -> bool:
             problems.append("credentialSubject needs an achievement")
     if not issuer_id(credential):
         problems.append("issuer id is missing")
-    if not isinstance(credential.get("id"), str) and not {
-            "BitstringStatusListCredential"}.intersection(types):
+    if not isinstance(credential.get("id"), str) and not {"BitstringStatusListCredential"}.intersection(types):
         problems.append("id is missing")
     if "validFrom" not in credential:
         problems.append("validFrom is missing")
     if problems:
-        report.add("structure", "fail", "Le document n'a pas la forme d'un badge Open Badges 3.0.",
-                   "Not a well-formed credential: " + "; ".join(problems))
+        report.add(
+            "structure",
+            "fail",
+            "Le document n'a pas la forme d'un badge Open Badges 3.0.",
+            "Not a well-formed credential: " + "; ".join(problems),
+        )
         return False
     report.add("structure", "pass", "Structure conforme.", "Well-formed credential.")
     return True
@@ -90,8 +96,7 @@ def _listed(document: dict[str, Any], method: str) -> dict[str, Any] | None:
     return None
 
 
-def _key_for_method(method: str, issuer: str | None, resolvers: Resolvers
-                    ) -> tuple[PublicKey, str | None]:
+def _key_for_method(method: str, issuer: str | None, resolvers: Resolvers) -> tuple[PublicKey, str | None]:
     """Return the key of a verification method and the controller that vouches for it.
 
     The controller is None for a bare JWK (no statement either way) and "" when the
@@ -113,8 +118,7 @@ def _key_for_method(method: str, issuer: str | None, resolvers: Resolvers
         entry = _listed(document, method)
         if document.get("publicKeyMultibase") == fragment and document.get("id") in (None, method):
             return key, document.get("controller") or ""
-        if entry is not None and document.get("id") == base and \
-                entry.get("publicKeyMultibase", fragment) == fragment:
+        if entry is not None and document.get("id") == base and entry.get("publicKeyMultibase", fragment) == fragment:
             return key, base
         return key, ""
     document = resolvers.get_key(method)
@@ -146,12 +150,15 @@ def _linked(key_url: str, controller: str | None, issuer: str | None) -> bool:
 
 
 def _fail_proof(report: VerificationReport, en: str) -> None:
-    report.add("proof", "fail", "La signature est invalide : le badge a pu être modifié ou "
-               "ne provient pas de cet émetteur.", f"Invalid proof: {en}")
+    report.add(
+        "proof",
+        "fail",
+        "La signature est invalide : le badge a pu être modifié ou ne provient pas de cet émetteur.",
+        f"Invalid proof: {en}",
+    )
 
 
-def _check_embedded_proof(credential: dict[str, Any], context: Context,
-                          report: VerificationReport) -> None:
+def _check_embedded_proof(credential: dict[str, Any], context: Context, report: VerificationReport) -> None:
     issuer = issuer_id(credential)
     try:
         proofs = embedded_proofs(credential)
@@ -176,42 +183,45 @@ def _check_embedded_proof(credential: dict[str, Any], context: Context,
         except BadgeError as exc:
             errors.append(str(exc))
             continue
-        report.add("proof", "pass", "Signature valide (eddsa-rdfc-2022).",
-                   "Valid eddsa-rdfc-2022 proof.")
+        report.add("proof", "pass", "Signature valide (eddsa-rdfc-2022).", "Valid eddsa-rdfc-2022 proof.")
         _report_linkage(report, method, controller, issuer)
         return
     _fail_proof(report, "; ".join(errors))
 
 
-def _report_linkage(report: VerificationReport, key_url: str, controller: str | None,
-                    issuer: str | None) -> None:
+def _report_linkage(report: VerificationReport, key_url: str, controller: str | None, issuer: str | None) -> None:
     if _linked(key_url, controller, issuer):
-        report.add("issuer_key", "pass", "La clé appartient bien à l'émetteur.",
-                   "The key belongs to the issuer.")
+        report.add("issuer_key", "pass", "La clé appartient bien à l'émetteur.", "The key belongs to the issuer.")
     else:
-        report.add("issuer_key", "fail",
-                   "La clé de signature n'est pas rattachée à l'émetteur déclaré.",
-                   f"The signing key {key_url} is not linked to issuer {issuer}.")
+        report.add(
+            "issuer_key",
+            "fail",
+            "La clé de signature n'est pas rattachée à l'émetteur déclaré.",
+            f"The signing key {key_url} is not linked to issuer {issuer}.",
+        )
 
 
-def _validity(credential: dict[str, Any], context: Context, report: VerificationReport,
-              expires: int | None = None) -> None:
+def _validity(
+    credential: dict[str, Any], context: Context, report: VerificationReport, expires: int | None = None
+) -> None:
     try:
         valid_from = parse_datetime(credential["validFrom"])
         until = credential.get("validUntil")
         valid_until = parse_datetime(until) if until is not None else None
     except (KeyError, BadgeError) as exc:
-        report.add("validity", "fail", "Dates de validité illisibles.",
-                   f"Unreadable validity dates: {exc}")
+        report.add("validity", "fail", "Dates de validité illisibles.", f"Unreadable validity dates: {exc}")
         return
     if valid_until is None and expires is not None:
         valid_until = datetime.fromtimestamp(expires, tz=context.now.tzinfo)
     if context.now < valid_from:
-        report.add("validity", "fail", "Ce badge n'est pas encore valide.",
-                   f"Not yet valid (valid from {credential['validFrom']}).")
+        report.add(
+            "validity",
+            "fail",
+            "Ce badge n'est pas encore valide.",
+            f"Not yet valid (valid from {credential['validFrom']}).",
+        )
     elif valid_until is not None and context.now > valid_until:
-        report.add("validity", "fail", "Ce badge a expiré.",
-                   f"Expired (valid until {valid_until.isoformat()}).")
+        report.add("validity", "fail", "Ce badge a expiré.", f"Expired (valid until {valid_until.isoformat()}).")
     else:
         report.add("validity", "pass", "Dates de validité respectées.", "Within validity dates.")
 
@@ -219,16 +229,19 @@ def _validity(credential: dict[str, Any], context: Context, report: Verification
 def _status(credential: dict[str, Any], context: Context, report: VerificationReport) -> None:
     entries = credential.get("credentialStatus")
     if entries is None:
-        report.add("status", "skipped", "Aucun statut de révocation publié.",
-                   "No credential status to check.")
+        report.add("status", "skipped", "Aucun statut de révocation publié.", "No credential status to check.")
         return
     issuer = issuer_id(credential)
     for entry in _types(entries):
         try:
             state = _read_status_entry(entry, issuer, credential.get("id"), context)
         except BadgeError as exc:
-            report.add("status", "fail", "Impossible de vérifier le statut de révocation.",
-                       f"Cannot check the credential status: {exc}")
+            report.add(
+                "status",
+                "fail",
+                "Impossible de vérifier le statut de révocation.",
+                f"Cannot check the credential status: {exc}",
+            )
             return
         if state is not None:
             fr = "Ce badge a été révoqué." if state == "revocation" else "Ce badge est suspendu."
@@ -238,8 +251,7 @@ def _status(credential: dict[str, Any], context: Context, report: VerificationRe
     report.add("status", "pass", "Ni révoqué ni suspendu.", "Neither revoked nor suspended.")
 
 
-def _read_status_entry(entry: Any, issuer: str | None, credential_id: Any,
-                       context: Context) -> str | None:
+def _read_status_entry(entry: Any, issuer: str | None, credential_id: Any, context: Context) -> str | None:
     """Return the purpose whose bit is set for this entry, or None."""
     if not isinstance(entry, dict):
         raise ProofError("malformed credentialStatus")
@@ -247,8 +259,7 @@ def _read_status_entry(entry: Any, issuer: str | None, credential_id: Any,
     if kind == "1EdTechRevocationList":
         listing = context.resolvers.get_status(entry["id"])
         for revoked in _types(listing.get("revokedCredential", [])):
-            if isinstance(revoked, dict) and revoked.get("id") == credential_id \
-                    and revoked.get("revoked", True):
+            if isinstance(revoked, dict) and revoked.get("id") == credential_id and revoked.get("revoked", True):
                 return "revocation"
         return None
     if kind != "BitstringStatusListEntry":
@@ -264,13 +275,13 @@ def _read_status_entry(entry: Any, issuer: str | None, credential_id: Any,
     if context.depth >= _MAX_DEPTH:
         raise ProofError("status lists nested too deep")
     fetched = context.resolvers.get_status(url)
-    nested = (verify_ob3_jwt(fetched, context.nested(), fmt="vc-jwt", status=False)
-              if isinstance(fetched, str)
-              else verify_ob3_document(fetched, context.nested(), fmt="vc-data-integrity",
-                                       status=False))
+    nested = (
+        verify_ob3_jwt(fetched, context.nested(), fmt="vc-jwt", status=False)
+        if isinstance(fetched, str)
+        else verify_ob3_document(fetched, context.nested(), fmt="vc-data-integrity", status=False)
+    )
     if not nested.valid or nested.credential is None:
-        raise ProofError("the status list credential does not verify: "
-                         + ", ".join(nested.failed() or ["proof"]))
+        raise ProofError("the status list credential does not verify: " + ", ".join(nested.failed() or ["proof"]))
     status_credential = nested.credential
     if "BitstringStatusListCredential" not in _types(status_credential.get("type")):
         raise ProofError("not a BitstringStatusListCredential")
@@ -286,14 +297,22 @@ def _read_status_entry(entry: Any, issuer: str | None, credential_id: Any,
 def _recipient(credential: dict[str, Any], context: Context, report: VerificationReport) -> None:
     known = context.recipient
     if known is None:
-        report.add("recipient", "skipped", "Destinataire non vérifié (aucune identité fournie).",
-                   "Recipient not checked (no identity given).")
+        report.add(
+            "recipient",
+            "skipped",
+            "Destinataire non vérifié (aucune identité fournie).",
+            "Recipient not checked (no identity given).",
+        )
         return
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     if subject.get("id") == known:
-        report.add("recipient", "pass", "Le badge appartient bien à cette personne.",
-                   "The credential was issued to this recipient.")
+        report.add(
+            "recipient",
+            "pass",
+            "Le badge appartient bien à cette personne.",
+            "The credential was issued to this recipient.",
+        )
         return
     for identity in _types(subject.get("identifier", [])):
         if not isinstance(identity, dict):
@@ -305,22 +324,32 @@ def _recipient(credential: dict[str, Any], context: Context, report: Verificatio
             for candidate in {known, normalise_email(known)}:
                 try:
                     if hash_identity(candidate, salt, algorithm).lower() == str(expected).lower():
-                        report.add("recipient", "pass",
-                                   "Le badge appartient bien à cette personne.",
-                                   "The credential was issued to this recipient.")
+                        report.add(
+                            "recipient",
+                            "pass",
+                            "Le badge appartient bien à cette personne.",
+                            "The credential was issued to this recipient.",
+                        )
                         return
                 except BadgeError:
                     continue
         elif expected in (known, normalise_email(known)):
-            report.add("recipient", "pass", "Le badge appartient bien à cette personne.",
-                       "The credential was issued to this recipient.")
+            report.add(
+                "recipient",
+                "pass",
+                "Le badge appartient bien à cette personne.",
+                "The credential was issued to this recipient.",
+            )
             return
-    report.add("recipient", "fail", "Le badge n'a pas été délivré à cette personne.",
-               "The credential was not issued to this recipient.")
+    report.add(
+        "recipient",
+        "fail",
+        "Le badge n'a pas été délivré à cette personne.",
+        "The credential was not issued to this recipient.",
+    )
 
 
-def _endorsements(credential: dict[str, Any], context: Context,
-                  report: VerificationReport) -> None:
+def _endorsements(credential: dict[str, Any], context: Context, report: VerificationReport) -> None:
     found: list[Any] = list(_types(credential.get("endorsement", [])))
     subject = credential.get("credentialSubject")
     if isinstance(subject, dict) and isinstance(subject.get("achievement"), dict):
@@ -332,31 +361,40 @@ def _endorsements(credential: dict[str, Any], context: Context,
         report.add("endorsements", "skipped", "Aucune recommandation.", "No endorsements.")
         return
     if context.depth >= _MAX_DEPTH:
-        report.add("endorsements", "warning", "Recommandations imbriquées non vérifiées.",
-                   "Nested endorsements not checked.")
+        report.add(
+            "endorsements", "warning", "Recommandations imbriquées non vérifiées.", "Nested endorsements not checked."
+        )
         return
     bad = 0
     for endorsement in found:
-        nested = (verify_ob3_jwt(endorsement, context.nested(), fmt="vc-jwt")
-                  if isinstance(endorsement, str)
-                  else verify_ob3_document(endorsement, context.nested(),
-                                           fmt="vc-data-integrity")
-                  if isinstance(endorsement, dict) else None)
+        nested = (
+            verify_ob3_jwt(endorsement, context.nested(), fmt="vc-jwt")
+            if isinstance(endorsement, str)
+            else verify_ob3_document(endorsement, context.nested(), fmt="vc-data-integrity")
+            if isinstance(endorsement, dict)
+            else None
+        )
         if nested is None or not nested.valid:
             bad += 1
     if bad:
-        report.add("endorsements", "fail", f"{bad} recommandation(s) invalide(s).",
-                   f"{bad} endorsement(s) failed verification.")
+        report.add(
+            "endorsements",
+            "fail",
+            f"{bad} recommandation(s) invalide(s).",
+            f"{bad} endorsement(s) failed verification.",
+        )
     else:
         report.add("endorsements", "pass", "Recommandations valides.", "Endorsements verified.")
 
 
-def verify_ob3_document(credential: dict[str, Any], context: Context, *, fmt: str,
-                        status: bool = True) -> VerificationReport:
+def verify_ob3_document(
+    credential: dict[str, Any], context: Context, *, fmt: str, status: bool = True
+) -> VerificationReport:
     """Verify an OB 3.0 / CLR credential secured with an embedded Data Integrity proof."""
     report = VerificationReport(format=fmt, credential=credential)
-    report.add("format", "pass", "Badge Open Badges 3.0 (preuve intégrée).",
-               "Open Badges 3.0 credential (embedded proof).")
+    report.add(
+        "format", "pass", "Badge Open Badges 3.0 (preuve intégrée).", "Open Badges 3.0 credential (embedded proof)."
+    )
     if not _structure(credential, report):
         return report
     _check_embedded_proof(credential, context, report)
@@ -364,24 +402,25 @@ def verify_ob3_document(credential: dict[str, Any], context: Context, *, fmt: st
     return report
 
 
-def verify_ob3_jwt(token: str, context: Context, *, fmt: str,
-                   status: bool = True) -> VerificationReport:
+def verify_ob3_jwt(token: str, context: Context, *, fmt: str, status: bool = True) -> VerificationReport:
     """Verify an OB 3.0 / CLR credential secured as a VC-JWT."""
     report = VerificationReport(format=fmt)
     try:
         decoded = decode_jws(token)
         check_header(decoded.header, VC_JWT_ALGORITHMS, strict_ob3=True)
     except ProofError as exc:
-        report.add("format", "fail", "Jeton JWT invalide ou algorithme refusé.",
-                   f"Invalid VC-JWT: {exc}")
+        report.add("format", "fail", "Jeton JWT invalide ou algorithme refusé.", f"Invalid VC-JWT: {exc}")
         return report
-    report.add("format", "pass", "Badge Open Badges 3.0 (VC-JWT).",
-               "Open Badges 3.0 credential (VC-JWT).")
+    report.add("format", "pass", "Badge Open Badges 3.0 (VC-JWT).", "Open Badges 3.0 credential (VC-JWT).")
     try:
         credential = check_vc_jwt_claims(decoded.payload)
     except ProofError as exc:
-        report.add("structure", "fail", "Les champs du jeton ne correspondent pas au badge.",
-                   f"JWT claims do not match the credential: {exc}")
+        report.add(
+            "structure",
+            "fail",
+            "Les champs du jeton ne correspondent pas au badge.",
+            f"JWT claims do not match the credential: {exc}",
+        )
         return report
     report.credential = credential
     if not _structure(credential, report):
@@ -407,19 +446,28 @@ def verify_ob3_jwt(token: str, context: Context, *, fmt: str,
     except (BadgeError, ResolutionError) as exc:
         _fail_proof(report, str(exc))
         return report
-    report.add("proof", "pass", f"Signature JWT valide ({decoded.header['alg']}).",
-               f"Valid VC-JWT signature ({decoded.header['alg']}).")
+    report.add(
+        "proof",
+        "pass",
+        f"Signature JWT valide ({decoded.header['alg']}).",
+        f"Valid VC-JWT signature ({decoded.header['alg']}).",
+    )
     if key_url:
         _report_linkage(report, key_url, controller, issuer)
     else:
-        report.add("issuer_key", "fail", "La clé incluse dans le jeton n'est pas rattachée à "
-                   "l'émetteur.", "An inline jwk is not linked to the issuer.")
+        report.add(
+            "issuer_key",
+            "fail",
+            "La clé incluse dans le jeton n'est pas rattachée à l'émetteur.",
+            "An inline jwk is not linked to the issuer.",
+        )
     _finish(credential, context, report, status=status, expires=decoded.payload.get("exp"))
     return report
 
 
-def _finish(credential: dict[str, Any], context: Context, report: VerificationReport, *,
-            status: bool, expires: Any = None) -> None:
+def _finish(
+    credential: dict[str, Any], context: Context, report: VerificationReport, *, status: bool, expires: Any = None
+) -> None:
     if status:
         _status(credential, context, report)
     _validity(credential, context, report, expires if isinstance(expires, int) else None)

@@ -1,4 +1,5 @@
 """Helpers shared by the benchmarks: a throw-away app on SQLite or PostgreSQL, timing, tables."""
+
 from __future__ import annotations
 
 import base64
@@ -7,8 +8,9 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -39,13 +41,26 @@ def bench_app(extra: dict[str, Any] | None = None) -> Iterator[Any]:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         migrate.upgrade(engine)
-        key = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-        app = create_app({"ENV": "testing", "INSTANCE_DIR": tmp, "ENGINE": engine, "DATABASE_URL": url,
-                          "SECRET_KEY": "bench", "JWT_PRIVATE_KEY": key,
-                          "KEY_ENCRYPTION_KEYS": "b1:" + base64.b64encode(os.urandom(32)).decode(),
-                          "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8,
-                          "LOG_LEVEL": "WARNING", **(extra or {})})
+        key = (
+            Ed25519PrivateKey.generate()
+            .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            .decode()
+        )
+        app = create_app(
+            {
+                "ENV": "testing",
+                "INSTANCE_DIR": tmp,
+                "ENGINE": engine,
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench",
+                "JWT_PRIVATE_KEY": key,
+                "KEY_ENCRYPTION_KEYS": "b1:" + base64.b64encode(os.urandom(32)).decode(),
+                "PASSWORD_HASH_TIME_COST": 1,
+                "PASSWORD_HASH_MEMORY_KIB": 8,
+                "LOG_LEVEL": "WARNING",
+                **(extra or {}),
+            }
+        )
         try:
             yield app
         finally:
@@ -66,14 +81,18 @@ def timed(fn: Callable[[], Any], n: int, warmup: int = 20) -> list[float]:
 
 def summary(durations: list[float]) -> dict[str, float]:
     ordered = sorted(durations)
-    return {"rps": len(ordered) / sum(ordered), "p50_ms": statistics.median(ordered) * 1000,
-            "p95_ms": ordered[int(len(ordered) * 0.95) - 1] * 1000,
-            "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000}
+    return {
+        "rps": len(ordered) / sum(ordered),
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p95_ms": ordered[int(len(ordered) * 0.95) - 1] * 1000,
+        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+    }
 
 
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     def fmt(v: Any) -> str:
         return f"{v:,.1f}" if isinstance(v, float) else str(v)
+
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(lines)

@@ -4,6 +4,7 @@ Both are measured in the same run with the same client, so the ratio is what the
 adds (token check, grants, scoped query, pagination count, serialisation) over bare Flask.
 Run: .venv/bin/python bench/bench_api.py  [BLASON_BENCH_DATABASE_URL=postgresql+psycopg://...]
 """
+
 from __future__ import annotations
 
 import sys
@@ -13,13 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import bench_app, pin_one_core, summary, table, timed  # noqa: E402
-
 from app.db import db  # noqa: E402
-from app.models import (Contribution, ContributionStatus, Membership, Person, Project, Role,  # noqa: E402
-                        ScopeType, Territory)
+from app.models import Contribution, ContributionStatus, Membership, Person, Project, Role, ScopeType, Territory  # noqa: E402
 from app.runtime import runtime  # noqa: E402
 from app.services.identity import auth
+from bench._common import bench_app, pin_one_core, summary, table, timed  # noqa: E402
 
 CONTRIBUTIONS = 5000
 N = 1000
@@ -36,13 +35,24 @@ def seed(app) -> tuple[str, str]:  # type: ignore[no-untyped-def]
         learner = Person(display_name="Learner", email="learner@bench")
         s.add_all([project, tutor, learner])
         s.flush()
-        s.add_all([Membership(person_id=tutor.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id),
-                   Membership(person_id=learner.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT,
-                              scope_id=project.id)])
+        s.add_all(
+            [
+                Membership(person_id=tutor.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id),
+                Membership(person_id=learner.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT, scope_id=project.id),
+            ]
+        )
         for i in range(CONTRIBUTIONS):
-            s.add(Contribution(project_id=project.id, learner_id=learner.id, created_by_id=learner.id,
-                               title=f"Contribution {i}", narrative="J'ai participé. " * 20,
-                               start_date=date(2026, 1, 1), status=ContributionStatus.SUBMITTED))
+            s.add(
+                Contribution(
+                    project_id=project.id,
+                    learner_id=learner.id,
+                    created_by_id=learner.id,
+                    title=f"Contribution {i}",
+                    narrative="J'ai participé. " * 20,
+                    start_date=date(2026, 1, 1),
+                    status=ContributionStatus.SUBMITTED,
+                )
+            )
         s.commit()
         rt = runtime(app)
         tokens = [auth._issue(s, p, uuid.uuid4(), rt.tokens).access_token for p in (tutor, learner)]
@@ -65,18 +75,20 @@ def main() -> None:
             assert r.status_code == 200 and len(r.json["items"]) == 20
 
         def as_learner() -> None:
-            r = client.get("/api/v1/contributions?perPage=20&page=3",
-                           headers={"Authorization": f"Bearer {learner_token}"})
+            r = client.get(
+                "/api/v1/contributions?perPage=20&page=3", headers={"Authorization": f"Bearer {learner_token}"}
+            )
             assert r.status_code == 200
 
         base = summary(timed(minimal, N))
         rows = [{"route": "GET /healthz (minimal Flask route)", **base, "ratio": 1.0}]
-        for name, fn in (("GET /api/v1/contributions (tutor, 20 of 5,000)", as_tutor),
-                         ("GET /api/v1/contributions?page=3 (learner)", as_learner)):
+        for name, fn in (
+            ("GET /api/v1/contributions (tutor, 20 of 5,000)", as_tutor),
+            ("GET /api/v1/contributions?page=3 (learner)", as_learner),
+        ):
             s = summary(timed(fn, N // 2))
             rows.append({"route": name, **s, "ratio": base["rps"] / s["rps"]})
-        print(f"bench_api on {backend}, one core, {CONTRIBUTIONS} contributions; "
-              "ratio = minimal rps / route rps")
+        print(f"bench_api on {backend}, one core, {CONTRIBUTIONS} contributions; ratio = minimal rps / route rps")
         print(table(rows, ["route", "rps", "p50_ms", "p95_ms", "ratio"]))
 
 

@@ -15,16 +15,32 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from badges import (Achievement, Alignment, Award, Criteria, Evidence, Profile,  # noqa: E402
-                    Recipient, StatusEntry, StatusList, bake_png, bake_svg,
-                    build_ob3_credential, generate_key, sign_data_integrity, sign_ob2_assertion,
-                    sign_vc_jwt, unbake_png, verify_data_integrity)
+from badges import (  # noqa: E402
+    Achievement,
+    Alignment,
+    Award,
+    Criteria,
+    Evidence,
+    Profile,
+    Recipient,
+    StatusEntry,
+    StatusList,
+    bake_png,
+    bake_svg,
+    build_ob3_credential,
+    generate_key,
+    sign_data_integrity,
+    sign_ob2_assertion,
+    sign_vc_jwt,
+    unbake_png,
+    verify_data_integrity,
+)
 from badges.jws import VC_JWT_ALGORITHMS, verify_jws  # noqa: E402
 from badges.keys import ed25519_key_from_seed  # noqa: E402
 
@@ -48,47 +64,67 @@ def _rate(function: Callable[[], object], seconds: float) -> float:
 
 
 def sample_credential() -> dict[str, object]:
-    issuer = Profile(id="https://badges.example.fr/issuers/territoire-1",
-                     name="Territoire apprenant (exemple)", url="https://badges.example.fr",
-                     email="contact@badges.example.fr")
+    issuer = Profile(
+        id="https://badges.example.fr/issuers/territoire-1",
+        name="Territoire apprenant (exemple)",
+        url="https://badges.example.fr",
+        email="contact@badges.example.fr",
+    )
     achievement = Achievement(
         id="https://badges.example.fr/achievements/conduite-projet",
         name="Conduite de projet collectif",
         description="Reconnaît la contribution à un projet collectif du territoire.",
         criteria=Criteria(narrative="Avoir contribué à un projet et présenté les preuves."),
         achievement_type="Competency",
-        alignments=(Alignment(target_name="Bloc de compétences 2",
-                              target_url="https://referentiel.example.fr/blocs/2",
-                              target_code="BC02", target_type="ext:RNCPBlock"),))
-    return build_ob3_credential(Award(
-        id="urn:uuid:4f8c7a3e-2b1d-4c6e-9a0f-1e2d3c4b5a69", issuer=issuer,
-        recipient=Recipient(did="did:example:learner-1234", email="camille@example.fr",
-                            salt="b0a1c2d3e4f5"),
-        achievement=achievement, valid_from=datetime(2025, 3, 1, 9, tzinfo=timezone.utc),
-        evidence=(Evidence(id="https://badges.example.fr/evidence/123", name="Rapport"),),
-        status=(StatusEntry("https://badges.example.fr/status/1", 42),)))
+        alignments=(
+            Alignment(
+                target_name="Bloc de compétences 2",
+                target_url="https://referentiel.example.fr/blocs/2",
+                target_code="BC02",
+                target_type="ext:RNCPBlock",
+            ),
+        ),
+    )
+    return build_ob3_credential(
+        Award(
+            id="urn:uuid:4f8c7a3e-2b1d-4c6e-9a0f-1e2d3c4b5a69",
+            issuer=issuer,
+            recipient=Recipient(did="did:example:learner-1234", email="camille@example.fr", salt="b0a1c2d3e4f5"),
+            achievement=achievement,
+            valid_from=datetime(2025, 3, 1, 9, tzinfo=UTC),
+            evidence=(Evidence(id="https://badges.example.fr/evidence/123", name="Rapport"),),
+            status=(StatusEntry("https://badges.example.fr/status/1", 42),),
+        )
+    )
 
 
-def run_js(credential: dict[str, object], seed: bytes, vm: str, created: str,
-           count: int) -> dict[str, float] | None:
+def run_js(credential: dict[str, object], seed: bytes, vm: str, created: str, count: int) -> dict[str, float] | None:
     js_dir = ROOT / "bench" / "js"
     if not (js_dir / "node_modules").is_dir() or shutil.which("node") is None:
         return None
     key = ed25519_key_from_seed(seed)
     from cryptography.hazmat.primitives import serialization
-    public_hex = key.key.public_key().public_bytes(serialization.Encoding.Raw,
-                                                   serialization.PublicFormat.Raw).hex()
+
+    public_hex = key.key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump({"credential": credential, "seedHex": seed.hex(), "publicKeyHex": public_hex,
-                   "controller": vm.split("#")[0], "verificationMethod": vm,
-                   "created": created}, handle)
+        json.dump(
+            {
+                "credential": credential,
+                "seedHex": seed.hex(),
+                "publicKeyHex": public_hex,
+                "controller": vm.split("#")[0],
+                "verificationMethod": vm,
+                "created": created,
+            },
+            handle,
+        )
     try:
         command = ["node", str(js_dir / "bench_sign.mjs"), handle.name, str(count)]
         if hasattr(os, "sched_getaffinity"):
-            command = ["taskset", "-c", str(min(os.sched_getaffinity(0)))] + command \
-                if shutil.which("taskset") else command
-        output = subprocess.run(command, check=True, capture_output=True, text=True,
-                                timeout=600).stdout
+            command = (
+                ["taskset", "-c", str(min(os.sched_getaffinity(0)))] + command if shutil.which("taskset") else command
+            )
+        output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=600).stdout
         return json.loads(output.strip().splitlines()[-1])
     finally:
         os.unlink(handle.name)
@@ -113,9 +149,11 @@ def main() -> None:
     message = b"x" * 64
     rows: list[tuple[str, float, str]] = []
 
-    raw = {"EdDSA": rate(lambda: ed.sign(message), seconds),
-           "ES256": rate(lambda: p256.sign(message), seconds),
-           "RS256": rate(lambda: rsa.sign(message), seconds)}
+    raw = {
+        "EdDSA": rate(lambda: ed.sign(message), seconds),
+        "ES256": rate(lambda: p256.sign(message), seconds),
+        "RS256": rate(lambda: rsa.sign(message), seconds),
+    }
     for alg, value in raw.items():
         rows.append((f"raw {alg} sign (floor)", value, ""))
 
@@ -130,23 +168,29 @@ def main() -> None:
         kid = f"{issuer_id}/keys/{alg.lower()}"
         token = sign_vc_jwt(credential, key, kid)
         sign_rate = rate(lambda key=key, kid=kid: sign_vc_jwt(credential, key, kid), seconds)
-        verify_rate = rate(lambda token=token, key=key: verify_jws(
-            token, key.public, VC_JWT_ALGORITHMS, strict_ob3=True), seconds)
-        rows.append((f"VC-JWT {alg} sign", sign_rate,
-                     f"raw/format = {raw[alg] / sign_rate:.2f}x"))
+        verify_rate = rate(
+            lambda token=token, key=key: verify_jws(token, key.public, VC_JWT_ALGORITHMS, strict_ob3=True), seconds
+        )
+        rows.append((f"VC-JWT {alg} sign", sign_rate, f"raw/format = {raw[alg] / sign_rate:.2f}x"))
         rows.append((f"VC-JWT {alg} verify", verify_rate, ""))
 
-    assertion = {"@context": "https://w3id.org/openbadges/v2", "type": "Assertion",
-                 "id": "urn:uuid:2f1f3a52-8d1b-4b8a-9d2f-6c1e2b0b7a11",
-                 "recipient": {"type": "email", "hashed": True, "salt": "s", "identity": "sha256$0"},
-                 "badge": "https://badges.example.org/bc.json",
-                 "issuedOn": "2025-01-15T10:00:00Z",
-                 "verification": {"type": "SignedBadge", "creator": "https://k.example/1"}}
+    assertion = {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Assertion",
+        "id": "urn:uuid:2f1f3a52-8d1b-4b8a-9d2f-6c1e2b0b7a11",
+        "recipient": {"type": "email", "hashed": True, "salt": "s", "identity": "sha256$0"},
+        "badge": "https://badges.example.org/bc.json",
+        "issuedOn": "2025-01-15T10:00:00Z",
+        "verification": {"type": "SignedBadge", "creator": "https://k.example/1"},
+    }
     ob2_rate = rate(lambda: sign_ob2_assertion(assertion, rsa), seconds)
     rows.append(("OB2 RS256 JWS sign", ob2_rate, f"raw/format = {raw['RS256'] / ob2_rate:.2f}x"))
 
-    png = (ROOT / "bench" / "sample.png").read_bytes() if (ROOT / "bench" / "sample.png").exists() \
+    png = (
+        (ROOT / "bench" / "sample.png").read_bytes()
+        if (ROOT / "bench" / "sample.png").exists()
         else __import__("badges").qr_png("https://badges.example.fr/c/1", module_size=8)
+    )
     text = json.dumps(signed)
     baked = bake_png(png, text)
     rows.append(("bake PNG (iTXt)", rate(lambda: bake_png(png, text), seconds), ""))
@@ -159,20 +203,22 @@ def main() -> None:
         bits.set(index)
     rows.append((f"status list encode ({bits.size} entries)", rate(bits.encode, seconds), ""))
 
-    js = None if args.no_js else run_js(credential, seed, vm, created,
-                                        max(50, int(di_sign * seconds / 3)))
+    js = None if args.no_js else run_js(credential, seed, vm, created, max(50, int(di_sign * seconds / 3)))
     print(f"Python {sys.version.split()[0]}, one core; {seconds:.1f} s per measurement\n")
     print("| operation | per second | note |")
     print("| --- | ---: | --- |")
     for name, value, note in rows:
         print(f"| {name} | {value:,.0f} | {note} |")
     if js is not None:
-        print(f"| Digital Bazaar JS eddsa-rdfc-2022 sign (same credential) | "
-              f"{js['signPerSecond']:,.0f} | Python/JS = {di_sign / js['signPerSecond']:.2f}x |")
-        print(f"| Digital Bazaar JS eddsa-rdfc-2022 verify | {js['verifyPerSecond']:,.0f} | "
-              f"Python/JS = {di_verify / js['verifyPerSecond']:.2f}x |")
-        print(f"\nSame proofValue in Python and JS: "
-              f"{js['proofValue'] == proof['proofValue']}")
+        print(
+            f"| Digital Bazaar JS eddsa-rdfc-2022 sign (same credential) | "
+            f"{js['signPerSecond']:,.0f} | Python/JS = {di_sign / js['signPerSecond']:.2f}x |"
+        )
+        print(
+            f"| Digital Bazaar JS eddsa-rdfc-2022 verify | {js['verifyPerSecond']:,.0f} | "
+            f"Python/JS = {di_verify / js['verifyPerSecond']:.2f}x |"
+        )
+        print(f"\nSame proofValue in Python and JS: {js['proofValue'] == proof['proofValue']}")
     else:
         print("\n(JS comparison skipped: run `npm ci` in bench/js)")
 

@@ -18,6 +18,7 @@ process's peak RSS growth during generation (ru_maxrss), to show it stays flat a
 
 Run: .venv/bin/python bench/bench_dossier.py [--mb 100,500] [--files 1000] [--contributions 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,30 +31,47 @@ import tempfile
 import time
 import tracemalloc
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import bench_app, table  # noqa: E402
-
 from app.db import db  # noqa: E402
-from app.models import (Claim, ClaimStatus, Competency, Contribution, ContributionStatus, Decision,  # noqa: E402
-                        Dossier, DossierStatus, Evidence, EvidenceKind, Framework, Person, Project, Review,
-                        SourceType, Standing, StoredFile, Territory, Visibility)
+from app.models import (  # noqa: E402
+    Claim,
+    ClaimStatus,
+    Competency,
+    Contribution,
+    ContributionStatus,
+    Decision,
+    Dossier,
+    DossierStatus,
+    Evidence,
+    EvidenceKind,
+    Framework,
+    Person,
+    Project,
+    Review,
+    SourceType,
+    Standing,
+    StoredFile,
+    Territory,
+    Visibility,
+)
+from app.platform import zipwriter
+from app.platform.urls import Urls
 from app.runtime import runtime  # noqa: E402
-from app.services.identity import access
 from app.services.dossiers import lifecycle as dossiers
-from app.services.identity.audit import Actor
 from app.services.dossiers.build import build_content
 from app.services.dossiers.pdf import render_dossier
 from app.services.dossiers.verify import compression_for
-from app.platform.urls import Urls
-from app.platform import zipwriter
+from app.services.identity import access
+from app.services.identity.audit import Actor
+from bench._common import bench_app, table  # noqa: E402
 
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 BLOCS, PER_BLOC = 4, 6
 
 
@@ -67,21 +85,39 @@ def seed(app: Any, contributions: int, files: int, total_bytes: int) -> tuple[An
     s.add_all([territory, framework, learner, tutor])
     s.flush()
     project = Project(territory_id=territory.id, title="Tiers-lieu numérique", social_functions=["produire"])
-    fiche = Competency(framework_id=framework.id, source_key="RNCP40792", kind="fiche", code="RNCP40792",
-                       label="BTS Services informatiques aux organisations")
+    fiche = Competency(
+        framework_id=framework.id,
+        source_key="RNCP40792",
+        kind="fiche",
+        code="RNCP40792",
+        label="BTS Services informatiques aux organisations",
+    )
     s.add_all([project, fiche])
     s.flush()
     competences = []
     for b in range(BLOCS):
-        bloc = Competency(framework_id=framework.id, parent_id=fiche.id, source_key=f"BC{b}", kind="bloc",
-                          code=f"RNCP40792BC0{b + 1}", label=f"Bloc {b + 1} : activités d’exploitation",
-                          raw_text="* Compétence « publiée » " * PER_BLOC, position=b)
+        bloc = Competency(
+            framework_id=framework.id,
+            parent_id=fiche.id,
+            source_key=f"BC{b}",
+            kind="bloc",
+            code=f"RNCP40792BC0{b + 1}",
+            label=f"Bloc {b + 1} : activités d’exploitation",
+            raw_text="* Compétence « publiée » " * PER_BLOC,
+            position=b,
+        )
         s.add(bloc)
         s.flush()
         for c in range(PER_BLOC):
-            comp = Competency(framework_id=framework.id, parent_id=bloc.id, source_key=f"BC{b}-C{c}",
-                              kind="competence", code=f"RNCP40792BC0{b + 1}-C{c + 1:02d}",
-                              label=f"Compétence {c + 1} du bloc {b + 1} : gérer l’existant", position=c)
+            comp = Competency(
+                framework_id=framework.id,
+                parent_id=bloc.id,
+                source_key=f"BC{b}-C{c}",
+                kind="competence",
+                code=f"RNCP40792BC0{b + 1}-C{c + 1:02d}",
+                label=f"Compétence {c + 1} du bloc {b + 1} : gérer l’existant",
+                position=c,
+            )
             s.add(comp)
             competences.append(comp)
     s.flush()
@@ -90,37 +126,79 @@ def seed(app: Any, contributions: int, files: int, total_bytes: int) -> tuple[An
     rows = []
     for i in range(contributions):
         contribution = Contribution(
-            project_id=project.id, learner_id=learner.id, created_by_id=learner.id, title=f"Contribution {i}",
+            project_id=project.id,
+            learner_id=learner.id,
+            created_by_id=learner.id,
+            title=f"Contribution {i}",
             narrative="J’ai organisé l’atelier, accueilli les habitants et rédigé le compte rendu. " * 4,
-            role="animatrice", hours=Decimal(12), status=ContributionStatus.SUBMITTED, submitted_at=T0)
+            role="animatrice",
+            hours=Decimal(12),
+            status=ContributionStatus.SUBMITTED,
+            submitted_at=T0,
+        )
         s.add(contribution)
         s.flush()
         competency = competences[i % len(competences)]
-        claim = Claim(contribution_id=contribution.id, project_id=project.id, competency_id=competency.id,
-                      learner_id=learner.id, justification="J’ai fait cela moi-même.", status=ClaimStatus.VALIDATED,
-                      created_by_id=learner.id, level="acquis")
+        claim = Claim(
+            contribution_id=contribution.id,
+            project_id=project.id,
+            competency_id=competency.id,
+            learner_id=learner.id,
+            justification="J’ai fait cela moi-même.",
+            status=ClaimStatus.VALIDATED,
+            created_by_id=learner.id,
+            level="acquis",
+        )
         s.add(claim)
         s.flush()
-        s.add(Review(claim_id=claim.id, reviewer_id=tutor.id, decision=Decision.VALIDATED, level="acquis",
-                     proficient=True, comment="Travail solide, bien documenté.", created_at=T0))
+        s.add(
+            Review(
+                claim_id=claim.id,
+                reviewer_id=tutor.id,
+                decision=Decision.VALIDATED,
+                level="acquis",
+                proficient=True,
+                comment="Travail solide, bien documenté.",
+                created_at=T0,
+            )
+        )
         rows.append(contribution.id)
     for competency in competences[: len(competences) * 2 // 3]:
-        s.add(Standing(learner_id=learner.id, competency_id=competency.id, level="acquis", state="validated",
-                       proficient=True))
+        s.add(
+            Standing(
+                learner_id=learner.id, competency_id=competency.id, level="acquis", state="validated", proficient=True
+            )
+        )
     for n, size in enumerate(sizes):
         data = b"%PDF-1.4\n" + os.urandom(size - 9)
         blob = storage.put(_Bytes(data), size + 1)
         if s.get(StoredFile, blob.sha256) is None:
             s.add(StoredFile(sha256=blob.sha256, size=blob.size, crc32=blob.crc32, media_type="application/pdf"))
             s.flush()
-        s.add(Evidence(contribution_id=rows[n % len(rows)], kind=EvidenceKind.FILE, title=f"Pièce n° {n}",
-                       visibility=Visibility.JURY, file_sha256=blob.sha256, media_type="application/pdf",
-                       size=blob.size, filename=f"piece-{n}.pdf", created_by_id=learner.id))
+        s.add(
+            Evidence(
+                contribution_id=rows[n % len(rows)],
+                kind=EvidenceKind.FILE,
+                title=f"Pièce n° {n}",
+                visibility=Visibility.JURY,
+                file_sha256=blob.sha256,
+                media_type="application/pdf",
+                size=blob.size,
+                filename=f"piece-{n}.pdf",
+                created_by_id=learner.id,
+            )
+        )
         paths.append((f"annexes/A{n + 1:04d}.pdf", blob.sha256))
         if n % 100 == 0:
             s.flush()
-    dossier = Dossier(learner_id=learner.id, requested_by_id=learner.id, certification_id=fiche.id, bloc_ids=[],
-                      status=DossierStatus.CONSENTED, consented_at=T0)
+    dossier = Dossier(
+        learner_id=learner.id,
+        requested_by_id=learner.id,
+        certification_id=fiche.id,
+        bloc_ids=[],
+        status=DossierStatus.CONSENTED,
+        consented_at=T0,
+    )
     s.add(dossier)
     s.commit()
     return dossier.id, paths
@@ -131,7 +209,7 @@ class _Bytes:
         self.data, self.pos = data, 0
 
     def read(self, n: int = -1) -> bytes:
-        chunk = self.data[self.pos:self.pos + (n if n >= 0 else len(self.data))]
+        chunk = self.data[self.pos : self.pos + (n if n >= 0 else len(self.data))]
         self.pos += len(chunk)
         return chunk
 
@@ -168,8 +246,9 @@ def child(mb: int, files: int, contributions: int, repeat: int) -> dict[str, Any
     with bench_app() as app, app.app_context():
         dossier_id, paths = seed(app, contributions, files, mb * 1024 * 1024)
         rt = runtime(app)
-        config = dossiers.DossierSettings(urls=Urls("https://blason.example"), storage=rt.storage,
-                                          platform_key=rt.platform_key, link_secret="bench")
+        config = dossiers.DossierSettings(
+            urls=Urls("https://blason.example"), storage=rt.storage, platform_key=rt.platform_key, link_secret="bench"
+        )
         grants = access.Grants(Actor(None), platform_admin=True)
         tmp = tempfile.mkdtemp(dir=rt.storage.root / "tmp")  # the same file system as the dossier
         for _name, sha in paths:  # both sides read from a warm page cache
@@ -192,8 +271,9 @@ def child(mb: int, files: int, contributions: int, repeat: int) -> dict[str, Any
         pdf = []
         for _ in range(repeat):
             start = time.perf_counter()
-            content = build_content(db.session, db.session.get(Dossier, dossier_id), storage=rt.storage,
-                                    urls=config.urls, now=T0)
+            content = build_content(
+                db.session, db.session.get(Dossier, dossier_id), storage=rt.storage, urls=config.urls, now=T0
+            )
             with open(os.devnull, "wb") as sink:
                 render_dossier(content, sink)
             pdf.append(time.perf_counter() - start)
@@ -203,16 +283,21 @@ def child(mb: int, files: int, contributions: int, repeat: int) -> dict[str, Any
         tracemalloc.stop()
         db.session.rollback()
         dossiers.discard_archive(config.storage, traced)
-        return {"evidence": f"{files:,} files, {mb} MB", "contributions": contributions,
-                "zip MB": round(result.size / 1024 / 1024, 1), "plain zip s": round(min(base), 2),
-                "dossier s": round(min(gen), 2), "ratio": round(min(gen) / min(base), 2),
-                "without kernel copy s": round(min(gen_user), 2),
-                "ratio without": round(min(gen_user) / min(base), 2),
-                "content+PDF s": round(min(pdf), 2),
-                "archive ratio": round((min(gen) - min(pdf)) / min(base), 2),
-                "py peak MB": round(peak / 1024 / 1024, 1),
-                "RSS growth MB": round(max(0, rss_after - rss_before) / 1024, 1),
-                "peak RSS MB": round(rss_after / 1024, 1)}
+        return {
+            "evidence": f"{files:,} files, {mb} MB",
+            "contributions": contributions,
+            "zip MB": round(result.size / 1024 / 1024, 1),
+            "plain zip s": round(min(base), 2),
+            "dossier s": round(min(gen), 2),
+            "ratio": round(min(gen) / min(base), 2),
+            "without kernel copy s": round(min(gen_user), 2),
+            "ratio without": round(min(gen_user) / min(base), 2),
+            "content+PDF s": round(min(pdf), 2),
+            "archive ratio": round((min(gen) - min(pdf)) / min(base), 2),
+            "py peak MB": round(peak / 1024 / 1024, 1),
+            "RSS growth MB": round(max(0, rss_after - rss_before) / 1024, 1),
+            "peak RSS MB": round(rss_after / 1024, 1),
+        }
 
 
 def main() -> None:
@@ -228,15 +313,50 @@ def main() -> None:
         return
     rows = []
     for mb in (int(v) for v in args.mb.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--child", str(mb), "--files", str(args.files),
-                              "--contributions", str(args.contributions), "--repeat", str(args.repeat)],
-                             check=True, capture_output=True, text=True)
-        rows.append({k: f"{v:.2f}" if isinstance(v, float) else v  # the shared table prints one decimal
-                     for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()})
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                str(mb),
+                "--files",
+                str(args.files),
+                "--contributions",
+                str(args.contributions),
+                "--repeat",
+                str(args.repeat),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        rows.append(
+            {
+                k: f"{v:.2f}" if isinstance(v, float) else v  # the shared table prints one decimal
+                for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()
+            }
+        )
         print(f"  {rows[-1]}", file=sys.stderr)
-    print(table(rows, ["evidence", "contributions", "zip MB", "plain zip s", "dossier s", "ratio", "without kernel copy s",
-                       "ratio without", "content+PDF s",
-                       "archive ratio", "py peak MB", "RSS growth MB", "peak RSS MB"]))
+    print(
+        table(
+            rows,
+            [
+                "evidence",
+                "contributions",
+                "zip MB",
+                "plain zip s",
+                "dossier s",
+                "ratio",
+                "without kernel copy s",
+                "ratio without",
+                "content+PDF s",
+                "archive ratio",
+                "py peak MB",
+                "RSS growth MB",
+                "peak RSS MB",
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 Run: .venv/bin/python bench/bench_frameworks.py [--fiches 20000] [--no-search]
      BLASON_BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import gen_rncp  # noqa: E402
 from bench._common import bench_app, pin_one_core, summary, table, timed  # noqa: E402
 
-QUERIES = ["gerer", "Analyser un besoin", "équipe pluridisciplinaire", "RNCP30042BC03",
-           "risques professionnels maintenance", "qualite service"]
+QUERIES = [
+    "gerer",
+    "Analyser un besoin",
+    "équipe pluridisciplinaire",
+    "RNCP30042BC03",
+    "risques professionnels maintenance",
+    "qualite service",
+]
 N = 60
 
 
@@ -45,39 +52,53 @@ def run_import(path: str, search: bool, again: bool) -> dict:
     from app.db import db
     from app.models import Membership, Person, Role, ScopeType
     from app.runtime import runtime
+    from app.services.frameworks.imports import import_framework_file
     from app.services.identity import auth
     from app.services.identity.access import Grants
     from app.services.identity.audit import Actor
-    from app.services.frameworks.imports import import_framework_file
 
     with bench_app() as app:
         backend = app.extensions["blason"].settings.database_url.split(":", 1)[0].split("+")[0]
         with app.app_context():
             baseline = _rss_mb()
             start = time.perf_counter()
-            report = import_framework_file(db.session, Grants(Actor(None), platform_admin=True), path,
-                                           progress_every=50000)
+            report = import_framework_file(
+                db.session, Grants(Actor(None), platform_admin=True), path, progress_every=50000
+            )
             db.session.commit()
             wall = time.perf_counter() - start
-            result = {"backend": backend, "fiches": report.counts.fiches,
-                      "records": report.counts.records, "wall_s": wall,
-                      "records_per_s": report.counts.records / wall,
-                      "peak_rss_mb": _rss_mb(), "rss_above_baseline_mb": _rss_mb() - baseline,
-                      "file_mb": os.path.getsize(path) / 1e6, "created": report.created}
+            result = {
+                "backend": backend,
+                "fiches": report.counts.fiches,
+                "records": report.counts.records,
+                "wall_s": wall,
+                "records_per_s": report.counts.records / wall,
+                "peak_rss_mb": _rss_mb(),
+                "rss_above_baseline_mb": _rss_mb() - baseline,
+                "file_mb": os.path.getsize(path) / 1e6,
+                "created": report.created,
+            }
             if again:
                 start = time.perf_counter()
-                again_report = import_framework_file(db.session, Grants(Actor(None), platform_admin=True),
-                                                     path, progress_every=50000)
+                again_report = import_framework_file(
+                    db.session, Grants(Actor(None), platform_admin=True), path, progress_every=50000
+                )
                 db.session.commit()
-                result["again"] = {"wall_s": time.perf_counter() - start,
-                                   "unchanged": again_report.unchanged, "created": again_report.created,
-                                   "peak_rss_mb": _rss_mb()}
+                result["again"] = {
+                    "wall_s": time.perf_counter() - start,
+                    "unchanged": again_report.unchanged,
+                    "created": again_report.created,
+                    "peak_rss_mb": _rss_mb(),
+                }
             if search:
                 person = Person(display_name="Bench", email=f"{uuid.uuid4().hex[:6]}@bench")
                 db.session.add(person)
                 db.session.flush()
-                db.session.add(Membership(person_id=person.id, role=Role.LEARNER,
-                                          scope_type=ScopeType.PROJECT, scope_id=uuid.uuid4()))
+                db.session.add(
+                    Membership(
+                        person_id=person.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT, scope_id=uuid.uuid4()
+                    )
+                )
                 token = auth._issue(db.session, person, uuid.uuid4(), runtime(app).tokens).access_token
                 db.session.commit()
                 result["search"] = _search(app, token)
@@ -122,28 +143,56 @@ def main() -> None:
             with open(path, "wb") as out:
                 gen_rncp.write(out, fiches, 5)
             flags = ([] if args.no_search else ["--search"]) + (["--again"] if fiches < args.fiches else [])
-            output = subprocess.run([sys.executable, __file__, "--import-file", str(path), *flags],
-                                    check=True, capture_output=True, text=True).stdout
+            output = subprocess.run(
+                [sys.executable, __file__, "--import-file", str(path), *flags],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             results.append(json.loads(output.strip().splitlines()[-1]))
             path.unlink()
     backend = results[0]["backend"]
-    print(f"bench_frameworks on {backend}, one core: RNCP XML import (5 blocs per fiche), "
-          "each size in a fresh process")
+    print(f"bench_frameworks on {backend}, one core: RNCP XML import (5 blocs per fiche), each size in a fresh process")
     rows = []
     for r in results:
         rows.append({**r, "run": "import"})
         if "again" in r:
-            rows.append({"run": "re-import, unchanged", "fiches": r["fiches"], "file_mb": r["file_mb"],
-                         "records": r["records"], "wall_s": r["again"]["wall_s"],
-                         "records_per_s": r["records"] / r["again"]["wall_s"],
-                         "created": r["again"]["created"], "peak_rss_mb": r["again"]["peak_rss_mb"]})
-    print(table(rows, ["run", "fiches", "file_mb", "records", "created", "wall_s", "records_per_s",
-                       "peak_rss_mb", "rss_above_baseline_mb"]))
+            rows.append(
+                {
+                    "run": "re-import, unchanged",
+                    "fiches": r["fiches"],
+                    "file_mb": r["file_mb"],
+                    "records": r["records"],
+                    "wall_s": r["again"]["wall_s"],
+                    "records_per_s": r["records"] / r["again"]["wall_s"],
+                    "created": r["again"]["created"],
+                    "peak_rss_mb": r["again"]["peak_rss_mb"],
+                }
+            )
+    print(
+        table(
+            rows,
+            [
+                "run",
+                "fiches",
+                "file_mb",
+                "records",
+                "created",
+                "wall_s",
+                "records_per_s",
+                "peak_rss_mb",
+                "rss_above_baseline_mb",
+            ],
+        )
+    )
     for r in results:
         if "search" in r:
-            print(f"\nsearch over {r['records']:,} competencies ({backend}); "
-                  "GET /api/v1/competencies/search, 20 per page, authenticated")
+            print(
+                f"\nsearch over {r['records']:,} competencies ({backend}); "
+                "GET /api/v1/competencies/search, 20 per page, authenticated"
+            )
             print(table(r["search"], ["route", "hits", "p50_ms", "p95_ms", "rps"]))
+
 
 if __name__ == "__main__":
     main()

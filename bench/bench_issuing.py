@@ -7,6 +7,7 @@ the same credential in all formats (no database): the ratio is the service's ove
 Peak memory is the process's maximum resident set size (and its growth during the award).
 Run: .venv/bin/python bench/bench_issuing.py [--count 5000]  [BLASON_BENCH_DATABASE_URL=postgresql+psycopg://...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ import resource
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,16 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, select  # noqa: E402
 
 import badges  # noqa: E402
-from bench._common import bench_app, pin_one_core, table  # noqa: E402
-
 from app.db import db  # noqa: E402
 from app.models import Credential, Person, ProfileType  # noqa: E402
+from app.platform.urls import Urls
 from app.runtime import runtime  # noqa: E402
 from app.services.identity import access
-from app.services.issuing import achievements, bulk, issuers
 from app.services.identity.audit import Actor
+from app.services.issuing import achievements, bulk, issuers
 from app.services.issuing.signing import IssuingSettings
-from app.platform.urls import Urls
+from bench._common import bench_app, pin_one_core, table  # noqa: E402
 
 SYSTEM = access.Grants(Actor(None), platform_admin=True)
 
@@ -45,12 +45,18 @@ def badges_rate(credential: dict[str, object], seconds: float = 5.0) -> float:
     """Credentials per second that badges/ alone signs in all formats (the floor of the service)."""
     di, es, rsa = badges.generate_key("Ed25519"), badges.generate_key("P-256"), badges.generate_key("RSA")
     method = f"{credential['issuer']['id']}#{di.public.multibase()}"  # type: ignore[index]
-    now = datetime.now(timezone.utc)
-    ob2 = badges.OB2Assertion(id="https://host/ob2/assertions/1", badge="https://host/ob2/badgeclasses/1",
-                              recipient_email="a@example.fr", salt="s4lt", issued_on=now, signed_by="https://host/k")
+    now = datetime.now(UTC)
+    ob2 = badges.OB2Assertion(
+        id="https://host/ob2/assertions/1",
+        badge="https://host/ob2/badgeclasses/1",
+        recipient_email="a@example.fr",
+        salt="s4lt",
+        issued_on=now,
+        signed_by="https://host/k",
+    )
 
     def one() -> None:
-        badges.sign_data_integrity(credential, di, method, created=datetime.now(timezone.utc))
+        badges.sign_data_integrity(credential, di, method, created=datetime.now(UTC))
         badges.sign_vc_jwt(credential, es, kid="https://host/issuers/1/keys/es")
         badges.build_ob2_assertion(ob2)
         badges.sign_ob2_assertion(badges.build_ob2_assertion(ob2), rsa)
@@ -68,21 +74,46 @@ def run(count: int) -> dict[str, object]:
         rt = runtime(app)
         settings = IssuingSettings(urls=Urls(rt.settings.public_base_url), keks=rt.settings.key_encryption_keys)
         session = db.session
-        issuer = issuers.create_issuer(session, SYSTEM, {"name": "Banc d'essai", "url": "https://bench.example.fr",
-                                                         "email": "bench@example.fr"}, settings=settings)
+        issuer = issuers.create_issuer(
+            session,
+            SYSTEM,
+            {"name": "Banc d'essai", "url": "https://bench.example.fr", "email": "bench@example.fr"},
+            settings=settings,
+        )
         achievement = achievements.create_achievement(
-            session, SYSTEM, issuer.id, {"name": "Tenir un stand", "description": "Accueillir le public.",
-                                         "criteria": "Avoir tenu un stand.", "achievement_type": "Badge"},
-            storage=rt.storage, urls=settings.urls)
+            session,
+            SYSTEM,
+            issuer.id,
+            {
+                "name": "Tenir un stand",
+                "description": "Accueillir le public.",
+                "criteria": "Avoir tenu un stand.",
+                "achievement_type": "Badge",
+            },
+            storage=rt.storage,
+            urls=settings.urls,
+        )
         emails = [f"bench{i}-{uuid.uuid4().hex[:6]}@example.fr" for i in range(count)]
-        session.execute(insert(Person), [{"id": uuid.uuid4(), "display_name": f"Apprenant {i}", "email": e,
-                                          "profile_type": ProfileType.AUTRE} for i, e in enumerate(emails)])
+        session.execute(
+            insert(Person),
+            [
+                {"id": uuid.uuid4(), "display_name": f"Apprenant {i}", "email": e, "profile_type": ProfileType.AUTRE}
+                for i, e in enumerate(emails)
+            ],
+        )
         session.commit()
         csv = ("email,achievement_id\n" + "".join(f"{e},{achievement.id}\n" for e in emails)).encode()
         rss_before = _maxrss_mb()
         start = time.perf_counter()
-        report = bulk.bulk_award(session, SYSTEM, issuer.id, io.BytesIO(csv), mode="all_or_nothing",
-                                 settings=settings, max_bytes=len(csv) + 1)
+        report = bulk.bulk_award(
+            session,
+            SYSTEM,
+            issuer.id,
+            io.BytesIO(csv),
+            mode="all_or_nothing",
+            settings=settings,
+            max_bytes=len(csv) + 1,
+        )
         session.commit()
         elapsed = time.perf_counter() - start
         assert report.issued == count, report
@@ -91,9 +122,16 @@ def run(count: int) -> dict[str, object]:
         baseline = badges_rate(unsigned)
         dialect = db.engine.dialect.name
     service = count / elapsed
-    return {"database": dialect, "credentials": count, "seconds": elapsed, "service cred/s": service,
-            "badges/ cred/s": baseline, "overhead ×": baseline / service,
-            "peak RSS MB": _maxrss_mb(), "RSS growth MB": _maxrss_mb() - rss_before}
+    return {
+        "database": dialect,
+        "credentials": count,
+        "seconds": elapsed,
+        "service cred/s": service,
+        "badges/ cred/s": baseline,
+        "overhead ×": baseline / service,
+        "peak RSS MB": _maxrss_mb(),
+        "RSS growth MB": _maxrss_mb() - rss_before,
+    }
 
 
 def main() -> None:
@@ -103,8 +141,21 @@ def main() -> None:
     pin_one_core()
     row = run(args.count)
     print(f"Bulk award through the service, all formats ({row['database']}, one core):")
-    print(table([row], ["database", "credentials", "seconds", "service cred/s", "badges/ cred/s", "overhead ×",
-                        "peak RSS MB", "RSS growth MB"]))
+    print(
+        table(
+            [row],
+            [
+                "database",
+                "credentials",
+                "seconds",
+                "service cred/s",
+                "badges/ cred/s",
+                "overhead ×",
+                "peak RSS MB",
+                "RSS growth MB",
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ each route for a fixed duration at a fixed concurrency, in the same run:
 
 Run: .venv/bin/python bench/bench_public.py  [BENCH_SECONDS=10 BENCH_CONNECTIONS=16]
 """
+
 from __future__ import annotations
 
 import base64
@@ -41,11 +42,11 @@ from sqlalchemy.orm import Session  # noqa: E402
 from app import migrate  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.models import Competency, Framework, Membership, Person, Role, ScopeType, SourceType  # noqa: E402
+from app.platform.storage import LocalStorage
+from app.platform.urls import Urls
 from app.services.identity import access
 from app.services.issuing import achievements, awarding, issuers
 from app.services.issuing.signing import IssuingSettings
-from app.platform.urls import Urls
-from app.platform.storage import LocalStorage
 from bench._common import BENCH_DB_ENV, table  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -75,22 +76,48 @@ def seed(url: str, base: str, storage: Path, keks: list[tuple[str, bytes]]) -> u
         framework = Framework(source_type=SourceType.CUSTOM, source_key="bench", title="Référentiel bench")
         session.add_all([admin, learner, framework])
         session.flush()
-        competencies = [Competency(framework_id=framework.id, source_key=f"c{i}", kind="competence", code=f"C{i}",
-                                   label=f"Compétence {i}") for i in (1, 2)]
-        session.add_all([*competencies, Membership(person_id=admin.id, role=Role.PLATFORM_ADMIN,
-                                                   scope_type=ScopeType.PLATFORM)])
+        competencies = [
+            Competency(
+                framework_id=framework.id, source_key=f"c{i}", kind="competence", code=f"C{i}", label=f"Compétence {i}"
+            )
+            for i in (1, 2)
+        ]
+        session.add_all(
+            [*competencies, Membership(person_id=admin.id, role=Role.PLATFORM_ADMIN, scope_type=ScopeType.PLATFORM)]
+        )
         session.flush()
         grants = access.load_grants(session, admin.id)
-        issuer = issuers.create_issuer(session, grants, {"name": "Collectif", "url": "https://collectif.example.fr",
-                                                         "email": "badges@collectif.example.fr"}, settings=settings)
+        issuer = issuers.create_issuer(
+            session,
+            grants,
+            {"name": "Collectif", "url": "https://collectif.example.fr", "email": "badges@collectif.example.fr"},
+            settings=settings,
+        )
         achievement = achievements.create_achievement(
-            session, grants, issuer.id, {"name": "Animer une réunion publique", "description": "Animation validée.",
-                                         "criteria": "Une réunion publique animée.", "achievement_type": "Competency",
-                                         "competency_ids": [c.id for c in competencies]},
-            storage=LocalStorage(storage), urls=settings.urls)
-        credential = awarding.award(session, grants, achievement.id,
-                                    {"learner_id": learner.id, "evidence_url": "https://mairie.example.fr/cr",
-                                     "narrative": "Réunion du 3 mars."}, settings=settings)
+            session,
+            grants,
+            issuer.id,
+            {
+                "name": "Animer une réunion publique",
+                "description": "Animation validée.",
+                "criteria": "Une réunion publique animée.",
+                "achievement_type": "Competency",
+                "competency_ids": [c.id for c in competencies],
+            },
+            storage=LocalStorage(storage),
+            urls=settings.urls,
+        )
+        credential = awarding.award(
+            session,
+            grants,
+            achievement.id,
+            {
+                "learner_id": learner.id,
+                "evidence_url": "https://mairie.example.fr/cr",
+                "narrative": "Réunion du 3 mars.",
+            },
+            settings=settings,
+        )
         session.commit()
         credential_id = credential.id
     engine.dispose()
@@ -129,15 +156,31 @@ def _ms(value: str) -> float:
 
 
 def run_wrk(port: int, path: str, accept: str) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-H", f"Accept: {accept}",
-                          f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True,
-                         timeout=SECONDS + 60).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{SECONDS}s",
+            "--latency",
+            "-H",
+            f"Accept: {accept}",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=SECONDS + 60,
+    ).stdout
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"{errors.group(1)} failed responses on {path}")
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-            "p50_ms": _ms(percentiles["50"]), "p99_ms": _ms(percentiles["99"])}
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _ms(percentiles["50"]),
+        "p99_ms": _ms(percentiles["99"]),
+    }
 
 
 def run_python(port: int, path: str, accept: str) -> dict[str, float]:
@@ -166,8 +209,11 @@ def run_python(port: int, path: str, accept: str) -> dict[str, float]:
     if failures:
         raise RuntimeError(f"{len(failures)} failed responses on {path}")
     ordered = sorted(durations)
-    return {"rps": len(ordered) / (time.monotonic() - began), "p50_ms": statistics.median(ordered) * 1000,
-            "p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000}
+    return {
+        "rps": len(ordered) / (time.monotonic() - began),
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+    }
 
 
 def main() -> None:
@@ -177,25 +223,42 @@ def main() -> None:
         url = os.environ.get(BENCH_DB_ENV) or f"sqlite:///{tmp}/bench.db"
         kek = os.urandom(32)
         credential_id = seed(url, base, Path(tmp) / "storage", [("b1", kek)])
-        jwt_key = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-        env = {**os.environ, "BLASON_ENV": "production", "BLASON_INSTANCE_DIR": tmp, "BLASON_DATABASE_URL": url,
-               "BLASON_PUBLIC_BASE_URL": base, "BLASON_SECRET_KEY": "bench", "BLASON_JWT_PRIVATE_KEY": jwt_key,
-               "BLASON_KEY_ENCRYPTION_KEYS": "b1:" + base64.b64encode(kek).decode(), "BLASON_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen([GUNICORN, "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                                   "app:create_app()"], cwd=ROOT, env=env, start_new_session=True)
+        jwt_key = (
+            Ed25519PrivateKey.generate()
+            .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            .decode()
+        )
+        env = {
+            **os.environ,
+            "BLASON_ENV": "production",
+            "BLASON_INSTANCE_DIR": tmp,
+            "BLASON_DATABASE_URL": url,
+            "BLASON_PUBLIC_BASE_URL": base,
+            "BLASON_SECRET_KEY": "bench",
+            "BLASON_JWT_PRIVATE_KEY": jwt_key,
+            "BLASON_KEY_ENCRYPTION_KEYS": "b1:" + base64.b64encode(kek).decode(),
+            "BLASON_LOG_LEVEL": "WARNING",
+        }
+        server = subprocess.Popen(
+            [GUNICORN, "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
         try:
             wait_ready(port, server)
             page = f"/credentials/{credential_id}"
             status, body = get(port, page, "text/html")
-            assert status == 200 and "Badge authentique".encode() in body, body[:500]
+            assert status == 200 and b"Badge authentique" in body, body[:500]
             status, body = get(port, page, "application/json")
             assert status == 200 and body.startswith(b"{"), body[:200]
             load = run_wrk if shutil.which("wrk") else run_python
             generator = "wrk -t1" if load is run_wrk else "Python threads"
-            routes = [("GET /healthz (minimal route, same server)", "/healthz", "*/*"),
-                      ("GET /credentials/{id} — verification page (text/html)", page, "text/html"),
-                      ("GET /credentials/{id} — signed credential (application/json)", page, "application/json")]
+            routes = [
+                ("GET /healthz (minimal route, same server)", "/healthz", "*/*"),
+                ("GET /credentials/{id} — verification page (text/html)", page, "text/html"),
+                ("GET /credentials/{id} — signed credential (application/json)", page, "application/json"),
+            ]
             rows = []
             baseline = None
             for name, path, accept in routes:
@@ -212,9 +275,11 @@ def main() -> None:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait(timeout=10)
     backend = url.split(":", 1)[0]
-    print(f"bench_public on {backend}: gunicorn -w {WORKERS} (sync), {generator}, {CONNECTIONS} connections, "
-          f"{SECONDS} s per route, {os.cpu_count()} CPU(s) shared with the load generator; "
-          "ratio = baseline rps / route rps")
+    print(
+        f"bench_public on {backend}: gunicorn -w {WORKERS} (sync), {generator}, {CONNECTIONS} connections, "
+        f"{SECONDS} s per route, {os.cpu_count()} CPU(s) shared with the load generator; "
+        "ratio = baseline rps / route rps"
+    )
     print(table(rows, ["route", "rps", "p50_ms", "p99_ms", "ratio"]))
 
 

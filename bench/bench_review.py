@@ -6,27 +6,46 @@ same whatever the size.
 Run: .venv/bin/python bench/bench_review.py; on PostgreSQL, set BLASON_BENCH_DATABASE_URL to the URL
 of a database it may empty (postgresql+psycopg://user@host/name). No options.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event, insert  # noqa: E402
 
-from bench._common import bench_app, pin_one_core, summary, table, timed  # noqa: E402
-
 from app.db import database_of, db  # noqa: E402
-from app.models import (Claim, ClaimStatus, Competency, Contribution, ContributionStatus, Decision,  # noqa: E402
-                        Evidence, EvidenceKind, Framework, Membership, Person, Project, Review, Role, ScopeType,
-                        SourceType, Standing, Territory, Visibility)
+from app.models import (  # noqa: E402
+    Claim,
+    ClaimStatus,
+    Competency,
+    Contribution,
+    ContributionStatus,
+    Decision,
+    Evidence,
+    EvidenceKind,
+    Framework,
+    Membership,
+    Person,
+    Project,
+    Review,
+    Role,
+    ScopeType,
+    SourceType,
+    Standing,
+    Territory,
+    Visibility,
+)
 from app.runtime import runtime  # noqa: E402
 from app.services.identity import auth
+from bench._common import bench_app, pin_one_core, summary, table, timed  # noqa: E402
 
 PENDING = 10_000
 STANDINGS = 2_000
@@ -34,7 +53,7 @@ SMALL = 20
 QUEUE_LEARNERS = 200
 BLOCS = 20
 N = 200
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class World:
@@ -58,27 +77,65 @@ class World:
             s.flush()
             s.add(Membership(person_id=tutor.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id))
             for p in (learner, *learners):
-                s.add(Membership(person_id=p.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT,
-                                 scope_id=project.id))
-            blocs = [Competency(framework_id=framework.id, source_key=f"B{b}", kind="bloc", code=f"B{b}",
-                                label=f"Bloc {b}", position=b) for b in range(BLOCS)]
+                s.add(Membership(person_id=p.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT, scope_id=project.id))
+            blocs = [
+                Competency(
+                    framework_id=framework.id,
+                    source_key=f"B{b}",
+                    kind="bloc",
+                    code=f"B{b}",
+                    label=f"Bloc {b}",
+                    position=b,
+                )
+                for b in range(BLOCS)
+            ]
             s.add_all(blocs)
             s.flush()
             per_bloc = STANDINGS // BLOCS
-            leaves = [{"id": uuid.uuid4(), "framework_id": framework.id, "parent_id": blocs[i // per_bloc].id,
-                       "source_key": f"C{i}", "kind": "competence", "code": f"C{i:04d}",
-                       "label": f"Compétence {i}", "position": i} for i in range(STANDINGS)]
+            leaves = [
+                {
+                    "id": uuid.uuid4(),
+                    "framework_id": framework.id,
+                    "parent_id": blocs[i // per_bloc].id,
+                    "source_key": f"C{i}",
+                    "kind": "competence",
+                    "code": f"C{i:04d}",
+                    "label": f"Compétence {i}",
+                    "position": i,
+                }
+                for i in range(STANDINGS)
+            ]
             s.execute(insert(Competency), leaves)
             contributions = []
             for p in (learner, *learners):
-                contributions.append({"id": uuid.uuid4(), "project_id": project.id, "learner_id": p.id,
-                                      "created_by_id": p.id, "title": f"Contribution de {p.display_name}",
-                                      "narrative": "J'ai participé au chantier. " * 10,
-                                      "status": ContributionStatus.SUBMITTED, "submitted_at": T0})
+                contributions.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "project_id": project.id,
+                        "learner_id": p.id,
+                        "created_by_id": p.id,
+                        "title": f"Contribution de {p.display_name}",
+                        "narrative": "J'ai participé au chantier. " * 10,
+                        "status": ContributionStatus.SUBMITTED,
+                        "submitted_at": T0,
+                    }
+                )
             s.execute(insert(Contribution), contributions)
-            s.execute(insert(Evidence), [{"id": uuid.uuid4(), "contribution_id": c["id"], "kind": EvidenceKind.TEXT,
-                                          "title": "Compte rendu", "text": "…", "visibility": Visibility.TUTORS,
-                                          "created_by_id": c["learner_id"]} for c in contributions])
+            s.execute(
+                insert(Evidence),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "contribution_id": c["id"],
+                        "kind": EvidenceKind.TEXT,
+                        "title": "Compte rendu",
+                        "text": "…",
+                        "visibility": Visibility.TUTORS,
+                        "created_by_id": c["learner_id"],
+                    }
+                    for c in contributions
+                ],
+            )
             s.commit()
             self.project, self.tutor_id, self.learner_id = project.id, tutor.id, learner.id
             self.leaves = [c["id"] for c in leaves]
@@ -95,28 +152,68 @@ class World:
             rows = []
             for i in range(self.pending, pending):
                 contribution, learner = self.queue_contributions[i % QUEUE_LEARNERS]
-                rows.append({"id": uuid.uuid4(), "contribution_id": contribution, "project_id": self.project,
-                             "competency_id": self.leaves[i % STANDINGS], "learner_id": learner,
-                             "justification": "Voir le compte rendu.", "status": ClaimStatus.PENDING,
-                             "created_by_id": learner, "created_at": T0 + timedelta(seconds=i),
-                             "updated_at": T0 + timedelta(seconds=i)})
+                rows.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "contribution_id": contribution,
+                        "project_id": self.project,
+                        "competency_id": self.leaves[i % STANDINGS],
+                        "learner_id": learner,
+                        "justification": "Voir le compte rendu.",
+                        "status": ClaimStatus.PENDING,
+                        "created_by_id": learner,
+                        "created_at": T0 + timedelta(seconds=i),
+                        "updated_at": T0 + timedelta(seconds=i),
+                    }
+                )
             for start in range(0, len(rows), 2000):
-                s.execute(insert(Claim), rows[start:start + 2000])
+                s.execute(insert(Claim), rows[start : start + 2000])
             claims, reviews, standing_rows = [], [], []
             for i in range(self.standings, standings):
                 claim_id, review_id = uuid.uuid4(), uuid.uuid4()
                 at = T0 + timedelta(seconds=i)
-                claims.append({"id": claim_id, "contribution_id": self.own_contribution, "project_id": self.project,
-                               "competency_id": self.leaves[i], "learner_id": self.learner_id,
-                               "justification": "Voir le compte rendu.", "status": ClaimStatus.VALIDATED,
-                               "level": "acquis", "decided_at": at, "created_by_id": self.learner_id,
-                               "created_at": at, "updated_at": at, "version": 2})
-                reviews.append({"id": review_id, "claim_id": claim_id, "reviewer_id": self.tutor_id,
-                                "decision": Decision.VALIDATED, "level": "acquis", "level_rank": 2,
-                                "proficient": True, "comment": "Validé sur le chantier.", "created_at": at})
-                standing_rows.append({"learner_id": self.learner_id, "competency_id": self.leaves[i],
-                                      "level": "acquis", "state": "validated", "proficient": True,
-                                      "decided_at": at, "decided_by_id": self.tutor_id, "review_id": review_id})
+                claims.append(
+                    {
+                        "id": claim_id,
+                        "contribution_id": self.own_contribution,
+                        "project_id": self.project,
+                        "competency_id": self.leaves[i],
+                        "learner_id": self.learner_id,
+                        "justification": "Voir le compte rendu.",
+                        "status": ClaimStatus.VALIDATED,
+                        "level": "acquis",
+                        "decided_at": at,
+                        "created_by_id": self.learner_id,
+                        "created_at": at,
+                        "updated_at": at,
+                        "version": 2,
+                    }
+                )
+                reviews.append(
+                    {
+                        "id": review_id,
+                        "claim_id": claim_id,
+                        "reviewer_id": self.tutor_id,
+                        "decision": Decision.VALIDATED,
+                        "level": "acquis",
+                        "level_rank": 2,
+                        "proficient": True,
+                        "comment": "Validé sur le chantier.",
+                        "created_at": at,
+                    }
+                )
+                standing_rows.append(
+                    {
+                        "learner_id": self.learner_id,
+                        "competency_id": self.leaves[i],
+                        "level": "acquis",
+                        "state": "validated",
+                        "proficient": True,
+                        "decided_at": at,
+                        "decided_by_id": self.tutor_id,
+                        "review_id": review_id,
+                    }
+                )
             if claims:
                 s.execute(insert(Claim), claims)
                 s.execute(insert(Review), reviews)
@@ -173,8 +270,11 @@ def main() -> None:
             r = client.get(f"/api/v1/people/{world.learner_id}/standings?perPage=20", headers=learner)
             assert r.status_code == 200 and r.json["total"] == world.standings
 
-        routes = (("GET /reviews/queue (20 per page)", queue), ("GET /people/{id}/portfolio (whole tree)", portfolio),
-                  ("GET /people/{id}/standings (20 per page)", standings))
+        routes = (
+            ("GET /reviews/queue (20 per page)", queue),
+            ("GET /people/{id}/portfolio (whole tree)", portfolio),
+            ("GET /people/{id}/standings (20 per page)", standings),
+        )
         world.grow(SMALL, SMALL)
         check_portfolio()
         small = {name: count_statements(engine, fn) for name, fn in routes}
@@ -188,15 +288,30 @@ def main() -> None:
         base = summary(timed(minimal, N))
         rows = [{"route": "GET /healthz (minimal route)", **base, "ratio": 1.0, "sql small": "-", "sql large": "-"}]
         who = summary(timed(me, N))
-        rows.append({"route": "GET /people/me (minimal authenticated route)", **who,
-                     "ratio": who["p95_ms"] / base["p95_ms"], "sql small": count_statements(engine, me),
-                     "sql large": count_statements(engine, me)})
+        rows.append(
+            {
+                "route": "GET /people/me (minimal authenticated route)",
+                **who,
+                "ratio": who["p95_ms"] / base["p95_ms"],
+                "sql small": count_statements(engine, me),
+                "sql large": count_statements(engine, me),
+            }
+        )
         for name, fn in routes:
             stats = summary(timed(fn, N if "portfolio" not in name else N // 4, warmup=5))
-            rows.append({"route": name, **stats, "ratio": stats["p95_ms"] / base["p95_ms"],
-                         "sql small": small[name], "sql large": large[name]})
-        print(f"bench_review on {backend}, one core: {PENDING:,} pending claims in the tutor's queue, "
-              f"{STANDINGS:,} standings in the portfolio (small: {SMALL} of each); ratio = route p95 / minimal p95")
+            rows.append(
+                {
+                    "route": name,
+                    **stats,
+                    "ratio": stats["p95_ms"] / base["p95_ms"],
+                    "sql small": small[name],
+                    "sql large": large[name],
+                }
+            )
+        print(
+            f"bench_review on {backend}, one core: {PENDING:,} pending claims in the tutor's queue, "
+            f"{STANDINGS:,} standings in the portfolio (small: {SMALL} of each); ratio = route p95 / minimal p95"
+        )
         print(table(rows, ["route", "p50_ms", "p95_ms", "ratio", "sql small", "sql large"]))
         if small != large:
             raise SystemExit(f"SQL statements per request grew with the data: {small} -> {large}")

@@ -19,12 +19,32 @@ from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import escape
 
-VERBS = ["Analyser", "Concevoir", "Réaliser", "Gérer", "Piloter", "Évaluer", "Organiser",
-         "Accompagner", "Sécuriser", "Déployer", "Rédiger", "Contrôler"]
-OBJECTS = ["un besoin exprimé et son contexte juridique", "la relation avec les usagers",
-           "une solution d’infrastructure réseau", "le budget d’un projet", "les données de l’organisation",
-           "la qualité d’un service", "une équipe pluridisciplinaire", "les risques professionnels",
-           "un plan d’action « qualité »", "la maintenance préventive"]
+VERBS = [
+    "Analyser",
+    "Concevoir",
+    "Réaliser",
+    "Gérer",
+    "Piloter",
+    "Évaluer",
+    "Organiser",
+    "Accompagner",
+    "Sécuriser",
+    "Déployer",
+    "Rédiger",
+    "Contrôler",
+]
+OBJECTS = [
+    "un besoin exprimé et son contexte juridique",
+    "la relation avec les usagers",
+    "une solution d’infrastructure réseau",
+    "le budget d’un projet",
+    "les données de l’organisation",
+    "la qualité d’un service",
+    "une équipe pluridisciplinaire",
+    "les risques professionnels",
+    "un plan d’action « qualité »",
+    "la maintenance préventive",
+]
 SHAPES = ("bullets", "spaced", "html", "lines", "numbered", "semicolons")
 
 
@@ -57,12 +77,14 @@ def expected_competences(shape: str, count: int, savoirs: int) -> int:
     return count * (1 + savoirs) if shape == "bullets" else count
 
 
-def fiche_xml(rng: random.Random, number: int, blocs: int, count: int, savoirs: int,
-              shape_of: Callable[[int, int], str]) -> str:
+def fiche_xml(
+    rng: random.Random, number: int, blocs: int, count: int, savoirs: int, shape_of: Callable[[int, int], str]
+) -> str:
     """Return one FICHE element."""
     numero = f"RNCP{number}"
     out = [
-        "    <FICHE>\n", f"        <ID_FICHE>{number - 30000}</ID_FICHE>\n",
+        "    <FICHE>\n",
+        f"        <ID_FICHE>{number - 30000}</ID_FICHE>\n",
         f"        <NUMERO_FICHE>{numero}</NUMERO_FICHE>\n",
         f"        <INTITULE>{escape(f'Titre professionnel {number} : {_phrase(rng)}')}</INTITULE>\n",
         "        <ETAT_FICHE>Publiée</ETAT_FICHE>\n",
@@ -85,8 +107,12 @@ def fiche_xml(rng: random.Random, number: int, blocs: int, count: int, savoirs: 
             "      Entretien avec le jury</MODALITES_EVALUATION>\n",
             "            </BLOC_COMPETENCES>\n",
         ]
-    out += ["        </BLOCS_COMPETENCES>\n", f"        <ACTIF>{'Oui' if number % 7 else 'Non'}</ACTIF>\n",
-            "        <DATE_FIN_ENREGISTREMENT>31/12/2030</DATE_FIN_ENREGISTREMENT>\n", "    </FICHE>\n"]
+    out += [
+        "        </BLOCS_COMPETENCES>\n",
+        f"        <ACTIF>{'Oui' if number % 7 else 'Non'}</ACTIF>\n",
+        "        <DATE_FIN_ENREGISTREMENT>31/12/2030</DATE_FIN_ENREGISTREMENT>\n",
+        "    </FICHE>\n",
+    ]
     return "".join(out)
 
 
@@ -95,8 +121,7 @@ def shape_for(number: int, index: int) -> str:
     return SHAPES[(number + index) % len(SHAPES)]
 
 
-def generate(fiches: int, blocs: int, *, count: int = 4, savoirs: int = 3,
-             seed: int = 1) -> Iterator[str]:
+def generate(fiches: int, blocs: int, *, count: int = 4, savoirs: int = 3, seed: int = 1) -> Iterator[str]:
     """Yield the export text piece by piece (one fiche at a time)."""
     rng = random.Random(seed)
     yield '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<FICHES>\n'

@@ -1,4 +1,5 @@
 """Run every benchmark in bench/ (bench_*.py) one after the other and print their figures."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,4 +1,5 @@
 """Alembic environment: runs on a connection the app hands over, or on BLASON_DATABASE_URL."""
+
 from __future__ import annotations
 
 from alembic import context

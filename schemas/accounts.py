@@ -1,4 +1,5 @@
 """Accounts, tokens, memberships and facilitations."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -6,8 +7,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, pre_dump, validate, validates_schema
 
-from schemas.vocab import ProfileTypes, Roles, ScopeTypes
 from schemas.base import CamelSchema, PageArgs, required_text, text
+from schemas.vocab import ProfileTypes, Roles, ScopeTypes
 
 
 class LoginSchema(CamelSchema):

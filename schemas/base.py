@@ -1,4 +1,5 @@
 """Base schemas: camelCase on the wire, unknown fields refused, paginated lists."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -107,8 +108,13 @@ def text(max_len: int, min_len: int = 0, **kwargs: Any) -> fields.String:
 
 def decimal(places: int, minimum: int, maximum: int, **kwargs: Any) -> fields.Decimal:
     """A bounded decimal number, its bounds documented as numbers (apispec would print "0.00")."""
-    return fields.Decimal(places=places, as_string=False, validate=validate.Range(min=minimum, max=maximum),
-                          metadata={"minimum": minimum, "maximum": maximum}, **kwargs)
+    return fields.Decimal(
+        places=places,
+        as_string=False,
+        validate=validate.Range(min=minimum, max=maximum),
+        metadata={"minimum": minimum, "maximum": maximum},
+        **kwargs,
+    )
 
 
 def required_text(max_len: int, **kwargs: Any) -> fields.String:

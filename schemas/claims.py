@@ -1,4 +1,5 @@
 """Claims, reviews, the tutor queue, standings, portfolios and review rules."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Contributions and evidence."""
+
 from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -20,8 +21,9 @@ class ContributionCreateSchema(PeriodMixin, CamelSchema):
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
     hours = decimal(2, 0, 10000, allow_none=True)
-    co_contributors = fields.List(fields.Nested(CoContributorSchema), load_default=list,
-                                  validate=validate.Length(max=50))
+    co_contributors = fields.List(
+        fields.Nested(CoContributorSchema), load_default=list, validate=validate.Length(max=50)
+    )
 
 
 class ContributionUpdateSchema(PeriodMixin, CamelSchema):

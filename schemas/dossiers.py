@@ -1,4 +1,5 @@
 """Jury dossiers, their verification report, the cohort table and the learner record."""
+
 from __future__ import annotations
 
 from marshmallow import fields, validate
@@ -9,8 +10,12 @@ from schemas.base import CamelSchema, PageArgs
 class DossierRequestSchema(CamelSchema):
     certification_id = fields.UUID(required=True, metadata={"description": "An imported RNCP fiche version."})
     learner_id = fields.UUID(load_default=None, metadata={"description": "Omitted: oneself (consent given)."})
-    bloc_ids = fields.List(fields.UUID(), load_default=None, validate=validate.Length(max=100),
-                           metadata={"description": "Omitted or empty: every bloc (total validation)."})
+    bloc_ids = fields.List(
+        fields.UUID(),
+        load_default=None,
+        validate=validate.Length(max=100),
+        metadata={"description": "Omitted or empty: every bloc (total validation)."},
+    )
 
 
 class DossierQuerySchema(PageArgs):

@@ -1,4 +1,5 @@
 """Competency frameworks: lists, trees, competencies, search results, import reports."""
+
 from __future__ import annotations
 
 from marshmallow import fields, validate
@@ -14,6 +15,7 @@ def _value(attr: str) -> fields.Function:
         for part in attr.split("."):
             obj = getattr(obj, part)
         return getattr(obj, "value", obj)
+
     return fields.Function(get)
 
 
@@ -52,11 +54,13 @@ class FrameworkSchema(CamelSchema):
     source_filename = fields.String(attribute="framework.source_filename", allow_none=True)
     source_sha256 = fields.String(attribute="framework.source_sha256", allow_none=True)
     content_sha256 = fields.String(attribute="framework.content_sha256", allow_none=True)
-    case_id = fields.UUID(attribute="framework.case_id", allow_none=True,
-                          metadata={"description": "CASE CFDocument id."})
+    case_id = fields.UUID(
+        attribute="framework.case_id", allow_none=True, metadata={"description": "CASE CFDocument id."}
+    )
     url = fields.String(metadata={"description": "Stable public URL (HTML or JSON)."})
-    kinds = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                        metadata={"description": "Number of nodes of each kind."})
+    kinds = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "Number of nodes of each kind."}
+    )
     versions = fields.List(fields.Nested(FwVersionSchema))
 
 
@@ -101,21 +105,28 @@ class CompetencySchema(CamelSchema):
     label = fields.String(attribute="competency.label")
     description = fields.String(attribute="competency.description", allow_none=True)
     uri = fields.String(attribute="competency.uri", allow_none=True)
-    raw_text = fields.String(attribute="competency.raw_text", allow_none=True,
-                             metadata={"description": "Source text verbatim (RNCP: the legal wording)."})
+    raw_text = fields.String(
+        attribute="competency.raw_text",
+        allow_none=True,
+        metadata={"description": "Source text verbatim (RNCP: the legal wording)."},
+    )
     confidence = _value("competency.confidence")
     language = fields.String(attribute="competency.language", allow_none=True)
     position = fields.Integer(attribute="competency.position")
     case_id = fields.UUID(attribute="competency.case_id", allow_none=True)
     meta = fields.Dict(attribute="competency.meta")
-    parents = fields.List(fields.Nested(FwCompetencyBriefSchema), attribute="parent_nodes",
-                          metadata={"description": "Ancestors, root first."})
+    parents = fields.List(
+        fields.Nested(FwCompetencyBriefSchema),
+        attribute="parent_nodes",
+        metadata={"description": "Ancestors, root first."},
+    )
     children = fields.List(fields.Nested(FwNodeSchema))
     children_count = fields.Integer()
     associations = fields.List(fields.Nested(FwAssociationSchema))
     replaced_by = fields.List(fields.Nested(FwFrameworkBriefSchema))
-    alignments = fields.List(fields.Dict(), metadata={
-        "description": "Open Badges 3.0 Alignment objects; the first is this competency."})
+    alignments = fields.List(
+        fields.Dict(), metadata={"description": "Open Badges 3.0 Alignment objects; the first is this competency."}
+    )
 
 
 class SearchQuerySchema(PageArgs):
@@ -130,14 +141,16 @@ class SearchQuerySchema(PageArgs):
 class FwHitSchema(FwCompetencyBriefSchema):
     description = fields.String(attribute="competency.description", allow_none=True)
     language = fields.String(attribute="competency.language", allow_none=True)
-    rank = fields.Integer(metadata={"description": "0 exact label or code, 1 label prefix, "
-                                                   "2 all words in label, 3 elsewhere."})
+    rank = fields.Integer(
+        metadata={"description": "0 exact label or code, 1 label prefix, 2 all words in label, 3 elsewhere."}
+    )
     framework = fields.Nested(FwFrameworkBriefSchema)
 
 
 class ImportFormSchema(CamelSchema):
-    format = fields.String(validate=validate.OneOf(ImportFormats),
-                           metadata={"description": "Detected from the bytes when absent."})
+    format = fields.String(
+        validate=validate.OneOf(ImportFormats), metadata={"description": "Detected from the bytes when absent."}
+    )
     language = fields.String(validate=validate.Length(min=2, max=8), metadata={"description": "ESCO"})
     version = text(40, metadata={"description": "ESCO release, e.g. 1.2.0"})
     title = text(300, metadata={"description": "Custom format: framework title"})
@@ -178,7 +191,10 @@ class ImportReportSchema(CamelSchema):
     counts = fields.Nested(FwCountsSchema)
     created = fields.Integer()
     unchanged = fields.Integer()
-    frameworks = fields.List(fields.Nested(ImportedFrameworkSchema), attribute="first_frameworks",
-                             metadata={"description": "First 100 frameworks of the file."})
+    frameworks = fields.List(
+        fields.Nested(ImportedFrameworkSchema),
+        attribute="first_frameworks",
+        metadata={"description": "First 100 frameworks of the file."},
+    )
     warnings = fields.List(fields.Nested(ImportWarningSchema), metadata={"description": "First 50."})
     warnings_total = fields.Integer()

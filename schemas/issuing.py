@@ -1,4 +1,5 @@
 """Issuers, keys, achievements, awards, bulk awards, revocation and the learner's badges."""
+
 from __future__ import annotations
 
 from marshmallow import fields, validate
@@ -13,8 +14,7 @@ class HttpUrl(fields.Url):
     """An absolute http(s) URL of at most 2,000 characters."""
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(schemes={"http", "https"}, require_tld=False,
-                         validate=validate.Length(max=2000), **kwargs)  # type: ignore[arg-type]
+        super().__init__(schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=2000), **kwargs)  # type: ignore[arg-type]
 
 
 # Issuers and keys ----------------------------------------------------------------------------
@@ -200,8 +200,7 @@ class CredentialQuerySchema(PageArgs):
 
 
 class BulkFormSchema(CamelSchema):
-    mode = fields.String(load_default="dry_run", validate=validate.OneOf(("dry_run", "all_or_nothing",
-                                                                          "skip_invalid")))
+    mode = fields.String(load_default="dry_run", validate=validate.OneOf(("dry_run", "all_or_nothing", "skip_invalid")))
     achievement_id = fields.UUID()
 
 
@@ -258,8 +257,7 @@ class BadgeSchema(CamelSchema):
     issuer_name = fields.String()
     show_name = fields.Boolean(allow_none=True)
     awarded_at = fields.Function(lambda b: b.credential.awarded_at.isoformat())
-    valid_until = fields.Function(lambda b: b.credential.valid_until.isoformat() if b.credential.valid_until
-                                  else None)
+    valid_until = fields.Function(lambda b: b.credential.valid_until.isoformat() if b.credential.valid_until else None)
     status_reason = fields.Function(lambda b: b.credential.status_reason)
     verification_url = fields.String()
     short_url = fields.String()

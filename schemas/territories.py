@@ -1,4 +1,5 @@
 """Territories and projects."""
+
 from __future__ import annotations
 
 from marshmallow import fields, validate
@@ -16,8 +17,9 @@ class TerritoryCreateSchema(CamelSchema):
     description = text(10000, load_default="")
     experimentation_level = fields.String(validate=validate.OneOf(ExperimentationLevels), allow_none=True)
     siren = fields.String(validate=validate.Regexp(r"^\d{9}$", error="SIREN is 9 digits."), allow_none=True)
-    insee_code = fields.String(validate=validate.Regexp(r"^(\d{5}|2[AB]\d{3})$", error="INSEE code is 5 characters."),
-                               allow_none=True)
+    insee_code = fields.String(
+        validate=validate.Regexp(r"^(\d{5}|2[AB]\d{3})$", error="INSEE code is 5 characters."), allow_none=True
+    )
 
 
 class TerritoryUpdateSchema(TerritoryCreateSchema):
@@ -47,8 +49,9 @@ class ProjectCreateSchema(PeriodMixin, CamelSchema):
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
     status = fields.String(validate=validate.OneOf(ProjectStatuses), load_default="active")
-    social_functions = fields.List(fields.String(validate=validate.OneOf(SocialFunctions)),
-                                   required=True, validate=validate.Length(min=1, max=6))
+    social_functions = fields.List(
+        fields.String(validate=validate.OneOf(SocialFunctions)), required=True, validate=validate.Length(min=1, max=6)
+    )
 
 
 class ProjectUpdateSchema(PeriodMixin, CamelSchema):
@@ -57,8 +60,9 @@ class ProjectUpdateSchema(PeriodMixin, CamelSchema):
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
     status = fields.String(validate=validate.OneOf(ProjectStatuses))
-    social_functions = fields.List(fields.String(validate=validate.OneOf(SocialFunctions)),
-                                   validate=validate.Length(min=1, max=6))
+    social_functions = fields.List(
+        fields.String(validate=validate.OneOf(SocialFunctions)), validate=validate.Length(min=1, max=6)
+    )
 
 
 class ProjectSchema(CamelSchema):

@@ -1,8 +1,16 @@
 """Controlled vocabularies of the API (a test keeps them equal to the model enums)."""
+
 from __future__ import annotations
 
-ProfileTypes = ("habitant_entrepreneur", "agent_innovateur", "elu", "etudiant_facilitateur",
-                "benevole", "demandeur_emploi", "autre")
+ProfileTypes = (
+    "habitant_entrepreneur",
+    "agent_innovateur",
+    "elu",
+    "etudiant_facilitateur",
+    "benevole",
+    "demandeur_emploi",
+    "autre",
+)
 Roles = ("platform_admin", "coordinator", "tutor", "learner", "issuer_admin", "jury_officer")
 ScopeTypes = ("platform", "territory", "project", "issuer", "certification")
 ExperimentationLevels = ("cooperation", "made_in_local", "experimentation_site")

@@ -17,6 +17,7 @@ is absent.
   in dark mode), check each with axe-core and screenshot the phone ones; all violations are reported
   together.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,19 +25,20 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from app import migrate
 from app.db import make_engine
+from app.platform.urls import Urls
 from app.services.identity import access
 from app.services.identity.audit import Actor
 from app.services.issuing.signing import IssuingSettings
-from app.platform.urls import Urls
 from tests.conftest import JWT_PEM, KEK
 from tests.issuing_fixtures import KEKS
 
@@ -99,7 +101,9 @@ class LiveServer:
 def _skip_without_browser() -> None:
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"Chromium is not installed ({CHROMIUM}): apt-get install chromium")
-    pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
+    pytest.importorskip(
+        "playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -110,10 +114,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     url = f"sqlite:///{folder / 'site.db'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
-    env = {**os.environ, "BLASON_ENV": "testing", "BLASON_INSTANCE_DIR": str(folder), "BLASON_DATABASE_URL": url,
-           "BLASON_SECRET_KEY": "browser-test", "BLASON_JWT_PRIVATE_KEY": JWT_PEM, "BLASON_KEY_ENCRYPTION_KEYS": KEK,
-           "BLASON_PASSWORD_HASH_TIME_COST": "1", "BLASON_PASSWORD_HASH_MEMORY_KIB": "8",
-           "BLASON_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "BLASON_ENV": "testing",
+        "BLASON_INSTANCE_DIR": str(folder),
+        "BLASON_DATABASE_URL": url,
+        "BLASON_SECRET_KEY": "browser-test",
+        "BLASON_JWT_PRIVATE_KEY": JWT_PEM,
+        "BLASON_KEY_ENCRYPTION_KEYS": KEK,
+        "BLASON_PASSWORD_HASH_TIME_COST": "1",
+        "BLASON_PASSWORD_HASH_MEMORY_KIB": "8",
+        "BLASON_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
     server = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
@@ -152,8 +165,14 @@ class PageProblems:
 
     def watch(self, page: Page) -> None:
         page.on("pageerror", lambda error: self.items.append(f"{page.url}: script error: {error}"))
-        page.on("console", lambda message: self.items.append(f"{page.url}: {message.text}")
-                if message.type == "error" and "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: (
+                self.items.append(f"{page.url}: {message.text}")
+                if message.type == "error" and "Content Security Policy" in message.text
+                else None
+            ),
+        )
 
 
 @pytest.fixture()
@@ -163,9 +182,13 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     problems = PageProblems()
 
     def make(screen: Screen = PHONE, lang: str = "fr", *, color_scheme: str = "light") -> Page:
-        context = browser.new_context(viewport={"width": screen.width, "height": screen.height},
-                                      locale=LOCALES[lang], color_scheme=color_scheme,  # type: ignore[arg-type]
-                                      is_mobile=screen is PHONE, has_touch=screen is PHONE)
+        context = browser.new_context(
+            viewport={"width": screen.width, "height": screen.height},
+            locale=LOCALES[lang],
+            color_scheme=color_scheme,  # type: ignore[arg-type]
+            is_mobile=screen is PHONE,
+            has_touch=screen is PHONE,
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
@@ -200,6 +223,7 @@ def screenshot_dir(tmp_path: Path) -> Path:
 @pytest.fixture()
 def screenshot(tmp_path: Path) -> Callable[[Page, str], Path]:
     """Write a full-page PNG of ``page`` as ``<name>.png``; return its path."""
+
     def take(page: Page, name: str) -> Path:
         path = screenshot_dir(tmp_path) / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
@@ -214,12 +238,15 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     # under test stays on (a <script> tag would need the context to bypass it for every page).
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
-    return page.evaluate("""async (tags) => {
+    return page.evaluate(
+        """async (tags) => {
         const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
         return results.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
             nodes: v.nodes.map(n => ({target: n.target.map(t => Array.isArray(t) ? t.join(' >>> ') : t),
                                       summary: n.failureSummary || ''}))}));
-    }""", WCAG_TAGS)
+    }""",
+        WCAG_TAGS,
+    )
 
 
 def describe_violations(violations: list[dict[str, Any]], where: str) -> str:
@@ -249,8 +276,13 @@ def assert_accessible(page: Page) -> None:
 
 
 # Where every page is checked: both languages at both widths, and the phone in dark mode (its own colours).
-VARIANTS = [(PHONE, "fr", "light"), (PHONE, "en", "light"), (DESKTOP, "fr", "light"), (DESKTOP, "en", "light"),
-            (PHONE, "fr", "dark")]
+VARIANTS = [
+    (PHONE, "fr", "light"),
+    (PHONE, "en", "light"),
+    (DESKTOP, "fr", "light"),
+    (DESKTOP, "en", "light"),
+    (PHONE, "fr", "dark"),
+]
 
 
 @pytest.fixture()
@@ -272,8 +304,9 @@ def audit(new_page: Callable[..., Page], screenshot: Callable[[Page, str], Path]
                 page = pages[(screen, lang, scheme)] = new_page(screen, lang, color_scheme=scheme)
             if isinstance(target, str):
                 response = page.goto(target)
-                assert response is not None and response.status == status, \
+                assert response is not None and response.status == status, (
                     f"{target}: HTTP {response and response.status}, expected {status}"
+                )
                 if "lang=" not in target:
                     assert page.evaluate("() => document.documentElement.lang") == lang, f"{target} is not in {lang}"
             else:

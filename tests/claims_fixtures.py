@@ -1,19 +1,20 @@
 """Fixtures of the validation workflow: frameworks and competencies made directly, and a ready
 project with a learner, two tutors and a submitted contribution."""
+
 from __future__ import annotations
 
 import email
 import email.policy
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message as EmailMessage
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import event
 
-from app.models import (Competency, Contribution, ContributionStatus, Framework, Person, Project, SourceType,
-                        Territory)
+from app.models import Competency, Contribution, ContributionStatus, Framework, Person, Project, SourceType, Territory
 from app.runtime import runtime
 from app.services.identity import access
 from app.services.identity.access import Grants
@@ -22,8 +23,12 @@ from app.services.identity.access import Grants
 @pytest.fixture()
 def make_framework(session) -> Callable[..., Framework]:  # type: ignore[no-untyped-def]
     def make(**overrides: Any) -> Framework:
-        values: dict[str, Any] = {"source_type": SourceType.CUSTOM, "source_key": f"fw-{uuid.uuid4().hex[:8]}",
-                                  "title": "Référentiel de test", **overrides}
+        values: dict[str, Any] = {
+            "source_type": SourceType.CUSTOM,
+            "source_key": f"fw-{uuid.uuid4().hex[:8]}",
+            "title": "Référentiel de test",
+            **overrides,
+        }
         framework = Framework(**values)
         session.add(framework)
         session.flush()
@@ -36,8 +41,13 @@ def make_framework(session) -> Callable[..., Framework]:  # type: ignore[no-unty
 def make_competency(session) -> Callable[..., Competency]:  # type: ignore[no-untyped-def]
     def make(framework: Framework, parent: Competency | None = None, **overrides: Any) -> Competency:
         n = uuid.uuid4().hex[:6]
-        values: dict[str, Any] = {"source_key": f"c-{n}", "kind": "competence", "code": f"C{n}",
-                                  "label": f"Compétence {n}", **overrides}
+        values: dict[str, Any] = {
+            "source_key": f"c-{n}",
+            "kind": "competence",
+            "code": f"C{n}",
+            "label": f"Compétence {n}",
+            **overrides,
+        }
         competency = Competency(framework_id=framework.id, parent_id=parent.id if parent else None, **values)
         session.add(competency)
         session.flush()
@@ -60,8 +70,15 @@ class World:
 
 
 @pytest.fixture()
-def world(session, make_person, make_project, grant, make_contribution, make_framework,  # type: ignore[no-untyped-def]
-          make_competency) -> World:
+def world(
+    session,
+    make_person,
+    make_project,
+    grant,
+    make_contribution,
+    make_framework,  # type: ignore[no-untyped-def]
+    make_competency,
+) -> World:
     project = make_project()
     territory = session.get(Territory, project.territory_id)
     learner = make_person(display_name="Léa Apprenante")
@@ -80,6 +97,7 @@ def world(session, make_person, make_project, grant, make_contribution, make_fra
 @pytest.fixture()
 def grants_of(session) -> Callable[..., Grants]:  # type: ignore[no-untyped-def]
     """The real grants of a person (optionally acting for a learner), as the API would load them."""
+
     def load(person: Person, act_for: Person | None = None) -> Grants:
         return access.load_grants(session, person.id, act_for.id if act_for else None)
 
@@ -93,8 +111,9 @@ def outbox(app) -> Callable[[], list[EmailMessage]]:  # type: ignore[no-untyped-
     before = set(folder.glob("*.eml")) if folder.exists() else set()
 
     def read() -> list[EmailMessage]:
-        files = sorted(set(folder.glob("*.eml")) - before, key=lambda p: p.stat().st_mtime_ns) \
-            if folder.exists() else []
+        files = (
+            sorted(set(folder.glob("*.eml")) - before, key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
+        )
         return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files]
 
     return read
@@ -103,6 +122,7 @@ def outbox(app) -> Callable[[], list[EmailMessage]]:  # type: ignore[no-untyped-
 @pytest.fixture()
 def count_queries(engine) -> Callable[[Callable[[], Any]], int]:  # type: ignore[no-untyped-def]
     """Run a callable and return how many SQL statements it sent."""
+
     def run(fn: Callable[[], Any]) -> int:
         seen: list[str] = []
 

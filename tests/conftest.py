@@ -2,14 +2,16 @@
 
 SQLite (a temporary file) by default; PostgreSQL when BLASON_TEST_DATABASE_URL is set.
 """
+
 from __future__ import annotations
 
 import base64
 import os
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -19,20 +21,26 @@ from sqlalchemy.orm import Session
 
 from app import create_app, migrate
 from app.db import database_of, make_engine
-from app.models import (Contribution, Membership, Person, ProfileType, Project, Role, ScopeType,
-                        Territory)
+from app.models import Contribution, Membership, Person, ProfileType, Project, Role, ScopeType, Territory
 from app.runtime import runtime
 from app.services.identity import auth
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TEST_DB_ENV = "BLASON_TEST_DATABASE_URL"
-pytest_plugins = ["tests.claims_fixtures", "tests.issuing_fixtures", "tests.public_fixtures",
-                  "tests.browser_fixtures", "tests.dossier_fixtures", "tests.api.matrix_fixtures"]
+pytest_plugins = [
+    "tests.claims_fixtures",
+    "tests.issuing_fixtures",
+    "tests.public_fixtures",
+    "tests.browser_fixtures",
+    "tests.dossier_fixtures",
+    "tests.api.matrix_fixtures",
+]
 
 # Fixed keys: tests are deterministic and never touch the developer's instance secrets.
 JWT_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-JWT_PEM = JWT_KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
+JWT_PEM = JWT_KEY.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode()
 KEK = "test1:" + base64.b64encode(b"k" * 32).decode()
 PASSWORD = "correct horse battery staple"
 
@@ -68,13 +76,22 @@ def engine(database_url: str):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def app(engine, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     instance = tmp_path_factory.mktemp("instance")
-    return create_app({
-        "ENV": "testing", "INSTANCE_DIR": str(instance), "ENGINE": engine,
-        "DATABASE_URL": str(engine.url), "PUBLIC_BASE_URL": "https://blason.test",
-        "SECRET_KEY": "test-secret", "JWT_PRIVATE_KEY": JWT_PEM, "KEY_ENCRYPTION_KEYS": KEK,
-        "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8, "MAX_UPLOAD_BYTES": 256 * 1024,
-        "LOG_LEVEL": "WARNING",
-    })
+    return create_app(
+        {
+            "ENV": "testing",
+            "INSTANCE_DIR": str(instance),
+            "ENGINE": engine,
+            "DATABASE_URL": str(engine.url),
+            "PUBLIC_BASE_URL": "https://blason.test",
+            "SECRET_KEY": "test-secret",
+            "JWT_PRIVATE_KEY": JWT_PEM,
+            "KEY_ENCRYPTION_KEYS": KEK,
+            "PASSWORD_HASH_TIME_COST": 1,
+            "PASSWORD_HASH_MEMORY_KIB": 8,
+            "MAX_UPLOAD_BYTES": 256 * 1024,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
 
 
 @pytest.fixture()
@@ -125,8 +142,12 @@ def make_person(app, session) -> Callable[..., Person]:  # type: ignore[no-untyp
 
     def make(**overrides: Any) -> Person:
         n = uuid.uuid4().hex[:8]
-        values: dict[str, Any] = {"display_name": f"Personne {n}", "email": f"p{n}@example.org",
-                                  "password_hash": hashed, "profile_type": ProfileType.HABITANT_ENTREPRENEUR}
+        values: dict[str, Any] = {
+            "display_name": f"Personne {n}",
+            "email": f"p{n}@example.org",
+            "password_hash": hashed,
+            "profile_type": ProfileType.HABITANT_ENTREPRENEUR,
+        }
         values.update(overrides)
         person = Person(**values)
         session.add(person)
@@ -162,14 +183,18 @@ def make_project(session, make_territory) -> Callable[..., Project]:  # type: ig
 
 @pytest.fixture()
 def grant(session) -> Callable[..., Membership]:  # type: ignore[no-untyped-def]
-    scopes = {Role.PLATFORM_ADMIN: ScopeType.PLATFORM, Role.COORDINATOR: ScopeType.TERRITORY,
-              Role.TUTOR: ScopeType.PROJECT, Role.LEARNER: ScopeType.PROJECT,
-              Role.ISSUER_ADMIN: ScopeType.ISSUER, Role.JURY_OFFICER: ScopeType.CERTIFICATION}
+    scopes = {
+        Role.PLATFORM_ADMIN: ScopeType.PLATFORM,
+        Role.COORDINATOR: ScopeType.TERRITORY,
+        Role.TUTOR: ScopeType.PROJECT,
+        Role.LEARNER: ScopeType.PROJECT,
+        Role.ISSUER_ADMIN: ScopeType.ISSUER,
+        Role.JURY_OFFICER: ScopeType.CERTIFICATION,
+    }
 
     def make(person: Person, role: str, scope: Any = None) -> Membership:
         r = Role(role)
-        membership = Membership(person_id=person.id, role=r, scope_type=scopes[r],
-                                scope_id=getattr(scope, "id", scope))
+        membership = Membership(person_id=person.id, role=r, scope_type=scopes[r], scope_id=getattr(scope, "id", scope))
         session.add(membership)
         session.commit()
         return membership
@@ -181,8 +206,7 @@ def grant(session) -> Callable[..., Membership]:  # type: ignore[no-untyped-def]
 def make_contribution(session) -> Callable[..., Contribution]:  # type: ignore[no-untyped-def]
     def make(learner: Person, project: Project, **overrides: Any) -> Contribution:
         values = {"title": "Animer un atelier", "narrative": "J'ai animé un atelier.", **overrides}
-        contribution = Contribution(project_id=project.id, learner_id=learner.id, created_by_id=learner.id,
-                                    **values)
+        contribution = Contribution(project_id=project.id, learner_id=learner.id, created_by_id=learner.id, **values)
         session.add(contribution)
         session.commit()
         return contribution
@@ -205,4 +229,4 @@ def headers(app) -> Callable[..., dict[str, str]]:  # type: ignore[no-untyped-de
     return make
 
 
-FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -2,24 +2,26 @@
 
 Registered as a pytest plugin in tests/conftest.py.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 import badges
 from app.models import Achievement, Competency, Framework, Issuer, Person
+from app.platform.urls import Urls
 from app.runtime import runtime
 from app.services.identity import access
-from app.services.issuing import achievements, issuers
 from app.services.identity.audit import Actor
+from app.services.issuing import achievements, issuers
 from app.services.issuing.signing import IssuingSettings
 from app.services.verification import public_docs
-from app.platform.urls import Urls
 
 BASE = "https://blason.test"
 KEKS = [("test1", b"k" * 32)]
@@ -53,8 +55,13 @@ def make_issuer(session, make_person, grant, settings) -> Callable[..., tuple[Is
     def make(**overrides: Any) -> tuple[Issuer, Person]:
         admin = overrides.pop("admin", None) or make_person(display_name="Iris Émettrice")
         grant(admin, "platform_admin")
-        data = {"name": "Collectif des territoires", "url": "https://collectif.example.fr",
-                "email": "contact@collectif.example.fr", "description": "Un émetteur de test.", **overrides}
+        data = {
+            "name": "Collectif des territoires",
+            "url": "https://collectif.example.fr",
+            "email": "contact@collectif.example.fr",
+            "description": "Un émetteur de test.",
+            **overrides,
+        }
         issuer = issuers.create_issuer(session, access.load_grants(session, admin.id), data, settings=settings)
         session.commit()
         return issuer, admin
@@ -65,11 +72,21 @@ def make_issuer(session, make_person, grant, settings) -> Callable[..., tuple[Is
 @pytest.fixture()
 def make_achievement(app, session, settings) -> Callable[..., Achievement]:  # type: ignore[no-untyped-def]
     def make(issuer: Issuer, admin: Person, **overrides: Any) -> Achievement:
-        data = {"name": "Animer une réunion publique", "description": "Reconnaît l'animation d'une réunion.",
-                "criteria": "Avoir animé une réunion publique, validé par un tuteur.",
-                "achievement_type": "Competency", **overrides}
-        achievement = achievements.create_achievement(session, access.load_grants(session, admin.id), issuer.id,
-                                                      data, storage=runtime(app).storage, urls=settings.urls)
+        data = {
+            "name": "Animer une réunion publique",
+            "description": "Reconnaît l'animation d'une réunion.",
+            "criteria": "Avoir animé une réunion publique, validé par un tuteur.",
+            "achievement_type": "Competency",
+            **overrides,
+        }
+        achievement = achievements.create_achievement(
+            session,
+            access.load_grants(session, admin.id),
+            issuer.id,
+            data,
+            storage=runtime(app).storage,
+            urls=settings.urls,
+        )
         session.commit()
         return achievement
 
@@ -77,8 +94,14 @@ def make_achievement(app, session, settings) -> Callable[..., Achievement]:  # t
 
 
 @pytest.fixture()
-def issuing(session, make_issuer, make_achievement, make_person, make_framework,  # type: ignore[no-untyped-def]
-            make_competency) -> Setup:
+def issuing(
+    session,
+    make_issuer,
+    make_achievement,
+    make_person,
+    make_framework,  # type: ignore[no-untyped-def]
+    make_competency,
+) -> Setup:
     issuer, admin = make_issuer()
     framework = make_framework()
     competencies = [make_competency(framework, code=f"C{i}", label=f"Compétence {i}") for i in range(1, 4)]
@@ -87,13 +110,23 @@ def issuing(session, make_issuer, make_achievement, make_person, make_framework,
     return Setup(issuer, admin, achievement, learner, framework, competencies)
 
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def verify_stored(session: Any, credential: Any, urls: Urls, *, now: datetime | None = None,
-                  forms: tuple[str, ...] = ("ob3", "jwt", "ob2")) -> dict[str, Any]:
+def verify_stored(
+    session: Any,
+    credential: Any,
+    urls: Urls,
+    *,
+    now: datetime | None = None,
+    forms: tuple[str, ...] = ("ob3", "jwt", "ob2"),
+) -> dict[str, Any]:
     """Verify a credential's stored forms against this service's own documents (no HTTP)."""
     resolvers = public_docs.local_resolvers(session, urls)
-    data: dict[str, Any] = {"ob3": credential.ob3_credential, "jwt": credential.ob3_jwt,
-                            "ob2": credential.ob2_jws, "ob2-hosted": urls.ob2_assertion(credential.id)}
+    data: dict[str, Any] = {
+        "ob3": credential.ob3_credential,
+        "jwt": credential.ob3_jwt,
+        "ob2": credential.ob2_jws,
+        "ob2-hosted": urls.ob2_assertion(credential.id),
+    }
     return {form: badges.verify(data[form], resolvers=resolvers, now=now) for form in forms if data.get(form)}

@@ -2,10 +2,12 @@
 
 Registered as a pytest plugin in tests/conftest.py.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -34,10 +36,15 @@ class Issued:
 @pytest.fixture()
 def award(session, issuing, settings) -> Callable[..., Credential]:  # type: ignore[no-untyped-def]
     """Award the setup's achievement (or another) through the service, committed."""
+
     def make(learner: Any = None, settings_: Any = None, achievement: Any = None, **data: Any) -> Credential:
-        credential = awarding.award(session, issuing.grants(session), (achievement or issuing.achievement).id,
-                                    {"learner_id": (learner or issuing.learner).id, **data},
-                                    settings=settings_ or settings)
+        credential = awarding.award(
+            session,
+            issuing.grants(session),
+            (achievement or issuing.achievement).id,
+            {"learner_id": (learner or issuing.learner).id, **data},
+            settings=settings_ or settings,
+        )
         session.commit()
         return credential
 
@@ -46,8 +53,10 @@ def award(session, issuing, settings) -> Callable[..., Credential]:  # type: ign
 
 @pytest.fixture()
 def issued(issuing, award) -> Issued:  # type: ignore[no-untyped-def]
-    return Issued(issuing, award(evidence_url="https://example.fr/photo-atelier", narrative="Réunion du 3 mars.",
-                                 result_level="acquis"))
+    return Issued(
+        issuing,
+        award(evidence_url="https://example.fr/photo-atelier", narrative="Réunion du 3 mars.", result_level="acquis"),
+    )
 
 
 class NoNetwork:
@@ -60,8 +69,8 @@ class NoNetwork:
 @pytest.fixture(autouse=True)
 def verify_limiter(app):  # type: ignore[no-untyped-def]
     """A fresh, roomy rate limiter per test: tests share one app, and one client address."""
-    from app.runtime import runtime
     from app.platform.rate_limit import RateLimit
+    from app.runtime import runtime
 
     rt = runtime(app)
     previous = rt.verify_limiter

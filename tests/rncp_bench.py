@@ -1,4 +1,5 @@
 """The benchmark's RNCP XML generator (bench/gen_rncp.py), for the importer and import-service tests."""
+
 from __future__ import annotations
 
 import importlib.util

@@ -1,4 +1,5 @@
 """Request logs never show a dossier download token: werkzeug's (development) and gunicorn's (production)."""
+
 from __future__ import annotations
 
 import http.client
@@ -36,8 +37,10 @@ def _get(port: int, path: str) -> int:
 
 def test_credential_query_values_are_redacted_and_nothing_else():  # type: ignore[no-untyped-def]
     assert redact(f'"GET /d?token={TOKEN}&page=2 HTTP/1.1" 200') == '"GET /d?token=[redacted]&page=2 HTTP/1.1" 200'
-    assert redact("access_token=a&resetToken=b&password=c&api_key=d&q=token") == \
-        "access_token=[redacted]&resetToken=[redacted]&password=[redacted]&api_key=[redacted]&q=token"
+    assert (
+        redact("access_token=a&resetToken=b&password=c&api_key=d&q=token")
+        == "access_token=[redacted]&resetToken=[redacted]&password=[redacted]&api_key=[redacted]&q=token"
+    )
     atoms = redact_atoms({"q": f"token={TOKEN}", "{authorization}i": "Bearer abc", "s": 200})
     assert atoms == {"q": "token=[redacted]", "{authorization}i": "[redacted]", "s": 200}
 
@@ -58,14 +61,35 @@ def test_the_development_server_logs_the_request_without_its_token(app, caplog):
 
 def test_gunicorn_started_from_the_project_folder_logs_no_token(tmp_path):  # type: ignore[no-untyped-def]
     access = tmp_path / "access.log"
-    env = {**os.environ, "BLASON_ENV": "development", "BLASON_INSTANCE_DIR": str(tmp_path / "instance"),
-           "BLASON_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "BLASON_ENV": "development",
+        "BLASON_INSTANCE_DIR": str(tmp_path / "instance"),
+        "BLASON_LOG_LEVEL": "WARNING",
+    }
     env.pop("BLASON_DATABASE_URL", None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     # No -c: gunicorn reads ./gunicorn.conf.py by itself, as in production.
-    server = subprocess.Popen([gunicorn, "-w", "1", "-b", "127.0.0.1:0", "--access-logfile", str(access),
-                               "--error-logfile", "-", "--log-level", "info", "wsgi:app"],
-                              cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [
+            gunicorn,
+            "-w",
+            "1",
+            "-b",
+            "127.0.0.1:0",
+            "--access-logfile",
+            str(access),
+            "--error-logfile",
+            "-",
+            "--log-level",
+            "info",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stderr is not None
         port = None

@@ -1,4 +1,5 @@
 """Configuration: one prefix, typed settings validated at start-up, no secret defaults outside development."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,8 +14,12 @@ import badges
 from app import config
 from tests.conftest import JWT_PEM, KEK
 
-PRODUCTION = {"BLASON_ENV": "production", "BLASON_SECRET_KEY": "s" * 32, "BLASON_JWT_PRIVATE_KEY": JWT_PEM,
-              "BLASON_KEY_ENCRYPTION_KEYS": KEK}
+PRODUCTION = {
+    "BLASON_ENV": "production",
+    "BLASON_SECRET_KEY": "s" * 32,
+    "BLASON_JWT_PRIVATE_KEY": JWT_PEM,
+    "BLASON_KEY_ENCRYPTION_KEYS": KEK,
+}
 
 
 def test_production_without_secrets_refuses_to_start(tmp_path):
@@ -40,8 +45,9 @@ def test_development_generates_and_reuses_secrets(tmp_path, caplog):
 
 
 def test_production_with_secrets_starts(tmp_path):
-    settings = config.load({**PRODUCTION, "BLASON_INSTANCE_DIR": str(tmp_path),
-                            "BLASON_PUBLIC_BASE_URL": "https://badges.example.fr/"})
+    settings = config.load(
+        {**PRODUCTION, "BLASON_INSTANCE_DIR": str(tmp_path), "BLASON_PUBLIC_BASE_URL": "https://badges.example.fr/"}
+    )
     assert settings.public_base_url == "https://badges.example.fr"
     assert settings.key_encryption_keys[0].id == "test1" and len(settings.key_encryption_keys[0].key) == 32
     assert isinstance(settings.jwt_private_key, Ed25519PrivateKey)
@@ -49,23 +55,29 @@ def test_production_with_secrets_starts(tmp_path):
     assert settings.smtp_url is None and settings.rate_limit_redis_url is None
 
 
-@pytest.mark.parametrize("name,value,fragment", [
-    ("BLASON_MAX_UPLOAD_BYTES", "lots", "BLASON_MAX_UPLOAD_BYTES"),
-    ("BLASON_MAX_UPLOAD_BYTES", "0", "BLASON_MAX_UPLOAD_BYTES"),
-    ("BLASON_ENV", "staging", "BLASON_ENV"),
-    ("BLASON_PUBLIC_BASE_URL", "badges.example.fr", "BLASON_PUBLIC_BASE_URL"),
-    ("BLASON_KEY_ENCRYPTION_KEYS", "k1:c2hvcnQ=", "BLASON_KEY_ENCRYPTION_KEYS"),
-    ("BLASON_JWT_PRIVATE_KEY", "not a pem", "BLASON_JWT_PRIVATE_KEY"),
-    ("BLASON_PLATFORM_SIGNING_KEY", "not a pem", "BLASON_PLATFORM_SIGNING_KEY"),
-    ("BLASON_SQLITE_BUSY_TIMEOUT", "0", "BLASON_SQLITE_BUSY_TIMEOUT"),
-])
+@pytest.mark.parametrize(
+    "name,value,fragment",
+    [
+        ("BLASON_MAX_UPLOAD_BYTES", "lots", "BLASON_MAX_UPLOAD_BYTES"),
+        ("BLASON_MAX_UPLOAD_BYTES", "0", "BLASON_MAX_UPLOAD_BYTES"),
+        ("BLASON_ENV", "staging", "BLASON_ENV"),
+        ("BLASON_PUBLIC_BASE_URL", "badges.example.fr", "BLASON_PUBLIC_BASE_URL"),
+        ("BLASON_KEY_ENCRYPTION_KEYS", "k1:c2hvcnQ=", "BLASON_KEY_ENCRYPTION_KEYS"),
+        ("BLASON_JWT_PRIVATE_KEY", "not a pem", "BLASON_JWT_PRIVATE_KEY"),
+        ("BLASON_PLATFORM_SIGNING_KEY", "not a pem", "BLASON_PLATFORM_SIGNING_KEY"),
+        ("BLASON_SQLITE_BUSY_TIMEOUT", "0", "BLASON_SQLITE_BUSY_TIMEOUT"),
+    ],
+)
 def test_invalid_values_name_the_variable(tmp_path, name, value, fragment):
     with pytest.raises(config.ConfigError, match=fragment):
         config.load({"BLASON_INSTANCE_DIR": str(tmp_path), name: value})
 
 
-NUMBERS = [f.name for f in dataclasses.fields(config.Settings)
-           if typing.get_type_hints(config.Settings)[f.name] in (int, float)]
+NUMBERS = [
+    f.name
+    for f in dataclasses.fields(config.Settings)
+    if typing.get_type_hints(config.Settings)[f.name] in (int, float)
+]
 
 
 @pytest.mark.parametrize("field", NUMBERS)
@@ -99,10 +111,13 @@ def test_every_setting_is_typed_and_has_its_variable(tmp_path):
     assert [row[0] for row in config.describe()] == ["BLASON_" + f.name.upper() for f in fields]
     assert all(hints[f.name] is not typing.Any for f in fields)
     overrides = {"SMTP_URL": "smtp://mail.example.fr:25", "RATE_LIMIT_REDIS_URL": "redis://127.0.0.1:6379/0"}
-    for settings in (config.load({**PRODUCTION, "BLASON_INSTANCE_DIR": str(tmp_path)}),
-                     config.load({"BLASON_INSTANCE_DIR": str(tmp_path)}, overrides=overrides)):
-        wrong = {f.name: getattr(settings, f.name) for f in fields
-                 if not _conforms(getattr(settings, f.name), hints[f.name])}
+    for settings in (
+        config.load({**PRODUCTION, "BLASON_INSTANCE_DIR": str(tmp_path)}),
+        config.load({"BLASON_INSTANCE_DIR": str(tmp_path)}, overrides=overrides),
+    ):
+        wrong = {
+            f.name: getattr(settings, f.name) for f in fields if not _conforms(getattr(settings, f.name), hints[f.name])
+        }
         assert wrong == {}
     assert isinstance(settings.instance_dir, Path) and settings.instance_dir.is_absolute()
 
@@ -126,8 +141,13 @@ def test_overrides_are_read_like_the_environment_and_unknown_names_refused(tmp_p
 
 
 def test_the_repr_shows_no_secret(tmp_path):
-    settings = config.load({**PRODUCTION, "BLASON_INSTANCE_DIR": str(tmp_path),
-                            "BLASON_SMTP_URL": "smtp://user:motdepasse@mail.example.fr"})
+    settings = config.load(
+        {
+            **PRODUCTION,
+            "BLASON_INSTANCE_DIR": str(tmp_path),
+            "BLASON_SMTP_URL": "smtp://user:motdepasse@mail.example.fr",
+        }
+    )
     shown = repr(settings)
     assert "s" * 32 not in shown and "PRIVATE KEY" not in shown and "motdepasse" not in shown
     assert KEK.split(":", 1)[1] not in shown

@@ -1,4 +1,5 @@
 """The demo data set loads once, through the real CLI, its logins work, and every role has something to do."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -11,11 +12,15 @@ def test_load_demo_cli_is_idempotent_and_logins_work(runner, session, client, ap
     result = runner.invoke(args=["blason", "load-demo"])
     assert result.exit_code == 0, result.output
     assert "lucie.perrin@demo.blason.fr" in result.output and "(no e-mail)" in result.output
-    counts = {m.__name__: session.scalar(select(func.count()).select_from(m))
-              for m in (Territory, Project, Person, Contribution, Evidence, Framework, Issuer, Claim, Credential)}
+    counts = {
+        m.__name__: session.scalar(select(func.count()).select_from(m))
+        for m in (Territory, Project, Person, Contribution, Evidence, Framework, Issuer, Claim, Credential)
+    }
     assert runner.invoke(args=["blason", "load-demo"]).exit_code == 0
-    assert {m.__name__: session.scalar(select(func.count()).select_from(m))
-            for m in (Territory, Project, Person, Contribution, Evidence, Framework, Issuer, Claim, Credential)} == counts
+    assert {
+        m.__name__: session.scalar(select(func.count()).select_from(m))
+        for m in (Territory, Project, Person, Contribution, Evidence, Framework, Issuer, Claim, Credential)
+    } == counts
     assert counts["Territory"] >= 1 and counts["Project"] >= 2 and counts["Evidence"] >= 3
     assistant = session.scalar(select(Person).where(Person.display_name == "Marcel Dubreuil"))
     assert assistant.email is None and assistant.is_assisted
@@ -24,8 +29,9 @@ def test_load_demo_cli_is_idempotent_and_logins_work(runner, session, client, ap
     r = client.post("/api/v1/auth/login", json={"email": "helene.martin@demo.blason.fr", "password": password})
     assert r.status_code == 200, r.json
     token = r.json["accessToken"]
-    mine = client.get("/api/v1/contributions", headers={"Authorization": f"Bearer {token}",
-                                                         "X-Act-For": str(assistant.id)})
+    mine = client.get(
+        "/api/v1/contributions", headers={"Authorization": f"Bearer {token}", "X-Act-For": str(assistant.id)}
+    )
     assert mine.status_code == 200 and mine.json["total"] == 1
     assert mine.json["items"][0]["learnerId"] == str(assistant.id)
 
@@ -40,8 +46,11 @@ def test_every_demo_role_has_something_to_do(runner, session, client, app):
     assert runner.invoke(args=["blason", "load-demo"]).exit_code == 0
     karim = _token(client, app, "karim.benali@demo.blason.fr")
     queue = client.get("/api/v1/reviews/queue", headers=karim).json
-    waiting = sorted((item["learner"]["displayName"], item["competency"]["code"]) for item in queue["items"]
-                     if item["claim"]["status"] == "pending")
+    waiting = sorted(
+        (item["learner"]["displayName"], item["competency"]["code"])
+        for item in queue["items"]
+        if item["claim"]["status"] == "pending"
+    )
     assert waiting == [("Lucie Perrin", "VB1.3"), ("Marcel Dubreuil", "VB2.1")]
     lucie = _token(client, app, "lucie.perrin@demo.blason.fr")
     badges = client.get("/api/v1/me/badges", headers=lucie).json

@@ -1,5 +1,6 @@
 """Dependencies are lower bounds; an upper bound is only a major version, and only where we use a
 library's internals (reportlab: pdf_layout writes PDF text operators itself)."""
+
 from __future__ import annotations
 
 import configparser

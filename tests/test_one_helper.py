@@ -1,5 +1,6 @@
 """One helper per concern (issue 12): the optimistic lock, the LIKE escape, the slug rule and the
 PNG chunk writer are each written once; a second copy in the source fails here."""
+
 from __future__ import annotations
 
 import re

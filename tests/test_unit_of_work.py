@@ -1,11 +1,13 @@
 """The database belongs to the app, and a request is one unit of work: one commit, then its follow-ups."""
+
 from __future__ import annotations
 
 import ast
 import logging
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -24,9 +26,18 @@ API = "/api/v1"
 
 
 def _settings(tmp_path: Path, name: str, **more: Any) -> dict[str, Any]:
-    return {"ENV": "testing", "INSTANCE_DIR": str(tmp_path / name), "PUBLIC_BASE_URL": "https://blason.test",
-            "SECRET_KEY": "test-secret", "JWT_PRIVATE_KEY": JWT_PEM, "KEY_ENCRYPTION_KEYS": KEK,
-            "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8, "LOG_LEVEL": "WARNING", **more}
+    return {
+        "ENV": "testing",
+        "INSTANCE_DIR": str(tmp_path / name),
+        "PUBLIC_BASE_URL": "https://blason.test",
+        "SECRET_KEY": "test-secret",
+        "JWT_PRIVATE_KEY": JWT_PEM,
+        "KEY_ENCRYPTION_KEYS": KEK,
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 8,
+        "LOG_LEVEL": "WARNING",
+        **more,
+    }
 
 
 # --- the database belongs to the app ---------------------------------------------------------------
@@ -43,7 +54,7 @@ def test_two_apps_in_one_process_each_see_their_own_database(tmp_path: Path) -> 
             db.session.commit()
         apps.append(app)
     # Building b must not have moved a's sessions onto b's database (nor the other way round).
-    for name, app in zip("ab", apps):
+    for name, app in zip("ab", apps, strict=False):
         with app.app_context():
             assert db.session.scalars(select(Territory.name)).all() == [f"Territoire {name}"]
             assert db.engine.url.database == str(tmp_path / f"{name}.db")
@@ -112,8 +123,9 @@ def test_follow_ups_are_dropped_when_the_session_ends_uncommitted(app, session) 
     assert ran == ["undo"]
 
 
-def test_a_failing_follow_up_is_logged_and_neither_undoes_nor_stops_the_others(app, session, make_territory,
-                                                                               caplog) -> None:
+def test_a_failing_follow_up_is_logged_and_neither_undoes_nor_stops_the_others(
+    app, session, make_territory, caplog
+) -> None:
     ran, step = _steps()
     territory = make_territory(name="Avant")
     unit = database_of(app).registry()
@@ -213,8 +225,9 @@ def test_a_refusal_that_keeps_its_changes_commits_them_before_the_answer(bare) -
     assert _notes(app) == ["recorded"] and ran == ["after recorded"]
 
 
-@pytest.mark.parametrize("error", [Conflict("No."), Unauthenticated("Invalid.", keep_changes=True)],
-                         ids=["refusal", "keep_changes"])
+@pytest.mark.parametrize(
+    "error", [Conflict("No."), Unauthenticated("Invalid.", keep_changes=True)], ids=["refusal", "keep_changes"]
+)
 def test_the_service_error_handler_never_commits(app, session, error) -> None:
     with app.test_request_context("/api/v1/auth/login", method="POST"):
         db.session.add(Territory(name="Écrit par la vue"))
@@ -228,19 +241,28 @@ def test_a_failed_login_is_recorded_by_the_unit_of_work(client, session, make_pe
     person = make_person()
     r = client.post(f"{API}/auth/login", json={"email": person.email, "password": "not the password"})
     assert r.status_code == 401
-    assert session.scalars(select(AuditEvent.action).where(AuditEvent.action == "auth.login_failed")).all() \
-        == ["auth.login_failed"]
+    assert session.scalars(select(AuditEvent.action).where(AuditEvent.action == "auth.login_failed")).all() == [
+        "auth.login_failed"
+    ]
 
 
 # --- the review: its follow-ups fail, the client still gets its 201 -------------------------------
 
 
-def test_a_review_whose_follow_ups_fail_is_committed_and_answers_201(app, client, session, headers, world,
-                                                                     monkeypatch, caplog) -> None:
+def test_a_review_whose_follow_ups_fail_is_committed_and_answers_201(
+    app, client, session, headers, world, monkeypatch, caplog
+) -> None:
     tutor_email = world.tutor.email
-    claim = client.post(f"{API}/claims", headers=headers(world.learner), json={
-        "contributionId": str(world.contribution.id), "competencyId": str(world.competency.id),
-        "justification": "J'ai animé la réunion.", "selfAssessment": "acquis"})
+    claim = client.post(
+        f"{API}/claims",
+        headers=headers(world.learner),
+        json={
+            "contributionId": str(world.contribution.id),
+            "competencyId": str(world.competency.id),
+            "justification": "J'ai animé la réunion.",
+            "selfAssessment": "acquis",
+        },
+    )
     assert claim.status_code == 201, claim.json
 
     def mail_down(messages: Any) -> None:
@@ -252,9 +274,11 @@ def test_a_review_whose_follow_ups_fail_is_committed_and_answers_201(app, client
     monkeypatch.setattr(runtime(app).mailer, "send", mail_down)
     monkeypatch.setattr(awarding, "process_award_events", award_fails)
     with caplog.at_level(logging.ERROR, logger="app.db"):
-        r = client.post(f"{API}/claims/{claim.json['id']}/reviews",
-                        headers={**headers(world.tutor), "If-Match": claim.headers["ETag"]},
-                        json={"decision": "validated", "level": "acquis", "comment": "Très bien."})
+        r = client.post(
+            f"{API}/claims/{claim.json['id']}/reviews",
+            headers={**headers(world.tutor), "If-Match": claim.headers["ETag"]},
+            json={"decision": "validated", "level": "acquis", "comment": "Très bien."},
+        )
     assert r.status_code == 201, r.get_data(as_text=True)
     stored = session.scalars(select(Review).where(Review.claim_id == uuid.UUID(claim.json["id"]))).all()
     assert [rv.comment for rv in stored] == ["Très bien."]
@@ -269,14 +293,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _commits(node: ast.AST) -> int:
-    return sum(1 for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-               and n.func.attr == "commit")
+    return sum(
+        1
+        for n in ast.walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "commit"
+    )
 
 
 def test_every_view_commits_at_most_once_and_no_error_handler_commits() -> None:
     views = [*sorted((ROOT / "app" / "api").glob("*.py")), *sorted((ROOT / "app" / "web").glob("*.py"))]
-    twice = [f"{path.name}:{fn.name}" for path in views
-             for fn in ast.walk(ast.parse(path.read_text()))
-             if isinstance(fn, ast.FunctionDef) and _commits(fn) > 1]
+    twice = [
+        f"{path.name}:{fn.name}"
+        for path in views
+        for fn in ast.walk(ast.parse(path.read_text()))
+        if isinstance(fn, ast.FunctionDef) and _commits(fn) > 1
+    ]
     assert twice == []
     assert _commits(ast.parse((ROOT / "app" / "problems.py").read_text())) == 0

@@ -1,4 +1,5 @@
 """The JSON API under /api/v1, described by OpenAPI generated from the marshmallow schemas."""
+
 from __future__ import annotations
 
 import http
@@ -42,8 +43,12 @@ def parse_json(raw: str | bytes) -> Any:
     # Measured without recursion; a document that parsed can still be too deep to validate or store.
     level: list[Any] = [value]
     for _depth in range(MAX_JSON_DEPTH + 1):
-        level = [child for node in level if isinstance(node, (dict, list))
-                 for child in (node.values() if isinstance(node, dict) else node)]
+        level = [
+            child
+            for node in level
+            if isinstance(node, (dict, list))
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
         if not level:
             return value
     raise json.JSONDecodeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", _BODY, 0)
@@ -143,12 +148,15 @@ def init_api(app: Flask) -> Api:
         # Served from the installed swagger-ui-bundle package: the page works offline.
         OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
         API_SPEC_OPTIONS={
-            "info": {"description": "Skills recognition and Open Badges for learning territories. "
-                                    "Errors are RFC 9457 problem+json; lists are "
-                                    "{items, total, page, perPage}; JSON is camelCase."},
-            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                                           "bearerFormat": "JWT"}},
-                           "parameters": HEADER_PARAMETERS},
+            "info": {
+                "description": "Skills recognition and Open Badges for learning territories. "
+                "Errors are RFC 9457 problem+json; lists are "
+                "{items, total, page, perPage}; JSON is camelCase."
+            },
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+                "parameters": HEADER_PARAMETERS,
+            },
             "security": [{"bearer": []}],
         },
     )
@@ -156,11 +164,18 @@ def init_api(app: Flask) -> Api:
     vars(provider).update(vars(app.json))  # keep create_app's dump settings (sort_keys, ensure_ascii)
     app.json = provider
     api = BlasonApi(app)
-    from app.api import (contributions, dossiers, frameworks, identity, issuing, recognition, territories,
-                         verification)
+    from app.api import contributions, dossiers, frameworks, identity, issuing, recognition, territories, verification
 
-    blueprints = [identity.blp, territories.blp, contributions.blp, recognition.blp, frameworks.blp, issuing.blp,
-                  dossiers.blp, verification.blp]
+    blueprints = [
+        identity.blp,
+        territories.blp,
+        contributions.blp,
+        recognition.blp,
+        frameworks.blp,
+        issuing.blp,
+        dossiers.blp,
+        verification.blp,
+    ]
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.before_request(_login_door(frozenset(b.name for b in blueprints)))

@@ -1,7 +1,9 @@
 """Who is calling: the bearer token, and the learner a facilitator acts for (X-Act-For)."""
+
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import g, request
 
@@ -32,8 +34,9 @@ def current_grants() -> Grants:
         try:
             acting_for = uuid.UUID(raw)
         except ValueError:
-            raise InvalidInput("X-Act-For is not a person id.",
-                               errors=[FieldError("#/headers/X-Act-For", "Not a UUID.")]) from None
+            raise InvalidInput(
+                "X-Act-For is not a person id.", errors=[FieldError("#/headers/X-Act-For", "Not a UUID.")]
+            ) from None
     g.grants = access.load_grants(db.session, person_id, acting_for)
     return g.grants  # type: ignore[no-any-return]
 
@@ -47,12 +50,14 @@ def expected_version() -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise InvalidInput("If-Match must be the ETag returned by a GET.",
-                           errors=[FieldError("#/headers/If-Match", "Not a version ETag.")]) from None
+        raise InvalidInput(
+            "If-Match must be the ETag returned by a GET.",
+            errors=[FieldError("#/headers/If-Match", "Not a version ETag.")],
+        ) from None
 
 
-def with_etag(obj: object, response_headers: dict[str, str] | None = None) -> dict[str, str]:
-    return {"ETag": f'"{getattr(obj, "version")}"'}
+def with_etag(obj: Any, response_headers: dict[str, str] | None = None) -> dict[str, str]:
+    return {"ETag": f'"{obj.version}"'}
 
 
 def etag(version: int) -> dict[str, str]:
@@ -64,14 +69,24 @@ def etag(version: int) -> dict[str, str]:
 # If-Match on every conditional update (428 without, 409 when stale), X-Act-For on every
 # operation that needs a login (added by app.api.Blueprint).
 HEADER_PARAMETERS = {
-    "IfMatch": {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-                "description": 'The ETag read (`"<version>"`); a stale one is 409, none is 428.'},
-    "ActFor": {"in": "header", "name": ACT_FOR_HEADER, "required": False,
-               "schema": {"type": "string", "format": "uuid"},
-               "description": "The id of the assisted learner a facilitator acts for; the call then sees "
-                              "and does only what the learner lent them (their projects and territories)."},
+    "IfMatch": {
+        "in": "header",
+        "name": "If-Match",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": 'The ETag read (`"<version>"`); a stale one is 409, none is 428.',
+    },
+    "ActFor": {
+        "in": "header",
+        "name": ACT_FOR_HEADER,
+        "required": False,
+        "schema": {"type": "string", "format": "uuid"},
+        "description": "The id of the assisted learner a facilitator acts for; the call then sees "
+        "and does only what the learner lent them (their projects and territories).",
+    },
 }
 IF_MATCH_PARAMETER = "IfMatch"  # apispec writes a component's name as its $ref
 ACT_FOR_PARAMETER = "ActFor"
-ETAG_HEADER = {"ETag": {"description": 'The version to send back in If-Match (`"<version>"`).',
-                        "schema": {"type": "string"}}}
+ETAG_HEADER = {
+    "ETag": {"description": 'The version to send back in If-Match (`"<version>"`).', "schema": {"type": "string"}}
+}

@@ -1,4 +1,5 @@
 """Contributions and their evidence."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,13 +10,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from app.api import Blueprint
-from app.api.caller import (
-    ETAG_HEADER,
-    IF_MATCH_PARAMETER,
-    current_grants,
-    expected_version,
-    with_etag,
-)
+from app.api.caller import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, expected_version, with_etag
 from app.db import db
 from app.platform.storage import iter_file
 from app.runtime import runtime
@@ -69,9 +64,14 @@ class ContributionView(MethodView):
     @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data, contribution_id: uuid.UUID):
         """Edit a draft; If-Match is required and a stale version gets 409."""
-        contribution = contributions.update_contribution(db.session, current_grants(), contribution_id, data,
-                                                         expected_version=expected_version(),
-                                                         clock=runtime().clock)
+        contribution = contributions.update_contribution(
+            db.session,
+            current_grants(),
+            contribution_id,
+            data,
+            expected_version=expected_version(),
+            clock=runtime().clock,
+        )
         db.session.commit()
         return contribution, with_etag(contribution)
 
@@ -87,8 +87,9 @@ class Submit(MethodView):
     @blp.response(200, ContributionSchema)
     def post(self, contribution_id: uuid.UUID):
         """Submit a draft to the project's tutors."""
-        contribution = contributions.submit_contribution(db.session, current_grants(), contribution_id,
-                                                         clock=runtime().clock)
+        contribution = contributions.submit_contribution(
+            db.session, current_grants(), contribution_id, clock=runtime().clock
+        )
         db.session.commit()
         return contribution, with_etag(contribution)
 
@@ -118,9 +119,16 @@ class EvidenceUpload(MethodView):
     def post(self, data, files, contribution_id: uuid.UUID):
         """Upload a file (multipart/form-data: file, title, visibility); type checked from its bytes."""
         upload = files["file"]
-        item = evidence.upload_evidence(db.session, current_grants(), contribution_id, upload.stream,
-                                        upload.filename, data, storage=runtime().storage,
-                                        max_bytes=runtime().settings.max_upload_bytes)
+        item = evidence.upload_evidence(
+            db.session,
+            current_grants(),
+            contribution_id,
+            upload.stream,
+            upload.filename,
+            data,
+            storage=runtime().storage,
+            max_bytes=runtime().settings.max_upload_bytes,
+        )
         db.session.commit()
         return item
 
@@ -138,8 +146,9 @@ class EvidenceView(MethodView):
     @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data, evidence_id: uuid.UUID):
         """Change an evidence item's title or visibility (If-Match required)."""
-        item = evidence.update_evidence(db.session, current_grants(), evidence_id, data,
-                                        expected_version=expected_version())
+        item = evidence.update_evidence(
+            db.session, current_grants(), evidence_id, data, expected_version=expected_version()
+        )
         db.session.commit()
         return item, with_etag(item)
 
@@ -149,8 +158,14 @@ class EvidenceFile(MethodView):
     @blp.response(200, {"format": "binary", "type": "string"}, content_type="application/octet-stream")
     def get(self, evidence_id: uuid.UUID):
         """Download a file evidence (only for those its visibility allows)."""
-        item, handle = evidence.open_evidence_file(db.session, current_grants(), evidence_id,
-                                                   storage=runtime().storage)
-        return Response(iter_file(handle), mimetype=item.media_type, headers={
-            "Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store", "Content-Length": str(item.size)})
+        item, handle = evidence.open_evidence_file(db.session, current_grants(), evidence_id, storage=runtime().storage)
+        return Response(
+            iter_file(handle),
+            mimetype=item.media_type,
+            headers={
+                "Content-Disposition": "attachment",
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+                "Content-Length": str(item.size),
+            },
+        )

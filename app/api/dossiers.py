@@ -1,5 +1,6 @@
 """Jury dossiers (request, consent, generate, download, verify), cohort tables, the learner
 record and printable certificates."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,8 +17,7 @@ from app.db import db, writes
 from app.platform.storage import iter_file
 from app.platform.urls import Urls
 from app.runtime import runtime
-from app.services.dossiers import lifecycle as dossiers
-from app.services.dossiers import records
+from app.services.dossiers import lifecycle as dossiers, records
 from app.services.dossiers.lifecycle import DossierSettings
 from app.services.issuing import certificates
 from schemas.base import page_of
@@ -58,8 +58,9 @@ def _verify_limit() -> None:
         grants = current_grants()
         trusted = grants.platform_admin or bool(grants.jury_officer_for)
         limits = runtime().settings
-        request.max_content_length = (limits.max_dossier_verify_bytes if trusted
-                                      else limits.max_dossier_verify_bytes_anonymous)
+        request.max_content_length = (
+            limits.max_dossier_verify_bytes if trusted else limits.max_dossier_verify_bytes_anonymous
+        )
 
 
 @blp.route("/dossiers")
@@ -140,17 +141,27 @@ class Download(MethodView):
         """Download the ZIP through an expiring link (no other credential needed; audited)."""
         dossier, handle, size = dossiers.open_download(db.session, dossier_id, args["token"], settings=settings())
         db.session.commit()
-        return Response(iter_file(handle), mimetype=ZIP, headers={
-            "Content-Disposition": f'attachment; filename="dossier-{dossier.id}.zip"', "Content-Length": str(size),
-            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+        return Response(
+            iter_file(handle),
+            mimetype=ZIP,
+            headers={
+                "Content-Disposition": f'attachment; filename="dossier-{dossier.id}.zip"',
+                "Content-Length": str(size),
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
 
 @blp.route("/dossiers/verify")
 class Verify(MethodView):
     @blp.arguments(ZipUploadSchema, location="files")
     @blp.response(200, DossierVerificationSchema)
-    @blp.alt_response(413, description="Larger than the cap: BLASON_MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS without "
-                                       "an account, BLASON_MAX_DOSSIER_VERIFY_BYTES for jury officers and admins")
+    @blp.alt_response(
+        413,
+        description="Larger than the cap: BLASON_MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS without "
+        "an account, BLASON_MAX_DOSSIER_VERIFY_BYTES for jury officers and admins",
+    )
     @blp.alt_response(429, description="Too many verifications from this address (Retry-After)")
     @blp.public
     def post(self, files):
@@ -181,8 +192,11 @@ class CohortView(MethodView):
         data = dossiers.cohort(db.session, current_grants(), fiche_id)
         db.session.commit()
         if args["format"] == "csv" or (args["format"] is None and request.accept_mimetypes.best == "text/csv"):
-            return Response(dossiers.cohort_csv(data), mimetype="text/csv", headers={
-                "Content-Disposition": f'attachment; filename="cohorte-{data.code or fiche_id}.csv"'})
+            return Response(
+                dossiers.cohort_csv(data),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="cohorte-{data.code or fiche_id}.csv"'},
+            )
         return data
 
 
@@ -193,12 +207,18 @@ class Record(MethodView):
     def get(self):
         """All of one's own data as a ZIP with index.json (data portability; audited)."""
         rt = runtime()
-        record = records.learner_record(db.session, current_grants(), storage=rt.storage,
-                                        urls=Urls(rt.settings.public_base_url), clock=rt.clock)
+        record = records.learner_record(
+            db.session, current_grants(), storage=rt.storage, urls=Urls(rt.settings.public_base_url), clock=rt.clock
+        )
         db.session.commit()
-        return Response(records.stream_record(record, rt.storage), mimetype=ZIP, headers={
-            "Content-Disposition": f'attachment; filename="mes-donnees-{record.person_id}.zip"',
-            "Cache-Control": "private, no-store"})
+        return Response(
+            records.stream_record(record, rt.storage),
+            mimetype=ZIP,
+            headers={
+                "Content-Disposition": f'attachment; filename="mes-donnees-{record.person_id}.zip"',
+                "Cache-Control": "private, no-store",
+            },
+        )
 
 
 @blp.route("/credentials/<uuid:credential_id>/certificate.pdf")
@@ -207,8 +227,14 @@ class Certificate(MethodView):
     def get(self, credential_id: uuid.UUID):
         """A printable A4 certificate in French (the learner and the issuer's admins)."""
         rt = runtime()
-        credential, pdf = certificates.certificate_pdf(db.session, current_grants(), credential_id,
-                                                       storage=rt.storage, urls=Urls(rt.settings.public_base_url))
-        return Response(pdf, mimetype="application/pdf", headers={
-            "Content-Disposition": f'inline; filename="attestation-{credential.id}.pdf"',
-            "Cache-Control": "private, no-store"})
+        credential, pdf = certificates.certificate_pdf(
+            db.session, current_grants(), credential_id, storage=rt.storage, urls=Urls(rt.settings.public_base_url)
+        )
+        return Response(
+            pdf,
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="attestation-{credential.id}.pdf"',
+                "Cache-Control": "private, no-store",
+            },
+        )

@@ -1,4 +1,5 @@
 """Competency frameworks: browse, search, import (synchronous: the answer is the import report)."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,9 +13,11 @@ from app.api import Blueprint
 from app.api.caller import current_grants
 from app.db import db
 from app.runtime import runtime
-from app.services.frameworks import imports as frameworks_import
-from app.services.frameworks import publish as frameworks_publish
-from app.services.frameworks import query as frameworks_query
+from app.services.frameworks import (
+    imports as frameworks_import,
+    publish as frameworks_publish,
+    query as frameworks_query,
+)
 from app.services.recognition import scales
 from schemas.base import page_of
 from schemas.claims import ReviewRulesSchema, ReviewRulesUpdateSchema
@@ -65,8 +68,14 @@ class FrameworkImports(MethodView):
         """
         uploads = [(f.stream, f.filename or "upload") for f in request.files.getlist("file")]
         report = frameworks_import.import_uploads(
-            db.session, current_grants(), uploads, format=data.pop("format", None), options=data,
-            max_bytes=runtime().settings.max_upload_bytes, clock=runtime().clock)
+            db.session,
+            current_grants(),
+            uploads,
+            format=data.pop("format", None),
+            options=data,
+            max_bytes=runtime().settings.max_upload_bytes,
+            clock=runtime().clock,
+        )
         db.session.commit()
         return report
 
@@ -85,8 +94,7 @@ class FrameworkTree(MethodView):
     @blp.response(200, page_of(FwNodeSchema))
     def get(self, args, framework_id: uuid.UUID):
         """A page of the roots (or of parentId's children), ``depth`` levels deep, with child counts."""
-        return frameworks_query.framework_tree(db.session, current_grants(), framework_id, **args,
-                                               base_url=_base())
+        return frameworks_query.framework_tree(db.session, current_grants(), framework_id, **args, base_url=_base())
 
 
 @blp.route("/frameworks/<uuid:framework_id>/case")
@@ -112,8 +120,7 @@ class CompetencyView(MethodView):
     @blp.response(200, CompetencySchema)
     def get(self, competency_id: uuid.UUID):
         """One competency: ancestors, children, source text, confidence, relations, OB 3.0 alignments."""
-        return frameworks_publish.competency_view(db.session, current_grants(), competency_id,
-                                                  base_url=_base())
+        return frameworks_publish.competency_view(db.session, current_grants(), competency_id, base_url=_base())
 
 
 @blp.route("/frameworks/<uuid:framework_id>/review-rules")

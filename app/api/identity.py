@@ -1,4 +1,5 @@
 """Authentication, people, memberships and facilitations."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,14 +9,7 @@ from flask.views import MethodView
 from werkzeug.exceptions import TooManyRequests
 
 from app.api import Blueprint
-from app.api.caller import (
-    ETAG_HEADER,
-    IF_MATCH_PARAMETER,
-    current_grants,
-    etag,
-    expected_version,
-    with_etag,
-)
+from app.api.caller import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
 from app.db import db, reads_only, start_writing
 from app.runtime import runtime
 from app.services.identity import auth, people
@@ -35,23 +29,21 @@ from schemas.accounts import (
     TokenPairSchema,
 )
 from schemas.base import page_of
-from schemas.claims import (
-    PortfolioQuerySchema,
-    PortfolioSchema,
-    StandingEntrySchema,
-    StandingQuerySchema,
-)
+from schemas.claims import PortfolioQuerySchema, PortfolioSchema, StandingEntrySchema, StandingQuerySchema
 
-blp = Blueprint("identity", __name__, description="Log in, people, roles, facilitation, and a person's standings and portfolio")
+blp = Blueprint(
+    "identity", __name__, description="Log in, people, roles, facilitation, and a person's standings and portfolio"
+)
 
 
 def _check_login_rate(email: str) -> None:
     """Throttle before the password is hashed; the same answer whether the account exists or not."""
     wait = runtime().login_limits.take(email, request.remote_addr or "-")
     if wait is not None:
-        raise TooManyRequests("Trop de tentatives de connexion ; réessayez plus tard. "
-                              "(Too many sign-in attempts; try again later.)",
-                              retry_after=wait)
+        raise TooManyRequests(
+            "Trop de tentatives de connexion ; réessayez plus tard. (Too many sign-in attempts; try again later.)",
+            retry_after=wait,
+        )
 
 
 @blp.route("/auth/login")

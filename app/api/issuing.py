@@ -1,5 +1,6 @@
 """Issuing: issuers, their keys, achievements (badge classes), awards, credentials, bulk awards,
 revocation, the award queue, and the learner's badges."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,25 +10,11 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from app.api import Blueprint
-from app.api.caller import (
-    ETAG_HEADER,
-    IF_MATCH_PARAMETER,
-    current_grants,
-    etag,
-    expected_version,
-    with_etag,
-)
+from app.api.caller import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
 from app.db import db
 from app.platform.pagination import page_of_list
 from app.runtime import runtime
-from app.services.issuing import (
-    achievements,
-    awarding,
-    bulk,
-    issuers,
-    revocation,
-    wallet,
-)
+from app.services.issuing import achievements, awarding, bulk, issuers, revocation, wallet
 from app.services.issuing.signing import IssuingSettings
 from schemas.base import PageArgs, page_of
 from schemas.issuing import (
@@ -57,8 +44,12 @@ from schemas.issuing import (
     ShareLinksSchema,
 )
 
-blp = Blueprint("issuing", __name__, description="Issuers, signing keys, achievements (badge classes), awards, "
-                                         "credentials, revocation and the learner's badges")
+blp = Blueprint(
+    "issuing",
+    __name__,
+    description="Issuers, signing keys, achievements (badge classes), awards, "
+    "credentials, revocation and the learner's badges",
+)
 
 
 class ImageFileSchema(Schema):
@@ -108,8 +99,14 @@ class IssuerView(MethodView):
     @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data, issuer_id: uuid.UUID):
         """Edit the profile (If-Match required; new credentials embed the new profile)."""
-        issuer = issuers.update_issuer(db.session, current_grants(), issuer_id, data,
-                                       expected_version=expected_version(), settings=issuing_settings())
+        issuer = issuers.update_issuer(
+            db.session,
+            current_grants(),
+            issuer_id,
+            data,
+            expected_version=expected_version(),
+            settings=issuing_settings(),
+        )
         db.session.commit()
         return issuer, with_etag(issuer)
 
@@ -120,9 +117,15 @@ class IssuerImage(MethodView):
     @blp.response(200, IssuerSchema)
     def post(self, files, issuer_id: uuid.UUID):
         """Upload the issuer's image (PNG or SVG, checked defensively)."""
-        issuer = issuers.set_issuer_image(db.session, current_grants(), issuer_id, files["file"].stream,
-                                          storage=runtime().storage, max_bytes=max_upload(),
-                                          settings=issuing_settings())
+        issuer = issuers.set_issuer_image(
+            db.session,
+            current_grants(),
+            issuer_id,
+            files["file"].stream,
+            storage=runtime().storage,
+            max_bytes=max_upload(),
+            settings=issuing_settings(),
+        )
         db.session.commit()
         return issuer
 
@@ -142,8 +145,9 @@ class RotateKeys(MethodView):
     @blp.response(201, page_of(KeySchema))
     def post(self, data, issuer_id: uuid.UUID):
         """New active keys (all purposes, or those named), as one page; the old ones are retired but still verify."""
-        created = issuers.rotate_keys(db.session, current_grants(), issuer_id, data.get("purposes"),
-                                      settings=issuing_settings())
+        created = issuers.rotate_keys(
+            db.session, current_grants(), issuer_id, data.get("purposes"), settings=issuing_settings()
+        )
         db.session.commit()
         return page_of_list(created)
 
@@ -154,8 +158,9 @@ class CompromiseKey(MethodView):
     @blp.response(200, KeySchema)
     def post(self, data, issuer_id: uuid.UUID, key_id: uuid.UUID):
         """Flag a key compromised (replaced if active); the credentials it signed are flagged."""
-        key = issuers.compromise_key(db.session, current_grants(), issuer_id, key_id, data["reason"],
-                                     settings=issuing_settings())
+        key = issuers.compromise_key(
+            db.session, current_grants(), issuer_id, key_id, data["reason"], settings=issuing_settings()
+        )
         db.session.commit()
         return key
 
@@ -174,9 +179,15 @@ class Achievements(MethodView):
         """Create a badge class; its default image is a generated SVG showing its name."""
         settings = issuing_settings()
         issuer_id = data.pop("issuer_id")
-        achievement = achievements.create_achievement(db.session, current_grants(), issuer_id, data,
-                                                      storage=runtime().storage, urls=settings.urls,
-                                                      clock=settings.clock)
+        achievement = achievements.create_achievement(
+            db.session,
+            current_grants(),
+            issuer_id,
+            data,
+            storage=runtime().storage,
+            urls=settings.urls,
+            clock=settings.clock,
+        )
         db.session.commit()
         return achievements.detail(db.session, achievement, settings.urls)
 
@@ -195,9 +206,15 @@ class AchievementView(MethodView):
     def patch(self, data, achievement_id: uuid.UUID):
         """Edit (If-Match required); once awarded, a content change creates a new version."""
         settings = issuing_settings()
-        achievement = achievements.update_achievement(db.session, current_grants(), achievement_id, data,
-                                                      expected_version=expected_version(), urls=settings.urls,
-                                                      clock=settings.clock)
+        achievement = achievements.update_achievement(
+            db.session,
+            current_grants(),
+            achievement_id,
+            data,
+            expected_version=expected_version(),
+            urls=settings.urls,
+            clock=settings.clock,
+        )
         db.session.commit()
         return achievements.detail(db.session, achievement, settings.urls), etag(achievement.lock_version)
 
@@ -208,8 +225,9 @@ class AchievementVersions(MethodView):
     @blp.response(200, page_of(AchievementSchema))
     def get(self, args, achievement_id: uuid.UUID):
         """Every version, oldest first."""
-        return achievements.list_versions(db.session, current_grants(), achievement_id,
-                                          urls=issuing_settings().urls, **args)
+        return achievements.list_versions(
+            db.session, current_grants(), achievement_id, urls=issuing_settings().urls, **args
+        )
 
 
 @blp.route("/achievements/<uuid:achievement_id>/image")
@@ -219,8 +237,15 @@ class AchievementImage(MethodView):
     def post(self, files, achievement_id: uuid.UUID):
         """Upload the badge image (PNG or SVG; no script, external reference or decompression bomb)."""
         settings = issuing_settings()
-        achievement = achievements.set_image(db.session, current_grants(), achievement_id, files["file"].stream,
-                                             storage=runtime().storage, max_bytes=max_upload(), clock=settings.clock)
+        achievement = achievements.set_image(
+            db.session,
+            current_grants(),
+            achievement_id,
+            files["file"].stream,
+            storage=runtime().storage,
+            max_bytes=max_upload(),
+            clock=settings.clock,
+        )
         db.session.commit()
         return achievements.detail(db.session, achievement, settings.urls)
 
@@ -248,9 +273,16 @@ class BulkAwards(MethodView):
         ``mode``: dry_run (a report per row, nothing written), all_or_nothing (422 if any row is
         invalid) or skip_invalid. Rows already awarded are skipped: re-sending a file is harmless.
         """
-        report = bulk.bulk_award(db.session, current_grants(), issuer_id, files["file"].stream, mode=form["mode"],
-                                 achievement_id=form.get("achievement_id"), settings=issuing_settings(),
-                                 max_bytes=runtime().settings.max_upload_bytes)
+        report = bulk.bulk_award(
+            db.session,
+            current_grants(),
+            issuer_id,
+            files["file"].stream,
+            mode=form["mode"],
+            achievement_id=form.get("achievement_id"),
+            settings=issuing_settings(),
+            max_bytes=runtime().settings.max_upload_bytes,
+        )
         db.session.commit()
         return report
 
@@ -330,7 +362,9 @@ class ProcessEvents(MethodView):
     @blp.response(200, EventReportSchema)
     def post(self, data):
         """Run one batch of the award queue now (platform admins; normally run after reviews and by cron)."""
-        report = awarding.run_award_events(db.session, current_grants(), settings=issuing_settings(), limit=data["limit"])
+        report = awarding.run_award_events(
+            db.session, current_grants(), settings=issuing_settings(), limit=data["limit"]
+        )
         db.session.commit()
         return report
 
@@ -357,8 +391,14 @@ class MyBadge(MethodView):
     @blp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data, credential_id: uuid.UUID):
         """Choose whether my name appears on this badge's public page (null: as my profile says; If-Match)."""
-        badge = wallet.set_show_name(db.session, current_grants(), credential_id, data["show_name"],
-                                     expected_version=expected_version(), urls=issuing_settings().urls)
+        badge = wallet.set_show_name(
+            db.session,
+            current_grants(),
+            credential_id,
+            data["show_name"],
+            expected_version=expected_version(),
+            urls=issuing_settings().urls,
+        )
         db.session.commit()
         return badge, etag(badge.credential.version)
 

@@ -1,8 +1,9 @@
 """Claims and tutor reviews: the validation workflow."""
+
 from __future__ import annotations
 
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
 from flask.views import MethodView
 
@@ -84,8 +85,9 @@ class ClaimView(MethodView):
     @blp.doc(parameters=IF_MATCH)
     def patch(self, data, claim_id: uuid.UUID):
         """Edit the justification or self-assessment until a tutor reviews it (a new revision)."""
-        claim = claims.update_claim(db.session, current_grants(), claim_id, data,
-                                    expected_version=expected_version(), clock=runtime().clock)
+        claim = claims.update_claim(
+            db.session, current_grants(), claim_id, data, expected_version=expected_version(), clock=runtime().clock
+        )
         db.session.commit()
         return claim, with_etag(claim)
 
@@ -96,8 +98,9 @@ class Withdraw(MethodView):
     @blp.doc(parameters=IF_MATCH)
     def post(self, claim_id: uuid.UUID):
         """Withdraw a claim not yet decided; it stays in the history."""
-        claim = claims.withdraw_claim(db.session, current_grants(), claim_id,
-                                      expected_version=expected_version(), clock=runtime().clock)
+        claim = claims.withdraw_claim(
+            db.session, current_grants(), claim_id, expected_version=expected_version(), clock=runtime().clock
+        )
         db.session.commit()
         return claim, with_etag(claim)
 
@@ -109,8 +112,9 @@ class Resubmit(MethodView):
     @blp.doc(parameters=IF_MATCH)
     def post(self, data, claim_id: uuid.UUID):
         """After needs_evidence: send the claim back to the queue with new evidence or an explanation."""
-        outcome = claims.resubmit_claim(db.session, current_grants(), claim_id, data,
-                                        expected_version=expected_version(), clock=runtime().clock)
+        outcome = claims.resubmit_claim(
+            db.session, current_grants(), claim_id, data, expected_version=expected_version(), clock=runtime().clock
+        )
         send_after_commit(outcome.messages)
         db.session.commit()
         return outcome.value, with_etag(outcome.value)
@@ -123,8 +127,9 @@ class Reviews(MethodView):
     @blp.doc(parameters=IF_MATCH)
     def post(self, data, claim_id: uuid.UUID):
         """Decide: validated (with a level), rejected or needs_evidence, always with a comment."""
-        outcome = reviews.review_claim(db.session, current_grants(), claim_id, data,
-                                       expected_version=expected_version(), clock=runtime().clock)
+        outcome = reviews.review_claim(
+            db.session, current_grants(), claim_id, data, expected_version=expected_version(), clock=runtime().clock
+        )
         send_after_commit(outcome.messages)
         award_after_commit()  # a changed standing may satisfy an award rule
         db.session.commit()

@@ -1,4 +1,5 @@
 """Territories and their projects."""
+
 from __future__ import annotations
 
 import uuid
@@ -56,8 +57,9 @@ class TerritoryView(MethodView):
     @blp.response(200, TerritorySchema, headers=ETAG_HEADER)
     def patch(self, data, territory_id: uuid.UUID):
         """Change a territory (its coordinators)."""
-        territory = territories.update_territory(db.session, current_grants(), territory_id, data,
-                                                 expected_version=expected_version())
+        territory = territories.update_territory(
+            db.session, current_grants(), territory_id, data, expected_version=expected_version()
+        )
         db.session.commit()
         return territory, with_etag(territory)
 
@@ -92,8 +94,9 @@ class ProjectView(MethodView):
     @blp.response(200, ProjectSchema, headers=ETAG_HEADER)
     def patch(self, data, project_id: uuid.UUID):
         """Change a project (the territory's coordinators)."""
-        project = territories.update_project(db.session, current_grants(), project_id, data,
-                                             expected_version=expected_version())
+        project = territories.update_project(
+            db.session, current_grants(), project_id, data, expected_version=expected_version()
+        )
         db.session.commit()
         return project, with_etag(project)
 

@@ -15,6 +15,7 @@ requests at once (default 20) and ``VERIFY_RATE_PER_MINUTE`` on average (default
 the form and ``POST /dossiers/verify``; in Redis, shared by every worker, when
 ``RATE_LIMIT_REDIS_URL`` is set (``app.platform.rate_limit``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,12 +39,16 @@ from schemas.base import CamelSchema, text
 blp = Blueprint("verification", __name__, description="Verify any Open Badge (public, rate-limited)")
 
 
-
 class VerifyRequestSchema(CamelSchema):
-    credential = fields.Raw(metadata={"description": "An OB 3.0 credential (object), or a VC-JWT, OB 2.0 JWS or "
-                                                     "JSON text"})
-    url = text(intake.MAX_URL_CHARS, min_len=1, metadata={"description": "An OB 2.0 hosted assertion or a credential URL"})
-    recipient = text(intake.MAX_RECIPIENT_CHARS, metadata={"description": "An e-mail address or DID to match against the badge"})
+    credential = fields.Raw(
+        metadata={"description": "An OB 3.0 credential (object), or a VC-JWT, OB 2.0 JWS or JSON text"}
+    )
+    url = text(
+        intake.MAX_URL_CHARS, min_len=1, metadata={"description": "An OB 2.0 hosted assertion or a credential URL"}
+    )
+    recipient = text(
+        intake.MAX_RECIPIENT_CHARS, metadata={"description": "An e-mail address or DID to match against the badge"}
+    )
 
     @validates_schema
     def _one_input(self, data: dict[str, Any], **_kwargs: object) -> None:
@@ -67,10 +72,14 @@ class CheckSchema(CamelSchema):
 
 
 class VerificationSchema(CamelSchema):
-    verdict = fields.String(metadata={"description": "genuine, revoked, suspended, expired, not_yet_valid, "
-                                                     "unknown_key, key_compromised, status_unknown, "
-                                                     "wrong_recipient, invalid, unreadable or unreachable "
-                                                     "(an issuer's server could not be reached in time)"})
+    verdict = fields.String(
+        metadata={
+            "description": "genuine, revoked, suspended, expired, not_yet_valid, "
+            "unknown_key, key_compromised, status_unknown, "
+            "wrong_recipient, invalid, unreadable or unreachable "
+            "(an issuer's server could not be reached in time)"
+        }
+    )
     verdict_fr = fields.String()
     verdict_en = fields.String()
     valid = fields.Boolean()
@@ -93,8 +102,9 @@ def _read_submission() -> verification.Submission:
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise InvalidInput("Attach the badge as 'file'.", errors=[FieldError("#/file", "Missing data for "
-                                                                                          "required field.")])
+            raise InvalidInput(
+                "Attach the badge as 'file'.", errors=[FieldError("#/file", "Missing data for required field.")]
+            )
         content = intake.read_upload(upload.stream, intake.upload_limit(runtime().settings.max_upload_bytes))
         return intake.from_file(content, intake.recipient_of(request.form.get("recipient")))
     try:
@@ -122,8 +132,15 @@ def _read_submission() -> verification.Submission:
 class Verify(MethodView):
     @reads_only
     @blp.public
-    @blp.doc(requestBody={"required": True, "content": {
-        "application/json": {"schema": VerifyRequestSchema}, "multipart/form-data": {"schema": VerifyFileSchema}}})
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {"schema": VerifyRequestSchema},
+                "multipart/form-data": {"schema": VerifyFileSchema},
+            },
+        }
+    )
     @blp.response(200, VerificationSchema)
     @blp.alt_response(429, description="Too many verifications from this address (Retry-After)")
     def post(self):
@@ -131,6 +148,7 @@ class Verify(MethodView):
         check_rate()
         rt = runtime()
         urls = Urls(rt.settings.public_base_url)
-        outcome = verification.verify_submission(db.session, _read_submission(), urls=urls,
-                                                 fetcher=verify_fetcher(), now=rt.clock())
+        outcome = verification.verify_submission(
+            db.session, _read_submission(), urls=urls, fetcher=verify_fetcher(), now=rt.clock()
+        )
         return outcome.summary(urls)

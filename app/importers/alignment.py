@@ -16,8 +16,15 @@ from .case_export import case_identifier, case_uri
 from .records import CompetencyRecord, FrameworkHeader
 from .rncp_xml import fiche_url
 
-OB_TARGET_TYPES = {"ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric",
-                   "CFRubricCriterion", "CFRubricCriterionLevel", "CTDL"}
+OB_TARGET_TYPES = {
+    "ceasn:Competency",
+    "ceterms:Credential",
+    "CFItem",
+    "CFRubric",
+    "CFRubricCriterion",
+    "CFRubricCriterionLevel",
+    "CTDL",
+}
 EXTRACTOR = "Blason"
 EQF_URI = "http://data.europa.eu/snb/eqf/{level}"  # commonly used; unverified per the guide
 
@@ -55,7 +62,8 @@ def alignment_for(
     if header.source_type == "esco":
         code = record.code if record.kind != "skill" else (record.uri or record.key).rsplit("/", 1)[-1]
         return _alignment(
-            targetName=record.label, targetUrl=record.uri or record.key,
+            targetName=record.label,
+            targetUrl=record.uri or record.key,
             targetCode=code or (record.uri or record.key).rsplit("/", 1)[-1],
             targetDescription=record.description,
             targetFramework=f"ESCO v{header.version}" if header.version else "ESCO",
@@ -72,38 +80,55 @@ def alignment_for(
             targetType="CFItem",
         )
     return _alignment(
-        targetName=record.label, targetUrl=record.uri or public_url, targetCode=record.code,
+        targetName=record.label,
+        targetUrl=record.uri or public_url,
+        targetCode=record.code,
         targetDescription=record.description,
         targetFramework=_versioned(header.title, header.version),
         targetType=str(header.metadata.get("alignment_target_type") or "ext:CustomCompetency"),
     )
 
 
-def _rncp(record: CompetencyRecord, header: FrameworkHeader, public_url: str | None,
-          case_base_url: str | None) -> dict[str, Any]:
+def _rncp(
+    record: CompetencyRecord, header: FrameworkHeader, public_url: str | None, case_base_url: str | None
+) -> dict[str, Any]:
     meta = record.metadata
     if record.kind == "fiche":
         export = header.metadata.get("export_date")
         framework = "RNCP (France compétences)" + (f", export du {export}" if export else "")
-        return _alignment(targetName=record.label, targetUrl=record.uri or fiche_url(record.key),
-                          targetCode=record.code or record.key, targetFramework=framework,
-                          targetType="ext:RNCPCertification")
+        return _alignment(
+            targetName=record.label,
+            targetUrl=record.uri or fiche_url(record.key),
+            targetCode=record.code or record.key,
+            targetFramework=framework,
+            targetType="ext:RNCPCertification",
+        )
     fiche = str(meta.get("fiche_code") or "")
     if record.kind == "bloc":
-        return _alignment(targetName=record.label, targetUrl=fiche_url(fiche),
-                          targetCode=record.code or record.key,
-                          targetFramework=f"{fiche} {meta.get('fiche_title') or ''}".strip(),
-                          targetType="ext:RNCPBlocCompetences")
+        return _alignment(
+            targetName=record.label,
+            targetUrl=fiche_url(fiche),
+            targetCode=record.code or record.key,
+            targetFramework=f"{fiche} {meta.get('fiche_title') or ''}".strip(),
+            targetType="ext:RNCPBlocCompetences",
+        )
     framework = f"{fiche} référentiel (extraction {EXTRACTOR})"
     if case_base_url:
         identifier = case_identifier(header, record.key)
-        return _alignment(targetName=record.label,
-                          targetUrl=case_uri(case_base_url, "CFItems", identifier),
-                          targetCode=record.code or record.key, targetFramework=framework,
-                          targetType="CFItem")
-    return _alignment(targetName=record.label, targetUrl=public_url,
-                      targetCode=record.code or record.key, targetFramework=framework,
-                      targetType="ext:RNCPCompetence")
+        return _alignment(
+            targetName=record.label,
+            targetUrl=case_uri(case_base_url, "CFItems", identifier),
+            targetCode=record.code or record.key,
+            targetFramework=framework,
+            targetType="CFItem",
+        )
+    return _alignment(
+        targetName=record.label,
+        targetUrl=public_url,
+        targetCode=record.code or record.key,
+        targetFramework=framework,
+        targetType="ext:RNCPCompetence",
+    )
 
 
 def extra_alignments_for(record: CompetencyRecord) -> list[dict[str, Any]]:
@@ -114,16 +139,30 @@ def extra_alignments_for(record: CompetencyRecord) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = []
     level = meta.get("level") or {}
     if level.get("eqf"):
-        result.append(_alignment(targetName=f"EQF {level['eqf']}",
-                                 targetUrl=EQF_URI.format(level=level["eqf"]),
-                                 targetCode=str(level["eqf"]), targetFramework="EQF",
-                                 targetType="ext:EQFLevel"))
+        result.append(
+            _alignment(
+                targetName=f"EQF {level['eqf']}",
+                targetUrl=EQF_URI.format(level=level["eqf"]),
+                targetCode=str(level["eqf"]),
+                targetFramework="EQF",
+                targetType="ext:EQFLevel",
+            )
+        )
     url = record.uri or fiche_url(record.key)
-    for field, kind, framework in (("nsf", "ext:NSF", "NSF"), ("formacodes", "ext:Formacode",
-                                   "Formacode"), ("rome", "ext:ROME", "ROME")):
+    for field, kind, framework in (
+        ("nsf", "ext:NSF", "NSF"),
+        ("formacodes", "ext:Formacode", "Formacode"),
+        ("rome", "ext:ROME", "ROME"),
+    ):
         for entry in meta.get(field) or []:
             if entry.get("code"):
-                result.append(_alignment(targetName=entry.get("label") or entry["code"],
-                                         targetUrl=url, targetCode=entry["code"],
-                                         targetFramework=framework, targetType=kind))
+                result.append(
+                    _alignment(
+                        targetName=entry.get("label") or entry["code"],
+                        targetUrl=url,
+                        targetCode=entry["code"],
+                        targetFramework=framework,
+                        targetType=kind,
+                    )
+                )
     return result

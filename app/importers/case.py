@@ -31,8 +31,13 @@ from .sources import ByteSource, Input, as_source, detect_encoding, ensure_not_e
 from .text import looks_garbled, natural_key, parse_iso_datetime
 from .tree import break_cycles
 
-_PARTS = {"CFDocument": "document", "CFItems.item": "item", "CFAssociations.item": "association",
-          "CFDefinitions": "definitions", "CFRubrics.item": "rubric"}
+_PARTS = {
+    "CFDocument": "document",
+    "CFItems.item": "item",
+    "CFAssociations.item": "association",
+    "CFDefinitions": "definitions",
+    "CFRubrics.item": "rubric",
+}
 
 
 def link(value: Any) -> dict[str, str | None] | None:
@@ -42,8 +47,11 @@ def link(value: Any) -> dict[str, str | None] | None:
     if isinstance(value, str):
         return {"identifier": value.rstrip("/").rsplit("/", 1)[-1], "uri": value, "title": None}
     if isinstance(value, dict):
-        return {"identifier": _str(value.get("identifier")), "uri": _str(value.get("uri")),
-                "title": _str(value.get("title"))}
+        return {
+            "identifier": _str(value.get("identifier")),
+            "uri": _str(value.get("uri")),
+            "title": _str(value.get("title")),
+        }
     return None
 
 
@@ -76,9 +84,10 @@ class _Index:
     def is_document(self, ref: dict[str, str | None] | None) -> bool:
         """Tell whether a reference points to the CFDocument."""
         doc = self.document or {}
-        return bool(ref) and ((ref or {}).get("identifier") == _str(doc.get("identifier"))
-                              or ((ref or {}).get("uri") is not None
-                                  and (ref or {}).get("uri") == _str(doc.get("uri"))))
+        return bool(ref) and (
+            (ref or {}).get("identifier") == _str(doc.get("identifier"))
+            or ((ref or {}).get("uri") is not None and (ref or {}).get("uri") == _str(doc.get("uri")))
+        )
 
 
 def parse_case(
@@ -105,8 +114,7 @@ def _stream(source: ByteSource) -> Iterator[StreamItem]:
     index = _index(source, encoding, wanted)
     doc = index.document
     if doc is None:
-        raise ImportFormatError(f"{source.name}: not a CASE package (no CFDocument)",
-                                field="CFDocument")
+        raise ImportFormatError(f"{source.name}: not a CASE package (no CFDocument)", field="CFDocument")
     parents, used, positions = _tree(index)
     detached = break_cycles(parents)
     yield _header(doc, source)
@@ -114,17 +122,18 @@ def _stream(source: ByteSource) -> Iterator[StreamItem]:
         yield WarningRecord(f"file is not UTF-8; decoded as {encoding}", file=source.name)
     for missing in ("identifier", "uri", "title", "creator", "lastChangeDateTime"):
         if not _str(doc.get(missing)):
-            yield WarningRecord(f"CFDocument has no {missing}", element="CFDocument",
-                                file=source.name)
+            yield WarningRecord(f"CFDocument has no {missing}", element="CFDocument", file=source.name)
     for key in index.duplicates:
-        yield WarningRecord("duplicate CFItem identifier skipped", element="CFItems",
-                            source_key=key, file=source.name)
+        yield WarningRecord("duplicate CFItem identifier skipped", element="CFItems", source_key=key, file=source.name)
     for key in detached:
-        yield WarningRecord("isChildOf associations form a cycle; item detached",
-                            element="CFAssociations", source_key=key, file=source.name)
+        yield WarningRecord(
+            "isChildOf associations form a cycle; item detached",
+            element="CFAssociations",
+            source_key=key,
+            file=source.name,
+        )
     if index.rubrics:
-        yield WarningRecord(f"{index.rubrics} CFRubric(s) not imported", element="CFRubrics",
-                            file=source.name)
+        yield WarningRecord(f"{index.rubrics} CFRubric(s) not imported", element="CFRubrics", file=source.name)
     language = _str(doc.get("language"))
     emitted: set[str] = set()
     ordinal = -1
@@ -160,15 +169,22 @@ def _index(source: ByteSource, encoding: str, wanted: dict[str, str]) -> _Index:
                 index.ids.add(key)
                 if _str(value.get("uri")):
                     index.by_uri[str(value["uri"]).strip()] = key
-                index.order[key] = (natural_key(_str(value.get("listEnumeration"))),
-                                    natural_key(_str(value.get("humanCodingScheme"))),
-                                    len(index.order))
+                index.order[key] = (
+                    natural_key(_str(value.get("listEnumeration"))),
+                    natural_key(_str(value.get("humanCodingScheme"))),
+                    len(index.order),
+                )
             elif kind == "association" and isinstance(value, dict):
                 ordinal += 1
                 if value.get("associationType") == "isChildOf":
-                    associations.append({"ordinal": ordinal, "origin": link(value.get("originNodeURI")),
-                                         "destination": link(value.get("destinationNodeURI")),
-                                         "sequence": value.get("sequenceNumber")})
+                    associations.append(
+                        {
+                            "ordinal": ordinal,
+                            "origin": link(value.get("originNodeURI")),
+                            "destination": link(value.get("destinationNodeURI")),
+                            "sequence": value.get("sequenceNumber"),
+                        }
+                    )
             elif kind == "definitions" and isinstance(value, dict):
                 for item_type in value.get("CFItemTypes") or []:
                     if isinstance(item_type, dict) and item_type.get("identifier"):
@@ -227,23 +243,34 @@ def _header(doc: dict[str, Any], source: ByteSource) -> FrameworkHeader:
         "file": source.name,
     }
     return FrameworkHeader(
-        source_type="case", title=_str(doc.get("title")) or source.name,
-        source_format="case-1.0-json", version=_str(doc.get("version")),
+        source_type="case",
+        title=_str(doc.get("title")) or source.name,
+        source_format="case-1.0-json",
+        version=_str(doc.get("version")),
         language=_str(doc.get("language")),
         source_id=_str(doc.get("uri")) or _str(doc.get("identifier")),
         metadata={k: v for k, v in metadata.items() if v not in (None, [])},
     )
 
 
-def _item(value: dict[str, Any], key: str, parents: dict[str, str | None],
-          positions: dict[str, int], index: _Index, language: str | None,
-          file: str) -> Iterator[StreamItem]:
+def _item(
+    value: dict[str, Any],
+    key: str,
+    parents: dict[str, str | None],
+    positions: dict[str, int],
+    index: _Index,
+    language: str | None,
+    file: str,
+) -> Iterator[StreamItem]:
     full = _str(value.get("fullStatement")) or ""
     abbreviated = _str(value.get("abbreviatedStatement"))
     notes = _str(value.get("notes"))
     type_link = link(value.get("CFItemTypeURI"))
-    item_type = _str(value.get("CFItemType")) or (type_link or {}).get("title") or \
-        index.item_types.get((type_link or {}).get("identifier") or "")
+    item_type = (
+        _str(value.get("CFItemType"))
+        or (type_link or {}).get("title")
+        or index.item_types.get((type_link or {}).get("identifier") or "")
+    )
     levels = value.get("educationLevel", value.get("educationalLevel"))
     if isinstance(levels, str):
         levels = [levels]
@@ -269,27 +296,35 @@ def _item(value: dict[str, Any], key: str, parents: dict[str, str | None],
         "CFDocumentURI": link(value.get("CFDocumentURI")),
     }
     if not full:
-        yield WarningRecord("CFItem without fullStatement", element="fullStatement",
-                            source_key=key, file=file)
-    for name, text in (("fullStatement", full), ("abbreviatedStatement", abbreviated),
-                       ("notes", notes)):
+        yield WarningRecord("CFItem without fullStatement", element="fullStatement", source_key=key, file=file)
+    for name, text in (("fullStatement", full), ("abbreviatedStatement", abbreviated), ("notes", notes)):
         if looks_garbled(text):
-            yield WarningRecord(f"{name} has a lost or mis-decoded character (kept as is)",
-                                element=name, source_key=key, file=file)
+            yield WarningRecord(
+                f"{name} has a lost or mis-decoded character (kept as is)", element=name, source_key=key, file=file
+            )
     if key not in parents or (key in parents and parents[key] is None and key not in index.edges):
-        yield WarningRecord("CFItem has no isChildOf association; imported at the top level",
-                            element="CFAssociations", source_key=key, file=file)
+        yield WarningRecord(
+            "CFItem has no isChildOf association; imported at the top level",
+            element="CFAssociations",
+            source_key=key,
+            file=file,
+        )
     yield CompetencyRecord(
-        key=key, parent_key=parents.get(key), kind="item", label=abbreviated or full or key,
-        code=_str(value.get("humanCodingScheme")), description=full if abbreviated else notes,
-        uri=_str(value.get("uri")), alt_labels=(alternative,) if alternative else (),
-        language=_str(value.get("language")) or language, position=positions.get(key, 0),
+        key=key,
+        parent_key=parents.get(key),
+        kind="item",
+        label=abbreviated or full or key,
+        code=_str(value.get("humanCodingScheme")),
+        description=full if abbreviated else notes,
+        uri=_str(value.get("uri")),
+        alt_labels=(alternative,) if alternative else (),
+        language=_str(value.get("language")) or language,
+        position=positions.get(key, 0),
         metadata={k: v for k, v in meta.items() if v not in (None, [])},
     )
 
 
-def _association(value: dict[str, Any], ordinal: int, index: _Index,
-                 file: str) -> Iterator[StreamItem]:
+def _association(value: dict[str, Any], ordinal: int, index: _Index, file: str) -> Iterator[StreamItem]:
     kind = _str(value.get("associationType")) or "isRelatedTo"
     origin_ref = link(value.get("originNodeURI"))
     destination_ref = link(value.get("destinationNodeURI"))
@@ -306,19 +341,33 @@ def _association(value: dict[str, Any], ordinal: int, index: _Index,
         if index.is_document(destination_ref):
             return  # a second isChildOf to the document: nothing to keep
         yield AssociationRecord(
-            kind, origin, destination, target_uri=(destination_ref or {}).get("uri"),
-            target_label=(destination_ref or {}).get("title"), external=destination is None,
-            identifier=identifier, position=position,
+            kind,
+            origin,
+            destination,
+            target_uri=(destination_ref or {}).get("uri"),
+            target_label=(destination_ref or {}).get("title"),
+            external=destination is None,
+            identifier=identifier,
+            position=position,
             metadata={**meta, "target_identifier": (destination_ref or {}).get("identifier")},
         )
     elif destination is not None:
-        meta.update({"direction": "incoming",
-                     "origin_identifier": (origin_ref or {}).get("identifier")})
+        meta.update({"direction": "incoming", "origin_identifier": (origin_ref or {}).get("identifier")})
         yield AssociationRecord(
-            kind, destination, None, target_uri=(origin_ref or {}).get("uri"),
-            target_label=(origin_ref or {}).get("title"), external=True, identifier=identifier,
-            position=position, metadata=meta,
+            kind,
+            destination,
+            None,
+            target_uri=(origin_ref or {}).get("uri"),
+            target_label=(origin_ref or {}).get("title"),
+            external=True,
+            identifier=identifier,
+            position=position,
+            metadata=meta,
         )
     else:
-        yield WarningRecord(f"{kind} association between two nodes outside the package skipped",
-                            element="CFAssociations", source_key=identifier, file=file)
+        yield WarningRecord(
+            f"{kind} association between two nodes outside the package skipped",
+            element="CFAssociations",
+            source_key=identifier,
+            file=file,
+        )

@@ -11,16 +11,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .records import AssociationRecord, CompetencyRecord, FrameworkHeader, StreamItem
 
 CASE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://blason.example/ns/case")
-CASE_ASSOCIATION_TYPES = {"isChildOf", "isPeerOf", "isPartOf", "exactMatchOf", "precedes",
-                          "isRelatedTo", "replacedBy", "exemplar", "hasSkillLevel"}
-ITEM_TYPES = {"fiche": "Certification RNCP", "bloc": "Bloc de compétences",
-              "competence": "Compétence", "skill": "ESCO skill", "skill-group": "ESCO skill group"}
+CASE_ASSOCIATION_TYPES = {
+    "isChildOf",
+    "isPeerOf",
+    "isPartOf",
+    "exactMatchOf",
+    "precedes",
+    "isRelatedTo",
+    "replacedBy",
+    "exemplar",
+    "hasSkillLevel",
+}
+ITEM_TYPES = {
+    "fiche": "Certification RNCP",
+    "bloc": "Bloc de compétences",
+    "competence": "Compétence",
+    "skill": "ESCO skill",
+    "skill-group": "ESCO skill group",
+}
 
 
 def framework_namespace(header: FrameworkHeader) -> str:
@@ -55,18 +69,18 @@ def to_cfpackage(
     ``document_key`` names the CFDocument when one namespace holds several documents (RNCP
     keys are global, so each fiche exported alone needs its own, e.g. ``#document|RNCP40792``).
     """
-    stamp = (last_change or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    stamp = (last_change or datetime.now(UTC)).astimezone(UTC)
     changed = stamp.replace(microsecond=0).isoformat().replace("+00:00", "Z")
     doc_id = case_identifier(header, document_key)
     doc_title = title or header.title
-    doc_link = {"title": doc_title, "identifier": doc_id,
-                "uri": case_uri(base_url, "CFDocuments", doc_id)}
+    doc_link = {"title": doc_title, "identifier": doc_id, "uri": case_uri(base_url, "CFDocuments", doc_id)}
     document: dict[str, Any] = {
-        "identifier": doc_id, "uri": doc_link["uri"],
+        "identifier": doc_id,
+        "uri": doc_link["uri"],
         "creator": creator or str(header.metadata.get("creator") or "Blason"),
-        "title": doc_title, "lastChangeDateTime": changed,
-        "CFPackageURI": {"title": doc_title, "identifier": doc_id,
-                         "uri": case_uri(base_url, "CFPackages", doc_id)},
+        "title": doc_title,
+        "lastChangeDateTime": changed,
+        "CFPackageURI": {"title": doc_title, "identifier": doc_id, "uri": case_uri(base_url, "CFPackages", doc_id)},
         "notes": f"Exported by Blason from {header.source_format}",
     }
     if header.language:
@@ -81,20 +95,23 @@ def to_cfpackage(
     for record in records:
         if isinstance(record, CompetencyRecord):
             identifier = case_identifier(header, record.key)
-            nodes[record.key] = {"title": record.code or record.label[:60],
-                                 "identifier": identifier,
-                                 "uri": case_uri(base_url, "CFItems", identifier)}
+            nodes[record.key] = {
+                "title": record.code or record.label[:60],
+                "identifier": identifier,
+                "uri": case_uri(base_url, "CFItems", identifier),
+            }
             pending.append(record)
         elif isinstance(record, AssociationRecord):
             relations.append(record)
     for record in pending:
         node = nodes[record.key]
         item: dict[str, Any] = {
-            "identifier": node["identifier"], "uri": node["uri"],
+            "identifier": node["identifier"],
+            "uri": node["uri"],
             "fullStatement": str(record.metadata.get("fullStatement") or record.label),
-            "lastChangeDateTime": changed, "CFDocumentURI": doc_link,
-            "CFItemType": str(record.metadata.get("CFItemType") or ITEM_TYPES.get(record.kind,
-                                                                                  record.kind)),
+            "lastChangeDateTime": changed,
+            "CFDocumentURI": doc_link,
+            "CFItemType": str(record.metadata.get("CFItemType") or ITEM_TYPES.get(record.kind, record.kind)),
             "listEnumeration": str(record.position + 1),
         }
         if record.code:
@@ -109,39 +126,74 @@ def to_cfpackage(
             item["language"] = record.language
         items.append(item)
         parent = nodes.get(record.parent_key or "", doc_link)
-        associations.append(_association(header, base_url, doc_link, "isChildOf", record.key,
-                                         node, parent, changed, record.position + 1))
+        associations.append(
+            _association(
+                header, base_url, doc_link, "isChildOf", record.key, node, parent, changed, record.position + 1
+            )
+        )
         if record.uri and record.kind != "bloc" and header.source_type != "custom":
-            source_node = {"title": record.code or record.label[:60], "identifier": record.uri,
-                           "uri": record.uri}
-            associations.append(_association(header, base_url, doc_link, "exactMatchOf",
-                                             record.key, node, source_node, changed, None))
+            source_node = {"title": record.code or record.label[:60], "identifier": record.uri, "uri": record.uri}
+            associations.append(
+                _association(header, base_url, doc_link, "exactMatchOf", record.key, node, source_node, changed, None)
+            )
     for relation in relations:
         if relation.kind not in CASE_ASSOCIATION_TYPES or relation.source_key not in nodes:
             continue
         target = nodes.get(relation.target_key or "")
         if target is None and relation.target_uri:
-            target = {"title": relation.target_label or relation.target_key or relation.target_uri,
-                      "identifier": relation.target_key or relation.target_uri,
-                      "uri": relation.target_uri}
+            target = {
+                "title": relation.target_label or relation.target_key or relation.target_uri,
+                "identifier": relation.target_key or relation.target_uri,
+                "uri": relation.target_uri,
+            }
         if target is not None:
-            associations.append(_association(
-                header, base_url, doc_link, relation.kind,
-                f"{relation.source_key}>{relation.target_key or relation.target_uri}",
-                nodes[relation.source_key], target, changed, relation.position))
-    return {"CFDocument": document, "CFItems": items, "CFAssociations": associations,
-            "CFDefinitions": {"CFConcepts": [], "CFSubjects": [], "CFLicenses": [],
-                              "CFItemTypes": [], "CFAssociationGroupings": []}}
+            associations.append(
+                _association(
+                    header,
+                    base_url,
+                    doc_link,
+                    relation.kind,
+                    f"{relation.source_key}>{relation.target_key or relation.target_uri}",
+                    nodes[relation.source_key],
+                    target,
+                    changed,
+                    relation.position,
+                )
+            )
+    return {
+        "CFDocument": document,
+        "CFItems": items,
+        "CFAssociations": associations,
+        "CFDefinitions": {
+            "CFConcepts": [],
+            "CFSubjects": [],
+            "CFLicenses": [],
+            "CFItemTypes": [],
+            "CFAssociationGroupings": [],
+        },
+    }
 
 
-def _association(header: FrameworkHeader, base_url: str, doc_link: dict[str, str], kind: str,
-                 name: str, origin: dict[str, str], destination: dict[str, str], changed: str,
-                 sequence: int | None) -> dict[str, Any]:
+def _association(
+    header: FrameworkHeader,
+    base_url: str,
+    doc_link: dict[str, str],
+    kind: str,
+    name: str,
+    origin: dict[str, str],
+    destination: dict[str, str],
+    changed: str,
+    sequence: int | None,
+) -> dict[str, Any]:
     identifier = case_identifier(header, f"#{kind}|{name}")
     association: dict[str, Any] = {
-        "identifier": identifier, "uri": case_uri(base_url, "CFAssociations", identifier),
-        "lastChangeDateTime": changed, "CFDocumentURI": doc_link, "associationType": kind,
-        "originNodeURI": origin, "destinationNodeURI": destination,
+        "identifier": identifier,
+        "uri": case_uri(base_url, "CFAssociations", identifier),
+        "lastChangeDateTime": changed,
+        "CFDocumentURI": doc_link,
+        "associationType": kind,
+        "originNodeURI": origin,
+        "destinationNodeURI": destination,
     }
     if sequence is not None:
         association["sequenceNumber"] = sequence

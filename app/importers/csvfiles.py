@@ -42,8 +42,9 @@ def _refuse_nul(cells: list[str], header: list[str], line: int, name: str) -> No
     for index, cell in enumerate(cells):
         if "\x00" in cell:
             column = header[index] if index < len(header) else None
-            raise ImportFormatError(f"{name}: NUL character in column {column or index + 1!r}", line=line,
-                                    column=index + 1, field=column)
+            raise ImportFormatError(
+                f"{name}: NUL character in column {column or index + 1!r}", line=line, column=index + 1, field=column
+            )
 
 
 class CsvFile:
@@ -99,16 +100,16 @@ class CsvFile:
                         start = reader.line_num + 1
                         continue
                     _refuse_nul(cells, self.header, start + self.skip, self.source.name)
-                    row = CsvRow(start + self.skip, dict(zip(keys, cells)), len(cells) < width)
+                    row = CsvRow(start + self.skip, dict(zip(keys, cells, strict=False)), len(cells) < width)
                     if previous is not None:
                         yield previous
                     previous = row
                     start = reader.line_num + 1
             except csv.Error as exc:
-                raise ImportFormatError(f"{self.source.name}: invalid CSV ({exc})",
-                                        line=reader.line_num + self.skip) from exc
+                raise ImportFormatError(
+                    f"{self.source.name}: invalid CSV ({exc})", line=reader.line_num + self.skip
+                ) from exc
             if previous is not None:
                 if previous.short and text.last not in ("\n", "\r"):
-                    raise TruncatedInputError(f"{self.source.name} ends in the middle of a row",
-                                              line=previous.line)
+                    raise TruncatedInputError(f"{self.source.name} ends in the middle of a row", line=previous.line)
                 yield previous

@@ -55,8 +55,19 @@ from .text import parse_yes_no
 from .tree import break_cycles
 
 FORMAT_NAME = "blason-framework"
-CSV_COLUMNS = ("key", "parent_key", "kind", "code", "label", "description", "uri", "alt_labels",
-               "language", "position", "active")
+CSV_COLUMNS = (
+    "key",
+    "parent_key",
+    "kind",
+    "code",
+    "label",
+    "description",
+    "uri",
+    "alt_labels",
+    "language",
+    "position",
+    "active",
+)
 _HEADER_FIELDS = ("title", "version", "language", "identifier")
 
 
@@ -76,8 +87,7 @@ class _Checker:
         if key in self.parents:
             raise ImportFormatError(f"{self.file}: duplicate key {key!r}", line=line, field="key")
         if not label:
-            raise ImportFormatError(f"{self.file}: competency {key!r} has no label", line=line,
-                                    field="label")
+            raise ImportFormatError(f"{self.file}: competency {key!r} has no label", line=line, field="label")
         self.parents[key] = parent
         self.lines[key] = line
         self.positions[key] = self.counters.get(parent, 0)
@@ -89,12 +99,18 @@ class _Checker:
         unknown = sorted({p for p in self.parents.values() if p is not None and p not in self.parents})
         if unknown:
             first = next(k for k, p in self.parents.items() if p in unknown)
-            raise ImportFormatError(f"{self.file}: unknown parent key(s): {', '.join(unknown[:10])}",
-                                    line=self.lines.get(first), field="parent_key")
+            raise ImportFormatError(
+                f"{self.file}: unknown parent key(s): {', '.join(unknown[:10])}",
+                line=self.lines.get(first),
+                field="parent_key",
+            )
         cycle = break_cycles(dict(self.parents))
         if cycle:
-            raise ImportFormatError(f"{self.file}: parent keys form a cycle through {cycle[0]!r}",
-                                    line=self.lines.get(cycle[0]), field="parent_key")
+            raise ImportFormatError(
+                f"{self.file}: parent keys form a cycle through {cycle[0]!r}",
+                line=self.lines.get(cycle[0]),
+                field="parent_key",
+            )
 
 
 def parse_custom(
@@ -127,8 +143,7 @@ def _int(value: Any, *, field: str, line: int | None, file: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise ImportFormatError(f"{file}: {field} must be an integer, got {value!r}", line=line,
-                                field=field) from exc
+        raise ImportFormatError(f"{file}: {field} must be an integer, got {value!r}", line=line, field=field) from exc
 
 
 def _csv(source: ByteSource, title: str | None) -> Iterator[StreamItem]:
@@ -141,45 +156,46 @@ def _csv(source: ByteSource, title: str | None) -> Iterator[StreamItem]:
             declared[name.strip().lower()] = value.strip()
     checker = _Checker(source.name)
     for row in csv_file.rows():
-        checker.add(row.get("key").strip(), row.get("parent_key").strip() or None,
-                    row.get("label").strip(), row.line)
+        checker.add(row.get("key").strip(), row.get("parent_key").strip() or None, row.get("label").strip(), row.line)
         _int(row.get("position").strip(), field="position", line=row.line, file=source.name)
     checker.finish()
     yield FrameworkHeader(
-        source_type="custom", title=title or declared.get("title") or PurePath(source.name).stem,
-        source_format="custom-csv", version=declared.get("version") or None,
-        language=declared.get("language") or None, source_id=declared.get("identifier") or None,
+        source_type="custom",
+        title=title or declared.get("title") or PurePath(source.name).stem,
+        source_format="custom-csv",
+        version=declared.get("version") or None,
+        language=declared.get("language") or None,
+        source_id=declared.get("identifier") or None,
         metadata={k: v for k, v in declared.items() if k not in _HEADER_FIELDS},
     )
     if csv_file.decoded_legacy:
         yield WarningRecord(f"file is not UTF-8; decoded as {csv_file.encoding}", file=source.name)
-    extra = [h for h in csv_file.header if h.casefold() not in CSV_COLUMNS
-             and not h.casefold().startswith("meta.")]
+    extra = [h for h in csv_file.header if h.casefold() not in CSV_COLUMNS and not h.casefold().startswith("meta.")]
     if extra:
-        yield WarningRecord(f"unknown column(s) ignored: {', '.join(extra)}", line=1,
-                            file=source.name)
+        yield WarningRecord(f"unknown column(s) ignored: {', '.join(extra)}", line=1, file=source.name)
     default_language = declared.get("language") or None
     for row in csv_file.rows():
         yield _csv_record(row, csv_file, checker, default_language)
 
 
-def _csv_record(row: CsvRow, csv_file: CsvFile, checker: _Checker,
-                language: str | None) -> CompetencyRecord:
+def _csv_record(row: CsvRow, csv_file: CsvFile, checker: _Checker, language: str | None) -> CompetencyRecord:
     key = row.get("key").strip()
-    metadata = {h[5:]: row.get(h) for h in csv_file.header
-                if h.casefold().startswith("meta.") and row.get(h) != ""}
-    position = _int(row.get("position").strip(), field="position", line=row.line,
-                    file=csv_file.source.name)
+    metadata = {h[5:]: row.get(h) for h in csv_file.header if h.casefold().startswith("meta.") and row.get(h) != ""}
+    position = _int(row.get("position").strip(), field="position", line=row.line, file=csv_file.source.name)
     return CompetencyRecord(
-        key=key, parent_key=row.get("parent_key").strip() or None,
-        kind=row.get("kind").strip() or "competence", label=row.get("label").strip(),
-        code=row.get("code").strip() or None, description=row.get("description").strip() or None,
+        key=key,
+        parent_key=row.get("parent_key").strip() or None,
+        kind=row.get("kind").strip() or "competence",
+        label=row.get("label").strip(),
+        code=row.get("code").strip() or None,
+        description=row.get("description").strip() or None,
         uri=row.get("uri").strip() or None,
         alt_labels=tuple(v.strip() for v in row.get("alt_labels").split("|") if v.strip()),
         language=row.get("language").strip() or language,
         position=checker.positions[key] if position is None else position,
         active=parse_yes_no(row.get("active")) if row.get("active").strip() else None,
-        metadata=metadata, line=row.line,
+        metadata=metadata,
+        line=row.line,
     )
 
 
@@ -192,8 +208,12 @@ def _flatten(node: Any, parent: str | None) -> Iterator[tuple[dict[str, Any], st
         yield from _flatten(child, str(node.get("key", "")))
 
 
-_WANTED = {"format": "format", "framework": "framework", "competencies.item": "competency",
-           "associations.item": "association"}
+_WANTED = {
+    "format": "format",
+    "framework": "framework",
+    "competencies.item": "competency",
+    "associations.item": "association",
+}
 
 
 def _json(source: ByteSource, encoding: str, title: str | None) -> Iterator[StreamItem]:
@@ -210,22 +230,23 @@ def _json(source: ByteSource, encoding: str, title: str | None) -> Iterator[Stre
             elif kind == "competency":
                 for node, parent in _flatten(value, None):
                     ordinal += 1
-                    checker.add(str(node.get("key") or "").strip(), parent,
-                                str(node.get("label") or "").strip(), None)
+                    checker.add(str(node.get("key") or "").strip(), parent, str(node.get("label") or "").strip(), None)
                     _int(node.get("position"), field="position", line=None, file=source.name)
     if fmt != FORMAT_NAME:
-        raise ImportFormatError(f"{source.name}: expected \"format\": \"{FORMAT_NAME}\"",
-                                field="format")
+        raise ImportFormatError(f'{source.name}: expected "format": "{FORMAT_NAME}"', field="format")
     if framework is None or not (title or str(framework.get("title") or "").strip()):
-        raise ImportFormatError(f"{source.name}: framework.title is required",
-                                field="framework.title")
+        raise ImportFormatError(f"{source.name}: framework.title is required", field="framework.title")
     checker.finish()
     metadata = framework.get("metadata") if isinstance(framework.get("metadata"), dict) else {}
     language = framework.get("language") or None
     yield FrameworkHeader(
-        source_type="custom", title=title or str(framework["title"]).strip(),
-        source_format="custom-json", version=framework.get("version") or None, language=language,
-        source_id=framework.get("identifier") or None, metadata=dict(metadata or {}),
+        source_type="custom",
+        title=title or str(framework["title"]).strip(),
+        source_format="custom-json",
+        version=framework.get("version") or None,
+        language=language,
+        source_id=framework.get("identifier") or None,
+        metadata=dict(metadata or {}),
     )
     if encoding not in ("utf-8", "utf-8-sig"):
         yield WarningRecord(f"file is not UTF-8; decoded as {encoding}", file=source.name)
@@ -238,15 +259,20 @@ def _json(source: ByteSource, encoding: str, title: str | None) -> Iterator[Stre
                 yield _json_association(value, checker, source.name)
 
 
-def _json_record(node: dict[str, Any], parent: str | None, checker: _Checker,
-                 language: str | None, file: str) -> CompetencyRecord:
+def _json_record(
+    node: dict[str, Any], parent: str | None, checker: _Checker, language: str | None, file: str
+) -> CompetencyRecord:
     key = str(node["key"]).strip()
     position = _int(node.get("position"), field="position", line=None, file=file)
     alt = node.get("altLabels") or []
     return CompetencyRecord(
-        key=key, parent_key=parent, kind=str(node.get("kind") or "competence"),
-        label=str(node["label"]).strip(), code=node.get("code") or None,
-        description=node.get("description") or None, uri=node.get("uri") or None,
+        key=key,
+        parent_key=parent,
+        kind=str(node.get("kind") or "competence"),
+        label=str(node["label"]).strip(),
+        code=node.get("code") or None,
+        description=node.get("description") or None,
+        uri=node.get("uri") or None,
         alt_labels=tuple(str(a) for a in ([alt] if isinstance(alt, str) else alt)),
         language=node.get("language") or language,
         position=checker.positions[key] if position is None else position,
@@ -258,12 +284,14 @@ def _json_record(node: dict[str, Any], parent: str | None, checker: _Checker,
 def _json_association(value: dict[str, Any], checker: _Checker, file: str) -> AssociationRecord:
     source_key = str(value.get("source") or "")
     if source_key not in checker.parents:
-        raise ImportFormatError(f"{file}: association source {source_key!r} is not a key",
-                                field="associations.source")
+        raise ImportFormatError(f"{file}: association source {source_key!r} is not a key", field="associations.source")
     target = value.get("target")
     internal = target is not None and str(target) in checker.parents
     return AssociationRecord(
-        kind=str(value.get("type") or "isRelatedTo"), source_key=source_key,
-        target_key=str(target) if internal else None, target_uri=value.get("targetUri"),
-        target_label=value.get("targetLabel"), external=not internal,
+        kind=str(value.get("type") or "isRelatedTo"),
+        source_key=source_key,
+        target_key=str(target) if internal else None,
+        target_uri=value.get("targetUri"),
+        target_label=value.get("targetLabel"),
+        external=not internal,
     )

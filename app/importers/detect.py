@@ -18,8 +18,7 @@ from .rncp_xml import parse_rncp_xml
 from .sources import ByteSource, Input, as_source, detect_encoding, ensure_not_empty, is_zip, list_zip
 
 Format = Literal["rncp-xml", "rncp-csv", "esco-csv", "case-json", "custom-csv", "custom-json"]
-FORMATS: tuple[Format, ...] = ("rncp-xml", "rncp-csv", "esco-csv", "case-json", "custom-csv",
-                               "custom-json")
+FORMATS: tuple[Format, ...] = ("rncp-xml", "rncp-csv", "esco-csv", "case-json", "custom-csv", "custom-json")
 _ROOT = re.compile(rb"<\s*([A-Za-z_][\w.-]*)")
 
 
@@ -37,16 +36,16 @@ def detect_format(source: Input | ByteSource, filename: str | None = None) -> Fo
         root = _ROOT.search(body)
         if root and root.group(1) == b"FICHES":
             return "rncp-xml"
-        raise UnknownFormatError(f"{byte_source.name}: XML document is not an RNCP export "
-                                 f"(root {root.group(1).decode() if root else '?'})")
+        raise UnknownFormatError(
+            f"{byte_source.name}: XML document is not an RNCP export (root {root.group(1).decode() if root else '?'})"
+        )
     if stripped.startswith(b"{"):
         keys = top_level_keys(byte_source, detect_encoding(byte_source))
         if "CFDocument" in keys or "CFPackage" in keys or "CFItems" in keys:
             return "case-json"
         if "format" in keys or "competencies" in keys:
             return "custom-json"
-        raise UnknownFormatError(f"{byte_source.name}: JSON is neither a CASE package nor a "
-                                 "blason-framework document")
+        raise UnknownFormatError(f"{byte_source.name}: JSON is neither a CASE package nor a blason-framework document")
     return _detect_csv(byte_source)
 
 
@@ -57,15 +56,13 @@ def _detect_csv(source: ByteSource) -> Format:
     if csv_file.has("key") and csv_file.has("parent_key"):
         raise MissingColumnsError(["label"], file=source.name)
     if csv_file.has("Numero_Fiche"):
-        raise UnknownFormatError(f"{source.name}: RNCP CSV files must be imported as the whole "
-                                 "export zip")
+        raise UnknownFormatError(f"{source.name}: RNCP CSV files must be imported as the whole export zip")
     try:
         classify(csv_file)
     except MissingColumnsError:
         raise  # an ESCO file lacking columns: name them rather than "unrecognised"
     except ImportFormatError as exc:
-        raise UnknownFormatError(f"{source.name}: unrecognised CSV header "
-                                 f"({', '.join(csv_file.header[:6])})") from exc
+        raise UnknownFormatError(f"{source.name}: unrecognised CSV header ({', '.join(csv_file.header[:6])})") from exc
     return "esco-csv"
 
 

@@ -12,11 +12,7 @@ class ImportFormatError(Exception):
     """The input cannot be imported; ``line``/``column`` are 1-based when known."""
 
     def __init__(
-        self,
-        message: str,
-        line: int | None = None,
-        column: int | None = None,
-        field: str | None = None,
+        self, message: str, line: int | None = None, column: int | None = None, field: str | None = None
     ) -> None:
         self.reason = message
         self.line = line

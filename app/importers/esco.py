@@ -68,8 +68,9 @@ def classify(csv_file: CsvFile) -> str | None:
         scores["skills"] = scores["groups"] = 0
     role = max(scores, key=lambda r: (scores[r] == len(ROLES[r]), scores[r], -list(ROLES).index(r)))
     if scores[role] == 0:
-        raise UnknownFormatError(f"{csv_file.source.name} is not an ESCO CSV file "
-                                 f"(header: {', '.join(csv_file.header[:6])})")
+        raise UnknownFormatError(
+            f"{csv_file.source.name} is not an ESCO CSV file (header: {', '.join(csv_file.header[:6])})"
+        )
     csv_file.require(ROLES[role])
     return role
 
@@ -113,8 +114,7 @@ def parse_esco(
 
 
 def _stream(
-    sources: list[Input | ByteSource], language: str | None, version: str | None,
-    fallback: Input | ByteSource | None,
+    sources: list[Input | ByteSource], language: str | None, version: str | None, fallback: Input | ByteSource | None
 ) -> Iterator[StreamItem]:
     files: dict[str, list[CsvFile]] = {role: [] for role in ROLES}
     ignored: list[str] = []
@@ -126,8 +126,9 @@ def _stream(
         else:
             files[role].append(csv_file)
     if not any(files[r] for r in ("skills", "groups", "hierarchy")):
-        raise MissingColumnsError(["conceptUri", "preferredLabel"],
-                                  file="the ESCO files (no skills or skill groups file given)")
+        raise MissingColumnsError(
+            ["conceptUri", "preferredLabel"], file="the ESCO files (no skills or skill groups file given)"
+        )
     if language is None:
         for csv_file in files["skills"] + files["groups"]:
             match = _LANG.search(csv_file.source.name)
@@ -145,17 +146,17 @@ def _stream(
         version=version,
         language=language,
         source_id="http://data.europa.eu/esco",
-        metadata={"files": {role: [f.source.name for f in fs] for role, fs in files.items() if fs},
-                  "ignored_files": ignored, "columns": len(files["skills"][0].header)
-                  if files["skills"] else None},
+        metadata={
+            "files": {role: [f.source.name for f in fs] for role, fs in files.items() if fs},
+            "ignored_files": ignored,
+            "columns": len(files["skills"][0].header) if files["skills"] else None,
+        },
     )
     for csv_file in all_files:
         if csv_file.decoded_legacy:
-            yield WarningRecord(f"file is not UTF-8; decoded as {csv_file.encoding}",
-                                file=csv_file.source.name)
+            yield WarningRecord(f"file is not UTF-8; decoded as {csv_file.encoding}", file=csv_file.source.name)
     for name in ignored:
-        yield WarningRecord("ESCO file not used by the importer (occupations/concept schemes)",
-                            file=name)
+        yield WarningRecord("ESCO file not used by the importer (occupations/concept schemes)", file=name)
     for uri in cycles:
         yield WarningRecord("broader relations form a cycle; node detached", source_key=uri)
     emitted: set[str] = set()
@@ -184,14 +185,18 @@ def _build_index(files: dict[str, list[CsvFile]], fallback: Input | ByteSource |
             level, uri = path[-1]
             parent = path[-2][1] if len(path) > 1 else None
             index.known.add(uri)
-            index.hierarchy.setdefault(uri, {
-                "level": level, "parent": parent,
-                "label": row.get(f"Level {level} preferred term").strip(),
-                "code": row.get(f"Level {level} code").strip() or None,
-                "description": row.get("Description").strip() or None,
-                "scope_note": row.get("Scope note").strip() or None,
-                "line": row.line,
-            })
+            index.hierarchy.setdefault(
+                uri,
+                {
+                    "level": level,
+                    "parent": parent,
+                    "label": row.get(f"Level {level} preferred term").strip(),
+                    "code": row.get(f"Level {level} code").strip() or None,
+                    "description": row.get("Description").strip() or None,
+                    "scope_note": row.get("Scope note").strip() or None,
+                    "line": row.line,
+                },
+            )
     for csv_file in files["broader"]:
         for row in csv_file.rows():
             index.add_broader(row.get("conceptUri").strip(), row.get("broaderUri").strip())
@@ -242,16 +247,23 @@ def _common(row: CsvRow, collection: bool, index: _Index) -> dict[str, Any]:
     return meta
 
 
-def _groups(files: dict[str, list[CsvFile]], index: _Index, parents: dict[str, str | None],
-            emitted: set[str], language: str | None, version: str | None) -> Iterator[StreamItem]:
+def _groups(
+    files: dict[str, list[CsvFile]],
+    index: _Index,
+    parents: dict[str, str | None],
+    emitted: set[str],
+    language: str | None,
+    version: str | None,
+) -> Iterator[StreamItem]:
     position = 0
     for csv_file in files["groups"]:
         for row in csv_file.rows():
             uri = row.get("conceptUri").strip()
             if not uri or uri in emitted:
                 if uri:
-                    yield WarningRecord("duplicate concept skipped", line=row.line,
-                                        source_key=uri, file=csv_file.source.name)
+                    yield WarningRecord(
+                        "duplicate concept skipped", line=row.line, source_key=uri, file=csv_file.source.name
+                    )
                 continue
             emitted.add(uri)
             meta = _common(row, False, index)
@@ -264,81 +276,118 @@ def _groups(files: dict[str, list[CsvFile]], index: _Index, parents: dict[str, s
             meta["esco_version"] = version
             status = meta.get("status")
             yield CompetencyRecord(
-                key=uri, parent_key=parents.get(uri), kind="skill-group",
-                label=row.get("preferredLabel").strip(), code=str(code) if code else None,
-                description=description, uri=uri,
-                alt_labels=tuple(_multi(row.get("altLabels"))), language=language,
-                position=position, active=None if status is None else status == "released",
-                metadata=meta, line=row.line,
+                key=uri,
+                parent_key=parents.get(uri),
+                kind="skill-group",
+                label=row.get("preferredLabel").strip(),
+                code=str(code) if code else None,
+                description=description,
+                uri=uri,
+                alt_labels=tuple(_multi(row.get("altLabels"))),
+                language=language,
+                position=position,
+                active=None if status is None else status == "released",
+                metadata=meta,
+                line=row.line,
             )
             position += 1
     for uri, node in index.hierarchy.items():
         if uri in emitted:
             continue
         emitted.add(uri)
-        meta = {"hierarchy_level": node["level"], "esco_version": version,
-                "scopeNote": node["scope_note"]}
+        meta = {"hierarchy_level": node["level"], "esco_version": version, "scopeNote": node["scope_note"]}
         yield CompetencyRecord(
-            key=uri, parent_key=parents.get(uri), kind="skill-group", label=str(node["label"]),
+            key=uri,
+            parent_key=parents.get(uri),
+            kind="skill-group",
+            label=str(node["label"]),
             code=str(node["code"]) if node["code"] else None,
             description=str(node["description"]) if node["description"] else None,
-            uri=uri, language=language, position=position, metadata=meta,
+            uri=uri,
+            language=language,
+            position=position,
+            metadata=meta,
             line=int(node["line"] or 0) or None,
         )
         position += 1
 
 
-def _skills(files: dict[str, list[CsvFile]], index: _Index, parents: dict[str, str | None],
-            emitted: set[str], language: str | None, version: str | None) -> Iterator[StreamItem]:
+def _skills(
+    files: dict[str, list[CsvFile]],
+    index: _Index,
+    parents: dict[str, str | None],
+    emitted: set[str],
+    language: str | None,
+    version: str | None,
+) -> Iterator[StreamItem]:
     position = 0
     for csv_file in files["skills"]:
         collection = csv_file.has("broaderConceptUri")
         for row in csv_file.rows():
             uri = row.get("conceptUri").strip()
             if not uri:
-                yield WarningRecord("row without conceptUri skipped", line=row.line,
-                                    file=csv_file.source.name)
+                yield WarningRecord("row without conceptUri skipped", line=row.line, file=csv_file.source.name)
                 continue
             if uri in emitted:
-                yield WarningRecord("duplicate concept skipped", line=row.line, source_key=uri,
-                                    file=csv_file.source.name)
+                yield WarningRecord(
+                    "duplicate concept skipped", line=row.line, source_key=uri, file=csv_file.source.name
+                )
                 continue
             emitted.add(uri)
             if row.short:
-                yield WarningRecord("row has fewer cells than the header", line=row.line,
-                                    source_key=uri, file=csv_file.source.name)
+                yield WarningRecord(
+                    "row has fewer cells than the header", line=row.line, source_key=uri, file=csv_file.source.name
+                )
             meta = _common(row, collection, index)
             description = meta.pop("_description")
-            meta.update({"skillType": row.get("skillType").strip() or None,
-                         "reuseLevel": row.get("reuseLevel").strip() or None,
-                         "esco_version": version})
+            meta.update(
+                {
+                    "skillType": row.get("skillType").strip() or None,
+                    "reuseLevel": row.get("reuseLevel").strip() or None,
+                    "esco_version": version,
+                }
+            )
             label = row.get("preferredLabel").strip()
             if not label:
-                yield WarningRecord("skill without preferredLabel", line=row.line,
-                                    source_key=uri, file=csv_file.source.name)
+                yield WarningRecord(
+                    "skill without preferredLabel", line=row.line, source_key=uri, file=csv_file.source.name
+                )
             status = meta.get("status")
             kind = "skill-group" if row.get("conceptType").strip() == "SkillGroup" else "skill"
             yield CompetencyRecord(
-                key=uri, parent_key=parents.get(uri), kind=kind, label=label or _code(uri),
-                code=_code(uri), description=description, uri=uri,
+                key=uri,
+                parent_key=parents.get(uri),
+                kind=kind,
+                label=label or _code(uri),
+                code=_code(uri),
+                description=description,
+                uri=uri,
                 alt_labels=tuple(_multi(row.get("altLabels"), pipes=collection)),
-                language=language, position=position,
+                language=language,
+                position=position,
                 active=None if status is None else status == "released",
-                metadata=meta, line=row.line,
+                metadata=meta,
+                line=row.line,
             )
             position += 1
 
 
-def _associations(files: dict[str, list[CsvFile]], index: _Index,
-                  parents: dict[str, str | None]) -> Iterator[StreamItem]:
+def _associations(
+    files: dict[str, list[CsvFile]], index: _Index, parents: dict[str, str | None]
+) -> Iterator[StreamItem]:
     for uri, targets in index.broader.items():
         if uri not in index.known:
             continue
         for target in targets:
             if target == parents.get(uri):
                 continue
-            yield AssociationRecord("broader", uri, target if target in index.known else None,
-                                    target_uri=target, external=target not in index.known)
+            yield AssociationRecord(
+                "broader",
+                uri,
+                target if target in index.known else None,
+                target_uri=target,
+                external=target not in index.known,
+            )
     for csv_file in files["relations"]:
         for row in csv_file.rows():
             origin = row.get("originalSkillUri").strip()
@@ -346,9 +395,13 @@ def _associations(files: dict[str, list[CsvFile]], index: _Index,
             if origin not in index.known:
                 continue
             yield AssociationRecord(
-                row.get("relationType").strip() or "related", origin,
-                target if target in index.known else None, target_uri=target,
+                row.get("relationType").strip() or "related",
+                origin,
+                target if target in index.known else None,
+                target_uri=target,
                 external=target not in index.known,
-                metadata={"originalSkillType": row.get("originalSkillType").strip() or None,
-                          "relatedSkillType": row.get("relatedSkillType").strip() or None},
+                metadata={
+                    "originalSkillType": row.get("originalSkillType").strip() or None,
+                    "relatedSkillType": row.get("relatedSkillType").strip() or None,
+                },
             )

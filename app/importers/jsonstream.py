@@ -35,8 +35,10 @@ def scan(stream: BinaryIO, wanted: Mapping[str, str], source: ByteSource) -> Ite
                 if event != "start_map":
                     raise ImportFormatError(f"{source.name}: the JSON document must be an object")
             if event in ("string", "map_key") and _unstorable(value):
-                raise ImportFormatError(f"{source.name}: NUL character or lone surrogate in the string at "
-                                        f"{prefix or 'the top level'!r}", field=prefix or None)
+                raise ImportFormatError(
+                    f"{source.name}: NUL character or lone surrogate in the string at {prefix or 'the top level'!r}",
+                    field=prefix or None,
+                )
             if builder is not None:
                 builder.event(event, value)
                 if prefix == current and event in ("end_map", "end_array"):
@@ -81,8 +83,9 @@ def _located(source: ByteSource, exc: Exception) -> ImportFormatError:
         try:
             json.loads(data.decode("utf-8-sig", errors="replace"))
         except json.JSONDecodeError as probe:
-            return ImportFormatError(f"{source.name}: malformed JSON: {probe.msg}",
-                                     line=probe.lineno, column=probe.colno)
+            return ImportFormatError(
+                f"{source.name}: malformed JSON: {probe.msg}", line=probe.lineno, column=probe.colno
+            )
     return ImportFormatError(f"{source.name}: malformed JSON: {exc}")
 
 

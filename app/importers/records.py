@@ -130,9 +130,7 @@ def count_field(item: StreamItem) -> str | None:
 
 
 def tracked(
-    stream: Iterable[StreamItem],
-    on_progress: ProgressCallback | None,
-    every: int = 1000,
+    stream: Iterable[StreamItem], on_progress: ProgressCallback | None, every: int = 1000
 ) -> Iterator[StreamItem]:
     """Count items of ``stream`` and report to ``on_progress`` every ``every`` records and at the end."""
     tally: dict[str, int] = {f.name: 0 for f in dataclasses.fields(Counts) if f.name != "done"}

@@ -42,12 +42,18 @@ PARTS: dict[str, tuple[str, ...]] = {  # folded file-name fragment -> required c
     "rome": ("Numero_Fiche", "Codes_Rome_Code", "Codes_Rome_Libelle"),
     "voixdacces": ("Numero_Fiche", "Si_Jury"),
     "ccn": ("Numero_Fiche",),
-    "ancienne_nouvelle_certification": ("Numero_Fiche", "Ancienne_Certification",
-                                        "Nouvelle_Certification"),
+    "ancienne_nouvelle_certification": ("Numero_Fiche", "Ancienne_Certification", "Nouvelle_Certification"),
 }
 SATELLITES = [p for p in PARTS if p not in ("standard", "blocs_de_competences")]
-_ROUTES = (("experience", "VAE"), ("candidature", "CL"), ("apprentissage", "CA"),
-           ("professionnalisation", "CQ"), ("continue", "FC"), ("eleve", "FI"), ("etudiant", "FI"))
+_ROUTES = (
+    ("experience", "VAE"),
+    ("candidature", "CL"),
+    ("apprentissage", "CA"),
+    ("professionnalisation", "CQ"),
+    ("continue", "FC"),
+    ("eleve", "FI"),
+    ("etudiant", "FI"),
+)
 _EXPORT_DATE = re.compile(r"(20\d{2})[-_](\d{2})[-_](\d{2})")
 
 
@@ -67,7 +73,7 @@ def _cell(value: str) -> str:
 def _code_label(code: str, label: str) -> dict[str, str | None]:
     code, label = _cell(code), _cell(label).replace("''", "'")
     if code and label.startswith(code):
-        label = re.sub(r"^\s*:\s*", "", label[len(code):])
+        label = re.sub(r"^\s*:\s*", "", label[len(code) :])
     return {"code": code or None, "label": label or None}
 
 
@@ -106,10 +112,17 @@ def _stream(archive: ByteSource) -> Iterator[StreamItem]:
         raise ImportFormatError(f"{archive.name}: no export_fiches_CSV_Standard file in the zip")
     date = _EXPORT_DATE.search(archive.name) or _EXPORT_DATE.search(files["standard"].source.name)
     yield FrameworkHeader(
-        source_type="rncp", title=RNCP_TITLE, source_format="rncp-csv", version=None,
-        language="fr", source_id=archive.name,
-        metadata={"file": archive.name, "export_date": "-".join(date.groups()) if date else None,
-                  "members": sorted(f.source.name for f in files.values())},
+        source_type="rncp",
+        title=RNCP_TITLE,
+        source_format="rncp-csv",
+        version=None,
+        language="fr",
+        source_id=archive.name,
+        metadata={
+            "file": archive.name,
+            "export_date": "-".join(date.groups()) if date else None,
+            "members": sorted(f.source.name for f in files.values()),
+        },
     )
     for name in unknown:
         yield WarningRecord("file not recognised in the RNCP CSV export; ignored", file=name)
@@ -118,8 +131,7 @@ def _stream(archive: ByteSource) -> Iterator[StreamItem]:
             yield WarningRecord(f"no {part} file in the export", file=archive.name)
     for csv_file in files.values():
         if csv_file.decoded_legacy:
-            yield WarningRecord(f"file is not UTF-8; decoded as {csv_file.encoding}",
-                                file=csv_file.source.name)
+            yield WarningRecord(f"file is not UTF-8; decoded as {csv_file.encoding}", file=csv_file.source.name)
     with tempfile.TemporaryDirectory(prefix="blason-rncp-") as tmp:
         with closing(sqlite3.connect(os.path.join(tmp, "satellites.db"))) as db:
             _load_satellites(db, files)
@@ -136,8 +148,7 @@ def _load_satellites(db: sqlite3.Connection, files: dict[str, CsvFile]) -> None:
             continue
         batch: list[tuple[str, str, str]] = []
         for row in files[part].rows():
-            batch.append((_cell(row.get("Numero_Fiche")).upper(), part,
-                          json.dumps(row.values, ensure_ascii=False)))
+            batch.append((_cell(row.get("Numero_Fiche")).upper(), part, json.dumps(row.values, ensure_ascii=False)))
             if len(batch) >= 5000:
                 db.executemany("INSERT INTO sat VALUES (?, ?, ?)", batch)
                 batch.clear()
@@ -147,19 +158,35 @@ def _load_satellites(db: sqlite3.Connection, files: dict[str, CsvFile]) -> None:
 
 
 def _satellite_metadata(db: sqlite3.Connection, numero: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {"certificateurs": [], "partenaires": [], "nsf": [], "formacodes": [],
-                            "rome": [], "jury_routes": {}, "ccn": [], "old_fiches": [],
-                            "new_fiches": []}
+    meta: dict[str, Any] = {
+        "certificateurs": [],
+        "partenaires": [],
+        "nsf": [],
+        "formacodes": [],
+        "rome": [],
+        "jury_routes": {},
+        "ccn": [],
+        "old_fiches": [],
+        "new_fiches": [],
+    }
     for part, raw in db.execute("SELECT part, row FROM sat WHERE fiche = ? ORDER BY rowid", (numero,)):
         row: dict[str, str] = json.loads(raw)
-        get = lambda name: _cell(row.get(name.casefold(), ""))  # noqa: E731
+        get = lambda name: _cell(row.get(name.casefold(), ""))  # noqa: E731, B023 - used within this iteration
         if part == "certificateurs":
-            meta["certificateurs"].append({"siret": re.sub(r"\s+", "", get("Siret_Certificateur")) or None,
-                                           "name": get("Nom_Certificateur") or None})
+            meta["certificateurs"].append(
+                {
+                    "siret": re.sub(r"\s+", "", get("Siret_Certificateur")) or None,
+                    "name": get("Nom_Certificateur") or None,
+                }
+            )
         elif part == "partenaires":
-            meta["partenaires"].append({"siret": re.sub(r"\s+", "", get("Siret_Partenaire")) or None,
-                                        "name": get("Nom_Partenaire") or None,
-                                        "habilitation": get("Habilitation_Partenaire") or None})
+            meta["partenaires"].append(
+                {
+                    "siret": re.sub(r"\s+", "", get("Siret_Partenaire")) or None,
+                    "name": get("Nom_Partenaire") or None,
+                    "habilitation": get("Habilitation_Partenaire") or None,
+                }
+            )
         elif part == "nsf":
             meta["nsf"].append(_code_label(get("Nsf_Code"), get("Nsf_Intitule")))
         elif part == "formacode":
@@ -173,8 +200,7 @@ def _satellite_metadata(db: sqlite3.Connection, numero: str) -> dict[str, Any]:
         elif part == "ccn":
             for n in (1, 2, 3):
                 if get(f"Ccn_{n}_Numero"):
-                    meta["ccn"].append({"code": get(f"Ccn_{n}_Numero"),
-                                        "label": get(f"Ccn_{n}_Libelle") or None})
+                    meta["ccn"].append({"code": get(f"Ccn_{n}_Numero"), "label": get(f"Ccn_{n}_Libelle") or None})
         elif part == "ancienne_nouvelle_certification":
             if get("Ancienne_Certification"):
                 meta["old_fiches"].append(get("Ancienne_Certification").upper())
@@ -190,30 +216,36 @@ def _fiches(db: sqlite3.Connection, standard: CsvFile) -> Iterator[StreamItem]:
     for row in standard.rows():
         numero = _cell(row.get("Numero_Fiche")).upper()
         if not numero:
-            yield WarningRecord("row without Numero_Fiche skipped", line=row.line,
-                                file=standard.source.name)
+            yield WarningRecord("row without Numero_Fiche skipped", line=row.line, file=standard.source.name)
             continue
         if numero in seen:
-            yield WarningRecord(f"duplicate fiche {numero} skipped", line=row.line,
-                                source_key=numero, file=standard.source.name)
+            yield WarningRecord(
+                f"duplicate fiche {numero} skipped", line=row.line, source_key=numero, file=standard.source.name
+            )
             continue
         seen.add(numero)
         level = _cell(row.get("Nomenclature_Europe_Niveau"))
         eqf = re.match(r"^NIV(\d)$", level)
         meta = _satellite_metadata(db, numero)
-        meta.update({
-            "id_fiche": _cell(row.get("Id_Fiche")) or None,
-            "abrege": {"code": _cell(row.get("Abrege_Libelle")) or None,
-                       "label": _cell(row.get("Abrege_Intitule")) or None},
-            "level": {"code": level or None,
-                      "label": _cell(row.get("Nomenclature_Europe_Intitule")) or None,
-                      "eqf": int(eqf.group(1)) if eqf else None},
-            "accessible_nouvelle_caledonie": parse_yes_no(row.get("Accessible_Nouvelle_Caledonie")),
-            "accessible_polynesie_francaise": parse_yes_no(row.get("Accessible_Polynesie_Francaise")),
-            "type_enregistrement": _cell(row.get("Type_Enregistrement")) or None,
-            "validation_partielle": parse_yes_no(row.get("Validation_Partielle")),
-            "public_url": fiche_url(numero),
-        })
+        meta.update(
+            {
+                "id_fiche": _cell(row.get("Id_Fiche")) or None,
+                "abrege": {
+                    "code": _cell(row.get("Abrege_Libelle")) or None,
+                    "label": _cell(row.get("Abrege_Intitule")) or None,
+                },
+                "level": {
+                    "code": level or None,
+                    "label": _cell(row.get("Nomenclature_Europe_Intitule")) or None,
+                    "eqf": int(eqf.group(1)) if eqf else None,
+                },
+                "accessible_nouvelle_caledonie": parse_yes_no(row.get("Accessible_Nouvelle_Caledonie")),
+                "accessible_polynesie_francaise": parse_yes_no(row.get("Accessible_Polynesie_Francaise")),
+                "type_enregistrement": _cell(row.get("Type_Enregistrement")) or None,
+                "validation_partielle": parse_yes_no(row.get("Validation_Partielle")),
+                "public_url": fiche_url(numero),
+            }
+        )
         for column in ("Date_dernier_jo", "Date_Decision", "Date_Fin_Enregistrement", "Date_Effet"):
             value = _cell(row.get(column))
             if value:
@@ -221,9 +253,16 @@ def _fiches(db: sqlite3.Connection, standard: CsvFile) -> Iterator[StreamItem]:
         title = _cell(row.get("Intitule"))
         db.execute("INSERT INTO fiche VALUES (?, ?, ?)", (numero, title, meta["abrege"]["code"]))
         yield CompetencyRecord(
-            key=numero, parent_key=None, kind="fiche", label=title or numero, code=numero,
-            uri=fiche_url(numero), language="fr", active=parse_yes_no(row.get("Actif")),
-            metadata=meta, line=row.line,
+            key=numero,
+            parent_key=None,
+            kind="fiche",
+            label=title or numero,
+            code=numero,
+            uri=fiche_url(numero),
+            language="fr",
+            active=parse_yes_no(row.get("Actif")),
+            metadata=meta,
+            line=row.line,
         )
         for old in meta["old_fiches"]:
             if (old, numero) not in links:
@@ -243,20 +282,34 @@ def _blocs(db: sqlite3.Connection, blocs: CsvFile) -> Iterator[StreamItem]:
         code = _cell(row.get("Bloc_Competences_Code")).upper()
         fiche = db.execute("SELECT title, short FROM fiche WHERE numero = ?", (numero,)).fetchone()
         if fiche is None:
-            yield WarningRecord(f"bloc {code} of unknown fiche {numero} skipped", line=row.line,
-                                source_key=code or None, file=blocs.source.name)
+            yield WarningRecord(
+                f"bloc {code} of unknown fiche {numero} skipped",
+                line=row.line,
+                source_key=code or None,
+                file=blocs.source.name,
+            )
             continue
         if not code or code in seen:
-            yield WarningRecord("bloc without code or duplicated; skipped", line=row.line,
-                                source_key=code or None, file=blocs.source.name)
+            yield WarningRecord(
+                "bloc without code or duplicated; skipped",
+                line=row.line,
+                source_key=code or None,
+                file=blocs.source.name,
+            )
             continue
         seen.add(code)
         position = positions.get(numero, 0)
         positions[numero] = position + 1
         label = _cell(row.get("Bloc_Competences_Libelle"))
         yield CompetencyRecord(
-            key=code, parent_key=numero, kind="bloc", label=label or code, code=code,
-            uri=fiche_url(numero), language="fr", position=position,
+            key=code,
+            parent_key=numero,
+            kind="bloc",
+            label=label or code,
+            code=code,
+            uri=fiche_url(numero),
+            language="fr",
+            position=position,
             metadata={"fiche_code": numero, "fiche_title": fiche[0], "fiche_short_title": fiche[1]},
             line=row.line,
         )

@@ -33,12 +33,9 @@ _BOUNDARY = re.compile(
 )
 _MARKER = re.compile(r"^([*•▪◦o\-–—>·])\s+")
 _WEAK = re.compile(r"\s{3,}")
-_EVALUATION = re.compile(
-    r"(?:^|(?<=\n)|(?<=\s\s))(?=(?:modalit[ée]s?\s+d['’]\s?)?[ée]valuation\s*:)", re.I
-)
+_EVALUATION = re.compile(r"(?:^|(?<=\n)|(?<=\s\s))(?=(?:modalit[ée]s?\s+d['’]\s?)?[ée]valuation\s*:)", re.I)
 _NOISE = re.compile(
-    r"^(?:bloc\s+(?:de\s+)?comp[ée]tences?(?:\s+n?°?\s*[\w.]+)?\s*:?|comp[ée]tences?\s+de\s+niveau\b.*)$",
-    re.I,
+    r"^(?:bloc\s+(?:de\s+)?comp[ée]tences?(?:\s+n?°?\s*[\w.]+)?\s*:?|comp[ée]tences?\s+de\s+niveau\b.*)$", re.I
 )
 _SENTENCES = re.compile(r"[.!?]\s+[A-ZÀ-Ý]")
 _INLINE_NUMBER = re.compile(r"(?:(?<=\s)|^)(\d{1,2})\s?[-–.)]\s+(?=\S)")
@@ -113,7 +110,7 @@ def _fragments(work: str) -> list[_Fragment]:
         if not line.strip():
             continue
         cuts = [0] + [m.end() for m in _BOUNDARY.finditer(line)] + [len(line)]
-        for start, end in zip(cuts, cuts[1:]):
+        for start, end in zip(cuts, cuts[1:], strict=False):
             piece = line[start:end].strip()
             if not piece:
                 continue
@@ -134,7 +131,7 @@ def _label_and_code(raw: str) -> tuple[str, str | None]:
     match = _CODE_RE.match(text)
     if match:
         code = match.group("code")
-        text = text[match.end():]
+        text = text[match.end() :]
     return _tidy(text), code
 
 
@@ -145,7 +142,7 @@ def _inline_numbered(text: str) -> list[str] | None:
         return None
     cuts = [m.start() for m in matches] + [len(text)]
     head = text[: cuts[0]].strip()
-    parts = [text[a:b].strip() for a, b in zip(cuts, cuts[1:])]
+    parts = [text[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False)]
     return ([head] if head else []) + parts
 
 
@@ -164,14 +161,14 @@ def split_competences(text: str | None) -> SplitResult:
     evaluation = None
     match = _EVALUATION.search(work)
     if match:
-        evaluation = work[match.start():].strip()
+        evaluation = work[match.start() :].strip()
         work = work[: match.start()]
         notes.append("evaluation text found inside LISTE_COMPETENCES; kept as bloc metadata")
 
     fragments = _fragments(work)
     noise = [_NOISE.match(_tidy(f.raw)) is not None for f in fragments]
-    ignored = tuple(f.raw for f, skip in zip(fragments, noise) if skip)
-    fragments = [f for f, skip in zip(fragments, noise) if not skip]
+    ignored = tuple(f.raw for f, skip in zip(fragments, noise, strict=False) if skip)
+    fragments = [f for f, skip in zip(fragments, noise, strict=False) if not skip]
     if ignored:
         notes.append(f"{len(ignored)} heading(s) ignored in LISTE_COMPETENCES: {' | '.join(ignored)}")
     if not fragments:
@@ -227,32 +224,24 @@ def split_competences(text: str | None) -> SplitResult:
     return SplitResult(tuple(items), shape, evaluation, ignored, tuple(notes))
 
 
-def _single(
-    raw: str, evaluation: str | None, ignored: tuple[str, ...], notes: list[str], is_html: bool
-) -> SplitResult:
+def _single(raw: str, evaluation: str | None, ignored: tuple[str, ...], notes: list[str], is_html: bool) -> SplitResult:
     body = _MARKER.sub("", raw, count=1)
     numbered = _inline_numbered(body)
     if numbered:
-        return SplitResult(tuple(_item(p) for p in numbered), "numbered", evaluation, ignored,
-                           tuple(notes))
+        return SplitResult(tuple(_item(p) for p in numbered), "numbered", evaluation, ignored, tuple(notes))
     parts = [p for p in (s.strip() for s in re.split(r"\s*;\s+", body)) if p]
     label, code = _label_and_code(raw)
     if len(parts) >= 2 and all(p[:1].isupper() or _MARKER.match(p) for p in parts):
-        return SplitResult(tuple(_item(p) for p in parts), "semicolons", evaluation, ignored,
-                           tuple(notes))
+        return SplitResult(tuple(_item(p) for p in parts), "semicolons", evaluation, ignored, tuple(notes))
     if len(label) <= MAX_SINGLE and len(_SENTENCES.findall(label)) < 2:
         item = ParsedCompetence(label, raw, 1, code, "high")
-        return SplitResult((item,), "html" if is_html else "single", evaluation, ignored,
-                           tuple(notes))
+        return SplitResult((item,), "html" if is_html else "single", evaluation, ignored, tuple(notes))
     if len(parts) >= 2:
         notes.append("LISTE_COMPETENCES split on semicolons with low confidence")
-        items = tuple(
-            ParsedCompetence(_tidy(_MARKER.sub("", p)), p, 1, None, "low") for p in parts
-        )
+        items = tuple(ParsedCompetence(_tidy(_MARKER.sub("", p)), p, 1, None, "low") for p in parts)
         return SplitResult(items, "semicolons", evaluation, ignored, tuple(notes))
     notes.append("LISTE_COMPETENCES could not be split; kept whole as one low-confidence compétence")
-    return SplitResult((ParsedCompetence(label, raw, 1, code, "low"),), "unsplit", evaluation,
-                       ignored, tuple(notes))
+    return SplitResult((ParsedCompetence(label, raw, 1, code, "low"),), "unsplit", evaluation, ignored, tuple(notes))
 
 
 def _item(raw: str) -> ParsedCompetence:

@@ -46,17 +46,47 @@ from .text import parse_french_date, parse_yes_no
 RNCP_TITLE = "Répertoire national des certifications professionnelles (France compétences)"
 COMPETENCE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://blason.example/ns/rncp-competence")
 JURY_ROUTES = ("FI", "CA", "FC", "CQ", "CL", "VAE")
-_LONG_TEXTS = ("ACTIVITES_VISEES", "CAPACITES_ATTESTEES", "SECTEURS_ACTIVITE",
-               "TYPE_EMPLOI_ACCESSIBLES", "OBJECTIFS_CONTEXTE", "PREREQUIS_ENTREE_FORMATION",
-               "PREREQUIS_VALIDATION_CERTIFICATION")
-_DATES = ("DATE_FIN_ENREGISTREMENT", "DATE_EFFET", "DATE_DE_PUBLICATION", "DATE_LIMITE_DELIVRANCE",
-          "DATE_DECISION", "DATE_DERNIER_JO")
+_LONG_TEXTS = (
+    "ACTIVITES_VISEES",
+    "CAPACITES_ATTESTEES",
+    "SECTEURS_ACTIVITE",
+    "TYPE_EMPLOI_ACCESSIBLES",
+    "OBJECTIFS_CONTEXTE",
+    "PREREQUIS_ENTREE_FORMATION",
+    "PREREQUIS_VALIDATION_CERTIFICATION",
+)
+_DATES = (
+    "DATE_FIN_ENREGISTREMENT",
+    "DATE_EFFET",
+    "DATE_DE_PUBLICATION",
+    "DATE_LIMITE_DELIVRANCE",
+    "DATE_DECISION",
+    "DATE_DERNIER_JO",
+)
 _HANDLED = {
-    "ID_FICHE", "NUMERO_FICHE", "NOUVELLES_CERTIFICATIONS", "ANCIENNES_CERTIFICATIONS", "INTITULE",
-    "ABREGE", "ETAT_FICHE", "FORMACODES", "NOMENCLATURE_EUROPE", "CODES_NSF", "CERTIFICATEURS",
-    "EXISTENCE_PARTENAIRES", "PARTENAIRES", "CODES_ROME", "LIEN_URL_DESCRIPTION",
-    "TYPE_ENREGISTREMENT", "BLOCS_COMPETENCES", "ACTIF", "ACCESSIBLE_NOUVELLE_CALEDONIE",
-    "ACCESSIBLE_POLYNESIE_FRANCAISE", *(f"SI_JURY_{r}" for r in JURY_ROUTES), *_LONG_TEXTS, *_DATES,
+    "ID_FICHE",
+    "NUMERO_FICHE",
+    "NOUVELLES_CERTIFICATIONS",
+    "ANCIENNES_CERTIFICATIONS",
+    "INTITULE",
+    "ABREGE",
+    "ETAT_FICHE",
+    "FORMACODES",
+    "NOMENCLATURE_EUROPE",
+    "CODES_NSF",
+    "CERTIFICATEURS",
+    "EXISTENCE_PARTENAIRES",
+    "PARTENAIRES",
+    "CODES_ROME",
+    "LIEN_URL_DESCRIPTION",
+    "TYPE_ENREGISTREMENT",
+    "BLOCS_COMPETENCES",
+    "ACTIF",
+    "ACCESSIBLE_NOUVELLE_CALEDONIE",
+    "ACCESSIBLE_POLYNESIE_FRANCAISE",
+    *(f"SI_JURY_{r}" for r in JURY_ROUTES),
+    *_LONG_TEXTS,
+    *_DATES,
 }
 _BLOC_CODE = re.compile(r"^(?P<fiche>(?:RNCP|RS)\d+)BC(?P<n>\d{2})$")
 _EXPORT_DATE = re.compile(r"(20\d{2})[-_](\d{2})[-_](\d{2})")
@@ -128,8 +158,7 @@ class _Collector:
         if self.depth == 1:
             self.root = tag
             if tag != "FICHES":
-                raise ImportFormatError(f"expected root element FICHES, found {tag}",
-                                        line=self.expat.CurrentLineNumber)
+                raise ImportFormatError(f"expected root element FICHES, found {tag}", line=self.expat.CurrentLineNumber)
         elif self.depth == 2 and tag == "FICHE":
             self.builder = ET.TreeBuilder()
             self.fiche_line = self.expat.CurrentLineNumber
@@ -190,8 +219,7 @@ def _stream(outer: ByteSource) -> Iterator[StreamItem]:
     if declared is None or declared.group(1).decode("ascii").lower().replace("_", "-") in {"utf-8", "utf8"}:
         encoding = detect_encoding(source)
     collector = _Collector()
-    parser = DefusedXMLParser(target=collector, forbid_dtd=True, forbid_entities=True,
-                              forbid_external=True)
+    parser = DefusedXMLParser(target=collector, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     collector.expat = parser.parser
     date = _EXPORT_DATE.search(source.name) or _EXPORT_DATE.search(outer.name)
     export_date = "-".join(date.groups()) if date else None
@@ -210,8 +238,9 @@ def _stream(outer: ByteSource) -> Iterator[StreamItem]:
                 if encoding not in ("utf-8", "utf-8-sig"):
                     yield WarningRecord(f"file is not UTF-8; decoded as {encoding}", file=source.name)
                 if not collector.version_seen:
-                    yield WarningRecord("no VERSION_FLUX element before the first FICHE",
-                                        element="VERSION_FLUX", file=source.name)
+                    yield WarningRecord(
+                        "no VERSION_FLUX element before the first FICHE", element="VERSION_FLUX", file=source.name
+                    )
             ready, collector.ready = collector.ready, []
             for element, line in ready:
                 yield from _fiche_records(element, line, seen_fiches, seen_links, source.name)
@@ -229,12 +258,10 @@ def _feed(parser: DefusedXMLParser, chunk: bytes, eof: bool) -> None:
         line, column = getattr(exc, "position", (None, None))
         message = str(exc).split(":")[0]
         error = TruncatedInputError if eof else ImportFormatError
-        raise error(f"malformed XML: {message}", line=line,
-                    column=None if column is None else column + 1) from exc
+        raise error(f"malformed XML: {message}", line=line, column=None if column is None else column + 1) from exc
 
 
-def _header(version: str | None, outer: ByteSource, source: ByteSource,
-            export_date: str | None) -> FrameworkHeader:
+def _header(version: str | None, outer: ByteSource, source: ByteSource, export_date: str | None) -> FrameworkHeader:
     metadata: dict[str, Any] = {"file": outer.name, "version_flux": version}
     if source is not outer:
         metadata["member"] = source.name
@@ -301,21 +328,28 @@ def _fiche_metadata(fiche: ET.Element, numero: str) -> dict[str, Any]:
         "id_fiche": _text(fiche, "ID_FICHE"),
         "etat_fiche": _text(fiche, "ETAT_FICHE"),
         "abrege": {"code": _text(fiche, "ABREGE/CODE"), "label": _text(fiche, "ABREGE/LIBELLE")}
-        if fiche.find("ABREGE") is not None else None,
+        if fiche.find("ABREGE") is not None
+        else None,
         "level": _level(fiche),
         "nsf": _pairs(fiche, "CODES_NSF/NSF"),
         "formacodes": _pairs(fiche, "FORMACODES/FORMACODE"),
         "rome": _pairs(fiche, "CODES_ROME/ROME"),
         "certificateurs": [
-            {"siret": _siret(_text(n, "SIRET_CERTIFICATEUR")), "name": _text(n, "NOM_CERTIFICATEUR"),
-             "state": _text(n, "ETAT_CERTIFICATEUR"),
-             "state_date": parse_french_date(_text(n, "DATE_DERNIERE_MODIFICATION_ETAT"))}
+            {
+                "siret": _siret(_text(n, "SIRET_CERTIFICATEUR")),
+                "name": _text(n, "NOM_CERTIFICATEUR"),
+                "state": _text(n, "ETAT_CERTIFICATEUR"),
+                "state_date": parse_french_date(_text(n, "DATE_DERNIERE_MODIFICATION_ETAT")),
+            }
             for n in fiche.iterfind("CERTIFICATEURS/CERTIFICATEUR")
         ],
         "partenaires_exist": parse_yes_no(_text(fiche, "EXISTENCE_PARTENAIRES")),
         "partenaires": [
-            {"siret": _siret(_text(n, "SIRET_PARTENAIRE")), "name": _text(n, "NOM_PARTENAIRE"),
-             "habilitation": _text(n, "HABILITATION_PARTENAIRE")}
+            {
+                "siret": _siret(_text(n, "SIRET_PARTENAIRE")),
+                "name": _text(n, "NOM_PARTENAIRE"),
+                "habilitation": _text(n, "HABILITATION_PARTENAIRE"),
+            }
             for n in fiche.iterfind("PARTENAIRES/PARTENAIRE")
         ],
         "jury_routes": {},
@@ -323,17 +357,35 @@ def _fiche_metadata(fiche: ET.Element, numero: str) -> dict[str, Any]:
         "accessible_polynesie_francaise": parse_yes_no(_text(fiche, "ACCESSIBLE_POLYNESIE_FRANCAISE")),
         "urls": (_text(fiche, "LIEN_URL_DESCRIPTION") or "").split(),
         "type_enregistrement": _text(fiche, "TYPE_ENREGISTREMENT"),
-        "old_fiches": [v.strip() for v in (n.text for n in fiche.iterfind(
-            "ANCIENNES_CERTIFICATIONS/ANCIENNE_CERTIFICATION/ID_FICHE_ANCIENNE_CERTIFICATION")) if v],
-        "new_fiches": [v.strip() for v in (n.text for n in fiche.iterfind(
-            "NOUVELLES_CERTIFICATIONS/NOUVELLE_CERTIFICATION/ID_FICHE_NOUVELLE_CERTIFICATION")) if v],
+        "old_fiches": [
+            v.strip()
+            for v in (
+                n.text
+                for n in fiche.iterfind(
+                    "ANCIENNES_CERTIFICATIONS/ANCIENNE_CERTIFICATION/ID_FICHE_ANCIENNE_CERTIFICATION"
+                )
+            )
+            if v
+        ],
+        "new_fiches": [
+            v.strip()
+            for v in (
+                n.text
+                for n in fiche.iterfind(
+                    "NOUVELLES_CERTIFICATIONS/NOUVELLE_CERTIFICATION/ID_FICHE_NOUVELLE_CERTIFICATION"
+                )
+            )
+            if v
+        ],
         "public_url": fiche_url(numero),
     }
     for route in JURY_ROUTES:
         node = fiche.find(f"SI_JURY_{route}")
         if node is not None:
-            meta["jury_routes"][route] = {"active": parse_yes_no(_text(node, "ACTIF")),
-                                          "composition": _text(node, "COMPOSITION")}
+            meta["jury_routes"][route] = {
+                "active": parse_yes_no(_text(node, "ACTIF")),
+                "composition": _text(node, "COMPOSITION"),
+            }
     vae = meta["jury_routes"].get("VAE")
     meta["vae"] = None if vae is None else vae["active"]
     for tag in _DATES:
@@ -355,23 +407,29 @@ def _fiche_records(
 ) -> Iterator[StreamItem]:
     numero = (_text(fiche, "NUMERO_FICHE") or "").upper()
     if not numero:
-        yield WarningRecord("FICHE without NUMERO_FICHE skipped", line=line, element="FICHE",
-                            file=file)
+        yield WarningRecord("FICHE without NUMERO_FICHE skipped", line=line, element="FICHE", file=file)
         return
     if numero in seen:
-        yield WarningRecord(f"duplicate fiche {numero} skipped", line=line, element="FICHE",
-                            source_key=numero, file=file)
+        yield WarningRecord(
+            f"duplicate fiche {numero} skipped", line=line, element="FICHE", source_key=numero, file=file
+        )
         return
     seen.add(numero)
     title = (fiche.findtext("INTITULE") or "").strip()
     if not title:
-        yield WarningRecord("fiche has no INTITULE", line=line, element="INTITULE",
-                            source_key=numero, file=file)
+        yield WarningRecord("fiche has no INTITULE", line=line, element="INTITULE", source_key=numero, file=file)
     meta = _fiche_metadata(fiche, numero)
     yield CompetencyRecord(
-        key=numero, parent_key=None, kind="fiche", label=title or numero, code=numero,
-        uri=fiche_url(numero), language="fr", active=parse_yes_no(_text(fiche, "ACTIF")),
-        metadata=meta, line=line,
+        key=numero,
+        parent_key=None,
+        kind="fiche",
+        label=title or numero,
+        code=numero,
+        uri=fiche_url(numero),
+        language="fr",
+        active=parse_yes_no(_text(fiche, "ACTIF")),
+        metadata=meta,
+        line=line,
     )
     for old in meta["old_fiches"]:
         if (old, numero) not in links:
@@ -388,23 +446,40 @@ def _fiche_records(
 
 
 def _bloc_records(
-    bloc: ET.Element, position: int, numero: str, fiche_title: str, short: str | None,
-    line: int, keys: set[str], file: str,
+    bloc: ET.Element,
+    position: int,
+    numero: str,
+    fiche_title: str,
+    short: str | None,
+    line: int,
+    keys: set[str],
+    file: str,
 ) -> Iterator[StreamItem]:
     code = (_text(bloc, "CODE") or "").upper()
     key = code or f"{numero}-BLOC{position + 1:02d}"
     if not code:
-        yield WarningRecord("bloc without CODE; a positional key was used", line=line,
-                            element="BLOC_COMPETENCES", source_key=key, file=file)
+        yield WarningRecord(
+            "bloc without CODE; a positional key was used",
+            line=line,
+            element="BLOC_COMPETENCES",
+            source_key=key,
+            file=file,
+        )
     else:
         match = _BLOC_CODE.match(code)
         if not match or match.group("fiche") != numero:
-            yield WarningRecord(f"unexpected bloc code {code} in fiche {numero}", line=line,
-                                element="CODE", source_key=code, file=file)
+            yield WarningRecord(
+                f"unexpected bloc code {code} in fiche {numero}", line=line, element="CODE", source_key=code, file=file
+            )
     if key in keys:
         key = f"{key}-{position + 1:02d}"
-        yield WarningRecord(f"duplicate bloc code {code} in fiche {numero}; renamed {key}",
-                            line=line, element="CODE", source_key=key, file=file)
+        yield WarningRecord(
+            f"duplicate bloc code {code} in fiche {numero}; renamed {key}",
+            line=line,
+            element="CODE",
+            source_key=key,
+            file=file,
+        )
     keys.add(key)
     label = (bloc.findtext("LIBELLE") or "").strip()
     raw = bloc.findtext("LISTE_COMPETENCES")
@@ -424,13 +499,22 @@ def _bloc_records(
     if split.ignored:
         meta["ignored_headings"] = list(split.ignored)
     yield CompetencyRecord(
-        key=key, parent_key=numero, kind="bloc", label=label or key, code=code or None,
-        uri=fiche_url(numero), raw_text=raw, language="fr", position=position, metadata=meta,
+        key=key,
+        parent_key=numero,
+        kind="bloc",
+        label=label or key,
+        code=code or None,
+        uri=fiche_url(numero),
+        raw_text=raw,
+        language="fr",
+        position=position,
+        metadata=meta,
         line=line,
     )
     if raw is None:
-        yield WarningRecord("bloc has no LISTE_COMPETENCES", line=line, element="LISTE_COMPETENCES",
-                            source_key=key, file=file)
+        yield WarningRecord(
+            "bloc has no LISTE_COMPETENCES", line=line, element="LISTE_COMPETENCES", source_key=key, file=file
+        )
     for note in split.notes:
         yield WarningRecord(note, line=line, element="LISTE_COMPETENCES", source_key=key, file=file)
     stack: list[tuple[int, str, list[int]]] = [(0, key, [0])]
@@ -439,16 +523,28 @@ def _bloc_records(
             stack.pop()
         parent_depth, parent_key, counter = stack[-1]
         counter[0] += 1
-        child_key = (f"{key}-C{counter[0]:02d}" if parent_key == key
-                     else f"{parent_key}.{counter[0]:02d}")
+        child_key = f"{key}-C{counter[0]:02d}" if parent_key == key else f"{parent_key}.{counter[0]:02d}"
         yield CompetencyRecord(
-            key=child_key, parent_key=parent_key, kind="competence", label=item.label,
-            code=child_key, uri=None, raw_text=item.raw, confidence=item.confidence,
-            language="fr", position=counter[0] - 1,
-            metadata={"depth": len(stack), "source_code": item.code, "bloc_code": key,
-                      "fiche_code": numero, "fiche_title": fiche_title,
-                      "fiche_short_title": short, "parse_shape": split.shape,
-                      "stable_id": competence_stable_id(key, item.label)},
+            key=child_key,
+            parent_key=parent_key,
+            kind="competence",
+            label=item.label,
+            code=child_key,
+            uri=None,
+            raw_text=item.raw,
+            confidence=item.confidence,
+            language="fr",
+            position=counter[0] - 1,
+            metadata={
+                "depth": len(stack),
+                "source_code": item.code,
+                "bloc_code": key,
+                "fiche_code": numero,
+                "fiche_title": fiche_title,
+                "fiche_short_title": short,
+                "parse_shape": split.shape,
+                "stable_id": competence_stable_id(key, item.label),
+            },
             line=line,
         )
         stack.append((item.depth, child_key, [0]))

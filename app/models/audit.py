@@ -1,4 +1,5 @@
 """The append-only, hash-chained audit log."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,8 +17,9 @@ class AuditEvent(Base):
 
     # Dense sequence chosen by the writer under the chain-head lock, not by the database,
     # so the chain order is exactly the numbering.
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                     autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"), index=True)
     on_behalf_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
@@ -48,8 +50,9 @@ class AuditSignedHead(Base):
 
     __tablename__ = "audit_signed_heads"
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                     autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     hash: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime]
     kid: Mapped[str] = mapped_column(String(64))

@@ -1,4 +1,5 @@
 """Claims, tutor reviews, derived standings and the domain-event outbox."""
+
 from __future__ import annotations
 
 import enum
@@ -42,8 +43,7 @@ class Claim(Base):
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
     justification: Mapped[str] = mapped_column(Text)
     self_assessment: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus), default=ClaimStatus.PENDING,
-                                                index=True)
+    status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus), default=ClaimStatus.PENDING, index=True)
     # Each return to the queue after needs_evidence starts a new round of review.
     round: Mapped[int] = mapped_column(Integer, default=1)
     # Under the second-review rule: the tutor whose validation awaits a second, distinct tutor.

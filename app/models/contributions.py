@@ -1,4 +1,5 @@
 """Contributions, their co-contributors and evidence; content-addressed stored files."""
+
 from __future__ import annotations
 
 import enum
@@ -57,7 +58,8 @@ class Contribution(Base):
     end_date: Mapped[date | None]
     hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     status: Mapped[ContributionStatus] = mapped_column(
-        enum_column(ContributionStatus), default=ContributionStatus.DRAFT)
+        enum_column(ContributionStatus), default=ContributionStatus.DRAFT
+    )
     submitted_at: Mapped[datetime | None]
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -65,9 +67,9 @@ class Contribution(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     co_contributors: Mapped[list[CoContributor]] = relationship(
-        cascade="all, delete-orphan", order_by="CoContributor.position")
-    evidence: Mapped[list[Evidence]] = relationship(
-        back_populates="contribution", order_by="Evidence.created_at")
+        cascade="all, delete-orphan", order_by="CoContributor.position"
+    )
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="contribution", order_by="Evidence.created_at")
 
     __mapper_args__ = {"version_id_col": version}
     # Lists are newest first; this index lets a page stop after LIMIT rows instead of sorting all.

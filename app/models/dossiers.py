@@ -1,4 +1,5 @@
 """Jury (VAE) evidence dossiers: request, consent, generated archive."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Competency frameworks (versioned), their competencies, associations and rating scales."""
+
 from __future__ import annotations
 
 import enum
@@ -80,8 +81,13 @@ class Competency(Base):
         # Trigram GIN index for LIKE '%token%' on PostgreSQL (pg_trgm). SQLite has no use for
         # it, so there it is an empty partial index: same name and column on both backends,
         # which keeps the models and the migrations comparable.
-        Index("ix_competencies_search_text", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}, sqlite_where=text("0")),
+        Index(
+            "ix_competencies_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

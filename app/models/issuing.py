@@ -1,4 +1,5 @@
 """Issuers, their signing keys and status lists; achievements (versioned) and credentials."""
+
 from __future__ import annotations
 
 import enum
@@ -15,8 +16,8 @@ from app.models._types import enum_column
 
 class KeyPurpose(str, enum.Enum):
     DATA_INTEGRITY = "data_integrity"  # Ed25519, eddsa-rdfc-2022
-    VC_JWT = "vc_jwt"                  # P-256, ES256
-    OB2 = "ob2"                        # RSA-2048, RS256
+    VC_JWT = "vc_jwt"  # P-256, ES256
+    OB2 = "ob2"  # RSA-2048, RS256
 
 
 class KeyStatus(str, enum.Enum):
@@ -152,8 +153,7 @@ class AwardRuleCompetency(Base):
     __table_args__ = (UniqueConstraint("achievement_version_id", "competency_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    achievement_version_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("achievement_versions.id"), index=True)
+    achievement_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("achievement_versions.id"), index=True)
     competency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("competencies.id"), index=True)
 
 
@@ -161,8 +161,7 @@ class AchievementAlignment(Base):
     __tablename__ = "achievement_alignments"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    achievement_version_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("achievement_versions.id"), index=True)
+    achievement_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("achievement_versions.id"), index=True)
     competency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("competencies.id"))
     alignment: Mapped[dict[str, Any]] = mapped_column()
 
@@ -178,11 +177,9 @@ class Credential(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id"), index=True)
-    achievement_version_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("achievement_versions.id"), index=True)
+    achievement_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("achievement_versions.id"), index=True)
     learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
-    state: Mapped[CredentialState] = mapped_column(enum_column(CredentialState),
-                                                  default=CredentialState.PROPOSED)
+    state: Mapped[CredentialState] = mapped_column(enum_column(CredentialState), default=CredentialState.PROPOSED)
     short_code: Mapped[str] = mapped_column(String(16), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     recipient_hash: Mapped[str | None] = mapped_column(String(100))

@@ -1,4 +1,5 @@
 """People, their memberships (role in a scope), facilitations and refresh tokens."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Territories and their projects."""
+
 from __future__ import annotations
 
 import enum
@@ -14,8 +15,8 @@ from app.models._types import enum_column
 
 
 class ExperimentationLevel(str, enum.Enum):
-    COOPERATION = "cooperation"          # initier une dynamique de coopération
-    MADE_IN_LOCAL = "made_in_local"      # produire « made in local »
+    COOPERATION = "cooperation"  # initier une dynamique de coopération
+    MADE_IN_LOCAL = "made_in_local"  # produire « made in local »
     EXPERIMENTATION_SITE = "experimentation_site"  # créer un lieu d'expérimentation
 
 
@@ -41,8 +42,7 @@ class Territory(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    experimentation_level: Mapped[ExperimentationLevel | None] = mapped_column(
-        enum_column(ExperimentationLevel))
+    experimentation_level: Mapped[ExperimentationLevel | None] = mapped_column(enum_column(ExperimentationLevel))
     siren: Mapped[str | None] = mapped_column(String(9))
     insee_code: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
 """Domain errors raised by services; the HTTP layer maps them to problem+json in one table."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,7 @@ class FieldError:
 class ServiceError(Exception):
     """Base of every error a service raises on purpose."""
 
-    def __init__(self, detail: str, *, errors: list[FieldError] | None = None,
-                 keep_changes: bool = False) -> None:
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None, keep_changes: bool = False) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
@@ -63,12 +63,16 @@ class UnsupportedMediaType(ServiceError):
 def check_version(current: int, expected: int | None, what: str) -> None:
     """Refuse an update made without the version the caller read (428) or from an older one (409)."""
     if expected is None:
-        raise PreconditionRequired(f"Send If-Match with the ETag of the {what} you read, so no change is lost.",
-                                   errors=[FieldError("#/headers/If-Match", "Required.")])
+        raise PreconditionRequired(
+            f"Send If-Match with the ETag of the {what} you read, so no change is lost.",
+            errors=[FieldError("#/headers/If-Match", "Required.")],
+        )
     if current != expected:
-        raise Conflict(f"The {what} was changed by someone else (version {current}, you had {expected}); "
-                       "reload it and apply your change again.",
-                       errors=[FieldError("#/headers/If-Match", f'Stale: the current ETag is "{current}".')])
+        raise Conflict(
+            f"The {what} was changed by someone else (version {current}, you had {expected}); "
+            "reload it and apply your change again.",
+            errors=[FieldError("#/headers/If-Match", f'Stale: the current ETag is "{current}".')],
+        )
 
 
 def flush_versioned(session: Session, what: str) -> None:
@@ -80,5 +84,6 @@ def flush_versioned(session: Session, what: str) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"The {what} was changed by someone else meanwhile; reload it and apply "
-                       "your change again.") from None
+        raise Conflict(
+            f"The {what} was changed by someone else meanwhile; reload it and apply your change again."
+        ) from None

@@ -1,4 +1,5 @@
 """Names of files we hand out or archive, made from titles people wrote (a title is never a path)."""
+
 from __future__ import annotations
 
 import re

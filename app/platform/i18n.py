@@ -10,6 +10,7 @@ there is no compiled ``.mo`` to build or commit. Pages reach the same objects th
 Flask-Babel (``app.web.i18n``); services, which never import Flask, are handed a language and
 call :func:`translator` here.
 """
+
 from __future__ import annotations
 
 import io

@@ -5,6 +5,7 @@ PNG (checked chunk by chunk by ``badges``, with size, dimension and decompressio
 SVG without anything active or external (no script, event handler, foreign object, external
 reference or DTD).
 """
+
 from __future__ import annotations
 
 import io
@@ -14,20 +15,30 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import badges
-from badges.baking import (MAX_DIMENSION, MAX_IMAGE_BYTES, MAX_PIXELS, parse_untrusted_xml, xml_encoding,
-                           xml_text)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import badges
 from app.models import StoredFile
 from app.platform.errors import PayloadTooLarge, UnsupportedMediaType
 from app.platform.storage import Storage, TooLarge
+from badges.baking import MAX_DIMENSION, MAX_IMAGE_BYTES, MAX_PIXELS, parse_untrusted_xml, xml_encoding, xml_text
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-_FORBIDDEN_ELEMENTS = {"script", "foreignobject", "iframe", "object", "embed", "audio", "video",
-                       "handler", "listener", "set", "animate"}
+_FORBIDDEN_ELEMENTS = {
+    "script",
+    "foreignobject",
+    "iframe",
+    "object",
+    "embed",
+    "audio",
+    "video",
+    "handler",
+    "listener",
+    "set",
+    "animate",
+}
 _URL_IN_STYLE = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import|expression\(|javascript:", re.IGNORECASE)
 _BYTES_PER_PIXEL = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type → samples per pixel
 
@@ -50,8 +61,9 @@ def check_png(data: bytes) -> None:
     try:
         badges.unbake_png(data)  # parses every chunk: signature, CRCs, IHDR limits
     except badges.ImageTooLarge:
-        raise PayloadTooLarge("The image's dimensions exceed the limits "
-                              f"({MAX_DIMENSION} px a side, {MAX_PIXELS} pixels).") from None
+        raise PayloadTooLarge(
+            f"The image's dimensions exceed the limits ({MAX_DIMENSION} px a side, {MAX_PIXELS} pixels)."
+        ) from None
     except badges.BakingError:
         raise UnsupportedMediaType("This file is not a valid PNG image.") from None
     width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
@@ -68,15 +80,14 @@ def check_png(data: bytes) -> None:
     offset = 8
     try:
         while offset < len(data):
-            length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+            length, kind = struct.unpack(">I4s", data[offset : offset + 8])
             if kind == b"IEND":
                 break
             if kind == b"IDAT":
-                chunk = data[offset + 8:offset + 8 + length]
+                chunk = data[offset + 8 : offset + 8 + length]
                 produced += len(inflater.decompress(chunk, expected + 1 - produced))
                 if produced > expected or inflater.unconsumed_tail:
-                    raise PayloadTooLarge("The image inflates past its declared size "
-                                          "(a decompression bomb).")
+                    raise PayloadTooLarge("The image inflates past its declared size (a decompression bomb).")
             offset += 12 + length
     except (zlib.error, struct.error):
         raise UnsupportedMediaType("This PNG's pixel data is corrupt.") from None
@@ -135,8 +146,13 @@ def check_image(stream: BinaryIO, max_bytes: int) -> CheckedImage:
 
 
 def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )
 
 
 def _lines(name: str, width: int = 18, count: int = 3) -> list[str]:
@@ -163,14 +179,23 @@ def default_badge_svg(name: str, issuer_name: str = "") -> bytes:
     texts = "".join(
         f'<text x="200" y="{start + i * 34}" text-anchor="middle" font-size="28" '
         f'font-family="sans-serif" font-weight="bold" fill="#1b3a5c">{_escape(line)}</text>'
-        for i, line in enumerate(lines))
-    footer = (f'<text x="200" y="318" text-anchor="middle" font-size="16" font-family="sans-serif" '
-              f'fill="#1b3a5c">{_escape(issuer_name[:40])}</text>') if issuer_name else ""
-    svg = (f'<svg xmlns="{SVG_NS}" width="400" height="400" viewBox="0 0 400 400" role="img">'
-           f"<title>{_escape(name)}</title>"
-           '<circle cx="200" cy="200" r="190" fill="#f4c542" stroke="#1b3a5c" stroke-width="12"/>'
-           '<circle cx="200" cy="200" r="160" fill="#fff8e1" stroke="#1b3a5c" stroke-width="3"/>'
-           f"{texts}{footer}</svg>")
+        for i, line in enumerate(lines)
+    )
+    footer = (
+        (
+            f'<text x="200" y="318" text-anchor="middle" font-size="16" font-family="sans-serif" '
+            f'fill="#1b3a5c">{_escape(issuer_name[:40])}</text>'
+        )
+        if issuer_name
+        else ""
+    )
+    svg = (
+        f'<svg xmlns="{SVG_NS}" width="400" height="400" viewBox="0 0 400 400" role="img">'
+        f"<title>{_escape(name)}</title>"
+        '<circle cx="200" cy="200" r="190" fill="#f4c542" stroke="#1b3a5c" stroke-width="12"/>'
+        '<circle cx="200" cy="200" r="160" fill="#fff8e1" stroke="#1b3a5c" stroke-width="3"/>'
+        f"{texts}{footer}</svg>"
+    )
     return svg.encode("utf-8")
 
 
@@ -183,7 +208,9 @@ def store_image(session: Session, storage: Storage, image: CheckedImage) -> str:
     if session.get(StoredFile, blob.sha256) is None:
         try:
             with session.begin_nested():
-                session.add(StoredFile(sha256=blob.sha256, size=blob.size, crc32=blob.crc32, media_type=image.media_type))
+                session.add(
+                    StoredFile(sha256=blob.sha256, size=blob.size, crc32=blob.crc32, media_type=image.media_type)
+                )
         except IntegrityError:
             pass  # the same bytes were recorded concurrently
     return blob.sha256

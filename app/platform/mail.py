@@ -3,17 +3,19 @@
 Services never send: they return the messages with their result, and the caller delivers them
 once the transaction is committed, so no one is told about a decision that was rolled back.
 """
+
 from __future__ import annotations
 
 import logging
 import smtplib
 import ssl
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Generic, Protocol, Sequence, TypeVar
+from typing import Generic, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger(__name__)

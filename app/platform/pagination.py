@@ -1,8 +1,9 @@
 """Pages of query results."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -36,7 +37,7 @@ def page_of_list(items: Sequence[T], page: int = 1, per_page: int | None = None)
     """One page of rows already in memory (kept by a rule SQL does not express); all of them without ``per_page``."""
     if per_page is None:
         return Page(list(items), len(items), 1, max(len(items), 1))
-    return Page(list(items[(page - 1) * per_page:page * per_page]), len(items), page, per_page)
+    return Page(list(items[(page - 1) * per_page : page * per_page]), len(items), page, per_page)
 
 
 LIKE_ESCAPE = "\\"

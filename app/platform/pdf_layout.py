@@ -16,11 +16,13 @@ Fonts: Bitstream Vera (shipped inside reportlab, free licence), embedded as True
 covers French entirely (é è à ç œ « » ’ …); the few spaces it lacks (narrow no-break space) are
 printed as a no-break space, where a line never breaks.
 """
+
 from __future__ import annotations
 
 import os
 import re
-from typing import Any, NamedTuple, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 import reportlab
@@ -46,8 +48,18 @@ SLATE = colors.HexColor("#374151")
 ALERT = colors.HexColor("#8a1c1c")
 SHADE = colors.HexColor("#eef1f5")
 # Characters Vera lacks, printed as their nearest equivalent.
-_SUBSTITUTES = str.maketrans({"\u202f": "\u00a0", "\u2009": " ", "\u2007": " ", "\u2011": "-",
-                              "\u2010": "-", "\ufeff": None, "\t": " ", "\r": None})
+_SUBSTITUTES = str.maketrans(
+    {
+        "\u202f": "\u00a0",
+        "\u2009": " ",
+        "\u2007": " ",
+        "\u2011": "-",
+        "\u2010": "-",
+        "\ufeff": None,
+        "\t": " ",
+        "\r": None,
+    }
+)
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 LEFT, RIGHT, TOP, BOTTOM = 18 * mm, PAGE_WIDTH - 18 * mm, PAGE_HEIGHT - 16 * mm, 20 * mm
@@ -76,15 +88,19 @@ CELL = Style(FONT, 8.5, 11, INK)
 FOOTER = Style(FONT, 7.5, 9, MUTED)
 
 Run = tuple[str, colors.Color, str]  # font, colour, text
-Line = Union[str, Sequence[Run]]  # a line in its paragraph's style, or in runs of their own
+Line = str | Sequence[Run]  # a line in its paragraph's style, or in runs of their own
 
 
 def register_fonts() -> str:
     """Register the Vera family once; return the family name."""
     if FONT not in pdfmetrics.getRegisteredFontNames():
         folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
-        for name, file in ((FONT, "Vera.ttf"), (BOLD, "VeraBd.ttf"), (ITALIC, "VeraIt.ttf"),
-                           (BOLD_ITALIC, "VeraBI.ttf")):
+        for name, file in (
+            (FONT, "Vera.ttf"),
+            (BOLD, "VeraBd.ttf"),
+            (ITALIC, "VeraIt.ttf"),
+            (BOLD_ITALIC, "VeraBI.ttf"),
+        ):
             pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file)))
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD_ITALIC)
     return FONT
@@ -237,8 +253,11 @@ class Layout:
         canvas.line(LEFT, 14 * mm, RIGHT, 14 * mm)
         number = self.tr("pdf.page", number=self.page)
         room = WIDTH - stringWidth(number, FONT, FOOTER.size) - 6 * mm
-        label = self.footer if stringWidth(self.footer, FONT, FOOTER.size) <= room else (
-            wrap_anywhere(self.footer, room - stringWidth("…", FONT, FOOTER.size), FOOTER.size)[0] + "…")
+        label = (
+            self.footer
+            if stringWidth(self.footer, FONT, FOOTER.size) <= room
+            else (wrap_anywhere(self.footer, room - stringWidth("…", FONT, FOOTER.size), FOOTER.size)[0] + "…")
+        )
         pen.line(LEFT, 10 * mm, label, FOOTER)
         pen.line(RIGHT - stringWidth(number, FONT, FOOTER.size), 10 * mm, number, FOOTER)
         pen.flush()
@@ -260,8 +279,9 @@ class Layout:
     def runs(self, runs: Sequence[Run], style: Style, indent: float = 0) -> None:
         self.lines(wrap_runs(runs, WIDTH - indent, style.size), style, indent)
 
-    def heading(self, value: str, style: Style, before: float, after: float, then: float = 0,
-                indent: float = 0) -> None:
+    def heading(
+        self, value: str, style: Style, before: float, after: float, then: float = 0, indent: float = 0
+    ) -> None:
         """A heading kept on the page of the ``then`` points that follow it."""
         lines = wrap(plain(value), WIDTH - indent, style.font, style.size)
         self.space(before)
@@ -269,8 +289,15 @@ class Layout:
         self.lines(lines, style, indent)
         self.space(after)
 
-    def table(self, widths: Sequence[float], rows: Sequence[Sequence[Sequence[Line]]], style: Style,
-              header: Sequence[Sequence[Line]] | None = None, align: str = "", pad: float = 3) -> None:
+    def table(
+        self,
+        widths: Sequence[float],
+        rows: Sequence[Sequence[Sequence[Line]]],
+        style: Style,
+        header: Sequence[Sequence[Line]] | None = None,
+        align: str = "",
+        pad: float = 3,
+    ) -> None:
         """A grid of pre-wrapped cells; rows never split, the header row is repeated on each page."""
         edges = [LEFT + sum(widths[:i]) for i in range(len(widths) + 1)]
         align = align.ljust(len(widths), "L")

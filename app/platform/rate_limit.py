@@ -46,11 +46,7 @@ def open_storage(redis_url: str | None) -> Storage:
     if redis_url:
         # Short timeouts: a slow Redis must not hold a request; its errors come as StorageError.
         return RedisStorage(
-            redis_url,
-            key_prefix=KEY_PREFIX,
-            wrap_exceptions=True,
-            socket_timeout=0.5,
-            socket_connect_timeout=0.5,
+            redis_url, key_prefix=KEY_PREFIX, wrap_exceptions=True, socket_timeout=0.5, socket_connect_timeout=0.5
         )
     return ForgetfulMemoryStorage()
 
@@ -95,14 +91,7 @@ class RateLimit:
     Without a storage, the limit counts in this process's memory, on its own.
     """
 
-    def __init__(
-        self,
-        burst: int,
-        per_minute: float,
-        *,
-        name: str = "verify",
-        storage: Storage | None = None,
-    ) -> None:
+    def __init__(self, burst: int, per_minute: float, *, name: str = "verify", storage: Storage | None = None) -> None:
         self.burst, self.per_minute, self.name = burst, per_minute, name
         self.window = window_seconds(burst, per_minute)
         self.storage = storage if storage is not None else ForgetfulMemoryStorage()
@@ -119,10 +108,7 @@ class RateLimit:
         except StorageError as exc:  # Redis unreachable or failing: fail open, say so
             if time.monotonic() - self._warned > 60:
                 self._warned = time.monotonic()
-                log.warning(
-                    "rate limit store unreachable, requests allowed: %s",
-                    type(exc.storage_error).__name__,
-                )
+                log.warning("rate limit store unreachable, requests allowed: %s", type(exc.storage_error).__name__)
             return None
         return max(1, math.ceil(reset - time.time()))
 
@@ -144,9 +130,7 @@ class LoginLimits:
         wait = self.address.take(address)
         if wait is not None:
             return wait
-        return self.account.take(
-            hashlib.sha256(email.strip().lower().encode()).hexdigest()
-        )
+        return self.account.take(hashlib.sha256(email.strip().lower().encode()).hexdigest())
 
 
 def verify_limit(redis_url: str | None, burst: int, per_minute: float) -> RateLimit:
@@ -154,9 +138,7 @@ def verify_limit(redis_url: str | None, burst: int, per_minute: float) -> RateLi
     return RateLimit(burst, per_minute, name="verify", storage=open_storage(redis_url))
 
 
-def login_limits(
-    redis_url: str | None, *, account: tuple[int, float], address: tuple[int, float]
-) -> LoginLimits:
+def login_limits(redis_url: str | None, *, account: tuple[int, float], address: tuple[int, float]) -> LoginLimits:
     """The sign-in limits, ``(burst, per_minute)`` each, sharing one storage."""
     storage = open_storage(redis_url)
     return LoginLimits(

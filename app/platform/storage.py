@@ -14,6 +14,7 @@ nothing half-written under a digest or a key, only a temporary file. Its writer 
 SIGKILL): ``sweep_tmp`` removes the temporary files nobody holds and nobody has written to for a
 while, and never one that a live worker, on this host or another sharing the storage, is writing.
 """
+
 from __future__ import annotations
 
 import errno
@@ -24,10 +25,11 @@ import os
 import re
 import tempfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Iterator, Protocol
+from typing import Any, BinaryIO, Protocol
 
 CHUNK = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -68,8 +70,9 @@ class BlobWriter(Protocol):
 
     def __enter__(self) -> BlobWriter: ...
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 class KeyedWriter(Protocol):
@@ -81,8 +84,9 @@ class KeyedWriter(Protocol):
 
     def __enter__(self) -> KeyedWriter: ...
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 class Storage(Protocol):
@@ -245,8 +249,7 @@ class LocalKeyedWriter:
     def __enter__(self) -> LocalKeyedWriter:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if not self._done:
             os.unlink(self._tmp_name)
             os.close(self._fd)
@@ -311,8 +314,7 @@ class LocalBlobWriter(io.RawIOBase):
     def __enter__(self) -> LocalBlobWriter:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if not self.closed:
             self.abort()
 
@@ -396,8 +398,13 @@ def _is_mpeg_audio(head: bytes) -> bool:
 
 def _is_id3_tag(head: bytes) -> bool:
     # ID3v2 header: "ID3", major version 2-4, revision < FF, flags, four 7-bit ("syncsafe") size bytes.
-    return (len(head) >= 10 and head.startswith(b"ID3") and head[3] in (2, 3, 4) and head[4] != 0xFF
-            and all(b < 0x80 for b in head[6:10]))
+    return (
+        len(head) >= 10
+        and head.startswith(b"ID3")
+        and head[3] in (2, 3, 4)
+        and head[4] != 0xFF
+        and all(b < 0x80 for b in head[6:10])
+    )
 
 
 def _sniff_zip_document(head: bytes) -> str | None:
@@ -405,10 +412,12 @@ def _sniff_zip_document(head: bytes) -> str | None:
     # [Content_Types].xml. Any other zip is refused.
     if head[30:38] == b"mimetype":
         start = 38
-        for odf in (b"application/vnd.oasis.opendocument.text",
-                    b"application/vnd.oasis.opendocument.spreadsheet",
-                    b"application/vnd.oasis.opendocument.presentation"):
-            if head[start:start + len(odf)] == odf:
+        for odf in (
+            b"application/vnd.oasis.opendocument.text",
+            b"application/vnd.oasis.opendocument.spreadsheet",
+            b"application/vnd.oasis.opendocument.presentation",
+        ):
+            if head[start : start + len(odf)] == odf:
                 return odf.decode()
         return None
     if b"[Content_Types].xml" in head[:200] and b"word/" in head:

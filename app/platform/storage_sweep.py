@@ -6,6 +6,7 @@ records it, or after that commit but before deleting the archive it replaced, le
 no dossier row names: ``orphan_archives`` finds those that are older than a grace period (a
 generation in progress publishes its archive only moments before committing).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -36,14 +37,16 @@ def orphan_archives(session: Session, storage: Storage, *, grace: float, now: fl
     """Dossier archives older than ``grace`` seconds that no dossier row refers to."""
     old = [f for f in storage.list_keyed(ARCHIVE_AREA) if now - f.modified >= grace]
     for start in range(0, len(old), _BATCH):
-        batch = old[start:start + _BATCH]
-        referenced = set(session.scalars(select(Dossier.archive_key)
-                                         .where(Dossier.archive_key.in_([f.name for f in batch]))))
+        batch = old[start : start + _BATCH]
+        referenced = set(
+            session.scalars(select(Dossier.archive_key).where(Dossier.archive_key.in_([f.name for f in batch])))
+        )
         yield from (f for f in batch if f.name not in referenced)
 
 
-def sweep(session: Session, storage: Storage, *, tmp_grace: float, orphan_grace: float, now: float,
-          dry_run: bool = False) -> list[Swept]:
+def sweep(
+    session: Session, storage: Storage, *, tmp_grace: float, orphan_grace: float, now: float, dry_run: bool = False
+) -> list[Swept]:
     """Remove abandoned temporary files and orphan dossier archives (only list them if ``dry_run``)."""
     swept = sweep_temporary(storage, grace=tmp_grace, now=now, dry_run=dry_run)
     for orphan in orphan_archives(session, storage, grace=orphan_grace, now=now):

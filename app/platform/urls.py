@@ -4,6 +4,7 @@ Everything lives under the configured public base URL (``PUBLIC_BASE_URL``), whi
 receive as an argument. These URLs are written into signed credentials, so they must never
 change once a credential carries them.
 """
+
 from __future__ import annotations
 
 import uuid

@@ -13,6 +13,7 @@ fields and end records as soon as a size, an offset or the member count needs th
 UTF-8 (general-purpose bit 11 when not ASCII); every member is dated 2020-01-01 so that the same
 content gives the same bytes.
 """
+
 from __future__ import annotations
 
 import errno
@@ -107,8 +108,9 @@ class ZipWriter:
 
     # --- members ---------------------------------------------------------------------------
 
-    def _entry(self, path: str, method: int, crc: int, compressed: int, size: int, *,
-               zip64: bool | None = None) -> _Entry:
+    def _entry(
+        self, path: str, method: int, crc: int, compressed: int, size: int, *, zip64: bool | None = None
+    ) -> _Entry:
         name = path.encode()
         if not path or path.startswith("/") or "\\" in path or ".." in path.split("/") or name in self._names:
             raise ValueError(f"bad or duplicate member name: {path!r}")
@@ -193,8 +195,9 @@ class ZipWriter:
         count = len(self._entries)
         if count >= MAX_MEMBERS_ZIP32 or start >= self._zip64_from or length >= self._zip64_from:
             record = self._offset
-            self._write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, (3 << 8) | 45, 45, 0, 0,
-                                    count, count, length, start))
+            self._write(
+                struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, (3 << 8) | 45, 45, 0, 0, count, count, length, start)
+            )
             self._write(struct.pack("<IIQI", 0x07064B50, 0, record, 1))
             count, start, length = min(count, MAX_MEMBERS_ZIP32), ZIP32_LIMIT, min(length, ZIP32_LIMIT)
         self._write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, length, start, 0))
@@ -212,8 +215,23 @@ def _local_header(entry: _Entry) -> bytes:
     else:
         extra, sizes = b"", (entry.compressed, entry.size)
     version = 45 if entry.zip64 else 20
-    return struct.pack("<IHHHHHIIIHH", 0x04034B50, version, entry.flags, entry.method, _DOS_TIME, _DOS_DATE,
-                       entry.crc, *sizes, len(entry.name), len(extra)) + entry.name + extra
+    return (
+        struct.pack(
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            version,
+            entry.flags,
+            entry.method,
+            _DOS_TIME,
+            _DOS_DATE,
+            entry.crc,
+            *sizes,
+            len(entry.name),
+            len(extra),
+        )
+        + entry.name
+        + extra
+    )
 
 
 def _central_header(entry: _Entry, zip64_from: int) -> bytes:
@@ -232,6 +250,27 @@ def _central_header(entry: _Entry, zip64_from: int) -> bytes:
         offset = ZIP32_LIMIT
     extra = struct.pack(f"<HH{len(values)}Q", 0x0001, 8 * len(values), *values) if values else b""
     version = 45 if values or entry.zip64 else 20
-    return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, (3 << 8) | version, version, entry.flags, entry.method,
-                       _DOS_TIME, _DOS_DATE, entry.crc, compressed, size, len(entry.name), len(extra), 0, 0, 0,
-                       _UNIX_FILE, offset) + entry.name + extra
+    return (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            (3 << 8) | version,
+            version,
+            entry.flags,
+            entry.method,
+            _DOS_TIME,
+            _DOS_DATE,
+            entry.crc,
+            compressed,
+            size,
+            len(entry.name),
+            len(extra),
+            0,
+            0,
+            0,
+            _UNIX_FILE,
+            offset,
+        )
+        + entry.name
+        + extra
+    )

@@ -1,4 +1,5 @@
 """Server-rendered pages (French first, English available)."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Public framework pages: one URL per framework and competency, HTML for people, JSON for machines."""
+
 from __future__ import annotations
 
 import uuid
@@ -50,17 +51,32 @@ def frameworks_page():  # type: ignore[no-untyped-def]
     page = _int_arg("page", 1, 100000)
     hits = None
     if q and frameworks_query.tokens(q):
-        hits = frameworks_query.search_competencies(db.session, None, q=q, page=page, per_page=20,
-                                                    base_url=_base())
+        hits = frameworks_query.search_competencies(db.session, None, q=q, page=page, per_page=20, base_url=_base())
     if _wants_json() and hits is not None:
-        return _public(jsonify({"items": FwHitSchema(many=True).dump(hits.items), "total": hits.total,
-                                "page": hits.page, "perPage": hits.per_page}))
-    listing = frameworks_query.list_frameworks(db.session, None, page=1 if hits else page, per_page=50,
-                                               base_url=_base())
+        return _public(
+            jsonify(
+                {
+                    "items": FwHitSchema(many=True).dump(hits.items),
+                    "total": hits.total,
+                    "page": hits.page,
+                    "perPage": hits.per_page,
+                }
+            )
+        )
+    listing = frameworks_query.list_frameworks(
+        db.session, None, page=1 if hits else page, per_page=50, base_url=_base()
+    )
     if _wants_json():
-        return _public(jsonify({"items": FrameworkSchema(many=True).dump(listing.items),
-                                "total": listing.total, "page": listing.page,
-                                "perPage": listing.per_page}))
+        return _public(
+            jsonify(
+                {
+                    "items": FrameworkSchema(many=True).dump(listing.items),
+                    "total": listing.total,
+                    "page": listing.page,
+                    "perPage": listing.per_page,
+                }
+            )
+        )
     return _page("frameworks/list.html", q=q, hits=hits, listing=listing, page=page)
 
 
@@ -68,12 +84,17 @@ def frameworks_page():  # type: ignore[no-untyped-def]
 def framework_page(framework_id: uuid.UUID):  # type: ignore[no-untyped-def]
     view = frameworks_query.get_framework(db.session, None, framework_id, base_url=_base())
     page = _int_arg("page", 1, 100000)
-    tree = frameworks_query.framework_tree(db.session, None, framework_id, depth=3, page=page,
-                                           per_page=50, base_url=_base())
+    tree = frameworks_query.framework_tree(
+        db.session, None, framework_id, depth=3, page=page, per_page=50, base_url=_base()
+    )
     if _wants_json():
         body = FrameworkSchema().dump(view)
-        body["tree"] = {"items": FwNodeSchema(many=True).dump(tree.items), "total": tree.total,
-                        "page": tree.page, "perPage": tree.per_page}
+        body["tree"] = {
+            "items": FwNodeSchema(many=True).dump(tree.items),
+            "total": tree.total,
+            "page": tree.page,
+            "perPage": tree.per_page,
+        }
         body["case"] = f"{view.url}/case"
         return _public(jsonify(body))
     return _page("frameworks/framework.html", view=view, tree=tree, page=page)

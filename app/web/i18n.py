@@ -6,6 +6,7 @@ once per request; templates write ``{{ _('verify_title') }}`` and ``{{ when|day 
 ``Words(current_lang())``. Flask-Babel reads its translations from the same in-memory objects
 as the services (built from the ``.po`` files on first use), so there is no ``.mo`` to compile.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,13 +17,7 @@ from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup, escape
 from werkzeug.utils import cached_property
 
-from app.platform.i18n import (
-    DEFAULT_LANG,
-    LANGS,
-    Translator,
-    day_in_words,
-    translations,
-)
+from app.platform.i18n import DEFAULT_LANG, LANGS, Translator, day_in_words, translations
 
 __all__ = ["LANGS", "Words", "current_lang", "init_app"]
 
@@ -69,5 +64,6 @@ def init_app(app: Flask) -> None:
     """Install Flask-Babel (locale from :func:`current_lang`), ``_()`` and the ``day`` filter."""
     _Babel(app, locale_selector=current_lang, default_locale=DEFAULT_LANG)
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True)
+        gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True
+    )
     app.jinja_env.filters["day"] = _day

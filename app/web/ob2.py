@@ -3,6 +3,7 @@
 OB 2.0 consumers send ``Accept: application/ld+json, application/json`` or ``*/*`` and get JSON;
 a browser opening a hosted assertion is sent to the badge's verification page.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -12,8 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db
 from app.services.verification import public_docs
-from app.web.public import (MEDIUM, SHORT, cacheable, json_response, missing, render_page, urls, wants_html,
-                            words)
+from app.web.public import MEDIUM, SHORT, cacheable, json_response, missing, render_page, urls, wants_html, words
 
 bp = Blueprint("ob2", __name__, url_prefix="/ob2")
 

@@ -6,6 +6,7 @@ link to the same page in the other language. Its security headers (Content-Secur
 :mod:`app.web.security_headers`, for every response of the app — pages rendered here and those we
 do not render ourselves (the Swagger UI of ``/api/v1/docs``) alike.
 """
+
 from __future__ import annotations
 
 from typing import Any

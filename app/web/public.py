@@ -12,6 +12,7 @@ and wallets can read the JSON.
 This module holds the shared helpers and the issuer, key, achievement and status-list URLs;
 :mod:`app.web.verify_page` the credential's page and downloads; :mod:`app.web.ob2` Open Badges 2.0.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, request
-
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db
+from app.platform.urls import Urls
 from app.problems import API_WORDS, problem
 from app.runtime import runtime
 from app.services.verification import public_docs, public_pages
-from app.platform.urls import Urls
 from app.services.verification.verification import ReportCache
 from app.web import pages
 from app.web.i18n import Words, current_lang
@@ -36,10 +36,10 @@ bp = Blueprint("public", __name__)
 R = TypeVar("R", bound=BaseResponse)
 
 JSON_TYPES = ("application/json", "application/ld+json", "application/did+ld+json")
-SHORT = 60      # revocation must show quickly: credentials, status lists, OB 2.0 assertions
-LIVE = 0        # the verification page: browsers revalidate (ETag), shared caches keep it SHORT seconds
-MEDIUM = 300    # issuer profiles, keys, achievements
-LONG = 86400    # content that never changes at its URL (QR codes)
+SHORT = 60  # revocation must show quickly: credentials, status lists, OB 2.0 assertions
+LIVE = 0  # the verification page: browsers revalidate (ETag), shared caches keep it SHORT seconds
+MEDIUM = 300  # issuer profiles, keys, achievements
+LONG = 86400  # content that never changes at its URL (QR codes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,8 +71,9 @@ def wants_html() -> bool:
 
 def cacheable(response: R, max_age: int, *, etag: bool = True) -> R:
     """Public caching headers, an ETag, and a 304 when the client already has this version."""
-    response.headers["Cache-Control"] = (f"public, max-age={max_age}" if max_age else
-                                         f"public, max-age=0, s-maxage={SHORT}, must-revalidate")
+    response.headers["Cache-Control"] = (
+        f"public, max-age={max_age}" if max_age else f"public, max-age=0, s-maxage={SHORT}, must-revalidate"
+    )
     response.headers["Vary"] = "Accept, Accept-Language"
     response.headers["Access-Control-Allow-Origin"] = "*"
     if etag and response.status_code in (200, 410):
@@ -108,8 +109,9 @@ def gone(detail: str) -> BaseResponse:
     return problem(410, "gone", API_WORDS("problem.gone"), detail)
 
 
-def image_response(image: public_pages.Image, *, max_age: int, filename: str | None = None,
-                   download: bool = False) -> BaseResponse:
+def image_response(
+    image: public_pages.Image, *, max_age: int, filename: str | None = None, download: bool = False
+) -> BaseResponse:
     response = Response(image.data, mimetype=image.media_type)
     if filename:
         response.headers["Content-Disposition"] = f'{"attachment" if download else "inline"}; filename="{filename}"'
@@ -131,8 +133,13 @@ def issuer(issuer_id: uuid.UUID) -> BaseResponse:
         return missing("No issuer has this id.")
     if not wants_html():
         return json_response(public_docs.issuer_document(view.issuer, view.keys, urls()), max_age=MEDIUM)
-    return render_page("public/issuer.html", view=view, urls=urls(), max_age=MEDIUM,
-                       key_states=[public_docs.key_state(k) for k in view.keys])
+    return render_page(
+        "public/issuer.html",
+        view=view,
+        urls=urls(),
+        max_age=MEDIUM,
+        key_states=[public_docs.key_state(k) for k in view.keys],
+    )
 
 
 @bp.get("/issuers/<uuid:issuer_id>/image")
@@ -151,15 +158,25 @@ def key(issuer_id: uuid.UUID, kid: str) -> BaseResponse:
     document = public_docs.key_document(row, key_row, urls())
     if not wants_html():
         return json_response(document, max_age=MEDIUM)
-    return render_page("public/document.html", title=words().key, document=document, max_age=MEDIUM,
-                       facts=_key_facts(public_docs.key_state(key_row)), back=(urls().issuer(row.id), row.name))
+    return render_page(
+        "public/document.html",
+        title=words().key,
+        document=document,
+        max_age=MEDIUM,
+        facts=_key_facts(public_docs.key_state(key_row)),
+        back=(urls().issuer(row.id), row.name),
+    )
 
 
 def _key_facts(state: public_docs.KeyState) -> list[tuple[str, str]]:
     t = words()
     status = t.get(f"key_status_{state.status}")
-    return [(t.algorithm, state.algorithm), (t.kind, state.purpose), (t.status, status),
-            (t.created, t.date(state.created_at))]
+    return [
+        (t.algorithm, state.algorithm),
+        (t.kind, state.purpose),
+        (t.status, status),
+        (t.created, t.date(state.created_at)),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,9 +193,15 @@ def achievement(achievement_id: uuid.UUID, version: int) -> BaseResponse:
         return json_response(document, max_age=MEDIUM)
     achievement_row, version_row, _alignments = loaded
     issuer_row = public_pages.issuer_view(db.session, achievement_row.issuer_id)
-    return render_page("public/achievement.html", document=document, version=version_row,
-                       achievement=achievement_row, issuer=issuer_row.issuer if issuer_row else None,
-                       urls=urls(), max_age=MEDIUM)
+    return render_page(
+        "public/achievement.html",
+        document=document,
+        version=version_row,
+        achievement=achievement_row,
+        issuer=issuer_row.issuer if issuer_row else None,
+        urls=urls(),
+        max_age=MEDIUM,
+    )
 
 
 @bp.get("/achievements/<uuid:achievement_id>/v/<int:version>/image")
@@ -201,8 +224,15 @@ def status_list(list_id: uuid.UUID) -> BaseResponse:
         return json_response(document, max_age=SHORT)
     t = words()
     facts = [(t.kind, t.get(f"purpose_{row.purpose.value}")), (t.updated, t.date(row.updated_at))]
-    return render_page("public/document.html", title=t.status_list, intro=t.status_list_more, facts=facts,
-                       document=document, back=(urls().issuer(row.issuer_id), t.issuer_page), max_age=SHORT)
+    return render_page(
+        "public/document.html",
+        title=t.status_list,
+        intro=t.status_list_more,
+        facts=facts,
+        document=document,
+        back=(urls().issuer(row.issuer_id), t.issuer_page),
+        max_age=SHORT,
+    )
 
 
 def register(app: Flask) -> None:

@@ -5,6 +5,7 @@ gets its Content-Security-Policy (framing forbidden), Referrer-Policy and nosnif
 A response that chose a stricter policy for its own content (an SVG image, a downloaded evidence
 file) keeps it: the only thing ever added to a policy a view set is ``frame-ancestors 'none'``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,23 +19,28 @@ from app.runtime import runtime
 
 # The pages' policy: no script at all, inline style, images from this origin (or the public base
 # URL's, which image addresses are written with) or data: URIs.
-HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' {origin} data:; form-action 'self'; "
-               "frame-ancestors 'none'; base-uri 'none'")
+HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' {origin} data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 REFERRER_POLICY = "no-referrer"
 # The Swagger UI page (flask-smorest's) loads its script and style from this origin (the installed
 # swagger-ui-bundle, never a CDN), starts with one inline script allowed by its hash, and fetches
 # the OpenAPI document and the API it tries out from this origin.
 DOCS_ENDPOINT = "api-docs.openapi_swagger_ui"
-DOCS_POLICY = ("default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
-               "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-               "base-uri 'none'")
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
 def docs_policy(html: str) -> str:
     """The docs page's policy: its own inline scripts by hash, nothing else inline."""
-    hashes = [base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-              for script in INLINE_SCRIPT.findall(html)]
+    hashes = [
+        base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() for script in INLINE_SCRIPT.findall(html)
+    ]
     return DOCS_POLICY.format(hashes=" ".join(f"'sha256-{h}'" for h in hashes)).replace("  ", " ")
 
 

@@ -9,6 +9,7 @@ same limits, upload reading, guarded fetching of foreign documents, rate limit (
 with the API) and statuses (``app.problems``). Results are never cached; bad input is answered on
 the page with a 4xx status and a message beside the field, never a 500.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,14 @@ from app.web.public import now, render_page, urls, words
 
 bp = Blueprint("verify_form", __name__)
 
-TONES = {"genuine": "ok", "suspended": "warn", "expired": "warn", "not_yet_valid": "warn", "status_unknown": "warn",
-         "unreachable": "warn"}
+TONES = {
+    "genuine": "ok",
+    "suspended": "warn",
+    "expired": "warn",
+    "not_yet_valid": "warn",
+    "status_unknown": "warn",
+    "unreachable": "warn",
+}
 
 
 def _page(status: int = 200, **context: Any) -> BaseResponse:
@@ -63,14 +70,25 @@ def check() -> BaseResponse:
         response.headers["Retry-After"] = str(wait)
         return response
     try:
-        outcome = verification.verify_submission(db.session, _submission(text, recipient), urls=urls(),
-                                                 fetcher=verify_fetcher(), now=now())
+        outcome = verification.verify_submission(
+            db.session, _submission(text, recipient), urls=urls(), fetcher=verify_fetcher(), now=now()
+        )
     except _Refused as refused:
-        return _page(refused.status, error=refused.message, field=refused.field, recipient=recipient,
-                     text=text[:intake.MAX_CREDENTIAL_BYTES])
+        return _page(
+            refused.status,
+            error=refused.message,
+            field=refused.field,
+            recipient=recipient,
+            text=text[: intake.MAX_CREDENTIAL_BYTES],
+        )
     except ServiceError as exc:
-        return _page(status_of(exc), error=_explain(exc), field=_field(exc), recipient=recipient,
-                     text=text[:intake.MAX_CREDENTIAL_BYTES])
+        return _page(
+            status_of(exc),
+            error=_explain(exc),
+            field=_field(exc),
+            recipient=recipient,
+            text=text[: intake.MAX_CREDENTIAL_BYTES],
+        )
     return _page(result=_result(outcome), recipient=recipient)
 
 
@@ -139,9 +157,14 @@ def _result(outcome: verification.Outcome) -> dict[str, Any]:
     reason = status.reason if status is not None and (status.revoked or status.suspended) else None
     when = valid_until if verdict == "expired" else valid_from
     return {
-        "verdict": verdict, "tone": TONES.get(verdict, "bad"), "name": name, "issuer": issuer,
+        "verdict": verdict,
+        "tone": TONES.get(verdict, "bad"),
+        "name": name,
+        "issuer": issuer,
         "more": t.get(f"verdict_{verdict}_more", issuer=issuer or t.verify_the_issuer, date=_date(when)),
-        "reason": reason, "format": outcome.report.format, "checks": outcome.report.checks,
+        "reason": reason,
+        "format": outcome.report.format,
+        "checks": outcome.report.checks,
         "page": urls().credential(outcome.credential_id) if outcome.credential_id else None,
         "checked_at": t.date(now()),
     }
@@ -155,10 +178,12 @@ def _describe(document: dict[str, Any]) -> tuple[str | None, str | None, str | N
     issuer = document.get("issuer")
     if not isinstance(issuer, dict) and isinstance(badge, dict):
         issuer = badge.get("issuer")  # OB 2.0: the issuer hangs off the badge class
-    return (_text(badge.get("name")) if isinstance(badge, dict) else None,
-            _text(issuer.get("name")) if isinstance(issuer, dict) else None,
-            _text(document.get("validFrom") or document.get("issuanceDate") or document.get("issuedOn")),
-            _text(document.get("validUntil") or document.get("expirationDate") or document.get("expires")))
+    return (
+        _text(badge.get("name")) if isinstance(badge, dict) else None,
+        _text(issuer.get("name")) if isinstance(issuer, dict) else None,
+        _text(document.get("validFrom") or document.get("issuanceDate") or document.get("issuedOn")),
+        _text(document.get("validUntil") or document.get("expirationDate") or document.get("expires")),
+    )
 
 
 def _text(value: Any) -> str | None:

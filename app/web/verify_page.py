@@ -6,6 +6,7 @@ verdict computed live from our own documents, no network), a machine the signed 
 ``/jwt`` (text), ``/badge.png`` and ``/badge.svg`` (baked), ``/qr.svg`` and ``/qr.png`` (the
 short URL ``/c/{code}``, which answers 303 to the page).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -14,12 +15,26 @@ from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db
-from app.runtime import runtime
-from app.services.verification import public_docs, public_pages
 from app.platform.filenames import slug
 from app.platform.storage import iter_file
-from app.web.public import (LIVE, LONG, SHORT, cacheable, gone, image_response, json_response, missing, now,
-                            render_page, report_cache, urls, wants_html, words)
+from app.runtime import runtime
+from app.services.verification import public_docs, public_pages
+from app.web.public import (
+    LIVE,
+    LONG,
+    SHORT,
+    cacheable,
+    gone,
+    image_response,
+    json_response,
+    missing,
+    now,
+    render_page,
+    report_cache,
+    urls,
+    wants_html,
+    words,
+)
 
 bp = Blueprint("verify_page", __name__)
 
@@ -32,8 +47,10 @@ def _credential(credential_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 def _wants_jwt() -> bool:
     accept = request.accept_mimetypes
-    return any(accept[kind] for kind in JWT_TYPES) and \
-        accept.best_match([*JWT_TYPES, "text/html", "application/json", "application/ld+json"]) in JWT_TYPES
+    return (
+        any(accept[kind] for kind in JWT_TYPES)
+        and accept.best_match([*JWT_TYPES, "text/html", "application/json", "application/ld+json"]) in JWT_TYPES
+    )
 
 
 def _jwt_response(token: str, *, mimetype: str, filename: str | None = None) -> BaseResponse:
@@ -109,8 +126,9 @@ def qr(credential_id: uuid.UUID, extension: str) -> BaseResponse:
         return missing("No badge has this id.")
     target = urls().short(found.short_code)
     image = public_pages.qr_image(target, extension, title=words().get("qr_alt", url=target))
-    return image_response(image, max_age=LONG, filename=f"qr-{found.short_code}.{extension}",
-                          download=bool(request.args.get("download")))
+    return image_response(
+        image, max_age=LONG, filename=f"qr-{found.short_code}.{extension}", download=bool(request.args.get("download"))
+    )
 
 
 @bp.get("/c/<code>")

@@ -13,17 +13,17 @@ Create Date: 2026-11-21 23:24:52.138536
 * ``search_label`` was added empty by ``d468ce180373``: rows imported before it ranked as if
   their label never matched. It is filled here with the same folding as the import service.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '3c27a90a16cb'
-down_revision = '52528ccc7179'
+revision = "3c27a90a16cb"
+down_revision = "52528ccc7179"
 branch_labels = None
 depends_on = None
 
@@ -42,8 +42,8 @@ FTS_DDL = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('competencies', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_competencies_framework_id'))
+    with op.batch_alter_table("competencies", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_competencies_framework_id"))
     _backfill_search_label()
     bind = op.get_bind()
     if bind.dialect.name == "sqlite" and bind.scalar(sa.text("SELECT sqlite_compileoption_used('ENABLE_FTS5')")):
@@ -55,13 +55,14 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS competencies_fts")
         op.execute("DROP TABLE IF EXISTS competencies_fts_rows")
-    with op.batch_alter_table('competencies', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_competencies_framework_id'), ['framework_id'], unique=False)
+    with op.batch_alter_table("competencies", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_competencies_framework_id"), ["framework_id"], unique=False)
 
 
 # A copy of app.services.frameworks_query.fold as it was when this migration was written.
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o",
-                            "ł": "l", "Ł": "l", "đ": "d", "Đ": "d"})
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d"}
+)
 
 
 def _fold(text: str | None) -> str:
@@ -73,20 +74,27 @@ def _fold(text: str | None) -> str:
 
 
 def _backfill_search_label() -> None:
-    competencies = sa.table("competencies", sa.column("id", sa.Uuid()), sa.column("label", sa.Text()),
-                            sa.column("search_label", sa.Text()))
+    competencies = sa.table(
+        "competencies", sa.column("id", sa.Uuid()), sa.column("label", sa.Text()), sa.column("search_label", sa.Text())
+    )
     bind = op.get_bind()
     last = None
     while True:
-        stmt = (sa.select(competencies.c.id, competencies.c.label)
-                .where(competencies.c.search_label == "", competencies.c.label != "")
-                .order_by(competencies.c.id).limit(2000))
+        stmt = (
+            sa.select(competencies.c.id, competencies.c.label)
+            .where(competencies.c.search_label == "", competencies.c.label != "")
+            .order_by(competencies.c.id)
+            .limit(2000)
+        )
         if last is not None:
             stmt = stmt.where(competencies.c.id > last)
         rows = bind.execute(stmt).all()
         if not rows:
             return
-        bind.execute(competencies.update().where(competencies.c.id == sa.bindparam("b_id"))
-                     .values(search_label=sa.bindparam("b_label")),
-                     [{"b_id": row.id, "b_label": _fold(row.label)} for row in rows])
+        bind.execute(
+            competencies.update()
+            .where(competencies.c.id == sa.bindparam("b_id"))
+            .values(search_label=sa.bindparam("b_label")),
+            [{"b_id": row.id, "b_label": _fold(row.label)} for row in rows],
+        )
         last = rows[-1].id

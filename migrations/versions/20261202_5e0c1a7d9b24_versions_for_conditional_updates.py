@@ -10,26 +10,31 @@ server default).
 ``achievements.lock_version`` is distinct from ``current_version`` (which counts content
 versions, not edits).
 """
+
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '5e0c1a7d9b24'
-down_revision = '7f3e2a9c41d8'
+revision = "5e0c1a7d9b24"
+down_revision = "7f3e2a9c41d8"
 branch_labels = None
 depends_on = None
 
-COLUMNS = (('evidence', 'version'), ('issuers', 'version'), ('achievements', 'lock_version'),
-           ('credentials', 'version'), ('people', 'version'))
+COLUMNS = (
+    ("evidence", "version"),
+    ("issuers", "version"),
+    ("achievements", "lock_version"),
+    ("credentials", "version"),
+    ("people", "version"),
+)
 
 
 def upgrade() -> None:
     for table, column in COLUMNS:
         with op.batch_alter_table(table, schema=None) as batch_op:
             # A plain ADD COLUMN: SQLite need not copy the table (people is referenced everywhere).
-            batch_op.add_column(sa.Column(column, sa.Integer(), nullable=False, server_default='1'))
+            batch_op.add_column(sa.Column(column, sa.Integer(), nullable=False, server_default="1"))
 
 
 def downgrade() -> None:

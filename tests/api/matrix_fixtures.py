@@ -4,38 +4,61 @@ Built once per module through the services (so every row is as the API would wri
 transaction of one connection; each test then runs inside a SAVEPOINT rolled back after it, so a
 successful POST in one test never shows in the next. Imported by the matrix test.
 """
+
 from __future__ import annotations
 
 import io
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from app.db import database_of
-from app.models import (Competency, Contribution, ContributionStatus, Evidence, Facilitation,
-                        Framework, KeyPurpose, Membership, Person, ProfileType, Project, Role, ScopeType, SigningKey,
-                        SourceType, StatusList, Territory)
+from app.models import (
+    Competency,
+    Contribution,
+    ContributionStatus,
+    Evidence,
+    Facilitation,
+    Framework,
+    KeyPurpose,
+    Membership,
+    Person,
+    ProfileType,
+    Project,
+    Role,
+    ScopeType,
+    SigningKey,
+    SourceType,
+    StatusList,
+    Territory,
+)
 from app.runtime import runtime
+from app.services.contributions import evidence
+from app.services.dossiers import lifecycle as dossiers
 from app.services.identity import access, auth
+from app.services.identity.audit import Actor
 from app.services.issuing import achievements, awarding, issuers
 from app.services.recognition import claims, reviews
-from app.services.dossiers import lifecycle as dossiers
-from app.services.contributions import evidence
-from app.services.identity.audit import Actor
 from tests.api.support import png_bytes
 from tests.conftest import PASSWORD
 
 SECRET_COMMENT = "Appréciation réservée au territoire B"
 SECRET_TITLE = "Chantier secret du territoire B"
 SYSTEM = access.Grants(Actor(None), platform_admin=True)
-SCOPES = {Role.PLATFORM_ADMIN: ScopeType.PLATFORM, Role.COORDINATOR: ScopeType.TERRITORY,
-          Role.TUTOR: ScopeType.PROJECT, Role.LEARNER: ScopeType.PROJECT,
-          Role.ISSUER_ADMIN: ScopeType.ISSUER, Role.JURY_OFFICER: ScopeType.CERTIFICATION}
+SCOPES = {
+    Role.PLATFORM_ADMIN: ScopeType.PLATFORM,
+    Role.COORDINATOR: ScopeType.TERRITORY,
+    Role.TUTOR: ScopeType.PROJECT,
+    Role.LEARNER: ScopeType.PROJECT,
+    Role.ISSUER_ADMIN: ScopeType.ISSUER,
+    Role.JURY_OFFICER: ScopeType.CERTIFICATION,
+}
 
 
 @dataclass
@@ -106,19 +129,42 @@ class World:
 
     def private_ids(self, side: Side) -> set[str]:
         """Ids of a side that no one of the other side may ever read in an API answer."""
-        people = [side.coordinator, side.tutor, side.learner, side.other_learner, side.assisted, side.facilitator,
-                  side.issuer_admin, side.jury_officer]
-        items = [side.contribution, side.draft, side.claim_pending, side.claim_validated, side.claim_needs_evidence,
-                 side.review, side.learner_membership, side.credential, side.dossier, side.assisted_contribution,
-                 side.assisted_claim, *[e for v, e in side.evidence.items() if v != "public"]]
+        people = [
+            side.coordinator,
+            side.tutor,
+            side.learner,
+            side.other_learner,
+            side.assisted,
+            side.facilitator,
+            side.issuer_admin,
+            side.jury_officer,
+        ]
+        items = [
+            side.contribution,
+            side.draft,
+            side.claim_pending,
+            side.claim_validated,
+            side.claim_needs_evidence,
+            side.review,
+            side.learner_membership,
+            side.credential,
+            side.dossier,
+            side.assisted_contribution,
+            side.assisted_claim,
+            *[e for v, e in side.evidence.items() if v != "public"],
+        ]
         return {str(x.id) for x in people + items}
 
 
 def _person(session: Any, name: str, hashed: str, *, email: bool = True, assisted: bool = False) -> Person:
     n = uuid.uuid4().hex[:8]
-    person = Person(display_name=name, email=f"{name.split()[0].lower()}.{n}@example.org" if email else None,
-                    password_hash=hashed if email else None, profile_type=ProfileType.HABITANT_ENTREPRENEUR,
-                    is_assisted=assisted)
+    person = Person(
+        display_name=name,
+        email=f"{name.split()[0].lower()}.{n}@example.org" if email else None,
+        password_hash=hashed if email else None,
+        profile_type=ProfileType.HABITANT_ENTREPRENEUR,
+        is_assisted=assisted,
+    )
     session.add(person)
     session.flush()
     return person
@@ -133,21 +179,34 @@ def _grant(session: Any, person: Person, role: Role, scope_id: uuid.UUID | None 
 
 def _fiche(session: Any, tag: str) -> tuple[Framework, Competency, list[Competency]]:
     key = f"RNCP{uuid.uuid4().int % 10**5:05d}"
-    framework = Framework(source_type=SourceType.RNCP, source_key=key, version="1", title=f"Titre {tag}",
-                          case_id=uuid.uuid4())
+    framework = Framework(
+        source_type=SourceType.RNCP, source_key=key, version="1", title=f"Titre {tag}", case_id=uuid.uuid4()
+    )
     session.add(framework)
     session.flush()
     fiche = Competency(framework_id=framework.id, source_key=key, kind="fiche", code=key, label=f"Fiche {tag}")
     session.add(fiche)
     session.flush()
-    bloc = Competency(framework_id=framework.id, parent_id=fiche.id, source_key=f"{key}BC01", kind="bloc",
-                      code=f"{key}BC01", label=f"Bloc {tag}")
+    bloc = Competency(
+        framework_id=framework.id,
+        parent_id=fiche.id,
+        source_key=f"{key}BC01",
+        kind="bloc",
+        code=f"{key}BC01",
+        label=f"Bloc {tag}",
+    )
     session.add(bloc)
     session.flush()
     comps = []
     for i in range(1, 5):
-        comp = Competency(framework_id=framework.id, parent_id=bloc.id, source_key=f"{key}BC01C{i}",
-                          kind="competence", code=f"{key}BC01-C{i:02d}", label=f"Compétence {tag}{i}")
+        comp = Competency(
+            framework_id=framework.id,
+            parent_id=bloc.id,
+            source_key=f"{key}BC01C{i}",
+            kind="competence",
+            code=f"{key}BC01-C{i:02d}",
+            label=f"Compétence {tag}{i}",
+        )
         session.add(comp)
         comps.append(comp)
     session.flush()
@@ -155,17 +214,29 @@ def _fiche(session: Any, tag: str) -> tuple[Framework, Competency, list[Competen
 
 
 def _contribution(session: Any, learner: Person, project: Project, status: ContributionStatus) -> Contribution:
-    contribution = Contribution(project_id=project.id, learner_id=learner.id, created_by_id=learner.id,
-                                title="Animer un atelier", narrative="J'ai animé un atelier.", status=status)
+    contribution = Contribution(
+        project_id=project.id,
+        learner_id=learner.id,
+        created_by_id=learner.id,
+        title="Animer un atelier",
+        narrative="J'ai animé un atelier.",
+        status=status,
+    )
     session.add(contribution)
     session.flush()
     return contribution
 
 
 def _claim(session: Any, grants: access.Grants, contribution: Contribution, competency: Competency) -> Any:
-    return claims.create_claim(session, grants, {"contribution_id": contribution.id,
-                                                 "competency_id": competency.id,
-                                                 "justification": "Je l'ai fait devant vingt personnes."}).value
+    return claims.create_claim(
+        session,
+        grants,
+        {
+            "contribution_id": contribution.id,
+            "competency_id": competency.id,
+            "justification": "Je l'ai fait devant vingt personnes.",
+        },
+    ).value
 
 
 def _review(session: Any, grants: access.Grants, claim: Any, decision: str, comment: str = "Vu sur place.") -> Any:
@@ -206,13 +277,28 @@ def build_side(app: Any, session: Any, tag: str, hashed: str) -> Side:
     learner_grants = access.load_grants(session, learner.id)
     items = {}
     for visibility in ("private", "jury", "public"):
-        items[visibility] = evidence.add_evidence(session, learner_grants, contribution.id, {
-            "kind": "link", "title": f"Lien {visibility}", "url": "https://example.fr/atelier",
-            "visibility": visibility})
+        items[visibility] = evidence.add_evidence(
+            session,
+            learner_grants,
+            contribution.id,
+            {
+                "kind": "link",
+                "title": f"Lien {visibility}",
+                "url": "https://example.fr/atelier",
+                "visibility": visibility,
+            },
+        )
     photo = io.BytesIO(png_bytes(seed=len(tag)))
-    items["tutors"] = evidence.upload_evidence(session, learner_grants, contribution.id, photo, "photo.png",
-                                               {"title": "Photo", "visibility": "tutors"},
-                                               storage=rt.storage, max_bytes=1 << 20)
+    items["tutors"] = evidence.upload_evidence(
+        session,
+        learner_grants,
+        contribution.id,
+        photo,
+        "photo.png",
+        {"title": "Photo", "visibility": "tutors"},
+        storage=rt.storage,
+        max_bytes=1 << 20,
+    )
     tutor_grants = access.load_grants(session, tutor.id)
     claim_validated = _claim(session, learner_grants, contribution, comps[0])
     review = _review(session, tutor_grants, claim_validated, "validated")
@@ -220,57 +306,121 @@ def build_side(app: Any, session: Any, tag: str, hashed: str) -> Side:
     _review(session, tutor_grants, claim_needs, "needs_evidence")
     claim_pending = _claim(session, learner_grants, contribution, comps[2])
     assisted_contribution = _contribution(session, assisted, project, ContributionStatus.SUBMITTED)
-    assisted_claim = _claim(session, access.load_grants(session, facilitator.id, assisted.id),
-                            assisted_contribution, comps[0])
+    assisted_claim = _claim(
+        session, access.load_grants(session, facilitator.id, assisted.id), assisted_contribution, comps[0]
+    )
 
-    issuer = issuers.create_issuer(session, SYSTEM, {"name": f"Émetteur {tag}", "url": "https://emetteur.example.fr",
-                                                     "territory_id": territory.id}, settings=rt.issuing)
+    issuer = issuers.create_issuer(
+        session,
+        SYSTEM,
+        {"name": f"Émetteur {tag}", "url": "https://emetteur.example.fr", "territory_id": territory.id},
+        settings=rt.issuing,
+    )
     _grant(session, issuer_admin, Role.ISSUER_ADMIN, issuer.id)
     admin_grants = access.load_grants(session, issuer_admin.id)
-    issuer = issuers.set_issuer_image(session, admin_grants, issuer.id, io.BytesIO(png_bytes(4, 4)),
-                                      storage=rt.storage, max_bytes=1 << 20, settings=rt.issuing)
+    issuer = issuers.set_issuer_image(
+        session,
+        admin_grants,
+        issuer.id,
+        io.BytesIO(png_bytes(4, 4)),
+        storage=rt.storage,
+        max_bytes=1 << 20,
+        settings=rt.issuing,
+    )
     achievement = achievements.create_achievement(
-        session, admin_grants, issuer.id, {"name": f"Badge {tag}", "description": "Un badge.",
-                                           "criteria": "Avoir animé.", "achievement_type": "Competency",
-                                           "competency_ids": [comps[0].id]},
-        storage=rt.storage, urls=rt.issuing.urls)
-    credential = awarding.award(session, admin_grants, achievement.id, {"learner_id": learner.id},
-                                settings=rt.issuing)
-    signing_key = session.scalars(select(SigningKey).where(SigningKey.issuer_id == issuer.id,
-                                                           SigningKey.purpose == KeyPurpose.DATA_INTEGRITY)).one()
-    rsa_kid = session.scalars(select(SigningKey.kid).where(SigningKey.issuer_id == issuer.id,
-                                                          SigningKey.purpose == KeyPurpose.OB2)).one()
+        session,
+        admin_grants,
+        issuer.id,
+        {
+            "name": f"Badge {tag}",
+            "description": "Un badge.",
+            "criteria": "Avoir animé.",
+            "achievement_type": "Competency",
+            "competency_ids": [comps[0].id],
+        },
+        storage=rt.storage,
+        urls=rt.issuing.urls,
+    )
+    credential = awarding.award(session, admin_grants, achievement.id, {"learner_id": learner.id}, settings=rt.issuing)
+    signing_key = session.scalars(
+        select(SigningKey).where(SigningKey.issuer_id == issuer.id, SigningKey.purpose == KeyPurpose.DATA_INTEGRITY)
+    ).one()
+    rsa_kid = session.scalars(
+        select(SigningKey.kid).where(SigningKey.issuer_id == issuer.id, SigningKey.purpose == KeyPurpose.OB2)
+    ).one()
     status_list = session.scalars(select(StatusList).where(StatusList.issuer_id == issuer.id)).first()
 
     jury_grants = access.load_grants(session, jury_officer.id)
-    dossier = dossiers.request_dossier(session, jury_grants, {"certification_id": fiche.id,
-                                                              "learner_id": learner.id})
+    dossier = dossiers.request_dossier(session, jury_grants, {"certification_id": fiche.id, "learner_id": learner.id})
     dossiers.consent(session, learner_grants, dossier.id)
     dossiers.generate(session, jury_grants, dossier.id, settings=rt.dossiers)
     link = dossiers.download_link(session, jury_grants, dossier.id, settings=rt.dossiers)
     parts = urlsplit(link.url)
     refresh = auth._issue(session, learner, uuid.uuid4(), rt.tokens).refresh_token
     session.flush()
-    return Side(territory, project, coordinator, tutor, learner, other_learner, assisted, facilitator, issuer_admin,
-                jury_officer, framework, fiche, comps, contribution, draft, items, claim_pending, claim_validated,
-                claim_needs, review, learner_membership, issuer, signing_key, status_list, achievement, credential,
-                dossier, f"{parts.path}?{parts.query}", refresh, assisted_contribution, assisted_claim, rsa_kid,
-                json.dumps(credential.ob3_credential), dict(parse_qsl(parts.query))["token"])
+    return Side(
+        territory,
+        project,
+        coordinator,
+        tutor,
+        learner,
+        other_learner,
+        assisted,
+        facilitator,
+        issuer_admin,
+        jury_officer,
+        framework,
+        fiche,
+        comps,
+        contribution,
+        draft,
+        items,
+        claim_pending,
+        claim_validated,
+        claim_needs,
+        review,
+        learner_membership,
+        issuer,
+        signing_key,
+        status_list,
+        achievement,
+        credential,
+        dossier,
+        f"{parts.path}?{parts.query}",
+        refresh,
+        assisted_contribution,
+        assisted_claim,
+        rsa_kid,
+        json.dumps(credential.ob3_credential),
+        dict(parse_qsl(parts.query))["token"],
+    )
 
 
 def build_commuter(session: Any, a: Side, b: Side, hashed: str) -> Commuter:
     person = _person(session, "Navetteuse AB", hashed)
     _grant(session, person, Role.LEARNER, a.project.id)
     _grant(session, person, Role.LEARNER, b.project.id)
-    contribution = Contribution(project_id=b.project.id, learner_id=person.id, created_by_id=person.id,
-                                title=SECRET_TITLE, narrative="Fait en B.", hours=40,
-                                status=ContributionStatus.SUBMITTED)
+    contribution = Contribution(
+        project_id=b.project.id,
+        learner_id=person.id,
+        created_by_id=person.id,
+        title=SECRET_TITLE,
+        narrative="Fait en B.",
+        hours=40,
+        status=ContributionStatus.SUBMITTED,
+    )
     session.add(contribution)
     session.flush()
     grants = access.load_grants(session, person.id)
-    items = [evidence.add_evidence(session, grants, contribution.id, {
-        "kind": "link", "title": f"Preuve B {v}", "url": "https://example.fr/b", "visibility": v})
-        for v in ("tutors", "public")]
+    items = [
+        evidence.add_evidence(
+            session,
+            grants,
+            contribution.id,
+            {"kind": "link", "title": f"Preuve B {v}", "url": "https://example.fr/b", "visibility": v},
+        )
+        for v in ("tutors", "public")
+    ]
     claim = _claim(session, grants, contribution, a.competencies[0])
     review = _review(session, access.load_grants(session, b.tutor.id), claim, "validated", SECRET_COMMENT)
     # ... and a claim of their own in A, so A's tutors follow them.
@@ -298,12 +448,19 @@ def matrix_world(app, engine) -> Iterator[tuple[World, Any]]:  # type: ignore[no
             session.commit()
             for side in (a, b):  # every column loaded now: the objects outlive their session
                 for value in vars(side).values():
-                    for obj in value.values() if isinstance(value, dict) else \
-                            value if isinstance(value, list) else [value]:
+                    for obj in (
+                        value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+                    ):
                         if hasattr(obj, "_sa_instance_state"):
                             session.refresh(obj)
-            for obj in (admin, commuter.person, commuter.b_contribution, commuter.b_claim, commuter.b_review,
-                        *commuter.b_evidence):
+            for obj in (
+                admin,
+                commuter.person,
+                commuter.b_contribution,
+                commuter.b_claim,
+                commuter.b_review,
+                *commuter.b_evidence,
+            ):
                 session.refresh(obj)
         yield World(a, b, admin, commuter), connection
     finally:
@@ -325,4 +482,3 @@ def matrix(app, matrix_world):  # type: ignore[no-untyped-def]
         db.registry.remove()
         if savepoint.is_active:
             savepoint.rollback()
-

@@ -1,4 +1,5 @@
 """Scope checks over HTTP: other territories' data is missing (404), visible but forbidden is 403."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,14 @@ def world(session, make_person, make_territory, make_project, grant, make_contri
         draft = make_contribution(learner, project, title="Brouillon")
         evidence = {}
         for visibility in Visibility:
-            item = Evidence(contribution_id=submitted.id, kind=EvidenceKind.TEXT, title=visibility.value,
-                            text="…", visibility=visibility, created_by_id=learner.id)
+            item = Evidence(
+                contribution_id=submitted.id,
+                kind=EvidenceKind.TEXT,
+                title=visibility.value,
+                text="…",
+                visibility=visibility,
+                created_by_id=learner.id,
+            )
             session.add(item)
             evidence[visibility.value] = item
         session.flush()
@@ -55,10 +62,15 @@ def get(client, headers, who, path):  # type: ignore[no-untyped-def]
 def test_another_territory_is_missing_not_forbidden(client, headers, world, role):
     a, b = world
     who = getattr(a, role)
-    for path in (f"/territories/{b.territory.id}", f"/projects/{b.project.id}",
-                 f"/contributions/{b.submitted.id}", f"/contributions/{b.submitted.id}/evidence",
-                 f"/evidence/{b.evidence['public'].id}", f"/evidence/{b.evidence['tutors'].id}",
-                 f"/people/{b.learner.id}"):
+    for path in (
+        f"/territories/{b.territory.id}",
+        f"/projects/{b.project.id}",
+        f"/contributions/{b.submitted.id}",
+        f"/contributions/{b.submitted.id}/evidence",
+        f"/evidence/{b.evidence['public'].id}",
+        f"/evidence/{b.evidence['tutors'].id}",
+        f"/people/{b.learner.id}",
+    ):
         assert_problem(get(client, headers, who, path), 404)
     # …and B appears in none of A's lists.
     for path in ("/territories", "/projects", "/contributions"):
@@ -117,17 +129,25 @@ def test_a_learner_cannot_change_a_project_they_see(client, headers, world):
     a, _b = world
     h = {**headers(a.learner), "If-Match": '"1"'}
     assert_problem(client.patch(f"{API}/projects/{a.project.id}", json={"title": "Mien"}, headers=h), 403)
-    assert_problem(client.patch(f"{API}/projects/{a.project.id}", json={"title": "Mien"},
-                                headers={**headers(a.tutor), "If-Match": '"1"'}), 403)
-    r = client.patch(f"{API}/projects/{a.project.id}", json={"title": "Jardin partagé"},
-                     headers={**headers(a.coordinator), "If-Match": '"1"'})
+    assert_problem(
+        client.patch(
+            f"{API}/projects/{a.project.id}", json={"title": "Mien"}, headers={**headers(a.tutor), "If-Match": '"1"'}
+        ),
+        403,
+    )
+    r = client.patch(
+        f"{API}/projects/{a.project.id}",
+        json={"title": "Jardin partagé"},
+        headers={**headers(a.coordinator), "If-Match": '"1"'},
+    )
     assert r.status_code == 200 and r.json["title"] == "Jardin partagé" and r.headers["ETag"] == '"2"'
 
 
 def test_a_tutor_cannot_change_someone_elses_contribution(client, headers, world):
     a, _b = world
-    r = client.patch(f"{API}/contributions/{a.submitted.id}", json={"title": "x"},
-                     headers={**headers(a.tutor), "If-Match": '"1"'})
+    r = client.patch(
+        f"{API}/contributions/{a.submitted.id}", json={"title": "x"}, headers={**headers(a.tutor), "If-Match": '"1"'}
+    )
     assert_problem(r, 403)
 
 
@@ -140,8 +160,7 @@ def test_coordinator_creates_projects_only_in_their_territory(client, headers, w
     r = client.post(f"{API}/projects", json=project_body(a.territory), headers=headers(a.coordinator))
     assert r.status_code == 201, r.json
     assert r.json["territoryId"] == str(a.territory.id) and r.headers["ETag"] == '"1"'
-    assert_problem(client.post(f"{API}/projects", json=project_body(b.territory),
-                               headers=headers(a.coordinator)), 404)
+    assert_problem(client.post(f"{API}/projects", json=project_body(b.territory), headers=headers(a.coordinator)), 404)
     # A tutor sees territory A but does not coordinate it.
     assert_problem(client.post(f"{API}/projects", json=project_body(a.territory), headers=headers(a.tutor)), 403)
 
@@ -156,13 +175,18 @@ def test_only_platform_admins_create_territories(client, headers, make_person, g
 
 
 def membership(person: Person, role: str, scope_type: str, scope: Any) -> dict[str, Any]:
-    return {"personId": str(person.id), "role": role, "scopeType": scope_type,
-            "scopeId": str(scope.id) if scope is not None else None}
+    return {
+        "personId": str(person.id),
+        "role": role,
+        "scopeType": scope_type,
+        "scopeId": str(scope.id) if scope is not None else None,
+    }
 
 
 @pytest.mark.parametrize("role", ["tutor", "learner"])
-def test_coordinator_staffs_projects_of_their_territory_only(client, headers, make_person, make_project, grant,
-                                                            world, role):
+def test_coordinator_staffs_projects_of_their_territory_only(
+    client, headers, make_person, make_project, grant, world, role
+):
     a, b = world
     newcomer = make_person()
     grant(newcomer, "learner", make_project(a.territory))  # already in the territory, so visible
@@ -181,36 +205,50 @@ def test_non_coordinators_cannot_grant_roles(client, headers, make_person, world
     a, _b = world
     newcomer = make_person()
     for who in (a.tutor, a.learner):
-        r = client.post(f"{API}/memberships", json=membership(newcomer, "learner", "project", a.project),
-                        headers=headers(who))
+        r = client.post(
+            f"{API}/memberships", json=membership(newcomer, "learner", "project", a.project), headers=headers(who)
+        )
         assert_problem(r, 403)
-    r = client.post(f"{API}/memberships", json=membership(newcomer, "platform_admin", "platform", None),
-                    headers=headers(a.coordinator))
+    r = client.post(
+        f"{API}/memberships",
+        json=membership(newcomer, "platform_admin", "platform", None),
+        headers=headers(a.coordinator),
+    )
     assert_problem(r, 403)
-    r = client.post(f"{API}/memberships", json=membership(a.learner, "coordinator", "territory", a.territory),
-                    headers=headers(a.learner))
+    r = client.post(
+        f"{API}/memberships",
+        json=membership(a.learner, "coordinator", "territory", a.territory),
+        headers=headers(a.learner),
+    )
     assert_problem(r, 403)
 
 
-@pytest.mark.parametrize("role,scope_type", [("tutor", "territory"), ("coordinator", "project"),
-                                             ("platform_admin", "territory"), ("learner", "issuer")])
+@pytest.mark.parametrize(
+    "role,scope_type",
+    [("tutor", "territory"), ("coordinator", "project"), ("platform_admin", "territory"), ("learner", "issuer")],
+)
 def test_wrong_scope_type_for_a_role_is_422(client, headers, make_person, world, role, scope_type):
     a, _b = world
     scope = a.territory if scope_type == "territory" else a.project
-    r = client.post(f"{API}/memberships", json=membership(make_person(), role, scope_type, scope),
-                    headers=headers(a.coordinator))
+    r = client.post(
+        f"{API}/memberships", json=membership(make_person(), role, scope_type, scope), headers=headers(a.coordinator)
+    )
     assert_problem(r, 422, "#/scopeType")
 
 
 def test_duplicate_membership_is_409(client, headers, world):
     a, _b = world
-    r = client.post(f"{API}/memberships", json=membership(a.learner, "learner", "project", a.project),
-                    headers=headers(a.coordinator))
+    r = client.post(
+        f"{API}/memberships",
+        json=membership(a.learner, "learner", "project", a.project),
+        headers=headers(a.coordinator),
+    )
     assert_problem(r, 409)
 
 
 def test_membership_for_unknown_person_is_404(client, headers, world):
     import uuid
+
     a, _b = world
     body = membership(a.learner, "learner", "project", a.project) | {"personId": str(uuid.uuid4())}
     assert_problem(client.post(f"{API}/memberships", json=body, headers=headers(a.coordinator)), 404)

@@ -1,4 +1,5 @@
 """Assisted accounts: a facilitator creates a learner without e-mail and acts for them."""
+
 from __future__ import annotations
 
 import uuid
@@ -46,8 +47,7 @@ def test_acting_for_records_the_contribution_as_the_learners(client, session, he
     coordinator, project = setting
     learner_id = create_assisted(client, headers, coordinator, project).json["id"]
     h = {**headers(coordinator), "X-Act-For": learner_id}
-    r = client.post(f"{API}/contributions", json={"projectId": str(project.id), "title": "Atelier couture"},
-                    headers=h)
+    r = client.post(f"{API}/contributions", json={"projectId": str(project.id), "title": "Atelier couture"}, headers=h)
     assert r.status_code == 201, r.json
     assert r.json["learnerId"] == learner_id
     assert r.json["createdById"] == str(coordinator.id)
@@ -69,8 +69,9 @@ def test_acting_for_records_the_contribution_as_the_learners(client, session, he
 def test_without_x_act_for_the_facilitator_acts_as_themself(client, headers, setting):
     coordinator, project = setting
     create_assisted(client, headers, coordinator, project)
-    r = client.post(f"{API}/contributions", json={"projectId": str(project.id), "title": "Moi"},
-                    headers=headers(coordinator))
+    r = client.post(
+        f"{API}/contributions", json={"projectId": str(project.id), "title": "Moi"}, headers=headers(coordinator)
+    )
     assert_problem(r, 403)  # the coordinator is no learner of the project
 
 
@@ -83,7 +84,9 @@ def test_someone_who_is_not_facilitator_gets_403(client, headers, make_person, g
         r = client.get(f"{API}/people/me", headers={**headers(who), "X-Act-For": learner_id})
         assert_problem(r, 403)
     # Pointing at oneself is harmless; pointing at nobody is refused.
-    assert client.get(f"{API}/people/me", headers={**headers(stranger), "X-Act-For": str(stranger.id)}).status_code == 200
+    assert (
+        client.get(f"{API}/people/me", headers={**headers(stranger), "X-Act-For": str(stranger.id)}).status_code == 200
+    )
     assert_problem(client.get(f"{API}/people/me", headers={**headers(stranger), "X-Act-For": str(uuid.uuid4())}), 403)
 
 
@@ -113,15 +116,19 @@ def test_a_disabled_facilitator_cannot_act_for_anyone(client, session, headers, 
 
 def test_assisted_account_needs_no_email_but_others_do(client, headers, setting):
     coordinator, project = setting
-    r = client.post(f"{API}/people", json={"displayName": "Sans courriel", "projectId": str(project.id)},
-                    headers=headers(coordinator))
+    r = client.post(
+        f"{API}/people",
+        json={"displayName": "Sans courriel", "projectId": str(project.id)},
+        headers=headers(coordinator),
+    )
     assert_problem(r, 422, "#/email")
     r = create_assisted(client, headers, coordinator, project, password="a long enough password")
     assert_problem(r, 422, "#/password")
 
 
-def test_people_are_created_only_by_coordinators_of_the_project(client, headers, make_person, make_project,
-                                                                grant, setting):
+def test_people_are_created_only_by_coordinators_of_the_project(
+    client, headers, make_person, make_project, grant, setting
+):
     coordinator, project = setting
     elsewhere = make_project()
     assert_problem(create_assisted(client, headers, coordinator, elsewhere), 404)
@@ -135,6 +142,9 @@ def test_people_are_created_only_by_coordinators_of_the_project(client, headers,
 def test_duplicate_email_is_409(client, headers, make_person, setting):
     coordinator, project = setting
     existing = make_person()
-    r = client.post(f"{API}/people", json={"displayName": "Doublon", "email": existing.email.upper(),
-                                           "projectId": str(project.id)}, headers=headers(coordinator))
+    r = client.post(
+        f"{API}/people",
+        json={"displayName": "Doublon", "email": existing.email.upper(), "projectId": str(project.id)},
+        headers=headers(coordinator),
+    )
     assert_problem(r, 409, "#/email")

@@ -1,4 +1,5 @@
 """Login, token rotation and every way an access token can be wrong."""
+
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,7 @@ import hmac
 import json
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -37,9 +38,16 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def claims_for(app, person, **overrides):  # type: ignore[no-untyped-def]
-    now = datetime.now(timezone.utc)
-    claims = {"iss": runtime(app).tokens.issuer, "aud": auth.AUDIENCE, "sub": str(person.id),
-              "iat": now, "nbf": now, "exp": now + timedelta(minutes=5), "typ": "access"}
+    now = datetime.now(UTC)
+    claims = {
+        "iss": runtime(app).tokens.issuer,
+        "aud": auth.AUDIENCE,
+        "sub": str(person.id),
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=5),
+        "typ": "access",
+    }
     claims.update(overrides)
     return claims
 
@@ -124,14 +132,14 @@ def test_unknown_refresh_token_is_401(client):
 
 def test_expired_refresh_token_is_401(app, client, session, make_person):
     person = make_person()
-    past = replace(runtime(app).tokens, clock=lambda: datetime(2020, 1, 1, tzinfo=timezone.utc))
+    past = replace(runtime(app).tokens, clock=lambda: datetime(2020, 1, 1, tzinfo=UTC))
     pair = auth._issue(session, person, uuid.uuid4(), past)
     assert_problem(client.post("/api/v1/auth/refresh", json={"refreshToken": pair.refresh_token}), 401)
 
 
 def test_expired_access_token_is_401(app, client, session, make_person):
     person = make_person()
-    past = replace(runtime(app).tokens, clock=lambda: datetime(2020, 1, 1, tzinfo=timezone.utc))
+    past = replace(runtime(app).tokens, clock=lambda: datetime(2020, 1, 1, tzinfo=UTC))
     token = auth._issue(session, person, uuid.uuid4(), past).access_token
     body = assert_problem(client.get(ME, headers=bearer(token)), 401)
     assert "expired" in body["detail"].lower()
@@ -144,7 +152,7 @@ def test_tampered_token_is_401(client, make_person, headers, part, position):
     segments = token.split(".")
     segment = segments[part]
     i = int(len(segment) * position)
-    segments[part] = segment[:i] + ("A" if segment[i] != "A" else "B") + segment[i + 1:]
+    segments[part] = segment[:i] + ("A" if segment[i] != "A" else "B") + segment[i + 1 :]
     assert_problem(client.get(ME, headers=bearer(".".join(segments))), 401)
 
 
@@ -172,12 +180,15 @@ def test_hs256_signed_with_the_public_key_is_401(app, client, make_person):
     public = runtime(app).tokens.public_key
     claims = claims_for(app, person)
     claims = {k: int(v.timestamp()) if isinstance(v, datetime) else v for k, v in claims.items()}
-    secrets = [public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
-               public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
-               public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)]
+    secrets = [
+        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+        public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
+        public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH),
+    ]
     for secret in secrets:
-        signing_input = (b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "."
-                         + b64url(json.dumps(claims).encode()))
+        signing_input = (
+            b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64url(json.dumps(claims).encode())
+        )
         signature = b64url(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())
         assert_problem(client.get(ME, headers=bearer(f"{signing_input}.{signature}")), 401)
 
@@ -188,10 +199,17 @@ def test_token_signed_by_another_key_is_401(app, client, make_person):
     assert_problem(client.get(ME, headers=bearer(token)), 401)
 
 
-@pytest.mark.parametrize("overrides", [
-    {"typ": "refresh"}, {"typ": None}, {"aud": "someone-else"}, {"iss": "https://evil.example"},
-    {"sub": "not-a-uuid"}, {"nbf": datetime(2100, 1, 1, tzinfo=timezone.utc)},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"typ": "refresh"},
+        {"typ": None},
+        {"aud": "someone-else"},
+        {"iss": "https://evil.example"},
+        {"sub": "not-a-uuid"},
+        {"nbf": datetime(2100, 1, 1, tzinfo=UTC)},
+    ],
+)
 def test_token_with_wrong_claims_is_401(app, client, make_person, overrides):
     person = make_person()
     claims = {k: v for k, v in claims_for(app, person, **overrides).items() if v is not None}
@@ -206,10 +224,21 @@ def test_genuine_token_for_a_person_who_does_not_exist_is_401(app, client, make_
     assert_problem(client.get(ME, headers=bearer(token)), 401)
 
 
-@pytest.mark.parametrize("value", [
-    "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not-a-jwt", "Bearer a.b.c", "Bearer ....",
-    "Token abc", "bearer", "Bearer \u00e9t\u00e9", "Bearer " + "A" * 5000,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-jwt",
+        "Bearer a.b.c",
+        "Bearer ....",
+        "Token abc",
+        "bearer",
+        "Bearer \u00e9t\u00e9",
+        "Bearer " + "A" * 5000,
+    ],
+)
 def test_garbage_authorization_header_is_401(client, value):
     assert_problem(client.get(ME, headers={"Authorization": value}), 401)
 

@@ -1,4 +1,5 @@
 """Bad input is answered with a precise problem+json, never a crash."""
+
 from __future__ import annotations
 
 import uuid
@@ -23,8 +24,17 @@ def post_contribution(client, learner, body):  # type: ignore[no-untyped-def]
     return client.post(f"{API}/contributions", json={"projectId": str(project.id), **body}, headers=h)
 
 
-@pytest.mark.parametrize("raw", [b"{bad json", b'{"title": "x",}', b"\xff\xfe\x00garbage", b'{"title": "\\ud800"',
-                                 b"[" * 100_000 + b"]" * 100_000, b"{" * 50_000])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{bad json",
+        b'{"title": "x",}',
+        b"\xff\xfe\x00garbage",
+        b'{"title": "\\ud800"',
+        b"[" * 100_000 + b"]" * 100_000,
+        b"{" * 50_000,
+    ],
+)
 def test_malformed_json_is_400(client, learner, raw):
     _project, h = learner
     r = client.post(f"{API}/contributions", data=raw, headers=h, content_type="application/json")
@@ -43,29 +53,31 @@ def test_json_that_is_not_an_object_is_refused(client, learner, raw):
 def test_unknown_field_is_named(client, learner):
     assert_problem(post_contribution(client, learner, {"title": "x", "bogus": 1}), 422, "#/bogus")
     # snake_case is not the wire format: it is an unknown field too.
-    assert_problem(post_contribution(client, learner, {"title": "x", "start_date": "2026-01-01"}), 422,
-                   "#/start_date")
+    assert_problem(post_contribution(client, learner, {"title": "x", "start_date": "2026-01-01"}), 422, "#/start_date")
 
 
-@pytest.mark.parametrize("body,pointer", [
-    ({"title": 123}, "#/title"),
-    ({"title": "x", "hours": "beaucoup"}, "#/hours"),
-    ({"title": "x", "hours": -1}, "#/hours"),
-    ({"title": "x", "hours": 1e400}, "#/hours"),
-    ({"title": "x", "startDate": "hier"}, "#/startDate"),
-    ({"title": "x", "startDate": "2026-02-30"}, "#/startDate"),
-    ({"title": "x", "startDate": "2026-05-02", "endDate": "2026-05-01"}, "#/endDate"),
-    ({"title": "x", "coContributors": "Marcel"}, "#/coContributors"),
-    ({"title": "x", "coContributors": [{"name": ""}]}, "#/coContributors/0/name"),
-    ({"title": "x", "coContributors": [{"name": "A", "personId": "nope"}]}, "#/coContributors/0/personId"),
-    ({"title": "x", "coContributors": [{"name": "A"}] * 51}, "#/coContributors"),
-    ({"title": "t" * 201}, "#/title"),
-    ({"title": ""}, "#/title"),
-    ({"title": None}, "#/title"),
-    ({}, "#/title"),
-    ({"title": "nul\x00byte"}, "#/title"),
-    ({"title": "x", "narrative": "n" * 20001}, "#/narrative"),
-])
+@pytest.mark.parametrize(
+    "body,pointer",
+    [
+        ({"title": 123}, "#/title"),
+        ({"title": "x", "hours": "beaucoup"}, "#/hours"),
+        ({"title": "x", "hours": -1}, "#/hours"),
+        ({"title": "x", "hours": 1e400}, "#/hours"),
+        ({"title": "x", "startDate": "hier"}, "#/startDate"),
+        ({"title": "x", "startDate": "2026-02-30"}, "#/startDate"),
+        ({"title": "x", "startDate": "2026-05-02", "endDate": "2026-05-01"}, "#/endDate"),
+        ({"title": "x", "coContributors": "Marcel"}, "#/coContributors"),
+        ({"title": "x", "coContributors": [{"name": ""}]}, "#/coContributors/0/name"),
+        ({"title": "x", "coContributors": [{"name": "A", "personId": "nope"}]}, "#/coContributors/0/personId"),
+        ({"title": "x", "coContributors": [{"name": "A"}] * 51}, "#/coContributors"),
+        ({"title": "t" * 201}, "#/title"),
+        ({"title": ""}, "#/title"),
+        ({"title": None}, "#/title"),
+        ({}, "#/title"),
+        ({"title": "nul\x00byte"}, "#/title"),
+        ({"title": "x", "narrative": "n" * 20001}, "#/narrative"),
+    ],
+)
 def test_field_errors_are_named(client, learner, body, pointer):
     assert_problem(post_contribution(client, learner, body), 422, pointer)
 
@@ -78,10 +90,12 @@ def test_title_of_200_characters_is_fine(client, learner):
 def test_missing_required_project_id(client, learner):
     _project, h = learner
     assert_problem(client.post(f"{API}/contributions", json={"title": "x"}, headers=h), 422, "#/projectId")
-    assert_problem(client.post(f"{API}/contributions", json={"title": "x", "projectId": "12"}, headers=h),
-                   422, "#/projectId")
-    assert_problem(client.post(f"{API}/contributions", json={"title": "x", "projectId": str(uuid.uuid4())},
-                               headers=h), 404)
+    assert_problem(
+        client.post(f"{API}/contributions", json={"title": "x", "projectId": "12"}, headers=h), 422, "#/projectId"
+    )
+    assert_problem(
+        client.post(f"{API}/contributions", json={"title": "x", "projectId": str(uuid.uuid4())}, headers=h), 404
+    )
 
 
 def test_nul_in_query_string_is_422(client, learner):
@@ -89,12 +103,15 @@ def test_nul_in_query_string_is_422(client, learner):
     assert_problem(client.get(f"{API}/projects?q=a%00b", headers=h), 422, "#/query/q")
 
 
-@pytest.mark.parametrize("body,pointer", [
-    ({"email": "not-an-email", "password": "x"}, "#/email"),
-    ({"email": "a@example.org"}, "#/password"),
-    ({"email": "a@example.org", "password": ""}, "#/password"),
-    ({"email": "a@example.org", "password": "x", "remember": True}, "#/remember"),
-])
+@pytest.mark.parametrize(
+    "body,pointer",
+    [
+        ({"email": "not-an-email", "password": "x"}, "#/email"),
+        ({"email": "a@example.org"}, "#/password"),
+        ({"email": "a@example.org", "password": ""}, "#/password"),
+        ({"email": "a@example.org", "password": "x", "remember": True}, "#/remember"),
+    ],
+)
 def test_login_validation(client, body, pointer):
     assert_problem(client.post(f"{API}/auth/login", json=body), 422, pointer)
 

@@ -1,4 +1,5 @@
 """The validation workflow through HTTP: from a contribution to a claim, a decision and a standing."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,23 +14,39 @@ def if_match(h, version):  # type: ignore[no-untyped-def]
 
 
 def post_claim(client, headers, world, **overrides):  # type: ignore[no-untyped-def]
-    body = {"contributionId": str(world.contribution.id), "competencyId": str(world.competency.id),
-            "justification": "J'ai animé la réunion.", "selfAssessment": "acquis", **overrides}
+    body = {
+        "contributionId": str(world.contribution.id),
+        "competencyId": str(world.competency.id),
+        "justification": "J'ai animé la réunion.",
+        "selfAssessment": "acquis",
+        **overrides,
+    }
     return client.post(f"{API}/claims", json=body, headers=headers(world.learner))
 
 
 def test_the_whole_flow_from_contribution_to_standing(client, headers, world, outbox):
     learner, tutor = headers(world.learner), headers(world.tutor)
-    c = client.post(f"{API}/contributions", json={"projectId": str(world.project.id),
-                                                  "title": "Réunion publique"}, headers=learner).json
-    r = client.post(f"{API}/contributions/{c['id']}/evidence", headers=learner,
-                    json={"kind": "text", "title": "Compte rendu", "text": "Trente habitants présents."})
+    c = client.post(
+        f"{API}/contributions", json={"projectId": str(world.project.id), "title": "Réunion publique"}, headers=learner
+    ).json
+    r = client.post(
+        f"{API}/contributions/{c['id']}/evidence",
+        headers=learner,
+        json={"kind": "text", "title": "Compte rendu", "text": "Trente habitants présents."},
+    )
     assert r.status_code == 201
     assert client.post(f"{API}/contributions/{c['id']}/submit", headers=learner).status_code == 200
 
-    r = client.post(f"{API}/claims", headers=learner, json={
-        "contributionId": c["id"], "competencyId": str(world.competency.id),
-        "justification": "J'ai préparé et animé la réunion.", "selfAssessment": "acquis"})
+    r = client.post(
+        f"{API}/claims",
+        headers=learner,
+        json={
+            "contributionId": c["id"],
+            "competencyId": str(world.competency.id),
+            "justification": "J'ai préparé et animé la réunion.",
+            "selfAssessment": "acquis",
+        },
+    )
     assert r.status_code == 201, r.json
     claim = r.json
     assert r.headers["ETag"] == '"1"' and claim["status"] == "pending" and claim["stage"] == "review"
@@ -46,8 +63,11 @@ def test_the_whole_flow_from_contribution_to_standing(client, headers, world, ou
     assert item["contribution"]["title"] == "Réunion publique" and item["learner"]["displayName"] == "Léa Apprenante"
     assert [lv["code"] for lv in item["scale"]["levels"]] == ["non_acquis", "en_cours", "acquis", "maitrise"]
 
-    r = client.post(f"{API}/claims/{claim['id']}/reviews", headers=if_match(tutor, 1),
-                    json={"decision": "validated", "level": "maitrise", "comment": "Animation remarquable."})
+    r = client.post(
+        f"{API}/claims/{claim['id']}/reviews",
+        headers=if_match(tutor, 1),
+        json={"decision": "validated", "level": "maitrise", "comment": "Animation remarquable."},
+    )
     assert r.status_code == 201, r.json
     assert r.json["decision"] == "validated" and r.json["proficient"] is True
     assert [m["Subject"] for m in outbox()[2:]] == ["Compétence validée : C1.1 Animer une réunion publique"]
@@ -70,14 +90,21 @@ def test_the_whole_flow_from_contribution_to_standing(client, headers, world, ou
 def test_needs_evidence_then_back_to_the_queue(client, headers, world):
     claim = post_claim(client, headers, world).json
     tutor, learner = headers(world.tutor), headers(world.learner)
-    r = client.post(f"{API}/claims/{claim['id']}/reviews", headers=if_match(tutor, 1),
-                    json={"decision": "needs_evidence", "comment": "Ajoutez le compte rendu."})
+    r = client.post(
+        f"{API}/claims/{claim['id']}/reviews",
+        headers=if_match(tutor, 1),
+        json={"decision": "needs_evidence", "comment": "Ajoutez le compte rendu."},
+    )
     assert r.status_code == 201
     assert client.get(f"{API}/reviews/queue", headers=tutor).json["total"] == 0
-    assert_problem(client.post(f"{API}/claims/{claim['id']}/resubmit", json={}, headers=if_match(learner, 2)),
-                   422, "#/explanation")
-    r = client.post(f"{API}/claims/{claim['id']}/resubmit", headers=if_match(learner, 2),
-                    json={"explanation": "Le compte rendu est affiché en mairie."})
+    assert_problem(
+        client.post(f"{API}/claims/{claim['id']}/resubmit", json={}, headers=if_match(learner, 2)), 422, "#/explanation"
+    )
+    r = client.post(
+        f"{API}/claims/{claim['id']}/resubmit",
+        headers=if_match(learner, 2),
+        json={"explanation": "Le compte rendu est affiché en mairie."},
+    )
     assert r.status_code == 200 and r.json["status"] == "pending" and r.json["round"] == 2
     assert client.get(f"{API}/reviews/queue", headers=tutor).json["items"][0]["claim"]["id"] == claim["id"]
 
@@ -89,12 +116,23 @@ def test_claiming_bad_things(client, headers, world, make_contribution, make_per
     assert_problem(post_claim(client, headers, world, contributionId=str(draft.id)), 409)
     other = make_person()
     grant(other, "learner", world.project)
-    r = client.post(f"{API}/claims", headers=headers(other), json={
-        "contributionId": str(world.contribution.id), "competencyId": str(world.competency.id),
-        "justification": "Ce n'est pas à moi."})
+    r = client.post(
+        f"{API}/claims",
+        headers=headers(other),
+        json={
+            "contributionId": str(world.contribution.id),
+            "competencyId": str(world.competency.id),
+            "justification": "Ce n'est pas à moi.",
+        },
+    )
     assert_problem(r, 404)
-    assert_problem(client.post(f"{API}/claims", headers=headers(world.learner), json={}), 422,
-                   "#/contributionId", "#/competencyId", "#/justification")
+    assert_problem(
+        client.post(f"{API}/claims", headers=headers(world.learner), json={}),
+        422,
+        "#/contributionId",
+        "#/competencyId",
+        "#/justification",
+    )
 
 
 def test_bad_decisions_are_422(client, headers, world):
@@ -102,10 +140,12 @@ def test_bad_decisions_are_422(client, headers, world):
     h = if_match(headers(world.tutor), 1)
     url = f"{API}/claims/{claim['id']}/reviews"
     assert_problem(client.post(url, headers=h, json={"decision": "validated", "level": "acquis"}), 422, "#/comment")
-    assert_problem(client.post(url, headers=h, json={"decision": "validated", "level": "acquis", "comment": " "}),
-                   422, "#/comment")
-    assert_problem(client.post(url, headers=h, json={"decision": "validated", "level": "expert", "comment": "Oui"}),
-                   422, "#/level")
+    assert_problem(
+        client.post(url, headers=h, json={"decision": "validated", "level": "acquis", "comment": " "}), 422, "#/comment"
+    )
+    assert_problem(
+        client.post(url, headers=h, json={"decision": "validated", "level": "expert", "comment": "Oui"}), 422, "#/level"
+    )
     assert_problem(client.post(url, headers=h, json={"decision": "maybe", "comment": "Hm"}), 422, "#/decision")
     assert client.get(f"{API}/claims/{claim['id']}", headers=h).json["reviews"] == []
 
@@ -114,8 +154,11 @@ def test_reviewing_outside_ones_projects_is_404(client, headers, world, make_per
     claim = post_claim(client, headers, world).json
     stranger = make_person()
     grant(stranger, "tutor", make_project())
-    r = client.post(f"{API}/claims/{claim['id']}/reviews", headers=if_match(headers(stranger), 1),
-                    json={"decision": "rejected", "comment": "Non."})
+    r = client.post(
+        f"{API}/claims/{claim['id']}/reviews",
+        headers=if_match(headers(stranger), 1),
+        json={"decision": "rejected", "comment": "Non."},
+    )
     assert_problem(r, 404)
     assert_problem(client.get(f"{API}/claims/{claim['id']}", headers=headers(stranger)), 404)
 
@@ -124,11 +167,15 @@ def test_two_tutors_on_one_claim_one_wins_the_other_gets_409(client, headers, wo
     claim = post_claim(client, headers, world).json
     url = f"{API}/claims/{claim['id']}/reviews"
     etag = client.get(f"{API}/claims/{claim['id']}", headers=headers(world.tutor2)).headers["ETag"]
-    r = client.post(url, headers=if_match(headers(world.tutor), 1),
-                    json={"decision": "validated", "level": "acquis", "comment": "Oui."})
+    r = client.post(
+        url,
+        headers=if_match(headers(world.tutor), 1),
+        json={"decision": "validated", "level": "acquis", "comment": "Oui."},
+    )
     assert r.status_code == 201
-    late = client.post(url, headers={**headers(world.tutor2), "If-Match": etag},
-                       json={"decision": "rejected", "comment": "Non."})
+    late = client.post(
+        url, headers={**headers(world.tutor2), "If-Match": etag}, json={"decision": "rejected", "comment": "Non."}
+    )
     assert_problem(late, 409)
     detail = client.get(f"{API}/claims/{claim['id']}", headers=headers(world.learner)).json
     assert [rv["decision"] for rv in detail["reviews"]] == ["validated"]
@@ -146,7 +193,9 @@ def test_editing_and_withdrawing(client, headers, world):
     assert_problem(client.patch(url, json={"justification": "x"}, headers=if_match(headers(world.tutor), 2)), 403)
     revisions = client.get(url, headers=learner).json["revisions"]
     assert [(rv["number"], rv["kind"], rv["justification"]) for rv in revisions] == [
-        (1, "created", "J'ai animé la réunion."), (2, "edited", "Deux")]
+        (1, "created", "J'ai animé la réunion."),
+        (2, "edited", "Deux"),
+    ]
     r = client.post(f"{url}/withdraw", headers=if_match(learner, 2))
     assert r.status_code == 200 and r.json["status"] == "withdrawn"
     listed = client.get(f"{API}/claims", headers=learner, query_string={"status": "withdrawn"}).json
@@ -158,17 +207,32 @@ def test_review_rules_of_a_territory(client, headers, world, make_person, grant)
     grant(coordinator, "coordinator", world.territory)
     url = f"{API}/territories/{world.territory.id}/review-rules"
     assert client.get(url, headers=headers(world.tutor)).json["requiresSecondReview"] is False
-    body = {"requiresSecondReview": True, "scale": {"name": "Deux niveaux", "levels": [
-        {"code": "pas_encore", "labelFr": "pas encore"}, {"code": "oui", "labelFr": "oui", "proficient": True}]}}
+    body = {
+        "requiresSecondReview": True,
+        "scale": {
+            "name": "Deux niveaux",
+            "levels": [
+                {"code": "pas_encore", "labelFr": "pas encore"},
+                {"code": "oui", "labelFr": "oui", "proficient": True},
+            ],
+        },
+    }
     assert_problem(client.put(url, json=body, headers=headers(world.tutor)), 403)
     r = client.put(url, json=body, headers=headers(coordinator))
     assert r.status_code == 200 and [lv["code"] for lv in r.json["scale"]["levels"]] == ["pas_encore", "oui"]
-    bad = {"scale": {"name": "x", "levels": [{"code": "a", "labelFr": "a", "proficient": True},
-                                             {"code": "b", "labelFr": "b"}]}}
+    bad = {
+        "scale": {
+            "name": "x",
+            "levels": [{"code": "a", "labelFr": "a", "proficient": True}, {"code": "b", "labelFr": "b"}],
+        }
+    }
     assert_problem(client.put(url, json=bad, headers=headers(coordinator)), 422)
     claim = post_claim(client, headers, world, selfAssessment="oui").json
-    r = client.post(f"{API}/claims/{claim['id']}/reviews", headers=if_match(headers(world.tutor), 1),
-                    json={"decision": "validated", "level": "oui", "comment": "Oui."})
+    r = client.post(
+        f"{API}/claims/{claim['id']}/reviews",
+        headers=if_match(headers(world.tutor), 1),
+        json={"decision": "validated", "level": "oui", "comment": "Oui."},
+    )
     assert r.status_code == 201 and r.json["final"] is False
     item = client.get(f"{API}/reviews/queue", headers=headers(world.tutor2)).json["items"][0]
     assert item["stage"] == "second_review" and item["requiresSecondReview"] is True
@@ -186,8 +250,11 @@ def test_framework_rules_are_for_platform_admins(client, headers, world, make_pe
 def test_english_mail_for_an_english_speaking_learner(client, headers, world, outbox):
     world.learner.locale = "en"
     claim = post_claim(client, headers, world).json
-    client.post(f"{API}/claims/{claim['id']}/reviews", headers=if_match(headers(world.tutor), 1),
-                json={"decision": "rejected", "comment": "Not shown here."})
+    client.post(
+        f"{API}/claims/{claim['id']}/reviews",
+        headers=if_match(headers(world.tutor), 1),
+        json={"decision": "rejected", "comment": "Not shown here."},
+    )
     [to_learner] = [m for m in outbox() if m["To"] == world.learner.email]
     assert to_learner["Subject"] == "Request not accepted: C1.1 Animer une réunion publique"
     assert "Not shown here." in to_learner.get_content()
@@ -201,11 +268,20 @@ def test_a_facilitator_claims_for_the_learner_over_http(client, headers, world, 
     grant(facilitator, "coordinator", world.territory)
     session.add(Facilitation(facilitator_id=facilitator.id, learner_id=world.learner.id))
     session.commit()
-    r = client.post(f"{API}/claims", headers=headers(facilitator, act_for=world.learner), json={
-        "contributionId": str(world.contribution.id), "competencyId": str(world.competency.id),
-        "justification": "Dicté par Léa."})
+    r = client.post(
+        f"{API}/claims",
+        headers=headers(facilitator, act_for=world.learner),
+        json={
+            "contributionId": str(world.contribution.id),
+            "competencyId": str(world.competency.id),
+            "justification": "Dicté par Léa.",
+        },
+    )
     assert r.status_code == 201 and r.json["learnerId"] == str(world.learner.id)
     assert r.json["createdById"] == str(facilitator.id)
-    r = client.post(f"{API}/claims/{r.json['id']}/reviews", headers=if_match(headers(facilitator, world.learner), 1),
-                    json={"decision": "validated", "level": "acquis", "comment": "Moi-même."})
+    r = client.post(
+        f"{API}/claims/{r.json['id']}/reviews",
+        headers=if_match(headers(facilitator, world.learner), 1),
+        json={"decision": "validated", "level": "acquis", "comment": "Moi-même."},
+    )
     assert_problem(r, 403)  # decisions are taken in one's own name

@@ -1,4 +1,5 @@
 """Optimistic concurrency over HTTP: ETag / If-Match, never a lost update."""
+
 from __future__ import annotations
 
 import pytest
@@ -50,8 +51,9 @@ def test_patch_without_if_match_is_428(client, draft):
 @pytest.mark.parametrize("value,status", [('W/"1"', 200), ("1", 200), ('"abc"', 422), ("*", 422), ('"2"', 409)])
 def test_if_match_forms(client, draft, value, status):
     contribution_id, h = draft
-    r = client.patch(f"{API}/contributions/{contribution_id}", json={"title": "Autre"},
-                     headers={**h, "If-Match": value})
+    r = client.patch(
+        f"{API}/contributions/{contribution_id}", json={"title": "Autre"}, headers={**h, "If-Match": value}
+    )
     assert r.status_code == status, r.json
     if status == 422:
         assert_problem(r, 422, "#/headers/If-Match")

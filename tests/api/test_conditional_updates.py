@@ -1,4 +1,5 @@
 """Every PATCH is conditional: GET sends an ETag, no If-Match is 428, a stale one 409 (issue 11)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,10 +9,10 @@ from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Issuer
-from app.services.issuing import issuers
+from app.platform.errors import Conflict
 from app.services.identity import people
 from app.services.identity.access import load_grants
-from app.platform.errors import Conflict
+from app.services.issuing import issuers
 from tests.api.support import assert_problem, declared_parameters
 from tests.issuing_fixtures import issuing_settings
 
@@ -28,20 +29,36 @@ def editable(client, make_person, make_project, grant, make_contribution, header
     contribution_id, learner_id = make_contribution(learner, project).id, learner.id
     project_id, territory_id = project.id, project.territory_id
     admin_h, learner_h = headers(admin), headers(learner)
-    issuer = client.post(f"{API}/issuers", json={"name": "Cnam Bretagne", "url": "https://cnam.example.fr"},
-                         headers=admin_h).get_json()
-    achievement = client.post(f"{API}/achievements", json={
-        "issuerId": issuer["id"], "name": "Tenir un stand", "description": "Accueillir le public.",
-        "criteria": "Avoir tenu un stand."}, headers=admin_h).get_json()
-    credential = client.post(f"{API}/achievements/{achievement['id']}/awards", json={"learnerId": str(learner_id)},
-                             headers=admin_h).get_json()
-    evidence = client.post(f"{API}/contributions/{contribution_id}/evidence", headers=learner_h,
-                           json={"kind": "text", "title": "Note", "text": "Nous étions vingt."}).get_json()
+    issuer = client.post(
+        f"{API}/issuers", json={"name": "Cnam Bretagne", "url": "https://cnam.example.fr"}, headers=admin_h
+    ).get_json()
+    achievement = client.post(
+        f"{API}/achievements",
+        json={
+            "issuerId": issuer["id"],
+            "name": "Tenir un stand",
+            "description": "Accueillir le public.",
+            "criteria": "Avoir tenu un stand.",
+        },
+        headers=admin_h,
+    ).get_json()
+    credential = client.post(
+        f"{API}/achievements/{achievement['id']}/awards", json={"learnerId": str(learner_id)}, headers=admin_h
+    ).get_json()
+    evidence = client.post(
+        f"{API}/contributions/{contribution_id}/evidence",
+        headers=learner_h,
+        json={"kind": "text", "title": "Note", "text": "Nous étions vingt."},
+    ).get_json()
     return {
         "evidence": (f"{API}/evidence/{evidence['id']}", learner_h, {"title": "Note relue"}, {"title": "Autre"}),
         "issuer": (f"{API}/issuers/{issuer['id']}", admin_h, {"description": "Relu"}, {"description": "Autre"}),
-        "achievement": (f"{API}/achievements/{achievement['id']}", admin_h, {"description": "Relu."},
-                        {"description": "Autre."}),
+        "achievement": (
+            f"{API}/achievements/{achievement['id']}",
+            admin_h,
+            {"description": "Relu."},
+            {"description": "Autre."},
+        ),
         "badge": (f"{API}/me/badges/{credential['id']}", learner_h, {"showName": True}, {"showName": False}),
         "me": (f"{API}/people/me", learner_h, {"displayName": "Noé A."}, {"displayName": "Noé B."}),
         "territory": (f"{API}/territories/{territory_id}", admin_h, {"description": "Relu"}, {"description": "Autre"}),
@@ -73,7 +90,7 @@ def test_stale_if_match_is_409_so_no_change_is_lost(client, editable, kind) -> N
     assert client.get(url, headers=h).headers["ETag"] == first.headers["ETag"]
     # A second editor who read the same version loses the race instead of overwriting the first.
     assert_problem(client.patch(url, json=other, headers={**h, "If-Match": read}), 409, "#/headers/If-Match")
-    again = client.patch(url, json=other, headers={**h, "If-Match": f'W/{first.headers["ETag"]}'})
+    again = client.patch(url, json=other, headers={**h, "If-Match": f"W/{first.headers['ETag']}"})
     assert again.status_code == 200, again.get_json()
 
 
@@ -96,19 +113,29 @@ def test_a_concurrent_commit_between_read_and_write_is_a_conflict(session, make_
     grant(admin, "platform_admin")
     settings = issuing_settings()
     grants = load_grants(session, admin.id, None)
-    issuer = issuers.create_issuer(session, grants, {"name": "Émetteur", "url": "https://e.example.fr"},
-                                   settings=settings)
+    issuer = issuers.create_issuer(
+        session, grants, {"name": "Émetteur", "url": "https://e.example.fr"}, settings=settings
+    )
     read = issuer.version
     # Another writer commits a new version after this one checked If-Match but before it writes.
-    session.execute(update(Issuer).where(Issuer.id == issuer.id).values(version=Issuer.version + 1)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Issuer)
+        .where(Issuer.id == issuer.id)
+        .values(version=Issuer.version + 1)
+        .execution_options(synchronize_session=False)
+    )
     with pytest.raises(Conflict):
-        issuers.update_issuer(session, grants, issuer.id, {"description": "Le mien"}, expected_version=read,
-                              settings=settings)
+        issuers.update_issuer(
+            session, grants, issuer.id, {"description": "Le mien"}, expected_version=read, settings=settings
+        )
 
 
-def test_a_stale_row_no_service_translated_is_a_409_not_a_500(client, make_person, headers,  # type: ignore[no-untyped-def]
-                                                              monkeypatch) -> None:
+def test_a_stale_row_no_service_translated_is_a_409_not_a_500(
+    client,
+    make_person,
+    headers,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     h = headers(make_person())
 
     def stale(*_args: Any, **_kwargs: Any) -> None:
@@ -119,17 +146,24 @@ def test_a_stale_row_no_service_translated_is_a_409_not_a_500(client, make_perso
     assert "people" not in body["detail"]  # the database's words stay in the log
 
 
-PATHS = ["/api/v1/evidence/{evidence_id}", "/api/v1/issuers/{issuer_id}", "/api/v1/achievements/{achievement_id}",
-         "/api/v1/me/badges/{credential_id}", "/api/v1/people/me", "/api/v1/territories/{territory_id}",
-         "/api/v1/projects/{project_id}"]
+PATHS = [
+    "/api/v1/evidence/{evidence_id}",
+    "/api/v1/issuers/{issuer_id}",
+    "/api/v1/achievements/{achievement_id}",
+    "/api/v1/me/badges/{credential_id}",
+    "/api/v1/people/me",
+    "/api/v1/territories/{territory_id}",
+    "/api/v1/projects/{project_id}",
+]
 
 
 @pytest.mark.parametrize("path", PATHS)
 def test_openapi_requires_if_match_and_declares_etag(client, path) -> None:  # type: ignore[no-untyped-def]
     spec = client.get(f"{API}/openapi.json").get_json()
     operations: dict[str, Any] = spec["paths"][path]
-    if_match = [p for p in declared_parameters(spec, operations["patch"]) if p["in"] == "header"
-                and p["name"] == "If-Match"]
+    if_match = [
+        p for p in declared_parameters(spec, operations["patch"]) if p["in"] == "header" and p["name"] == "If-Match"
+    ]
     assert if_match and if_match[0]["required"] is True
     for method in ("get", "patch"):
         assert "ETag" in operations[method]["responses"]["200"]["headers"], method

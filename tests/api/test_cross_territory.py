@@ -4,6 +4,7 @@ Léa learns in a project of T1 and in one of T2. Théo tutors her T1 project, Br
 Reviews, standings, claims, contributions and evidence of T2 never reach T1's tutor, T1's
 coordinator or T1's issuer; an issuer answers a person it may not award exactly as an unknown one.
 """
+
 from __future__ import annotations
 
 import io
@@ -16,13 +17,29 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from app.models import (Competency, Contribution, ContributionStatus, Credential, Evidence, EvidenceKind, Facilitation,
-                        Person, Project, Territory, Visibility)
+from app.models import (
+    Competency,
+    Contribution,
+    ContributionStatus,
+    Credential,
+    Evidence,
+    EvidenceKind,
+    Facilitation,
+    Person,
+    Project,
+    Territory,
+    Visibility,
+)
 from tests.api.support import assert_problem
 
 API = "/api/v1"
-T2_SECRETS = ("Avis confidentiel de T2", "Recyclerie de T2", "Projet secret de T2", "Preuve publique de T2",
-              "Bruno Tuteur-T2")
+T2_SECRETS = (
+    "Avis confidentiel de T2",
+    "Recyclerie de T2",
+    "Projet secret de T2",
+    "Preuve publique de T2",
+    "Bruno Tuteur-T2",
+)
 
 
 @dataclass
@@ -46,22 +63,49 @@ class Two:
     t2_claim: dict[str, Any]
 
 
-def _decide(client, headers, learner: Person, tutor: Person, contribution: Contribution,  # type: ignore[no-untyped-def]
-            competency: Competency, level: str, comment: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    r = client.post(f"{API}/claims", headers=headers(learner), json={
-        "contributionId": str(contribution.id), "competencyId": str(competency.id),
-        "justification": "Je l'ai fait.", "selfAssessment": "acquis"})
+def _decide(
+    client,
+    headers,
+    learner: Person,
+    tutor: Person,
+    contribution: Contribution,  # type: ignore[no-untyped-def]
+    competency: Competency,
+    level: str,
+    comment: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    r = client.post(
+        f"{API}/claims",
+        headers=headers(learner),
+        json={
+            "contributionId": str(contribution.id),
+            "competencyId": str(competency.id),
+            "justification": "Je l'ai fait.",
+            "selfAssessment": "acquis",
+        },
+    )
     assert r.status_code == 201, r.json
     claim = r.json
-    r = client.post(f"{API}/claims/{claim['id']}/reviews", headers={**headers(tutor), "If-Match": '"1"'},
-                    json={"decision": "validated", "level": level, "comment": comment})
+    r = client.post(
+        f"{API}/claims/{claim['id']}/reviews",
+        headers={**headers(tutor), "If-Match": '"1"'},
+        json={"decision": "validated", "level": level, "comment": comment},
+    )
     assert r.status_code == 201, r.json
     return claim, r.json
 
 
 @pytest.fixture()
-def two(client, session, headers, world, make_person, make_project, grant, make_contribution,  # type: ignore[no-untyped-def]
-        make_competency) -> Two:
+def two(
+    client,
+    session,
+    headers,
+    world,
+    make_person,
+    make_project,
+    grant,
+    make_contribution,  # type: ignore[no-untyped-def]
+    make_competency,
+) -> Two:
     learner, tutor1 = world.learner, world.tutor
     project2 = make_project(title="Projet secret de T2")  # in a territory of its own
     tutor2 = make_person(display_name="Bruno Tuteur-T2")
@@ -75,26 +119,54 @@ def two(client, session, headers, world, make_person, make_project, grant, make_
     session.commit()
 
     t2_work = make_contribution(learner, project2, title="Recyclerie de T2", status=ContributionStatus.SUBMITTED)
-    t2_evidence = Evidence(contribution_id=t2_work.id, kind=EvidenceKind.LINK, title="Preuve publique de T2",
-                           url="https://t2.example.org/preuve", visibility=Visibility.PUBLIC,
-                           created_by_id=learner.id)
+    t2_evidence = Evidence(
+        contribution_id=t2_work.id,
+        kind=EvidenceKind.LINK,
+        title="Preuve publique de T2",
+        url="https://t2.example.org/preuve",
+        visibility=Visibility.PUBLIC,
+        created_by_id=learner.id,
+    )
     session.add(t2_evidence)
     session.commit()
-    t2_claim, _ = _decide(client, headers, learner, tutor2, t2_work, world.competency, "maitrise",
-                          "Avis confidentiel de T2")
+    t2_claim, _ = _decide(
+        client, headers, learner, tutor2, t2_work, world.competency, "maitrise", "Avis confidentiel de T2"
+    )
     _decide(client, headers, learner, tutor2, t2_work, only_t2, "acquis", "Avis confidentiel de T2, bis")
 
-    t1_work = make_contribution(learner, world.project, title="Jardin de T1", role="jardinière",
-                                status=ContributionStatus.SUBMITTED)
-    _claim, t1_review = _decide(client, headers, learner, tutor1, t1_work, world.competency, "en_cours",
-                                "Avis de T1")
-    r = client.post(f"{API}/claims", headers=headers(learner), json={
-        "contributionId": str(world.contribution.id), "competencyId": str(world.competency.id),
-        "justification": "Encore une fois."})
+    t1_work = make_contribution(
+        learner, world.project, title="Jardin de T1", role="jardinière", status=ContributionStatus.SUBMITTED
+    )
+    _claim, t1_review = _decide(client, headers, learner, tutor1, t1_work, world.competency, "en_cours", "Avis de T1")
+    r = client.post(
+        f"{API}/claims",
+        headers=headers(learner),
+        json={
+            "contributionId": str(world.contribution.id),
+            "competencyId": str(world.competency.id),
+            "justification": "Encore une fois.",
+        },
+    )
     assert r.status_code == 201, r.json
-    return Two(learner, tutor1, tutor2, coordinator1, admin, world.territory,
-               session.get(Territory, project2.territory_id), world.project, project2, world.competency, only_t2,
-               t1_work, t2_work, t2_evidence, r.json, t1_review, t2_claim)
+    return Two(
+        learner,
+        tutor1,
+        tutor2,
+        coordinator1,
+        admin,
+        world.territory,
+        session.get(Territory, project2.territory_id),
+        world.project,
+        project2,
+        world.competency,
+        only_t2,
+        t1_work,
+        t2_work,
+        t2_evidence,
+        r.json,
+        t1_review,
+        t2_claim,
+    )
 
 
 def _text(response) -> str:  # type: ignore[no-untyped-def]
@@ -125,7 +197,11 @@ def test_standings_are_derived_from_the_callers_territories(client, headers, two
         assert page["total"] == 1
         [entry] = page["items"]
         assert (entry["code"], entry["level"], entry["state"], entry["proficient"]) == (
-            "C1.1", "en_cours", "validated", False)
+            "C1.1",
+            "en_cours",
+            "validated",
+            False,
+        )
         assert entry["decidedById"] == str(two.tutor1.id) and entry["reviewId"] == two.t1_review["id"]
         assert client.get(f"{url}?proficient=true", headers=headers(caller)).json["total"] == 0
         assert client.get(f"{url}?proficient=false", headers=headers(caller)).json["total"] == 1
@@ -133,7 +209,9 @@ def test_standings_are_derived_from_the_callers_territories(client, headers, two
     # T2's tutor sees T2's standings; the learner herself and a platform admin see the stored ones.
     t2 = client.get(url, headers=headers(two.tutor2)).json
     assert [(s["code"], s["level"], s["decidedById"]) for s in t2["items"]] == [
-        ("C1.1", "maitrise", str(two.tutor2.id)), ("C1.2", "acquis", str(two.tutor2.id))]
+        ("C1.1", "maitrise", str(two.tutor2.id)),
+        ("C1.2", "acquis", str(two.tutor2.id)),
+    ]
     for caller in (two.learner, two.admin):
         whole = client.get(url, headers=headers(caller)).json
         assert [(s["code"], s["level"]) for s in whole["items"]] == [("C1.1", "maitrise"), ("C1.2", "acquis")]
@@ -169,8 +247,9 @@ def test_claims_contributions_and_evidence_stay_in_their_territory(client, heade
 
 def test_a_facilitator_reads_only_the_territories_lent_to_them(client, session, headers, two):
     """Léa without a login of her own: T1's coordinator, her facilitator, acts for her and sees T1 only."""
-    session.execute(update(Person).where(Person.id == two.learner.id).values(
-        email=None, password_hash=None, is_assisted=True))
+    session.execute(
+        update(Person).where(Person.id == two.learner.id).values(email=None, password_hash=None, is_assisted=True)
+    )
     session.add(Facilitation(facilitator_id=two.coordinator1.id, learner_id=two.learner.id))
     session.commit()
     acting = headers(two.coordinator1, act_for=two.learner)
@@ -192,36 +271,59 @@ def test_a_facilitator_reads_only_the_territories_lent_to_them(client, session, 
     assert two.t2_claim["id"] not in index
     assert [(s["competencyId"], s["level"]) for s in document["standings"]] == [(str(two.competency.id), "en_cours")]
     # The same learner, were she to log in herself, reads all of it.
-    assert "Avis confidentiel de T2" in _text(client.get(f"{API}/people/{two.learner.id}/portfolio",
-                                                         headers=headers(two.learner)))
+    assert "Avis confidentiel de T2" in _text(
+        client.get(f"{API}/people/{two.learner.id}/portfolio", headers=headers(two.learner))
+    )
 
 
 # Awarding
 
 
 def _issuer(client, headers, creator: Person, **extra: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    r = client.post(f"{API}/issuers", headers=headers(creator),
-                    json={"name": "Émetteur", "url": "https://emetteur.example.fr", **extra})
+    r = client.post(
+        f"{API}/issuers",
+        headers=headers(creator),
+        json={"name": "Émetteur", "url": "https://emetteur.example.fr", **extra},
+    )
     assert r.status_code == 201, r.json
     return r.json  # type: ignore[no-any-return]
 
 
-def _achievement(client, headers, admin: Person, issuer: dict[str, Any], competency: Competency,  # type: ignore[no-untyped-def]
-                 **extra: Any) -> dict[str, Any]:
-    r = client.post(f"{API}/achievements", headers=headers(admin), json={
-        "issuerId": issuer["id"], "name": "Animer", "description": "Animer une réunion.", "criteria": "Validé.",
-        "competencyIds": [str(competency.id)], **extra})
+def _achievement(
+    client,
+    headers,
+    admin: Person,
+    issuer: dict[str, Any],
+    competency: Competency,  # type: ignore[no-untyped-def]
+    **extra: Any,
+) -> dict[str, Any]:
+    r = client.post(
+        f"{API}/achievements",
+        headers=headers(admin),
+        json={
+            "issuerId": issuer["id"],
+            "name": "Animer",
+            "description": "Animer une réunion.",
+            "criteria": "Validé.",
+            "competencyIds": [str(competency.id)],
+            **extra,
+        },
+    )
     assert r.status_code == 201, r.json
     return r.json  # type: ignore[no-any-return]
 
 
 def _same_answer(a, b) -> None:  # type: ignore[no-untyped-def]
-    assert (a.status_code, a.headers["Content-Type"], a.get_data()) == (b.status_code, b.headers["Content-Type"],
-                                                                          b.get_data())
+    assert (a.status_code, a.headers["Content-Type"], a.get_data()) == (
+        b.status_code,
+        b.headers["Content-Type"],
+        b.get_data(),
+    )
 
 
-def test_a_territory_issuer_answers_a_foreign_person_as_an_unknown_one(client, session, headers, two,
-                                                                        make_person, grant):
+def test_a_territory_issuer_answers_a_foreign_person_as_an_unknown_one(
+    client, session, headers, two, make_person, grant
+):
     issuer = _issuer(client, headers, two.coordinator1, territoryId=str(two.territory1.id))
     achievement = _achievement(client, headers, two.coordinator1, issuer, two.competency)
     issuer_admin = make_person()  # administers the issuer, and nothing else
@@ -253,8 +355,9 @@ def test_a_territory_issuer_answers_a_foreign_person_as_an_unknown_one(client, s
     assert "result" not in detail.json["ob3Credential"]["credentialSubject"]
 
 
-def test_a_platform_wide_issuer_reaches_the_territories_its_admin_serves(client, session, headers, two,
-                                                                          make_person, grant):
+def test_a_platform_wide_issuer_reaches_the_territories_its_admin_serves(
+    client, session, headers, two, make_person, grant
+):
     issuer = _issuer(client, headers, two.admin)  # no territory
     achievement = _achievement(client, headers, two.admin, issuer, two.competency)
     url = f"{API}/achievements/{achievement['id']}/awards"
@@ -262,8 +365,7 @@ def test_a_platform_wide_issuer_reaches_the_territories_its_admin_serves(client,
     grant(lonely, "issuer_admin", uuid.UUID(issuer["id"]))
     refused = client.post(url, json={"email": two.learner.email}, headers=headers(lonely))
     assert_problem(refused, 422, "#/email")
-    _same_answer(refused, client.post(url, json={"email": "personne@nulle-part.example.org"},
-                                      headers=headers(lonely)))
+    _same_answer(refused, client.post(url, json={"email": "personne@nulle-part.example.org"}, headers=headers(lonely)))
     # T1's coordinator, also an admin of the issuer, reaches Léa through T1, and T1 only.
     grant(two.coordinator1, "issuer_admin", uuid.UUID(issuer["id"]))
     r = client.post(url, json={"email": two.learner.email}, headers=headers(two.coordinator1))
@@ -271,17 +373,26 @@ def test_a_platform_wide_issuer_reaches_the_territories_its_admin_serves(client,
     _no_t2(_text(client.get(f"{API}/credentials/{r.json['id']}", headers=headers(two.coordinator1))))
     # A platform admin awards anyone, and the credential draws on every territory.
     other = _achievement(client, headers, two.admin, issuer, two.competency, name="Animer encore")
-    r = client.post(f"{API}/achievements/{other['id']}/awards", json={"email": two.learner.email},
-                    headers=headers(two.admin))
+    r = client.post(
+        f"{API}/achievements/{other['id']}/awards", json={"email": two.learner.email}, headers=headers(two.admin)
+    )
     assert r.status_code == 201, r.json
-    names = [e["name"] for e in client.get(f"{API}/credentials/{r.json['id']}",
-                                           headers=headers(two.admin)).json["ob3Credential"]["evidence"]]
+    names = [
+        e["name"]
+        for e in client.get(f"{API}/credentials/{r.json['id']}", headers=headers(two.admin)).json["ob3Credential"][
+            "evidence"
+        ]
+    ]
     assert sorted(names) == ["Jardin de T1", "Preuve publique de T2", "Recyclerie de T2"]
 
 
 def _bulk(client, url, h, csv: str, mode: str = "dry_run"):  # type: ignore[no-untyped-def]
-    return client.post(url, data={"mode": mode, "file": (io.BytesIO(csv.encode()), "awards.csv")}, headers=h,
-                       content_type="multipart/form-data")
+    return client.post(
+        url,
+        data={"mode": mode, "file": (io.BytesIO(csv.encode()), "awards.csv")},
+        headers=h,
+        content_type="multipart/form-data",
+    )
 
 
 def test_bulk_rows_of_foreign_people_read_as_unknown(client, session, headers, two, make_person, grant):
@@ -292,13 +403,15 @@ def test_bulk_rows_of_foreign_people_read_as_unknown(client, session, headers, t
     disabled = make_person(email="parti@t2.example.org", is_active=False)
     grant(disabled, "learner", two.project2)
     url = f"{API}/issuers/{issuer['id']}/bulk-awards"
-    csv = (f"email,person_id,achievement_id\n"
-           f"{two.learner.email},,{achievement['id']}\n"
-           f"{foreign.email},,{achievement['id']}\n"
-           f"personne@nulle-part.example.org,,{achievement['id']}\n"
-           f"{disabled.email},,{achievement['id']}\n"
-           f",{foreign.id},{achievement['id']}\n"
-           f",{uuid.uuid4()},{achievement['id']}\n")
+    csv = (
+        f"email,person_id,achievement_id\n"
+        f"{two.learner.email},,{achievement['id']}\n"
+        f"{foreign.email},,{achievement['id']}\n"
+        f"personne@nulle-part.example.org,,{achievement['id']}\n"
+        f"{disabled.email},,{achievement['id']}\n"
+        f",{foreign.id},{achievement['id']}\n"
+        f",{uuid.uuid4()},{achievement['id']}\n"
+    )
     h = headers(two.coordinator1)
     report = _bulk(client, url, h, csv).json
     rows = report["rows"]
@@ -307,7 +420,9 @@ def test_bulk_rows_of_foreign_people_read_as_unknown(client, session, headers, t
 
     def shape(row: dict[str, Any]) -> Any:
         return {k: v for k, v in row.items() if k not in ("line", "errors")}, [
-            (e["pointer"].rsplit("/", 1)[1], e["detail"]) for e in row["errors"]]
+            (e["pointer"].rsplit("/", 1)[1], e["detail"]) for e in row["errors"]
+        ]
+
     assert shape(rows[1]) == shape(rows[2]) == shape(rows[3])
     assert shape(rows[4]) == shape(rows[5])
     assert "etranger" not in json.dumps(report) and str(foreign.id) not in json.dumps(report)
@@ -319,8 +434,9 @@ def test_bulk_rows_of_foreign_people_read_as_unknown(client, session, headers, t
     assert [e["name"] for e in credential.ob3_credential["evidence"]] == ["Jardin de T1"]
 
 
-def test_a_territory_issuers_rule_counts_only_its_territory(client, session, headers, two, make_person, grant,
-                                                           make_contribution):
+def test_a_territory_issuers_rule_counts_only_its_territory(
+    client, session, headers, two, make_person, grant, make_contribution
+):
     """An automatic award of T1's issuer never rests on what T2 validated."""
     territorial = _issuer(client, headers, two.coordinator1, territoryId=str(two.territory1.id))
     platform = _issuer(client, headers, two.admin)
@@ -328,8 +444,9 @@ def test_a_territory_issuers_rule_counts_only_its_territory(client, session, hea
     t1_badge = _achievement(client, headers, two.coordinator1, territorial, two.only_t2, **rule)
     wide_badge = _achievement(client, headers, two.admin, platform, two.only_t2, **rule)
     # A new T2 validation of the competency (a second contribution) sends a standing event again.
-    again = make_contribution(two.learner, two.project2, title="Recyclerie de T2, suite",
-                              status=ContributionStatus.SUBMITTED)
+    again = make_contribution(
+        two.learner, two.project2, title="Recyclerie de T2, suite", status=ContributionStatus.SUBMITTED
+    )
     _decide(client, headers, two.learner, two.tutor2, again, two.only_t2, "maitrise", "Avis confidentiel de T2")
     held = {c.issuer_id for c in session.scalars(select(Credential).where(Credential.learner_id == two.learner.id))}
     assert held == {uuid.UUID(platform["id"])}

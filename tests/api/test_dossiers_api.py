@@ -1,4 +1,5 @@
 """Dossiers over HTTP: request, consent, generate, download, verify; cohort; record; certificate; CLI."""
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,11 @@ from tests.dossier_fixtures import Vae, rewrite_zip, zip_names
 
 
 def _officer_flow(client, headers, vae: Vae) -> tuple[str, dict]:  # type: ignore[no-untyped-def]
-    response = client.post("/api/v1/dossiers", headers=headers(vae.officer),
-                           json={"certificationId": str(vae.fiche.id), "learnerId": str(vae.learner.id)})
+    response = client.post(
+        "/api/v1/dossiers",
+        headers=headers(vae.officer),
+        json={"certificationId": str(vae.fiche.id), "learnerId": str(vae.learner.id)},
+    )
     assert response.status_code == 201, response.get_json()
     dossier_id = response.get_json()["id"]
     assert response.get_json()["status"] == "awaiting_consent"
@@ -50,13 +54,15 @@ def test_an_officer_produces_downloads_and_verifies_a_dossier(client, headers, v
     assert len(data) == body["size"] == body["dossier"]["size"]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert hashlib.sha256(archive.read("manifest.json")).hexdigest() == body["dossier"]["manifestSha256"]
-    report = client.post("/api/v1/dossiers/verify", data={"file": (io.BytesIO(data), "dossier.zip")},
-                         content_type="multipart/form-data")
+    report = client.post(
+        "/api/v1/dossiers/verify", data={"file": (io.BytesIO(data), "dossier.zip")}, content_type="multipart/form-data"
+    )
     assert report.status_code == 200 and report.get_json()["valid"] is True
     annex = next(n for n in zip_names(data) if n.startswith("annexes/A001"))
     tampered = rewrite_zip(data, replace={annex: b"%PDF forged"})
-    report = client.post("/api/v1/dossiers/verify", data={"file": (io.BytesIO(tampered), "d.zip")},
-                         content_type="multipart/form-data").get_json()
+    report = client.post(
+        "/api/v1/dossiers/verify", data={"file": (io.BytesIO(tampered), "d.zip")}, content_type="multipart/form-data"
+    ).get_json()
     assert report["valid"] is False and report["altered"] == [annex] and report["signatureValid"] is True
     folder = runtime(client.application).storage.root / "keyed" / "dossiers"
     before = set(folder.iterdir())
@@ -72,21 +78,34 @@ def test_an_officer_produces_downloads_and_verifies_a_dossier(client, headers, v
 def test_the_bad_inputs_of_the_issue_are_answered_never_500(client, headers, vae, make_person, grant):  # type: ignore[no-untyped-def]
     stranger = make_person()
     grant(stranger, "jury_officer", uuid.uuid4())
-    unscoped = client.post("/api/v1/dossiers", headers=headers(stranger),
-                           json={"certificationId": str(vae.fiche.id), "learnerId": str(vae.learner.id)})
+    unscoped = client.post(
+        "/api/v1/dossiers",
+        headers=headers(stranger),
+        json={"certificationId": str(vae.fiche.id), "learnerId": str(vae.learner.id)},
+    )
     assert_problem(unscoped, 404)
-    unknown = client.post("/api/v1/dossiers", headers=headers(vae.officer),
-                          json={"certificationId": str(uuid.uuid4()), "learnerId": str(vae.learner.id)})
+    unknown = client.post(
+        "/api/v1/dossiers",
+        headers=headers(vae.officer),
+        json={"certificationId": str(uuid.uuid4()), "learnerId": str(vae.learner.id)},
+    )
     assert "Certification not found" in assert_problem(unknown, 404)["detail"]
-    asked = client.post("/api/v1/dossiers", headers=headers(vae.officer),
-                        json={"certificationId": str(vae.fiche.id), "learnerId": str(vae.learner.id)}).get_json()
+    asked = client.post(
+        "/api/v1/dossiers",
+        headers=headers(vae.officer),
+        json={"certificationId": str(vae.fiche.id), "learnerId": str(vae.learner.id)},
+    ).get_json()
     refused = client.post(f"/api/v1/dossiers/{asked['id']}/generate", headers=headers(vae.officer))
     assert "has not consented" in assert_problem(refused, 403)["detail"]
     assert_problem(client.post(f"/api/v1/dossiers/{asked['id']}/generate", headers=headers(stranger)), 404)
-    assert_problem(client.post("/api/v1/dossiers", headers=headers(vae.officer), json={"certificationId": "x"}),
-                   422, "#/certificationId")
-    garbage = client.post("/api/v1/dossiers/verify", data={"file": (io.BytesIO(b"garbage"), "d.zip")},
-                          content_type="multipart/form-data")
+    assert_problem(
+        client.post("/api/v1/dossiers", headers=headers(vae.officer), json={"certificationId": "x"}),
+        422,
+        "#/certificationId",
+    )
+    garbage = client.post(
+        "/api/v1/dossiers/verify", data={"file": (io.BytesIO(b"garbage"), "d.zip")}, content_type="multipart/form-data"
+    )
     assert garbage.status_code == 200 and garbage.get_json()["readable"] is False
     assert_problem(client.post("/api/v1/dossiers/verify"), 422)
     bad_link = client.get(f"/api/v1/dossiers/{asked['id']}/download?token=nope")
@@ -99,7 +118,9 @@ def test_cohort_as_json_and_csv(client, headers, vae):  # type: ignore[no-untype
     url = f"/api/v1/certifications/{vae.fiche.id}/cohort"
     body = client.get(url, headers=headers(vae.officer)).get_json()
     assert [(b["code"], b["acquis"], b["partiellement"], b["non"]) for b in body["items"][0]["blocs"]] == [
-        ("RNCP40792BC01", 1, 1, 1), ("RNCP40792BC02", 0, 0, 1)]
+        ("RNCP40792BC01", 1, 1, 1),
+        ("RNCP40792BC02", 0, 0, 1),
+    ]
     as_csv = client.get(url, headers={**headers(vae.officer), "Accept": "text/csv"})
     assert as_csv.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
@@ -122,7 +143,8 @@ def test_the_learner_record_holds_only_ones_own_data(client, headers, vae):  # t
     assert f"credentials/{vae.credential_id}.ob3.json" in names
     assert sum(n.startswith("evidence/") for n in names) == 4
     assert [(d["id"], d["status"], d["archiveSize"], d["manifestSha256"]) for d in index["dossiers"]] == [
-        (dossier_id, "ready", generated["size"], generated["dossier"]["manifestSha256"])]
+        (dossier_id, "ready", generated["size"], generated["dossier"]["manifestSha256"])
+    ]
     officer = client.get("/api/v1/people/me/record", headers=headers(vae.officer))
     with zipfile.ZipFile(io.BytesIO(officer.get_data())) as archive:
         assert json.loads(archive.read("index.json"))["contributions"] == []
@@ -135,15 +157,30 @@ def test_a_printable_certificate_for_the_learner_only(app, client, headers, sess
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.get_data().startswith(b"%PDF")
     assert_problem(client.get(url, headers=headers(make_person())), 404)
-    revocation.revoke(session, access.Grants(access.Actor(None), platform_admin=True), vae.credential_id,
-                      "erreur de saisie", settings=settings)
+    revocation.revoke(
+        session,
+        access.Grants(access.Actor(None), platform_admin=True),
+        vae.credential_id,
+        "erreur de saisie",
+        settings=settings,
+    )
     session.commit()
     assert_problem(client.get(url, headers=headers(vae.learner)), 409)
 
 
 def test_the_cli_generates_and_verifies(app, runner, session, vae, tmp_path):  # type: ignore[no-untyped-def]
-    result = runner.invoke(args=["blason", "dossier-request", "--certification", str(vae.fiche.id),
-                                 "--learner", str(vae.learner.id), "--actor", vae.officer.email])
+    result = runner.invoke(
+        args=[
+            "blason",
+            "dossier-request",
+            "--certification",
+            str(vae.fiche.id),
+            "--learner",
+            str(vae.learner.id),
+            "--actor",
+            vae.officer.email,
+        ]
+    )
     assert result.exit_code == 0, result.output
     dossier_id = result.output.split()[1]
     result = runner.invoke(args=["blason", "dossier-generate", dossier_id, "--actor", vae.officer.email])
@@ -153,8 +190,9 @@ def test_the_cli_generates_and_verifies(app, runner, session, vae, tmp_path):  #
     dossiers.consent(session, access.load_grants(session, vae.learner.id), uuid.UUID(dossier_id))
     session.commit()
     out = tmp_path / "dossier.zip"
-    result = runner.invoke(args=["blason", "dossier-generate", dossier_id, "--actor", vae.officer.email,
-                                 "--out", str(out)])
+    result = runner.invoke(
+        args=["blason", "dossier-generate", dossier_id, "--actor", vae.officer.email, "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "MISSING A005" in result.output
     result = runner.invoke(args=["blason", "verify-dossier", str(out)])

@@ -1,4 +1,5 @@
 """Evidence: links, texts and uploaded files (size, type from bytes, names, downloads)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,18 +34,24 @@ def count(session, model) -> int:  # type: ignore[no-untyped-def]
 def multipart(fields: dict[str, str], data: bytes, filename: str) -> tuple[bytes, str]:
     """Encode a form by hand (the test client spools big bodies to files it never closes)."""
     boundary = "blason-test-boundary-7d1f"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-             for k, v in fields.items()]
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()
+    ]
     quoted = filename.replace("\\", "\\\\").replace('"', '\\"')
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{quoted}"\r\n'
-                 "Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{quoted}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 def upload(client, contribution, h, data: bytes, filename: str = "photo.png", **fields):  # type: ignore[no-untyped-def]
     body, content_type = multipart({"title": "Photo du chantier", **fields}, data, filename)
-    return client.post(f"{API}/contributions/{contribution.id}/evidence/files", data=body, headers=h,
-                       content_type=content_type)
+    return client.post(
+        f"{API}/contributions/{contribution.id}/evidence/files", data=body, headers=h, content_type=content_type
+    )
 
 
 def storage_root(app) -> Path:  # type: ignore[no-untyped-def]
@@ -61,8 +68,9 @@ def test_link_and_text_evidence(client, owned):
     r = client.post(url, json={"kind": "link", "title": "Article", "url": "https://example.org/a"}, headers=h)
     assert r.status_code == 201, r.json
     assert r.json["kind"] == "link" and r.json["url"] == "https://example.org/a" and r.json["visibility"] == "tutors"
-    r = client.post(url, json={"kind": "text", "title": "Récit", "text": "Nous avons…", "visibility": "private"},
-                    headers=h)
+    r = client.post(
+        url, json={"kind": "text", "title": "Récit", "text": "Nous avons…", "visibility": "private"}, headers=h
+    )
     assert r.status_code == 201 and r.json["text"] == "Nous avons…" and r.json["url"] is None
     listed = client.get(url, headers=h).json
     assert [e["kind"] for e in listed["items"]] == ["link", "text"]
@@ -74,15 +82,18 @@ def test_link_and_text_evidence(client, owned):
     assert [e["kind"] for e in client.get(url, headers=tutor_h).json["items"]] == ["link"]  # not the private text
 
 
-@pytest.mark.parametrize("body,pointer", [
-    ({"kind": "link", "title": "Sans url"}, "#/url"),
-    ({"kind": "link", "title": "Script", "url": "javascript:alert(1)"}, "#/url"),
-    ({"kind": "link", "title": "Fichier local", "url": "file:///etc/passwd"}, "#/url"),
-    ({"kind": "text", "title": "Vide", "text": ""}, "#/text"),
-    ({"kind": "file", "title": "Pas ici"}, "#/kind"),
-    ({"kind": "text", "title": "x", "text": "y", "visibility": "everyone"}, "#/visibility"),
-    ({"kind": "text", "title": "", "text": "y"}, "#/title"),
-])
+@pytest.mark.parametrize(
+    "body,pointer",
+    [
+        ({"kind": "link", "title": "Sans url"}, "#/url"),
+        ({"kind": "link", "title": "Script", "url": "javascript:alert(1)"}, "#/url"),
+        ({"kind": "link", "title": "Fichier local", "url": "file:///etc/passwd"}, "#/url"),
+        ({"kind": "text", "title": "Vide", "text": ""}, "#/text"),
+        ({"kind": "file", "title": "Pas ici"}, "#/kind"),
+        ({"kind": "text", "title": "x", "text": "y", "visibility": "everyone"}, "#/visibility"),
+        ({"kind": "text", "title": "", "text": "y"}, "#/title"),
+    ],
+)
 def test_link_and_text_validation(client, session, owned, body, pointer):
     contribution, h, _ = owned
     before = count(session, Evidence)
@@ -112,7 +123,8 @@ def test_same_bytes_twice_share_one_stored_file(app, client, session, owned):
     digest = first.json["sha256"]
     assert session.scalar(select(func.count()).select_from(StoredFile).where(StoredFile.sha256 == digest)) == 1
     assert [p for p in files_under(storage_root(app)) if p.name == digest] == [
-        storage_root(app) / digest[:2] / digest[2:4] / digest]
+        storage_root(app) / digest[:2] / digest[2:4] / digest
+    ]
     assert not files_under(storage_root(app) / "tmp")
 
 
@@ -133,20 +145,35 @@ def test_upload_at_the_limit_is_accepted(client, owned):
     assert r.status_code == 201 and r.json["size"] == LIMIT
 
 
-@pytest.mark.parametrize("data", [
-    b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 64,
-    b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>",
-    b"  <html><script>alert(1)</script></html>",
-    b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
-    b"\xef\xbb\xbf<script>alert(1)</script>",
-    b"PK\x03\x04" + b"\x00" * 60,
-    b"MZ\x90\x00" + b"\x00" * 60,
-    b"",
-    b"\xff\xe0<html><script>alert(1)</script></html>" + b"\x00" * 60,
-    b"ID3" + b"\xff" * 60,
-], ids=["elf", "html", "html-indented", "svg", "svg-xml", "bom-script", "zip", "exe", "empty", "mp3-sync-only",
-        "id3-prefix-only"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 64,
+        b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>",
+        b"  <html><script>alert(1)</script></html>",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        b"\xef\xbb\xbf<script>alert(1)</script>",
+        b"PK\x03\x04" + b"\x00" * 60,
+        b"MZ\x90\x00" + b"\x00" * 60,
+        b"",
+        b"\xff\xe0<html><script>alert(1)</script></html>" + b"\x00" * 60,
+        b"ID3" + b"\xff" * 60,
+    ],
+    ids=[
+        "elf",
+        "html",
+        "html-indented",
+        "svg",
+        "svg-xml",
+        "bom-script",
+        "zip",
+        "exe",
+        "empty",
+        "mp3-sync-only",
+        "id3-prefix-only",
+    ],
+)
 def test_refused_types_are_415_and_leave_nothing(app, client, session, owned, data):
     contribution, h, _ = owned
     before = count(session, Evidence), count(session, StoredFile), files_under(storage_root(app))
@@ -161,11 +188,20 @@ def test_real_mp3_is_accepted_as_audio(client, owned):
     assert r.status_code == 201 and r.json["mediaType"] == "audio/mpeg"
 
 
-@pytest.mark.parametrize("name,shown", [
-    ("../../etc/passwd", "passwd"), ("..\\..\\x", "x"), ("/abs/path", "path"), ("a\x00b.txt", "ab.txt"),
-    ("..", None), ("C:\\Windows\\evil.png", "evil.png"), (".htaccess", "htaccess"),
-    ("rapport\tfinal\x7f.pdf", "rapportfinal.pdf"), ("é" * 300 + ".png", "é" * 255),
-])
+@pytest.mark.parametrize(
+    "name,shown",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\x", "x"),
+        ("/abs/path", "path"),
+        ("a\x00b.txt", "ab.txt"),
+        ("..", None),
+        ("C:\\Windows\\evil.png", "evil.png"),
+        (".htaccess", "htaccess"),
+        ("rapport\tfinal\x7f.pdf", "rapportfinal.pdf"),
+        ("é" * 300 + ".png", "é" * 255),
+    ],
+)
 def test_client_file_names_never_become_paths(app, client, owned, tmp_path, monkeypatch, name, shown):
     contribution, h, _ = owned
     monkeypatch.chdir(tmp_path)  # a relative name must not land in the working directory either
@@ -230,13 +266,19 @@ def test_upload_form_validation(client, owned):
 
 def test_evidence_update(client, owned):
     contribution, h, tutor_h = owned
-    item = client.post(f"{API}/contributions/{contribution.id}/evidence",
-                       json={"kind": "text", "title": "Note", "text": "…"}, headers=h).json
+    item = client.post(
+        f"{API}/contributions/{contribution.id}/evidence",
+        json={"kind": "text", "title": "Note", "text": "…"},
+        headers=h,
+    ).json
     etag = client.get(f"{API}/evidence/{item['id']}", headers=h).headers["ETag"]
-    r = client.patch(f"{API}/evidence/{item['id']}", json={"visibility": "public", "title": "Note publique"},
-                     headers={**h, "If-Match": etag})
+    r = client.patch(
+        f"{API}/evidence/{item['id']}",
+        json={"visibility": "public", "title": "Note publique"},
+        headers={**h, "If-Match": etag},
+    )
     assert r.status_code == 200 and r.json["visibility"] == "public" and r.json["title"] == "Note publique"
-    assert_problem(client.patch(f"{API}/evidence/{item['id']}", json={"visibility": "secret"}, headers=h),
-                   422, "#/visibility")
-    assert_problem(client.patch(f"{API}/evidence/{item['id']}", json={"url": "https://x.org"}, headers=h),
-                   422, "#/url")
+    assert_problem(
+        client.patch(f"{API}/evidence/{item['id']}", json={"visibility": "secret"}, headers=h), 422, "#/visibility"
+    )
+    assert_problem(client.patch(f"{API}/evidence/{item['id']}", json={"url": "https://x.org"}, headers=h), 422, "#/url")

@@ -1,4 +1,5 @@
 """Frameworks API: upload imports, browse, tree, competency, search, and every bad file as 422."""
+
 from __future__ import annotations
 
 import io
@@ -12,8 +13,10 @@ from app.runtime import runtime
 from tests.conftest import shared_path
 
 RNCP = ("frameworks", "rncp", "export-fiches-rncp-v4-1_extract_RNCP35340_RNCP40792.xml")
-CUSTOM = ("key;parent_key;kind;code;label;description\n"
-          "D1;;domain;D1;Coopérer;\nD1.1;D1;competence;D1.1;Animer un collectif;Faire vivre un groupe\n")
+CUSTOM = (
+    "key;parent_key;kind;code;label;description\n"
+    "D1;;domain;D1;Coopérer;\nD1.1;D1;competence;D1.1;Animer un collectif;Faire vivre un groupe\n"
+)
 
 
 @pytest.fixture()
@@ -29,14 +32,19 @@ def learner(make_person, headers):  # type: ignore[no-untyped-def]
 
 
 def upload(client, auth, data: bytes, name: str, **form):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/frameworks/imports", headers=auth,
-                       data={"file": (io.BytesIO(data), name), **form},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/frameworks/imports",
+        headers=auth,
+        data={"file": (io.BytesIO(data), name), **form},
+        content_type="multipart/form-data",
+    )
 
 
 def nothing_imported(session) -> bool:  # type: ignore[no-untyped-def]
-    return (session.scalar(select(func.count()).select_from(Framework)) == 0
-            and session.scalar(select(func.count()).select_from(Competency)) == 0)
+    return (
+        session.scalar(select(func.count()).select_from(Framework)) == 0
+        and session.scalar(select(func.count()).select_from(Competency)) == 0
+    )
 
 
 def test_upload_rncp_then_browse_tree_competency_and_search(client, session, admin, learner):
@@ -80,10 +88,8 @@ def test_search_is_accent_and_case_insensitive_and_filtered(client, session, adm
     for q in ("cooperer", "COOPÉRER", "coopérer"):
         hits = client.get(f"/api/v1/competencies/search?q={q}", headers=learner).json
         assert hits["total"] == 1 and hits["items"][0]["rank"] == 0, q
-    assert client.get("/api/v1/competencies/search?q=groupe&sourceType=custom",
-                      headers=learner).json["total"] == 1
-    assert client.get("/api/v1/competencies/search?q=groupe&sourceType=rncp",
-                      headers=learner).json["total"] == 0
+    assert client.get("/api/v1/competencies/search?q=groupe&sourceType=custom", headers=learner).json["total"] == 1
+    assert client.get("/api/v1/competencies/search?q=groupe&sourceType=rncp", headers=learner).json["total"] == 0
     assert client.get("/api/v1/competencies/search?q=%21%21", headers=learner).status_code == 422
 
 
@@ -114,24 +120,41 @@ def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> 
 
 
 BAD_FILES = {
-    "malformed-xml": (b'<?xml version="1.0"?>\n<FICHES>\n<FICHE><NUMERO_FICHE>RNCP1</FICHE>\n</FICHES>',
-                      "rncp.xml", "line 3"),
-    "entity-expansion": (b'<?xml version="1.0"?>\n<!DOCTYPE FICHES [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
-                         b"\n<FICHES>&b;</FICHES>", "rncp.xml", "unsafe"),
-    "external-entity": (b'<?xml version="1.0"?>\n<!DOCTYPE FICHES [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                        b"\n<FICHES>&x;</FICHES>", "rncp.xml", "unsafe"),
+    "malformed-xml": (
+        b'<?xml version="1.0"?>\n<FICHES>\n<FICHE><NUMERO_FICHE>RNCP1</FICHE>\n</FICHES>',
+        "rncp.xml",
+        "line 3",
+    ),
+    "entity-expansion": (
+        b'<?xml version="1.0"?>\n<!DOCTYPE FICHES [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>\n<FICHES>&b;</FICHES>',
+        "rncp.xml",
+        "unsafe",
+    ),
+    "external-entity": (
+        b'<?xml version="1.0"?>\n<!DOCTYPE FICHES [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<FICHES>&x;</FICHES>',
+        "rncp.xml",
+        "unsafe",
+    ),
     "zip-traversal": (_zip({"../../evil.xml": b"<FICHES/>"}), "export.zip", "unsafe"),
-    "zip-bomb": (_zip({"export_fiches.xml": b"<FICHES>" + b" " * (50 << 20) + b"</FICHES>"}),
-                 "export.zip", "unsafe"),
-    "wrong-csv-header": (b"conceptType,conceptUri,skillType,reuseLevel\nKnowledgeSkillCompetence,x,y,z\n",
-                         "skills_fr.csv", "preferredlabel"),
+    "zip-bomb": (_zip({"export_fiches.xml": b"<FICHES>" + b" " * (50 << 20) + b"</FICHES>"}), "export.zip", "unsafe"),
+    "wrong-csv-header": (
+        b"conceptType,conceptUri,skillType,reuseLevel\nKnowledgeSkillCompetence,x,y,z\n",
+        "skills_fr.csv",
+        "preferredlabel",
+    ),
     "empty": (b"", "empty.csv", "empty"),
-    "truncated-json": (b'{"format": "blason-framework", "framework": {"title": "T"}, "competencies": [{"key": "A",',
-                       "f.json", "cannot be imported"),
+    "truncated-json": (
+        b'{"format": "blason-framework", "framework": {"title": "T"}, "competencies": [{"key": "A",',
+        "f.json",
+        "cannot be imported",
+    ),
     # The first fiche is complete (its rows are written) before the end of file is found missing.
-    "truncated-xml": (b'<?xml version="1.0"?>\n<FICHES><VERSION_FLUX>4.1</VERSION_FLUX>\n<FICHE><NUMERO_FICHE>'
-                      b"RNCP1</NUMERO_FICHE><INTITULE>T</INTITULE></FICHE>\n<FICHE><NUMERO_FICHE>RNCP2",
-                      "rncp.xml", "line"),
+    "truncated-xml": (
+        b'<?xml version="1.0"?>\n<FICHES><VERSION_FLUX>4.1</VERSION_FLUX>\n<FICHE><NUMERO_FICHE>'
+        b"RNCP1</NUMERO_FICHE><INTITULE>T</INTITULE></FICHE>\n<FICHE><NUMERO_FICHE>RNCP2",
+        "rncp.xml",
+        "line",
+    ),
 }
 
 
@@ -161,15 +184,17 @@ def test_too_large_upload_is_413(client, admin, app):
     assert response.status_code == 413
 
 
-RANKED = ("key;parent_key;kind;code;label;description\n"
-          "A;;domain;A;Savoir gérer une équipe;\n"
-          "B;A;competence;B;Gérer;\n"
-          "C;A;competence;C;Gérer une équipe pluridisciplinaire;\n"
-          "D;A;competence;D;Gérer un budget d'équipe;\n"
-          "E;A;competence;D-GER;Animer;Gérer les conflits de l'équipe\n"
-          "F;A;competence;F;Digérer une équipe;\n"
-          "G;;domain;MGT1;Managing people;Lead and manage a team\n"
-          "H;G;competence;H;Manage;\n")
+RANKED = (
+    "key;parent_key;kind;code;label;description\n"
+    "A;;domain;A;Savoir gérer une équipe;\n"
+    "B;A;competence;B;Gérer;\n"
+    "C;A;competence;C;Gérer une équipe pluridisciplinaire;\n"
+    "D;A;competence;D;Gérer un budget d'équipe;\n"
+    "E;A;competence;D-GER;Animer;Gérer les conflits de l'équipe\n"
+    "F;A;competence;F;Digérer une équipe;\n"
+    "G;;domain;MGT1;Managing people;Lead and manage a team\n"
+    "H;G;competence;H;Manage;\n"
+)
 
 
 def test_search_ranks_exact_then_prefix_then_label_then_elsewhere(client, session, admin, learner):
@@ -181,11 +206,18 @@ def test_search_ranks_exact_then_prefix_then_label_then_elsewhere(client, sessio
         return [(hit["label"], hit["rank"]) for hit in body["items"]]
 
     # Accents and case ignored; words match at the start of a word ("digérer" is not "gérer").
-    assert search("GERER equipe") == [("Savoir gérer une équipe", 2), ("Gérer un budget d'équipe", 2),
-                                      ("Gérer une équipe pluridisciplinaire", 2), ("Animer", 3)]
+    assert search("GERER equipe") == [
+        ("Savoir gérer une équipe", 2),
+        ("Gérer un budget d'équipe", 2),
+        ("Gérer une équipe pluridisciplinaire", 2),
+        ("Animer", 3),
+    ]
     assert search("gérer UNE")[0] == ("Gérer une équipe pluridisciplinaire", 1)
-    assert search("gérer")[:3] == [("Gérer", 0), ("Gérer un budget d'équipe", 1),
-                                   ("Gérer une équipe pluridisciplinaire", 1)]
+    assert search("gérer")[:3] == [
+        ("Gérer", 0),
+        ("Gérer un budget d'équipe", 1),
+        ("Gérer une équipe pluridisciplinaire", 1),
+    ]
     assert ("Digérer une équipe", 2) not in search("gérer")
     assert search("manag") == [("Manage", 1), ("Managing people", 1)]
     assert search("mgt1") == [("Managing people", 0)]

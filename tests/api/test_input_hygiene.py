@@ -1,5 +1,6 @@
 """Text that cannot be stored or sent back is refused where it enters, naming the field; JSON
 bodies too deep to handle are 400 on every endpoint, with or without a token."""
+
 from __future__ import annotations
 
 import io
@@ -28,13 +29,16 @@ def learner(make_person, make_project, grant, headers):  # type: ignore[no-untyp
     return project, headers(person)
 
 
-@pytest.mark.parametrize("body,pointer", [
-    ('{"title": %s}' % SURROGATE, "#/title"),
-    ('{"title": "x", "coContributors": [{"name": %s}]}' % SURROGATE, "#/coContributors/0/name"),
-    ('{"title": "x", "coContributors": [{"name": "a\\u0000b"}]}', "#/coContributors/0/name"),
-    ('{"title": "x", "narrative": "ok \\udfff ok"}', "#/narrative"),
-    ('{"title": "x", "%s": 1}' % "\\ud800", "#"),
-])
+@pytest.mark.parametrize(
+    "body,pointer",
+    [
+        ('{"title": %s}' % SURROGATE, "#/title"),
+        ('{"title": "x", "coContributors": [{"name": %s}]}' % SURROGATE, "#/coContributors/0/name"),
+        ('{"title": "x", "coContributors": [{"name": "a\\u0000b"}]}', "#/coContributors/0/name"),
+        ('{"title": "x", "narrative": "ok \\udfff ok"}', "#/narrative"),
+        ('{"title": "x", "%s": 1}' % "\\ud800", "#"),
+    ],
+)
 def test_unencodable_text_in_a_contribution_is_422(client, learner, body, pointer):
     project, h = learner
     body = body.replace("{", '{"projectId": "%s", ' % project.id, 1)
@@ -45,10 +49,13 @@ def test_a_surrogate_tag_never_reaches_the_achievement_list(client, make_person,
     admin = make_person()
     grant(admin, "platform_admin")
     h = headers(admin)
-    issuer = client.post(f"{API}/issuers", json={"name": "Émetteur", "url": "https://e.example.fr",
-                                                 "email": "b@e.example.fr"}, headers=h).get_json()
-    body = ('{"issuerId": "%s", "name": "Badge", "description": "d", "criteria": "c", "tags": ["ok", %s]}'
-            % (issuer["id"], SURROGATE))
+    issuer = client.post(
+        f"{API}/issuers", json={"name": "Émetteur", "url": "https://e.example.fr", "email": "b@e.example.fr"}, headers=h
+    ).get_json()
+    body = '{"issuerId": "%s", "name": "Badge", "description": "d", "criteria": "c", "tags": ["ok", %s]}' % (
+        issuer["id"],
+        SURROGATE,
+    )
     assert_problem(raw(client, "POST", f"{API}/achievements", body, h), 422, "#/tags/1")
     nul = body.replace(SURROGATE, '"a\\u0000"')
     assert_problem(raw(client, "POST", f"{API}/achievements", nul, h), 422, "#/tags/1")
@@ -75,17 +82,29 @@ def test_a_surrogate_in_the_query_string_is_harmless(client, learner):
 
 # (method, path, whether anyone may call it): a login-only route answers 401 to the anonymous
 # caller before reading the body; with a token, or on a public route, the body is refused (400).
-DEEP = [("POST", "/claims", False), ("PATCH", "/claims/00000000-0000-0000-0000-000000000000", False),
-        ("POST", "/claims/00000000-0000-0000-0000-000000000000/reviews", False),
-        ("PUT", "/territories/00000000-0000-0000-0000-000000000000/review-rules", False),
-        ("PUT", "/frameworks/00000000-0000-0000-0000-000000000000/review-rules", False),
-        ("POST", "/contributions", False), ("POST", "/auth/login", True), ("POST", "/verify", True)]
+DEEP = [
+    ("POST", "/claims", False),
+    ("PATCH", "/claims/00000000-0000-0000-0000-000000000000", False),
+    ("POST", "/claims/00000000-0000-0000-0000-000000000000/reviews", False),
+    ("PUT", "/territories/00000000-0000-0000-0000-000000000000/review-rules", False),
+    ("PUT", "/frameworks/00000000-0000-0000-0000-000000000000/review-rules", False),
+    ("POST", "/contributions", False),
+    ("POST", "/auth/login", True),
+    ("POST", "/verify", True),
+]
 
 
 @pytest.mark.parametrize("method,path,public", DEEP)
-@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b"[" * 50_000 + b"]" * 50_000,
-                                  b'{"a":' * 50_000 + b"1" + b"}" * 50_000, b"[" * 50_000],
-                         ids=["array", "array-50k", "object", "unclosed"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b"[" * 50_000 + b"]" * 50_000,
+        b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+        b"[" * 50_000,
+    ],
+    ids=["array", "array-50k", "object", "unclosed"],
+)
 def test_deeply_nested_json_is_400_or_401_never_500(client, learner, method, path, public, body):
     _project, h = learner
     for headers in ({}, h):
@@ -107,8 +126,9 @@ def test_json_deeper_than_the_limit_is_400_and_shallower_is_read(client, learner
 def test_every_api_blueprint_parses_with_the_project_parser(app):
     blueprints = [bp for bp in app.blueprints.values() if isinstance(bp, SmorestBlueprint)]
     assert len(blueprints) >= 8  # one per domain
-    assert all(isinstance(bp, api_package.Blueprint) for bp in blueprints), \
-        [bp.name for bp in blueprints if not isinstance(bp, api_package.Blueprint)]
+    assert all(isinstance(bp, api_package.Blueprint) for bp in blueprints), [
+        bp.name for bp in blueprints if not isinstance(bp, api_package.Blueprint)
+    ]
     # request.get_json() (the verify endpoint) uses the same function.
     with app.test_request_context(data=b"[" * 100_000, content_type="application/json"):
         from flask import request
@@ -120,11 +140,16 @@ def test_nul_in_a_bulk_award_cell_names_row_and_column(client, make_person, gran
     admin = make_person()
     grant(admin, "platform_admin")
     h = headers(admin)
-    issuer = client.post(f"{API}/issuers", json={"name": "Émetteur", "url": "https://e.example.fr",
-                                                 "email": "b@e.example.fr"}, headers=h).get_json()
+    issuer = client.post(
+        f"{API}/issuers", json={"name": "Émetteur", "url": "https://e.example.fr", "email": "b@e.example.fr"}, headers=h
+    ).get_json()
     csv = b"email,narrative\nlea@example.org,ok\nnoe@example.org,bad\x00cell\n"
-    r = client.post(f"{API}/issuers/{issuer['id']}/bulk-awards", headers=h, content_type="multipart/form-data",
-                    data={"mode": "dry_run", "file": (io.BytesIO(csv), "awards.csv")})
+    r = client.post(
+        f"{API}/issuers/{issuer['id']}/bulk-awards",
+        headers=h,
+        content_type="multipart/form-data",
+        data={"mode": "dry_run", "file": (io.BytesIO(csv), "awards.csv")},
+    )
     assert_problem(r, 422, "#/rows/3/narrative")
 
 
@@ -132,8 +157,12 @@ def test_nul_in_a_framework_csv_cell_names_line_and_column(client, session, make
     admin = make_person()
     grant(admin, "platform_admin")
     csv = "key;parent_key;kind;code;label;description\nD1;;domain;D1;Coop\x00érer;\n".encode()
-    r = client.post(f"{API}/frameworks/imports", headers=headers(admin), content_type="multipart/form-data",
-                    data={"file": (io.BytesIO(csv), "tiers.csv")})
+    r = client.post(
+        f"{API}/frameworks/imports",
+        headers=headers(admin),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(csv), "tiers.csv")},
+    )
     body = assert_problem(r, 422, "#/file")
     assert "line 2" in body["detail"] and "column 5" in body["detail"] and "label" in body["detail"], body
 
@@ -146,17 +175,25 @@ def test_openapi_documents_problems_bounds_and_nulls(client):
             assert list(response["content"]) == ["application/problem+json"], name
     hours = schemas["ContributionCreate"]["properties"]["hours"]
     assert (hours["minimum"], hours["maximum"]) == (0, 10000)
-    assert all(schemas["Contribution"]["properties"][f].get("nullable")
-               for f in ("startDate", "endDate", "hours", "submittedAt"))
+    assert all(
+        schemas["Contribution"]["properties"][f].get("nullable")
+        for f in ("startDate", "endDate", "hours", "submittedAt")
+    )
     json.dumps(spec)  # plain JSON: nothing but strings, numbers, booleans and null
 
 
 def test_nul_in_a_framework_json_string_names_where(client, session, make_person, grant, headers):
     admin = make_person()
     grant(admin, "platform_admin")
-    doc = (b'{"format": "blason-framework", "formatVersion": "1", "framework": {"title": "T"}, '
-           b'"competencies": [{"key": "A", "label": "Coop\\u0000erer"}]}')
-    r = client.post(f"{API}/frameworks/imports", headers=headers(admin), content_type="multipart/form-data",
-                    data={"file": (io.BytesIO(doc), "tiers.json")})
+    doc = (
+        b'{"format": "blason-framework", "formatVersion": "1", "framework": {"title": "T"}, '
+        b'"competencies": [{"key": "A", "label": "Coop\\u0000erer"}]}'
+    )
+    r = client.post(
+        f"{API}/frameworks/imports",
+        headers=headers(admin),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(doc), "tiers.json")},
+    )
     body = assert_problem(r, 422, "#/file")
     assert "competencies.item.label" in body["detail"], body

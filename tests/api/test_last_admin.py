@@ -1,22 +1,24 @@
 """The last platform administrator cannot be removed: nobody could grant roles any more."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
 from app.models import Membership, Person, Role
+from app.platform.errors import Conflict
 from app.services.identity import people
 from app.services.identity.access import Grants
 from app.services.identity.audit import Actor
-from app.platform.errors import Conflict
 from tests.api.support import assert_problem
 
 API = "/api/v1"
 
 
 def admin_membership(session, person: Person) -> Membership:  # type: ignore[no-untyped-def]
-    return session.scalar(select(Membership).where(Membership.person_id == person.id,
-                                                   Membership.role == Role.PLATFORM_ADMIN))
+    return session.scalar(
+        select(Membership).where(Membership.person_id == person.id, Membership.role == Role.PLATFORM_ADMIN)
+    )
 
 
 @pytest.fixture()
@@ -75,10 +77,12 @@ def test_admin_removals_lock_the_admin_memberships(session, engine, admins):
 
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        people.revoke_membership(session, Grants(Actor(None), platform_admin=True),
-                                 admin_membership(session, second).id)
+        people.revoke_membership(
+            session, Grants(Actor(None), platform_admin=True), admin_membership(session, second).id
+        )
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     locking = [s for s in statements if "FROM memberships" in s and s.rstrip().endswith("FOR UPDATE")]
     assert locking and statements.index(locking[0]) < next(
-        n for n, s in enumerate(statements) if s.lstrip().startswith("DELETE FROM memberships"))
+        n for n, s in enumerate(statements) if s.lstrip().startswith("DELETE FROM memberships")
+    )

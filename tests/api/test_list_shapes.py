@@ -1,4 +1,5 @@
 """Every list the API answers is a page {items, total, page, perPage}, never a bare array (issue 12)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,11 +32,19 @@ def test_achievement_versions_are_a_page(client, make_person, grant, headers) ->
     admin = make_person(display_name="Ada Admin")
     grant(admin, "platform_admin")
     h = headers(admin)
-    issuer = client.post(f"{API}/issuers", json={"name": "Cnam Bretagne", "url": "https://cnam.example.fr"},
-                         headers=h).get_json()
-    achievement = client.post(f"{API}/achievements", json={
-        "issuerId": issuer["id"], "name": "Tenir un stand", "description": "Accueillir le public.",
-        "criteria": "Avoir tenu un stand."}, headers=h).get_json()
+    issuer = client.post(
+        f"{API}/issuers", json={"name": "Cnam Bretagne", "url": "https://cnam.example.fr"}, headers=h
+    ).get_json()
+    achievement = client.post(
+        f"{API}/achievements",
+        json={
+            "issuerId": issuer["id"],
+            "name": "Tenir un stand",
+            "description": "Accueillir le public.",
+            "criteria": "Avoir tenu un stand.",
+        },
+        headers=h,
+    ).get_json()
     listed = client.get(f"{API}/achievements/{achievement['id']}/versions", headers=h)
     assert listed.status_code == 200
     body = listed.get_json()

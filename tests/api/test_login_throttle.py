@@ -1,16 +1,18 @@
 """Sign-in throttling: per account and per client address, checked before any password is hashed."""
+
 from __future__ import annotations
 
 import hashlib
 import os
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from app import config
-from app.runtime import login_limits, runtime
 from app.platform.rate_limit import KEY_PREFIX, ForgetfulMemoryStorage, LoginLimits, RateLimit
+from app.runtime import login_limits, runtime
 from tests.api.support import assert_problem
 from tests.conftest import JWT_PEM, KEK, PASSWORD
 
@@ -33,10 +35,14 @@ def hashes(app, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
     return seen
 
 
-def limits(app, account: tuple[int, float] = (1000, 1000),  # type: ignore[no-untyped-def]
-           address: tuple[int, float] = (1000, 1000)) -> None:
-    runtime(app).login_limits = LoginLimits(account=RateLimit(*account, name="login-account"),
-                                            address=RateLimit(*address, name="login-address"))
+def limits(
+    app,
+    account: tuple[int, float] = (1000, 1000),  # type: ignore[no-untyped-def]
+    address: tuple[int, float] = (1000, 1000),
+) -> None:
+    runtime(app).login_limits = LoginLimits(
+        account=RateLimit(*account, name="login-account"), address=RateLimit(*address, name="login-address")
+    )
 
 
 def login(client, email: str, password: str = PASSWORD, address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
@@ -75,8 +81,12 @@ def test_an_unknown_e_mail_is_throttled_exactly_like_a_known_one(app, client, ma
 def test_failures_on_one_account_do_not_block_another_account(app, client, make_person):
     limits(app, account=(3, 1), address=(10, 1))
     victim, other = make_person().email, make_person().email
-    assert [login(client, victim, "faux", address=f"203.0.113.{i}").status_code for i in range(4)] \
-        == [401, 401, 401, 429]  # from anywhere: the bucket is the account's
+    assert [login(client, victim, "faux", address=f"203.0.113.{i}").status_code for i in range(4)] == [
+        401,
+        401,
+        401,
+        429,
+    ]  # from anywhere: the bucket is the account's
     assert login(client, other).status_code == 200
 
 
@@ -92,17 +102,26 @@ def test_one_address_is_throttled_across_accounts_and_others_are_not(app, client
 
 
 def test_the_settings_size_the_buckets(tmp_path):
-    base = {"BLASON_ENV": "testing", "BLASON_INSTANCE_DIR": str(tmp_path), "BLASON_SECRET_KEY": "s",
-            "BLASON_JWT_PRIVATE_KEY": JWT_PEM, "BLASON_KEY_ENCRYPTION_KEYS": KEK}
+    base = {
+        "BLASON_ENV": "testing",
+        "BLASON_INSTANCE_DIR": str(tmp_path),
+        "BLASON_SECRET_KEY": "s",
+        "BLASON_JWT_PRIVATE_KEY": JWT_PEM,
+        "BLASON_KEY_ENCRYPTION_KEYS": KEK,
+    }
     built = login_limits(config.load(base))
     assert isinstance(built.account.storage, ForgetfulMemoryStorage) and built.address.storage is built.account.storage
     assert (built.account.burst, built.account.per_minute, built.account.window) == (5, 3, 100)
     assert (built.address.burst, built.address.per_minute, built.address.window) == (20, 10, 120)
-    built = login_limits(config.load({**base, "BLASON_LOGIN_ACCOUNT_RATE_BURST": "2",
-                                      "BLASON_LOGIN_ADDRESS_RATE_PER_MINUTE": "30"}))
+    built = login_limits(
+        config.load({**base, "BLASON_LOGIN_ACCOUNT_RATE_BURST": "2", "BLASON_LOGIN_ADDRESS_RATE_PER_MINUTE": "30"})
+    )
     assert (built.account.burst, built.account.window) == (2, 40) and built.address.window == 40
-    for name, value in (("BLASON_LOGIN_ACCOUNT_RATE_BURST", "0"), ("BLASON_LOGIN_ADDRESS_RATE_PER_MINUTE", "-1"),
-                        ("BLASON_LOGIN_ADDRESS_RATE_BURST", "beaucoup")):
+    for name, value in (
+        ("BLASON_LOGIN_ACCOUNT_RATE_BURST", "0"),
+        ("BLASON_LOGIN_ADDRESS_RATE_PER_MINUTE", "-1"),
+        ("BLASON_LOGIN_ADDRESS_RATE_BURST", "beaucoup"),
+    ):
         with pytest.raises(config.ConfigError, match=name):
             config.load({**base, name: value})
 
@@ -123,10 +142,18 @@ def redis_keys() -> Iterator[Any]:
 
 
 def test_with_redis_every_worker_spends_from_the_same_sign_in_buckets(tmp_path, redis_keys):
-    settings = config.load({"BLASON_ENV": "testing", "BLASON_INSTANCE_DIR": str(tmp_path), "BLASON_SECRET_KEY": "s",
-                            "BLASON_JWT_PRIVATE_KEY": JWT_PEM, "BLASON_KEY_ENCRYPTION_KEYS": KEK,
-                            "BLASON_RATE_LIMIT_REDIS_URL": REDIS_URL, "BLASON_LOGIN_ACCOUNT_RATE_BURST": "2",
-                            "BLASON_LOGIN_ADDRESS_RATE_BURST": "3"})
+    settings = config.load(
+        {
+            "BLASON_ENV": "testing",
+            "BLASON_INSTANCE_DIR": str(tmp_path),
+            "BLASON_SECRET_KEY": "s",
+            "BLASON_JWT_PRIVATE_KEY": JWT_PEM,
+            "BLASON_KEY_ENCRYPTION_KEYS": KEK,
+            "BLASON_RATE_LIMIT_REDIS_URL": REDIS_URL,
+            "BLASON_LOGIN_ACCOUNT_RATE_BURST": "2",
+            "BLASON_LOGIN_ADDRESS_RATE_BURST": "3",
+        }
+    )
     first, second = login_limits(settings), login_limits(settings)  # two worker processes
     assert {type(limit.storage).__name__ for limit in (first.account, first.address)} == {"RedisStorage"}
     email, address = f"redis-{uuid.uuid4().hex}@example.org", f"test-{uuid.uuid4().hex}"

@@ -1,4 +1,5 @@
 """The OpenAPI description and its Swagger UI, served without any network access."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,16 @@ def test_openapi_json_lists_the_paths(client):
     assert r.status_code == 200 and r.mimetype == "application/json"
     spec = json.loads(r.data)
     assert spec["openapi"].startswith("3.") and spec["info"]["title"] == "Blason API"
-    for path in ("/api/v1/auth/login", "/api/v1/territories", "/api/v1/projects/{project_id}",
-                 "/api/v1/contributions", "/api/v1/contributions/{contribution_id}/evidence/files",
-                 "/api/v1/evidence/{evidence_id}/file", "/api/v1/memberships", "/api/v1/people"):
+    for path in (
+        "/api/v1/auth/login",
+        "/api/v1/territories",
+        "/api/v1/projects/{project_id}",
+        "/api/v1/contributions",
+        "/api/v1/contributions/{contribution_id}/evidence/files",
+        "/api/v1/evidence/{evidence_id}/file",
+        "/api/v1/memberships",
+        "/api/v1/people",
+    ):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     # Every error is documented as problem+json; list bodies are camelCase envelopes.

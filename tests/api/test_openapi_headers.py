@@ -1,4 +1,5 @@
 """The request headers the API reads are declared in its OpenAPI: If-Match and X-Act-For (issue 12)."""
+
 from __future__ import annotations
 
 import inspect
@@ -11,8 +12,9 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(path, method, item[method]) for path, item in spec["paths"].items() for method in METHODS
-            if method in item]
+    return [
+        (path, method, item[method]) for path, item in spec["paths"].items() for method in METHODS if method in item
+    ]
 
 
 def header_names(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, dict[str, Any]]:

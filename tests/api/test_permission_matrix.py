@@ -20,10 +20,10 @@ A (method, rule) of ``app.url_map`` without an entry in ``MATRIX`` fails ``test_
 with its name; a successful answer to one of A's callers on an API route must not contain any of
 B's private ids (``World.private_ids``).
 """
+
 from __future__ import annotations
 
 import io
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,31 +115,59 @@ case("GET", "/frameworks", **everyone(200))
 case("GET", "/frameworks/<uuid:framework_id>", {"framework_id": "@b.framework.id"}, **everyone(200))
 case("GET", "/frameworks/<uuid:framework_id>/case", {"framework_id": "@b.framework.id"}, **everyone(200))
 case("GET", "/competencies/<uuid:competency_id>", {"competency_id": "@b.fiche.id"}, **everyone(200))
-case("GET", "/ims/case/v1p0/<any(CFItems, CFDocuments, CFPackages):collection>/<uuid:case_id>",
-     {"collection": "CFPackages", "case_id": "@b.framework.case_id"}, **everyone(303))  # to the CASE document
+case(
+    "GET",
+    "/ims/case/v1p0/<any(CFItems, CFDocuments, CFPackages):collection>/<uuid:case_id>",
+    {"collection": "CFPackages", "case_id": "@b.framework.case_id"},
+    **everyone(303),
+)  # to the CASE document
 case("GET", "/issuers/<uuid:issuer_id>", {"issuer_id": "@b.issuer.id"}, **everyone(200))
 case("GET", "/issuers/<uuid:issuer_id>/image", {"issuer_id": "@b.issuer.id"}, **everyone(200))
-case("GET", "/issuers/<uuid:issuer_id>/keys/<kid>", {"issuer_id": "@b.issuer.id", "kid": "@b.signing_key.kid"},
-     **everyone(200))
-case("GET", "/achievements/<uuid:achievement_id>/v/<int:version>",
-     {"achievement_id": "@b.achievement.id", "version": 1}, **everyone(200))
-case("GET", "/achievements/<uuid:achievement_id>/v/<int:version>/image",
-     {"achievement_id": "@b.achievement.id", "version": 1}, **everyone(200))
+case(
+    "GET",
+    "/issuers/<uuid:issuer_id>/keys/<kid>",
+    {"issuer_id": "@b.issuer.id", "kid": "@b.signing_key.kid"},
+    **everyone(200),
+)
+case(
+    "GET",
+    "/achievements/<uuid:achievement_id>/v/<int:version>",
+    {"achievement_id": "@b.achievement.id", "version": 1},
+    **everyone(200),
+)
+case(
+    "GET",
+    "/achievements/<uuid:achievement_id>/v/<int:version>/image",
+    {"achievement_id": "@b.achievement.id", "version": 1},
+    **everyone(200),
+)
 case("GET", "/status/<uuid:list_id>", {"list_id": "@b.status_list.id"}, **everyone(200))
 case("GET", "/credentials/<uuid:credential_id>", {"credential_id": "@b.credential.id"}, **everyone(200))
 case("GET", "/credentials/<uuid:credential_id>.json", {"credential_id": "@b.credential.id"}, **everyone(200))
 case("GET", "/credentials/<uuid:credential_id>.jwt", {"credential_id": "@b.credential.id"}, **everyone(200))
 case("GET", "/credentials/<uuid:credential_id>/jwt", {"credential_id": "@b.credential.id"}, **everyone(200))
-case("GET", "/credentials/<uuid:credential_id>/badge.<any(png, svg):extension>",
-     {"credential_id": "@b.credential.id", "extension": "png"}, **everyone(200))
-case("GET", "/credentials/<uuid:credential_id>/qr.<any(png, svg):extension>",
-     {"credential_id": "@b.credential.id", "extension": "svg"}, **everyone(200))
+case(
+    "GET",
+    "/credentials/<uuid:credential_id>/badge.<any(png, svg):extension>",
+    {"credential_id": "@b.credential.id", "extension": "png"},
+    **everyone(200),
+)
+case(
+    "GET",
+    "/credentials/<uuid:credential_id>/qr.<any(png, svg):extension>",
+    {"credential_id": "@b.credential.id", "extension": "svg"},
+    **everyone(200),
+)
 case("GET", "/c/<code>", {"code": "@b.credential.short_code"}, **everyone(303))
 # Public evidence is public; B's other evidence has its own visibility test below.
 case("GET", "/evidence/<uuid:evidence_id>", {"evidence_id": "@b.evidence.public.id"}, **everyone(200))
 case("GET", "/ob2/assertions/<uuid:credential_id>", {"credential_id": "@b.credential.id"}, **everyone(200))
-case("GET", "/ob2/badgeclasses/<uuid:version_id>", {"version_id": "@b.credential.achievement_version_id"},
-     **everyone(200))
+case(
+    "GET",
+    "/ob2/badgeclasses/<uuid:version_id>",
+    {"version_id": "@b.credential.achievement_version_id"},
+    **everyone(200),
+)
 case("GET", "/ob2/issuers/<uuid:issuer_id>", {"issuer_id": "@b.issuer.id"}, **everyone(200))
 case("GET", "/ob2/issuers/<uuid:issuer_id>/revocations", {"issuer_id": "@b.issuer.id"}, **everyone(200))
 case("GET", "/ob2/keys/<kid>", {"kid": "@b.rsa_kid"}, **everyone(200))
@@ -150,190 +178,439 @@ case("GET", f"{V1}/docs", **everyone(200))
 case("GET", f"{V1}/docs/assets/<path:filename>", {"filename": "swagger-ui.css"}, **everyone(200))
 case("GET", f"{V1}/platform", **everyone(200))
 case("POST", f"{V1}/verify", json={"credential": "@b.credential_json"}, **everyone(200))
-case("POST", f"{V1}/dossiers/verify", form={"file": ("file", b"PK\x05\x06" + b"\x00" * 18, "dossier.zip")},
-     **everyone(200))  # a report saying the manifest is missing
+case(
+    "POST",
+    f"{V1}/dossiers/verify",
+    form={"file": ("file", b"PK\x05\x06" + b"\x00" * 18, "dossier.zip")},
+    **everyone(200),
+)  # a report saying the manifest is missing
 # Whoever holds B's credentials (password, refresh token, download link) gets through: they are the key.
 case("POST", f"{V1}/auth/login", json={"email": "@b.learner.email", "password": PASSWORD}, **everyone(200))
 case("POST", f"{V1}/auth/refresh", json={"refreshToken": "@b.refresh_token"}, **everyone(200))
 case("POST", f"{V1}/auth/logout", json={"refreshToken": "@b.refresh_token"}, **everyone(204))
-case("GET", f"{V1}/dossiers/<uuid:dossier_id>/download", {"dossier_id": "@b.dossier.id"},
-     query={"token": "@b.download_token"}, **everyone(200))
+case(
+    "GET",
+    f"{V1}/dossiers/<uuid:dossier_id>/download",
+    {"dossier_id": "@b.dossier.id"},
+    query={"token": "@b.download_token"},
+    **everyone(200),
+)
 
 # --- people, roles, facilitation ----------------------------------------------------------------
 case("GET", f"{V1}/people/me", **logged_in(200))
-case("PATCH", f"{V1}/people/me", json={"displayName": "Nouveau nom"}, if_match="@caller.version",
-     **logged_in(200))
+case("PATCH", f"{V1}/people/me", json={"displayName": "Nouveau nom"}, if_match="@caller.version", **logged_in(200))
 case("GET", f"{V1}/people/me/record", **logged_in(200))
-case("POST", f"{V1}/people", json={"displayName": "Josiane", "isAssisted": True, "projectId": "@b.project.id"},
-     **hidden("b.coordinator", 201))
+case(
+    "POST",
+    f"{V1}/people",
+    json={"displayName": "Josiane", "isAssisted": True, "projectId": "@b.project.id"},
+    **hidden("b.coordinator", 201),
+)
 case("GET", f"{V1}/people/<uuid:person_id>", {"person_id": "@b.learner.id"}, **hidden("b.coordinator", 200))
 case("GET", f"{V1}/people/<uuid:person_id>/standings", {"person_id": "@b.learner.id"}, **hidden("b.tutor", 200))
 case("GET", f"{V1}/people/<uuid:person_id>/portfolio", {"person_id": "@b.learner.id"}, **hidden("b.tutor", 200))
 case("GET", f"{V1}/memberships", query={"scopeId": "@b.project.id"}, **logged_in(200, "b.coordinator"))
-case("POST", f"{V1}/memberships", json={"personId": "@b.other_learner.id", "role": "tutor", "scopeType": "project",
-                                        "scopeId": "@b.project.id"}, **hidden("b.coordinator", 201))
-case("DELETE", f"{V1}/memberships/<uuid:membership_id>", {"membership_id": "@b.learner_membership.id"},
-     **hidden("b.coordinator", 204))
-case("POST", f"{V1}/facilitations", json={"facilitatorId": "@b.coordinator.id", "learnerId": "@b.assisted.id"},
-     **hidden("b.coordinator", 201))
+case(
+    "POST",
+    f"{V1}/memberships",
+    json={"personId": "@b.other_learner.id", "role": "tutor", "scopeType": "project", "scopeId": "@b.project.id"},
+    **hidden("b.coordinator", 201),
+)
+case(
+    "DELETE",
+    f"{V1}/memberships/<uuid:membership_id>",
+    {"membership_id": "@b.learner_membership.id"},
+    **hidden("b.coordinator", 204),
+)
+case(
+    "POST",
+    f"{V1}/facilitations",
+    json={"facilitatorId": "@b.coordinator.id", "learnerId": "@b.assisted.id"},
+    **hidden("b.coordinator", 201),
+)
 
 # --- territories and projects -------------------------------------------------------------------
 case("GET", f"{V1}/territories", **logged_in(200, "b.coordinator"))
 case("POST", f"{V1}/territories", json={"name": "Territoire nouveau"}, **platform_only(201))
-case("GET", f"{V1}/territories/<uuid:territory_id>", {"territory_id": "@b.territory.id"},
-     **hidden("b.coordinator", 200))
-case("PATCH", f"{V1}/territories/<uuid:territory_id>", {"territory_id": "@b.territory.id"},
-     json={"description": "Changée"}, if_match="@b.territory.version", **hidden("b.coordinator", 200))
-case("GET", f"{V1}/territories/<uuid:territory_id>/review-rules", {"territory_id": "@b.territory.id"},
-     **hidden("b.coordinator", 200))
-case("PUT", f"{V1}/territories/<uuid:territory_id>/review-rules", {"territory_id": "@b.territory.id"},
-     json={"requiresSecondReview": True}, **hidden("b.coordinator", 200))
+case(
+    "GET", f"{V1}/territories/<uuid:territory_id>", {"territory_id": "@b.territory.id"}, **hidden("b.coordinator", 200)
+)
+case(
+    "PATCH",
+    f"{V1}/territories/<uuid:territory_id>",
+    {"territory_id": "@b.territory.id"},
+    json={"description": "Changée"},
+    if_match="@b.territory.version",
+    **hidden("b.coordinator", 200),
+)
+case(
+    "GET",
+    f"{V1}/territories/<uuid:territory_id>/review-rules",
+    {"territory_id": "@b.territory.id"},
+    **hidden("b.coordinator", 200),
+)
+case(
+    "PUT",
+    f"{V1}/territories/<uuid:territory_id>/review-rules",
+    {"territory_id": "@b.territory.id"},
+    json={"requiresSecondReview": True},
+    **hidden("b.coordinator", 200),
+)
 case("GET", f"{V1}/projects", query={"territoryId": "@b.territory.id"}, **logged_in(200, "b.coordinator"))
-case("POST", f"{V1}/projects", json={"territoryId": "@b.territory.id", "title": "Projet nouveau",
-                                     "socialFunctions": ["produire"]}, **hidden("b.coordinator", 201))
+case(
+    "POST",
+    f"{V1}/projects",
+    json={"territoryId": "@b.territory.id", "title": "Projet nouveau", "socialFunctions": ["produire"]},
+    **hidden("b.coordinator", 201),
+)
 case("GET", f"{V1}/projects/<uuid:project_id>", {"project_id": "@b.project.id"}, **hidden("b.coordinator", 200))
-case("PATCH", f"{V1}/projects/<uuid:project_id>", {"project_id": "@b.project.id"}, json={"description": "Changé"},
-     if_match="@b.project.version", **hidden("b.coordinator", 200))
+case(
+    "PATCH",
+    f"{V1}/projects/<uuid:project_id>",
+    {"project_id": "@b.project.id"},
+    json={"description": "Changé"},
+    if_match="@b.project.version",
+    **hidden("b.coordinator", 200),
+)
 
 # --- contributions and evidence -------------------------------------------------------------------
 case("GET", f"{V1}/contributions", query={"projectId": "@b.project.id"}, **logged_in(200))
 # Only the project's learners record contributions in it: the admin sees the project but is none.
-case("POST", f"{V1}/contributions", json={"projectId": "@b.project.id", "title": "Atelier"},
-     **hidden("b.learner", 201, admin=403))
-case("GET", f"{V1}/contributions/<uuid:contribution_id>", {"contribution_id": "@b.contribution.id"},
-     **hidden("b.learner", 200))
+case(
+    "POST",
+    f"{V1}/contributions",
+    json={"projectId": "@b.project.id", "title": "Atelier"},
+    **hidden("b.learner", 201, admin=403),
+)
+case(
+    "GET",
+    f"{V1}/contributions/<uuid:contribution_id>",
+    {"contribution_id": "@b.contribution.id"},
+    **hidden("b.learner", 200),
+)
 # A draft is its learner's alone (no one else sees it, the admin included).
-case("PATCH", f"{V1}/contributions/<uuid:contribution_id>", {"contribution_id": "@b.draft.id"},
-     json={"title": "Atelier couture"}, if_match="@b.draft.version", **hidden("b.learner", 200, admin=404))
-case("DELETE", f"{V1}/contributions/<uuid:contribution_id>", {"contribution_id": "@b.draft.id"},
-     **hidden("b.learner", 204, admin=404))
-case("POST", f"{V1}/contributions/<uuid:contribution_id>/submit", {"contribution_id": "@b.draft.id"},
-     **hidden("b.learner", 200, admin=404))
-case("GET", f"{V1}/contributions/<uuid:contribution_id>/evidence", {"contribution_id": "@b.contribution.id"},
-     **hidden("b.learner", 200))
-case("POST", f"{V1}/contributions/<uuid:contribution_id>/evidence", {"contribution_id": "@b.contribution.id"},
-     json={"kind": "text", "title": "Récit", "text": "Nous étions vingt."}, **hidden("b.learner", 201, admin=403))
-case("POST", f"{V1}/contributions/<uuid:contribution_id>/evidence/files", {"contribution_id": "@b.contribution.id"},
-     form={"file": PNG, "title": "Photo"}, **hidden("b.learner", 201, admin=403))
-case("GET", f"{V1}/evidence/<uuid:evidence_id>", {"evidence_id": "@b.evidence.tutors.id"},
-     **hidden("b.learner", 200))
-case("PATCH", f"{V1}/evidence/<uuid:evidence_id>", {"evidence_id": "@b.evidence.tutors.id"},
-     json={"title": "Photo de l'atelier"}, if_match="@b.evidence.tutors.version", **hidden("b.learner", 200, admin=403))
-case("GET", f"{V1}/evidence/<uuid:evidence_id>/file", {"evidence_id": "@b.evidence.tutors.id"},
-     **hidden("b.learner", 200))
+case(
+    "PATCH",
+    f"{V1}/contributions/<uuid:contribution_id>",
+    {"contribution_id": "@b.draft.id"},
+    json={"title": "Atelier couture"},
+    if_match="@b.draft.version",
+    **hidden("b.learner", 200, admin=404),
+)
+case(
+    "DELETE",
+    f"{V1}/contributions/<uuid:contribution_id>",
+    {"contribution_id": "@b.draft.id"},
+    **hidden("b.learner", 204, admin=404),
+)
+case(
+    "POST",
+    f"{V1}/contributions/<uuid:contribution_id>/submit",
+    {"contribution_id": "@b.draft.id"},
+    **hidden("b.learner", 200, admin=404),
+)
+case(
+    "GET",
+    f"{V1}/contributions/<uuid:contribution_id>/evidence",
+    {"contribution_id": "@b.contribution.id"},
+    **hidden("b.learner", 200),
+)
+case(
+    "POST",
+    f"{V1}/contributions/<uuid:contribution_id>/evidence",
+    {"contribution_id": "@b.contribution.id"},
+    json={"kind": "text", "title": "Récit", "text": "Nous étions vingt."},
+    **hidden("b.learner", 201, admin=403),
+)
+case(
+    "POST",
+    f"{V1}/contributions/<uuid:contribution_id>/evidence/files",
+    {"contribution_id": "@b.contribution.id"},
+    form={"file": PNG, "title": "Photo"},
+    **hidden("b.learner", 201, admin=403),
+)
+case("GET", f"{V1}/evidence/<uuid:evidence_id>", {"evidence_id": "@b.evidence.tutors.id"}, **hidden("b.learner", 200))
+case(
+    "PATCH",
+    f"{V1}/evidence/<uuid:evidence_id>",
+    {"evidence_id": "@b.evidence.tutors.id"},
+    json={"title": "Photo de l'atelier"},
+    if_match="@b.evidence.tutors.version",
+    **hidden("b.learner", 200, admin=403),
+)
+case(
+    "GET",
+    f"{V1}/evidence/<uuid:evidence_id>/file",
+    {"evidence_id": "@b.evidence.tutors.id"},
+    **hidden("b.learner", 200),
+)
 
 # --- claims, reviews, standings ----------------------------------------------------------------
 case("GET", f"{V1}/claims", query={"contributionId": "@b.contribution.id"}, **logged_in(200))
-case("POST", f"{V1}/claims", json={"contributionId": "@b.contribution.id", "competencyId": "@b.competencies.3.id",
-                                   "justification": "Je l'ai fait."}, **hidden("b.learner", 201, admin=403))
+case(
+    "POST",
+    f"{V1}/claims",
+    json={
+        "contributionId": "@b.contribution.id",
+        "competencyId": "@b.competencies.3.id",
+        "justification": "Je l'ai fait.",
+    },
+    **hidden("b.learner", 201, admin=403),
+)
 case("GET", f"{V1}/claims/<uuid:claim_id>", {"claim_id": "@b.claim_pending.id"}, **hidden("b.learner", 200))
-case("PATCH", f"{V1}/claims/<uuid:claim_id>", {"claim_id": "@b.claim_pending.id"},
-     json={"justification": "Je l'ai refait."}, if_match="@b.claim_pending.version",
-     **hidden("b.learner", 200, admin=403))
-case("POST", f"{V1}/claims/<uuid:claim_id>/withdraw", {"claim_id": "@b.claim_pending.id"},
-     if_match="@b.claim_pending.version", **hidden("b.learner", 200, admin=403))
-case("POST", f"{V1}/claims/<uuid:claim_id>/resubmit", {"claim_id": "@b.claim_needs_evidence.id"},
-     json={"explanation": "Voici la photo."}, if_match="@b.claim_needs_evidence.version",
-     **hidden("b.learner", 200, admin=403))
-case("POST", f"{V1}/claims/<uuid:claim_id>/reviews", {"claim_id": "@b.claim_pending.id"},
-     json={"decision": "validated", "level": "acquis", "comment": "Vu."}, if_match="@b.claim_pending.version",
-     **hidden("b.tutor", 201))
+case(
+    "PATCH",
+    f"{V1}/claims/<uuid:claim_id>",
+    {"claim_id": "@b.claim_pending.id"},
+    json={"justification": "Je l'ai refait."},
+    if_match="@b.claim_pending.version",
+    **hidden("b.learner", 200, admin=403),
+)
+case(
+    "POST",
+    f"{V1}/claims/<uuid:claim_id>/withdraw",
+    {"claim_id": "@b.claim_pending.id"},
+    if_match="@b.claim_pending.version",
+    **hidden("b.learner", 200, admin=403),
+)
+case(
+    "POST",
+    f"{V1}/claims/<uuid:claim_id>/resubmit",
+    {"claim_id": "@b.claim_needs_evidence.id"},
+    json={"explanation": "Voici la photo."},
+    if_match="@b.claim_needs_evidence.version",
+    **hidden("b.learner", 200, admin=403),
+)
+case(
+    "POST",
+    f"{V1}/claims/<uuid:claim_id>/reviews",
+    {"claim_id": "@b.claim_pending.id"},
+    json={"decision": "validated", "level": "acquis", "comment": "Vu."},
+    if_match="@b.claim_pending.version",
+    **hidden("b.tutor", 201),
+)
 case("GET", f"{V1}/reviews/queue", query={"projectId": "@b.project.id"}, **hidden("b.tutor", 200))
 
 # --- frameworks (shared by every territory) -------------------------------------------------------
 case("GET", f"{V1}/frameworks", **logged_in(200))
-case("POST", f"{V1}/frameworks/imports", form={"file": FRAMEWORK_CSV},
-     **platform_only(201, "b.issuer_admin", issuer_admin=201, owner=201))
+case(
+    "POST",
+    f"{V1}/frameworks/imports",
+    form={"file": FRAMEWORK_CSV},
+    **platform_only(201, "b.issuer_admin", issuer_admin=201, owner=201),
+)
 case("GET", f"{V1}/frameworks/<uuid:framework_id>", {"framework_id": "@b.framework.id"}, **logged_in(200))
 case("GET", f"{V1}/frameworks/<uuid:framework_id>/tree", {"framework_id": "@b.framework.id"}, **logged_in(200))
 case("GET", f"{V1}/frameworks/<uuid:framework_id>/case", {"framework_id": "@b.framework.id"}, **logged_in(200))
-case("PUT", f"{V1}/frameworks/<uuid:framework_id>/review-rules", {"framework_id": "@b.framework.id"},
-     json={"requiresSecondReview": True}, **platform_only(200))
+case(
+    "PUT",
+    f"{V1}/frameworks/<uuid:framework_id>/review-rules",
+    {"framework_id": "@b.framework.id"},
+    json={"requiresSecondReview": True},
+    **platform_only(200),
+)
 case("GET", f"{V1}/competencies/search", query={"q": "compétence"}, **logged_in(200))
 case("GET", f"{V1}/competencies/<uuid:competency_id>", {"competency_id": "@b.fiche.id"}, **logged_in(200))
 
 # --- issuers, keys, achievements (profiles are public: A sees them, cannot change them) ----------
 case("GET", f"{V1}/issuers", **logged_in(200, "b.issuer_admin"))
 # A territory's issuer is created by its coordinators; B's territory does not exist for A.
-case("POST", f"{V1}/issuers", json={"name": "Émetteur nouveau", "url": "https://nouveau.example.fr",
-                                    "territoryId": "@b.territory.id"}, **hidden("b.coordinator", 201))
+case(
+    "POST",
+    f"{V1}/issuers",
+    json={"name": "Émetteur nouveau", "url": "https://nouveau.example.fr", "territoryId": "@b.territory.id"},
+    **hidden("b.coordinator", 201),
+)
 case("GET", f"{V1}/issuers/<uuid:issuer_id>", {"issuer_id": "@b.issuer.id"}, **logged_in(200, "b.issuer_admin"))
-case("PATCH", f"{V1}/issuers/<uuid:issuer_id>", {"issuer_id": "@b.issuer.id"}, json={"description": "Changé"},
-     if_match="@b.issuer.version", **guarded("b.issuer_admin", 200))
-case("POST", f"{V1}/issuers/<uuid:issuer_id>/image", {"issuer_id": "@b.issuer.id"}, form={"file": PNG},
-     **guarded("b.issuer_admin", 200))
+case(
+    "PATCH",
+    f"{V1}/issuers/<uuid:issuer_id>",
+    {"issuer_id": "@b.issuer.id"},
+    json={"description": "Changé"},
+    if_match="@b.issuer.version",
+    **guarded("b.issuer_admin", 200),
+)
+case(
+    "POST",
+    f"{V1}/issuers/<uuid:issuer_id>/image",
+    {"issuer_id": "@b.issuer.id"},
+    form={"file": PNG},
+    **guarded("b.issuer_admin", 200),
+)
 case("GET", f"{V1}/issuers/<uuid:issuer_id>/keys", {"issuer_id": "@b.issuer.id"}, **guarded("b.issuer_admin", 200))
-case("POST", f"{V1}/issuers/<uuid:issuer_id>/keys/rotate", {"issuer_id": "@b.issuer.id"},
-     json={"purposes": ["ob2"]}, **guarded("b.issuer_admin", 201))
-case("POST", f"{V1}/issuers/<uuid:issuer_id>/keys/<uuid:key_id>/compromise",
-     {"issuer_id": "@b.issuer.id", "key_id": "@b.signing_key.id"}, json=REASON, **guarded("b.issuer_admin", 200))
-case("POST", f"{V1}/issuers/<uuid:issuer_id>/bulk-awards", {"issuer_id": "@b.issuer.id"},
-     form={"file": CSV, "mode": "dry_run"}, **guarded("b.issuer_admin", 200))
+case(
+    "POST",
+    f"{V1}/issuers/<uuid:issuer_id>/keys/rotate",
+    {"issuer_id": "@b.issuer.id"},
+    json={"purposes": ["ob2"]},
+    **guarded("b.issuer_admin", 201),
+)
+case(
+    "POST",
+    f"{V1}/issuers/<uuid:issuer_id>/keys/<uuid:key_id>/compromise",
+    {"issuer_id": "@b.issuer.id", "key_id": "@b.signing_key.id"},
+    json=REASON,
+    **guarded("b.issuer_admin", 200),
+)
+case(
+    "POST",
+    f"{V1}/issuers/<uuid:issuer_id>/bulk-awards",
+    {"issuer_id": "@b.issuer.id"},
+    form={"file": CSV, "mode": "dry_run"},
+    **guarded("b.issuer_admin", 200),
+)
 case("GET", f"{V1}/achievements", query={"issuerId": "@b.issuer.id"}, **logged_in(200, "b.issuer_admin"))
-case("POST", f"{V1}/achievements", json={"issuerId": "@b.issuer.id", "name": "Badge nouveau",
-                                         "description": "Un badge.", "criteria": "Avoir agi."},
-     **guarded("b.issuer_admin", 201))
-case("GET", f"{V1}/achievements/<uuid:achievement_id>", {"achievement_id": "@b.achievement.id"},
-     **logged_in(200, "b.issuer_admin"))
-case("PATCH", f"{V1}/achievements/<uuid:achievement_id>", {"achievement_id": "@b.achievement.id"},
-     json={"description": "Changé"}, if_match="@b.achievement.lock_version", **guarded("b.issuer_admin", 200))
-case("GET", f"{V1}/achievements/<uuid:achievement_id>/versions", {"achievement_id": "@b.achievement.id"},
-     **logged_in(200, "b.issuer_admin"))
-case("POST", f"{V1}/achievements/<uuid:achievement_id>/image", {"achievement_id": "@b.achievement.id"},
-     form={"file": PNG}, **guarded("b.issuer_admin", 200))
-case("POST", f"{V1}/achievements/<uuid:achievement_id>/awards", {"achievement_id": "@b.achievement.id"},
-     json={"learnerId": "@b.other_learner.id"}, **guarded("b.issuer_admin", 201))
+case(
+    "POST",
+    f"{V1}/achievements",
+    json={"issuerId": "@b.issuer.id", "name": "Badge nouveau", "description": "Un badge.", "criteria": "Avoir agi."},
+    **guarded("b.issuer_admin", 201),
+)
+case(
+    "GET",
+    f"{V1}/achievements/<uuid:achievement_id>",
+    {"achievement_id": "@b.achievement.id"},
+    **logged_in(200, "b.issuer_admin"),
+)
+case(
+    "PATCH",
+    f"{V1}/achievements/<uuid:achievement_id>",
+    {"achievement_id": "@b.achievement.id"},
+    json={"description": "Changé"},
+    if_match="@b.achievement.lock_version",
+    **guarded("b.issuer_admin", 200),
+)
+case(
+    "GET",
+    f"{V1}/achievements/<uuid:achievement_id>/versions",
+    {"achievement_id": "@b.achievement.id"},
+    **logged_in(200, "b.issuer_admin"),
+)
+case(
+    "POST",
+    f"{V1}/achievements/<uuid:achievement_id>/image",
+    {"achievement_id": "@b.achievement.id"},
+    form={"file": PNG},
+    **guarded("b.issuer_admin", 200),
+)
+case(
+    "POST",
+    f"{V1}/achievements/<uuid:achievement_id>/awards",
+    {"achievement_id": "@b.achievement.id"},
+    json={"learnerId": "@b.other_learner.id"},
+    **guarded("b.issuer_admin", 201),
+)
 case("POST", f"{V1}/award-events/process", json={"limit": 10}, **platform_only(200))
 
 # --- credentials and the learner's badges -------------------------------------------------------
 case("GET", f"{V1}/credentials", query={"issuerId": "@b.issuer.id"}, **logged_in(200, "b.issuer_admin"))
-case("GET", f"{V1}/credentials/<uuid:credential_id>", {"credential_id": "@b.credential.id"},
-     **hidden("b.issuer_admin", 200))
-case("GET", f"{V1}/credentials/<uuid:credential_id>/certificate.pdf", {"credential_id": "@b.credential.id"},
-     **hidden("b.issuer_admin", 200))
+case(
+    "GET",
+    f"{V1}/credentials/<uuid:credential_id>",
+    {"credential_id": "@b.credential.id"},
+    **hidden("b.issuer_admin", 200),
+)
+case(
+    "GET",
+    f"{V1}/credentials/<uuid:credential_id>/certificate.pdf",
+    {"credential_id": "@b.credential.id"},
+    **hidden("b.issuer_admin", 200),
+)
 # Approve and decline apply to proposals: B's credential is issued, so its admins get 409.
-case("POST", f"{V1}/credentials/<uuid:credential_id>/approve", {"credential_id": "@b.credential.id"},
-     **hidden("b.issuer_admin", 409))
-case("POST", f"{V1}/credentials/<uuid:credential_id>/decline", {"credential_id": "@b.credential.id"}, json=REASON,
-     **hidden("b.issuer_admin", 409))
-case("POST", f"{V1}/credentials/<uuid:credential_id>/revoke", {"credential_id": "@b.credential.id"}, json=REASON,
-     **hidden("b.issuer_admin", 200))
-case("POST", f"{V1}/credentials/<uuid:credential_id>/suspend", {"credential_id": "@b.credential.id"}, json=REASON,
-     **hidden("b.issuer_admin", 200))
-case("POST", f"{V1}/credentials/<uuid:credential_id>/unsuspend", {"credential_id": "@b.credential.id"}, json={},
-     **hidden("b.issuer_admin", 409))
+case(
+    "POST",
+    f"{V1}/credentials/<uuid:credential_id>/approve",
+    {"credential_id": "@b.credential.id"},
+    **hidden("b.issuer_admin", 409),
+)
+case(
+    "POST",
+    f"{V1}/credentials/<uuid:credential_id>/decline",
+    {"credential_id": "@b.credential.id"},
+    json=REASON,
+    **hidden("b.issuer_admin", 409),
+)
+case(
+    "POST",
+    f"{V1}/credentials/<uuid:credential_id>/revoke",
+    {"credential_id": "@b.credential.id"},
+    json=REASON,
+    **hidden("b.issuer_admin", 200),
+)
+case(
+    "POST",
+    f"{V1}/credentials/<uuid:credential_id>/suspend",
+    {"credential_id": "@b.credential.id"},
+    json=REASON,
+    **hidden("b.issuer_admin", 200),
+)
+case(
+    "POST",
+    f"{V1}/credentials/<uuid:credential_id>/unsuspend",
+    {"credential_id": "@b.credential.id"},
+    json={},
+    **hidden("b.issuer_admin", 409),
+)
 case("GET", f"{V1}/me/badges", **logged_in(200))
 # "My" badges are the learner's alone: anyone else's, the admin's included, do not exist.
-case("GET", f"{V1}/me/badges/<uuid:credential_id>", {"credential_id": "@b.credential.id"},
-     **hidden("b.learner", 200, admin=404))
-case("PATCH", f"{V1}/me/badges/<uuid:credential_id>", {"credential_id": "@b.credential.id"},
-     json={"showName": False}, if_match="@b.credential.version", **hidden("b.learner", 200, admin=404))
-case("GET", f"{V1}/me/badges/<uuid:credential_id>/share", {"credential_id": "@b.credential.id"},
-     **hidden("b.learner", 200, admin=404))
+case(
+    "GET",
+    f"{V1}/me/badges/<uuid:credential_id>",
+    {"credential_id": "@b.credential.id"},
+    **hidden("b.learner", 200, admin=404),
+)
+case(
+    "PATCH",
+    f"{V1}/me/badges/<uuid:credential_id>",
+    {"credential_id": "@b.credential.id"},
+    json={"showName": False},
+    if_match="@b.credential.version",
+    **hidden("b.learner", 200, admin=404),
+)
+case(
+    "GET",
+    f"{V1}/me/badges/<uuid:credential_id>/share",
+    {"credential_id": "@b.credential.id"},
+    **hidden("b.learner", 200, admin=404),
+)
 
 # --- jury dossiers ------------------------------------------------------------------------------
 case("GET", f"{V1}/dossiers", query={"certificationId": "@b.fiche.id"}, **logged_in(200, "b.jury_officer"))
-case("POST", f"{V1}/dossiers", json={"certificationId": "@b.fiche.id", "learnerId": "@b.learner.id"},
-     **hidden("b.jury_officer", 201))
+case(
+    "POST",
+    f"{V1}/dossiers",
+    json={"certificationId": "@b.fiche.id", "learnerId": "@b.learner.id"},
+    **hidden("b.jury_officer", 201),
+)
 case("GET", f"{V1}/dossiers/<uuid:dossier_id>", {"dossier_id": "@b.dossier.id"}, **hidden("b.jury_officer", 200))
 # Consent is the learner's: B's learner already consented (409); the admin sees it, may not decide (403).
-case("POST", f"{V1}/dossiers/<uuid:dossier_id>/consent", {"dossier_id": "@b.dossier.id"},
-     **hidden("b.learner", 409, admin=403))
-case("POST", f"{V1}/dossiers/<uuid:dossier_id>/refuse", {"dossier_id": "@b.dossier.id"},
-     **hidden("b.learner", 200, admin=403))
-case("POST", f"{V1}/dossiers/<uuid:dossier_id>/generate", {"dossier_id": "@b.dossier.id"},
-     **hidden("b.jury_officer", 201))
-case("POST", f"{V1}/dossiers/<uuid:dossier_id>/link", {"dossier_id": "@b.dossier.id"},
-     **hidden("b.jury_officer", 201))
-case("GET", f"{V1}/certifications/<uuid:fiche_id>/cohort", {"fiche_id": "@b.fiche.id"},
-     **hidden("b.jury_officer", 200))
+case(
+    "POST",
+    f"{V1}/dossiers/<uuid:dossier_id>/consent",
+    {"dossier_id": "@b.dossier.id"},
+    **hidden("b.learner", 409, admin=403),
+)
+case(
+    "POST",
+    f"{V1}/dossiers/<uuid:dossier_id>/refuse",
+    {"dossier_id": "@b.dossier.id"},
+    **hidden("b.learner", 200, admin=403),
+)
+case(
+    "POST",
+    f"{V1}/dossiers/<uuid:dossier_id>/generate",
+    {"dossier_id": "@b.dossier.id"},
+    **hidden("b.jury_officer", 201),
+)
+case("POST", f"{V1}/dossiers/<uuid:dossier_id>/link", {"dossier_id": "@b.dossier.id"}, **hidden("b.jury_officer", 201))
+case("GET", f"{V1}/certifications/<uuid:fiche_id>/cohort", {"fiche_id": "@b.fiche.id"}, **hidden("b.jury_officer", 200))
 
 
 # --- machinery ----------------------------------------------------------------------------------
 
+
 def declared_rules(app: Any) -> set[tuple[str, str]]:
-    return {(method, rule.rule) for rule in app.url_map.iter_rules()
-            for method in rule.methods - IGNORED_METHODS}
+    return {(method, rule.rule) for rule in app.url_map.iter_rules() for method in rule.methods - IGNORED_METHODS}
 
 
 def resolve(value: Any, world: World, caller: Any = None) -> Any:
@@ -368,8 +645,9 @@ def caller_of(world: World, name: str, entry: Case) -> tuple[Any, Any]:
     return getattr(world.a, name), None
 
 
-def send(client: Any, app: Any, world: World, method: str, rule: str, entry: Case, who: Any, act_for: Any,
-         headers: Any) -> Any:
+def send(
+    client: Any, app: Any, world: World, method: str, rule: str, entry: Case, who: Any, act_for: Any, headers: Any
+) -> Any:
     endpoint = next(r.endpoint for r in app.url_map.iter_rules() if r.rule == rule and method in r.methods)
     params = resolve(entry.params, world, who)
     with app.test_request_context():
@@ -427,7 +705,8 @@ def test_permission_matrix(app, matrix, headers, method, rule, caller):  # type:
     expected = entry.expect[caller]
     assert response.status_code == expected, (
         f"{method} {rule} as {caller}: {response.status_code}, expected {expected}: "
-        f"{response.get_data(as_text=True)[:300]}")
+        f"{response.get_data(as_text=True)[:300]}"
+    )
     if response.status_code >= 400 and rule.startswith(V1):
         assert response.mimetype == "application/problem+json", response.headers
     if caller in A_SIDE and response.status_code < 300 and not entry.public:
@@ -450,14 +729,14 @@ def test_side_names_used_by_the_table_exist():
 # The public page shows public evidence only, to everyone.
 VISIBILITY = {
     #                private tutors jury public
-    "b.learner":      (200, 200, 200, 200),
-    "b.tutor":        (404, 200, 200, 200),
-    "b.coordinator":  (404, 404, 404, 200),
+    "b.learner": (200, 200, 200, 200),
+    "b.tutor": (404, 200, 200, 200),
+    "b.coordinator": (404, 404, 404, 200),
     "b.other_learner": (404, 404, 404, 404),
     "b.jury_officer": (404, 404, 404, 404),
-    "a.tutor":        (404, 404, 404, 404),
-    "a.coordinator":  (404, 404, 404, 404),
-    "admin":          (404, 200, 200, 200),
+    "a.tutor": (404, 404, 404, 404),
+    "a.coordinator": (404, 404, 404, 404),
+    "admin": (404, 200, 200, 200),
 }
 LEVELS = ("private", "tutors", "jury", "public")
 
@@ -481,11 +760,23 @@ ACTING_FOR_OWN = [
     ("GET", f"{V1}/people/me", None, 200),
     ("GET", f"{V1}/contributions/{{a.assisted_contribution.id}}", None, 200),
     ("POST", f"{V1}/contributions", {"projectId": "{a.project.id}", "title": "Atelier couture"}, 201),
-    ("POST", f"{V1}/contributions/{{a.assisted_contribution.id}}/evidence",
-     {"kind": "text", "title": "Récit", "text": "Nous étions vingt."}, 201),
+    (
+        "POST",
+        f"{V1}/contributions/{{a.assisted_contribution.id}}/evidence",
+        {"kind": "text", "title": "Récit", "text": "Nous étions vingt."},
+        201,
+    ),
     ("GET", f"{V1}/claims/{{a.assisted_claim.id}}", None, 200),
-    ("POST", f"{V1}/claims", {"contributionId": "{a.assisted_contribution.id}",
-                              "competencyId": "{a.competencies[1].id}", "justification": "Je l'ai fait."}, 201),
+    (
+        "POST",
+        f"{V1}/claims",
+        {
+            "contributionId": "{a.assisted_contribution.id}",
+            "competencyId": "{a.competencies[1].id}",
+            "justification": "Je l'ai fait.",
+        },
+        201,
+    ),
     ("GET", f"{V1}/people/{{a.assisted.id}}/standings", None, 200),
     ("GET", f"{V1}/people/{{a.assisted.id}}/portfolio", None, 200),
     ("GET", f"{V1}/me/badges", None, 200),
@@ -493,10 +784,18 @@ ACTING_FOR_OWN = [
 ]
 # What the facilitator may do in their own name but not while acting for the learner.
 ACTING_FOR_REFUSED = [
-    ("POST", f"{V1}/claims/{{a.assisted_claim.id}}/reviews",
-     {"decision": "validated", "level": "acquis", "comment": "Vu."}, 403),
-    ("POST", f"{V1}/claims/{{a.claim_pending.id}}/reviews",
-     {"decision": "validated", "level": "acquis", "comment": "Vu."}, 404),
+    (
+        "POST",
+        f"{V1}/claims/{{a.assisted_claim.id}}/reviews",
+        {"decision": "validated", "level": "acquis", "comment": "Vu."},
+        403,
+    ),
+    (
+        "POST",
+        f"{V1}/claims/{{a.claim_pending.id}}/reviews",
+        {"decision": "validated", "level": "acquis", "comment": "Vu."},
+        404,
+    ),
     ("GET", f"{V1}/reviews/queue?projectId={{a.project.id}}", None, 403),
     ("GET", f"{V1}/contributions/{{a.contribution.id}}", None, 404),
     ("GET", f"{V1}/claims/{{a.claim_pending.id}}", None, 404),
@@ -504,8 +803,12 @@ ACTING_FOR_REFUSED = [
     ("GET", f"{V1}/people/{{a.learner.id}}/standings", None, 404),
     ("PATCH", f"{V1}/projects/{{a.project.id}}", {"description": "Changé"}, 403),
     ("POST", f"{V1}/people", {"displayName": "Josiane", "isAssisted": True, "projectId": "{a.project.id}"}, 403),
-    ("POST", f"{V1}/memberships", {"personId": "{a.other_learner.id}", "role": "tutor", "scopeType": "project",
-                                   "scopeId": "{a.project.id}"}, 403),
+    (
+        "POST",
+        f"{V1}/memberships",
+        {"personId": "{a.other_learner.id}", "role": "tutor", "scopeType": "project", "scopeId": "{a.project.id}"},
+        403,
+    ),
     ("POST", f"{V1}/territories", {"name": "Territoire"}, 403),
     ("POST", f"{V1}/achievements/{{a.achievement.id}}/awards", {"learnerId": "{a.assisted.id}"}, 403),
     ("GET", f"{V1}/credentials/{{a.credential.id}}", None, 404),
@@ -525,20 +828,36 @@ def _act(app: Any, world: World, headers: Any, method: str, path: str, body: Any
     return app.test_client().open(_fill(path, world), method=method, headers=h, json=_fill(body, world))
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status"), ACTING_FOR_OWN,
-                         ids=[f"{m} {p}" for m, p, _b, _s in ACTING_FOR_OWN])
-def test_facilitator_has_the_assisted_learners_rights(app, matrix, headers,  # type: ignore[no-untyped-def]
-                                                      method, path, body, status):
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"), ACTING_FOR_OWN, ids=[f"{m} {p}" for m, p, _b, _s in ACTING_FOR_OWN]
+)
+def test_facilitator_has_the_assisted_learners_rights(
+    app,
+    matrix,
+    headers,  # type: ignore[no-untyped-def]
+    method,
+    path,
+    body,
+    status,
+):
     response = _act(app, matrix, headers, method, path, body)
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     if path.endswith("/people/me"):
         assert response.get_json()["id"] == str(matrix.a.assisted.id)
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status"), ACTING_FOR_REFUSED,
-                         ids=[f"{m} {p}" for m, p, _b, _s in ACTING_FOR_REFUSED])
-def test_facilitator_acting_for_gets_no_more_than_the_learners_rights(app, matrix, headers,  # type: ignore[no-untyped-def]
-                                                                       method, path, body, status):
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"), ACTING_FOR_REFUSED, ids=[f"{m} {p}" for m, p, _b, _s in ACTING_FOR_REFUSED]
+)
+def test_facilitator_acting_for_gets_no_more_than_the_learners_rights(
+    app,
+    matrix,
+    headers,  # type: ignore[no-untyped-def]
+    method,
+    path,
+    body,
+    status,
+):
     response = _act(app, matrix, headers, method, path, body)
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     assert response.mimetype == "application/problem+json"
@@ -546,8 +865,15 @@ def test_facilitator_acting_for_gets_no_more_than_the_learners_rights(app, matri
 
 def test_the_facilitator_reviews_in_their_own_name(app, matrix, headers):  # type: ignore[no-untyped-def]
     """The refusals above come from acting for someone: in their own name the tutor decides."""
-    response = _act(app, matrix, headers, "POST", f"{V1}/claims/{{a.claim_pending.id}}/reviews",
-                    {"decision": "validated", "level": "acquis", "comment": "Vu."}, acting=False)
+    response = _act(
+        app,
+        matrix,
+        headers,
+        "POST",
+        f"{V1}/claims/{{a.claim_pending.id}}/reviews",
+        {"decision": "validated", "level": "acquis", "comment": "Vu."},
+        acting=False,
+    )
     assert response.status_code == 201, response.get_data(as_text=True)[:300]
 
 
@@ -561,8 +887,11 @@ def test_a_coordinator_cannot_act_for_a_learner_who_has_a_login(app, matrix, hea
     is refused, and a facilitation row left from before does not let one act for them."""
     client = app.test_client()
     a = matrix.a
-    asked = client.post(f"{V1}/facilitations", headers=headers(a.coordinator),
-                        json={"facilitatorId": str(a.coordinator.id), "learnerId": str(a.learner.id)})
+    asked = client.post(
+        f"{V1}/facilitations",
+        headers=headers(a.coordinator),
+        json={"facilitatorId": str(a.coordinator.id), "learnerId": str(a.learner.id)},
+    )
     assert asked.status_code in (403, 409, 422), asked.get_data(as_text=True)[:300]
     assert asked.mimetype == "application/problem+json"
     session = database_of(app).registry()
@@ -599,8 +928,11 @@ def test_what_b_holds_on_a_shared_learner_stays_in_b(app, matrix, headers, who, 
 def test_an_award_of_a_draws_nothing_from_b(app, matrix, headers):  # type: ignore[no-untyped-def]
     """A's issuer may award the commuter (a learner of A); the credential names nothing of B."""
     c = matrix.commuter
-    response = app.test_client().post(f"{V1}/achievements/{matrix.a.achievement.id}/awards",
-                                      headers=headers(matrix.a.issuer_admin), json={"learnerId": str(c.person.id)})
+    response = app.test_client().post(
+        f"{V1}/achievements/{matrix.a.achievement.id}/awards",
+        headers=headers(matrix.a.issuer_admin),
+        json={"learnerId": str(c.person.id)},
+    )
     assert response.status_code == 201, response.get_data(as_text=True)[:300]
     leaked = c.leaks(response.get_data(as_text=True), matrix.b.tutor)
     assert not leaked, (leaked, response.get_data(as_text=True)[:500])

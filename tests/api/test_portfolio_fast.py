@@ -2,32 +2,48 @@
 stay byte for byte what the nested schemas produced. The former service and its dump through
 PortfolioSchema are kept here, and only here, as the reference every response is compared with:
 hand-made edge cases, generated trees, every kind of caller, with and without ``?frameworkId=``."""
+
 from __future__ import annotations
 
 import json
 import random
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (Claim, ClaimStatus, Competency, Contribution, ContributionStatus, Decision, Evidence,
-                        EvidenceKind, Facilitation, Framework, Person, Project, Review, SourceType, Standing,
-                        Visibility)
+from app.models import (
+    Claim,
+    ClaimStatus,
+    Competency,
+    Contribution,
+    ContributionStatus,
+    Decision,
+    Evidence,
+    EvidenceKind,
+    Facilitation,
+    Framework,
+    Person,
+    Project,
+    Review,
+    SourceType,
+    Standing,
+    Visibility,
+)
+from app.platform.errors import NotFound
 from app.services.contributions import evidence as evidence_service
 from app.services.identity.access import Grants
 from app.services.recognition.claims import ReviewEntry, review_entries
-from app.platform.errors import NotFound
 from app.services.recognition.standing import check_can_view_learner
 from schemas.claims import PortfolioSchema
 
 API = "/api/v1"
-T0 = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
 # The reference: the service and the marshmallow dump as they were before the fast path.
@@ -71,13 +87,29 @@ class RefPortfolio:
     frameworks: list[RefTree]
 
 
-def reference_portfolio(session, grants: Grants, learner_id: uuid.UUID, *,  # type: ignore[no-untyped-def]
-                        framework_id: uuid.UUID | None = None) -> RefPortfolio:
+def reference_portfolio(
+    session,
+    grants: Grants,
+    learner_id: uuid.UUID,
+    *,  # type: ignore[no-untyped-def]
+    framework_id: uuid.UUID | None = None,
+) -> RefPortfolio:
     check_can_view_learner(session, grants, learner_id)
     scope = reference_scope(session, grants, learner_id)
-    stmt = select(Standing.competency_id, Standing.level, Standing.state, Standing.proficient, Standing.decided_at,
-                  Standing.decided_by_id, Standing.review_id, Competency.framework_id).join(
-        Competency, Competency.id == Standing.competency_id).where(Standing.learner_id == learner_id)
+    stmt = (
+        select(
+            Standing.competency_id,
+            Standing.level,
+            Standing.state,
+            Standing.proficient,
+            Standing.decided_at,
+            Standing.decided_by_id,
+            Standing.review_id,
+            Competency.framework_id,
+        )
+        .join(Competency, Competency.id == Standing.competency_id)
+        .where(Standing.learner_id == learner_id)
+    )
     every = {row.competency_id: row for row in session.execute(stmt)}
     if scope is not None:
         every = reference_scoped_standings(session, learner_id, scope, every)
@@ -87,27 +119,62 @@ def reference_portfolio(session, grants: Grants, learner_id: uuid.UUID, *,  # ty
     held = list(every)
     tree = select(Competency.id, Competency.parent_id).where(Competency.id.in_(held)).cte("tree", recursive=True)
     tree = tree.union(select(Competency.id, Competency.parent_id).join(tree, Competency.id == tree.c.parent_id))
-    competencies = list(session.execute(
-        select(Competency.id, Competency.parent_id, Competency.framework_id, Competency.code, Competency.label,
-               Competency.kind, Competency.position).where(Competency.id.in_(select(tree.c.id)))))
+    competencies = list(
+        session.execute(
+            select(
+                Competency.id,
+                Competency.parent_id,
+                Competency.framework_id,
+                Competency.code,
+                Competency.label,
+                Competency.kind,
+                Competency.position,
+            ).where(Competency.id.in_(select(tree.c.id)))
+        )
+    )
     framework_ids = {c.framework_id for c in competencies}
     if framework_id:
         framework_ids &= {framework_id}
-    frameworks = list(session.scalars(select(Framework).where(Framework.id.in_(framework_ids))
-                                      .order_by(Framework.title, Framework.id)))
-    validated = list(session.execute(
-        select(Claim.id, Claim.competency_id, Claim.contribution_id)
-        .where(Claim.learner_id == learner_id, Claim.status == ClaimStatus.VALIDATED)))
-    review_rows = [(row, row.competency_id) for row in session.execute(
-        select(Review.id, Review.claim_id, Review.reviewer_id, Review.decision, Review.level, Review.proficient,
-               Review.comment, Review.round, Review.final, Review.created_at, Claim.competency_id,
-               Project.territory_id)
-        .join(Claim, Claim.id == Review.claim_id).join(Project, Project.id == Claim.project_id)
-        .where(Claim.learner_id == learner_id).order_by(Review.created_at, Review.id))
-        if scope is None or row.territory_id in scope]
+    frameworks = list(
+        session.scalars(
+            select(Framework).where(Framework.id.in_(framework_ids)).order_by(Framework.title, Framework.id)
+        )
+    )
+    validated = list(
+        session.execute(
+            select(Claim.id, Claim.competency_id, Claim.contribution_id).where(
+                Claim.learner_id == learner_id, Claim.status == ClaimStatus.VALIDATED
+            )
+        )
+    )
+    review_rows = [
+        (row, row.competency_id)
+        for row in session.execute(
+            select(
+                Review.id,
+                Review.claim_id,
+                Review.reviewer_id,
+                Review.decision,
+                Review.level,
+                Review.proficient,
+                Review.comment,
+                Review.round,
+                Review.final,
+                Review.created_at,
+                Claim.competency_id,
+                Project.territory_id,
+            )
+            .join(Claim, Claim.id == Review.claim_id)
+            .join(Project, Project.id == Claim.project_id)
+            .where(Claim.learner_id == learner_id)
+            .order_by(Review.created_at, Review.id)
+        )
+        if scope is None or row.territory_id in scope
+    ]
     evidence_by_contribution = reference_visible_evidence(session, grants, learner_id)
-    nodes = {c.id: RefNode(c.id, c.code, c.label, c.kind, standings.get(c.id), position=c.position)
-             for c in competencies}
+    nodes = {
+        c.id: RefNode(c.id, c.code, c.label, c.kind, standings.get(c.id), position=c.position) for c in competencies
+    }
     for entry in review_entries(session, review_rows):
         if entry.competency_id in nodes:
             nodes[entry.competency_id].reviews.append(entry)
@@ -126,9 +193,16 @@ def reference_portfolio(session, grants: Grants, learner_id: uuid.UUID, *,  # ty
             roots[c.framework_id].append(nodes[c.id])
     for node in nodes.values():
         node.children.sort(key=reference_order)
-    return RefPortfolio(learner_id, len(standings), [
-        RefTree(f.id, f.title, f.source_type.value, f.version, f.version_label,
-                sorted(roots[f.id], key=reference_order)) for f in frameworks])
+    return RefPortfolio(
+        learner_id,
+        len(standings),
+        [
+            RefTree(
+                f.id, f.title, f.source_type.value, f.version, f.version_label, sorted(roots[f.id], key=reference_order)
+            )
+            for f in frameworks
+        ],
+    )
 
 
 def reference_scope(session, grants: Grants, learner_id: uuid.UUID) -> set[uuid.UUID] | None:  # type: ignore[no-untyped-def]
@@ -142,13 +216,19 @@ def reference_scope(session, grants: Grants, learner_id: uuid.UUID) -> set[uuid.
     return set(grants.coordinator_of) | tutored
 
 
-def reference_scoped_standings(session, learner_id: uuid.UUID, scope: set[uuid.UUID],  # type: ignore[no-untyped-def]
-                               stored: dict[uuid.UUID, Any]) -> dict[uuid.UUID, Any]:
+def reference_scoped_standings(
+    session,
+    learner_id: uuid.UUID,
+    scope: set[uuid.UUID],  # type: ignore[no-untyped-def]
+    stored: dict[uuid.UUID, Any],
+) -> dict[uuid.UUID, Any]:
     """Stored standings no foreign review went into; the others derived from the reviews in scope alone."""
     finals = session.execute(
-        select(Review, Claim.competency_id, Project.territory_id).join(Claim, Claim.id == Review.claim_id)
+        select(Review, Claim.competency_id, Project.territory_id)
+        .join(Claim, Claim.id == Review.claim_id)
         .join(Project, Project.id == Claim.project_id)
-        .where(Claim.learner_id == learner_id, Review.final.is_(True))).all()
+        .where(Claim.learner_id == learner_id, Review.final.is_(True))
+    ).all()
     out: dict[uuid.UUID, Any] = {}
     for competency_id, row in stored.items():
         mine = [(r, t) for r, c, t in finals if c == competency_id]
@@ -158,14 +238,23 @@ def reference_scoped_standings(session, learner_id: uuid.UUID, scope: set[uuid.U
         inside = sorted((r for r, t in mine if t in scope), key=lambda r: (r.created_at, str(r.id)))
         if not inside:
             continue
-        validated = [(bool(r.proficient), -1 if r.level_rank is None else r.level_rank, n, r)
-                     for n, r in enumerate(inside) if r.decision is Decision.VALIDATED]
+        validated = [
+            (bool(r.proficient), -1 if r.level_rank is None else r.level_rank, n, r)
+            for n, r in enumerate(inside)
+            if r.decision is Decision.VALIDATED
+        ]
         best = max(validated, key=lambda v: v[:3])[3] if validated else None
         chosen = best or inside[-1]
         out[competency_id] = SimpleNamespace(
-            competency_id=competency_id, framework_id=row.framework_id, level=best.level if best else None,
-            state="validated" if best else chosen.decision.value, proficient=bool(best and best.proficient),
-            decided_at=chosen.created_at, decided_by_id=chosen.reviewer_id, review_id=chosen.id)
+            competency_id=competency_id,
+            framework_id=row.framework_id,
+            level=best.level if best else None,
+            state="validated" if best else chosen.decision.value,
+            proficient=bool(best and best.proficient),
+            decided_at=chosen.created_at,
+            decided_by_id=chosen.reviewer_id,
+            review_id=chosen.id,
+        )
     return out
 
 
@@ -173,20 +262,32 @@ def reference_order(node: RefNode) -> tuple[int, str, str]:
     return node.position, node.code or "", str(node.id)
 
 
-def reference_visible_evidence(session, grants: Grants,  # type: ignore[no-untyped-def]
-                               learner_id: uuid.UUID) -> dict[uuid.UUID, list[RefEvidence]]:
-    behind = select(Claim.contribution_id).where(Claim.learner_id == learner_id,
-                                                 Claim.status == ClaimStatus.VALIDATED)
+def reference_visible_evidence(
+    session,
+    grants: Grants,  # type: ignore[no-untyped-def]
+    learner_id: uuid.UUID,
+) -> dict[uuid.UUID, list[RefEvidence]]:
+    behind = select(Claim.contribution_id).where(Claim.learner_id == learner_id, Claim.status == ClaimStatus.VALIDATED)
     contributions = {c.id: c for c in session.scalars(select(Contribution).where(Contribution.id.in_(behind)))}
-    projects = {p.id: p for p in session.scalars(select(Project).where(
-        Project.id.in_({c.project_id for c in contributions.values()})))} if contributions else {}
+    projects = (
+        {
+            p.id: p
+            for p in session.scalars(
+                select(Project).where(Project.id.in_({c.project_id for c in contributions.values()}))
+            )
+        }
+        if contributions
+        else {}
+    )
     out: dict[uuid.UUID, list[RefEvidence]] = {}
-    for item in session.scalars(select(Evidence).where(Evidence.contribution_id.in_(behind))
-                                .order_by(Evidence.created_at, Evidence.id)):
+    for item in session.scalars(
+        select(Evidence).where(Evidence.contribution_id.in_(behind)).order_by(Evidence.created_at, Evidence.id)
+    ):
         contribution = contributions[item.contribution_id]
         if evidence_service.can_read(grants, item, contribution, projects[contribution.project_id]):
             out.setdefault(item.contribution_id, []).append(
-                RefEvidence(item.id, item.contribution_id, item.kind.value, item.title))
+                RefEvidence(item.id, item.contribution_id, item.kind.value, item.title)
+            )
     return out
 
 
@@ -202,14 +303,23 @@ def key_paths(value: Any, path: str = "$") -> list[str]:
     return []
 
 
-def assert_same_portfolio(app, client, session, caller: Person, learner: Person,  # type: ignore[no-untyped-def]
-                          headers, grants_of, framework_id: uuid.UUID | None = None,
-                          act_for: Person | None = None) -> dict[str, Any]:
+def assert_same_portfolio(
+    app,
+    client,
+    session,
+    caller: Person,
+    learner: Person,  # type: ignore[no-untyped-def]
+    headers,
+    grants_of,
+    framework_id: uuid.UUID | None = None,
+    act_for: Person | None = None,
+) -> dict[str, Any]:
     query = f"?frameworkId={framework_id}" if framework_id else ""
     response = client.get(f"{API}/people/{learner.id}/portfolio{query}", headers=headers(caller, act_for))
     assert response.status_code == 200, response.json
-    expected = PortfolioSchema().dump(reference_portfolio(
-        session, grants_of(caller, act_for), learner.id, framework_id=framework_id))
+    expected = PortfolioSchema().dump(
+        reference_portfolio(session, grants_of(caller, act_for), learner.id, framework_id=framework_id)
+    )
     got = json.loads(response.data)
     assert got == expected
     assert key_paths(got) == key_paths(expected)
@@ -218,8 +328,14 @@ def assert_same_portfolio(app, client, session, caller: Person, learner: Person,
     return got
 
 
-def assert_same_refusal(client, session, caller: Person, learner_id: uuid.UUID,  # type: ignore[no-untyped-def]
-                        headers, grants_of) -> None:
+def assert_same_refusal(
+    client,
+    session,
+    caller: Person,
+    learner_id: uuid.UUID,  # type: ignore[no-untyped-def]
+    headers,
+    grants_of,
+) -> None:
     with pytest.raises(NotFound):
         reference_portfolio(session, grants_of(caller), learner_id)
     response = client.get(f"{API}/people/{learner_id}/portfolio", headers=headers(caller))
@@ -249,48 +365,115 @@ def add(session: Session, *rows: Any) -> None:
     session.commit()  # only a SAVEPOINT (see conftest): the rows outlive each request's session cleanup
 
 
-def make_claim(session: Session, learner: Person, contribution: Contribution, competency: Competency,
-               status: ClaimStatus, at: datetime) -> Claim:
-    claim = Claim(contribution_id=contribution.id, project_id=contribution.project_id, competency_id=competency.id,
-                  learner_id=learner.id, justification="Voir le compte rendu.", status=status,
-                  created_by_id=learner.id, created_at=at, updated_at=at)
+def make_claim(
+    session: Session,
+    learner: Person,
+    contribution: Contribution,
+    competency: Competency,
+    status: ClaimStatus,
+    at: datetime,
+) -> Claim:
+    claim = Claim(
+        contribution_id=contribution.id,
+        project_id=contribution.project_id,
+        competency_id=competency.id,
+        learner_id=learner.id,
+        justification="Voir le compte rendu.",
+        status=status,
+        created_by_id=learner.id,
+        created_at=at,
+        updated_at=at,
+    )
     add(session, claim)
     return claim
 
 
-def make_review(session: Session, claim: Claim, reviewer: Person, decision: Decision, at: datetime, *,
-                level: str | None = None, proficient: bool | None = None, final: bool = True, round_: int = 1,
-                comment: str = "Vu.") -> Review:
-    review = Review(claim_id=claim.id, reviewer_id=reviewer.id, decision=decision, level=level,
-                    level_rank=None, proficient=proficient, comment=comment, round=round_, final=final,
-                    created_at=at)
+def make_review(
+    session: Session,
+    claim: Claim,
+    reviewer: Person,
+    decision: Decision,
+    at: datetime,
+    *,
+    level: str | None = None,
+    proficient: bool | None = None,
+    final: bool = True,
+    round_: int = 1,
+    comment: str = "Vu.",
+) -> Review:
+    review = Review(
+        claim_id=claim.id,
+        reviewer_id=reviewer.id,
+        decision=decision,
+        level=level,
+        level_rank=None,
+        proficient=proficient,
+        comment=comment,
+        round=round_,
+        final=final,
+        created_at=at,
+    )
     add(session, review)
     return review
 
 
-def make_standing(session: Session, learner: Person, competency: Competency, state: str, *,
-                  review: Review | None = None, level: str | None = None, proficient: bool = False,
-                  decided_at: datetime | None = None) -> Standing:
-    row = Standing(learner_id=learner.id, competency_id=competency.id, state=state, level=level,
-                   proficient=proficient, decided_at=decided_at if decided_at or not review else review.created_at,
-                   decided_by_id=review.reviewer_id if review else None, review_id=review.id if review else None)
+def make_standing(
+    session: Session,
+    learner: Person,
+    competency: Competency,
+    state: str,
+    *,
+    review: Review | None = None,
+    level: str | None = None,
+    proficient: bool = False,
+    decided_at: datetime | None = None,
+) -> Standing:
+    row = Standing(
+        learner_id=learner.id,
+        competency_id=competency.id,
+        state=state,
+        level=level,
+        proficient=proficient,
+        decided_at=decided_at if decided_at or not review else review.created_at,
+        decided_by_id=review.reviewer_id if review else None,
+        review_id=review.id if review else None,
+    )
     add(session, row)
     return row
 
 
-def make_evidence(session: Session, contribution: Contribution, visibility: Visibility, title: str,
-                  at: datetime, kind: EvidenceKind = EvidenceKind.TEXT) -> Evidence:
-    item = Evidence(contribution_id=contribution.id, kind=kind, title=title, visibility=visibility,
-                    text="…" if kind is EvidenceKind.TEXT else None,
-                    url="https://example.org/a" if kind is EvidenceKind.LINK else None,
-                    created_by_id=contribution.learner_id, created_at=at)
+def make_evidence(
+    session: Session,
+    contribution: Contribution,
+    visibility: Visibility,
+    title: str,
+    at: datetime,
+    kind: EvidenceKind = EvidenceKind.TEXT,
+) -> Evidence:
+    item = Evidence(
+        contribution_id=contribution.id,
+        kind=kind,
+        title=title,
+        visibility=visibility,
+        text="…" if kind is EvidenceKind.TEXT else None,
+        url="https://example.org/a" if kind is EvidenceKind.LINK else None,
+        created_by_id=contribution.learner_id,
+        created_at=at,
+    )
     add(session, item)
     return item
 
 
 @pytest.fixture()
-def cast(session, world, make_person, make_project, make_framework,  # type: ignore[no-untyped-def]
-         grant, make_contribution) -> Cast:
+def cast(
+    session,
+    world,
+    make_person,
+    make_project,
+    make_framework,  # type: ignore[no-untyped-def]
+    grant,
+    make_contribution,
+) -> Cast:
     second = make_project()
     other_tutor = make_person(display_name="Ōtsuka « Ops » Tuteur")
     grant(other_tutor, "tutor", second)
@@ -313,17 +496,43 @@ def cast(session, world, make_person, make_project, make_framework,  # type: ign
     # A pending claim in the second project, so that its tutor may see the learner.
     pending = make_contribution(world.learner, second, status=ContributionStatus.SUBMITTED)
     make_claim(session, world.learner, pending, world.competency, ClaimStatus.PENDING, T0)
-    f2 = make_framework(title="Äpfel & « Birnen » 🍐", source_type=SourceType.RNCP, version=3,
-                        version_label="v3 — 2026")
+    f2 = make_framework(
+        title="Äpfel & « Birnen » 🍐", source_type=SourceType.RNCP, version=3, version_label="v3 — 2026"
+    )
     f3 = make_framework(title=world.framework.title)  # same title: ordered by id
-    return Cast(world.learner, world.tutor, world.tutor2, other_tutor, coordinator, admin, facilitator, outsider,
-                newcomer, [world.framework, f2, f3], second)
+    return Cast(
+        world.learner,
+        world.tutor,
+        world.tutor2,
+        other_tutor,
+        coordinator,
+        admin,
+        facilitator,
+        outsider,
+        newcomer,
+        [world.framework, f2, f3],
+        second,
+    )
 
 
-def competency(session: Session, framework: Framework, parent: Competency | None, code: str | None, label: str,
-               position: int = 0, kind: str = "competence") -> Competency:
-    row = Competency(framework_id=framework.id, parent_id=parent.id if parent else None,
-                     source_key=f"k-{uuid.uuid4().hex}", kind=kind, code=code, label=label, position=position)
+def competency(
+    session: Session,
+    framework: Framework,
+    parent: Competency | None,
+    code: str | None,
+    label: str,
+    position: int = 0,
+    kind: str = "competence",
+) -> Competency:
+    row = Competency(
+        framework_id=framework.id,
+        parent_id=parent.id if parent else None,
+        source_key=f"k-{uuid.uuid4().hex}",
+        kind=kind,
+        code=code,
+        label=label,
+        position=position,
+    )
     add(session, row)
     return row
 
@@ -367,23 +576,51 @@ def rich(session, world, cast, make_contribution) -> Cast:  # type: ignore[no-un
     # A validated leaf with a second review round, on the learner's own contribution.
     claim = make_claim(session, learner, own, leaf, ClaimStatus.VALIDATED, at)
     make_review(session, claim, cast.tutor, Decision.NEEDS_EVIDENCE, at, comment="Ajoutez une preuve.")
-    make_review(session, claim, cast.tutor, Decision.VALIDATED, at + timedelta(minutes=1), level="acquis",
-                proficient=True, final=False, round_=2, comment="D'accord ✓")
-    last = make_review(session, claim, cast.tutor2, Decision.VALIDATED, at + timedelta(minutes=1), level="maitrise",
-                       proficient=True, round_=2, comment="Confirmé.\nDeux lignes.")
+    make_review(
+        session,
+        claim,
+        cast.tutor,
+        Decision.VALIDATED,
+        at + timedelta(minutes=1),
+        level="acquis",
+        proficient=True,
+        final=False,
+        round_=2,
+        comment="D'accord ✓",
+    )
+    last = make_review(
+        session,
+        claim,
+        cast.tutor2,
+        Decision.VALIDATED,
+        at + timedelta(minutes=1),
+        level="maitrise",
+        proficient=True,
+        round_=2,
+        comment="Confirmé.\nDeux lignes.",
+    )
     make_standing(session, learner, leaf, "validated", review=last, level="maitrise", proficient=True)
     # The same competency validated again elsewhere: the evidence of both contributions.
     again = make_claim(session, learner, elsewhere, leaf, ClaimStatus.VALIDATED, at + timedelta(hours=1))
-    make_review(session, again, cast.other_tutor, Decision.VALIDATED, at + timedelta(hours=1), level="en_cours",
-                proficient=False)
+    make_review(
+        session,
+        again,
+        cast.other_tutor,
+        Decision.VALIDATED,
+        at + timedelta(hours=1),
+        level="en_cours",
+        proficient=False,
+    )
     # The deepest node validated on a draft contribution; an ancestor reviewed but held by no standing.
     deepest = make_claim(session, learner, draft, chain[-1], ClaimStatus.VALIDATED, at)
-    review = make_review(session, deepest, cast.tutor, Decision.VALIDATED, at + timedelta(seconds=30),
-                         level="acquis", proficient=True)
+    review = make_review(
+        session, deepest, cast.tutor, Decision.VALIDATED, at + timedelta(seconds=30), level="acquis", proficient=True
+    )
     make_standing(session, learner, chain[-1], "validated", review=review, level="acquis", proficient=True)
     middle = make_claim(session, learner, own, chain[2], ClaimStatus.VALIDATED, at)
-    make_review(session, middle, cast.tutor, Decision.VALIDATED, at + timedelta(seconds=30), level="acquis",
-                proficient=None)
+    make_review(
+        session, middle, cast.tutor, Decision.VALIDATED, at + timedelta(seconds=30), level="acquis", proficient=None
+    )
     # Rejected, needs-evidence, and standings without any review.
     rejected = make_claim(session, learner, own, tie_a, ClaimStatus.REJECTED, at)
     review = make_review(session, rejected, cast.tutor2, Decision.REJECTED, at + timedelta(days=2), comment="Non.")
@@ -392,8 +629,7 @@ def rich(session, world, cast, make_contribution) -> Cast:  # type: ignore[no-un
     make_standing(session, learner, no_code, "validated", level="acquis", proficient=True)
     pending = make_claim(session, learner, own, ten, ClaimStatus.PENDING, at)
     make_review(session, pending, cast.tutor, Decision.VALIDATED, at, level="acquis", proficient=True, final=False)
-    make_standing(session, learner, ten, "validated", level="en_cours",
-                  decided_at=at + timedelta(microseconds=123456))
+    make_standing(session, learner, ten, "validated", level="en_cours", decided_at=at + timedelta(microseconds=123456))
     make_standing(session, learner, late, "rejected")
     make_standing(session, learner, root2, "validated", level="acquis", proficient=True)
     # The second framework: both leaves held, validated on the second project's contribution.
@@ -407,16 +643,22 @@ def rich(session, world, cast, make_contribution) -> Cast:  # type: ignore[no-un
 
 
 def viewers(cast: Cast) -> list[tuple[Person, Person | None]]:
-    return [(cast.learner, None), (cast.tutor, None), (cast.tutor2, None), (cast.other_tutor, None),
-            (cast.coordinator, None), (cast.admin, None), (cast.facilitator, cast.learner)]
+    return [
+        (cast.learner, None),
+        (cast.tutor, None),
+        (cast.tutor2, None),
+        (cast.other_tutor, None),
+        (cast.coordinator, None),
+        (cast.admin, None),
+        (cast.facilitator, cast.learner),
+    ]
 
 
 def test_every_caller_sees_the_same_json_as_before(app, client, session, rich, headers, grants_of):
     filters = [None, *(f.id for f in rich.frameworks), uuid.uuid4()]
     for caller, act_for in viewers(rich):
         for framework_id in filters:
-            assert_same_portfolio(app, client, session, caller, rich.learner, headers, grants_of, framework_id,
-                                  act_for)
+            assert_same_portfolio(app, client, session, caller, rich.learner, headers, grants_of, framework_id, act_for)
 
 
 def test_the_edge_cases_are_really_in_the_response(app, client, session, rich, headers, grants_of):
@@ -434,6 +676,7 @@ def test_the_edge_cases_are_really_in_the_response(app, client, session, rich, h
 
     def depth(nodes: list[dict[str, Any]]) -> int:
         return max((1 + depth(n["children"]) for n in nodes), default=0)
+
     assert depth(mine["frameworks"][0]["nodes"]) >= 7 or depth(mine["frameworks"][1]["nodes"]) >= 7
 
 
@@ -452,22 +695,38 @@ def test_generated_portfolios(app, client, session, cast, world, make_contributi
     rng = random.Random(seed)
     learner = cast.learner
     tutors = [cast.tutor, cast.tutor2, cast.other_tutor]
-    contributions = [world.contribution, make_contribution(learner, world.project),
-                     make_contribution(learner, world.project, status=ContributionStatus.SUBMITTED)]
-    instants = [T0 + timedelta(seconds=rng.randrange(5), microseconds=rng.choice([0, 1, 999999]))
-                for _ in range(4)]
+    contributions = [
+        world.contribution,
+        make_contribution(learner, world.project),
+        make_contribution(learner, world.project, status=ContributionStatus.SUBMITTED),
+    ]
+    instants = [T0 + timedelta(seconds=rng.randrange(5), microseconds=rng.choice([0, 1, 999999])) for _ in range(4)]
     for contribution in contributions:
         for _ in range(rng.randrange(4)):
-            make_evidence(session, contribution, rng.choice(list(Visibility)), rng.choice(["Preuve", "Été ☀", "b"]),
-                          rng.choice(instants), rng.choice([EvidenceKind.TEXT, EvidenceKind.LINK]))
+            make_evidence(
+                session,
+                contribution,
+                rng.choice(list(Visibility)),
+                rng.choice(["Preuve", "Été ☀", "b"]),
+                rng.choice(instants),
+                rng.choice([EvidenceKind.TEXT, EvidenceKind.LINK]),
+            )
     nodes: list[Competency] = []
     for i in range(rng.randrange(15, 40)):
         framework = rng.choice(cast.frameworks)
         parents = [n for n in nodes if n.framework_id == framework.id]
         parent = rng.choice(parents) if parents and rng.random() < 0.75 else None
-        nodes.append(competency(session, framework, parent, rng.choice([None, "A", "B", f"C{i}", "ç"]),
-                                rng.choice(["Savoir", "Savoir-faire « x »", f"N°{i}"]), rng.randrange(3),
-                                rng.choice(["bloc", "competence", "skill"])))
+        nodes.append(
+            competency(
+                session,
+                framework,
+                parent,
+                rng.choice([None, "A", "B", f"C{i}", "ç"]),
+                rng.choice(["Savoir", "Savoir-faire « x »", f"N°{i}"]),
+                rng.randrange(3),
+                rng.choice(["bloc", "competence", "skill"]),
+            )
+        )
     used: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for node in rng.sample(nodes, k=len(nodes) // 2):
         reviews = []
@@ -476,21 +735,38 @@ def test_generated_portfolios(app, client, session, cast, world, make_contributi
             if (contribution.id, node.id) in used:
                 continue
             used.add((contribution.id, node.id))
-            claim = make_claim(session, learner, contribution, node, rng.choice(list(ClaimStatus)),
-                               rng.choice(instants))
+            claim = make_claim(
+                session, learner, contribution, node, rng.choice(list(ClaimStatus)), rng.choice(instants)
+            )
             for round_ in range(rng.randrange(3)):
                 decision = rng.choice(list(Decision))
                 valid = decision is Decision.VALIDATED
-                reviews.append(make_review(
-                    session, claim, rng.choice(tutors), decision, rng.choice(instants),
-                    level=rng.choice(["acquis", "en_cours"]) if valid else None,
-                    proficient=rng.choice([True, False, None]) if valid else None,
-                    final=rng.random() < 0.8, round_=round_ + 1, comment=rng.choice(["Oui.", "Non ✗", ""])))
+                reviews.append(
+                    make_review(
+                        session,
+                        claim,
+                        rng.choice(tutors),
+                        decision,
+                        rng.choice(instants),
+                        level=rng.choice(["acquis", "en_cours"]) if valid else None,
+                        proficient=rng.choice([True, False, None]) if valid else None,
+                        final=rng.random() < 0.8,
+                        round_=round_ + 1,
+                        comment=rng.choice(["Oui.", "Non ✗", ""]),
+                    )
+                )
         if rng.random() < 0.85:
             review = rng.choice(reviews) if reviews and rng.random() < 0.8 else None
-            make_standing(session, learner, node, rng.choice(["validated", "rejected", "needs_evidence"]),
-                          review=review, level=rng.choice([None, "acquis"]), proficient=rng.random() < 0.5,
-                          decided_at=rng.choice([None, *instants]) if review is None else None)
+            make_standing(
+                session,
+                learner,
+                node,
+                rng.choice(["validated", "rejected", "needs_evidence"]),
+                review=review,
+                level=rng.choice([None, "acquis"]),
+                proficient=rng.random() < 0.5,
+                decided_at=rng.choice([None, *instants]) if review is None else None,
+            )
     filters = [None, rng.choice(cast.frameworks).id]
     for caller, act_for in viewers(cast):
         for framework_id in filters:
@@ -500,11 +776,24 @@ def test_generated_portfolios(app, client, session, cast, world, make_contributi
 def test_the_openapi_description_of_the_portfolio_is_unchanged(client):
     spec = client.get(f"{API}/openapi.json").json
     get = spec["paths"]["/api/v1/people/{person_id}/portfolio"]["get"]
-    assert get["responses"]["200"] == {"description": "OK", "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Portfolio"}}}}
-    assert [p.get("name", p.get("$ref")) for p in get["parameters"]] == ["frameworkId", "#/components/parameters/ActFor"]
+    assert get["responses"]["200"] == {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Portfolio"}}},
+    }
+    assert [p.get("name", p.get("$ref")) for p in get["parameters"]] == [
+        "frameworkId",
+        "#/components/parameters/ActFor",
+    ]
     schemas = spec["components"]["schemas"]
     assert list(schemas["Portfolio"]["properties"]) == ["learnerId", "standings", "frameworks"]
-    assert list(schemas["Node"]["properties"]) == ["id", "code", "label", "kind", "standing", "reviews", "evidence",
-                                                   "children"]
+    assert list(schemas["Node"]["properties"]) == [
+        "id",
+        "code",
+        "label",
+        "kind",
+        "standing",
+        "reviews",
+        "evidence",
+        "children",
+    ]
     assert schemas["Portfolio"]["properties"]["frameworks"]["items"] == {"$ref": "#/components/schemas/FrameworkTree"}

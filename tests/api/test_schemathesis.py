@@ -7,6 +7,7 @@ schema, and any status code the description does not list. Nothing is skipped: e
 DELETE included, happens inside the test's rolled-back transaction (a deleted fixture row only
 turns later cases into 404s, which the description lists).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -17,13 +18,22 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 API = "/api/v1"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-BOUNDED = settings(max_examples=3, deadline=None, database=None, derandomize=True, print_blob=False,
-                   suppress_health_check=list(HealthCheck))
+BOUNDED = settings(
+    max_examples=3,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    print_blob=False,
+    suppress_health_check=list(HealthCheck),
+)
 ROLES = ("learner", "tutor", "coordinator", "admin")
 
 
@@ -37,9 +47,14 @@ def actors(world, grant, headers, make_person):  # type: ignore[no-untyped-def]
     """Headers of each role in the claims world, and the real ids path parameters may take."""
     coordinator = make_person(display_name="Coralie Coordinatrice")
     grant(coordinator, "coordinator", world.territory)
-    ids = {"territory_id": world.territory.id, "project_id": world.project.id,
-           "contribution_id": world.contribution.id, "person_id": world.learner.id,
-           "framework_id": world.framework.id, "competency_id": world.competency.id}
+    ids = {
+        "territory_id": world.territory.id,
+        "project_id": world.project.id,
+        "contribution_id": world.contribution.id,
+        "person_id": world.learner.id,
+        "framework_id": world.framework.id,
+        "competency_id": world.competency.id,
+    }
     admin = make_person(display_name="Ada Admin")
     grant(admin, "platform_admin")
     people = {"learner": world.learner, "tutor": world.tutor, "coordinator": coordinator, "admin": admin}

@@ -1,4 +1,5 @@
 """POST /api/v1/verify: any form, ours or another issuer's; bad input is a clear 4xx or a failed verdict."""
+
 from __future__ import annotations
 
 import base64
@@ -6,15 +7,15 @@ import io
 import json
 import struct
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 import badges
 from app.api import verification as verify_api
-from app.runtime import runtime
 from app.platform.rate_limit import RateLimit
+from app.runtime import runtime
 from tests.api.support import assert_problem, png_bytes
 from tests.public_fixtures import BASE, Issued, NoNetwork
 
@@ -36,10 +37,15 @@ def no_network(monkeypatch):  # type: ignore[no-untyped-def]
 
 def test_every_form_of_our_badge_verifies_without_network(client, issued: Issued) -> None:
     credential = issued.credential
-    forms = [{"credential": credential.ob3_credential}, {"credential": credential.ob3_jwt},
-             {"credential": json.dumps(credential.ob3_credential)}, {"credential": credential.ob2_jws},
-             {"url": f"{BASE}/ob2/assertions/{credential.id}"}, {"url": issued.url},
-             {"url": f"{BASE}/c/{credential.short_code}"}]
+    forms = [
+        {"credential": credential.ob3_credential},
+        {"credential": credential.ob3_jwt},
+        {"credential": json.dumps(credential.ob3_credential)},
+        {"credential": credential.ob2_jws},
+        {"url": f"{BASE}/ob2/assertions/{credential.id}"},
+        {"url": issued.url},
+        {"url": f"{BASE}/c/{credential.short_code}"},
+    ]
     for body in forms:
         r = _post(client, **body)
         assert r.status_code == 200, (body, r.json)
@@ -87,8 +93,12 @@ def test_tampered_credentials_fail_their_proof(client, issued: Issued) -> None:
 def test_truncated_credentials_are_unreadable_or_invalid(client, issued: Issued) -> None:
     token = issued.credential.ob3_jwt
     text = json.dumps(issued.credential.ob3_credential)
-    cases = {token[: len(token) // 2]: "format", token[: token.rindex(".") + 5]: "proof",
-             text[: len(text) // 2]: "format", token.rsplit(".", 1)[0]: "format"}
+    cases = {
+        token[: len(token) // 2]: "format",
+        token[: token.rindex(".") + 5]: "proof",
+        text[: len(text) // 2]: "format",
+        token.rsplit(".", 1)[0]: "format",
+    }
     for truncated, failing in cases.items():
         r = _post(client, credential=truncated)
         assert r.status_code == 200, r.json
@@ -99,9 +109,19 @@ def test_truncated_credentials_are_unreadable_or_invalid(client, issued: Issued)
     assert r.status_code == 415
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1/assertion", "https://10.0.0.1/a", "http://[::1]:8080/a",
-                                 "http://localhost/a", "http://169.254.169.254/latest/meta-data",
-                                 "file:///etc/passwd", "ftp://example.org/a", "https://user:pw@example.org/a"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/assertion",
+        "https://10.0.0.1/a",
+        "http://[::1]:8080/a",
+        "http://localhost/a",
+        "http://169.254.169.254/latest/meta-data",
+        "file:///etc/passwd",
+        "ftp://example.org/a",
+        "https://user:pw@example.org/a",
+    ],
+)
 def test_private_or_odd_urls_are_refused_without_being_fetched(client, monkeypatch, url: str) -> None:
     monkeypatch.setattr(verify_api, "verify_fetcher", badges.GuardedFetcher)
     body = assert_problem(_post(client, url=url), 422, "#/url")
@@ -111,9 +131,11 @@ def test_private_or_odd_urls_are_refused_without_being_fetched(client, monkeypat
 def test_a_hostname_resolving_to_a_private_address_is_refused(client, monkeypatch) -> None:
     connections: list[str] = []
     for addresses in (["127.0.0.1"], ["93.184.215.14", "10.1.2.3"], ["::ffff:192.168.1.1"]):
+
         def resolve(host: str, port: int, found=addresses) -> list[str]:
             connections.append(host)
             return found
+
         monkeypatch.setattr(verify_api, "verify_fetcher", lambda r=resolve: badges.GuardedFetcher(resolve=r))
         body = assert_problem(_post(client, url="https://badges.evil.example/assertion/1"), 422, "#/url")
         assert "private" in body["detail"]
@@ -124,21 +146,37 @@ def test_another_issuers_credential_is_fetched_through_the_fetcher_only(client, 
     key = badges.generate_key("Ed25519")
     issuer_id = "https://autre-emetteur.example/issuer"
     method = f"{issuer_id}#{key.public.multibase()}"
-    now = datetime.now(timezone.utc)
-    status = badges.sign_data_integrity(badges.build_status_list_credential(
-        id="https://autre-emetteur.example/status/1", issuer=issuer_id, status_list=badges.StatusList(),
-        purpose="revocation", valid_from=now), key, method, created=now)
+    now = datetime.now(UTC)
+    status = badges.sign_data_integrity(
+        badges.build_status_list_credential(
+            id="https://autre-emetteur.example/status/1",
+            issuer=issuer_id,
+            status_list=badges.StatusList(),
+            purpose="revocation",
+            valid_from=now,
+        ),
+        key,
+        method,
+        created=now,
+    )
     foreign = badges.Award(
-        id="https://autre-emetteur.example/credentials/9", issuer=badges.Profile(
-            id=issuer_id, name="Autre émetteur", url="https://autre-emetteur.example"),
+        id="https://autre-emetteur.example/credentials/9",
+        issuer=badges.Profile(id=issuer_id, name="Autre émetteur", url="https://autre-emetteur.example"),
         recipient=badges.Recipient(did="did:example:sam"),
-        achievement=badges.Achievement(id="https://autre-emetteur.example/achievements/1", name="Jardiner",
-                                       description="Jardin partagé.", criteria=badges.Criteria(narrative="Avoir "
-                                                                                                       "jardiné.")),
-        valid_from=now, status=(badges.StatusEntry("https://autre-emetteur.example/status/1", index=7),))
+        achievement=badges.Achievement(
+            id="https://autre-emetteur.example/achievements/1",
+            name="Jardiner",
+            description="Jardin partagé.",
+            criteria=badges.Criteria(narrative="Avoir jardiné."),
+        ),
+        valid_from=now,
+        status=(badges.StatusEntry("https://autre-emetteur.example/status/1", index=7),),
+    )
     credential = badges.sign_data_integrity(badges.build_ob3_credential(foreign), key, method, created=now)
-    documents = {issuer_id: badges.controller_document(issuer_id, [key.public]),
-                 "https://autre-emetteur.example/status/1": status}
+    documents = {
+        issuer_id: badges.controller_document(issuer_id, [key.public]),
+        "https://autre-emetteur.example/status/1": status,
+    }
     fetched: list[str] = []
 
     class Stub:
@@ -153,12 +191,14 @@ def test_another_issuers_credential_is_fetched_through_the_fetcher_only(client, 
     assert r.status_code == 200 and r.json["verdict"] == "genuine", r.json
     assert "verificationUrl" not in r.json
     assert sorted(set(fetched)) == sorted(documents)  # each document fetched once
-    forged = badges.sign_data_integrity(badges.build_ob3_credential(foreign), badges.generate_key("Ed25519"),
-                                        method, created=now)
+    forged = badges.sign_data_integrity(
+        badges.build_ob3_credential(foreign), badges.generate_key("Ed25519"), method, created=now
+    )
     assert _post(client, credential=forged).json["verdict"] == "invalid"
     other_key = badges.generate_key("Ed25519")
-    squatter = badges.sign_data_integrity(badges.build_ob3_credential(foreign), other_key,
-                                          f"{issuer_id}#{other_key.public.multibase()}", created=now)
+    squatter = badges.sign_data_integrity(
+        badges.build_ob3_credential(foreign), other_key, f"{issuer_id}#{other_key.public.multibase()}", created=now
+    )
     assert _post(client, credential=squatter).json["verdict"] == "unknown_key"
 
 
@@ -171,17 +211,27 @@ def test_unknown_urls_of_ours_are_not_fetched(client) -> None:
 def _bomb() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     # 64 x 64 grey pixels declared, 16 MB of zeros inside: a decompression bomb (about 16 KB on disk).
     pixels = zlib.compress(b"\0" * (16 * 1024 * 1024), 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 64, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 64, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", pixels)
+        + chunk(b"IEND", b"")
+    )
 
 
 def _giant() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 100))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_bad_uploads_are_clear_4xx(client) -> None:
@@ -210,7 +260,7 @@ def test_bad_bodies_are_clear_4xx(client) -> None:
     for _ in range(200):
         deep = {"a": deep}
     assert_problem(_post(client, credential=deep), 422, "#/credential")
-    for junk in ("", "   ", "not a badge", "{}", "a.b.c", "{\"type\": \"Assertion\"}"):
+    for junk in ("", "   ", "not a badge", "{}", "a.b.c", '{"type": "Assertion"}'):
         r = _post(client, credential=junk)
         assert r.status_code in (200, 422), (junk, r.json)
         if r.status_code == 200:

@@ -5,6 +5,7 @@ words; a URL that cannot be valid (a host name IDNA refuses, a port out of range
 the field. Never a 500. No network: names under the reserved ``.invalid`` TLD (RFC 6761) or an
 injected resolver that fails.
 """
+
 from __future__ import annotations
 
 import html
@@ -12,7 +13,7 @@ import io
 import json
 import re
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -42,17 +43,23 @@ def dns_fails(monkeypatch):  # type: ignore[no-untyped-def]
 def _foreign(signer: badges.SigningKey | None = None) -> dict[str, Any]:
     """Another issuer's credential: its key and status list live on a server we cannot reach."""
     key = badges.generate_key("Ed25519")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     award = badges.Award(
         id="https://autre-emetteur.example/credentials/9",
         issuer=badges.Profile(id=ISSUER, name="Autre émetteur", url="https://autre-emetteur.example"),
         recipient=badges.Recipient(did="did:example:sam"),
-        achievement=badges.Achievement(id="https://autre-emetteur.example/achievements/1", name="Jardiner",
-                                       description="Jardin partagé.",
-                                       criteria=badges.Criteria(narrative="Avoir jardiné.")),
-        valid_from=now, status=(badges.StatusEntry("https://autre-emetteur.example/status/1", index=7),))
-    return badges.sign_data_integrity(badges.build_ob3_credential(award), signer or key,
-                                      f"{ISSUER}#{key.public.multibase()}", created=now)
+        achievement=badges.Achievement(
+            id="https://autre-emetteur.example/achievements/1",
+            name="Jardiner",
+            description="Jardin partagé.",
+            criteria=badges.Criteria(narrative="Avoir jardiné."),
+        ),
+        valid_from=now,
+        status=(badges.StatusEntry("https://autre-emetteur.example/status/1", index=7),),
+    )
+    return badges.sign_data_integrity(
+        badges.build_ob3_credential(award), signer or key, f"{ISSUER}#{key.public.multibase()}", created=now
+    )
 
 
 @pytest.mark.parametrize("url", ["https://badges.example/assertions/1", "https://issuer.invalid/assertion/1"])
@@ -102,8 +109,11 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
 
 
 def _send(client, badge: str, lang: str = ""):  # type: ignore[no-untyped-def]
-    return client.post("/verify" + (f"?lang={lang}" if lang else ""), content_type="multipart/form-data",
-                       data={"badge": badge, "file": (io.BytesIO(b""), "")})
+    return client.post(
+        "/verify" + (f"?lang={lang}" if lang else ""),
+        content_type="multipart/form-data",
+        data={"badge": badge, "file": (io.BytesIO(b""), "")},
+    )
 
 
 def test_the_form_says_unreachable_in_french_and_english(client) -> None:

@@ -4,15 +4,16 @@ On SQLite (a file here, as in production) a write transaction takes the lock whe
 concurrent writers queue instead of failing with "database is locked"; a writer still waiting
 when the busy timeout runs out gets 503 with Retry-After, never 500. Real conflicts stay 409.
 """
+
 from __future__ import annotations
 
 import contextlib
-
 import sqlite3
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -20,13 +21,30 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
 from app.db import database_of, expecting_writes, make_engine
-from app.models import (AuditEvent, AuditHead, Claim, Competency, Contribution, ContributionStatus, DomainEvent,
-                        Framework, Membership, Person, Project, RefreshToken, Review, Role, ScopeType, SourceType,
-                        Standing, Territory)
+from app.models import (
+    AuditEvent,
+    AuditHead,
+    Claim,
+    Competency,
+    Contribution,
+    ContributionStatus,
+    DomainEvent,
+    Framework,
+    Membership,
+    Person,
+    Project,
+    RefreshToken,
+    Review,
+    Role,
+    ScopeType,
+    SourceType,
+    Standing,
+    Territory,
+)
+from app.platform.errors import Unauthenticated
 from app.runtime import runtime
 from app.services.identity import auth
 from app.services.identity.audit import GENESIS
-from app.platform.errors import Unauthenticated
 from tests.api.support import assert_problem
 from tests.conftest import PASSWORD
 
@@ -45,9 +63,12 @@ def world(app, engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-d
             s.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS))
         last_event = s.scalar(select(func.max(DomainEvent.id))) or 0
         n = uuid.uuid4().hex[:8]
-        learner, tutor_a, tutor_b = (Person(display_name=name, email=f"{name}{n}@example.org",
-                                            password_hash=runtime(app).passwords.hash(PASSWORD))
-                                     for name in ("learner", "tutor-a", "tutor-b"))
+        learner, tutor_a, tutor_b = (
+            Person(
+                display_name=name, email=f"{name}{n}@example.org", password_hash=runtime(app).passwords.hash(PASSWORD)
+            )
+            for name in ("learner", "tutor-a", "tutor-b")
+        )
         territory = Territory(name="Concurrence")
         framework = Framework(source_type=SourceType.CUSTOM, source_key=f"race-{n}", title="Course")
         s.add_all([learner, tutor_a, tutor_b, territory, framework])
@@ -55,17 +76,39 @@ def world(app, engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-d
         project = Project(territory_id=territory.id, title="Course", social_functions=["produire"])
         s.add(project)
         s.flush()
-        competencies = [Competency(framework_id=framework.id, source_key=f"c{i}", kind="competence",
-                                   label=f"Courir {i}") for i in range(CLAIMS)]
-        s.add_all([*competencies, *(Membership(person_id=p.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT,
-                                               scope_id=project.id) for p in (tutor_a, tutor_b))])
-        contribution = Contribution(project_id=project.id, learner_id=learner.id, created_by_id=learner.id,
-                                    title="Course", status=ContributionStatus.SUBMITTED)
+        competencies = [
+            Competency(framework_id=framework.id, source_key=f"c{i}", kind="competence", label=f"Courir {i}")
+            for i in range(CLAIMS)
+        ]
+        s.add_all(
+            [
+                *competencies,
+                *(
+                    Membership(person_id=p.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id)
+                    for p in (tutor_a, tutor_b)
+                ),
+            ]
+        )
+        contribution = Contribution(
+            project_id=project.id,
+            learner_id=learner.id,
+            created_by_id=learner.id,
+            title="Course",
+            status=ContributionStatus.SUBMITTED,
+        )
         s.add(contribution)
         s.flush()
-        claims = [Claim(contribution_id=contribution.id, project_id=project.id, competency_id=c.id,
-                        learner_id=learner.id, justification="J'ai couru.", created_by_id=learner.id)
-                  for c in competencies]
+        claims = [
+            Claim(
+                contribution_id=contribution.id,
+                project_id=project.id,
+                competency_id=c.id,
+                learner_id=learner.id,
+                justification="J'ai couru.",
+                created_by_id=learner.id,
+            )
+            for c in competencies
+        ]
         s.add_all(claims)
         s.commit()
         ids = {"claims": [c.id for c in claims], "tutors": (tutor_a.id, tutor_b.id), "learner": learner}
@@ -100,9 +143,17 @@ def world(app, engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-d
 def bearer(app, person_id: uuid.UUID) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """An access token minted without touching the database (the main thread holds no transaction)."""
     tokens = runtime(app).tokens
-    now = datetime.now(timezone.utc)
-    claims = {"iss": tokens.issuer, "aud": auth.AUDIENCE, "sub": str(person_id), "iat": now, "nbf": now,
-              "exp": now + timedelta(minutes=5), "jti": uuid.uuid4().hex, "typ": "access"}
+    now = datetime.now(UTC)
+    claims = {
+        "iss": tokens.issuer,
+        "aud": auth.AUDIENCE,
+        "sub": str(person_id),
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=5),
+        "jti": uuid.uuid4().hex,
+        "typ": "access",
+    }
     return {"Authorization": "Bearer " + jwt.encode(claims, tokens.private_key, algorithm=auth.ACCESS_ALGORITHM)}
 
 
@@ -124,8 +175,12 @@ def at_once(app, calls: list[Callable[[Any], Any]]) -> list[Any]:  # type: ignor
     return responses
 
 
-def decide(app, tutor_id: uuid.UUID, claim_id: uuid.UUID,  # type: ignore[no-untyped-def]
-           decision: str) -> Callable[[Any], Any]:
+def decide(
+    app,
+    tutor_id: uuid.UUID,
+    claim_id: uuid.UUID,  # type: ignore[no-untyped-def]
+    decision: str,
+) -> Callable[[Any], Any]:
     body = {"decision": decision, "comment": f"Avis {decision}."}
     if decision == "validated":
         body["level"] = "acquis"
@@ -140,23 +195,29 @@ def statuses(responses: list[Any]) -> list[int]:
 def test_two_tutors_deciding_one_claim_at_once_get_201_and_409(app, world):
     tutor_a, tutor_b = world["tutors"]
     for claim_id in world["claims"][:3]:
-        responses = at_once(app, [decide(app, tutor_a, claim_id, "validated"),
-                                  decide(app, tutor_b, claim_id, "rejected")])
+        responses = at_once(
+            app, [decide(app, tutor_a, claim_id, "validated"), decide(app, tutor_b, claim_id, "rejected")]
+        )
         assert statuses(responses) == [201, 409], [r.get_json() for r in responses]
         assert_problem(next(r for r in responses if r.status_code == 409), 409)
 
 
 def test_decisions_on_different_claims_at_once_all_succeed(app, world):
     tutor_a, tutor_b = world["tutors"]
-    calls = [decide(app, (tutor_a, tutor_b)[i % 2], claim_id, ("validated", "rejected")[i % 2])
-             for i, claim_id in enumerate(world["claims"])]
+    calls = [
+        decide(app, (tutor_a, tutor_b)[i % 2], claim_id, ("validated", "rejected")[i % 2])
+        for i, claim_id in enumerate(world["claims"])
+    ]
     responses = at_once(app, calls)
     assert statuses(responses) == [201] * CLAIMS, [r.get_json() for r in responses]
 
 
 def test_refreshing_one_token_at_once_rotates_it_once(app, world):
-    pair = app.test_client().post(f"{API}/auth/login", json={"email": world["learner"].email,
-                                                               "password": PASSWORD}).get_json()
+    pair = (
+        app.test_client()
+        .post(f"{API}/auth/login", json={"email": world["learner"].email, "password": PASSWORD})
+        .get_json()
+    )
     token = pair["refreshToken"]
     responses = at_once(app, [lambda c: c.post(f"{API}/auth/refresh", json={"refreshToken": token})] * 4)
     assert statuses(responses) == [200, 401, 401, 401], [r.get_json() for r in responses]
@@ -199,20 +260,23 @@ def test_a_writer_still_waiting_for_the_lock_after_the_busy_timeout_gets_503(app
 ANY = uuid.uuid4()
 
 
-@pytest.mark.parametrize("method,path,writes", [
-    ("POST", f"{API}/claims/{ANY}/reviews", True),
-    ("PATCH", f"{API}/contributions/{ANY}", True),
-    ("POST", f"{API}/auth/refresh", True),
-    ("GET", f"{API}/claims/{ANY}", False),
-    ("GET", "/api/v1/nowhere", False),
-    # Verifications only read, and may wait on issuers' servers: never while holding the lock.
-    ("POST", f"{API}/verify", False),
-    ("POST", "/verify", False),
-    # Audited reads write an audit event.
-    ("GET", f"{API}/dossiers/{ANY}/download", True),
-    ("GET", f"{API}/people/me/record", True),
-    ("HEAD", f"{API}/certifications/{ANY}/cohort", True),
-])
+@pytest.mark.parametrize(
+    "method,path,writes",
+    [
+        ("POST", f"{API}/claims/{ANY}/reviews", True),
+        ("PATCH", f"{API}/contributions/{ANY}", True),
+        ("POST", f"{API}/auth/refresh", True),
+        ("GET", f"{API}/claims/{ANY}", False),
+        ("GET", "/api/v1/nowhere", False),
+        # Verifications only read, and may wait on issuers' servers: never while holding the lock.
+        ("POST", f"{API}/verify", False),
+        ("POST", "/verify", False),
+        # Audited reads write an audit event.
+        ("GET", f"{API}/dossiers/{ANY}/download", True),
+        ("GET", f"{API}/people/me/record", True),
+        ("HEAD", f"{API}/certifications/{ANY}/cohort", True),
+    ],
+)
 def test_which_requests_take_the_write_lock_when_they_begin(app, method, path, writes):
     with app.test_request_context(path, method=method):
         with contextlib.suppress(Unauthenticated):  # the login door runs after the declaration

@@ -6,21 +6,36 @@ import json
 import struct
 import zlib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from badges import (Achievement, Alignment, Award, Criteria, Evidence, Image, Profile, Recipient,
-                    Resolvers, ResultDescription, SigningKey, StatusEntry, StatusList,
-                    build_ob3_credential, build_status_list_credential, load_private_key,
-                    sign_data_integrity)
+from badges import (
+    Achievement,
+    Alignment,
+    Award,
+    Criteria,
+    Evidence,
+    Image,
+    Profile,
+    Recipient,
+    Resolvers,
+    ResultDescription,
+    SigningKey,
+    StatusEntry,
+    StatusList,
+    build_ob3_credential,
+    build_status_list_credential,
+    load_private_key,
+    sign_data_integrity,
+)
 from badges.keys import controller_document, ed25519_key_from_seed
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 ISSUER_ID = "https://badges.example.fr/issuers/territoire-1"
 STATUS_URL = "https://badges.example.fr/status/1"
 SUSPENSION_URL = "https://badges.example.fr/status/2"
@@ -67,8 +82,13 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
 def tiny_png(width: int = 1, height: int = 1, extra: bytes = b"") -> bytes:
     """A grey PNG of that (claimed) size, with extra chunks before its pixels."""
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + extra
-            + png_chunk(b"IDAT", zlib.compress(b"\0\0")) + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + extra
+        + png_chunk(b"IDAT", zlib.compress(b"\0\0"))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def shared_dir() -> Path:
@@ -110,8 +130,12 @@ def rsa_key() -> SigningKey:
 
 @pytest.fixture(scope="session")
 def issuer() -> Profile:
-    return Profile(id=ISSUER_ID, name="Territoire apprenant (exemple)",
-                   url="https://badges.example.fr", email="contact@badges.example.fr")
+    return Profile(
+        id=ISSUER_ID,
+        name="Territoire apprenant (exemple)",
+        url="https://badges.example.fr",
+        email="contact@badges.example.fr",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -122,14 +146,23 @@ def achievement() -> Achievement:
         description="Reconnaît la contribution à un projet collectif du territoire.",
         criteria=Criteria(narrative="Avoir contribué à un projet et présenté les preuves."),
         achievement_type="Competency",
-        alignments=(Alignment(target_name="Bloc de compétences 2",
-                              target_url="https://referentiel.example.fr/blocs/2",
-                              target_framework="Référentiel exemple", target_code="BC02",
-                              target_type="ext:RNCPBlock"),),
-        result_descriptions=(ResultDescription(
-            id="https://badges.example.fr/achievements/conduite-projet/levels",
-            name="Niveau", result_type="RubricCriterionLevel",
-            allowed_value=("en cours d'acquisition", "acquis", "maîtrisé")),),
+        alignments=(
+            Alignment(
+                target_name="Bloc de compétences 2",
+                target_url="https://referentiel.example.fr/blocs/2",
+                target_framework="Référentiel exemple",
+                target_code="BC02",
+                target_type="ext:RNCPBlock",
+            ),
+        ),
+        result_descriptions=(
+            ResultDescription(
+                id="https://badges.example.fr/achievements/conduite-projet/levels",
+                name="Niveau",
+                result_type="RubricCriterionLevel",
+                allowed_value=("en cours d'acquisition", "acquis", "maîtrisé"),
+            ),
+        ),
         image=Image(id="https://badges.example.fr/img/conduite-projet.png"),
     )
 
@@ -138,17 +171,25 @@ def achievement() -> Achievement:
 def make_award(issuer: Profile, achievement: Achievement) -> Callable[..., Award]:
     def make(**overrides: Any) -> Award:
         values: dict[str, Any] = dict(
-            id="urn:uuid:4f8c7a3e-2b1d-4c6e-9a0f-1e2d3c4b5a69", issuer=issuer,
+            id="urn:uuid:4f8c7a3e-2b1d-4c6e-9a0f-1e2d3c4b5a69",
+            issuer=issuer,
             recipient=Recipient(did=LEARNER_DID, email=LEARNER_EMAIL, salt="b0a1c2d3e4f5"),
-            achievement=achievement, valid_from=datetime(2025, 3, 1, 9, tzinfo=timezone.utc),
-            valid_until=datetime(2027, 3, 1, 9, tzinfo=timezone.utc),
-            awarded_date=datetime(2025, 3, 1, 9, tzinfo=timezone.utc),
-            evidence=(Evidence(id="https://badges.example.fr/evidence/123", name="Rapport",
-                               narrative="Dépôt du rapport et restitution orale."),),
+            achievement=achievement,
+            valid_from=datetime(2025, 3, 1, 9, tzinfo=UTC),
+            valid_until=datetime(2027, 3, 1, 9, tzinfo=UTC),
+            awarded_date=datetime(2025, 3, 1, 9, tzinfo=UTC),
+            evidence=(
+                Evidence(
+                    id="https://badges.example.fr/evidence/123",
+                    name="Rapport",
+                    narrative="Dépôt du rapport et restitution orale.",
+                ),
+            ),
             status=(StatusEntry(STATUS_URL, 42),),
         )
         values.update(overrides)
         return Award(**values)
+
     return make
 
 
@@ -156,6 +197,7 @@ def make_award(issuer: Profile, achievement: Achievement) -> Callable[..., Award
 def make_credential(make_award: Callable[..., Award]) -> Callable[..., dict[str, Any]]:
     def make(**overrides: Any) -> dict[str, Any]:
         return build_ob3_credential(make_award(**overrides))
+
     return make
 
 
@@ -167,20 +209,20 @@ def vm(key: SigningKey, controller: str = ISSUER_ID) -> str:
 @pytest.fixture
 def status_documents(ed_key: SigningKey) -> Callable[..., dict[str, Any]]:
     """Return a factory of signed status list credentials keyed by URL."""
+
     def make(revoked: tuple[int, ...] = (), suspended: tuple[int, ...] = ()) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for url, purpose, indexes in ((STATUS_URL, "revocation", revoked),
-                                      (SUSPENSION_URL, "suspension", suspended)):
+        for url, purpose, indexes in ((STATUS_URL, "revocation", revoked), (SUSPENSION_URL, "suspension", suspended)):
             bits = StatusList()
             for index in indexes:
                 bits.set(index)
             document = build_status_list_credential(
-                id=url, issuer=ISSUER_ID, status_list=bits, purpose=purpose,
-                valid_from=datetime(2025, 1, 1, tzinfo=timezone.utc))
-            out[url] = sign_data_integrity(document, ed_key, vm(ed_key),
-                                           created="2025-01-01T00:00:00Z")
+                id=url, issuer=ISSUER_ID, status_list=bits, purpose=purpose, valid_from=datetime(2025, 1, 1, tzinfo=UTC)
+            )
+            out[url] = sign_data_integrity(document, ed_key, vm(ed_key), created="2025-01-01T00:00:00Z")
         out[ISSUER_ID] = controller_document(ISSUER_ID, [ed_key.public])
         return out
+
     return make
 
 

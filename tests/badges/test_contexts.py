@@ -59,6 +59,7 @@ def test_loader_fails_closed() -> None:
 
 def test_altered_context_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from badges import contexts
+
     url = next(iter(PINNED))
     monkeypatch.setitem(PINNED, url, contexts.PinnedContext(url, PINNED[url].filename, "0" * 64))
     with pytest.raises(ContextError, match="altered"):
@@ -66,16 +67,23 @@ def test_altered_context_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_unknown_remote_context_makes_canonicalisation_fail() -> None:
-    doc = {"@context": ["https://www.w3.org/ns/credentials/v2", "https://evil.example/ctx"],
-           "type": ["VerifiableCredential"]}
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://evil.example/ctx"],
+        "type": ["VerifiableCredential"],
+    }
     with pytest.raises(ContextError):
         canonize(doc)
 
 
 def test_undefined_terms_and_types_are_refused() -> None:
-    base = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:uuid:1",
-            "type": ["VerifiableCredential"], "issuer": "https://issuer.example",
-            "validFrom": "2025-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:1"}}
+    base = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "urn:uuid:1",
+        "type": ["VerifiableCredential"],
+        "issuer": "https://issuer.example",
+        "validFrom": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:1"},
+    }
     canonize(base)
     with pytest.raises(UndefinedTermError, match="favouriteColour"):
         canonize({**base, "favouriteColour": "blue"})

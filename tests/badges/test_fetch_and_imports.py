@@ -51,8 +51,14 @@ def test_private_and_loopback_addresses_are_refused(server: str) -> None:
     fetcher = GuardedFetcher()
     with pytest.raises(FetchRefused):
         fetcher.get_json(server + "/doc")
-    for url in ("http://10.0.0.1/x", "http://169.254.169.254/latest", "http://[::1]/x",
-                "file:///etc/passwd", "ftp://example.org/x", "http://user:pw@example.org/"):
+    for url in (
+        "http://10.0.0.1/x",
+        "http://169.254.169.254/latest",
+        "http://[::1]/x",
+        "file:///etc/passwd",
+        "ftp://example.org/x",
+        "http://user:pw@example.org/",
+    ):
         with pytest.raises(FetchRefused):
             fetcher.get(url)
     rebinding = GuardedFetcher(resolve=lambda host, port: ["93.184.216.34", "127.0.0.1"])

@@ -1,5 +1,6 @@
 """GuardedFetcher under attack: one deadline for a whole fetch, network failures as Unreachable,
 invalid host names refused before any lookup, IPv4 hidden in IPv6 addresses checked."""
+
 from __future__ import annotations
 
 import socket
@@ -29,12 +30,11 @@ class _SlowHandler(BaseHTTPRequestHandler):
                 hop = int(self.path.rsplit("/", 1)[1])
                 time.sleep(0.4)
                 if hop < 3:
-                    self._raw(f"HTTP/1.1 302 Found\r\nLocation: /hop/{hop + 1}\r\nContent-Length: 0\r\n\r\n"
-                              .encode())
+                    self._raw(f"HTTP/1.1 302 Found\r\nLocation: /hop/{hop + 1}\r\nContent-Length: 0\r\n\r\n".encode())
                 else:
                     self._raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
             else:
-                self._raw(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"ok\":true}")
+                self._raw(b'HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{"ok":true}')
         except OSError:
             pass  # the fetcher gave up and closed the connection: what the tests expect
 
@@ -44,7 +44,7 @@ class _SlowHandler(BaseHTTPRequestHandler):
 
     def _trickle(self, data: bytes) -> None:
         for i in range(len(data)):
-            self._raw(data[i:i + 1])
+            self._raw(data[i : i + 1])
             time.sleep(TRICKLE)
 
     def log_message(self, *args: object) -> None:
@@ -114,8 +114,9 @@ def test_a_caller_can_shorten_the_deadline(slow_server: str) -> None:
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_a_silent_server_and_a_stalled_tls_handshake_stop_at_the_deadline(silent_port: int, scheme: str) -> None:
-    _error, elapsed = _timed(lambda: _loopback(timeout=5, total_timeout=0.8).get(
-        f"{scheme}://127.0.0.1:{silent_port}/"))
+    _error, elapsed = _timed(
+        lambda: _loopback(timeout=5, total_timeout=0.8).get(f"{scheme}://127.0.0.1:{silent_port}/")
+    )
     assert elapsed < 1.5, elapsed
 
 
@@ -148,11 +149,20 @@ def test_network_failures_are_unreachable_not_crashes(silent_port: int) -> None:
         _loopback(total_timeout=0.3).get_json(f"https://127.0.0.1:{silent_port}/")
 
 
-@pytest.mark.parametrize("url", [
-    "https://xn--a.com/keys", "https://" + "a" * 64 + ".example/keys", "https://a..b/keys",
-    "https://exa%20mple.com/keys", "https://exa_mple.com:99999/keys", "https://example.org:port/keys",
-    "https://[::1/keys", "https://" + "abc." * 70 + "example/keys", "https://example.org/a b",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://xn--a.com/keys",
+        "https://" + "a" * 64 + ".example/keys",
+        "https://a..b/keys",
+        "https://exa%20mple.com/keys",
+        "https://exa_mple.com:99999/keys",
+        "https://example.org:port/keys",
+        "https://[::1/keys",
+        "https://" + "abc." * 70 + "example/keys",
+        "https://example.org/a b",
+    ],
+)
 def test_invalid_urls_are_refused_before_any_lookup(url: str) -> None:
     looked_up: list[str] = []
 
@@ -178,17 +188,21 @@ def test_international_names_are_looked_up_in_their_ascii_form() -> None:
     assert looked_up == ["xn--bcher-kva.example"]
 
 
-@pytest.mark.parametrize("address", [
-    "2002:7f00:1::1",            # 6to4 for 127.0.0.1
-    "2002:a00:1::",              # 6to4 for 10.0.0.1
-    "2002:a9fe:a9fe::1",         # 6to4 for 169.254.169.254 (cloud metadata)
-    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
-    "64:ff9b::a9fe:a9fe",        # NAT64 for 169.254.169.254
-    "64:ff9b:1::7f00:1",         # local-use NAT64 for 127.0.0.1
-    "::ffff:10.0.0.1", "::ffff:127.0.0.1",  # IPv4-mapped
-    "::7f00:1",                  # IPv4-compatible (deprecated) for 127.0.0.1
-    "not-an-address",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:1::1",  # 6to4 for 127.0.0.1
+        "2002:a00:1::",  # 6to4 for 10.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 for 169.254.169.254 (cloud metadata)
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+        "64:ff9b::a9fe:a9fe",  # NAT64 for 169.254.169.254
+        "64:ff9b:1::7f00:1",  # local-use NAT64 for 127.0.0.1
+        "::ffff:10.0.0.1",
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::7f00:1",  # IPv4-compatible (deprecated) for 127.0.0.1
+        "not-an-address",
+    ],
+)
 def test_ipv6_addresses_embedding_private_ipv4_are_refused(address: str) -> None:
     with pytest.raises(FetchRefused) as info:
         GuardedFetcher(resolve=lambda host, port: [address]).get("https://issuer.example/")

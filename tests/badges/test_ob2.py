@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from badges import (Resolvers, SigningKey, bake_png, bake_svg, build_ob2_assertion,
-                    build_ob2_badgeclass, build_ob2_cryptographic_key, build_ob2_profile,
-                    build_ob2_revocation_list, sign_ob2_assertion, verify)
+from badges import (
+    Resolvers,
+    SigningKey,
+    bake_png,
+    bake_svg,
+    build_ob2_assertion,
+    build_ob2_badgeclass,
+    build_ob2_cryptographic_key,
+    build_ob2_profile,
+    build_ob2_revocation_list,
+    sign_ob2_assertion,
+    verify,
+)
 from badges.ob2 import OB2Assertion
 
 from .conftest import NOW, tiny_png
@@ -23,23 +33,33 @@ HOSTED_ID = f"{BASE}/assertions/1"
 
 
 def _assertion(**overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = dict(id=ASSERTION_ID, badge=BADGE, recipient_email="alice@example.org",
-                                  salt="s3lt", issued_on=datetime(2025, 1, 15, tzinfo=timezone.utc),
-                                  signed_by=KEY)
+    values: dict[str, Any] = dict(
+        id=ASSERTION_ID,
+        badge=BADGE,
+        recipient_email="alice@example.org",
+        salt="s3lt",
+        issued_on=datetime(2025, 1, 15, tzinfo=UTC),
+        signed_by=KEY,
+    )
     values.update(overrides)
     return build_ob2_assertion(OB2Assertion(**values))
 
 
 def _documents(key: SigningKey, revoked: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
-        ISSUER: build_ob2_profile(id=ISSUER, name="Example", url=BASE, email="c@example.org",
-                                  public_keys=(KEY,), revocation_list=REVOCATIONS),
+        ISSUER: build_ob2_profile(
+            id=ISSUER, name="Example", url=BASE, email="c@example.org", public_keys=(KEY,), revocation_list=REVOCATIONS
+        ),
         KEY: build_ob2_cryptographic_key(id=KEY, owner=ISSUER, public_key=key.public),
-        BADGE: build_ob2_badgeclass(id=BADGE, name="Teamwork", description="Collaborates.",
-                                    image=f"{BASE}/img.png", criteria_narrative="Contributed.",
-                                    issuer=ISSUER),
-        REVOCATIONS: build_ob2_revocation_list(id=REVOCATIONS, issuer=ISSUER,
-                                               revoked={r: "raison" for r in revoked}),
+        BADGE: build_ob2_badgeclass(
+            id=BADGE,
+            name="Teamwork",
+            description="Collaborates.",
+            image=f"{BASE}/img.png",
+            criteria_narrative="Contributed.",
+            issuer=ISSUER,
+        ),
+        REVOCATIONS: build_ob2_revocation_list(id=REVOCATIONS, issuer=ISSUER, revoked={r: "raison" for r in revoked}),
     }
 
 
@@ -59,23 +79,20 @@ def test_signed_tampering(rsa_key: SigningKey, p256_key: SigningKey) -> None:
     payload = json.loads(__import__("badges").encoding.b64url_decode(body))
     payload["issuedOn"] = "2025-01-16T00:00:00Z"
     from badges.encoding import b64url_encode
+
     forged = f"{head}.{b64url_encode(json.dumps(payload).encode())}.{signature}"
     resolvers = Resolvers.from_mapping(_documents(rsa_key))
     assert verify(forged, resolvers=resolvers, now=NOW).failed() == ["proof"]
     other = __import__("badges").generate_key("RSA")
-    assert verify(sign_ob2_assertion(_assertion(), other), resolvers=resolvers,
-                  now=NOW).failed() == ["proof"]
+    assert verify(sign_ob2_assertion(_assertion(), other), resolvers=resolvers, now=NOW).failed() == ["proof"]
     revoked = Resolvers.from_mapping(_documents(rsa_key, revoked=(ASSERTION_ID,)))
     assert verify(token, resolvers=revoked, now=NOW).failed() == ["status"]
     unlinked = _documents(rsa_key)
     unlinked[ISSUER]["publicKey"] = f"{BASE}/keys/other.json"
-    assert verify(token, resolvers=Resolvers.from_mapping(unlinked),
-                  now=NOW).failed() == ["issuer_key"]
-    expired = sign_ob2_assertion(_assertion(expires=datetime(2025, 2, 1, tzinfo=timezone.utc)),
-                                 rsa_key)
+    assert verify(token, resolvers=Resolvers.from_mapping(unlinked), now=NOW).failed() == ["issuer_key"]
+    expired = sign_ob2_assertion(_assertion(expires=datetime(2025, 2, 1, tzinfo=UTC)), rsa_key)
     assert verify(expired, resolvers=resolvers, now=NOW).failed() == ["validity"]
-    assert verify(token, resolvers=resolvers, now=NOW,
-                  recipient="bob@example.org").failed() == ["recipient"]
+    assert verify(token, resolvers=resolvers, now=NOW, recipient="bob@example.org").failed() == ["recipient"]
 
 
 def test_hosted_round_trip_and_revocation(rsa_key: SigningKey) -> None:
@@ -89,17 +106,16 @@ def test_hosted_round_trip_and_revocation(rsa_key: SigningKey) -> None:
     gone = Resolvers.from_mapping(documents, gone=frozenset({HOSTED_ID}))
     assert "status" in verify(hosted, resolvers=gone, now=NOW).failed()
     altered = {**hosted, "issuedOn": "2025-01-01T00:00:00Z"}
-    assert "proof" in verify(altered, resolvers=Resolvers.from_mapping(documents),
-                             now=NOW).failed()
+    assert "proof" in verify(altered, resolvers=Resolvers.from_mapping(documents), now=NOW).failed()
     elsewhere = "https://evil.example/assertions/1"
     moved = _assertion(id=elsewhere, signed_by=None)
-    report = verify(moved, resolvers=Resolvers.from_mapping({**documents, elsewhere: moved}),
-                    now=NOW)
+    report = verify(moved, resolvers=Resolvers.from_mapping({**documents, elsewhere: moved}), now=NOW)
     assert report.failed() == ["issuer_key"]
 
 
 @pytest.mark.parametrize("kind", ["Ed25519", "P-256"])
 def test_ob2_signing_requires_rsa(kind: str, ed_key: SigningKey, p256_key: SigningKey) -> None:
     from badges import KeyFormatError
+
     with pytest.raises(KeyFormatError):
         sign_ob2_assertion(_assertion(), ed_key if kind == "Ed25519" else p256_key)

@@ -6,9 +6,21 @@ import struct
 
 import pytest
 
-from badges import (IndexAllocator, KeyFormatError, QRCodeError, SigningKey, StatusList,
-                    StatusListError, generate_key, load_private_key, public_key_from_did_key,
-                    public_key_from_jwk, public_key_from_multibase, qr_png, qr_svg)
+from badges import (
+    IndexAllocator,
+    KeyFormatError,
+    QRCodeError,
+    SigningKey,
+    StatusList,
+    StatusListError,
+    generate_key,
+    load_private_key,
+    public_key_from_did_key,
+    public_key_from_jwk,
+    public_key_from_multibase,
+    qr_png,
+    qr_svg,
+)
 from badges.encoding import b58decode, b58encode, multibase_encode
 
 
@@ -53,8 +65,7 @@ def test_index_allocator_is_random_and_unique() -> None:
 
 
 @pytest.mark.parametrize("kind", ["Ed25519", "P-256", "RSA"])
-def test_key_round_trips(kind: str, ed_key: SigningKey, p256_key: SigningKey,
-                         rsa_key: SigningKey) -> None:
+def test_key_round_trips(kind: str, ed_key: SigningKey, p256_key: SigningKey, rsa_key: SigningKey) -> None:
     key = {"Ed25519": ed_key, "P-256": p256_key, "RSA": rsa_key}[kind]
     loaded = load_private_key(key.private_pem())
     assert loaded.public.jwk() == key.public.jwk()
@@ -74,11 +85,9 @@ def test_key_formats(ed_key: SigningKey) -> None:
     assert ed_key.public.multibase().startswith("z6Mk")
     did = ed_key.public.did_key()
     assert public_key_from_did_key(did).pem() == ed_key.public.pem()
-    assert public_key_from_did_key(ed_key.public.did_key_verification_method()).pem() == \
-        ed_key.public.pem()
+    assert public_key_from_did_key(ed_key.public.did_key_verification_method()).pem() == ed_key.public.pem()
     # RFC 7638 thumbprint of the RFC 8037 example key.
-    example = public_key_from_jwk({"kty": "OKP", "crv": "Ed25519",
-                                   "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})
+    example = public_key_from_jwk({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})
     assert example.thumbprint() == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
     with pytest.raises(KeyFormatError):
         public_key_from_jwk({"kty": "oct", "k": "c2VjcmV0"})

@@ -54,33 +54,61 @@ def test_sample_counts_and_tree() -> None:
 
 def _prefinal() -> dict[str, Any]:
     doc_uri = f"{BASE}/CFDocuments/doc-1"
+
     def item(ident: str, code: str, **extra: Any) -> dict[str, Any]:
-        return {"identifier": ident, "uri": f"{BASE}/CFItems/{ident}", "fullStatement": f"Statement {code}",
-                "humanCodingScheme": code, "CFDocumentURI": doc_uri, "lastChangeDateTime": "2017-01-01T00:00:00+00:00",
-                **extra}
-    def assoc(ident: str, kind: str, origin: str, dest: str, dest_uri: str | None = None,
-              **extra: Any) -> dict[str, Any]:
-        return {"identifier": ident, "uri": f"{BASE}/CFAssociations/{ident}", "associationType": kind,
-                "originNodeURI": {"title": "Origin", "identifier": origin, "uri": f"{BASE}/CFItems/{origin}"},
-                "destinationNodeURI": {"title": "Destination", "identifier": dest,
-                                       "uri": dest_uri or f"{BASE}/CFItems/{dest}"},
-                "CFItemAssociationURI": "legacy", **extra}
+        return {
+            "identifier": ident,
+            "uri": f"{BASE}/CFItems/{ident}",
+            "fullStatement": f"Statement {code}",
+            "humanCodingScheme": code,
+            "CFDocumentURI": doc_uri,
+            "lastChangeDateTime": "2017-01-01T00:00:00+00:00",
+            **extra,
+        }
+
+    def assoc(
+        ident: str, kind: str, origin: str, dest: str, dest_uri: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            "identifier": ident,
+            "uri": f"{BASE}/CFAssociations/{ident}",
+            "associationType": kind,
+            "originNodeURI": {"title": "Origin", "identifier": origin, "uri": f"{BASE}/CFItems/{origin}"},
+            "destinationNodeURI": {
+                "title": "Destination",
+                "identifier": dest,
+                "uri": dest_uri or f"{BASE}/CFItems/{dest}",
+            },
+            "CFItemAssociationURI": "legacy",
+            **extra,
+        }
+
     return {
-        "CFDocument": {"identifier": "doc-1", "uri": doc_uri, "title": "Référentiel pré-final",
-                       "creator": "Test", "lastChangeDateTime": "2017-01-01T00:00:00Z",
-                       "CFPackageURI": f"{BASE}/CFPackages/doc-1", "subject": "Math",
-                       "statusStartDate": None, "language": "fr", "version": "0.9"},
+        "CFDocument": {
+            "identifier": "doc-1",
+            "uri": doc_uri,
+            "title": "Référentiel pré-final",
+            "creator": "Test",
+            "lastChangeDateTime": "2017-01-01T00:00:00Z",
+            "CFPackageURI": f"{BASE}/CFPackages/doc-1",
+            "subject": "Math",
+            "statusStartDate": None,
+            "language": "fr",
+            "version": "0.9",
+        },
         "CFItems": [
             item("http://psi.udir.no/kl06/SAF01-04", "B", educationalLevel="06"),
-            item("i-a", "A", educationLevel=["05", "06"], abbreviatedStatement="Alpha",
-                 CFItemType="Domain"),
-            item("i-a2", "A.2"), item("i-a10", "A.10"), item("i-a1", "A.1"),
+            item("i-a", "A", educationLevel=["05", "06"], abbreviatedStatement="Alpha", CFItemType="Domain"),
+            item("i-a2", "A.2"),
+            item("i-a10", "A.10"),
+            item("i-a1", "A.1"),
             item("i-orphan", "Z"),
         ],
         "CFAssociations": [
             assoc("x1", "isChildOf", "i-a", "doc-1", doc_uri),
             assoc("x2", "isChildOf", "http://psi.udir.no/kl06/SAF01-04", "doc-1", doc_uri),
-            assoc("x3", "isChildOf", "i-a2", "i-a"), assoc("x4", "isChildOf", "i-a10", "i-a"),
+            assoc("x3", "isChildOf", "i-a2", "i-a"),
+            assoc("x4", "isChildOf", "i-a10", "i-a"),
             assoc("x5", "isChildOf", "i-a1", "i-a"),
             assoc("x6", "exactMatchOf", "i-a1", "ext-99", "http://other.example/CFItems/ext-99"),
             assoc("x7", "isChildOf", "i-a1", "http://psi.udir.no/kl06/SAF01-04"),
@@ -102,7 +130,10 @@ def test_prefinal_shapes_and_external_associations() -> None:
     assert nodes["i-a"].metadata["educationLevel"] == ["05", "06"]
     assert nodes["i-a"].label == "Alpha" and nodes["i-a"].metadata["CFItemType"] == "Domain"
     assert [k for k in sorted(nodes, key=lambda k: nodes[k].position) if nodes[k].parent_key == "i-a"] == [
-        "i-a1", "i-a2", "i-a10"]
+        "i-a1",
+        "i-a2",
+        "i-a10",
+    ]
     assert nodes["i-orphan"].parent_key is None
     links = [(a.kind, a.source_key, a.target_key, a.external) for a in items if isinstance(a, AssociationRecord)]
     assert ("exactMatchOf", "i-a1", None, True) in links
@@ -117,10 +148,16 @@ def test_sequence_number_orders_siblings_and_cycles_are_broken() -> None:
     for assoc in package["CFAssociations"]:
         if assoc["identifier"] in ("x3", "x4", "x5"):
             assoc["sequenceNumber"] = {"x3": 1, "x4": 2, "x5": 3}[assoc["identifier"]]
-    package["CFAssociations"].append({"identifier": "loop", "uri": f"{BASE}/CFAssociations/loop",
-                                      "associationType": "isChildOf", "sequenceNumber": 0,
-                                      "originNodeURI": {"title": "", "identifier": "i-a", "uri": "u"},
-                                      "destinationNodeURI": {"title": "", "identifier": "i-a2", "uri": "v"}})
+    package["CFAssociations"].append(
+        {
+            "identifier": "loop",
+            "uri": f"{BASE}/CFAssociations/loop",
+            "associationType": "isChildOf",
+            "sequenceNumber": 0,
+            "originNodeURI": {"title": "", "identifier": "i-a", "uri": "u"},
+            "destinationNodeURI": {"title": "", "identifier": "i-a2", "uri": "v"},
+        }
+    )
     items = list(parse_case(json.dumps(package).encode()))
     nodes = {r.key: r for r in records(items)}
     assert [nodes[k].position for k in ("i-a2", "i-a10", "i-a1")] == [0, 1, 2]

@@ -32,17 +32,33 @@ D1.1;D1;competence;D1.1;Animer un collectif;Faire vivre un groupe;animer | facil
 
 def _json(**overrides: Any) -> bytes:
     doc: dict[str, Any] = {
-        "format": "blason-framework", "formatVersion": "1",
-        "framework": {"title": "Compétences citoyennes", "version": "1", "language": "fr",
-                      "identifier": "https://territoire.example/cc", "metadata": {"owner": "PETR"}},
+        "format": "blason-framework",
+        "formatVersion": "1",
+        "framework": {
+            "title": "Compétences citoyennes",
+            "version": "1",
+            "language": "fr",
+            "identifier": "https://territoire.example/cc",
+            "metadata": {"owner": "PETR"},
+        },
         "competencies": [
-            {"key": "A", "label": "Agir", "kind": "domain",
-             "children": [{"key": "A1", "label": "Agir localement", "altLabels": ["s'engager"]}]},
+            {
+                "key": "A",
+                "label": "Agir",
+                "kind": "domain",
+                "children": [{"key": "A1", "label": "Agir localement", "altLabels": ["s'engager"]}],
+            },
             {"key": "B", "parentKey": "A", "label": "Bâtir", "active": False, "metadata": {"x": 1}},
         ],
-        "associations": [{"source": "A1", "target": "B", "type": "isRelatedTo"},
-                         {"source": "B", "type": "exactMatchOf",
-                          "targetUri": "http://data.europa.eu/esco/skill/x", "targetLabel": "x"}],
+        "associations": [
+            {"source": "A1", "target": "B", "type": "isRelatedTo"},
+            {
+                "source": "B",
+                "type": "exactMatchOf",
+                "targetUri": "http://data.europa.eu/esco/skill/x",
+                "targetLabel": "x",
+            },
+        ],
     }
     doc.update(overrides)
     return json.dumps(doc).encode()
@@ -52,7 +68,11 @@ def test_csv_format() -> None:
     items = list(parse_custom(CSV.encode(), "ref.csv"))
     header = header_of(items)
     assert (header.title, header.version, header.language, header.source_id) == (
-        "Référentiel du tiers-lieu", "2025", "fr", "https://territoire.example/referentiel")
+        "Référentiel du tiers-lieu",
+        "2025",
+        "fr",
+        "https://territoire.example/referentiel",
+    )
     assert header.metadata == {"owner": "Commune de Test"}
     nodes = {r.key: r for r in records(items)}
     assert nodes["D1.1"].alt_labels == ("animer", "faciliter")
@@ -74,13 +94,16 @@ def test_json_format_with_nesting_and_associations() -> None:
     assert detect_format(_json(), "x.json") == "custom-json"
 
 
-@pytest.mark.parametrize("text,message", [
-    ("key;label\nA;Un\nA;Deux\n", "duplicate key"),
-    ("key;parent_key;label\nA;Z;Un\n", "unknown parent"),
-    ("key;parent_key;label\nA;B;Un\nB;A;Deux\n", "cycle"),
-    ("key;label\nA;\n", "no label"),
-    ("key;label;position\nA;Un;premier\n", "integer"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("key;label\nA;Un\nA;Deux\n", "duplicate key"),
+        ("key;parent_key;label\nA;Z;Un\n", "unknown parent"),
+        ("key;parent_key;label\nA;B;Un\nB;A;Deux\n", "cycle"),
+        ("key;label\nA;\n", "no label"),
+        ("key;label;position\nA;Un;premier\n", "integer"),
+    ],
+)
 def test_csv_rules_fail_before_any_record(text: str, message: str) -> None:
     stream = parse_custom(text.encode(), "bad.csv")
     with pytest.raises(ImportFormatError, match=message):

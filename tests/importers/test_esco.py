@@ -24,7 +24,7 @@ S = "http://data.europa.eu/esco/skill/"
 SKILLS_13 = (
     "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,hiddenLabels,status,"
     "modifiedDate,scopeNote,definition,inScheme,description\n"
-    f'KnowledgeSkillCompetence,{S}aaa,skill/competence,transversal,faire preuve d’initiative,'
+    f"KnowledgeSkillCompetence,{S}aaa,skill/competence,transversal,faire preuve d’initiative,"
     f'"prendre des initiatives\nêtre proactif","initiative",released,2023-12-01T09:53:54.54Z,,,'
     f'"{S}s1,\n{S}s2","Prendre l\'initiative.\n  "\n'
     f"KnowledgeSkillCompetence,{S}bbb,knowledge,cross-sector,Haskell,,,released,2023-12-01T19:41:34Z,,,{S}s1,\n"
@@ -34,10 +34,12 @@ GROUPS_12 = (
     "inScheme,description,code\n"
     f'SkillGroup,{S}grp,attitudes,"valeurs\ncomportements",,released,,,"{S}s1\n{S}s2","Les attitudes.\n\t",T2.2\n'
 )
-BROADER = ("conceptType,conceptUri,broaderType,broaderUri\n"
-           f"KnowledgeSkillCompetence,{S}aaa,SkillGroup,{S}grp\n"
-           f"KnowledgeSkillCompetence,{S}aaa,SkillGroup,{S}outside\n"
-           f"KnowledgeSkillCompetence,{S}bbb,KnowledgeSkillCompetence,{S}aaa\n")
+BROADER = (
+    "conceptType,conceptUri,broaderType,broaderUri\n"
+    f"KnowledgeSkillCompetence,{S}aaa,SkillGroup,{S}grp\n"
+    f"KnowledgeSkillCompetence,{S}aaa,SkillGroup,{S}outside\n"
+    f"KnowledgeSkillCompetence,{S}bbb,KnowledgeSkillCompetence,{S}aaa\n"
+)
 HIERARCHY = (
     "Level 0 URI,Level 0 preferred term,Level 1 URI,Level 1 preferred term,Level 2 URI,"
     "Level 2 preferred term,Level 3 URI,Level 3 preferred term,Description,Scope note,"
@@ -48,7 +50,7 @@ HIERARCHY = (
 COLLECTION = (
     "conceptType,conceptUri,preferredLabel,status,skillType,reuseLevel,altLabels,description,"
     "broaderConceptUri,broaderConceptPT\n"
-    f'KnowledgeSkillCompetence,{S}ccc,utiliser un tableur,released,skill/competence,cross-sector,'
+    f"KnowledgeSkillCompetence,{S}ccc,utiliser un tableur,released,skill/competence,cross-sector,"
     f'"tableur | feuille de calcul",,"{S}grp | {S}elsewhere","attitudes | ailleurs"\n'
 )
 
@@ -61,15 +63,19 @@ def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Pat
 
 @pytest.mark.shared
 def test_shared_sample_counts_and_tree() -> None:
-    files = [sample("esco", n) for n in ("skills_fr.first300.csv", "skillGroups_fr.csv",
-                                         "broaderRelationsSkillPillar.sample.csv")]
+    files = [
+        sample("esco", n)
+        for n in ("skills_fr.first300.csv", "skillGroups_fr.csv", "broaderRelationsSkillPillar.sample.csv")
+    ]
     items = list(parse_esco(files, version="1.0.8"))
     header = header_of(items)
     assert (header.language, header.title, header.metadata["columns"]) == ("fr", "ESCO v1.0.8", 7)
     nodes = records(items)
     assert Counter(r.kind for r in nodes) == {"skill": 300, "skill-group": 17}
     assert Counter(r.metadata["skillType"] for r in nodes if r.kind == "skill") == {
-        "skill/competence": 245, "knowledge": 55}
+        "skill/competence": 245,
+        "knowledge": 55,
+    }
     known = {r.key for r in nodes}
     assert sum(1 for r in nodes if r.parent_key) == 25
     assert all(r.parent_key in known for r in nodes if r.parent_key)
@@ -87,8 +93,11 @@ def test_shared_skills_alone() -> None:
 
 
 def test_thirteen_columns_groups_and_broader(tmp_path: Path) -> None:
-    files = [_write(tmp_path, "skills_en.csv", SKILLS_13), _write(tmp_path, "skillGroups_en.csv", GROUPS_12),
-             _write(tmp_path, "broaderRelationsSkillPillar_en.csv", BROADER)]
+    files = [
+        _write(tmp_path, "skills_en.csv", SKILLS_13),
+        _write(tmp_path, "skillGroups_en.csv", GROUPS_12),
+        _write(tmp_path, "broaderRelationsSkillPillar_en.csv", BROADER),
+    ]
     items = list(parse_esco(files, version="1.2.0"))
     nodes = {r.key: r for r in records(items)}
     skill = nodes[f"{S}aaa"]
@@ -101,20 +110,20 @@ def test_thirteen_columns_groups_and_broader(tmp_path: Path) -> None:
     assert skill.parent_key == f"{S}grp"
     assert nodes[f"{S}bbb"].parent_key == f"{S}aaa"
     group = nodes[f"{S}grp"]
-    assert (group.code, group.description, group.alt_labels) == ("T2.2", "Les attitudes.",
-                                                                 ("valeurs", "comportements"))
+    assert (group.code, group.description, group.alt_labels) == ("T2.2", "Les attitudes.", ("valeurs", "comportements"))
     assert group.metadata["inScheme"] == [f"{S}s1", f"{S}s2"]
     external = [a for a in items if isinstance(a, AssociationRecord)]
-    assert [(a.source_key, a.target_uri, a.external) for a in external] == [
-        (f"{S}aaa", f"{S}outside", True)]
+    assert [(a.source_key, a.target_uri, a.external) for a in external] == [(f"{S}aaa", f"{S}outside", True)]
 
 
 def test_hierarchy_file_collection_and_fallback(tmp_path: Path) -> None:
     english = _write(tmp_path, "skills_en.csv", SKILLS_13)
     french = SKILLS_13.replace("Prendre l'initiative.\n  ", "")
-    files = [_write(tmp_path, "skills_fr.csv", french),
-             _write(tmp_path, "skillsHierarchy_fr.csv", HIERARCHY),
-             _write(tmp_path, "transversalSkillsCollection_fr.csv", COLLECTION)]
+    files = [
+        _write(tmp_path, "skills_fr.csv", french),
+        _write(tmp_path, "skillsHierarchy_fr.csv", HIERARCHY),
+        _write(tmp_path, "transversalSkillsCollection_fr.csv", COLLECTION),
+    ]
     items = list(parse_esco(files, fallback_descriptions=english))
     nodes = {r.key: r for r in records(items)}
     assert nodes[f"{S}grp"].parent_key == f"{S}top" and nodes[f"{S}grp"].code == "T2"
@@ -157,8 +166,13 @@ def test_truncated_csv_is_an_error(tmp_path: Path) -> None:
 
 
 def test_zip_download_is_accepted(tmp_path: Path) -> None:
-    archive = make_zip({"skills_en.csv": SKILLS_13.encode(), "skillGroups_en.csv": GROUPS_12.encode(),
-                        "conceptSchemes_en.csv": b"conceptType,conceptSchemeUri,preferredLabel\n"})
+    archive = make_zip(
+        {
+            "skills_en.csv": SKILLS_13.encode(),
+            "skillGroups_en.csv": GROUPS_12.encode(),
+            "conceptSchemes_en.csv": b"conceptType,conceptSchemeUri,preferredLabel\n",
+        }
+    )
     items = list(parse_esco([archive]))
     assert len(records(items)) == 3
     assert any("not used" in w.reason for w in items if isinstance(w, WarningRecord))

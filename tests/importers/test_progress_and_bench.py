@@ -14,8 +14,7 @@ from tests.rncp_bench import rncp_export, rncp_generator
 def test_generator_output_imports_with_the_expected_counts() -> None:
     gen = rncp_generator()
     counts = count_stream(parse_rncp_xml(rncp_export(60, 5)))
-    expected = sum(gen.expected_competences(gen.shape_for(30000 + f, b), 4, 3)
-                   for f in range(60) for b in range(1, 6))
+    expected = sum(gen.expected_competences(gen.shape_for(30000 + f, b), 4, 3) for f in range(60) for b in range(1, 6))
     assert (counts.fiches, counts.blocs, counts.competences, counts.warnings) == (60, 300, expected, 0)
 
 

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.importers import (
-    AssociationRecord,
-    MissingColumnsError,
-    WarningRecord,
-    detect_format,
-    parse_rncp_csv,
-)
+from app.importers import AssociationRecord, MissingColumnsError, WarningRecord, detect_format, parse_rncp_csv
 
 from .conftest import header_of, make_zip, records
 
@@ -24,20 +18,26 @@ STANDARD = (
     '"NIV5";"Niveau 5";"Oui";"Oui";;;"31/08/2028";"01/09/2025";"Enregistrement de droit";"Oui";"ACTIVE"\r\n'
     '"1";"RS5000";"Certificat « CléA »";;;;;"Non";"Non";;;"31/12/2026";;"Enregistrement sur demande";;"INACTIVE"\r\n'
 )
-BLOCS = ("Numero_Fiche;Bloc_Competences_Code;Bloc_Competences_Libelle\r\n"
-         '"RNCP40792";"RNCP40792BC01";"Support et mise à disposition"\r\n'
-         '"RNCP40792";"RNCP40792BC02";"Administration des systèmes"\r\n'
-         '"RNCP99999";"RNCP99999BC01";"Orphelin"\r\n')
-CERTIF = ("Numero_Fiche;Siret_Certificateur;Nom_Certificateur\r\n"
-          '"RNCP40792";"\t11004401300040";"MINISTERE DE L\'ENSEIGNEMENT SUPERIEUR"\r\n'
-          '"RNCP40792";"\t19753471200017";"CONSERVATOIRE NATIONAL DES ARTS ET METIERS"\r\n')
-ROME = ("Numero_Fiche;Codes_Rome_Code;Codes_Rome_Libelle\r\n"
-        '"RNCP40792";"M1805";"Management et ingénierie d\'\'affaires"\r\n')
+BLOCS = (
+    "Numero_Fiche;Bloc_Competences_Code;Bloc_Competences_Libelle\r\n"
+    '"RNCP40792";"RNCP40792BC01";"Support et mise à disposition"\r\n'
+    '"RNCP40792";"RNCP40792BC02";"Administration des systèmes"\r\n'
+    '"RNCP99999";"RNCP99999BC01";"Orphelin"\r\n'
+)
+CERTIF = (
+    "Numero_Fiche;Siret_Certificateur;Nom_Certificateur\r\n"
+    '"RNCP40792";"\t11004401300040";"MINISTERE DE L\'ENSEIGNEMENT SUPERIEUR"\r\n'
+    '"RNCP40792";"\t19753471200017";"CONSERVATOIRE NATIONAL DES ARTS ET METIERS"\r\n'
+)
+ROME = (
+    "Numero_Fiche;Codes_Rome_Code;Codes_Rome_Libelle\r\n"
+    '"RNCP40792";"M1805";"Management et ingénierie d\'\'affaires"\r\n'
+)
 NSF = 'Numero_Fiche;Nsf_Code;Nsf_Intitule\r\n"RNCP40792";"326";"326 : Informatique"\r\n'
-VOIES = ("Numero_Fiche;Si_Jury\r\n"
-         '"RNCP40792";"Par expérience"\r\n"RNCP40792";"En contrat d’apprentissage"\r\n')
-LINKS = ("Numero_Fiche;Ancienne_Certification;Nouvelle_Certification\r\n"
-         '"RNCP40792";"RNCP35340";\r\n"RS5000";;"RS6117"\r\n')
+VOIES = 'Numero_Fiche;Si_Jury\r\n"RNCP40792";"Par expérience"\r\n"RNCP40792";"En contrat d’apprentissage"\r\n'
+LINKS = (
+    'Numero_Fiche;Ancienne_Certification;Nouvelle_Certification\r\n"RNCP40792";"RNCP35340";\r\n"RS5000";;"RS6117"\r\n'
+)
 
 
 def _export(**overrides: str) -> bytes:
@@ -51,8 +51,10 @@ def _export(**overrides: str) -> bytes:
         f"export_fiches_CSV_Ancienne_Nouvelle_Certification_{D}.csv": LINKS,
     }
     members.update(overrides)
-    return make_zip({k: v.encode() for k, v in members.items()},
-                    raw_names={"CompXXtences": "Compétences".encode(), "VoixdAccXXs": "VoixdAccès".encode()})
+    return make_zip(
+        {k: v.encode() for k, v in members.items()},
+        raw_names={"CompXXtences": "Compétences".encode(), "VoixdAccXXs": "VoixdAccès".encode()},
+    )
 
 
 def test_fiches_blocs_and_satellites() -> None:
@@ -83,7 +85,7 @@ def test_detected_as_rncp_csv() -> None:
 
 
 def test_wrong_header_names_missing_columns() -> None:
-    bad = {f"export_fiches_CSV_Standard_{D}.csv": "Id;Numero;Titre\r\n\"1\";\"RNCP1\";\"x\"\r\n"}
+    bad = {f"export_fiches_CSV_Standard_{D}.csv": 'Id;Numero;Titre\r\n"1";"RNCP1";"x"\r\n'}
     with pytest.raises(MissingColumnsError) as caught:
         list(parse_rncp_csv(_export(**bad)))
     assert caught.value.missing == ["Numero_Fiche", "Intitule"]

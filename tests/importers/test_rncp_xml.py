@@ -22,19 +22,26 @@ SAMPLE = ("rncp", "export-fiches-rncp-v4-1_extract_RNCP35340_RNCP40792.xml")
 
 
 def _fiche(numero: str, blocs: str, extra: str = "") -> str:
-    return (f"<FICHE><NUMERO_FICHE>{numero}</NUMERO_FICHE><INTITULE>Titre {numero}</INTITULE>"
-            f"{extra}<BLOCS_COMPETENCES>{blocs}</BLOCS_COMPETENCES><ACTIF>Oui</ACTIF></FICHE>")
+    return (
+        f"<FICHE><NUMERO_FICHE>{numero}</NUMERO_FICHE><INTITULE>Titre {numero}</INTITULE>"
+        f"{extra}<BLOCS_COMPETENCES>{blocs}</BLOCS_COMPETENCES><ACTIF>Oui</ACTIF></FICHE>"
+    )
 
 
 def _bloc(code: str, liste: str, label: str = "Bloc") -> str:
-    return (f"<BLOC_COMPETENCES><CODE>{code}</CODE><LIBELLE>{label}</LIBELLE>"
-            f"<LISTE_COMPETENCES>{liste}</LISTE_COMPETENCES>"
-            "<MODALITES_EVALUATION>Étude de cas      Entretien</MODALITES_EVALUATION></BLOC_COMPETENCES>")
+    return (
+        f"<BLOC_COMPETENCES><CODE>{code}</CODE><LIBELLE>{label}</LIBELLE>"
+        f"<LISTE_COMPETENCES>{liste}</LISTE_COMPETENCES>"
+        "<MODALITES_EVALUATION>Étude de cas      Entretien</MODALITES_EVALUATION></BLOC_COMPETENCES>"
+    )
 
 
 def _export(*fiches: str, version: str = "4.1") -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<FICHES><VERSION_FLUX>{version}</VERSION_FLUX>'
-            + "".join(fiches) + "</FICHES>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<FICHES><VERSION_FLUX>{version}</VERSION_FLUX>'
+        + "".join(fiches)
+        + "</FICHES>"
+    ).encode()
 
 
 @pytest.mark.shared
@@ -93,7 +100,9 @@ def test_sample_fiche_metadata() -> None:
 def test_sample_replaced_by_links_are_deduplicated() -> None:
     links = [i for i in parse_rncp_xml(sample(*SAMPLE)) if isinstance(i, AssociationRecord)]
     assert [(a.source_key, a.kind, a.target_key) for a in links] == [
-        ("RNCP17108", "replacedBy", "RNCP35340"), ("RNCP35340", "replacedBy", "RNCP40792")]
+        ("RNCP17108", "replacedBy", "RNCP35340"),
+        ("RNCP35340", "replacedBy", "RNCP40792"),
+    ]
 
 
 @pytest.mark.shared
@@ -106,13 +115,20 @@ def test_sample_inside_zip_streams_the_same() -> None:
 
 
 def test_html_rs_fiche_and_unsplittable_text() -> None:
-    long_text = ("Le titulaire sait conduire un diagnostic. Il sait rédiger un rapport. Il sait "
-                 "animer une réunion de restitution avec les parties prenantes du territoire "
-                 "concerné, en tenant compte des contraintes réglementaires, budgétaires et "
-                 "humaines qui pèsent sur chacun des acteurs impliqués dans le projet local.")
+    long_text = (
+        "Le titulaire sait conduire un diagnostic. Il sait rédiger un rapport. Il sait "
+        "animer une réunion de restitution avec les parties prenantes du territoire "
+        "concerné, en tenant compte des contraintes réglementaires, budgétaires et "
+        "humaines qui pèsent sur chacun des acteurs impliqués dans le projet local."
+    )
     data = _export(
-        _fiche("RS5000", _bloc("RS5000BC01", "&lt;p&gt;C2.B1 Analyser un besoin&lt;/p&gt;"
-                                             "&lt;p&gt;   &lt;br&gt;C2.4 Concevoir une réponse&lt;/p&gt;")),
+        _fiche(
+            "RS5000",
+            _bloc(
+                "RS5000BC01",
+                "&lt;p&gt;C2.B1 Analyser un besoin&lt;/p&gt;&lt;p&gt;   &lt;br&gt;C2.4 Concevoir une réponse&lt;/p&gt;",
+            ),
+        ),
         _fiche("RNCP1", _bloc("RNCP1BC01", long_text) + _bloc("", "Gérer le stock")),
     )
     items = list(parse_rncp_xml(data, "x.xml"))
@@ -130,17 +146,19 @@ def test_html_rs_fiche_and_unsplittable_text() -> None:
 
 
 def test_evaluation_inside_liste_is_kept_as_metadata() -> None:
-    data = _export(_fiche("RNCP2", _bloc("RNCP2BC01", "- Accueillir le public\n- Tenir la caisse\n"
-                                                      "Evaluation : mise en situation de 2 heures")))
+    data = _export(
+        _fiche(
+            "RNCP2",
+            _bloc("RNCP2BC01", "- Accueillir le public\n- Tenir la caisse\nEvaluation : mise en situation de 2 heures"),
+        )
+    )
     nodes = {r.key: r for r in records(parse_rncp_xml(data))}
-    assert [r.label for r in nodes.values() if r.kind == "competence"] == [
-        "Accueillir le public", "Tenir la caisse"]
+    assert [r.label for r in nodes.values() if r.kind == "competence"] == ["Accueillir le public", "Tenir la caisse"]
     assert nodes["RNCP2BC01"].metadata["evaluation_in_liste_competences"].startswith("Evaluation")
 
 
 def test_missing_numero_and_version_are_warnings() -> None:
-    data = (b"<FICHES><FICHE><INTITULE>Sans numero</INTITULE></FICHE>"
-            + _fiche("RNCP3", "").encode() + b"</FICHES>")
+    data = b"<FICHES><FICHE><INTITULE>Sans numero</INTITULE></FICHE>" + _fiche("RNCP3", "").encode() + b"</FICHES>"
     items = list(parse_rncp_xml(data))
     assert header_of(items).version is None
     assert [r.key for r in records(items)] == ["RNCP3"]
@@ -172,9 +190,11 @@ def test_wrong_root_is_refused() -> None:
 
 
 def test_billion_laughs_is_refused() -> None:
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE FICHES [<!ENTITY a "aaaaaaaaaa">'
-            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
-            b"<FICHES><FICHE><NUMERO_FICHE>&c;</NUMERO_FICHE></FICHE></FICHES>")
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE FICHES [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        b"<FICHES><FICHE><NUMERO_FICHE>&c;</NUMERO_FICHE></FICHE></FICHES>"
+    )
     with pytest.raises(UnsafeInputError):
         list(parse_rncp_xml(bomb))
 
@@ -182,14 +202,18 @@ def test_billion_laughs_is_refused() -> None:
 def test_external_entity_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
     secret = tmp_path / "secret.txt"
     secret.write_text("top secret")
-    xxe = (f'<?xml version="1.0"?><!DOCTYPE FICHES [<!ENTITY x SYSTEM "file://{secret}">]>'
-           "<FICHES><FICHE><NUMERO_FICHE>RNCP1</NUMERO_FICHE><INTITULE>&x;</INTITULE></FICHE></FICHES>")
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE FICHES [<!ENTITY x SYSTEM "file://{secret}">]>'
+        "<FICHES><FICHE><NUMERO_FICHE>RNCP1</NUMERO_FICHE><INTITULE>&x;</INTITULE></FICHE></FICHES>"
+    )
     with pytest.raises(UnsafeInputError):
         list(parse_rncp_xml(xxe.encode()))
 
 
 def test_cp1252_without_declaration_is_decoded() -> None:
-    data = "<FICHES><VERSION_FLUX>4.1</VERSION_FLUX>" + _fiche("RNCP4", _bloc("RNCP4BC01", "Gérer l’équipe")) + "</FICHES>"
+    data = (
+        "<FICHES><VERSION_FLUX>4.1</VERSION_FLUX>" + _fiche("RNCP4", _bloc("RNCP4BC01", "Gérer l’équipe")) + "</FICHES>"
+    )
     items = list(parse_rncp_xml(data.encode("cp1252")))
     nodes = {r.key: r for r in records(items)}
     assert nodes["RNCP4BC01-C01"].label == "Gérer l’équipe"
@@ -197,8 +221,11 @@ def test_cp1252_without_declaration_is_decoded() -> None:
 
 
 def test_declared_latin1_is_honoured() -> None:
-    data = ('<?xml version="1.0" encoding="ISO-8859-1"?><FICHES>' + _fiche("RNCP5", _bloc("RNCP5BC01", "Gérer"))
-            + "</FICHES>").encode("latin-1")
+    data = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><FICHES>'
+        + _fiche("RNCP5", _bloc("RNCP5BC01", "Gérer"))
+        + "</FICHES>"
+    ).encode("latin-1")
     nodes = {r.key: r for r in records(parse_rncp_xml(data))}
     assert nodes["RNCP5BC01-C01"].label == "Gérer"
 

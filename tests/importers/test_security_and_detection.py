@@ -23,8 +23,7 @@ from .conftest import header_of, make_zip, sample
 XML = b'<?xml version="1.0"?><FICHES><VERSION_FLUX>4.1</VERSION_FLUX></FICHES>'
 
 
-@pytest.mark.parametrize("name", ["../evil.xml", "/etc/evil.xml", "a/../../evil.xml", "C:/evil.xml",
-                                  "..\\evil.xml"])
+@pytest.mark.parametrize("name", ["../evil.xml", "/etc/evil.xml", "a/../../evil.xml", "C:/evil.xml", "..\\evil.xml"])
 def test_zip_traversal_names_are_refused(name: str) -> None:
     with pytest.raises(UnsafeInputError, match="escapes"):
         list(parse_rncp_xml(make_zip({name: XML}), "x.zip"))
@@ -70,20 +69,27 @@ def test_empty_input(data: bytes) -> None:
 
 
 def test_text_decoding_policy() -> None:
-    for raw, expected in ((b"\xef\xbb\xbfcaf\xc3\xa9", "café"), (b"caf\xc3\xa9", "café"),
-                          (b"caf\xe9 \x92", "café ’"), (b"caf\xe9 \x81", "café \x81")):
+    for raw, expected in (
+        (b"\xef\xbb\xbfcaf\xc3\xa9", "café"),
+        (b"caf\xc3\xa9", "café"),
+        (b"caf\xe9 \x92", "café ’"),
+        (b"caf\xe9 \x81", "café \x81"),
+    ):
         with open_text(BytesSource(raw)) as text:
             assert text.read() == expected
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("path,expected", [
-    (("rncp", "export-fiches-rncp-v4-1_extract_RNCP35340_RNCP40792.xml"), "rncp-xml"),
-    (("esco", "skills_fr.first300.csv"), "esco-csv"),
-    (("esco", "skillGroups_fr.csv"), "esco-csv"),
-    (("esco", "broaderRelationsSkillPillar.sample.csv"), "esco-csv"),
-    (("case", "opensalt_tests_Ordering_ACT-Holistic-Math.json"), "case-json"),
-])
+@pytest.mark.parametrize(
+    "path,expected",
+    [
+        (("rncp", "export-fiches-rncp-v4-1_extract_RNCP35340_RNCP40792.xml"), "rncp-xml"),
+        (("esco", "skills_fr.first300.csv"), "esco-csv"),
+        (("esco", "skillGroups_fr.csv"), "esco-csv"),
+        (("esco", "broaderRelationsSkillPillar.sample.csv"), "esco-csv"),
+        (("case", "opensalt_tests_Ordering_ACT-Holistic-Math.json"), "case-json"),
+    ],
+)
 def test_detect_shared_samples(path: tuple[str, str], expected: str) -> None:
     assert detect_format(sample(*path)) == expected
     assert detect_format(sample(*path).read_bytes(), path[1]) == expected
@@ -91,7 +97,7 @@ def test_detect_shared_samples(path: tuple[str, str], expected: str) -> None:
 
 def test_detect_zip_xml_and_unknowns() -> None:
     assert detect_format(make_zip({"export_fiches_RNCP_V4_1.xml": XML})) == "rncp-xml"
-    assert detect_format(b'<!DOCTYPE FICHES><FICHES/>') == "rncp-xml"
+    assert detect_format(b"<!DOCTYPE FICHES><FICHES/>") == "rncp-xml"
     with pytest.raises(UnknownFormatError):
         detect_format(b"<html><body/></html>")
     with pytest.raises(UnknownFormatError):

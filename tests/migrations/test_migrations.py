@@ -1,4 +1,5 @@
 """Migrations build the schema the models describe, on SQLite and PostgreSQL, both ways."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,8 +16,10 @@ from app.services.frameworks.fts import is_fts_table
 
 # The SQLite FTS5 search index and its shadow tables are made by a migration and have no model
 # (see app.services.frameworks.fts); migrations/env.py leaves them out of autogenerate the same way.
-COMPARE = {"compare_type": True,
-           "include_name": lambda name, type_, parents: not (type_ == "table" and is_fts_table(name))}
+COMPARE = {
+    "compare_type": True,
+    "include_name": lambda name, type_, parents: not (type_ == "table" and is_fts_table(name)),
+}
 
 
 def test_models_and_migrations_do_not_drift(engine):
@@ -49,8 +52,9 @@ def scratch_engine(engine, tmp_path):  # type: ignore[no-untyped-def]
     schema = f"scratch_{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scratch = make_engine(engine.url.render_as_string(hide_password=False),
-                          connect_args={"options": f"-csearch_path={schema}"})
+    scratch = make_engine(
+        engine.url.render_as_string(hide_password=False), connect_args={"options": f"-csearch_path={schema}"}
+    )
     yield scratch
     scratch.dispose()
     with engine.begin() as conn:

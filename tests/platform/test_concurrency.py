@@ -1,19 +1,20 @@
 """Two writers on two real connections: the version column turns the loser's flush into Conflict."""
+
 from __future__ import annotations
 
 import threading
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Contribution, Person, Project, Territory
+from app.platform.errors import Conflict
 from app.services.contributions import contributions
 from app.services.identity.access import Grants
 from app.services.identity.audit import Actor
-from app.platform.errors import Conflict
 
 
 @pytest.fixture()
@@ -28,12 +29,12 @@ def committed(engine) -> Iterator[dict[str, uuid.UUID]]:  # type: ignore[no-unty
         project = Project(territory_id=territory.id, title="Course", social_functions=["produire"])
         s.add(project)
         s.flush()
-        contribution = Contribution(project_id=project.id, learner_id=person.id, created_by_id=person.id,
-                                    title="Version 1")
+        contribution = Contribution(
+            project_id=project.id, learner_id=person.id, created_by_id=person.id, title="Version 1"
+        )
         s.add(contribution)
         s.commit()
-        ids = {"person": person.id, "territory": territory.id, "project": project.id,
-               "contribution": contribution.id}
+        ids = {"person": person.id, "territory": territory.id, "project": project.id, "contribution": contribution.id}
     try:
         yield ids
     finally:
@@ -58,12 +59,14 @@ def test_second_flush_of_a_stale_row_is_a_conflict(engine, committed):
         assert second.get(Contribution, committed["contribution"]).version == 1
         second.commit()
 
-        contributions.update_contribution(first, grants, committed["contribution"], {"title": "Premier"},
-                                          expected_version=1)
+        contributions.update_contribution(
+            first, grants, committed["contribution"], {"title": "Premier"}, expected_version=1
+        )
         first.commit()
         with pytest.raises(Conflict):
-            contributions.update_contribution(second, grants, committed["contribution"], {"title": "Second"},
-                                              expected_version=1)
+            contributions.update_contribution(
+                second, grants, committed["contribution"], {"title": "Second"}, expected_version=1
+            )
         second.rollback()
 
     with factory() as check:
@@ -80,8 +83,9 @@ def test_a_blocked_concurrent_writer_gets_a_conflict(engine, committed):
 
     def second_writer(session: Session) -> None:
         try:
-            contributions.update_contribution(session, grants, committed["contribution"], {"title": "Second"},
-                                              expected_version=1)
+            contributions.update_contribution(
+                session, grants, committed["contribution"], {"title": "Second"}, expected_version=1
+            )
             session.commit()
             outcome["result"] = "committed"
         except Conflict as exc:
@@ -90,8 +94,9 @@ def test_a_blocked_concurrent_writer_gets_a_conflict(engine, committed):
 
     with factory() as first, factory() as second:
         assert second.get(Contribution, committed["contribution"]).version == 1
-        contributions.update_contribution(first, grants, committed["contribution"], {"title": "Premier"},
-                                          expected_version=1)  # holds the row lock until commit
+        contributions.update_contribution(
+            first, grants, committed["contribution"], {"title": "Premier"}, expected_version=1
+        )  # holds the row lock until commit
         thread = threading.Thread(target=second_writer, args=(second,))
         thread.start()
         thread.join(0.5)
@@ -102,4 +107,3 @@ def test_a_blocked_concurrent_writer_gets_a_conflict(engine, committed):
     assert isinstance(outcome["result"], Conflict)
     with factory() as check:
         assert check.get(Contribution, committed["contribution"]).title == "Premier"
-

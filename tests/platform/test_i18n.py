@@ -1,4 +1,5 @@
 """The one message catalogue: every message in both languages, every key the code uses in it."""
+
 from __future__ import annotations
 
 import re
@@ -19,14 +20,21 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 # Keys code builds from a code or enum value: every value must have its message.
 DYNAMIC_KEYS = [
-    *(f"verdict_{code}" for code in VERDICTS), *(f"verdict_{code}_more" for code in VERDICTS),
-    *(f"check_{name}" for name in CHECK_NAMES), *(f"outcome_{name}" for name in get_args(Outcome)),
-    *(f"key_status_{status.value}" for status in KeyStatus), *(f"purpose_{p.value}" for p in StatusPurpose),
-    *(f"mail.{kind}.{part}" for kind in ("submitted", "resubmitted", "second_review", *(d.value for d in Decision))
-      for part in ("subject", "body")),
+    *(f"verdict_{code}" for code in VERDICTS),
+    *(f"verdict_{code}_more" for code in VERDICTS),
+    *(f"check_{name}" for name in CHECK_NAMES),
+    *(f"outcome_{name}" for name in get_args(Outcome)),
+    *(f"key_status_{status.value}" for status in KeyStatus),
+    *(f"purpose_{p.value}" for p in StatusPurpose),
+    *(
+        f"mail.{kind}.{part}"
+        for kind in ("submitted", "resubmitted", "second_review", *(d.value for d in Decision))
+        for part in ("subject", "body")
+    ),
     *(f"dossier.state.{state}" for state in STATES),
     *(f"dossier.claim.{status}" for status in ("validated", "pending", "needs_evidence")),
-    *(f"dossier.decision.{d.value}" for d in Decision), *(f"dossier.kind.{k.value}" for k in EvidenceKind),
+    *(f"dossier.decision.{d.value}" for d in Decision),
+    *(f"dossier.kind.{k.value}" for k in EvidenceKind),
 ]
 
 
@@ -41,8 +49,9 @@ def keys_used_in_code() -> set[str]:
         keys.update(re.findall(r"""\b_\(\s*'([\w.]+)'\s*[,)]""", path.read_text()))
     for path in (ROOT / "app").rglob("*.py"):
         source = path.read_text()
-        keys.update(re.findall(r"""\b(?:tr|API_WORDS|_both|t\.get|words\(\)\.get)\(\s*["']([\w.]+)["']\s*[,)]""",
-                               source))
+        keys.update(
+            re.findall(r"""\b(?:tr|API_WORDS|_both|t\.get|words\(\)\.get)\(\s*["']([\w.]+)["']\s*[,)]""", source)
+        )
         if path.parent.name == "web":  # the pages' ``t = words()``
             keys.update(k for k in re.findall(r"\bt\.([a-z_]+)\b(?!\()", source) if k != "lang")
     return keys
@@ -52,8 +61,7 @@ def keys_used_in_code() -> set[str]:
 def test_every_message_has_a_non_empty_text_in_each_language(lang: str) -> None:
     other = messages(LANGS[1 - LANGS.index(lang)])
     catalogue = messages(lang)
-    assert set(catalogue) == set(other), "keys in one catalogue only: " + ", ".join(
-        sorted(set(catalogue) ^ set(other)))
+    assert set(catalogue) == set(other), "keys in one catalogue only: " + ", ".join(sorted(set(catalogue) ^ set(other)))
     assert [key for key, text in catalogue.items() if not text.strip()] == []
 
 
@@ -88,14 +96,21 @@ def test_a_translator_fills_placeholders_and_writes_dates_as_people_do() -> None
     assert [lang_of(v) for v in ("en-GB", "EN", "fr-FR", None, "de")] == ["en", "en", "fr", "fr", "fr"]
 
 
-@pytest.mark.parametrize(("query", "headers", "expected"), [
-    ("", {}, ("Vérifier un badge", "Aller au contenu")),
-    ("?lang=en", {}, ("Verify a badge", "Skip to content")),
-    ("", {"Accept-Language": "en-GB,en;q=0.8"}, ("Verify a badge", "Skip to content")),
-    ("?lang=fr", {"Accept-Language": "en"}, ("Vérifier un badge", "Aller au contenu")),
-])
-def test_pages_take_their_words_from_the_catalogue_in_the_chosen_language(client, query, headers,  # type: ignore[no-untyped-def]
-                                                                          expected) -> None:
+@pytest.mark.parametrize(
+    ("query", "headers", "expected"),
+    [
+        ("", {}, ("Vérifier un badge", "Aller au contenu")),
+        ("?lang=en", {}, ("Verify a badge", "Skip to content")),
+        ("", {"Accept-Language": "en-GB,en;q=0.8"}, ("Verify a badge", "Skip to content")),
+        ("?lang=fr", {"Accept-Language": "en"}, ("Vérifier un badge", "Aller au contenu")),
+    ],
+)
+def test_pages_take_their_words_from_the_catalogue_in_the_chosen_language(
+    client,
+    query,
+    headers,  # type: ignore[no-untyped-def]
+    expected,
+) -> None:
     html = client.get(f"/verify{query}", headers=headers).get_data(as_text=True)
     assert all(f">{text}<" in html for text in expected), html[:600]
 

@@ -17,13 +17,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.platform.rate_limit import (
-    KEY_PREFIX,
-    ForgetfulMemoryStorage,
-    RateLimit,
-    open_storage,
-    verify_limit,
-)
+from app.platform.rate_limit import KEY_PREFIX, ForgetfulMemoryStorage, RateLimit, open_storage, verify_limit
 from app.runtime import runtime
 from tests.conftest import JWT_PEM, KEK
 
@@ -49,27 +43,13 @@ def _limit(name: str, burst: int, per_minute: float) -> RateLimit:
 
 
 def test_two_workers_spend_from_one_window(name: str) -> None:
-    first, second = (
-        _limit(name, 3, 3),
-        _limit(name, 3, 3),
-    )  # two processes, one Redis; a 60 s window
-    assert [
-        first.take("198.51.100.1"),
-        second.take("198.51.100.1"),
-        first.take("198.51.100.1"),
-    ] == [None] * 3
+    first, second = (_limit(name, 3, 3), _limit(name, 3, 3))  # two processes, one Redis; a 60 s window
+    assert [first.take("198.51.100.1"), second.take("198.51.100.1"), first.take("198.51.100.1")] == [None] * 3
     wait = second.take("198.51.100.1")
-    assert (
-        wait is not None and 59 <= wait <= 60
-    )  # the first of the three leaves the window in a minute
+    assert wait is not None and 59 <= wait <= 60  # the first of the three leaves the window in a minute
     assert first.take("198.51.100.2") is None  # another client has a window of its own
-    keys = [
-        key.decode()
-        for key in redis.Redis.from_url(URL).scan_iter(match=f"{KEY_PREFIX}:{name}/*")
-    ]
-    assert sorted(keys) == [
-        f"{KEY_PREFIX}:{name}/198.51.100.{n}/3/60/second" for n in (1, 2)
-    ]
+    keys = [key.decode() for key in redis.Redis.from_url(URL).scan_iter(match=f"{KEY_PREFIX}:{name}/*")]
+    assert sorted(keys) == [f"{KEY_PREFIX}:{name}/198.51.100.{n}/3/60/second" for n in (1, 2)]
 
 
 def test_the_window_frees_places_and_its_key_expires(name: str) -> None:
@@ -104,17 +84,9 @@ def test_the_setting_chooses_the_shared_storage(tmp_path, name: str) -> None:  #
     assert isinstance(alone.verify_limiter.storage, ForgetfulMemoryStorage)
     assert isinstance(alone.login_limits.account.storage, ForgetfulMemoryStorage)
     shared = runtime(create_app({**settings, "RATE_LIMIT_REDIS_URL": URL}))
-    for limit in (
-        shared.verify_limiter,
-        shared.login_limits.account,
-        shared.login_limits.address,
-    ):
+    for limit in (shared.verify_limiter, shared.login_limits.account, shared.login_limits.address):
         assert type(limit.storage).__name__ == "RedisStorage" and limit.storage.check()
-    assert (
-        shared.verify_limiter.burst,
-        shared.verify_limiter.per_minute,
-        shared.verify_limiter.window,
-    ) == (20, 30, 40)
+    assert (shared.verify_limiter.burst, shared.verify_limiter.per_minute, shared.verify_limiter.window) == (20, 30, 40)
     client = f"{name}-client"
     assert shared.verify_limiter.take(client) is None
     key = f"{KEY_PREFIX}:verify/{client}/20/40/second"
@@ -138,9 +110,7 @@ def test_behind_a_trusted_proxy_the_forwarded_client_is_limited(tmp_path) -> Non
 
         def send(visitor: str, client: Any = client) -> int:
             return client.post(
-                "/api/v1/verify",
-                json={"credential": "x"},
-                headers={"X-Forwarded-For": visitor},
+                "/api/v1/verify", json={"credential": "x"}, headers={"X-Forwarded-For": visitor}
             ).status_code
 
         assert send("203.0.113.9") == 200

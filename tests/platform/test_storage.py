@@ -1,4 +1,5 @@
 """Content-addressed storage: put, and the one-pass writer used by the dossier ZIP."""
+
 from __future__ import annotations
 
 import hashlib
@@ -92,9 +93,18 @@ def test_a_keyed_file_appears_under_its_key_only_once_committed(storage):  # typ
     storage.delete_keyed(key)  # already gone: nothing to do
 
 
-@pytest.mark.parametrize("key", ["../etc/passwd", "dossiers/../../x.zip", "dossiers/" + "ab" * 16,
-                                 "Dossiers/" + "ab" * 16 + ".zip", "dossiers/" + "g" * 32 + ".zip", "/tmp/x.zip",
-                                 "dossiers/" + "ab" * 16 + ".zip/x"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../etc/passwd",
+        "dossiers/../../x.zip",
+        "dossiers/" + "ab" * 16,
+        "Dossiers/" + "ab" * 16 + ".zip",
+        "dossiers/" + "g" * 32 + ".zip",
+        "/tmp/x.zip",
+        "dossiers/" + "ab" * 16 + ".zip/x",
+    ],
+)
 def test_keys_are_never_paths(storage, key):  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError):
         storage.create_keyed(key)

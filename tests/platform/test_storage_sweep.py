@@ -1,4 +1,5 @@
 """What crashes leave in storage: a writer killed mid-write, an archive published but never recorded."""
+
 from __future__ import annotations
 
 import os
@@ -9,10 +10,10 @@ import time
 from pathlib import Path
 
 from app import create_app
-from app.runtime import runtime
-from app.services.identity import access
-from app.services.dossiers import lifecycle as dossiers
 from app.platform.storage import LocalStorage
+from app.runtime import runtime
+from app.services.dossiers import lifecycle as dossiers
+from app.services.identity import access
 from tests.conftest import JWT_PEM, KEK
 from tests.dossier_fixtures import Vae, dossier_settings
 
@@ -44,8 +45,9 @@ def _age(path: Path, seconds: float) -> None:
 
 def test_a_writer_killed_mid_write_leaves_a_part_file_that_the_sweep_removes_once_unowned(tmp_path):  # type: ignore[no-untyped-def]
     storage = LocalStorage(tmp_path / "files")
-    worker = subprocess.Popen([sys.executable, "-c", WRITER, str(storage.root)], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(storage.root)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert worker.stdout is not None and worker.stdout.readline() == "writing\n"
         [part] = _tmp_files(storage)
@@ -89,9 +91,17 @@ def test_start_up_sweeps_old_unowned_temporary_files_only(tmp_path):  # type: ig
     (storage.root / "tmp" / "old.part").write_bytes(b"x" * 10)
     (storage.root / "tmp" / "recent.part").write_bytes(b"y")
     _age(storage.root / "tmp" / "old.part", 901)
-    create_app({"ENV": "testing", "INSTANCE_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-                "SECRET_KEY": "x", "JWT_PRIVATE_KEY": JWT_PEM, "KEY_ENCRYPTION_KEYS": KEK,
-                "STORAGE_TMP_GRACE": 900})
+    create_app(
+        {
+            "ENV": "testing",
+            "INSTANCE_DIR": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "SECRET_KEY": "x",
+            "JWT_PRIVATE_KEY": JWT_PEM,
+            "KEY_ENCRYPTION_KEYS": KEK,
+            "STORAGE_TMP_GRACE": 900,
+        }
+    )
     assert _tmp_files(storage) == ["recent.part"]
 
 
@@ -119,8 +129,12 @@ def test_storage_sweep_removes_archives_no_dossier_refers_to(app, session, runne
     assert not storage.keyed_exists(orphan) and storage.keyed_exists(kept)
 
 
-def test_a_recent_unreferenced_archive_is_left_to_the_generation_about_to_commit_it(app, session, runner,  # type: ignore[no-untyped-def]
-                                                                                    vae: Vae):
+def test_a_recent_unreferenced_archive_is_left_to_the_generation_about_to_commit_it(
+    app,
+    session,
+    runner,  # type: ignore[no-untyped-def]
+    vae: Vae,
+):
     grants = _grants(session, vae.learner)
     dossier = dossiers.request_dossier(session, grants, {"certification_id": vae.fiche.id})
     key = dossiers.generate(session, grants, dossier.id, settings=dossier_settings(app)).dossier.archive_key

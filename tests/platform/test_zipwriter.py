@@ -1,4 +1,5 @@
 """The dossier ZIP writer, read back by the standard library (and Info-ZIP's unzip when present)."""
+
 from __future__ import annotations
 
 import errno
@@ -59,8 +60,14 @@ def _check(data: bytes) -> dict[str, zipfile.ZipInfo]:
 def test_members_of_every_kind_read_back(tmp_path):  # type: ignore[no-untyped-def]
     data = _write(tmp_path / "out.zip", _every_kind)
     infos = _check(data)
-    assert list(infos) == ["dossier.pdf", "dossier.json", "annexes/A001-tableau.pdf", "annexes/A002-piece.pdf",
-                           "annexes/A003-récit.txt", "vide.txt"]
+    assert list(infos) == [
+        "dossier.pdf",
+        "dossier.json",
+        "annexes/A001-tableau.pdf",
+        "annexes/A002-piece.pdf",
+        "annexes/A003-récit.txt",
+        "vide.txt",
+    ]
     assert infos["annexes/A001-tableau.pdf"].compress_type == zipfile.ZIP_STORED
     assert infos["annexes/A003-récit.txt"].compress_type == zipfile.ZIP_DEFLATED
     assert infos["annexes/A003-récit.txt"].compress_size < len(TEXT) // 10
@@ -81,7 +88,7 @@ def test_same_members_same_bytes(tmp_path):  # type: ignore[no-untyped-def]
 def test_zip64_records_are_read_back(tmp_path):  # type: ignore[no-untyped-def]
     # Lowering the threshold exercises the ZIP64 extra fields and end records on small data.
     data = _write(tmp_path / "out.zip", _every_kind, zip64_from=1000)
-    assert data[-22 - 20 - 56:-22 - 20][:4] == b"PK\x06\x06"  # the ZIP64 end record, then its locator
+    assert data[-22 - 20 - 56 : -22 - 20][:4] == b"PK\x06\x06"  # the ZIP64 end record, then its locator
     infos = _check(data)
     assert infos["annexes/A001-tableau.pdf"].header_offset > 1000
     if shutil.which("unzip"):

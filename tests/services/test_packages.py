@@ -1,4 +1,5 @@
 """Each domain package imports on its own, first, and exports what its ``__all__`` names."""
+
 from __future__ import annotations
 
 import importlib
@@ -9,8 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAINS = ["identity", "territories", "contributions", "frameworks", "recognition", "issuing", "verification",
-           "dossiers"]
+DOMAINS = [
+    "identity",
+    "territories",
+    "contributions",
+    "frameworks",
+    "recognition",
+    "issuing",
+    "verification",
+    "dossiers",
+]
 
 
 def test_the_domain_list_is_the_service_packages():
@@ -32,8 +41,9 @@ def test_every_package_imports_first():
         "    except ImportError as error:\n"
         "        print(domain, error)\n"
     )
-    run = subprocess.run([sys.executable, "-c", script, *DOMAINS], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", script, *DOMAINS], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert (run.returncode, run.stdout) == (0, "")
 
 

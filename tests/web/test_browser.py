@@ -5,6 +5,7 @@ The QR code's address opens a readable verdict, then the revoked one; and every 
 frameworks, competencies, Open Badges 2.0 documents, the 404 page) passes axe-core's WCAG 2.1 A/AA
 rules in French and English, at phone and desktop width. Skipped when Chromium is absent.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,19 +13,33 @@ import shutil
 import subprocess
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from app.models import (Competency, Contribution, Evidence, EvidenceKind, KeyPurpose, Membership, Person, Project,
-                        Role, ScopeType, SigningKey, Territory, Visibility)
+from app.models import (
+    Competency,
+    Contribution,
+    Evidence,
+    EvidenceKind,
+    KeyPurpose,
+    Membership,
+    Person,
+    Project,
+    Role,
+    ScopeType,
+    SigningKey,
+    Territory,
+    Visibility,
+)
+from app.platform.storage import LocalStorage
 from app.services.frameworks.imports import import_framework_file
 from app.services.identity import access
 from app.services.issuing import achievements, awarding, issuers, revocation
-from app.platform.storage import LocalStorage
 from tests.browser_fixtures import LiveServer, PageProblems, assert_accessible
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
@@ -57,36 +72,58 @@ def _issue(site: LiveServer, *, align: bool = False) -> Badge:
     """An issuer, an achievement (aligned to an imported framework's competency) and an awarded badge."""
     with site.session() as session:
         admin = Person(display_name="Iris Émettrice", email=f"iris.{uuid.uuid4().hex[:6]}@example.fr")
-        learner = Person(display_name="Léa Apprenante", email=f"lea.{uuid.uuid4().hex[:6]}@example.fr",
-                         show_name_publicly=True)
+        learner = Person(
+            display_name="Léa Apprenante", email=f"lea.{uuid.uuid4().hex[:6]}@example.fr", show_name_publicly=True
+        )
         session.add_all([admin, learner])
         session.flush()
         session.add(Membership(person_id=admin.id, role=Role.PLATFORM_ADMIN, scope_type=ScopeType.PLATFORM))
         session.flush()
         grants = access.load_grants(session, admin.id)
-        issuer = issuers.create_issuer(session, grants, {"name": "Collectif des territoires apprenants",
-                                                         "url": "https://collectif.example.fr"},
-                                       settings=site.settings)
-        data: dict[str, Any] = {"name": "Animer une réunion publique",
-                                "description": "Préparer, animer et rendre compte d'une réunion publique.",
-                                "criteria": "Une réunion publique animée, validée par un tuteur.",
-                                "achievement_type": "Competency"}
+        issuer = issuers.create_issuer(
+            session,
+            grants,
+            {"name": "Collectif des territoires apprenants", "url": "https://collectif.example.fr"},
+            settings=site.settings,
+        )
+        data: dict[str, Any] = {
+            "name": "Animer une réunion publique",
+            "description": "Préparer, animer et rendre compte d'une réunion publique.",
+            "criteria": "Une réunion publique animée, validée par un tuteur.",
+            "achievement_type": "Competency",
+        }
         if align:
             competency = session.scalar(select(Competency).where(Competency.source_key == "D1.1"))
             assert competency is not None
             data["competency_ids"] = [competency.id]
-        achievement = achievements.create_achievement(session, grants, issuer.id, data,
-                                                      storage=LocalStorage(site.storage), urls=site.settings.urls)
-        credential = awarding.award(session, grants, achievement.id,
-                                    {"learner_id": learner.id, "narrative": "Réunion du conseil de quartier, 3 mars.",
-                                     "evidence_url": "https://mairie.example.fr/compte-rendu"},
-                                    settings=site.settings)
+        achievement = achievements.create_achievement(
+            session, grants, issuer.id, data, storage=LocalStorage(site.storage), urls=site.settings.urls
+        )
+        credential = awarding.award(
+            session,
+            grants,
+            achievement.id,
+            {
+                "learner_id": learner.id,
+                "narrative": "Réunion du conseil de quartier, 3 mars.",
+                "evidence_url": "https://mairie.example.fr/compte-rendu",
+            },
+            settings=site.settings,
+        )
         session.commit()
-        kids = dict(session.execute(select(SigningKey.purpose, SigningKey.kid)
-                                    .where(SigningKey.issuer_id == issuer.id)).all())
-        return Badge(credential.id, credential.short_code, issuer.id, achievement.id,
-                     credential.achievement_version_id, kids[KeyPurpose.DATA_INTEGRITY], kids[KeyPurpose.OB2],
-                     credential.status_list_id)
+        kids = dict(
+            session.execute(select(SigningKey.purpose, SigningKey.kid).where(SigningKey.issuer_id == issuer.id)).all()
+        )
+        return Badge(
+            credential.id,
+            credential.short_code,
+            issuer.id,
+            achievement.id,
+            credential.achievement_version_id,
+            kids[KeyPurpose.DATA_INTEGRITY],
+            kids[KeyPurpose.OB2],
+            credential.status_list_id,
+        )
 
 
 def _public_evidence(site: LiveServer) -> uuid.UUID:
@@ -99,13 +136,23 @@ def _public_evidence(site: LiveServer) -> uuid.UUID:
         project = Project(territory_id=territory.id, title="Jardin partagé", social_functions=["produire"])
         session.add(project)
         session.flush()
-        contribution = Contribution(project_id=project.id, learner_id=learner.id, created_by_id=learner.id,
-                                    title="Animer la réunion de rentrée", narrative="J'ai animé la réunion.")
+        contribution = Contribution(
+            project_id=project.id,
+            learner_id=learner.id,
+            created_by_id=learner.id,
+            title="Animer la réunion de rentrée",
+            narrative="J'ai animé la réunion.",
+        )
         session.add(contribution)
         session.flush()
-        item = Evidence(contribution_id=contribution.id, kind=EvidenceKind.TEXT, title="Compte rendu",
-                        text="Trente habitants présents ; trois décisions prises.", visibility=Visibility.PUBLIC,
-                        created_by_id=learner.id)
+        item = Evidence(
+            contribution_id=contribution.id,
+            kind=EvidenceKind.TEXT,
+            title="Compte rendu",
+            text="Trente habitants présents ; trois décisions prises.",
+            visibility=Visibility.PUBLIC,
+            created_by_id=learner.id,
+        )
         session.add(item)
         session.commit()
         return item.id
@@ -137,14 +184,14 @@ def _decode_qr(site: LiveServer, credential_id: uuid.UUID, tmp_path: Path) -> st
         pytest.skip("zbarimg (zbar-tools) is not installed: the QR code cannot be read back")
     image = tmp_path / "qr.png"
     image.write_bytes(png)
-    done = subprocess.run([zbarimg, "-q", "--raw", str(image)], capture_output=True, text=True, timeout=30,
-                          check=False)
+    done = subprocess.run([zbarimg, "-q", "--raw", str(image)], capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
 def test_scanned_qr_lands_on_a_readable_genuine_page_then_revoked(
-        live_server: LiveServer, page: Page, screenshot: Callable[[Page, str], Path], tmp_path: Path) -> None:
+    live_server: LiveServer, page: Page, screenshot: Callable[[Page, str], Path], tmp_path: Path
+) -> None:
     badge = _issue(live_server)
     scanned = _decode_qr(live_server, badge.credential_id, tmp_path)
     assert scanned == f"{live_server.base}/c/{badge.short_code}"
@@ -195,7 +242,8 @@ def test_the_verification_form_renders_and_verifies_in_a_browser(live_server: Li
 
 
 def test_every_public_page_is_accessible_in_both_languages_on_phone_and_desktop(
-        live_server: LiveServer, framework: tuple[uuid.UUID, uuid.UUID], audit: Callable[..., list[Path]]) -> None:
+    live_server: LiveServer, framework: tuple[uuid.UUID, uuid.UUID], audit: Callable[..., list[Path]]
+) -> None:
     base = live_server.base
     badge = _issue(live_server, align=True)
     revoked = _issue(live_server)
@@ -248,9 +296,11 @@ def test_every_public_page_is_accessible_in_both_languages_on_phone_and_desktop(
 
 
 def test_an_accessibility_violation_fails_with_a_readable_list(page: Page) -> None:
-    page.set_content('<html lang="fr"><head><title>t</title></head><body><main><h1>Titre</h1>'
-                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
-                     '<p style="color:#bbb;background:#fff">Texte pâle</p></main></body></html>')
+    page.set_content(
+        '<html lang="fr"><head><title>t</title></head><body><main><h1>Titre</h1>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+        '<p style="color:#bbb;background:#fff">Texte pâle</p></main></body></html>'
+    )
     with pytest.raises(AssertionError) as failure:
         assert_accessible(page)
     message = str(failure.value)

@@ -1,12 +1,13 @@
 """Public framework pages: HTML in French (English on request), JSON by content negotiation."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from app.models import Competency, Framework
+from app.services.frameworks.imports import import_framework_file
 from app.services.identity.access import Grants
 from app.services.identity.audit import Actor
-from app.services.frameworks.imports import import_framework_file
 from tests.conftest import shared_path
 
 RNCP = ("frameworks", "rncp", "export-fiches-rncp-v4-1_extract_RNCP35340_RNCP40792.xml")
@@ -29,8 +30,9 @@ def test_framework_page_html_and_json(client, session):
     assert page.headers["Vary"].startswith("Accept") and "public" in page.headers["Cache-Control"]
     english = client.get(f"/frameworks/{framework.id}?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in english and "Tree" in english
-    assert "Tree" in client.get(f"/frameworks/{framework.id}",
-                                headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
+    assert "Tree" in client.get(f"/frameworks/{framework.id}", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(
+        as_text=True
+    )
     data = client.get(f"/frameworks/{framework.id}", headers={"Accept": "application/ld+json"}).json
     assert data["sourceKey"] == "RNCP40792" and data["tree"]["items"][0]["childrenCount"] == 5
     assert data["url"] == f"https://blason.test/frameworks/{framework.id}"

@@ -1,5 +1,6 @@
 """Every HTML page goes through one door (app.web.pages.render_page) and carries the security
 headers of one place (app.web.security_headers): the whole URL map is walked (issue 12)."""
+
 from __future__ import annotations
 
 import re
@@ -16,11 +17,21 @@ from tests.public_fixtures import HTML
 
 DOOR = "X-Test-Page-Door"
 # Pages a walk must reach as HTML (a 404 "missing" page counts: it is a page too).
-EXPECTED = {"/frameworks", "/frameworks/<uuid:framework_id>", "/competencies/<uuid:competency_id>",
-            "/api/v1/docs", "/verify", "/credentials/<uuid:credential_id>", "/issuers/<uuid:issuer_id>",
-            "/issuers/<uuid:issuer_id>/keys/<kid>", "/achievements/<uuid:achievement_id>/v/<int:version>",
-            "/status/<uuid:list_id>", "/evidence/<uuid:evidence_id>", "/ob2/issuers/<uuid:issuer_id>",
-            "/ob2/badgeclasses/<uuid:version_id>"}
+EXPECTED = {
+    "/frameworks",
+    "/frameworks/<uuid:framework_id>",
+    "/competencies/<uuid:competency_id>",
+    "/api/v1/docs",
+    "/verify",
+    "/credentials/<uuid:credential_id>",
+    "/issuers/<uuid:issuer_id>",
+    "/issuers/<uuid:issuer_id>/keys/<kid>",
+    "/achievements/<uuid:achievement_id>/v/<int:version>",
+    "/status/<uuid:list_id>",
+    "/evidence/<uuid:evidence_id>",
+    "/ob2/issuers/<uuid:issuer_id>",
+    "/ob2/badgeclasses/<uuid:version_id>",
+}
 
 
 @pytest.fixture()
@@ -38,21 +49,34 @@ def marked_door(monkeypatch):  # type: ignore[no-untyped-def]
 
 def values(session, issued) -> dict[str, str]:  # type: ignore[no-untyped-def]
     setup, credential = issued.setup, issued.credential
-    return {"credential_id": str(credential.id), "issuer_id": str(setup.issuer.id),
-            "achievement_id": str(setup.achievement.id), "version": "1", "framework_id": str(setup.framework.id),
-            "competency_id": str(setup.competencies[0].id), "code": credential.short_code,
-            "kid": session.scalar(select(SigningKey.kid).where(SigningKey.issuer_id == setup.issuer.id)),
-            "list_id": str(session.scalar(select(StatusList.id).where(StatusList.issuer_id == setup.issuer.id))),
-            "version_id": str(session.scalar(select(AchievementVersion.id).where(
-                AchievementVersion.achievement_id == setup.achievement.id)))}
+    return {
+        "credential_id": str(credential.id),
+        "issuer_id": str(setup.issuer.id),
+        "achievement_id": str(setup.achievement.id),
+        "version": "1",
+        "framework_id": str(setup.framework.id),
+        "competency_id": str(setup.competencies[0].id),
+        "code": credential.short_code,
+        "kid": session.scalar(select(SigningKey.kid).where(SigningKey.issuer_id == setup.issuer.id)),
+        "list_id": str(session.scalar(select(StatusList.id).where(StatusList.issuer_id == setup.issuer.id))),
+        "version_id": str(
+            session.scalar(
+                select(AchievementVersion.id).where(AchievementVersion.achievement_id == setup.achievement.id)
+            )
+        ),
+    }
 
 
 def assert_secure_page(response) -> None:  # type: ignore[no-untyped-def]
     """CSP (no framing, nothing by default, no inline script), Referrer-Policy and nosniff."""
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
-    policy = {name.lower(): value for name, _, value in
-              (d.strip().partition(" ") for d in response.headers["Content-Security-Policy"].split(";") if d.strip())}
+    policy = {
+        name.lower(): value
+        for name, _, value in (
+            d.strip().partition(" ") for d in response.headers["Content-Security-Policy"].split(";") if d.strip()
+        )
+    }
     assert policy["frame-ancestors"] == "'none'" and policy["default-src"] == "'none'", policy
     assert "'unsafe-inline'" not in policy.get("script-src", ""), policy
 
@@ -67,8 +91,13 @@ def fill(rule: str, known: dict[str, str]) -> str:
     return re.sub(r"<([a-z]+(?:\([^)]*\))?:)?(\w+)>", value, rule)
 
 
-def test_every_html_route_goes_through_the_page_door_and_is_secured(app, client, session, issued,  # type: ignore[no-untyped-def]
-                                                                      marked_door) -> None:
+def test_every_html_route_goes_through_the_page_door_and_is_secured(
+    app,
+    client,
+    session,
+    issued,  # type: ignore[no-untyped-def]
+    marked_door,
+) -> None:
     known = values(session, issued)
     seen: set[str] = set()
     for rule in app.url_map.iter_rules():

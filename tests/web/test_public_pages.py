@@ -1,4 +1,5 @@
 """The credential's verification page and its downloads: HTML for people, JSON for machines."""
+
 from __future__ import annotations
 
 import io
@@ -43,8 +44,10 @@ def test_page_in_french_shows_the_badge_and_a_live_verdict(client, issued: Issue
 
 
 def test_page_in_english_on_request(client, issued: Issued) -> None:
-    for response in (client.get(f"{issued.path}?lang=en", headers=HTML),
-                     client.get(issued.path, headers={**HTML, "Accept-Language": "en-GB,en;q=0.9"})):
+    for response in (
+        client.get(f"{issued.path}?lang=en", headers=HTML),
+        client.get(issued.path, headers={**HTML, "Accept-Language": "en-GB,en;q=0.9"}),
+    ):
         html = _text(response)
         assert '<html lang="en">' in html and "Genuine badge" in html and "Verification details" in html
     assert 'hreflang="fr"' in _text(client.get(f"{issued.path}?lang=en", headers=HTML))
@@ -62,8 +65,11 @@ def test_recipient_name_only_when_the_learner_allows_it(client, session, issuing
 
 def test_machines_get_the_signed_credential(client, issued: Issued) -> None:
     credential = issued.credential
-    for response in (client.get(issued.path), client.get(issued.path, headers={"Accept": "application/json"}),
-                     client.get(f"{issued.path}?format=json", headers=HTML)):
+    for response in (
+        client.get(issued.path),
+        client.get(issued.path, headers={"Accept": "application/json"}),
+        client.get(f"{issued.path}?format=json", headers=HTML),
+    ):
         assert response.status_code == 200 and response.mimetype == "application/json"
         assert response.json == credential.ob3_credential
         assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -101,7 +107,9 @@ def test_baked_images_carry_the_credential(client, session, issued: Issued, sett
     for extension in ("png", "svg"):
         response = client.get(f"{issued.path}/badge.{extension}")
         assert response.status_code == 200, response.data[:200]
-        assert response.headers["Content-Disposition"] == f'attachment; filename="animer-une-reunion-publique.{extension}"'
+        assert (
+            response.headers["Content-Disposition"] == f'attachment; filename="animer-une-reunion-publique.{extension}"'
+        )
         baked = badges.unbake(response.data)
         assert baked is not None and baked.version == "ob3"
         assert json.loads(baked.text) == issued.credential.ob3_credential
@@ -115,16 +123,25 @@ def test_baked_images_carry_the_credential(client, session, issued: Issued, sett
 
 def _own_resolvers(session, settings):  # type: ignore[no-untyped-def]
     from app.services.verification.verification import resolvers_for
+
     return resolvers_for(session, settings.urls, None)
 
 
 def test_uploaded_png_is_baked_and_an_svg_wraps_it(client, session, issuing, award, app) -> None:
+    import io
+
     from app.runtime import runtime
     from app.services.issuing import achievements
     from tests.api.support import png_bytes
-    import io
-    achievements.set_image(session, issuing.grants(session), issuing.achievement.id, io.BytesIO(png_bytes(8, 8)),
-                           storage=runtime(app).storage, max_bytes=1 << 20)
+
+    achievements.set_image(
+        session,
+        issuing.grants(session),
+        issuing.achievement.id,
+        io.BytesIO(png_bytes(8, 8)),
+        storage=runtime(app).storage,
+        max_bytes=1 << 20,
+    )
     session.commit()
     credential = award()
     image = client.get(f"/achievements/{issuing.achievement.id}/v/1/image")
@@ -160,8 +177,11 @@ def test_expired_and_not_yet_valid(client, session, issuing, award, make_achieve
 
 def test_compromised_key_is_said_in_words(client, session, issued: Issued, settings) -> None:
     setup = issued.setup
-    key_id = next(k for k in public_pages.issuer_view(session, setup.issuer.id).keys  # type: ignore[union-attr]
-                  if k.purpose.value == "data_integrity").id
+    key_id = next(
+        k
+        for k in public_pages.issuer_view(session, setup.issuer.id).keys  # type: ignore[union-attr]
+        if k.purpose.value == "data_integrity"
+    ).id
     assert "Badge authentique" in _text(client.get(issued.path, headers=HTML))
     issuers.compromise_key(session, setup.grants(session), setup.issuer.id, key_id, "Fuite", settings=settings)
     session.commit()
@@ -199,8 +219,12 @@ def test_suspension_then_unsuspension(client, session, issued: Issued, headers) 
     credential, setup = issued.credential, issued.setup
     admin = headers(setup.admin)
     assert "Badge authentique" in _text(client.get(issued.path, headers=HTML))
-    assert client.post(f"/api/v1/credentials/{credential.id}/suspend", json={"reason": "Enquête en cours"},
-                       headers=admin).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/credentials/{credential.id}/suspend", json={"reason": "Enquête en cours"}, headers=admin
+        ).status_code
+        == 200
+    )
     html = _text(client.get(issued.path, headers=HTML))
     assert "Badge suspendu" in html and "Enquête en cours" in html
     assert client.get(f"/ob2/assertions/{credential.id}").status_code == 410
@@ -214,7 +238,9 @@ def test_suspension_then_unsuspension(client, session, issued: Issued, headers) 
     assert "Badge authentique" in _text(client.get(issued.path, headers=HTML))
     assert client.get(f"/ob2/assertions/{credential.id}").status_code == 200
     suspension_list = client.get(f"/status/{credential.suspension_list_id}").json
-    assert not badges.StatusList.decode(suspension_list["credentialSubject"]["encodedList"]).get(credential.status_index)
+    assert not badges.StatusList.decode(suspension_list["credentialSubject"]["encodedList"]).get(
+        credential.status_index
+    )
     listing = client.get(f"/ob2/issuers/{setup.issuer.id}/revocations").json
     assert listing["revokedAssertions"] == []
 
@@ -224,8 +250,11 @@ def test_issuer_keys_achievement_and_ob2_documents(client, session, issued: Issu
     issuer_url = f"/issuers/{setup.issuer.id}"
     controller = client.get(issuer_url, headers={"Accept": "application/ld+json"})
     assert controller.mimetype == "application/ld+json" and controller.json["id"] == BASE + issuer_url
-    method = credential.ob3_credential["proof"][0]["verificationMethod"] if isinstance(
-        credential.ob3_credential["proof"], list) else credential.ob3_credential["proof"]["verificationMethod"]
+    method = (
+        credential.ob3_credential["proof"][0]["verificationMethod"]
+        if isinstance(credential.ob3_credential["proof"], list)
+        else credential.ob3_credential["proof"]["verificationMethod"]
+    )
     assert method in controller.json["assertionMethod"] and controller.json["name"] == "Collectif des territoires"
     page = _text(client.get(issuer_url, headers=HTML))
     assert "Collectif des territoires" in page and "Clés de signature publiées" in page
@@ -238,8 +267,10 @@ def test_issuer_keys_achievement_and_ob2_documents(client, session, issued: Issu
     assert "Algorithme" in _text(client.get(kid.removeprefix(BASE), headers=HTML))
 
     achievement = client.get(f"/achievements/{setup.achievement.id}/v/1").json
-    assert achievement == {"@context": achievement["@context"], **credential.ob3_credential["credentialSubject"][
-        "achievement"]}
+    assert achievement == {
+        "@context": achievement["@context"],
+        **credential.ob3_credential["credentialSubject"]["achievement"],
+    }
     assert "Compétences reconnues" in _text(client.get(f"/achievements/{setup.achievement.id}/v/1", headers=HTML))
     image = client.get(f"/achievements/{setup.achievement.id}/v/1/image")
     assert image.mimetype == "image/svg+xml" and b"<script" not in image.data
@@ -256,16 +287,30 @@ def test_issuer_keys_achievement_and_ob2_documents(client, session, issued: Issu
     assert "Open Badges 2.0" in _text(client.get(badgeclass["issuer"].removeprefix(BASE), headers=HTML))
     status_page = _text(client.get(f"/status/{credential.status_list_id}", headers=HTML))
     assert "Liste de statuts" in status_page and "révocation" in status_page
-    for path in (f"/issuers/{uuid.uuid4()}", f"{issuer_url}/keys/nope", f"/achievements/{uuid.uuid4()}/v/1",
-                 f"/status/{uuid.uuid4()}", f"/ob2/issuers/{uuid.uuid4()}", "/ob2/keys/nope",
-                 f"/ob2/badgeclasses/{uuid.uuid4()}", f"/issuers/{setup.issuer.id}/image"):
+    for path in (
+        f"/issuers/{uuid.uuid4()}",
+        f"{issuer_url}/keys/nope",
+        f"/achievements/{uuid.uuid4()}/v/1",
+        f"/status/{uuid.uuid4()}",
+        f"/ob2/issuers/{uuid.uuid4()}",
+        "/ob2/keys/nope",
+        f"/ob2/badgeclasses/{uuid.uuid4()}",
+        f"/issuers/{setup.issuer.id}/image",
+    ):
         assert client.get(path).status_code == 404, path
 
 
 def test_public_evidence_only_while_public(app, client, session, world) -> None:
     from app.models import Evidence, EvidenceKind, Visibility
-    item = Evidence(contribution_id=world.contribution.id, kind=EvidenceKind.TEXT, title="Compte rendu",
-                    text="Trente habitants présents.", visibility=Visibility.PUBLIC, created_by_id=world.learner.id)
+
+    item = Evidence(
+        contribution_id=world.contribution.id,
+        kind=EvidenceKind.TEXT,
+        title="Compte rendu",
+        text="Trente habitants présents.",
+        visibility=Visibility.PUBLIC,
+        created_by_id=world.learner.id,
+    )
     session.add(item)
     session.commit()
     page = client.get(f"/evidence/{item.id}", headers=HTML)
@@ -277,13 +322,22 @@ def test_public_evidence_only_while_public(app, client, session, world) -> None:
 
     from app.models import StoredFile
     from app.runtime import runtime
+
     blob = runtime(app).storage.put(io.BytesIO(b"%PDF-1.7 compte rendu"), 1 << 20)
     if session.get(StoredFile, blob.sha256) is None:
         session.add(StoredFile(sha256=blob.sha256, size=blob.size, crc32=blob.crc32, media_type="application/pdf"))
         session.flush()
-    file_item = Evidence(contribution_id=world.contribution.id, kind=EvidenceKind.FILE, title="Compte rendu signé",
-                         visibility=Visibility.PUBLIC, file_sha256=blob.sha256, filename="../../cr.pdf",
-                         media_type="application/pdf", size=blob.size, created_by_id=world.learner.id)
+    file_item = Evidence(
+        contribution_id=world.contribution.id,
+        kind=EvidenceKind.FILE,
+        title="Compte rendu signé",
+        visibility=Visibility.PUBLIC,
+        file_sha256=blob.sha256,
+        filename="../../cr.pdf",
+        media_type="application/pdf",
+        size=blob.size,
+        created_by_id=world.learner.id,
+    )
     session.add(file_item)
     session.commit()
     assert "Télécharger le fichier" in _text(client.get(f"/evidence/{file_item.id}", headers=HTML))
@@ -303,6 +357,7 @@ def test_status_list_is_the_signed_credential(client, session, issued: Issued, s
 
 def test_report_cache_is_bounded() -> None:
     from app.services.verification.verification import ReportCache
+
     cache = ReportCache(size=2)
     report = badges.VerificationReport(format="x")
     report.add("proof", "pass", "ok", "ok")

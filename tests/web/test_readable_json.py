@@ -1,4 +1,5 @@
 """Documents shown inside a page read as the JSON they are: no \\u0027 where the text has an apostrophe."""
+
 from __future__ import annotations
 
 import html

@@ -1,4 +1,5 @@
 """Every response is nosniff; every page forbids framing and sniffing and says its CSP (issue 11)."""
+
 from __future__ import annotations
 
 import base64
@@ -10,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Competency, Framework
+from app.services.frameworks.imports import import_framework_file
 from app.services.identity.access import Grants
 from app.services.identity.audit import Actor
-from app.services.frameworks.imports import import_framework_file
 from app.web.security_headers import with_frame_ancestors
 from tests.conftest import shared_path
 
@@ -74,12 +75,25 @@ def test_public_pages_keep_their_own_policy(client) -> None:  # type: ignore[no-
         assert policy.get("img-src", "").startswith("'self'")
 
 
-@pytest.mark.parametrize("path,status,signed_in", [
-    ("/healthz", 200, False), (f"{API}/openapi.json", 200, False), (f"{API}/people/me", 200, True),
-    (f"{API}/me/badges", 401, False), (f"{API}/evidence/{uuid.uuid4()}", 404, True), ("/no/such/page", 404, False),
-])
-def test_every_json_and_problem_response_is_nosniff(client, make_person, headers, path, status,  # type: ignore[no-untyped-def]
-                                                    signed_in) -> None:
+@pytest.mark.parametrize(
+    "path,status,signed_in",
+    [
+        ("/healthz", 200, False),
+        (f"{API}/openapi.json", 200, False),
+        (f"{API}/people/me", 200, True),
+        (f"{API}/me/badges", 401, False),
+        (f"{API}/evidence/{uuid.uuid4()}", 404, True),
+        ("/no/such/page", 404, False),
+    ],
+)
+def test_every_json_and_problem_response_is_nosniff(
+    client,
+    make_person,
+    headers,
+    path,
+    status,  # type: ignore[no-untyped-def]
+    signed_in,
+) -> None:
     response = client.get(path, headers=headers(make_person()) if signed_in else {})
     assert response.status_code == status
     assert response.mimetype in ("application/json", "application/problem+json")

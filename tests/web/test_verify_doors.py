@@ -49,9 +49,7 @@ def _form(client, *, badge: str = "", file: bytes = b"", name: str = ""):  # typ
         + file
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    return client.post(
-        "/verify", data=body, content_type=f"multipart/form-data; boundary={boundary}"
-    )
+    return client.post("/verify", data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def _beside(response: Any, field: str) -> str:
@@ -73,16 +71,12 @@ def test_one_text_limit_of_two_mib_at_both_doors(client, big_bodies) -> None:  #
     assert client.post(API, json={"credential": within}).status_code == 200
     assert _form(client, badge=within).status_code == 200
     past = "x" * (TWO_MIB + 1)
-    body = assert_problem(
-        client.post(API, json={"credential": past}), 413, "#/credential"
-    )
+    body = assert_problem(client.post(API, json={"credential": past}), 413, "#/credential")
     assert body["type"].endswith("/payload-too-large")
     page = _form(client, badge=past)
     assert page.status_code == 413
     assert _beside(page, "badge") == "Ce texte est trop long (au plus 2048 Kio)."
-    far = _form(
-        client, badge="x" * (TWO_MIB + 100 * 1024)
-    )  # past what Flask lets the form field hold
+    far = _form(client, badge="x" * (TWO_MIB + 100 * 1024))  # past what Flask lets the form field hold
     assert far.status_code == 413 and far.mimetype == "text/html"
     assert _beside(far, "badge") == "Ce texte est trop long (au plus 2048 Kio)."
 
@@ -100,25 +94,17 @@ def test_a_credential_object_past_the_limit_is_refused_too(client, big_bodies) -
 
 def test_one_upload_limit_at_both_doors(client, app) -> None:  # type: ignore[no-untyped-def]
     limit = intake.upload_limit(runtime(app).settings.max_upload_bytes)
-    assert (
-        limit == 256 * 1024
-    )  # the test settings' MAX_UPLOAD_BYTES, under the 10 MiB image cap
+    assert limit == 256 * 1024  # the test settings' MAX_UPLOAD_BYTES, under the 10 MiB image cap
     past = b"\x89PNG\r\n\x1a\n" + b"0" * (limit - 7)
     assert_problem(
-        client.post(
-            API,
-            data={"file": (io.BytesIO(past), "big.png")},
-            content_type="multipart/form-data",
-        ),
+        client.post(API, data={"file": (io.BytesIO(past), "big.png")}, content_type="multipart/form-data"),
         413,
         "#/file",
     )
     page = _form(client, file=past, name="big.png")
     assert page.status_code == 413
     assert _beside(page, "file").startswith("Ce fichier est trop volumineux")
-    whole = _form(
-        client, file=past * 2, name="big.png"
-    )  # past the request limit itself: still the page
+    whole = _form(client, file=past * 2, name="big.png")  # past the request limit itself: still the page
     assert whole.status_code == 413 and whole.mimetype == "text/html"
     assert _beside(whole, "file").startswith("Ce fichier est trop volumineux")
 
@@ -133,17 +119,10 @@ def test_one_address_limit_at_both_doors(client) -> None:  # type: ignore[no-unt
 
 
 def test_both_doors_spend_one_window(client, app) -> None:  # type: ignore[no-untyped-def]
-    runtime(app).verify_limiter = RateLimit(
-        2, 2
-    )  # the autouse fixture puts the roomy one back
+    runtime(app).verify_limiter = RateLimit(2, 2)  # the autouse fixture puts the roomy one back
     assert client.post(API, json={"credential": "x"}).status_code == 200
     assert _form(client, badge="x").status_code == 200
     api, page = client.post(API, json={"credential": "x"}), _form(client, badge="x")
     assert_problem(api, 429)
-    assert page.status_code == 429 and "Trop de vérifications" in html.unescape(
-        page.get_data(as_text=True)
-    )
-    assert (
-        59 <= int(api.headers["Retry-After"]) <= 60
-        and 59 <= int(page.headers["Retry-After"]) <= 60
-    )
+    assert page.status_code == 429 and "Trop de vérifications" in html.unescape(page.get_data(as_text=True))
+    assert 59 <= int(api.headers["Retry-After"]) <= 60 and 59 <= int(page.headers["Retry-After"]) <= 60

@@ -1,4 +1,5 @@
 """The public verification form (/verify): every way of sending a badge, French first, bad input on the page."""
+
 from __future__ import annotations
 
 import html
@@ -9,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from app.platform.rate_limit import RateLimit
 from app.runtime import runtime
 from app.services.issuing import revocation
-from app.platform.rate_limit import RateLimit
 from app.web import verify_form
 from tests.public_fixtures import BASE, Issued, NoNetwork
 
@@ -25,8 +26,14 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
     return re.sub(r"\s+", " ", html.unescape(response.get_data(as_text=True)))
 
 
-def _send(client, *, badge: str = "", file: tuple[bytes, str] | None = None, lang: str = "",  # type: ignore[no-untyped-def]
-          **fields: str):
+def _send(
+    client,
+    *,
+    badge: str = "",
+    file: tuple[bytes, str] | None = None,
+    lang: str = "",  # type: ignore[no-untyped-def]
+    **fields: str,
+):
     data: dict[str, Any] = {"badge": badge, **fields}
     data["file"] = (io.BytesIO(file[0]), file[1]) if file else (io.BytesIO(b""), "")
     return client.post("/verify" + (f"?lang={lang}" if lang else ""), data=data, content_type="multipart/form-data")
@@ -45,10 +52,15 @@ def test_every_form_of_our_badge_is_genuine(client, issued: Issued) -> None:
     credential = issued.credential
     image = client.get(f"{issued.path}/badge.png").data
     svg = client.get(f"{issued.path}/badge.svg").data
-    for sent in ({"badge": json.dumps(credential.ob3_credential)}, {"badge": credential.ob3_jwt},
-                 {"badge": credential.ob2_jws}, {"badge": issued.url},
-                 {"badge": f"{BASE}/c/{credential.short_code}"}, {"file": (image, "badge.png")},
-                 {"file": (svg, "badge.svg")}):
+    for sent in (
+        {"badge": json.dumps(credential.ob3_credential)},
+        {"badge": credential.ob3_jwt},
+        {"badge": credential.ob2_jws},
+        {"badge": issued.url},
+        {"badge": f"{BASE}/c/{credential.short_code}"},
+        {"file": (image, "badge.png")},
+        {"file": (svg, "badge.svg")},
+    ):
         response = _send(client, **sent)
         text = _text(response)
         assert response.status_code == 200, (sent, text[:500])
@@ -60,8 +72,9 @@ def test_every_form_of_our_badge_is_genuine(client, issued: Issued) -> None:
 
 
 def test_a_revoked_badge_says_so_with_the_reason_in_english_too(client, session, issued: Issued, settings) -> None:
-    revocation.revoke(session, issued.setup.grants(session), issued.credential.id, "Erreur de destinataire",
-                      settings=settings)
+    revocation.revoke(
+        session, issued.setup.grants(session), issued.credential.id, "Erreur de destinataire", settings=settings
+    )
     session.commit()
     text = _text(_send(client, badge=issued.credential.ob3_jwt))
     assert "Badge révoqué" in text and "Erreur de destinataire" in text
@@ -77,14 +90,17 @@ def test_a_tampered_badge_and_a_wrong_recipient_are_not_genuine(client, issued: 
     assert "Badge authentique" not in wrong and "quelquun@ailleurs.example" in wrong
 
 
-@pytest.mark.parametrize(("sent", "status", "message"), [
-    ({}, 422, "Choisissez un fichier de badge"),
-    ({"badge": "   "}, 422, "Choisissez un fichier de badge"),
-    ({"badge": "x", "file": (b"%PDF-1.4 not a badge", "a.pdf")}, 422, "soit un fichier, soit un texte"),
-    ({"file": (b"%PDF-1.4 not a badge", "a.pdf")}, 415, "ni une image de badge"),
-    ({"badge": "[" * 100 + "]" * 100}, 200, "Badge illisible"),
-    ({"badge": '{"a":' * 100 + "1" + "}" * 100}, 422, "n'a pas pu être lu"),
-])
+@pytest.mark.parametrize(
+    ("sent", "status", "message"),
+    [
+        ({}, 422, "Choisissez un fichier de badge"),
+        ({"badge": "   "}, 422, "Choisissez un fichier de badge"),
+        ({"badge": "x", "file": (b"%PDF-1.4 not a badge", "a.pdf")}, 422, "soit un fichier, soit un texte"),
+        ({"file": (b"%PDF-1.4 not a badge", "a.pdf")}, 415, "ni une image de badge"),
+        ({"badge": "[" * 100 + "]" * 100}, 200, "Badge illisible"),
+        ({"badge": '{"a":' * 100 + "1" + "}" * 100}, 422, "n'a pas pu être lu"),
+    ],
+)
 def test_bad_input_is_answered_on_the_page(client, sent, status, message) -> None:  # type: ignore[no-untyped-def]
     response = _send(client, **sent)
     text = _text(response)

@@ -1,20 +1,29 @@
 """Contributions: a learner's account of what they did in a project, draft then submitted."""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.db import utcnow
 from app.models import CoContributor, Contribution, ContributionStatus, Project
+from app.platform.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    check_version,
+    flush_versioned,
+)
+from app.platform.pagination import Page, paginate
 from app.services.identity import access, audit
 from app.services.identity.access import Grants
-from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, check_version,
-                                 flush_versioned)
-from app.platform.pagination import Page, paginate
 
 
 def can_see(grants: Grants, contribution: Contribution, project: Project) -> bool:
@@ -54,21 +63,40 @@ def create_contribution(session: Session, grants: Grants, data: dict[str, Any]) 
     if project.id not in grants.learner_in:
         raise PermissionDenied("Only learners of the project record contributions in it.")
     contribution = Contribution(
-        project_id=project.id, learner_id=grants.person_id, title=data["title"],
-        narrative=data.get("narrative", ""), role=data.get("role", ""), start_date=data.get("start_date"),
-        end_date=data.get("end_date"), hours=data.get("hours"), created_by_id=grants.actor.author_id,
-        co_contributors=_co_contributors(data.get("co_contributors", [])))
+        project_id=project.id,
+        learner_id=grants.person_id,
+        title=data["title"],
+        narrative=data.get("narrative", ""),
+        role=data.get("role", ""),
+        start_date=data.get("start_date"),
+        end_date=data.get("end_date"),
+        hours=data.get("hours"),
+        created_by_id=grants.actor.author_id,
+        co_contributors=_co_contributors(data.get("co_contributors", [])),
+    )
     session.add(contribution)
     session.flush()
     if grants.actor.acting_for:
-        audit.record(session, grants.actor, "contribution.created_for", "contribution", contribution.id,
-                     {"project": str(project.id)})
+        audit.record(
+            session,
+            grants.actor,
+            "contribution.created_for",
+            "contribution",
+            contribution.id,
+            {"project": str(project.id)},
+        )
     return contribution
 
 
-def update_contribution(session: Session, grants: Grants, contribution_id: uuid.UUID, data: dict[str, Any],
-                        *, expected_version: int | None,
-                        clock: Callable[[], datetime] = utcnow) -> Contribution:
+def update_contribution(
+    session: Session,
+    grants: Grants,
+    contribution_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    expected_version: int | None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Contribution:
     """Change a draft; the caller must say which version they edited (no lost updates)."""
     contribution = _own(session, grants, contribution_id)
     check_version(contribution.version, expected_version, "contribution")
@@ -80,8 +108,10 @@ def update_contribution(session: Session, grants: Grants, contribution_id: uuid.
         else:
             setattr(contribution, key, value)
     if contribution.start_date and contribution.end_date and contribution.end_date < contribution.start_date:
-        raise InvalidInput("The end date is before the start date.",
-                           errors=[FieldError("#/endDate", "The end date is before the start date.")])
+        raise InvalidInput(
+            "The end date is before the start date.",
+            errors=[FieldError("#/endDate", "The end date is before the start date.")],
+        )
     if data:
         # Touch the row itself: a change to co-contributors alone must still bump the version.
         contribution.updated_at = clock()
@@ -89,16 +119,24 @@ def update_contribution(session: Session, grants: Grants, contribution_id: uuid.
     return contribution
 
 
-def submit_contribution(session: Session, grants: Grants, contribution_id: uuid.UUID, *,
-                        clock: Callable[[], datetime] = utcnow) -> Contribution:
+def submit_contribution(
+    session: Session, grants: Grants, contribution_id: uuid.UUID, *, clock: Callable[[], datetime] = utcnow
+) -> Contribution:
     contribution = _own(session, grants, contribution_id)
     if contribution.status is ContributionStatus.SUBMITTED:
         raise Conflict("This contribution is already submitted.")
     contribution.status = ContributionStatus.SUBMITTED
     contribution.submitted_at = clock()
     flush_versioned(session, "contribution")
-    audit.record(session, grants.actor, "contribution.submitted", "contribution", contribution.id,
-                 {"project": str(contribution.project_id), "learner": str(contribution.learner_id)}, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        "contribution.submitted",
+        "contribution",
+        contribution.id,
+        {"project": str(contribution.project_id), "learner": str(contribution.learner_id)},
+        clock=clock,
+    )
     return contribution
 
 
@@ -110,21 +148,33 @@ def delete_contribution(session: Session, grants: Grants, contribution_id: uuid.
     session.flush()
 
 
-def list_contributions(session: Session, grants: Grants, *, project_id: uuid.UUID | None = None,
-                       learner_id: uuid.UUID | None = None, status: str | None = None,
-                       page: int = 1, per_page: int = 20) -> Page[Contribution]:
+def list_contributions(
+    session: Session,
+    grants: Grants,
+    *,
+    project_id: uuid.UUID | None = None,
+    learner_id: uuid.UUID | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[Contribution]:
     """List what the caller may see: their own, and submitted ones of projects they follow."""
     me = grants.person_id
-    stmt = (select(Contribution).options(selectinload(Contribution.co_contributors))
-            .order_by(Contribution.created_at.desc(), Contribution.id.desc()))
+    stmt = (
+        select(Contribution)
+        .options(selectinload(Contribution.co_contributors))
+        .order_by(Contribution.created_at.desc(), Contribution.id.desc())
+    )
     if grants.actor.acting_for:  # a facilitator sees the learner's own only where they act for them
         stmt = stmt.where(Contribution.learner_id == me, Contribution.project_id.in_(grants.learner_in))
     elif not grants.platform_admin:
         followed = select(Project.id).where(
-            Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of))
-        stmt = stmt.where((Contribution.learner_id == me)
-                          | ((Contribution.status == ContributionStatus.SUBMITTED)
-                             & Contribution.project_id.in_(followed)))
+            Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of)
+        )
+        stmt = stmt.where(
+            (Contribution.learner_id == me)
+            | ((Contribution.status == ContributionStatus.SUBMITTED) & Contribution.project_id.in_(followed))
+        )
     else:
         stmt = stmt.where((Contribution.learner_id == me) | (Contribution.status == ContributionStatus.SUBMITTED))
     if project_id:

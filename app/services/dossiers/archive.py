@@ -10,6 +10,7 @@ address, the SHA-256 of exactly the bytes copied. The small members are hashed a
 written. The archive as a whole is not hashed: the signed manifest vouches for every member, and
 the dossier records the manifest's SHA-256.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,14 +22,14 @@ from typing import Any, BinaryIO
 
 import badges
 from app.models import Credential
-from app.services.dossiers.build import Annex, DossierContent
-from app.services.dossiers.documents import DOSSIER_SCHEMA, content_json, synthese_csv
-from app.services.dossiers.verify import MANIFEST, SIGNATURE, Member, compression_for, manifest_bytes, sign_manifest
 from app.platform.errors import Conflict
 from app.platform.storage import Storage, TooLarge
 from app.platform.zipwriter import SourceChanged, ZipWriter
+from app.services.dossiers.build import Annex, DossierContent
+from app.services.dossiers.documents import DOSSIER_SCHEMA, content_json, synthese_csv
+from app.services.dossiers.verify import MANIFEST, SIGNATURE, Member, compression_for, manifest_bytes, sign_manifest
 
-MAX_DOSSIER_BYTES = 64 * 1024 ** 3
+MAX_DOSSIER_BYTES = 64 * 1024**3
 MISSING = "file missing from storage"
 DAMAGED = "file damaged in storage (its size is not the size recorded at upload)"
 Document = tuple[str, bytes, str]  # path in the ZIP, bytes, media type
@@ -53,8 +54,9 @@ class ArchiveWriter:
         self.zip.add_bytes(path, data, deflate=_deflate(media_type))
         self.members.append(Member(path, hashlib.sha256(data).hexdigest(), len(data)))
 
-    def add_stored(self, path: str, handle: BinaryIO, media_type: str | None, sha256: str, size: int,
-                   crc32: int | None) -> None:
+    def add_stored(
+        self, path: str, handle: BinaryIO, media_type: str | None, sha256: str, size: int, crc32: int | None
+    ) -> None:
         """Add a file from content-addressed storage: its name is already the SHA-256 of its bytes."""
         with handle:
             self.zip.add_file(path, handle, size, crc32=crc32, deflate=_deflate(media_type))
@@ -65,12 +67,13 @@ def _deflate(media_type: str | None) -> bool:
     return compression_for(media_type) == zipfile.ZIP_DEFLATED
 
 
-def documents(content: DossierContent, credentials: list[Credential],
-              clr: dict[str, Any] | None) -> list[Document]:
+def documents(content: DossierContent, credentials: list[Credential], clr: dict[str, Any] | None) -> list[Document]:
     """The machine-readable members: content, its schema, the CSV synthesis, credentials, CLR."""
-    docs = [("dossier.json", _json(content_json(content)), "application/json"),
-            ("dossier.schema.json", _json(DOSSIER_SCHEMA), "application/json"),
-            ("synthese.csv", synthese_csv(content), "text/csv")]
+    docs = [
+        ("dossier.json", _json(content_json(content)), "application/json"),
+        ("dossier.schema.json", _json(DOSSIER_SCHEMA), "application/json"),
+        ("synthese.csv", synthese_csv(content), "text/csv"),
+    ]
     for credential in credentials:
         if credential.ob3_credential:
             docs.append((f"credentials/{credential.id}.json", _json(credential.ob3_credential), "application/json"))
@@ -85,8 +88,15 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=2).encode()
 
 
-def store_archive(storage: Storage, key: str, signer: badges.SigningKey, issuer: str, content: DossierContent,
-                  pdf: bytes, docs: list[Document]) -> StoredArchive:
+def store_archive(
+    storage: Storage,
+    key: str,
+    signer: badges.SigningKey,
+    issuer: str,
+    content: DossierContent,
+    pdf: bytes,
+    docs: list[Document],
+) -> StoredArchive:
     """Write the ZIP into storage under ``key``; return what was stored and the gaps (files left out)."""
     try:
         with storage.create_keyed(key) as out:
@@ -116,8 +126,16 @@ def add_annexes(archive: ArchiveWriter, storage: Storage, annexes: list[Annex]) 
             continue
         handle, size, reason = _open_evidence(storage, annex)
         if handle is None or annex.sha256 is None:
-            gaps.append({"annex": annex.number, "evidenceId": str(annex.evidence_id), "title": annex.title,
-                         "path": annex.path, "sha256": annex.sha256, "reason": reason})
+            gaps.append(
+                {
+                    "annex": annex.number,
+                    "evidenceId": str(annex.evidence_id),
+                    "title": annex.title,
+                    "path": annex.path,
+                    "sha256": annex.sha256,
+                    "reason": reason,
+                }
+            )
             continue
         archive.add_stored(annex.path, handle, annex.media_type, annex.sha256, size, annex.crc32)
     return gaps
@@ -141,18 +159,26 @@ def _open_evidence(storage: Storage, annex: Annex) -> tuple[BinaryIO | None, int
     return handle, size, ""
 
 
-def manifest(content: DossierContent, issuer: str, members: list[Member],
-             gaps: list[dict[str, Any]]) -> dict[str, Any]:
+def manifest(content: DossierContent, issuer: str, members: list[Member], gaps: list[dict[str, Any]]) -> dict[str, Any]:
     """The manifest: every member's path, SHA-256 and size, and the gaps."""
     cert = content.certification
     return {
-        "type": "BlasonDossierManifest", "version": 1, "dossierId": str(content.dossier_id),
-        "generatedAt": content.generated_at.isoformat(), "issuer": issuer,
+        "type": "BlasonDossierManifest",
+        "version": 1,
+        "dossierId": str(content.dossier_id),
+        "generatedAt": content.generated_at.isoformat(),
+        "issuer": issuer,
         "candidate": {"id": str(content.candidate_id), "name": content.candidate_name},
-        "certification": {"id": str(cert.id), "code": cert.code, "title": cert.title,
-                          "frameworkVersion": cert.framework_version},
-        "files": [m.to_json() for m in members], "gaps": gaps,
-        "algorithm": "SHA-256", "signature": SIGNATURE,
+        "certification": {
+            "id": str(cert.id),
+            "code": cert.code,
+            "title": cert.title,
+            "frameworkVersion": cert.framework_version,
+        },
+        "files": [m.to_json() for m in members],
+        "gaps": gaps,
+        "algorithm": "SHA-256",
+        "signature": SIGNATURE,
     }
 
 

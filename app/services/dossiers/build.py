@@ -12,34 +12,65 @@ one compétence itself, so its published text still reaches the jury. Only evide
 visibility is ``jury`` or ``public`` is included (never ``private`` nor ``tutors``); each gets an
 annex number (A001, A002…) in order of first appearance.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (AchievementAlignment, AchievementVersion, Claim, ClaimStatus, Competency, Contribution,
-                        Credential, CredentialState, Decision, Dossier, Evidence, EvidenceKind, Framework, Issuer,
-                        Person, Project, Review, Standing, StoredFile, Territory, Visibility)
-from app.services.recognition.scales import DEFAULT_SCALE
+from app.models import (
+    AchievementAlignment,
+    AchievementVersion,
+    Claim,
+    ClaimStatus,
+    Competency,
+    Contribution,
+    Credential,
+    CredentialState,
+    Decision,
+    Dossier,
+    Evidence,
+    EvidenceKind,
+    Framework,
+    Issuer,
+    Person,
+    Project,
+    Review,
+    Standing,
+    StoredFile,
+    Territory,
+    Visibility,
+)
 from app.platform.filenames import slug
-from app.platform.urls import Urls
 from app.platform.storage import Storage
+from app.platform.urls import Urls
+from app.services.recognition.scales import DEFAULT_SCALE
 
 JURY_VISIBLE = (Visibility.JURY, Visibility.PUBLIC)
 _T = TypeVar("_T")
 STATES = ("acquis", "partiellement", "non")
-EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
-              "application/pdf": "pdf", "text/plain": "txt", "video/mp4": "mp4", "audio/mpeg": "mp3",
-              "audio/ogg": "ogg", "application/vnd.oasis.opendocument.text": "odt",
-              "application/vnd.oasis.opendocument.spreadsheet": "ods",
-              "application/vnd.oasis.opendocument.presentation": "odp",
-              "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx"}
+EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+    "text/plain": "txt",
+    "video/mp4": "mp4",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/vnd.oasis.opendocument.presentation": "odp",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+}
 
 
 @dataclass
@@ -221,8 +252,7 @@ class _Rows:
     annexes: dict[uuid.UUID, Annex] = field(default_factory=dict)
 
 
-def build_content(session: Session, dossier: Dossier, *, storage: Storage, urls: Urls,
-                  now: datetime) -> DossierContent:
+def build_content(session: Session, dossier: Dossier, *, storage: Storage, urls: Urls, now: datetime) -> DossierContent:
     """Gather everything the dossier shows, in a fixed number of queries."""
     fiche = session.get(Competency, dossier.certification_id)
     learner = session.get(Person, dossier.learner_id)
@@ -238,44 +268,130 @@ def build_content(session: Session, dossier: Dossier, *, storage: Storage, urls:
     rows.badges = _badges(session, learner.id, ids | {b.id for b in blocs} | {fiche.id}, urls)
     entries = [_bloc_entry(bloc, competences[bloc.id], rows, storage) for bloc in blocs]
     nomenclature: dict[str, Any] = (fiche.meta or {}).get("level") or {}
-    certification = Certification(fiche.id, fiche.code, fiche.label, nomenclature.get("code"),
-                                  nomenclature.get("label"), framework.id, framework.version,
-                                  framework.version_label, fiche.uri or framework.uri)
+    certification = Certification(
+        fiche.id,
+        fiche.code,
+        fiche.label,
+        nomenclature.get("code"),
+        nomenclature.get("label"),
+        framework.id,
+        framework.version,
+        framework.version_label,
+        fiche.uri or framework.uri,
+    )
     credential_ids = sorted({b.credential_id for refs in rows.badges.values() for b in refs}, key=str)
-    return DossierContent(dossier.id, now, learner.id, learner.display_name, certification,
-                          len(blocs) < len(all_blocs), entries, rows.badges.get(fiche.id, []),
-                          list(rows.annexes.values()), credential_ids)  # numbered in insertion order
+    return DossierContent(
+        dossier.id,
+        now,
+        learner.id,
+        learner.display_name,
+        certification,
+        len(blocs) < len(all_blocs),
+        entries,
+        rows.badges.get(fiche.id, []),
+        list(rows.annexes.values()),
+        credential_ids,
+    )  # numbered in insertion order
 
 
 def _load(session: Session, learner_id: uuid.UUID, ids: set[uuid.UUID]) -> _Rows:
     if not ids:
         return _Rows({}, {}, {}, {}, {}, {}, {}, {}, {})
-    standings = {s.competency_id: s for s in session.scalars(select(Standing).where(
-        Standing.learner_id == learner_id, Standing.competency_id.in_(ids)))}
-    claims = list(session.scalars(select(Claim).where(
-        Claim.learner_id == learner_id, Claim.competency_id.in_(ids),
-        Claim.status.in_((ClaimStatus.VALIDATED, ClaimStatus.PENDING, ClaimStatus.NEEDS_EVIDENCE)))
-        .order_by(Claim.created_at, Claim.id)))
+    standings = {
+        s.competency_id: s
+        for s in session.scalars(
+            select(Standing).where(Standing.learner_id == learner_id, Standing.competency_id.in_(ids))
+        )
+    }
+    claims = list(
+        session.scalars(
+            select(Claim)
+            .where(
+                Claim.learner_id == learner_id,
+                Claim.competency_id.in_(ids),
+                Claim.status.in_((ClaimStatus.VALIDATED, ClaimStatus.PENDING, ClaimStatus.NEEDS_EVIDENCE)),
+            )
+            .order_by(Claim.created_at, Claim.id)
+        )
+    )
     contribution_ids = {c.contribution_id for c in claims}
-    contributions = {c.id: c for c in session.scalars(select(Contribution).where(
-        Contribution.id.in_(contribution_ids)))} if contribution_ids else {}
-    projects = {p.id: p for p in session.scalars(select(Project).where(
-        Project.id.in_({c.project_id for c in contributions.values()})))} if contributions else {}
-    territories = {t.id: t for t in session.scalars(select(Territory).where(
-        Territory.id.in_({p.territory_id for p in projects.values()})))} if projects else {}
-    reviews = _group(session.scalars(select(Review).where(
-        Review.claim_id.in_([c.id for c in claims]), Review.final.is_(True))
-        .order_by(Review.created_at, Review.id)), "claim_id") if claims else {}
-    people = {p.id: p.display_name for p in session.scalars(select(Person).where(
-        Person.id.in_({r.reviewer_id for rs in reviews.values() for r in rs})))} if reviews else {}
-    evidence = _group(session.scalars(select(Evidence).where(
-        Evidence.contribution_id.in_(contribution_ids), Evidence.visibility.in_(JURY_VISIBLE))
-        .order_by(Evidence.created_at, Evidence.id)), "contribution_id") if contribution_ids else {}
+    contributions = (
+        {c.id: c for c in session.scalars(select(Contribution).where(Contribution.id.in_(contribution_ids)))}
+        if contribution_ids
+        else {}
+    )
+    projects = (
+        {
+            p.id: p
+            for p in session.scalars(
+                select(Project).where(Project.id.in_({c.project_id for c in contributions.values()}))
+            )
+        }
+        if contributions
+        else {}
+    )
+    territories = (
+        {
+            t.id: t
+            for t in session.scalars(
+                select(Territory).where(Territory.id.in_({p.territory_id for p in projects.values()}))
+            )
+        }
+        if projects
+        else {}
+    )
+    reviews = (
+        _group(
+            session.scalars(
+                select(Review)
+                .where(Review.claim_id.in_([c.id for c in claims]), Review.final.is_(True))
+                .order_by(Review.created_at, Review.id)
+            ),
+            "claim_id",
+        )
+        if claims
+        else {}
+    )
+    people = (
+        {
+            p.id: p.display_name
+            for p in session.scalars(
+                select(Person).where(Person.id.in_({r.reviewer_id for rs in reviews.values() for r in rs}))
+            )
+        }
+        if reviews
+        else {}
+    )
+    evidence = (
+        _group(
+            session.scalars(
+                select(Evidence)
+                .where(Evidence.contribution_id.in_(contribution_ids), Evidence.visibility.in_(JURY_VISIBLE))
+                .order_by(Evidence.created_at, Evidence.id)
+            ),
+            "contribution_id",
+        )
+        if contribution_ids
+        else {}
+    )
     shas = {e.file_sha256 for pieces in evidence.values() for e in pieces if e.file_sha256}
-    checksums = dict(session.execute(select(StoredFile.sha256, StoredFile.crc32).where(
-        StoredFile.sha256.in_(shas))).all()) if shas else {}
-    return _Rows(standings, _group(claims, "competency_id"), contributions, projects, territories, reviews,
-                 people, evidence, {}, checksums)
+    checksums = (
+        dict(session.execute(select(StoredFile.sha256, StoredFile.crc32).where(StoredFile.sha256.in_(shas))).all())
+        if shas
+        else {}
+    )
+    return _Rows(
+        standings,
+        _group(claims, "competency_id"),
+        contributions,
+        projects,
+        territories,
+        reviews,
+        people,
+        evidence,
+        {},
+        checksums,
+    )
 
 
 def _group(items: Iterable[_T], key: str) -> dict[uuid.UUID, list[_T]]:
@@ -285,17 +401,32 @@ def _group(items: Iterable[_T], key: str) -> dict[uuid.UUID, list[_T]]:
     return out
 
 
-def _bloc_entry(bloc: Competency, competences: list[tuple[Competency, int]], rows: _Rows,
-                storage: Storage) -> BlocEntry:
-    entry = BlocEntry(bloc.id, bloc.code, bloc.label, bloc.raw_text,
-                      (bloc.meta or {}).get("modalites_evaluation"), badges=rows.badges.get(bloc.id, []))
+def _bloc_entry(
+    bloc: Competency, competences: list[tuple[Competency, int]], rows: _Rows, storage: Storage
+) -> BlocEntry:
+    entry = BlocEntry(
+        bloc.id,
+        bloc.code,
+        bloc.label,
+        bloc.raw_text,
+        (bloc.meta or {}).get("modalites_evaluation"),
+        badges=rows.badges.get(bloc.id, []),
+    )
     for competency, depth in competences:
         standing = rows.standings.get(competency.id)
         held = standing.level if standing else None
         itself = competency.id == bloc.id  # a bloc without parsed compétences stands for itself
-        item = CompetenceEntry(competency.id, competency.code, competency.label,
-                               None if itself else competency.raw_text, depth, state_of(standing), held,
-                               level_label(held), badges=[] if itself else rows.badges.get(competency.id, []))
+        item = CompetenceEntry(
+            competency.id,
+            competency.code,
+            competency.label,
+            None if itself else competency.raw_text,
+            depth,
+            state_of(standing),
+            held,
+            level_label(held),
+            badges=[] if itself else rows.badges.get(competency.id, []),
+        )
         item.supports = [_support(claim, rows, storage) for claim in rows.claims.get(competency.id, [])]
         entry.competences.append(item)
     return entry
@@ -307,13 +438,31 @@ def _support(claim: Claim, rows: _Rows, storage: Storage) -> Support:
     territory = rows.territories.get(project.territory_id)
     hours = contribution.hours
     return Support(
-        contribution.id, contribution.title, project.title, territory.name if territory else "",
-        contribution.role, contribution.start_date, contribution.end_date,
+        contribution.id,
+        contribution.title,
+        project.title,
+        territory.name if territory else "",
+        contribution.role,
+        contribution.start_date,
+        contribution.end_date,
         float(hours) if isinstance(hours, Decimal) else hours,
-        contribution.narrative, claim.status.value, claim.justification, claim.self_assessment,
+        contribution.narrative,
+        claim.status.value,
+        claim.justification,
+        claim.self_assessment,
         _annex_numbers(contribution.id, rows, storage),
-        [Validation(rows.people.get(r.reviewer_id, "?"), r.created_at, r.decision.value, r.level,
-                    level_label(r.level), r.comment) for r in rows.reviews.get(claim.id, [])])
+        [
+            Validation(
+                rows.people.get(r.reviewer_id, "?"),
+                r.created_at,
+                r.decision.value,
+                r.level,
+                level_label(r.level),
+                r.comment,
+            )
+            for r in rows.reviews.get(claim.id, [])
+        ],
+    )
 
 
 def _annex_numbers(contribution_id: uuid.UUID, rows: _Rows, storage: Storage) -> list[str]:
@@ -329,9 +478,20 @@ def _annex_numbers(contribution_id: uuid.UUID, rows: _Rows, storage: Storage) ->
 
 def _annex(item: Evidence, index: int, storage: Storage) -> Annex:
     number = f"A{index:03d}"
-    annex = Annex(number, item.id, item.contribution_id, item.title, item.kind.value, item.visibility.value,
-                  media_type=item.media_type, size=item.size, sha256=item.file_sha256, filename=item.filename,
-                  url=item.url, text=item.text)
+    annex = Annex(
+        number,
+        item.id,
+        item.contribution_id,
+        item.title,
+        item.kind.value,
+        item.visibility.value,
+        media_type=item.media_type,
+        size=item.size,
+        sha256=item.file_sha256,
+        filename=item.filename,
+        url=item.url,
+        text=item.text,
+    )
     if item.kind is EvidenceKind.FILE:
         annex.path = f"annexes/{number}-{annex_name(item.title)}.{EXTENSIONS.get(item.media_type or '', 'bin')}"
         annex.missing = not item.file_sha256 or not storage.exists(item.file_sha256)
@@ -341,22 +501,34 @@ def _annex(item: Evidence, index: int, storage: Storage) -> Annex:
     return annex
 
 
-def _badges(session: Session, learner_id: uuid.UUID, competency_ids: set[uuid.UUID],
-            urls: Urls) -> dict[uuid.UUID, list[BadgeRef]]:
+def _badges(
+    session: Session, learner_id: uuid.UUID, competency_ids: set[uuid.UUID], urls: Urls
+) -> dict[uuid.UUID, list[BadgeRef]]:
     """The learner's issued credentials whose achievement version is aligned to these nodes."""
     rows = session.execute(
         select(AchievementAlignment.competency_id, Credential, AchievementVersion.name, Issuer.name)
         .join(AchievementVersion, AchievementVersion.id == AchievementAlignment.achievement_version_id)
         .join(Credential, Credential.achievement_version_id == AchievementVersion.id)
         .join(Issuer, Issuer.id == Credential.issuer_id)
-        .where(AchievementAlignment.competency_id.in_(competency_ids), Credential.learner_id == learner_id,
-               Credential.state == CredentialState.ISSUED)
-        .order_by(Credential.awarded_at, Credential.id))
+        .where(
+            AchievementAlignment.competency_id.in_(competency_ids),
+            Credential.learner_id == learner_id,
+            Credential.state == CredentialState.ISSUED,
+        )
+        .order_by(Credential.awarded_at, Credential.id)
+    )
     out: dict[uuid.UUID, list[BadgeRef]] = {}
     for competency_id, credential, name, issuer in rows:
         if competency_id is None:
             continue
-        out.setdefault(competency_id, []).append(BadgeRef(
-            credential.id, name, issuer, credential.awarded_at, urls.credential(credential.id),
-            urls.short(credential.short_code)))
+        out.setdefault(competency_id, []).append(
+            BadgeRef(
+                credential.id,
+                name,
+                issuer,
+                credential.awarded_at,
+                urls.credential(credential.id),
+                urls.short(credential.short_code),
+            )
+        )
     return out

@@ -9,6 +9,7 @@ ZIP is written in one linear pass into storage under a key of its own (``dossier
 memory stays flat whatever the size of the evidence. Each generation gets a new key; the archive
 it replaces is deleted once the new one is committed (``discard_archive``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,24 +27,52 @@ from sqlalchemy.orm import Session
 import badges
 from app.db import utcnow
 from app.models import Competency, Credential, Dossier, DossierStatus, Person
-from app.services.identity import audit
-from app.services.identity.access import Grants, is_assisted_account
-from app.services.dossiers.archive import documents, store_archive
-from app.services.dossiers.build import DossierContent, build_content, fiche_tree
-from app.services.dossiers.pdf import render_pdf
-from app.services.dossiers.cohort import BlocCoverage, Cohort, CohortRow, cohort, cohort_csv
-from app.services.dossiers.documents import clr_document, platform_id
-from app.services.dossiers.scope import (fiche_for_officer, get_dossier, get_fiche, require_consent, served_fiche_ids, serves)
-from app.services.dossiers.verify import VerificationReport, verify_archive
 from app.platform.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from app.platform.pagination import Page, paginate
-from app.platform.urls import Urls
 from app.platform.storage import Storage
+from app.platform.urls import Urls
+from app.services.dossiers.archive import documents, store_archive
+from app.services.dossiers.build import DossierContent, build_content, fiche_tree
+from app.services.dossiers.cohort import BlocCoverage, Cohort, CohortRow, cohort, cohort_csv
+from app.services.dossiers.documents import clr_document, platform_id
+from app.services.dossiers.pdf import render_pdf
+from app.services.dossiers.scope import (
+    fiche_for_officer,
+    get_dossier,
+    get_fiche,
+    require_consent,
+    served_fiche_ids,
+    serves,
+)
+from app.services.dossiers.verify import VerificationReport, verify_archive
+from app.services.identity import audit
+from app.services.identity.access import Grants, is_assisted_account
 
-__all__ = ["BlocCoverage", "Cohort", "CohortRow", "DossierSettings", "Generated", "Link", "cohort", "cohort_csv",
-           "consent", "discard_archive", "download_link", "generate", "generated_view", "get_dossier", "get_fiche", "list_dossiers",
-           "open_download", "platform_document", "refuse", "request_dossier", "require_consent", "serves",
-           "verify_upload"]
+__all__ = [
+    "BlocCoverage",
+    "Cohort",
+    "CohortRow",
+    "DossierSettings",
+    "Generated",
+    "Link",
+    "cohort",
+    "cohort_csv",
+    "consent",
+    "discard_archive",
+    "download_link",
+    "generate",
+    "generated_view",
+    "get_dossier",
+    "get_fiche",
+    "list_dossiers",
+    "open_download",
+    "platform_document",
+    "refuse",
+    "request_dossier",
+    "require_consent",
+    "serves",
+    "verify_upload",
+]
 log = logging.getLogger(__name__)
 LINK_AUDIENCE = "blason:dossier-download"
 
@@ -62,6 +91,7 @@ class DossierSettings:
 
 # --- request and consent ---------------------------------------------------------------------
 
+
 def _bloc_ids(session: Session, fiche: Competency, requested: list[uuid.UUID] | None) -> list[str]:
     if not requested:
         return []
@@ -69,14 +99,17 @@ def _bloc_ids(session: Session, fiche: Competency, requested: list[uuid.UUID] | 
     known = {b.id for b in blocs}
     wrong = [str(b) for b in requested if b not in known]
     if wrong:
-        raise InvalidInput("Some blocs are not blocs of this certification.",
-                           errors=[FieldError("#/blocIds", f"Not a bloc of this fiche version: {', '.join(wrong)}.")])
+        raise InvalidInput(
+            "Some blocs are not blocs of this certification.",
+            errors=[FieldError("#/blocIds", f"Not a bloc of this fiche version: {', '.join(wrong)}.")],
+        )
     ordered = [b for b in blocs if b.id in set(requested)]
     return [] if len(ordered) == len(blocs) else [str(b.id) for b in ordered]
 
 
-def request_dossier(session: Session, grants: Grants, data: dict[str, Any], *,
-                    clock: Callable[[], datetime] = utcnow) -> Dossier:
+def request_dossier(
+    session: Session, grants: Grants, data: dict[str, Any], *, clock: Callable[[], datetime] = utcnow
+) -> Dossier:
     """Ask for a dossier: the learner for themselves (consent given), or an officer (consent awaited)."""
     caller = grants.person_id
     learner_id = data.get("learner_id") or grants.actor.id
@@ -90,15 +123,32 @@ def request_dossier(session: Session, grants: Grants, data: dict[str, Any], *,
         if learner is None or not learner.is_active:
             raise NotFound("Learner not found.")
     now = clock()
-    dossier = Dossier(learner_id=learner_id, requested_by_id=caller, certification_id=fiche.id,
-                      bloc_ids=_bloc_ids(session, fiche, data.get("bloc_ids")),
-                      status=DossierStatus.CONSENTED if own else DossierStatus.AWAITING_CONSENT,
-                      consented_at=now if own else None, created_at=now)
+    dossier = Dossier(
+        learner_id=learner_id,
+        requested_by_id=caller,
+        certification_id=fiche.id,
+        bloc_ids=_bloc_ids(session, fiche, data.get("bloc_ids")),
+        status=DossierStatus.CONSENTED if own else DossierStatus.AWAITING_CONSENT,
+        consented_at=now if own else None,
+        created_at=now,
+    )
     session.add(dossier)
     session.flush()
-    audit.record(session, grants.actor, "dossier.requested", "dossier", dossier.id,
-                 {"learner": str(learner_id), "certification": fiche.code, "blocs": dossier.bloc_ids,
-                  "consented": own, **(_decided_by(grants) if own else {})}, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        "dossier.requested",
+        "dossier",
+        dossier.id,
+        {
+            "learner": str(learner_id),
+            "certification": fiche.code,
+            "blocs": dossier.bloc_ids,
+            "consented": own,
+            **(_decided_by(grants) if own else {}),
+        },
+        clock=clock,
+    )
     return dossier
 
 
@@ -125,8 +175,9 @@ def _decided_by(grants: Grants) -> dict[str, Any]:
     return {"by": "learner"}
 
 
-def consent(session: Session, grants: Grants, dossier_id: uuid.UUID, *,
-            clock: Callable[[], datetime] = utcnow) -> Dossier:
+def consent(
+    session: Session, grants: Grants, dossier_id: uuid.UUID, *, clock: Callable[[], datetime] = utcnow
+) -> Dossier:
     """The learner agrees that the dossier be generated and handed to the jury."""
     dossier = _learners_decision(session, grants, dossier_id)
     if dossier.status not in (DossierStatus.AWAITING_CONSENT, DossierStatus.REFUSED):
@@ -137,8 +188,9 @@ def consent(session: Session, grants: Grants, dossier_id: uuid.UUID, *,
     return dossier
 
 
-def refuse(session: Session, grants: Grants, dossier_id: uuid.UUID, *,
-           clock: Callable[[], datetime] = utcnow) -> Dossier:
+def refuse(
+    session: Session, grants: Grants, dossier_id: uuid.UUID, *, clock: Callable[[], datetime] = utcnow
+) -> Dossier:
     """The learner refuses (or withdraws consent): nothing more is generated or downloaded."""
     dossier = _learners_decision(session, grants, dossier_id)
     dossier.status, dossier.consented_at = DossierStatus.REFUSED, None
@@ -147,8 +199,15 @@ def refuse(session: Session, grants: Grants, dossier_id: uuid.UUID, *,
     return dossier
 
 
-def list_dossiers(session: Session, grants: Grants, *, certification_id: uuid.UUID | None = None,
-                  learner_id: uuid.UUID | None = None, page: int = 1, per_page: int = 20) -> Page[Dossier]:
+def list_dossiers(
+    session: Session,
+    grants: Grants,
+    *,
+    certification_id: uuid.UUID | None = None,
+    learner_id: uuid.UUID | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[Dossier]:
     """One's own dossiers, and those of the certifications one serves as jury officer."""
     if not grants.platform_admin:  # the system (CLI) acts as platform administrator
         grants.person_id  # noqa: B018
@@ -164,6 +223,7 @@ def list_dossiers(session: Session, grants: Grants, *, certification_id: uuid.UU
 
 
 # --- generation ------------------------------------------------------------------------------
+
 
 @dataclass
 class Generated:
@@ -183,17 +243,35 @@ def generate(session: Session, grants: Grants, dossier_id: uuid.UUID, *, setting
     now = settings.clock()
     content = build_content(session, dossier, storage=settings.storage, urls=settings.urls, now=now)
     docs = documents(content, *_credentials_and_clr(session, dossier, content, settings))
-    stored = store_archive(settings.storage, f"dossiers/{uuid.uuid4().hex}.zip", settings.platform_key,
-                           platform_id(settings.urls), content, render_pdf(content), docs)
+    stored = store_archive(
+        settings.storage,
+        f"dossiers/{uuid.uuid4().hex}.zip",
+        settings.platform_key,
+        platform_id(settings.urls),
+        content,
+        render_pdf(content),
+        docs,
+    )
     replaced = dossier.archive_key
     try:
         dossier.archive_key, dossier.archive_size = stored.key, stored.size
         dossier.manifest_sha256, dossier.generated_at, dossier.status = stored.manifest_sha256, now, DossierStatus.READY
         dossier.gaps, dossier.error = stored.gaps, None
         session.flush()
-        audit.record(session, grants.actor, "dossier.generated", "dossier", dossier.id,
-                     {"manifestSha256": stored.manifest_sha256, "size": stored.size,
-                      "annexes": len(content.annexes), "gaps": len(stored.gaps)}, clock=settings.clock)
+        audit.record(
+            session,
+            grants.actor,
+            "dossier.generated",
+            "dossier",
+            dossier.id,
+            {
+                "manifestSha256": stored.manifest_sha256,
+                "size": stored.size,
+                "annexes": len(content.annexes),
+                "gaps": len(stored.gaps),
+            },
+            clock=settings.clock,
+        )
     except BaseException:
         discard_archive(settings.storage, stored.key)  # nothing will point to it
         raise
@@ -208,16 +286,27 @@ def discard_archive(storage: Storage, key: str | None) -> None:
         storage.delete_keyed(key)
 
 
-def _credentials_and_clr(session: Session, dossier: Dossier, content: DossierContent,
-                         settings: DossierSettings) -> tuple[list[Credential], dict[str, Any] | None]:
+def _credentials_and_clr(
+    session: Session, dossier: Dossier, content: DossierContent, settings: DossierSettings
+) -> tuple[list[Credential], dict[str, Any] | None]:
     learner = session.get(Person, dossier.learner_id)
     assert learner is not None
-    credentials = list(session.scalars(select(Credential).where(Credential.id.in_(content.credential_ids))
-                                       .order_by(Credential.awarded_at, Credential.id))) if content.credential_ids else []
+    credentials = (
+        list(
+            session.scalars(
+                select(Credential)
+                .where(Credential.id.in_(content.credential_ids))
+                .order_by(Credential.awarded_at, Credential.id)
+            )
+        )
+        if content.credential_ids
+        else []
+    )
     return credentials, clr_document(content, credentials, learner, settings.platform_key, settings.urls)
 
 
 # --- download links --------------------------------------------------------------------------
+
 
 @dataclass
 class Link:
@@ -239,19 +328,35 @@ def download_link(session: Session, grants: Grants, dossier_id: uuid.UUID, *, se
         raise Conflict("The dossier has not been generated yet (POST /dossiers/{id}/generate).")
     now = settings.clock()
     expires = now + timedelta(seconds=settings.link_ttl)
-    token = jwt.encode({"aud": LINK_AUDIENCE, "sub": str(grants.actor.author_id), "for": str(grants.actor.id),
-                        "dossier": str(dossier.id), "key": dossier.archive_key, "iat": int(now.timestamp()),
-                        "exp": int(expires.timestamp())}, _link_key(settings.link_secret), algorithm="HS256")
+    token = jwt.encode(
+        {
+            "aud": LINK_AUDIENCE,
+            "sub": str(grants.actor.author_id),
+            "for": str(grants.actor.id),
+            "dossier": str(dossier.id),
+            "key": dossier.archive_key,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+        },
+        _link_key(settings.link_secret),
+        algorithm="HS256",
+    )
     return Link(f"{settings.urls.base}/api/v1/dossiers/{dossier.id}/download?token={token}", token, expires)
 
 
-def open_download(session: Session, dossier_id: uuid.UUID, token: str, *,
-                  settings: DossierSettings) -> tuple[Dossier, BinaryIO, int]:
+def open_download(
+    session: Session, dossier_id: uuid.UUID, token: str, *, settings: DossierSettings
+) -> tuple[Dossier, BinaryIO, int]:
     """Check a download link and open the stored ZIP (audited as downloaded by the link's holder)."""
     try:
         # Expiry is checked against the service clock below, not the library's.
-        claims = jwt.decode(token, _link_key(settings.link_secret), algorithms=["HS256"], audience=LINK_AUDIENCE,
-                            options={"require": ["exp", "aud", "sub", "dossier"], "verify_exp": False})
+        claims = jwt.decode(
+            token,
+            _link_key(settings.link_secret),
+            algorithms=["HS256"],
+            audience=LINK_AUDIENCE,
+            options={"require": ["exp", "aud", "sub", "dossier"], "verify_exp": False},
+        )
     except jwt.InvalidTokenError:
         raise Unauthenticated("This download link is not valid.") from None
     if not isinstance(claims["exp"], int) or claims["exp"] <= settings.clock().timestamp():
@@ -262,19 +367,30 @@ def open_download(session: Session, dossier_id: uuid.UUID, token: str, *,
     if dossier is None:
         raise NotFound("Dossier not found.")
     require_consent(dossier)  # consent withdrawn after the link was made
-    if not dossier.archive_key or dossier.archive_key != claims.get("key") \
-            or not settings.storage.keyed_exists(dossier.archive_key):
+    if (
+        not dossier.archive_key
+        or dossier.archive_key != claims.get("key")
+        or not settings.storage.keyed_exists(dossier.archive_key)
+    ):
         raise NotFound("This version of the dossier is no longer available; generate it again.")
     try:
         actor = audit.Actor(uuid.UUID(claims["for"]), real_id=uuid.UUID(claims["sub"]))
     except (KeyError, ValueError):
         raise Unauthenticated("This download link is not valid.") from None
-    audit.record(session, actor, "dossier.downloaded", "dossier", dossier.id,
-                 {"manifestSha256": dossier.manifest_sha256}, clock=settings.clock)
+    audit.record(
+        session,
+        actor,
+        "dossier.downloaded",
+        "dossier",
+        dossier.id,
+        {"manifestSha256": dossier.manifest_sha256},
+        clock=settings.clock,
+    )
     return dossier, settings.storage.open_keyed(dossier.archive_key), dossier.archive_size or 0
 
 
 # --- verification ----------------------------------------------------------------------------
+
 
 def verify_upload(stream: BinaryIO, *, public: badges.PublicKey) -> VerificationReport:
     """Verify an uploaded dossier ZIP (a seekable file; the request spools large bodies to disk)."""
@@ -293,7 +409,17 @@ def platform_document(urls: Urls, key: badges.SigningKey) -> dict[str, Any]:
 def generated_view(result: Generated, link: Link) -> dict[str, Any]:
     """What the officer is told after a generation, gaps first."""
     gaps = result.dossier.gaps or []
-    warning = (f"{len(gaps)} evidence file(s) are missing from storage: the dossier was produced without them; "
-               "they are listed in dossier.pdf and in the manifest." if gaps else None)
-    return {"dossier": result.dossier, "size": result.size, "annexes": len(result.content.annexes), "gaps": gaps,
-            "warning": warning, "download": link}
+    warning = (
+        f"{len(gaps)} evidence file(s) are missing from storage: the dossier was produced without them; "
+        "they are listed in dossier.pdf and in the manifest."
+        if gaps
+        else None
+    )
+    return {
+        "dossier": result.dossier,
+        "size": result.size,
+        "annexes": len(result.content.annexes),
+        "gaps": gaps,
+        "warning": warning,
+        "download": link,
+    }

@@ -3,6 +3,7 @@
 A ``jury_officer`` membership on a fiche serves every imported version of that fiche (same RNCP
 number). What an officer does not serve is answered 404, like everything a caller may not see.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -11,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Competency, Dossier, DossierStatus, Framework, SourceType
-from app.services.identity.access import Grants
 from app.platform.errors import NotFound, PermissionDenied
+from app.services.identity.access import Grants
 
 
 def get_fiche(session: Session, fiche_id: uuid.UUID) -> tuple[Competency, Framework]:
@@ -30,9 +31,11 @@ def serves(session: Session, grants: Grants, framework: Framework) -> bool:
         return True
     if not grants.jury_officer_for:
         return False
-    keys = session.execute(select(Framework.source_type, Framework.source_key)
-                           .join(Competency, Competency.framework_id == Framework.id)
-                           .where(Competency.id.in_(grants.jury_officer_for)))
+    keys = session.execute(
+        select(Framework.source_type, Framework.source_key)
+        .join(Competency, Competency.framework_id == Framework.id)
+        .where(Competency.id.in_(grants.jury_officer_for))
+    )
     return (framework.source_type, framework.source_key) in {(t, k) for t, k in keys}
 
 
@@ -63,21 +66,28 @@ def served_fiche_ids(session: Session, grants: Grants) -> list[uuid.UUID]:
     """Every version of every fiche the caller serves as jury officer."""
     if not grants.jury_officer_for:
         return []
-    keys = select(Framework.source_type, Framework.source_key).join(
-        Competency, Competency.framework_id == Framework.id).where(Competency.id.in_(grants.jury_officer_for))
+    keys = (
+        select(Framework.source_type, Framework.source_key)
+        .join(Competency, Competency.framework_id == Framework.id)
+        .where(Competency.id.in_(grants.jury_officer_for))
+    )
     pairs = {(t, k) for t, k in session.execute(keys)}
-    rows = session.execute(select(Competency.id, Framework.source_type, Framework.source_key)
-                           .join(Framework, Framework.id == Competency.framework_id)
-                           .where(Competency.kind == "fiche",
-                                  Framework.source_key.in_({k for _t, k in pairs})))
+    rows = session.execute(
+        select(Competency.id, Framework.source_type, Framework.source_key)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Competency.kind == "fiche", Framework.source_key.in_({k for _t, k in pairs}))
+    )
     return [cid for cid, t, k in rows if (t, k) in pairs]
 
 
 def require_consent(dossier: Dossier) -> None:
     """Refuse to generate or hand out a dossier its learner has not (or no longer) consented to."""
     if dossier.status is DossierStatus.AWAITING_CONSENT:
-        raise PermissionDenied("The learner has not consented to this dossier yet: they must accept the "
-                               "request (POST /dossiers/{id}/consent) before it can be generated or downloaded.")
+        raise PermissionDenied(
+            "The learner has not consented to this dossier yet: they must accept the "
+            "request (POST /dossiers/{id}/consent) before it can be generated or downloaded."
+        )
     if dossier.status is DossierStatus.REFUSED:
-        raise PermissionDenied("The learner refused (or withdrew) consent to this dossier: it cannot be "
-                               "generated or downloaded.")
+        raise PermissionDenied(
+            "The learner refused (or withdrew) consent to this dossier: it cannot be generated or downloaded."
+        )

@@ -6,6 +6,7 @@ EdDSA). Verification pins the algorithm and the key, reads the archive member by
 (never the whole archive, never extracted to disk) and stops reading a member past its declared
 size, so a ZIP bomb costs at most what the manifest announced.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,13 +28,25 @@ JWS_TYP = "blason-dossier-manifest+jws"
 MAX_MEMBERS = 100_000
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 # Already-compressed formats are stored as they are: deflating them again costs time for nothing.
-STORED_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf",
-                          "video/mp4", "audio/mpeg", "audio/ogg", "application/zip"})
+STORED_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "video/mp4",
+        "audio/mpeg",
+        "audio/ogg",
+        "application/zip",
+    }
+)
 
 
 def compression_for(media_type: str | None) -> int:
-    if media_type in STORED_TYPES or (media_type or "").startswith(("application/vnd.oasis",
-                                                                    "application/vnd.openxml")):
+    if media_type in STORED_TYPES or (media_type or "").startswith(
+        ("application/vnd.oasis", "application/vnd.openxml")
+    ):
         return zipfile.ZIP_STORED
     return zipfile.ZIP_DEFLATED
 
@@ -54,9 +67,13 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
 
 def sign_manifest(data: bytes, key: badges.SigningKey) -> str:
     """A detached compact JWS (``header..signature``) over the manifest's exact bytes."""
-    return jwt.api_jws.PyJWS().encode(data, key.key, algorithm="EdDSA",
-                                      headers={"kid": key.public.thumbprint(), "typ": JWS_TYP},
-                                      is_payload_detached=True)
+    return jwt.api_jws.PyJWS().encode(
+        data,
+        key.key,
+        algorithm="EdDSA",
+        headers={"kid": key.public.thumbprint(), "typ": JWS_TYP},
+        is_payload_detached=True,
+    )
 
 
 def signature_valid(data: bytes, token: str, public: badges.PublicKey) -> bool:
@@ -65,8 +82,7 @@ def signature_valid(data: bytes, token: str, public: badges.PublicKey) -> bool:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != "EdDSA" or header.get("kid") != public.thumbprint():
             return False
-        jwt.api_jws.PyJWS().decode_complete(token, public.key, algorithms=["EdDSA"],
-                                            detached_payload=data)
+        jwt.api_jws.PyJWS().decode_complete(token, public.key, algorithms=["EdDSA"], detached_payload=data)
     except (InvalidTokenError, ValueError, TypeError):
         return False
     return True
@@ -89,14 +105,20 @@ class VerificationReport:
 
     @property
     def valid(self) -> bool:
-        return (self.readable and self.manifest_found and self.signature_valid and not self.missing
-                and not self.added and not self.altered and not self.unsafe)
+        return (
+            self.readable
+            and self.manifest_found
+            and self.signature_valid
+            and not self.missing
+            and not self.added
+            and not self.altered
+            and not self.unsafe
+        )
 
 
 def _unsafe_name(name: str) -> bool:
     parts = name.split("/")
-    return (name.startswith("/") or "\\" in name or "\x00" in name or ".." in parts
-            or (len(name) > 1 and name[1] == ":"))
+    return name.startswith("/") or "\\" in name or "\x00" in name or ".." in parts or (len(name) > 1 and name[1] == ":")
 
 
 def verify_archive(fileobj: BinaryIO, public: badges.PublicKey) -> VerificationReport:
@@ -147,8 +169,9 @@ def verify_archive(fileobj: BinaryIO, public: badges.PublicKey) -> VerificationR
     return report
 
 
-def _read_manifest(archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], public: badges.PublicKey,
-                   report: VerificationReport) -> dict[str, Any] | None:
+def _read_manifest(
+    archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], public: badges.PublicKey, report: VerificationReport
+) -> dict[str, Any] | None:
     info = by_name.get(MANIFEST)
     if info is None:
         report.problems.append("manifest.json est absent : rien ne permet de vérifier le contenu.")
@@ -167,11 +190,13 @@ def _read_manifest(archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo]
     report.gaps = [g for g in manifest.get("gaps") or [] if isinstance(g, dict)]
     sig = by_name.get(SIGNATURE)
     token = _read_small(archive, sig, 16 * 1024) if sig is not None else None
-    report.signature_valid = bool(data is not None and token
-                                  and signature_valid(data, token.decode("ascii", "replace").strip(), public))
+    report.signature_valid = bool(
+        data is not None and token and signature_valid(data, token.decode("ascii", "replace").strip(), public)
+    )
     if not report.signature_valid:
-        report.problems.append("La signature du manifeste est absente ou invalide : le manifeste lui-même "
-                               "a pu être modifié.")
+        report.problems.append(
+            "La signature du manifeste est absente ou invalide : le manifeste lui-même a pu être modifié."
+        )
     return manifest
 
 

@@ -15,6 +15,7 @@ version it replaces (``retire``); frameworks are never updated otherwise. A cont
 forgets what it indexed, so re-tagging deletes with the exact values indexed: ``search_text``
 from ``competencies``, which is never updated, and tags rebuilt by ``_tags``.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -28,8 +29,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 NAME = "competencies_fts"
-ROWS = table(f"{NAME}_rows", column("id", Integer()), column("competency_id", Uuid()),
-             column("search_label"), column("code"))
+ROWS = table(
+    f"{NAME}_rows", column("id", Integer()), column("competency_id", Uuid()), column("search_label"), column("code")
+)
 FTS = table(NAME, column("rowid", Integer()))
 CHUNK = 500
 _enabled: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
@@ -47,8 +49,7 @@ def enabled(session: Session) -> bool:
         return False
     known = _enabled.get(engine)
     if known is None:
-        known = session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = :name"),
-                               {"name": NAME}) == 1
+        known = session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = :name"), {"name": NAME}) == 1
         _enabled[engine] = known
     return known
 
@@ -65,61 +66,90 @@ def add_rows(session: Session, rows: Sequence[dict[str, Any]], source_type: str)
     # The import holds SQLite's write lock since its first insert: these ids stay ours.
     first = connection.scalar(text(f"SELECT coalesce(max(id), 0) + 1 FROM {NAME}_rows"))
     connection.execute(
-        text(f"INSERT INTO {NAME}_rows (id, competency_id, framework_id, search_label, code) "
-             "VALUES (:id, :competency_id, :framework_id, :search_label, :code)"),
-        [{"id": first + n, "competency_id": r["id"].hex, "framework_id": r["framework_id"].hex,
-          "search_label": r["search_label"], "code": (r["code"] or "").lower()}
-         for n, r in enumerate(rows)])
+        text(
+            f"INSERT INTO {NAME}_rows (id, competency_id, framework_id, search_label, code) "
+            "VALUES (:id, :competency_id, :framework_id, :search_label, :code)"
+        ),
+        [
+            {
+                "id": first + n,
+                "competency_id": r["id"].hex,
+                "framework_id": r["framework_id"].hex,
+                "search_label": r["search_label"],
+                "code": (r["code"] or "").lower(),
+            }
+            for n, r in enumerate(rows)
+        ],
+    )
     connection.execute(
         text(f"INSERT INTO {NAME} (rowid, search_text, tags) VALUES (:id, :search_text, :tags)"),
-        [{"id": first + n, "search_text": r["search_text"],
-          "tags": _tags(True, source_type, r["framework_id"].hex)} for n, r in enumerate(rows)])
+        [
+            {"id": first + n, "search_text": r["search_text"], "tags": _tags(True, source_type, r["framework_id"].hex)}
+            for n, r in enumerate(rows)
+        ],
+    )
 
 
 def add_frameworks(session: Session, framework_ids: Sequence[uuid.UUID], source_type: str) -> None:
     """Index every competency of these (current) framework versions, read back from the table."""
     connection = session.connection()
     for start in range(0, len(framework_ids), CHUNK):
-        ids = [i.hex for i in framework_ids[start:start + CHUNK]]
+        ids = [i.hex for i in framework_ids[start : start + CHUNK]]
         first = connection.scalar(text(f"SELECT coalesce(max(id), 0) + 1 FROM {NAME}_rows"))
         holders = ", ".join(f":f{n}" for n in range(len(ids)))
         values = {f"f{n}": i for n, i in enumerate(ids)}
-        connection.execute(text(
-            f"INSERT INTO {NAME}_rows (competency_id, framework_id, search_label, code) "
-            "SELECT id, framework_id, search_label, lower(coalesce(code, '')) FROM competencies "
-            f"WHERE framework_id IN ({holders}) ORDER BY id"), values)
-        connection.execute(text(
-            f"INSERT INTO {NAME} (rowid, search_text, tags) "
-            "SELECT r.id, c.search_text, 'current ' || :source_type || ' f' || r.framework_id "
-            f"FROM {NAME}_rows r JOIN competencies c ON c.id = r.competency_id WHERE r.id >= :first"),
-            {"source_type": source_type, "first": first})
+        connection.execute(
+            text(
+                f"INSERT INTO {NAME}_rows (competency_id, framework_id, search_label, code) "
+                "SELECT id, framework_id, search_label, lower(coalesce(code, '')) FROM competencies "
+                f"WHERE framework_id IN ({holders}) ORDER BY id"
+            ),
+            values,
+        )
+        connection.execute(
+            text(
+                f"INSERT INTO {NAME} (rowid, search_text, tags) "
+                "SELECT r.id, c.search_text, 'current ' || :source_type || ' f' || r.framework_id "
+                f"FROM {NAME}_rows r JOIN competencies c ON c.id = r.competency_id WHERE r.id >= :first"
+            ),
+            {"source_type": source_type, "first": first},
+        )
 
 
 def retire(session: Session, framework_ids: Sequence[uuid.UUID], source_type: str) -> None:
     """Re-tag the rows of framework versions that stopped being current as ``old``."""
     connection = session.connection()
     for start in range(0, len(framework_ids), CHUNK):
-        ids = [i.hex for i in framework_ids[start:start + CHUNK]]
-        found = connection.execute(text(
-            f"SELECT r.id, r.framework_id, c.search_text FROM {NAME}_rows r "
-            "JOIN competencies c ON c.id = r.competency_id "
-            f"WHERE r.id IN (SELECT rowid FROM {NAME} WHERE {NAME} MATCH :match)"),
-            {"match": "tags : (" + " OR ".join(f'"f{i}"' for i in ids) + ")"}).all()
+        ids = [i.hex for i in framework_ids[start : start + CHUNK]]
+        found = connection.execute(
+            text(
+                f"SELECT r.id, r.framework_id, c.search_text FROM {NAME}_rows r "
+                "JOIN competencies c ON c.id = r.competency_id "
+                f"WHERE r.id IN (SELECT rowid FROM {NAME} WHERE {NAME} MATCH :match)"
+            ),
+            {"match": "tags : (" + " OR ".join(f'"f{i}"' for i in ids) + ")"},
+        ).all()
         if not found:
             continue
-        connection.execute(text(
-            f"INSERT INTO {NAME} ({NAME}, rowid, search_text, tags) "
-            "VALUES ('delete', :id, :search_text, :tags)"),
-            [{"id": row.id, "search_text": row.search_text,
-              "tags": _tags(True, source_type, row.framework_id)} for row in found])
-        connection.execute(text(
-            f"INSERT INTO {NAME} (rowid, search_text, tags) VALUES (:id, :search_text, :tags)"),
-            [{"id": row.id, "search_text": row.search_text,
-              "tags": _tags(False, source_type, row.framework_id)} for row in found])
+        connection.execute(
+            text(f"INSERT INTO {NAME} ({NAME}, rowid, search_text, tags) VALUES ('delete', :id, :search_text, :tags)"),
+            [
+                {"id": row.id, "search_text": row.search_text, "tags": _tags(True, source_type, row.framework_id)}
+                for row in found
+            ],
+        )
+        connection.execute(
+            text(f"INSERT INTO {NAME} (rowid, search_text, tags) VALUES (:id, :search_text, :tags)"),
+            [
+                {"id": row.id, "search_text": row.search_text, "tags": _tags(False, source_type, row.framework_id)}
+                for row in found
+            ],
+        )
 
 
-def match(words: Sequence[str], *, current: bool, source_type: str | None,
-          framework_id: uuid.UUID | None) -> ColumnElement[bool]:
+def match(
+    words: Sequence[str], *, current: bool, source_type: str | None, framework_id: uuid.UUID | None
+) -> ColumnElement[bool]:
     """Every word starts a word of ``search_text``; the filters are tags (words are folded)."""
     query = "search_text : (" + " ".join(f'"{w}"*' for w in words) + ")"
     if framework_id is not None:

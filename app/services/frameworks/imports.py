@@ -5,6 +5,7 @@ bounded memory. One file may hold many frameworks: an RNCP export is one framewo
 everything else one per file. Re-importing is safe: an unchanged framework is reported
 ``unchanged`` and adds no version; a changed one becomes version N+1, the old ones stay.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,17 +25,14 @@ from app.importers import Counts, ImportFormatError, open_import, split_header
 from app.importers.detect import Format, detect_format
 from app.importers.errors import UnsafeInputError
 from app.importers.sources import ByteSource, Input, as_source
-from app.services.identity import audit
-from app.services.identity.access import Grants
 from app.platform.errors import Conflict, FieldError, InvalidInput, PayloadTooLarge, PermissionDenied
 from app.services.frameworks.store import FrameworkWriter, ImportedFramework, ImportReport, document_key
+from app.services.identity import audit
+from app.services.identity.access import Grants
 
-__all__ = ["ImportReport", "ImportedFramework", "document_key", "import_framework_file",
-           "import_uploads", "sha256_of"]
+__all__ = ["ImportReport", "ImportedFramework", "document_key", "import_framework_file", "import_uploads", "sha256_of"]
 
 log = logging.getLogger(__name__)
-
-
 
 
 def check_can_import(grants: Grants) -> None:
@@ -73,9 +71,14 @@ def import_framework_file(
 
     savepoint = session.begin_nested()
     try:
-        stream = open_import(source, filename, format=format, on_progress=progress,
-                             progress_every=progress_every,
-                             **_options_for(source, filename, format, options or {}))
+        stream = open_import(
+            source,
+            filename,
+            format=format,
+            on_progress=progress,
+            progress_every=progress_every,
+            **_options_for(source, filename, format, options or {}),
+        )
         header, records = split_header(stream)
         writer = FrameworkWriter(session, header, name, grants, file_sha256, clock())
         for item in records:
@@ -91,10 +94,23 @@ def import_framework_file(
     except BaseException:
         savepoint.rollback()
         raise
-    audit.record(session, grants.actor, "framework.imported", "framework_file", None, {
-        "file": name, "format": report.format, "sha256": file_sha256,
-        "created": report.created, "unchanged": report.unchanged,
-        "records": report.counts.records, "warnings": report.warnings_total}, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        "framework.imported",
+        "framework_file",
+        None,
+        {
+            "file": name,
+            "format": report.format,
+            "sha256": file_sha256,
+            "created": report.created,
+            "unchanged": report.unchanged,
+            "records": report.counts.records,
+            "warnings": report.warnings_total,
+        },
+        clock=clock,
+    )
     return report
 
 
@@ -132,8 +148,9 @@ def import_uploads(
                     out.write(chunk)
             paths.append(path)
         source: Any = paths[0] if len(paths) == 1 else paths
-        return import_framework_file(session, grants, source, format=format, options=options,
-                                     file_sha256=digest.hexdigest(), clock=clock)
+        return import_framework_file(
+            session, grants, source, format=format, options=options, file_sha256=digest.hexdigest(), clock=clock
+        )
 
 
 def sha256_of(paths: Sequence[Path]) -> str:
@@ -155,8 +172,7 @@ def _safe_name(filename: str | None, index: int) -> str:
 OPTIONS = {"esco-csv": ("language", "version"), "custom-csv": ("title",), "custom-json": ("title",)}
 
 
-def _options_for(source: Any, filename: str | None, format: Format | None,
-                 options: dict[str, Any]) -> dict[str, Any]:
+def _options_for(source: Any, filename: str | None, format: Format | None, options: dict[str, Any]) -> dict[str, Any]:
     """Keep the options the chosen importer takes (ESCO: language, version; custom: title)."""
     options = {k: v for k, v in options.items() if v}
     if not options:
@@ -175,13 +191,12 @@ def _name_of(source: object) -> str:
 
 def _invalid(exc: ImportFormatError, name: str) -> InvalidInput:
     kind = "refused as unsafe" if isinstance(exc, UnsafeInputError) else "cannot be imported"
-    where = ", ".join(f"{label} {value}" for label, value in
-                      (("line", exc.line), ("column", exc.column)) if value is not None)
+    where = ", ".join(
+        f"{label} {value}" for label, value in (("line", exc.line), ("column", exc.column)) if value is not None
+    )
     detail = f"{name} {kind}: {exc.reason}" + (f" ({where})" if where else "")
     errors = [FieldError("#/file", exc.reason)]
     missing = getattr(exc, "missing", None)
     if missing:
         errors = [FieldError("#/file", f"missing column: {column}") for column in missing]
     return InvalidInput(detail, errors=errors)
-
-

@@ -3,6 +3,7 @@
 Framework content is public (the public pages show it without login); the API still asks for a
 logged-in caller, which the ``grants`` argument checks. ``grants=None`` is the public reader.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,15 +16,32 @@ from sqlalchemy import ColumnElement, Select, Text, and_, case, func, literal, s
 from sqlalchemy.orm import Session
 
 from app.models import Competency, CompetencyAssociation, Framework, SourceType
-from app.services.identity import access
-from app.services.frameworks import fts as frameworks_fts
-from app.services.identity.access import Grants
 from app.platform.errors import FieldError, InvalidInput, NotFound
 from app.platform.pagination import LIKE_ESCAPE, Page, contains_pattern
+from app.services.frameworks import fts as frameworks_fts
+from app.services.identity import access
+from app.services.identity.access import Grants
 
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o",
-                            "ł": "l", "Ł": "l", "đ": "d", "Đ": "d",
-                            "’": " ", "‘": " ", "«": " ", "»": " ", "–": " ", "—": " "})
+_LIGATURES = str.maketrans(
+    {
+        "œ": "oe",
+        "Œ": "oe",
+        "æ": "ae",
+        "Æ": "ae",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "’": " ",
+        "‘": " ",
+        "«": " ",
+        "»": " ",
+        "–": " ",
+        "—": " ",
+    }
+)
 _NON_WORD = re.compile(r"[\W_]+")
 _COMBINING = re.compile("[\u0300-\u036f]+")
 MAX_TOKENS = 8
@@ -72,6 +90,7 @@ def _reader(grants: Grants | None) -> None:
 
 # -- frameworks ---------------------------------------------------------------------------------
 
+
 @dataclass
 class FrameworkView:
     """A framework with its other versions and its size by kind."""
@@ -86,9 +105,17 @@ class FrameworkView:
         return framework_url(self.base_url, self.framework.id)
 
 
-def list_frameworks(session: Session, grants: Grants | None, *, source_type: str | None = None,
-                    q: str | None = None, current: bool = True, page: int = 1,
-                    per_page: int = 20, base_url: str = "") -> Page[FrameworkView]:
+def list_frameworks(
+    session: Session,
+    grants: Grants | None,
+    *,
+    source_type: str | None = None,
+    q: str | None = None,
+    current: bool = True,
+    page: int = 1,
+    per_page: int = 20,
+    base_url: str = "",
+) -> Page[FrameworkView]:
     """Frameworks (current versions by default), each with its list of versions."""
     _reader(grants)
     stmt = select(Framework)
@@ -98,15 +125,21 @@ def list_frameworks(session: Session, grants: Grants | None, *, source_type: str
         stmt = stmt.where(Framework.source_type == SourceType(source_type))
     if q:
         for token in q.lower().split()[:MAX_TOKENS]:
-            stmt = stmt.where(func.lower(Framework.title + " " + Framework.source_key)
-                              .like(contains_pattern(token), escape=LIKE_ESCAPE))
+            stmt = stmt.where(
+                func.lower(Framework.title + " " + Framework.source_key).like(
+                    contains_pattern(token), escape=LIKE_ESCAPE
+                )
+            )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = list(session.scalars(stmt.order_by(Framework.source_type, Framework.title,
-                                              Framework.source_key, Framework.version.desc())
-                                .limit(per_page).offset((page - 1) * per_page)))
+    rows = list(
+        session.scalars(
+            stmt.order_by(Framework.source_type, Framework.title, Framework.source_key, Framework.version.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
     versions = _versions(session, rows)
-    items = [FrameworkView(f, versions.get((f.source_type, f.source_key), [f]), base_url=base_url)
-             for f in rows]
+    items = [FrameworkView(f, versions.get((f.source_type, f.source_key), [f]), base_url=base_url) for f in rows]
     return Page(items, total, page, per_page)
 
 
@@ -115,30 +148,35 @@ def _versions(session: Session, frameworks: list[Framework]) -> dict[tuple[Any, 
     if not frameworks:
         return out
     keys = {(f.source_type, f.source_key) for f in frameworks}
-    stmt = (select(Framework).where(Framework.source_key.in_({k for _, k in keys}))
-            .order_by(Framework.version.desc()))
+    stmt = select(Framework).where(Framework.source_key.in_({k for _, k in keys})).order_by(Framework.version.desc())
     for framework in session.scalars(stmt):
         if (framework.source_type, framework.source_key) in keys:
             out.setdefault((framework.source_type, framework.source_key), []).append(framework)
     return out
 
 
-def get_framework(session: Session, grants: Grants | None, framework_id: uuid.UUID, *,
-                  base_url: str = "") -> FrameworkView:
+def get_framework(
+    session: Session, grants: Grants | None, framework_id: uuid.UUID, *, base_url: str = ""
+) -> FrameworkView:
     """One framework version, its sibling versions and how many nodes of each kind it has."""
     _reader(grants)
     framework = session.get(Framework, framework_id)
     if framework is None:
         raise NotFound("Framework not found.")
-    kinds = dict(session.execute(select(Competency.kind, func.count())
-                                 .where(Competency.framework_id == framework.id)
-                                 .group_by(Competency.kind)).all())
-    return FrameworkView(framework, _versions(session, [framework])[(framework.source_type,
-                                                                     framework.source_key)], kinds,
-                         base_url)
+    kinds = dict(
+        session.execute(
+            select(Competency.kind, func.count())
+            .where(Competency.framework_id == framework.id)
+            .group_by(Competency.kind)
+        ).all()
+    )
+    return FrameworkView(
+        framework, _versions(session, [framework])[(framework.source_type, framework.source_key)], kinds, base_url
+    )
 
 
 # -- tree and nodes -----------------------------------------------------------------------------
+
 
 @dataclass
 class Node:
@@ -161,15 +199,26 @@ def _ordered(stmt: Select[Any]) -> Select[Any]:
 def _children_counts(session: Session, framework_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     if not ids:
         return {}
-    return dict(session.execute(  # type: ignore[arg-type]
-        select(Competency.parent_id, func.count())
-        .where(Competency.framework_id == framework_id, Competency.parent_id.in_(ids))
-        .group_by(Competency.parent_id)).all())
+    return dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Competency.parent_id, func.count())
+            .where(Competency.framework_id == framework_id, Competency.parent_id.in_(ids))
+            .group_by(Competency.parent_id)
+        ).all()
+    )
 
 
-def framework_tree(session: Session, grants: Grants | None, framework_id: uuid.UUID, *,
-                   parent_id: uuid.UUID | None = None, depth: int = 3, page: int = 1,
-                   per_page: int = 50, base_url: str = "") -> Page[Node]:
+def framework_tree(
+    session: Session,
+    grants: Grants | None,
+    framework_id: uuid.UUID,
+    *,
+    parent_id: uuid.UUID | None = None,
+    depth: int = 3,
+    page: int = 1,
+    per_page: int = 50,
+    base_url: str = "",
+) -> Page[Node]:
     """One page of a level of the tree (the roots, or a node's children), ``depth`` levels deep."""
     _reader(grants)
     if session.get(Framework, framework_id) is None:
@@ -185,17 +234,22 @@ def framework_tree(session: Session, grants: Grants | None, framework_id: uuid.U
         parents = {n.competency.id: n for n in frontier if n.children_count}
         if not parents:
             break
-        children = list(session.scalars(_ordered(select(Competency).where(
-            Competency.framework_id == framework_id, Competency.parent_id.in_(list(parents))))
-            .limit(MAX_NODES_PER_LEVEL)))
+        children = list(
+            session.scalars(
+                _ordered(
+                    select(Competency).where(
+                        Competency.framework_id == framework_id, Competency.parent_id.in_(list(parents))
+                    )
+                ).limit(MAX_NODES_PER_LEVEL)
+            )
+        )
         frontier = _nodes(session, framework_id, children, base_url)
         for node in frontier:
             parents[node.competency.parent_id].children.append(node)  # type: ignore[index]
     return Page(nodes, total, page, per_page)
 
 
-def _nodes(session: Session, framework_id: uuid.UUID, competencies: list[Competency],
-           base_url: str) -> list[Node]:
+def _nodes(session: Session, framework_id: uuid.UUID, competencies: list[Competency], base_url: str) -> list[Node]:
     counts = _children_counts(session, framework_id, [c.id for c in competencies])
     return [Node(c, counts.get(c.id, 0), base_url=base_url) for c in competencies]
 
@@ -227,8 +281,9 @@ class CompetencyView:
         return [Node(p, 1, base_url=self.base_url) for p in self.parents]
 
 
-def get_competency(session: Session, grants: Grants | None, competency_id: uuid.UUID, *,
-                   base_url: str = "") -> CompetencyView:
+def get_competency(
+    session: Session, grants: Grants | None, competency_id: uuid.UUID, *, base_url: str = ""
+) -> CompetencyView:
     """One competency, its ancestors, its children (first 500) and its relations."""
     _reader(grants)
     competency = session.get(Competency, competency_id)
@@ -245,28 +300,49 @@ def get_competency(session: Session, grants: Grants | None, competency_id: uuid.
         parents.insert(0, parent)
         cursor = parent
     count = _children_counts(session, framework.id, [competency.id]).get(competency.id, 0)
-    children = list(session.scalars(_ordered(select(Competency).where(
-        Competency.framework_id == framework.id, Competency.parent_id == competency.id))
-        .limit(MAX_CHILDREN)))
-    associations = list(session.scalars(
-        select(CompetencyAssociation).where(CompetencyAssociation.origin_id == competency.id)
-        .order_by(CompetencyAssociation.association_type, CompetencyAssociation.target_key)
-        .limit(MAX_CHILDREN)))
+    children = list(
+        session.scalars(
+            _ordered(
+                select(Competency).where(Competency.framework_id == framework.id, Competency.parent_id == competency.id)
+            ).limit(MAX_CHILDREN)
+        )
+    )
+    associations = list(
+        session.scalars(
+            select(CompetencyAssociation)
+            .where(CompetencyAssociation.origin_id == competency.id)
+            .order_by(CompetencyAssociation.association_type, CompetencyAssociation.target_key)
+            .limit(MAX_CHILDREN)
+        )
+    )
     replaced_by: list[Framework] = []
     if framework.source_type is SourceType.RNCP and competency.parent_id is None:
         # Fiche links name other fiches, which are frameworks of their own.
-        successors = {a.target_key for a in associations
-                      if a.association_type == "replacedBy" and a.target_key}
+        successors = {a.target_key for a in associations if a.association_type == "replacedBy" and a.target_key}
         if successors:
-            replaced_by = list(session.scalars(select(Framework).where(
-                Framework.source_type == SourceType.RNCP, Framework.source_key.in_(successors),
-                Framework.is_current.is_(True))))
-    return CompetencyView(competency, framework, parents,
-                          _nodes(session, framework.id, children, base_url), count, associations,
-                          replaced_by, base_url)
+            replaced_by = list(
+                session.scalars(
+                    select(Framework).where(
+                        Framework.source_type == SourceType.RNCP,
+                        Framework.source_key.in_(successors),
+                        Framework.is_current.is_(True),
+                    )
+                )
+            )
+    return CompetencyView(
+        competency,
+        framework,
+        parents,
+        _nodes(session, framework.id, children, base_url),
+        count,
+        associations,
+        replaced_by,
+        base_url,
+    )
 
 
 # -- search -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Hit:
@@ -282,11 +358,20 @@ class Hit:
         return competency_url(self.base_url, self.competency.id)
 
 
-def search_competencies(session: Session, grants: Grants | None, *, q: str,
-                        lang: str | None = None, source_type: str | None = None,
-                        framework_id: uuid.UUID | None = None, kind: str | None = None,
-                        include_old: bool = False, page: int = 1, per_page: int = 20,
-                        base_url: str = "") -> Page[Hit]:
+def search_competencies(
+    session: Session,
+    grants: Grants | None,
+    *,
+    q: str,
+    lang: str | None = None,
+    source_type: str | None = None,
+    framework_id: uuid.UUID | None = None,
+    kind: str | None = None,
+    include_old: bool = False,
+    page: int = 1,
+    per_page: int = 20,
+    base_url: str = "",
+) -> Page[Hit]:
     """Competencies with a word starting with each word of ``q``, accents and case ignored, best first.
 
     Rank: the label is the query (or the code is) > the label starts with it > every word is in
@@ -296,8 +381,9 @@ def search_competencies(session: Session, grants: Grants | None, *, q: str,
     _reader(grants)
     words = tokens(q)
     if not words:
-        raise InvalidInput("Give at least one word to search for.",
-                           errors=[FieldError("#/q", "No letter or digit in the query.")])
+        raise InvalidInput(
+            "Give at least one word to search for.", errors=[FieldError("#/q", "No letter or digit in the query.")]
+        )
     phrase = " ".join(words)
     fts = frameworks_fts.enabled(session)
     competency_id: Any
@@ -306,28 +392,40 @@ def search_competencies(session: Session, grants: Grants | None, *, q: str,
     if fts:
         rows = frameworks_fts.ROWS
         competency_id, label, code = rows.c.competency_id, rows.c.search_label, rows.c.code
-        conditions = [frameworks_fts.match(words, current=not include_old, source_type=source_type,
-                                           framework_id=framework_id)]
+        conditions = [
+            frameworks_fts.match(words, current=not include_old, source_type=source_type, framework_id=framework_id)
+        ]
         source: Any = frameworks_fts.FTS.join(rows, rows.c.id == frameworks_fts.FTS.c.rowid)
         if lang or kind:
             source = source.join(Competency, Competency.id == rows.c.competency_id)
     else:
         competency_id, label, code = Competency.id, Competency.search_label, func.lower(Competency.code)
         # LIKE '%word%' is what the pg_trgm index answers; the second test keeps word starts only.
-        conditions = [*[and_(Competency.search_text.like(f"%{w}%"), _has_word(Competency.search_text, w))
-                        for w in words],
-                      *_in_frameworks(Competency.framework_id, framework_id, source_type, include_old)]
+        conditions = [
+            *[and_(Competency.search_text.like(f"%{w}%"), _has_word(Competency.search_text, w)) for w in words],
+            *_in_frameworks(Competency.framework_id, framework_id, source_type, include_old),
+        ]
         source = Competency
     if lang:
         conditions.append(Competency.language == lang.lower()[:8])
     if kind:
         conditions.append(Competency.kind == kind)
     where = and_(*conditions)
-    rank = case((label == phrase, 0), (code == phrase, 0), (label.like(f"{phrase}%"), 1),
-                (and_(*[_has_word(label, w) for w in words]), 2), else_=3)
-    page_query = (select(competency_id.label("id"), rank.label("rank")).select_from(source).where(where)
-                  .order_by(rank, func.length(label), label, competency_id)
-                  .limit(per_page).offset((page - 1) * per_page))
+    rank = case(
+        (label == phrase, 0),
+        (code == phrase, 0),
+        (label.like(f"{phrase}%"), 1),
+        (and_(*[_has_word(label, w) for w in words]), 2),
+        else_=3,
+    )
+    page_query = (
+        select(competency_id.label("id"), rank.label("rank"))
+        .select_from(source)
+        .where(where)
+        .order_by(rank, func.length(label), label, competency_id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     count = select(func.count()).select_from(source).where(where)
     if fts:
         if not (lang or kind):  # then the FTS index alone answers
@@ -340,10 +438,21 @@ def search_competencies(session: Session, grants: Grants | None, *, q: str,
         total = page_rows[0].total if page_rows else ((session.scalar(count) or 0) if page > 1 else 0)
     ids = [row.id for row in page_rows]
     loaded = {c.id: c for c in session.scalars(select(Competency).where(Competency.id.in_(ids)))} if ids else {}
-    frameworks_by_id = {f.id: f for f in session.scalars(select(Framework).where(
-        Framework.id.in_({c.framework_id for c in loaded.values()})))} if loaded else {}
-    hits = [Hit(loaded[row.id], frameworks_by_id[loaded[row.id].framework_id], row.rank, base_url)
-            for row in page_rows if row.id in loaded]
+    frameworks_by_id = (
+        {
+            f.id: f
+            for f in session.scalars(
+                select(Framework).where(Framework.id.in_({c.framework_id for c in loaded.values()}))
+            )
+        }
+        if loaded
+        else {}
+    )
+    hits = [
+        Hit(loaded[row.id], frameworks_by_id[loaded[row.id].framework_id], row.rank, base_url)
+        for row in page_rows
+        if row.id in loaded
+    ]
     return Page(hits, total, page, per_page)
 
 
@@ -356,8 +465,9 @@ def _has_word(column: Any, word: str) -> ColumnElement[bool]:
     return (literal(" ", Text) + column).like(f"% {word}%")
 
 
-def _in_frameworks(column: Any, framework_id: uuid.UUID | None, source_type: str | None,
-                   include_old: bool) -> list[ColumnElement[bool]]:
+def _in_frameworks(
+    column: Any, framework_id: uuid.UUID | None, source_type: str | None, include_old: bool
+) -> list[ColumnElement[bool]]:
     if framework_id is not None:
         return [column == framework_id]
     if include_old and not source_type:

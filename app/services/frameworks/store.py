@@ -15,6 +15,7 @@ Ids are time-ordered UUIDs (the UUIDv7 layout), so an import appends at the righ
 primary-key, framework and parent indexes instead of dirtying random pages all over them:
 inserting stays as fast at 700,000 rows as at 7,000.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,8 @@ from app.importers import AssociationRecord, CompetencyRecord, Counts, Framework
 from app.importers.case_export import case_identifier
 from app.models import Competency, CompetencyAssociation, Confidence, Framework, SourceType
 from app.services.frameworks import fts as frameworks_fts
-from app.services.identity.access import Grants
 from app.services.frameworks.query import fold
+from app.services.identity.access import Grants
 
 BATCH_ROWS = 2000
 CHUNK_IDS = 500
@@ -94,8 +95,9 @@ class _Ids:
     def __init__(self) -> None:
         ms = time.time_ns() // 1_000_000
         noise = int.from_bytes(os.urandom(6), "big")
-        self.base = ((ms & (1 << 48) - 1) << 80 | 0x7 << 76 | (noise >> 36) << 64 | 0b10 << 62
-                     | (noise & (1 << 30) - 1) << 32)
+        self.base = (
+            (ms & (1 << 48) - 1) << 80 | 0x7 << 76 | (noise >> 36) << 64 | 0b10 << 62 | (noise & (1 << 30) - 1) << 32
+        )
         self.count = 0
 
     def __call__(self) -> uuid.UUID:
@@ -121,8 +123,15 @@ class _Group:
 class FrameworkWriter:
     """Turns a record stream into rows, batch by batch."""
 
-    def __init__(self, session: Session, header: FrameworkHeader, filename: str, grants: Grants,
-                 file_sha256: str | None, now: datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        header: FrameworkHeader,
+        filename: str,
+        grants: Grants,
+        file_sha256: str | None,
+        now: datetime,
+    ) -> None:
         self.session = session
         self.header = header
         self.filename = filename
@@ -131,8 +140,7 @@ class FrameworkWriter:
         self.person_id = grants.actor.author_id
         self.source_type = SourceType(header.source_type)
         # RNCP XML yields each fiche whole, parents first: buffer fiches, write the changed ones.
-        self.buffered = (self.source_type is SourceType.RNCP
-                         and header.source_format.startswith("rncp-xml"))
+        self.buffered = self.source_type is SourceType.RNCP and header.source_format.startswith("rncp-xml")
         self.new_id = _Ids()
         self.fts = frameworks_fts.enabled(session)
         self.current: _Group | None = None
@@ -151,8 +159,7 @@ class FrameworkWriter:
         if self.source_type is SourceType.RNCP:
             if record.parent_key is None:
                 return record.key
-            return str(record.metadata.get("fiche_code") or (self.current.source_key if self.current
-                                                             else record.key))
+            return str(record.metadata.get("fiche_code") or (self.current.source_key if self.current else record.key))
         header = self.header
         if self.source_type is SourceType.ESCO:
             return f"esco:{header.version or 'unversioned'}:{header.language or 'und'}"
@@ -166,8 +173,7 @@ class FrameworkWriter:
         group = None if self.buffered else self.groups.get(key)
         if group is None:
             rncp_root = self.source_type is SourceType.RNCP and record.parent_key is None
-            title = (record.label if rncp_root else
-                     self.header.title if self.source_type is not SourceType.RNCP else key)
+            title = record.label if rncp_root else self.header.title if self.source_type is not SourceType.RNCP else key
             group = _Group(key, self.new_id(), title, record.uri if rncp_root else None)
             if self.buffered:
                 if current is not None:
@@ -203,22 +209,48 @@ class FrameworkWriter:
             meta["line"] = record.line
         label = record.label
         folded = fold(label)
-        group.hasher.update(_digest_bytes(
-            ("c", record.key, record.parent_key, record.kind, label, record.code, record.description,
-             record.uri, record.raw_text, record.confidence, record.alt_labels, record.language,
-             record.position, record.active, {k: v for k, v in meta.items() if k != "line"})))
+        group.hasher.update(
+            _digest_bytes(
+                (
+                    "c",
+                    record.key,
+                    record.parent_key,
+                    record.kind,
+                    label,
+                    record.code,
+                    record.description,
+                    record.uri,
+                    record.raw_text,
+                    record.confidence,
+                    record.alt_labels,
+                    record.language,
+                    record.position,
+                    record.active,
+                    {k: v for k, v in meta.items() if k != "line"},
+                )
+            )
+        )
         group.competencies += 1
         row = {
-            "id": self.new_id(), "framework_id": group.id, "parent_id": None,
-            "source_key": record.key, "parent_key": record.parent_key, "kind": record.kind[:32],
-            "code": record.code, "label": label, "description": record.description,
-            "uri": record.uri, "raw_text": record.raw_text,
+            "id": self.new_id(),
+            "framework_id": group.id,
+            "parent_id": None,
+            "source_key": record.key,
+            "parent_key": record.parent_key,
+            "kind": record.kind[:32],
+            "code": record.code,
+            "label": label,
+            "description": record.description,
+            "uri": record.uri,
+            "raw_text": record.raw_text,
             "confidence": Confidence(record.confidence or "high"),
             "language": (record.language or self.header.language or None),
             "position": record.position,
-            "search_text": " ".join(filter(None, (folded, fold(record.code), fold(record.description),
-                                                   *map(fold, record.alt_labels)))),
-            "search_label": folded, "meta": meta,
+            "search_text": " ".join(
+                filter(None, (folded, fold(record.code), fold(record.description), *map(fold, record.alt_labels)))
+            ),
+            "search_label": folded,
+            "meta": meta,
             "case_id": uuid.UUID(case_identifier(self.header, record.key)),
         }
         if self.buffered:
@@ -232,18 +264,42 @@ class FrameworkWriter:
         if self.current is None:  # an association before any node has no framework to live in
             return
         group = self.current
-        group.hasher.update(_digest_bytes(
-            ("a", record.kind, record.source_key, record.target_key, record.target_uri,
-             record.external, record.identifier, record.position, dict(record.metadata))))
+        group.hasher.update(
+            _digest_bytes(
+                (
+                    "a",
+                    record.kind,
+                    record.source_key,
+                    record.target_key,
+                    record.target_uri,
+                    record.external,
+                    record.identifier,
+                    record.position,
+                    dict(record.metadata),
+                )
+            )
+        )
         link = {
-            "id": self.new_id(), "framework_id": group.id, "origin_id": None, "origin_uri": None,
-            "origin_key": record.source_key, "target_id": None, "target_uri": record.target_uri,
-            "target_key": record.target_key, "association_type": record.kind[:64],
-            "meta": {k: v for k, v in (("target_label", record.target_label),
-                                       ("external", record.external),
-                                       ("identifier", record.identifier),
-                                       ("position", record.position),
-                                       *record.metadata.items()) if v is not None},
+            "id": self.new_id(),
+            "framework_id": group.id,
+            "origin_id": None,
+            "origin_uri": None,
+            "origin_key": record.source_key,
+            "target_id": None,
+            "target_uri": record.target_uri,
+            "target_key": record.target_key,
+            "association_type": record.kind[:64],
+            "meta": {
+                k: v
+                for k, v in (
+                    ("target_label", record.target_label),
+                    ("external", record.external),
+                    ("identifier", record.identifier),
+                    ("position", record.position),
+                    *record.metadata.items(),
+                )
+                if v is not None
+            },
         }
         if self.buffered:
             group.links.append(link)
@@ -258,9 +314,17 @@ class FrameworkWriter:
         else:
             self.report.unchanged += 1
         if len(self.report.frameworks) < MAX_LISTED:
-            self.report.frameworks.append(ImportedFramework(
-                group.id if status == "created" else None, self.source_type.value,
-                group.source_key, group.title, version, status, group.competencies))
+            self.report.frameworks.append(
+                ImportedFramework(
+                    group.id if status == "created" else None,
+                    self.source_type.value,
+                    group.source_key,
+                    group.title,
+                    version,
+                    status,
+                    group.competencies,
+                )
+            )
 
     # -- the buffered path --------------------------------------------------------------------
     def _close(self, group: _Group) -> None:
@@ -273,8 +337,10 @@ class FrameworkWriter:
         """Latest version and {content hash: newest version with it} of each stored framework."""
         stored: dict[str, tuple[int, dict[str, int]]] = {}
         for key, version, digest in self.session.execute(
-                select(Framework.source_key, Framework.version, Framework.content_sha256)
-                .where(Framework.source_type == self.source_type, Framework.source_key.in_(keys))):
+            select(Framework.source_key, Framework.version, Framework.content_sha256).where(
+                Framework.source_type == self.source_type, Framework.source_key.in_(keys)
+            )
+        ):
             latest, digests = stored.setdefault(key, (0, {}))
             if digest:
                 digests[digest] = max(version, digests.get(digest, 0))
@@ -334,11 +400,15 @@ class FrameworkWriter:
             self.session.execute(insert(ASSOCIATIONS), links)
 
     def _insert_frameworks(self, groups: list[_Group]) -> None:
-        latest = dict(self.session.execute(
-            select(Framework.source_key, func.max(Framework.version))
-            .where(Framework.source_type == self.source_type,
-                   Framework.source_key.in_([g.source_key for g in groups]))
-            .group_by(Framework.source_key)).all())
+        latest = dict(
+            self.session.execute(
+                select(Framework.source_key, func.max(Framework.version))
+                .where(
+                    Framework.source_type == self.source_type, Framework.source_key.in_([g.source_key for g in groups])
+                )
+                .group_by(Framework.source_key)
+            ).all()
+        )
         for group in groups:
             group.version = (latest.get(group.source_key) or 0) + 1
         self.session.execute(insert(FRAMEWORKS), [self._framework_row(g, False, None) for g in groups])
@@ -346,22 +416,35 @@ class FrameworkWriter:
     def _framework_row(self, group: _Group, current: bool, digest: str | None) -> dict[str, Any]:
         header = self.header
         return {
-            "id": group.id, "source_type": self.source_type, "source_key": group.source_key[:500],
+            "id": group.id,
+            "source_type": self.source_type,
+            "source_key": group.source_key[:500],
             "version": group.version,
-            "version_label": (str(header.metadata.get("export_date") or header.version or "")
-                              or None) if self.source_type is SourceType.RNCP else header.version,
-            "title": group.title, "language": (header.language or "fr")[:8],
-            "uri": group.uri or (header.source_id if header.source_id and
-                                 header.source_id.startswith(("http://", "https://")) else None),
-            "case_id": uuid.UUID(case_identifier(header, document_key(self.source_type.value,
-                                                                      group.source_key))),
-            "is_current": current, "territory_id": None, "rating_scale_id": None,
-            "requires_second_review": False, "source_filename": self.filename[:255],
-            "source_sha256": self.file_sha256, "content_sha256": digest,
-            "meta": {"source_format": header.source_format,
-                     "header": _jsonable(dict(header.metadata)),
-                     "source_id": header.source_id, "source_version": header.version},
-            "imported_at": self.now, "imported_by_id": self.person_id,
+            "version_label": (str(header.metadata.get("export_date") or header.version or "") or None)
+            if self.source_type is SourceType.RNCP
+            else header.version,
+            "title": group.title,
+            "language": (header.language or "fr")[:8],
+            "uri": group.uri
+            or (
+                header.source_id if header.source_id and header.source_id.startswith(("http://", "https://")) else None
+            ),
+            "case_id": uuid.UUID(case_identifier(header, document_key(self.source_type.value, group.source_key))),
+            "is_current": current,
+            "territory_id": None,
+            "rating_scale_id": None,
+            "requires_second_review": False,
+            "source_filename": self.filename[:255],
+            "source_sha256": self.file_sha256,
+            "content_sha256": digest,
+            "meta": {
+                "source_format": header.source_format,
+                "header": _jsonable(dict(header.metadata)),
+                "source_id": header.source_id,
+                "source_version": header.version,
+            },
+            "imported_at": self.now,
+            "imported_by_id": self.person_id,
         }
 
     def finish(self, counts: Counts) -> ImportReport:
@@ -372,12 +455,10 @@ class FrameworkWriter:
         else:
             self._flush()
             self._finish_streamed()
-        if (self.written >= ANALYZE_AFTER_ROWS
-                and self.session.get_bind().dialect.name == "postgresql"):
+        if self.written >= ANALYZE_AFTER_ROWS and self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("ANALYZE frameworks, competencies"))
         if self.orphans:
-            self._warn(WarningRecord(
-                f"{self.orphans} node(s) name a parent absent from the file; kept as top level"))
+            self._warn(WarningRecord(f"{self.orphans} node(s) name a parent absent from the file; kept as top level"))
         self.report.counts = counts
         return self.report
 
@@ -387,18 +468,19 @@ class FrameworkWriter:
         unchanged: dict[str, int] = {}
         for chunk in _chunks(groups):
             for key, version, digest in self.session.execute(
-                    select(Framework.source_key, Framework.version, Framework.content_sha256)
-                    .where(Framework.source_type == self.source_type,
-                           Framework.source_key.in_([g.source_key for g in chunk]),
-                           Framework.id.not_in([g.id for g in chunk]))):
+                select(Framework.source_key, Framework.version, Framework.content_sha256).where(
+                    Framework.source_type == self.source_type,
+                    Framework.source_key.in_([g.source_key for g in chunk]),
+                    Framework.id.not_in([g.id for g in chunk]),
+                )
+            ):
                 if digest == hashes[key]:
                     unchanged[key] = max(version, unchanged.get(key, 0))
         same = [g for g in groups if g.source_key in unchanged]
         fresh = [g for g in groups if g.source_key not in unchanged]
         for chunk in _chunks(same):
             ids = [g.id for g in chunk]
-            self.session.execute(delete(CompetencyAssociation).where(
-                CompetencyAssociation.framework_id.in_(ids)))
+            self.session.execute(delete(CompetencyAssociation).where(CompetencyAssociation.framework_id.in_(ids)))
             self.session.execute(delete(Competency).where(Competency.framework_id.in_(ids)))
             self.session.execute(delete(Framework).where(Framework.id.in_(ids)))
         for chunk in _chunks(fresh):
@@ -411,15 +493,20 @@ class FrameworkWriter:
 
     def _retire(self, keys: list[str], new_ids: list[uuid.UUID]) -> None:
         """Older versions of these frameworks stop being current."""
-        stmt = select(Framework.id).where(Framework.source_type == self.source_type,
-                                          Framework.source_key.in_(keys), Framework.is_current.is_(True))
+        stmt = select(Framework.id).where(
+            Framework.source_type == self.source_type, Framework.source_key.in_(keys), Framework.is_current.is_(True)
+        )
         if new_ids:
             stmt = stmt.where(Framework.id.not_in(new_ids))
         old = list(self.session.scalars(stmt))
         if not old:
             return
-        self.session.execute(update(Framework).where(Framework.id.in_(old)).values(is_current=False)
-                             .execution_options(synchronize_session=False))
+        self.session.execute(
+            update(Framework)
+            .where(Framework.id.in_(old))
+            .values(is_current=False)
+            .execution_options(synchronize_session=False)
+        )
         if self.fts:
             frameworks_fts.retire(self.session, old, self.source_type.value)
 
@@ -431,36 +518,59 @@ class FrameworkWriter:
         session.execute(
             update(Competency)
             .where(Competency.framework_id.in_(ids), Competency.parent_key.is_not(None))
-            .values(parent_id=select(parent.id).where(
-                parent.framework_id == Competency.framework_id,
-                parent.source_key == Competency.parent_key).scalar_subquery())
-            .execution_options(synchronize_session=False))
+            .values(
+                parent_id=select(parent.id)
+                .where(parent.framework_id == Competency.framework_id, parent.source_key == Competency.parent_key)
+                .scalar_subquery()
+            )
+            .execution_options(synchronize_session=False)
+        )
         node = aliased(Competency)
-        for column, key in ((CompetencyAssociation.origin_id, CompetencyAssociation.origin_key),
-                            (CompetencyAssociation.target_id, CompetencyAssociation.target_key)):
+        for column, key in (
+            (CompetencyAssociation.origin_id, CompetencyAssociation.origin_key),
+            (CompetencyAssociation.target_id, CompetencyAssociation.target_key),
+        ):
             session.execute(
                 update(CompetencyAssociation)
                 .where(CompetencyAssociation.framework_id.in_(ids), key.is_not(None))
-                .values({column: select(node.id).where(
-                    node.framework_id == CompetencyAssociation.framework_id,
-                    node.source_key == key).scalar_subquery()})
-                .execution_options(synchronize_session=False))
+                .values(
+                    {
+                        column: select(node.id)
+                        .where(node.framework_id == CompetencyAssociation.framework_id, node.source_key == key)
+                        .scalar_subquery()
+                    }
+                )
+                .execution_options(synchronize_session=False)
+            )
         self._retire([g.source_key for g in chunk], ids)
         table = FRAMEWORKS
         session.connection().execute(
-            table.update().where(table.c.id == bindparam("b_id"))
+            table.update()
+            .where(table.c.id == bindparam("b_id"))
             .values(is_current=True, content_sha256=bindparam("b_sha")),
-            [{"b_id": g.id, "b_sha": hashes[g.source_key]} for g in chunk])
-        self.orphans += session.scalar(select(func.count()).select_from(Competency).where(
-            and_(Competency.framework_id.in_(ids), Competency.parent_key.is_not(None),
-                 Competency.parent_id.is_(None)))) or 0
+            [{"b_id": g.id, "b_sha": hashes[g.source_key]} for g in chunk],
+        )
+        self.orphans += (
+            session.scalar(
+                select(func.count())
+                .select_from(Competency)
+                .where(
+                    and_(
+                        Competency.framework_id.in_(ids),
+                        Competency.parent_key.is_not(None),
+                        Competency.parent_id.is_(None),
+                    )
+                )
+            )
+            or 0
+        )
         if self.fts:
             frameworks_fts.add_frameworks(session, ids, self.source_type.value)
 
 
 def _chunks(groups: list[_Group]) -> Iterator[list[_Group]]:
     for start in range(0, len(groups), CHUNK_IDS):
-        yield groups[start:start + CHUNK_IDS]
+        yield groups[start : start + CHUNK_IDS]
 
 
 def _jsonable(value: Any) -> Any:
@@ -468,5 +578,4 @@ def _jsonable(value: Any) -> Any:
 
 
 def _digest_bytes(value: Iterable[Any]) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=str).encode()
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()

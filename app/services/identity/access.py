@@ -3,6 +3,7 @@
 Everything a caller may not see is answered as missing (NotFound), so one territory cannot
 learn what another holds; PermissionDenied is kept for things the caller can see but not change.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -12,8 +13,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.models import Facilitation, Issuer, Membership, Person, Project, Role, ScopeType
-from app.services.identity.audit import Actor
 from app.platform.errors import NotFound, PermissionDenied, Unauthenticated
+from app.services.identity.audit import Actor
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ def member_grants(session: Session, person_id: uuid.UUID) -> Grants:
     buckets: dict[Role, set[uuid.UUID]] = {role: set() for role in Role}
     admin = False
     for role, scope_id in session.execute(
-            select(Membership.role, Membership.scope_id).where(Membership.person_id == person_id)):
+        select(Membership.role, Membership.scope_id).where(Membership.person_id == person_id)
+    ):
         if role is Role.PLATFORM_ADMIN:
             admin = True
         elif scope_id is not None:
@@ -77,9 +79,15 @@ def is_assisted_account(person: Person) -> bool:
 
 def facilitated_projects(session: Session, facilitator: Grants, learner_id: uuid.UUID) -> frozenset[uuid.UUID]:
     """Projects where the person learns and that the facilitator may see themself."""
-    stmt = (select(Membership.scope_id).join(Project, Project.id == Membership.scope_id)
-            .where(Membership.person_id == learner_id, Membership.role == Role.LEARNER,
-                   Membership.scope_type == ScopeType.PROJECT))
+    stmt = (
+        select(Membership.scope_id)
+        .join(Project, Project.id == Membership.scope_id)
+        .where(
+            Membership.person_id == learner_id,
+            Membership.role == Role.LEARNER,
+            Membership.scope_type == ScopeType.PROJECT,
+        )
+    )
     shown = visible_project_filter(facilitator)
     if shown is not None:
         stmt = stmt.where(shown)
@@ -92,9 +100,13 @@ def _acting_for(session: Session, facilitator: Grants, learner_id: uuid.UUID) ->
     # whoever one names oneself facilitator of. Checked on every request, so a facilitation stops
     # working as soon as the learner gets a login of their own or leaves the facilitator's projects.
     learner = session.get(Person, learner_id)
-    link = session.scalar(select(Facilitation.id).where(
-        Facilitation.facilitator_id == facilitator.person_id, Facilitation.learner_id == learner_id,
-        Facilitation.revoked_at.is_(None)))
+    link = session.scalar(
+        select(Facilitation.id).where(
+            Facilitation.facilitator_id == facilitator.person_id,
+            Facilitation.learner_id == learner_id,
+            Facilitation.revoked_at.is_(None),
+        )
+    )
     if link is None or learner is None or not learner.is_active or not is_assisted_account(learner):
         raise PermissionDenied("You are not a facilitator of this learner.")
     projects = facilitated_projects(session, facilitator, learner_id)
@@ -152,13 +164,16 @@ def visible_project_filter(grants: Grants) -> ColumnElement[bool] | None:
     """A SQL condition on Project limiting rows to what the caller may see (None: no limit)."""
     if grants.platform_admin:
         return None
-    return (Project.territory_id.in_(grants.coordinator_of)
-            | Project.id.in_(grants.tutor_of | grants.learner_in))
+    return Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of | grants.learner_in)
 
 
 def can_see_project(grants: Grants, project: Project) -> bool:
-    return (grants.platform_admin or project.territory_id in grants.coordinator_of
-            or project.id in grants.tutor_of or project.id in grants.learner_in)
+    return (
+        grants.platform_admin
+        or project.territory_id in grants.coordinator_of
+        or project.id in grants.tutor_of
+        or project.id in grants.learner_in
+    )
 
 
 def can_manage_project(grants: Grants, project: Project) -> bool:

@@ -1,12 +1,14 @@
 """Append-only, hash-chained audit events, and verification of the chain."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,20 +38,46 @@ class Actor:
         return self.real_id or self.id
 
 
-def _digest(prev_hash: str, seq: int, occurred_at: datetime, actor_id: uuid.UUID | None,
-            on_behalf_of_id: uuid.UUID | None, action: str, subject_type: str,
-            subject_id: str | None, data: dict[str, Any]) -> str:
-    body = json.dumps({
-        "seq": seq, "at": occurred_at.isoformat(), "actor": str(actor_id) if actor_id else None,
-        "for": str(on_behalf_of_id) if on_behalf_of_id else None, "action": action,
-        "subjectType": subject_type, "subjectId": subject_id, "data": data,
-    }, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+def _digest(
+    prev_hash: str,
+    seq: int,
+    occurred_at: datetime,
+    actor_id: uuid.UUID | None,
+    on_behalf_of_id: uuid.UUID | None,
+    action: str,
+    subject_type: str,
+    subject_id: str | None,
+    data: dict[str, Any],
+) -> str:
+    body = json.dumps(
+        {
+            "seq": seq,
+            "at": occurred_at.isoformat(),
+            "actor": str(actor_id) if actor_id else None,
+            "for": str(on_behalf_of_id) if on_behalf_of_id else None,
+            "action": action,
+            "subjectType": subject_type,
+            "subjectId": subject_id,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
-def record(session: Session, actor: Actor | None, action: str, subject_type: str,
-           subject_id: Any = None, data: dict[str, Any] | None = None, *,
-           clock: Callable[[], datetime] = utcnow) -> AuditEvent:
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    subject_type: str,
+    subject_id: Any = None,
+    data: dict[str, Any] | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction."""
     # Lock the head row so concurrent writers queue up instead of forking the chain.
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
@@ -64,9 +92,18 @@ def record(session: Session, actor: Actor | None, action: str, subject_type: str
     on_behalf = actor.acting_for if actor else None
     sid = str(subject_id) if subject_id is not None else None
     digest = _digest(head.last_hash, seq, occurred_at, actor_id, on_behalf, action, subject_type, sid, data)
-    event = AuditEvent(seq=seq, occurred_at=occurred_at, actor_id=actor_id, on_behalf_of_id=on_behalf,
-                       action=action, subject_type=subject_type, subject_id=sid, data=data,
-                       prev_hash=head.last_hash, hash=digest)
+    event = AuditEvent(
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        on_behalf_of_id=on_behalf,
+        action=action,
+        subject_type=subject_type,
+        subject_id=sid,
+        data=data,
+        prev_hash=head.last_hash,
+        hash=digest,
+    )
     session.add(event)
     head.last_seq, head.last_hash = seq, digest
     session.flush()
@@ -92,8 +129,17 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
                 return ChainReport(False, count, expected_seq, f"event {expected_seq} is missing")
             if event.prev_hash != prev:
                 return ChainReport(False, count, event.seq, "previous hash does not match")
-            digest = _digest(prev, event.seq, event.occurred_at, event.actor_id, event.on_behalf_of_id,
-                             event.action, event.subject_type, event.subject_id, event.data)
+            digest = _digest(
+                prev,
+                event.seq,
+                event.occurred_at,
+                event.actor_id,
+                event.on_behalf_of_id,
+                event.action,
+                event.subject_type,
+                event.subject_id,
+                event.data,
+            )
             if digest != event.hash:
                 return ChainReport(False, count, event.seq, "content was altered")
             prev, expected_seq, count = event.hash, expected_seq + 1, count + 1

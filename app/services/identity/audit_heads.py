@@ -10,13 +10,15 @@ Heads are signed from the committed events themselves (the last row of ``audit_e
 from the way events are appended, every ``every_events`` events or when an event has waited
 ``every_minutes`` unsigned, and on demand.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import jwt
 from jwt.exceptions import InvalidTokenError
@@ -52,8 +54,9 @@ def _last_event(session: Session) -> tuple[int, str] | None:
     return (row.seq, row.hash) if row else None
 
 
-def sign_head(session: Session, key: badges.SigningKey, *,
-              clock: Callable[[], datetime] = utcnow) -> AuditSignedHead | None:
+def sign_head(
+    session: Session, key: badges.SigningKey, *, clock: Callable[[], datetime] = utcnow
+) -> AuditSignedHead | None:
     """Sign the chain's last event (flush, no commit); None when the chain is empty."""
     last = _last_event(session)
     if last is None:
@@ -63,11 +66,12 @@ def sign_head(session: Session, key: badges.SigningKey, *,
     if existing is not None:
         return existing
     signed_at = clock().replace(microsecond=0)
-    payload = json.dumps({"type": HEAD_TYPE, "version": 1, "seq": seq, "hash": digest,
-                          "signedAt": signed_at.isoformat()}, separators=(",", ":")).encode()
+    payload = json.dumps(
+        {"type": HEAD_TYPE, "version": 1, "seq": seq, "hash": digest, "signedAt": signed_at.isoformat()},
+        separators=(",", ":"),
+    ).encode()
     kid = key.public.thumbprint()
-    token = jwt.api_jws.PyJWS().encode(payload, key.key, algorithm="EdDSA",
-                                       headers={"kid": kid, "typ": HEAD_TYP})
+    token = jwt.api_jws.PyJWS().encode(payload, key.key, algorithm="EdDSA", headers={"kid": kid, "typ": HEAD_TYP})
     head = AuditSignedHead(seq=seq, hash=digest, signed_at=signed_at, kid=kid, jws=token)
     try:
         with session.begin_nested():
@@ -77,8 +81,14 @@ def sign_head(session: Session, key: badges.SigningKey, *,
     return head
 
 
-def sign_head_if_due(session: Session, key: badges.SigningKey, *, every_events: int, every_minutes: int,
-                     clock: Callable[[], datetime] = utcnow) -> AuditSignedHead | None:
+def sign_head_if_due(
+    session: Session,
+    key: badges.SigningKey,
+    *,
+    every_events: int,
+    every_minutes: int,
+    clock: Callable[[], datetime] = utcnow,
+) -> AuditSignedHead | None:
     """Sign the head when ``every_events`` events or an unsigned event ``every_minutes`` old call for it."""
     last = _last_event(session)
     signed = session.scalar(select(func.max(AuditSignedHead.seq))) or 0
@@ -93,8 +103,14 @@ def sign_head_if_due(session: Session, key: badges.SigningKey, *, every_events: 
 
 def export(head: AuditSignedHead) -> dict[str, Any]:
     """The file to keep away from the database: the JWS, and what it says, readable."""
-    return {"type": FILE_TYPE, "seq": head.seq, "hash": head.hash, "signedAt": head.signed_at.isoformat(),
-            "kid": head.kid, "jws": head.jws}
+    return {
+        "type": FILE_TYPE,
+        "seq": head.seq,
+        "hash": head.hash,
+        "signedAt": head.signed_at.isoformat(),
+        "kid": head.kid,
+        "jws": head.jws,
+    }
 
 
 def read_signed_head(text: str, public: badges.PublicKey) -> HeadClaims:
@@ -110,21 +126,25 @@ def read_signed_head(text: str, public: badges.PublicKey) -> HeadClaims:
     else:
         token = text
     if not isinstance(token, str) or not token:
-        raise BadSignedHead("the file holds no signed head (no \"jws\")")
+        raise BadSignedHead('the file holds no signed head (no "jws")')
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != "EdDSA" or header.get("typ") != HEAD_TYP:
             raise BadSignedHead("not an EdDSA-signed audit head")
         if header.get("kid") != public.thumbprint():
             raise BadSignedHead("not signed with this platform's key")
-        decoded = jwt.api_jws.PyJWS().decode_complete(token, public.key,
-                                                      algorithms=["EdDSA"])
+        decoded = jwt.api_jws.PyJWS().decode_complete(token, public.key, algorithms=["EdDSA"])
         claims = json.loads(decoded["payload"])
     except (InvalidTokenError, ValueError, TypeError):
         raise BadSignedHead("the signature is not valid") from None
-    if not isinstance(claims, dict) or claims.get("type") != HEAD_TYPE or type(claims.get("seq")) is not int \
-            or claims["seq"] < 1 or not _HEX64.match(str(claims.get("hash"))) \
-            or not isinstance(claims.get("signedAt"), str):
+    if (
+        not isinstance(claims, dict)
+        or claims.get("type") != HEAD_TYPE
+        or type(claims.get("seq")) is not int
+        or claims["seq"] < 1
+        or not _HEX64.match(str(claims.get("hash")))
+        or not isinstance(claims.get("signedAt"), str)
+    ):
         raise BadSignedHead("the signed content is not an audit head")
     if document is not None and any(k in document and document[k] != claims[k] for k in ("seq", "hash", "signedAt")):
         raise BadSignedHead("the file's readable fields differ from what is signed")
@@ -134,12 +154,16 @@ def read_signed_head(text: str, public: badges.PublicKey) -> HeadClaims:
 def check_head(session: Session, claims: HeadClaims, chain_length: int) -> str | None:
     """Why an intact chain of ``chain_length`` events contradicts a signed head, or None."""
     if chain_length < claims.seq:
-        return (f"the chain ends at event {chain_length}, but event {claims.seq} was signed at {claims.signed_at}: "
-                f"events after {chain_length} were removed and the head rewound")
+        return (
+            f"the chain ends at event {chain_length}, but event {claims.seq} was signed at {claims.signed_at}: "
+            f"events after {chain_length} were removed and the head rewound"
+        )
     digest = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == claims.seq))
     if digest != claims.hash:
-        return (f"event {claims.seq} is not the one signed at {claims.signed_at}: "
-                "the chain was rewritten (re-hashed) up to it")
+        return (
+            f"event {claims.seq} is not the one signed at {claims.signed_at}: "
+            "the chain was rewritten (re-hashed) up to it"
+        )
     return None
 
 

@@ -1,12 +1,14 @@
 """Password login, short-lived access tokens (EdDSA JWT), rotating refresh tokens, logout."""
+
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -17,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import Person, RefreshToken
-from app.services.identity import audit
 from app.platform.errors import Unauthenticated
+from app.services.identity import audit
 
 ACCESS_ALGORITHM = "EdDSA"  # the only algorithm accepted: no `none`, no HS/RS confusion
 AUDIENCE = "blason-api"
@@ -72,13 +74,27 @@ def _token_hash(token: str) -> str:
 
 def _issue(session: Session, person: Person, family_id: uuid.UUID, settings: TokenSettings) -> TokenPair:
     now = settings.clock()
-    claims = {"iss": settings.issuer, "aud": AUDIENCE, "sub": str(person.id), "iat": now,
-              "nbf": now, "exp": now + timedelta(seconds=settings.access_ttl),
-              "jti": uuid.uuid4().hex, "typ": "access"}
+    claims = {
+        "iss": settings.issuer,
+        "aud": AUDIENCE,
+        "sub": str(person.id),
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(seconds=settings.access_ttl),
+        "jti": uuid.uuid4().hex,
+        "typ": "access",
+    }
     access = jwt.encode(claims, settings.private_key, algorithm=ACCESS_ALGORITHM)
     refresh = secrets.token_urlsafe(32)
-    session.add(RefreshToken(person_id=person.id, family_id=family_id, token_hash=_token_hash(refresh),
-                             issued_at=now, expires_at=now + timedelta(seconds=settings.refresh_ttl)))
+    session.add(
+        RefreshToken(
+            person_id=person.id,
+            family_id=family_id,
+            token_hash=_token_hash(refresh),
+            issued_at=now,
+            expires_at=now + timedelta(seconds=settings.refresh_ttl),
+        )
+    )
     session.flush()
     return TokenPair(access, refresh, settings.access_ttl, person.id)
 
@@ -99,8 +115,11 @@ def check_password(session: Session, email: str, password: str, *, passwords: Pa
     It only reads, so the caller runs it outside any write transaction: on SQLite the hash never
     holds the database's single write lock. ``login`` then records the outcome.
     """
-    row = session.execute(select(Person.id, Person.password_hash, Person.is_active)
-                          .where(func.lower(Person.email) == email.strip().lower())).first()
+    row = session.execute(
+        select(Person.id, Person.password_hash, Person.is_active).where(
+            func.lower(Person.email) == email.strip().lower()
+        )
+    ).first()
     stored = row.password_hash if row else None
     ok = passwords.verify(stored, password) and bool(row and row.is_active)
     new_hash = passwords.hash(password) if ok and stored and passwords.needs_rehash(stored) else None
@@ -111,9 +130,15 @@ def login(session: Session, check: PasswordCheck, *, settings: TokenSettings) ->
     """The write half of a sign-in: audit a failure, or open a new token family."""
     person = session.get(Person, check.person_id) if check.person_id else None
     if person is None or not check.ok or not person.is_active:  # disabled meanwhile: refused too
-        audit.record(session, None, "auth.login_failed", "person", person.id if person else None,
-                     {"email_sha256": hashlib.sha256(check.email.strip().lower().encode()).hexdigest()},
-                     clock=settings.clock)
+        audit.record(
+            session,
+            None,
+            "auth.login_failed",
+            "person",
+            person.id if person else None,
+            {"email_sha256": hashlib.sha256(check.email.strip().lower().encode()).hexdigest()},
+            clock=settings.clock,
+        )
         raise Unauthenticated("Invalid e-mail or password.", keep_changes=True)
     if check.new_hash:
         person.password_hash = check.new_hash
@@ -123,15 +148,21 @@ def login(session: Session, check: PasswordCheck, *, settings: TokenSettings) ->
 def refresh(session: Session, token: str, *, settings: TokenSettings) -> TokenPair:
     """Exchange a refresh token for a new pair; a reused token revokes its whole family."""
     now = settings.clock()
-    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _token_hash(token))
-                         .with_for_update())
+    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _token_hash(token)).with_for_update())
     if row is None:
         raise Unauthenticated("Unknown refresh token.")
     if row.used_at is not None or row.revoked_at is not None:
         # Someone replayed a rotated (or revoked) token: assume theft, end every session of it.
         _revoke_family(session, row.family_id, now)
-        audit.record(session, audit.Actor(row.person_id), "auth.refresh_reused", "person",
-                     row.person_id, {"family": str(row.family_id)}, clock=settings.clock)
+        audit.record(
+            session,
+            audit.Actor(row.person_id),
+            "auth.refresh_reused",
+            "person",
+            row.person_id,
+            {"family": str(row.family_id)},
+            clock=settings.clock,
+        )
         raise Unauthenticated("Refresh token already used; the session has been closed.", keep_changes=True)
     if row.expires_at <= now:
         raise Unauthenticated("Refresh token expired.")
@@ -139,17 +170,20 @@ def refresh(session: Session, token: str, *, settings: TokenSettings) -> TokenPa
     if person is None or not person.is_active:
         raise Unauthenticated("Account disabled.")
     # Mark used with a guarded UPDATE so two concurrent refreshes cannot both succeed.
-    result = session.execute(update(RefreshToken).where(RefreshToken.id == row.id,
-                                                        RefreshToken.used_at.is_(None))
-                             .values(used_at=now))
+    result = session.execute(
+        update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None)).values(used_at=now)
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Unauthenticated("Refresh token already used.")
     return _issue(session, person, row.family_id, settings)
 
 
 def _revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> None:
-    session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
-                                               RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def logout(session: Session, token: str, *, settings: TokenSettings) -> None:
@@ -167,9 +201,14 @@ def decode_access_token(token: str, *, settings: TokenSettings) -> uuid.UUID:
         if header.get("alg") != ACCESS_ALGORITHM:
             raise Unauthenticated("Token algorithm not accepted.")
         claims: dict[str, Any] = jwt.decode(
-            token, settings.public_key, algorithms=[ACCESS_ALGORITHM], audience=AUDIENCE,
-            issuer=settings.issuer, options={"require": ["exp", "sub", "iat", "nbf"]},
-            leeway=0)
+            token,
+            settings.public_key,
+            algorithms=[ACCESS_ALGORITHM],
+            audience=AUDIENCE,
+            issuer=settings.issuer,
+            options={"require": ["exp", "sub", "iat", "nbf"]},
+            leeway=0,
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("Access token expired.") from None
     except jwt.PyJWTError:

@@ -1,4 +1,5 @@
 """People, memberships (roles in scopes) and facilitations for assisted accounts."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,14 +10,32 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import (ROLE_SCOPES, Facilitation, Issuer, Membership, Person, ProfileType, Project,
-                        Role, ScopeType, Territory)
+from app.models import (
+    ROLE_SCOPES,
+    Facilitation,
+    Issuer,
+    Membership,
+    Person,
+    ProfileType,
+    Project,
+    Role,
+    ScopeType,
+    Territory,
+)
 from app.models.frameworks import Competency
+from app.platform.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    check_version,
+    flush_versioned,
+)
+from app.platform.pagination import Page, paginate
 from app.services.identity import access, audit
 from app.services.identity.access import Grants
 from app.services.identity.auth import Passwords
-from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, check_version, flush_versioned)
-from app.platform.pagination import Page, paginate
 
 
 def _can_manage_role(session: Session, grants: Grants, role: Role, scope_id: uuid.UUID | None) -> bool:
@@ -35,8 +54,12 @@ def _can_manage_role(session: Session, grants: Grants, role: Role, scope_id: uui
 
 
 def _scope_exists(session: Session, scope_type: ScopeType, scope_id: uuid.UUID | None) -> bool:
-    model = {ScopeType.TERRITORY: Territory, ScopeType.PROJECT: Project, ScopeType.ISSUER: Issuer,
-             ScopeType.CERTIFICATION: Competency}.get(scope_type)
+    model = {
+        ScopeType.TERRITORY: Territory,
+        ScopeType.PROJECT: Project,
+        ScopeType.ISSUER: Issuer,
+        ScopeType.CERTIFICATION: Competency,
+    }.get(scope_type)
     if model is None:
         return scope_id is None
     return scope_id is not None and session.get(model, scope_id) is not None
@@ -49,8 +72,11 @@ def _scope_visible(session: Session, grants: Grants, scope_type: ScopeType, scop
         return project is not None and access.can_see_project(grants, project)
     if scope_type is ScopeType.TERRITORY:
         visible = access.visible_territory_ids(session, grants)
-        return scope_id is not None and session.get(Territory, scope_id) is not None \
+        return (
+            scope_id is not None
+            and session.get(Territory, scope_id) is not None
             and (visible is None or scope_id in visible)
+        )
     return True
 
 
@@ -65,26 +91,47 @@ def create_person(session: Session, grants: Grants, data: dict[str, Any], *, pas
         raise PermissionDenied("Only coordinators and platform administrators create accounts.")
     email = data.get("email")
     if email and session.scalar(select(Person.id).where(func.lower(Person.email) == email.lower())):
-        raise Conflict("An account already uses this e-mail.",
-                       errors=[FieldError("#/email", "Already in use.")])
-    person = Person(display_name=data["display_name"], email=email.lower() if email else None,
-                    password_hash=passwords.hash(data["password"]) if data.get("password") else None,
-                    profile_type=ProfileType(data.get("profile_type", "autre")),
-                    is_assisted=bool(data.get("is_assisted")), locale=data.get("locale", "fr"))
+        raise Conflict("An account already uses this e-mail.", errors=[FieldError("#/email", "Already in use.")])
+    person = Person(
+        display_name=data["display_name"],
+        email=email.lower() if email else None,
+        password_hash=passwords.hash(data["password"]) if data.get("password") else None,
+        profile_type=ProfileType(data.get("profile_type", "autre")),
+        is_assisted=bool(data.get("is_assisted")),
+        locale=data.get("locale", "fr"),
+    )
     session.add(person)
     session.flush()
-    audit.record(session, grants.actor, "person.created", "person", person.id,
-                 {"assisted": person.is_assisted})
+    audit.record(session, grants.actor, "person.created", "person", person.id, {"assisted": person.is_assisted})
     if person.is_assisted:
         session.add(Facilitation(facilitator_id=grants.actor.author_id, learner_id=person.id))
-        audit.record(session, grants.actor, "facilitation.granted", "person", person.id,
-                     {"facilitator": str(grants.actor.author_id)})
+        audit.record(
+            session,
+            grants.actor,
+            "facilitation.granted",
+            "person",
+            person.id,
+            {"facilitator": str(grants.actor.author_id)},
+        )
     if project is not None:
         role = Role(data.get("project_role", "learner"))
-        session.add(Membership(person_id=person.id, role=role, scope_type=ScopeType.PROJECT,
-                               scope_id=project.id, created_by_id=grants.actor.author_id))
-        audit.record(session, grants.actor, "membership.granted", "person", person.id,
-                     {"role": role.value, "scope": "project", "scopeId": str(project.id)})
+        session.add(
+            Membership(
+                person_id=person.id,
+                role=role,
+                scope_type=ScopeType.PROJECT,
+                scope_id=project.id,
+                created_by_id=grants.actor.author_id,
+            )
+        )
+        audit.record(
+            session,
+            grants.actor,
+            "membership.granted",
+            "person",
+            person.id,
+            {"role": role.value, "scope": "project", "scopeId": str(project.id)},
+        )
     session.flush()
     return person
 
@@ -96,15 +143,25 @@ def get_person(session: Session, grants: Grants, person_id: uuid.UUID) -> Person
         raise NotFound("Person not found.")
     if person.id == grants.person_id or grants.platform_admin:
         return person
-    if session.scalar(select(Facilitation.id).where(
-            Facilitation.facilitator_id == grants.person_id, Facilitation.learner_id == person.id,
-            Facilitation.revoked_at.is_(None))):
+    if session.scalar(
+        select(Facilitation.id).where(
+            Facilitation.facilitator_id == grants.person_id,
+            Facilitation.learner_id == person.id,
+            Facilitation.revoked_at.is_(None),
+        )
+    ):
         return person
     visible = access.visible_territory_ids(session, grants) or set()
     shared = session.scalar(
-        select(func.count()).select_from(Membership).join(Project, Project.id == Membership.scope_id)
-        .where(Membership.person_id == person.id, Membership.scope_type == ScopeType.PROJECT,
-               Project.territory_id.in_(visible)))
+        select(func.count())
+        .select_from(Membership)
+        .join(Project, Project.id == Membership.scope_id)
+        .where(
+            Membership.person_id == person.id,
+            Membership.scope_type == ScopeType.PROJECT,
+            Project.territory_id.in_(visible),
+        )
+    )
     if not shared:
         raise NotFound("Person not found.")
     return person
@@ -126,8 +183,10 @@ def grant_membership(session: Session, grants: Grants, data: dict[str, Any]) -> 
     role, scope_type = Role(data["role"]), ScopeType(data["scope_type"])
     scope_id = data.get("scope_id")
     if ROLE_SCOPES[role] is not scope_type:
-        raise InvalidInput(f"The role {role.value} lives in a {ROLE_SCOPES[role].value} scope.",
-                           errors=[FieldError("#/scopeType", f"Expected {ROLE_SCOPES[role].value}.")])
+        raise InvalidInput(
+            f"The role {role.value} lives in a {ROLE_SCOPES[role].value} scope.",
+            errors=[FieldError("#/scopeType", f"Expected {ROLE_SCOPES[role].value}.")],
+        )
     if not _scope_visible(session, grants, scope_type, scope_id):
         raise NotFound("Scope not found.")
     if not _can_manage_role(session, grants, role, scope_id):
@@ -137,15 +196,26 @@ def grant_membership(session: Session, grants: Grants, data: dict[str, Any]) -> 
     # Only people one already sees are enrolled by id (others come through an account created in
     # the project); anyone else is answered as an unknown id, so ids reveal no one.
     get_person(session, grants, data["person_id"])
-    membership = Membership(person_id=data["person_id"], role=role, scope_type=scope_type,
-                            scope_id=scope_id, created_by_id=grants.actor.author_id)
+    membership = Membership(
+        person_id=data["person_id"],
+        role=role,
+        scope_type=scope_type,
+        scope_id=scope_id,
+        created_by_id=grants.actor.author_id,
+    )
     try:
         with session.begin_nested():
             session.add(membership)
     except IntegrityError:
         raise Conflict("This person already has this role in this scope.") from None
-    audit.record(session, grants.actor, "membership.granted", "person", membership.person_id,
-                 {"role": role.value, "scope": scope_type.value, "scopeId": str(scope_id) if scope_id else None})
+    audit.record(
+        session,
+        grants.actor,
+        "membership.granted",
+        "person",
+        membership.person_id,
+        {"role": role.value, "scope": scope_type.value, "scopeId": str(scope_id) if scope_id else None},
+    )
     return membership
 
 
@@ -157,26 +227,44 @@ def revoke_membership(session: Session, grants: Grants, membership_id: uuid.UUID
         _keep_an_administrator(session, membership)
     session.delete(membership)
     session.flush()
-    audit.record(session, grants.actor, "membership.revoked", "person", membership.person_id,
-                 {"role": membership.role.value, "scope": membership.scope_type.value,
-                  "scopeId": str(membership.scope_id) if membership.scope_id else None})
+    audit.record(
+        session,
+        grants.actor,
+        "membership.revoked",
+        "person",
+        membership.person_id,
+        {
+            "role": membership.role.value,
+            "scope": membership.scope_type.value,
+            "scopeId": str(membership.scope_id) if membership.scope_id else None,
+        },
+    )
 
 
 def _keep_an_administrator(session: Session, leaving: Membership) -> None:
     # Lock every admin membership first: two admins removing each other at the same time queue up,
     # and the second sees that the first is gone.
-    admins = session.scalars(select(Membership).where(Membership.role == Role.PLATFORM_ADMIN)
-                             .with_for_update()).all()
+    admins = session.scalars(select(Membership).where(Membership.role == Role.PLATFORM_ADMIN).with_for_update()).all()
     others = {m.person_id for m in admins if m.id != leaving.id}
-    if not others or not session.scalar(select(func.count()).select_from(Person)
-                                        .where(Person.id.in_(others), Person.is_active.is_(True))):
-        raise Conflict("C'est le dernier compte administrateur de la plateforme actif : nommez d'abord un autre "
-                       "administrateur. (This is the last active platform administrator: appoint another one first.)")
+    if not others or not session.scalar(
+        select(func.count()).select_from(Person).where(Person.id.in_(others), Person.is_active.is_(True))
+    ):
+        raise Conflict(
+            "C'est le dernier compte administrateur de la plateforme actif : nommez d'abord un autre "
+            "administrateur. (This is the last active platform administrator: appoint another one first.)"
+        )
 
 
-def list_memberships(session: Session, grants: Grants, *, person_id: uuid.UUID | None = None,
-                     scope_type: str | None = None, scope_id: uuid.UUID | None = None,
-                     page: int = 1, per_page: int = 20) -> Page[Membership]:
+def list_memberships(
+    session: Session,
+    grants: Grants,
+    *,
+    person_id: uuid.UUID | None = None,
+    scope_type: str | None = None,
+    scope_id: uuid.UUID | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[Membership]:
     access.require_login(grants)
     stmt = select(Membership).order_by(Membership.created_at, Membership.id)
     if grants.actor.acting_for:
@@ -184,9 +272,11 @@ def list_memberships(session: Session, grants: Grants, *, person_id: uuid.UUID |
     elif not grants.platform_admin:
         # Own memberships, plus those of the territories and projects one coordinates.
         coordinated_projects = select(Project.id).where(Project.territory_id.in_(grants.coordinator_of))
-        stmt = stmt.where((Membership.person_id == grants.person_id)
-                          | (Membership.scope_id.in_(grants.coordinator_of))
-                          | (Membership.scope_id.in_(coordinated_projects)))
+        stmt = stmt.where(
+            (Membership.person_id == grants.person_id)
+            | (Membership.scope_id.in_(grants.coordinator_of))
+            | (Membership.scope_id.in_(coordinated_projects))
+        )
     if person_id:
         stmt = stmt.where(Membership.person_id == person_id)
     if scope_type:
@@ -205,8 +295,11 @@ def my_memberships(session: Session, grants: Grants) -> list[Membership]:
 
 def _lent(grants: Grants) -> ColumnElement[bool]:
     """The learner's memberships a facilitator acts in (the only ones acting for them lends)."""
-    return ((Membership.person_id == grants.person_id) & (Membership.role == Role.LEARNER)
-            & Membership.scope_id.in_(grants.learner_in))
+    return (
+        (Membership.person_id == grants.person_id)
+        & (Membership.role == Role.LEARNER)
+        & Membership.scope_id.in_(grants.learner_in)
+    )
 
 
 @dataclass(frozen=True)
@@ -230,32 +323,59 @@ def grant_facilitation(session: Session, grants: Grants, data: dict[str, Any]) -
         facilitator = get_person(session, grants, data["facilitator_id"])
     except NotFound:
         raise NotFound("Facilitator not found.") from None
-    learning_in = list(session.scalars(
-        select(Project).join(Membership, Membership.scope_id == Project.id)
-        .where(Membership.person_id == learner.id, Membership.role == Role.LEARNER,
-               Membership.scope_type == ScopeType.PROJECT)))
+    learning_in = list(
+        session.scalars(
+            select(Project)
+            .join(Membership, Membership.scope_id == Project.id)
+            .where(
+                Membership.person_id == learner.id,
+                Membership.role == Role.LEARNER,
+                Membership.scope_type == ScopeType.PROJECT,
+            )
+        )
+    )
     if not grants.platform_admin:
         learning_in = [p for p in learning_in if p.territory_id in grants.coordinator_of]
         if not learning_in:
             raise PermissionDenied("Only the learner's coordinators may name a facilitator.")
     if facilitator.id == learner.id:
-        raise InvalidInput("A learner is not their own facilitator.",
-                           errors=[FieldError("#/facilitatorId", "Choisissez une autre personne que l'apprenant. "
-                                                                 "(Not the learner themself.)")])
+        raise InvalidInput(
+            "A learner is not their own facilitator.",
+            errors=[
+                FieldError(
+                    "#/facilitatorId", "Choisissez une autre personne que l'apprenant. (Not the learner themself.)"
+                )
+            ],
+        )
     # A facilitation lends a login to someone who has none; a person who logs in acts for themself.
     if not access.is_assisted_account(learner):
-        raise InvalidInput("Only an assisted account (no login of its own) has facilitators.",
-                           errors=[FieldError("#/learnerId", "Ce compte se connecte lui-même : seul un compte "
-                                                             "accompagné a un facilitateur. (Not an assisted "
-                                                             "account.)")])
+        raise InvalidInput(
+            "Only an assisted account (no login of its own) has facilitators.",
+            errors=[
+                FieldError(
+                    "#/learnerId",
+                    "Ce compte se connecte lui-même : seul un compte "
+                    "accompagné a un facilitateur. (Not an assisted "
+                    "account.)",
+                )
+            ],
+        )
     facilitator_grants = access.member_grants(session, facilitator.id)
     if not facilitator.is_active or not any(access.can_see_project(facilitator_grants, p) for p in learning_in):
-        raise InvalidInput("The facilitator takes part in none of the learner's projects in your territory.",
-                           errors=[FieldError("#/facilitatorId", "Cette personne n'intervient dans aucun projet "
-                                                                 "de l'apprenant sur votre territoire. (Not in "
-                                                                 "any of the learner's projects.)")])
-    existing = session.scalar(select(Facilitation).where(
-        Facilitation.facilitator_id == facilitator.id, Facilitation.learner_id == learner.id))
+        raise InvalidInput(
+            "The facilitator takes part in none of the learner's projects in your territory.",
+            errors=[
+                FieldError(
+                    "#/facilitatorId",
+                    "Cette personne n'intervient dans aucun projet "
+                    "de l'apprenant sur votre territoire. (Not in "
+                    "any of the learner's projects.)",
+                )
+            ],
+        )
+    existing = session.scalar(
+        select(Facilitation).where(Facilitation.facilitator_id == facilitator.id, Facilitation.learner_id == learner.id)
+    )
     if existing is not None:
         existing.revoked_at = None
         facilitation = existing
@@ -263,6 +383,7 @@ def grant_facilitation(session: Session, grants: Grants, data: dict[str, Any]) -
         facilitation = Facilitation(facilitator_id=facilitator.id, learner_id=learner.id)
         session.add(facilitation)
     session.flush()
-    audit.record(session, grants.actor, "facilitation.granted", "person", learner.id,
-                 {"facilitator": str(facilitator.id)})
+    audit.record(
+        session, grants.actor, "facilitation.granted", "person", learner.id, {"facilitator": str(facilitator.id)}
+    )
     return facilitation

@@ -4,6 +4,7 @@ An achievement's content lives in versions. Until the first award the current ve
 edited in place; after it, any change creates the next version, and credentials already
 issued keep pointing at theirs (their signed documents embed it).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,23 +22,40 @@ import badges
 from app.db import utcnow
 from app.importers.alignment import alignment_for
 from app.importers.records import CompetencyRecord, FrameworkHeader
-from app.models import (Achievement, AchievementAlignment, AchievementVersion, AwardMode,
-                        AwardRuleCompetency, Competency, Framework, Issuer)
-from app.services.identity import audit
+from app.models import (
+    Achievement,
+    AchievementAlignment,
+    AchievementVersion,
+    AwardMode,
+    AwardRuleCompetency,
+    Competency,
+    Framework,
+    Issuer,
+)
 from app.platform import images
-from app.services.identity.access import Grants
 from app.platform.errors import FieldError, InvalidInput, NotFound, check_version, flush_versioned
-from app.services.issuing.keys import check_issuer_admin, require_caller
 from app.platform.pagination import Page, paginate
-from app.services.recognition.scales import DEFAULT_SCALE
-from app.platform.urls import Urls
 from app.platform.storage import Storage
+from app.platform.urls import Urls
+from app.services.identity import audit
+from app.services.identity.access import Grants
+from app.services.issuing.keys import check_issuer_admin, require_caller
+from app.services.recognition.scales import DEFAULT_SCALE
 
 RULE_TYPES = ("all", "at_least", "manual")
 # Fields whose change after the first award makes a new version (they are signed into credentials
 # or decide who earns it).
-VERSIONED_FIELDS = ("name", "description", "criteria_narrative", "achievement_type", "tags",
-                    "result_descriptions", "award_rule", "valid_for_days", "image_sha256")
+VERSIONED_FIELDS = (
+    "name",
+    "description",
+    "criteria_narrative",
+    "achievement_type",
+    "tags",
+    "result_descriptions",
+    "award_rule",
+    "valid_for_days",
+    "image_sha256",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -50,29 +68,49 @@ def competency_alignment(competency: Competency, framework: Framework, urls: Url
     if framework.source_type.value == "rncp":
         meta.setdefault("fiche_code", framework.source_key)
         meta.setdefault("fiche_title", framework.title)
-    header = FrameworkHeader(source_type=framework.source_type.value,
-                             title=framework.title, source_format="database",
-                             version=framework.version_label, language=framework.language,
-                             source_id=framework.source_key, metadata=framework.meta or {})
-    record = CompetencyRecord(key=competency.source_key, parent_key=None, kind=competency.kind,
-                              label=competency.label, code=competency.code,
-                              description=competency.description, uri=competency.uri, metadata=meta)
+    header = FrameworkHeader(
+        source_type=framework.source_type.value,
+        title=framework.title,
+        source_format="database",
+        version=framework.version_label,
+        language=framework.language,
+        source_id=framework.source_key,
+        metadata=framework.meta or {},
+    )
+    record = CompetencyRecord(
+        key=competency.source_key,
+        parent_key=None,
+        kind=competency.kind,
+        label=competency.label,
+        code=competency.code,
+        description=competency.description,
+        uri=competency.uri,
+        metadata=meta,
+    )
     public_url = f"{urls.base}/competencies/{competency.id}"
     try:
         return alignment_for(record, header, public_url)
     except ValueError:
         # A node without a usable official URL aligns to its page in Blason.
-        return {"type": ["Alignment"], "targetName": competency.label, "targetUrl": public_url,
-                **({"targetCode": competency.code} if competency.code else {}),
-                "targetFramework": framework.title, "targetType": "ext:CustomCompetency"}
+        return {
+            "type": ["Alignment"],
+            "targetName": competency.label,
+            "targetUrl": public_url,
+            **({"targetCode": competency.code} if competency.code else {}),
+            "targetFramework": framework.title,
+            "targetType": "ext:CustomCompetency",
+        }
 
 
 def to_badges_alignment(alignment: dict[str, Any]) -> badges.Alignment:
-    return badges.Alignment(target_name=alignment["targetName"], target_url=alignment["targetUrl"],
-                            target_description=alignment.get("targetDescription"),
-                            target_framework=alignment.get("targetFramework"),
-                            target_code=alignment.get("targetCode"),
-                            target_type=alignment.get("targetType"))
+    return badges.Alignment(
+        target_name=alignment["targetName"],
+        target_url=alignment["targetUrl"],
+        target_description=alignment.get("targetDescription"),
+        target_framework=alignment.get("targetFramework"),
+        target_code=alignment.get("targetCode"),
+        target_type=alignment.get("targetType"),
+    )
 
 
 def _competencies(session: Session, ids: Iterable[Any], pointer: str) -> list[tuple[Competency, Framework]]:
@@ -81,19 +119,26 @@ def _competencies(session: Session, ids: Iterable[Any], pointer: str) -> list[tu
         try:
             value = raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
         except ValueError:
-            raise InvalidInput("Unknown competency.", errors=[FieldError(pointer, f"Not a competency id: {raw}.")]) \
-                from None
+            raise InvalidInput(
+                "Unknown competency.", errors=[FieldError(pointer, f"Not a competency id: {raw}.")]
+            ) from None
         if value not in wanted:
             wanted.append(value)
     if not wanted:
         return []
-    rows = {c.id: (c, f) for c, f in session.execute(
-        select(Competency, Framework).join(Framework, Framework.id == Competency.framework_id)
-        .where(Competency.id.in_(wanted)))}
+    rows = {
+        c.id: (c, f)
+        for c, f in session.execute(
+            select(Competency, Framework)
+            .join(Framework, Framework.id == Competency.framework_id)
+            .where(Competency.id.in_(wanted))
+        )
+    }
     missing = [str(i) for i in wanted if i not in rows]
     if missing:
-        raise InvalidInput("Unknown competency.", errors=[FieldError(pointer, f"Unknown competency: {m}.")
-                                                          for m in missing])
+        raise InvalidInput(
+            "Unknown competency.", errors=[FieldError(pointer, f"Unknown competency: {m}.") for m in missing]
+        )
     return [rows[i] for i in wanted]
 
 
@@ -106,19 +151,25 @@ def _rule(data: dict[str, Any] | None) -> dict[str, Any]:
     rule = dict(data or {"type": "manual"})
     kind = rule.get("type", "manual")
     if kind not in RULE_TYPES:
-        raise InvalidInput("Unknown award rule.", errors=[FieldError("#/awardRule/type", "Use all, at_least or manual.")])
+        raise InvalidInput(
+            "Unknown award rule.", errors=[FieldError("#/awardRule/type", "Use all, at_least or manual.")]
+        )
     if kind == "manual":
         return {"type": "manual"}
     ids = [str(i) for i in rule.get("competency_ids") or rule.get("competencyIds") or []]
     if not ids:
-        raise InvalidInput("A rule needs competencies.",
-                           errors=[FieldError("#/awardRule/competencyIds", "Name at least one competency.")])
+        raise InvalidInput(
+            "A rule needs competencies.",
+            errors=[FieldError("#/awardRule/competencyIds", "Name at least one competency.")],
+        )
     out: dict[str, Any] = {"type": kind, "competencyIds": list(dict.fromkeys(ids))}
     if kind == "at_least":
         k = rule.get("k")
         if not isinstance(k, int) or not 1 <= k <= len(out["competencyIds"]):
-            raise InvalidInput("k is out of range.", errors=[FieldError(
-                "#/awardRule/k", f"Between 1 and {len(out['competencyIds'])}.")])
+            raise InvalidInput(
+                "k is out of range.",
+                errors=[FieldError("#/awardRule/k", f"Between 1 and {len(out['competencyIds'])}.")],
+            )
         out["k"] = k
     level = rule.get("min_level") or rule.get("minLevel")
     if level is not None:
@@ -138,11 +189,18 @@ def _result_descriptions(data: dict[str, Any] | None, rule: dict[str, Any]) -> l
         values = [str(v) for v in data.get("allowed_value") or data.get("allowedValue") or []]
         result_type = data.get("result_type") or data.get("resultType") or "PerformanceLevel"
         if result_type not in badges.credentials.RESULT_TYPES and not str(result_type).startswith("ext:"):
-            raise InvalidInput("Unknown result type.", errors=[FieldError(
-                "#/resultDescription/resultType", "An OB 3.0 resultType or an ext: term.")])
+            raise InvalidInput(
+                "Unknown result type.",
+                errors=[FieldError("#/resultDescription/resultType", "An OB 3.0 resultType or an ext: term.")],
+            )
         return [{"name": data["name"], "resultType": result_type, "allowedValue": values}]
-    return [{"name": "Niveau atteint", "resultType": "PerformanceLevel",
-             "allowedValue": [level.label_fr for level in DEFAULT_SCALE.levels]}]
+    return [
+        {
+            "name": "Niveau atteint",
+            "resultType": "PerformanceLevel",
+            "allowedValue": [level.label_fr for level in DEFAULT_SCALE.levels],
+        }
+    ]
 
 
 def level_label(code: str | None) -> str | None:
@@ -179,17 +237,34 @@ class AchievementDetail:
     image_url: str
 
 
-def detail(session: Session, achievement: Achievement, urls: Urls,
-           version: AchievementVersion | None = None) -> AchievementDetail:
+def detail(
+    session: Session, achievement: Achievement, urls: Urls, version: AchievementVersion | None = None
+) -> AchievementDetail:
     row = version or current_version(session, achievement)
     return AchievementDetail(
-        achievement.id, achievement.issuer_id, achievement.current_version, achievement.award_mode.value,
-        achievement.is_archived, row.version, row.name, row.description, row.criteria_narrative,
-        row.achievement_type, list(row.tags or []), dict(row.award_rule or {}), list(row.result_descriptions or []),
-        row.valid_for_days, row.image_sha256, row.first_awarded_at,
-        [a.alignment | {"competencyId": str(a.competency_id) if a.competency_id else None}
-         for a in alignments_of(session, row.id)],
-        urls.achievement(achievement.id, row.version), urls.achievement_image(achievement.id, row.version))
+        achievement.id,
+        achievement.issuer_id,
+        achievement.current_version,
+        achievement.award_mode.value,
+        achievement.is_archived,
+        row.version,
+        row.name,
+        row.description,
+        row.criteria_narrative,
+        row.achievement_type,
+        list(row.tags or []),
+        dict(row.award_rule or {}),
+        list(row.result_descriptions or []),
+        row.valid_for_days,
+        row.image_sha256,
+        row.first_awarded_at,
+        [
+            a.alignment | {"competencyId": str(a.competency_id) if a.competency_id else None}
+            for a in alignments_of(session, row.id)
+        ],
+        urls.achievement(achievement.id, row.version),
+        urls.achievement_image(achievement.id, row.version),
+    )
 
 
 def get_achievement(session: Session, grants: Grants, achievement_id: uuid.UUID) -> Achievement:
@@ -201,23 +276,41 @@ def get_achievement(session: Session, grants: Grants, achievement_id: uuid.UUID)
 
 
 def current_version(session: Session, achievement: Achievement) -> AchievementVersion:
-    version = session.scalar(select(AchievementVersion).where(
-        AchievementVersion.achievement_id == achievement.id,
-        AchievementVersion.version == achievement.current_version))
+    version = session.scalar(
+        select(AchievementVersion).where(
+            AchievementVersion.achievement_id == achievement.id,
+            AchievementVersion.version == achievement.current_version,
+        )
+    )
     assert version is not None
     return version
 
 
 def alignments_of(session: Session, version_id: uuid.UUID) -> list[AchievementAlignment]:
-    return list(session.scalars(select(AchievementAlignment).where(
-        AchievementAlignment.achievement_version_id == version_id).order_by(AchievementAlignment.id)))
+    return list(
+        session.scalars(
+            select(AchievementAlignment)
+            .where(AchievementAlignment.achievement_version_id == version_id)
+            .order_by(AchievementAlignment.id)
+        )
+    )
 
 
-def list_achievements(session: Session, grants: Grants, *, urls: Urls, issuer_id: uuid.UUID | None = None,
-                      page: int = 1, per_page: int = 20) -> Page[AchievementDetail]:
+def list_achievements(
+    session: Session,
+    grants: Grants,
+    *,
+    urls: Urls,
+    issuer_id: uuid.UUID | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[AchievementDetail]:
     require_caller(grants)
-    stmt = select(Achievement).where(Achievement.is_archived.is_(False)).order_by(
-        Achievement.created_at.desc(), Achievement.id)
+    stmt = (
+        select(Achievement)
+        .where(Achievement.is_archived.is_(False))
+        .order_by(Achievement.created_at.desc(), Achievement.id)
+    )
     if issuer_id:
         stmt = stmt.where(Achievement.issuer_id == issuer_id)
     found = paginate(session, stmt, page, per_page)
@@ -228,34 +321,53 @@ def get_detail(session: Session, grants: Grants, achievement_id: uuid.UUID, *, u
     return detail(session, get_achievement(session, grants, achievement_id), urls)
 
 
-def list_versions(session: Session, grants: Grants, achievement_id: uuid.UUID, *, urls: Urls, page: int = 1,
-                  per_page: int = 20) -> Page[AchievementDetail]:
+def list_versions(
+    session: Session, grants: Grants, achievement_id: uuid.UUID, *, urls: Urls, page: int = 1, per_page: int = 20
+) -> Page[AchievementDetail]:
     """Every version, oldest first."""
     achievement = get_achievement(session, grants, achievement_id)
-    versions = paginate(session, select(AchievementVersion).where(AchievementVersion.achievement_id == achievement.id)
-                        .order_by(AchievementVersion.version), page, per_page)
-    return Page([detail(session, achievement, urls, version) for version in versions.items], versions.total,
-                page, per_page)
+    versions = paginate(
+        session,
+        select(AchievementVersion)
+        .where(AchievementVersion.achievement_id == achievement.id)
+        .order_by(AchievementVersion.version),
+        page,
+        per_page,
+    )
+    return Page(
+        [detail(session, achievement, urls, version) for version in versions.items], versions.total, page, per_page
+    )
 
 
-def ob3_achievement(achievement: Achievement, version: AchievementVersion,
-                    alignments: Iterable[AchievementAlignment], urls: Urls) -> badges.Achievement:
+def ob3_achievement(
+    achievement: Achievement, version: AchievementVersion, alignments: Iterable[AchievementAlignment], urls: Urls
+) -> badges.Achievement:
     """The OB 3.0 Achievement of one version, exactly as credentials embed it."""
     achievement_url = urls.achievement(achievement.id, version.version)
     descriptions = tuple(
-        badges.ResultDescription(id=urls.result_description(achievement.id, version.version),
-                                 name=item["name"], result_type=item["resultType"],
-                                 allowed_value=tuple(item.get("allowedValue") or ()))
-        for item in version.result_descriptions[:1])
+        badges.ResultDescription(
+            id=urls.result_description(achievement.id, version.version),
+            name=item["name"],
+            result_type=item["resultType"],
+            allowed_value=tuple(item.get("allowedValue") or ()),
+        )
+        for item in version.result_descriptions[:1]
+    )
     return badges.Achievement(
-        id=achievement_url, name=version.name, description=version.description,
-        criteria=badges.Criteria(narrative=version.criteria_narrative or None,
-                                 id=None if version.criteria_narrative else achievement_url),
+        id=achievement_url,
+        name=version.name,
+        description=version.description,
+        criteria=badges.Criteria(
+            narrative=version.criteria_narrative or None, id=None if version.criteria_narrative else achievement_url
+        ),
         achievement_type=version.achievement_type,
         alignments=tuple(to_badges_alignment(a.alignment) for a in alignments),
         result_descriptions=descriptions,
         image=badges.Image(urls.achievement_image(achievement.id, version.version)) if version.image_sha256 else None,
-        tags=tuple(version.tags or ()), version=str(version.version), in_language="fr")
+        tags=tuple(version.tags or ()),
+        version=str(version.version),
+        in_language="fr",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,23 +376,34 @@ def ob3_achievement(achievement: Achievement, version: AchievementVersion,
 
 def _check_type(value: str) -> str:
     if value not in badges.credentials.ACHIEVEMENT_TYPES and not value.startswith("ext:"):
-        raise InvalidInput("Unknown achievement type.", errors=[FieldError(
-            "#/achievementType", "An OB 3.0 achievementType (Badge, Competency, Certificate…) or an ext: term.")])
+        raise InvalidInput(
+            "Unknown achievement type.",
+            errors=[
+                FieldError(
+                    "#/achievementType", "An OB 3.0 achievementType (Badge, Competency, Certificate…) or an ext: term."
+                )
+            ],
+        )
     return value
 
 
-def _set_alignments(session: Session, version: AchievementVersion, competency_ids: list[Any],
-                    urls: Urls) -> None:
+def _set_alignments(session: Session, version: AchievementVersion, competency_ids: list[Any], urls: Urls) -> None:
     for row in alignments_of(session, version.id):
         session.delete(row)
     for competency, framework in _competencies(session, competency_ids, "#/competencyIds"):
-        session.add(AchievementAlignment(achievement_version_id=version.id, competency_id=competency.id,
-                                         alignment=competency_alignment(competency, framework, urls)))
+        session.add(
+            AchievementAlignment(
+                achievement_version_id=version.id,
+                competency_id=competency.id,
+                alignment=competency_alignment(competency, framework, urls),
+            )
+        )
 
 
 def _set_rule_competencies(session: Session, version: AchievementVersion) -> None:
-    for row in session.scalars(select(AwardRuleCompetency).where(
-            AwardRuleCompetency.achievement_version_id == version.id)):
+    for row in session.scalars(
+        select(AwardRuleCompetency).where(AwardRuleCompetency.achievement_version_id == version.id)
+    ):
         session.delete(row)
     session.flush()
     ids = version.award_rule.get("competencyIds") or []
@@ -298,27 +421,44 @@ def _mode(rule: dict[str, Any], requested: str | None, current: AwardMode | None
     return current if current not in (None, AwardMode.MANUAL) else AwardMode.APPROVAL
 
 
-def create_achievement(session: Session, grants: Grants, issuer_id: uuid.UUID, data: dict[str, Any], *,
-                       storage: Storage, urls: Urls, clock: Callable[[], datetime] = utcnow) -> Achievement:
+def create_achievement(
+    session: Session,
+    grants: Grants,
+    issuer_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    storage: Storage,
+    urls: Urls,
+    clock: Callable[[], datetime] = utcnow,
+) -> Achievement:
     """Create a badge class (version 1) with a generated image unless one is uploaded later."""
     issuer = session.get(Issuer, issuer_id)
     if issuer is None:
         raise InvalidInput("Unknown issuer.", errors=[FieldError("#/issuerId", "Unknown issuer.")])
     check_issuer_admin(grants, issuer.id)
     rule = _rule(data.get("award_rule"))
-    achievement = Achievement(issuer_id=issuer.id, current_version=1,
-                              award_mode=_mode(rule, data.get("award_mode")), created_at=clock())
+    achievement = Achievement(
+        issuer_id=issuer.id, current_version=1, award_mode=_mode(rule, data.get("award_mode")), created_at=clock()
+    )
     session.add(achievement)
     session.flush()
-    image = images.store_image(session, storage, images.CheckedImage(
-        images.default_badge_svg(data["name"], issuer.name), "image/svg+xml"))
+    image = images.store_image(
+        session, storage, images.CheckedImage(images.default_badge_svg(data["name"], issuer.name), "image/svg+xml")
+    )
     version = AchievementVersion(
-        achievement_id=achievement.id, version=1, name=data["name"], description=data["description"],
+        achievement_id=achievement.id,
+        version=1,
+        name=data["name"],
+        description=data["description"],
         criteria_narrative=data.get("criteria") or "",
         achievement_type=_check_type(data.get("achievement_type") or "Badge"),
-        tags=list(dict.fromkeys(data.get("tags") or [])), award_rule=rule,
+        tags=list(dict.fromkeys(data.get("tags") or [])),
+        award_rule=rule,
         result_descriptions=_result_descriptions(data.get("result_description"), rule),
-        valid_for_days=data.get("valid_for_days"), image_sha256=image, created_at=clock())
+        valid_for_days=data.get("valid_for_days"),
+        image_sha256=image,
+        created_at=clock(),
+    )
     if not version.criteria_narrative:
         raise InvalidInput("Say how the badge is earned.", errors=[FieldError("#/criteria", "Required.")])
     session.add(version)
@@ -326,34 +466,57 @@ def create_achievement(session: Session, grants: Grants, issuer_id: uuid.UUID, d
     _set_alignments(session, version, data.get("competency_ids") or [], urls)
     _set_rule_competencies(session, version)
     session.flush()
-    audit.record(session, grants.actor, "achievement.created", "achievement", achievement.id,
-                 {"issuer": str(issuer.id), "name": version.name}, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        "achievement.created",
+        "achievement",
+        achievement.id,
+        {"issuer": str(issuer.id), "name": version.name},
+        clock=clock,
+    )
     return achievement
 
 
-def _next_version(session: Session, achievement: Achievement, version: AchievementVersion,
-                  clock: Callable[[], datetime]) -> AchievementVersion:
+def _next_version(
+    session: Session, achievement: Achievement, version: AchievementVersion, clock: Callable[[], datetime]
+) -> AchievementVersion:
     """The version to edit: the current one until it is awarded, then a copy numbered next."""
     if version.first_awarded_at is None:
         return version
-    copy = AchievementVersion(achievement_id=achievement.id, version=version.version + 1,
-                              created_at=clock(), **{f: getattr(version, f) for f in VERSIONED_FIELDS})
+    copy = AchievementVersion(
+        achievement_id=achievement.id,
+        version=version.version + 1,
+        created_at=clock(),
+        **{f: getattr(version, f) for f in VERSIONED_FIELDS},
+    )
     session.add(copy)
     session.flush()
     for row in alignments_of(session, version.id):
-        session.add(AchievementAlignment(achievement_version_id=copy.id, competency_id=row.competency_id,
-                                         alignment=row.alignment))
-    for rule_row in session.scalars(select(AwardRuleCompetency).where(
-            AwardRuleCompetency.achievement_version_id == version.id)):
+        session.add(
+            AchievementAlignment(
+                achievement_version_id=copy.id, competency_id=row.competency_id, alignment=row.alignment
+            )
+        )
+    for rule_row in session.scalars(
+        select(AwardRuleCompetency).where(AwardRuleCompetency.achievement_version_id == version.id)
+    ):
         session.add(AwardRuleCompetency(achievement_version_id=copy.id, competency_id=rule_row.competency_id))
     achievement.current_version = copy.version
     session.flush()
     return copy
 
 
-def update_achievement(session: Session, grants: Grants, achievement_id: uuid.UUID, data: dict[str, Any], *,
-                       expected_version: int | None, urls: Urls,
-                       clock: Callable[[], datetime] = utcnow) -> Achievement:
+def update_achievement(
+    session: Session,
+    grants: Grants,
+    achievement_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    expected_version: int | None,
+    urls: Urls,
+    clock: Callable[[], datetime] = utcnow,
+) -> Achievement:
     """Edit a badge class; after its first award the edit becomes a new version."""
     achievement = get_achievement(session, grants, achievement_id)
     check_issuer_admin(grants, achievement.issuer_id)
@@ -390,13 +553,28 @@ def update_achievement(session: Session, grants: Grants, achievement_id: uuid.UU
     # Every edit moves the lock, even one that only rewrote the current version's row.
     flag_modified(achievement, "current_version")
     flush_versioned(session, "achievement")
-    audit.record(session, grants.actor, "achievement.updated", "achievement", achievement.id,
-                 {"version": achievement.current_version, "fields": sorted(data)}, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        "achievement.updated",
+        "achievement",
+        achievement.id,
+        {"version": achievement.current_version, "fields": sorted(data)},
+        clock=clock,
+    )
     return achievement
 
 
-def set_image(session: Session, grants: Grants, achievement_id: uuid.UUID, stream: BinaryIO, *,
-              storage: Storage, max_bytes: int, clock: Callable[[], datetime] = utcnow) -> Achievement:
+def set_image(
+    session: Session,
+    grants: Grants,
+    achievement_id: uuid.UUID,
+    stream: BinaryIO,
+    *,
+    storage: Storage,
+    max_bytes: int,
+    clock: Callable[[], datetime] = utcnow,
+) -> Achievement:
     """Replace the badge image with an uploaded PNG or SVG (checked defensively)."""
     achievement = get_achievement(session, grants, achievement_id)
     check_issuer_admin(grants, achievement.issuer_id)
@@ -405,12 +583,18 @@ def set_image(session: Session, grants: Grants, achievement_id: uuid.UUID, strea
     version = _next_version(session, achievement, current_version(session, achievement), clock)
     version.image_sha256 = sha
     session.flush()
-    audit.record(session, grants.actor, "achievement.image_set", "achievement", achievement.id,
-                 {"version": version.version, "sha256": sha, "mediaType": checked.media_type}, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        "achievement.image_set",
+        "achievement",
+        achievement.id,
+        {"version": version.version, "sha256": sha, "mediaType": checked.media_type},
+        clock=clock,
+    )
     return achievement
 
 
 def idempotency_key(version_id: uuid.UUID, learner_id: uuid.UUID) -> str:
     """One award per (achievement version, learner): re-sent requests and files award nobody twice."""
     return hashlib.sha256(f"{version_id}:{learner_id}".encode()).hexdigest()
-

@@ -12,6 +12,7 @@ What an award draws on (standings, hours, contributions and their evidence) foll
 territories: a territory's issuer never copies another territory's project or contribution
 titles into its credential.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -40,8 +41,7 @@ def award_territories(session: Session, issuer: Issuer, grants: Grants | None) -
     return access.served_territory_ids(session, grants)
 
 
-def reachable(session: Session, grants: Grants, issuer: Issuer,
-              person_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+def reachable(session: Session, grants: Grants, issuer: Issuer, person_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
     """Those of these people whom the caller may award the issuer's achievements to."""
     if grants.platform_admin:
         return set(person_ids)
@@ -50,13 +50,21 @@ def reachable(session: Session, grants: Grants, issuer: Issuer,
     ids = sorted(person_ids)
     found: set[uuid.UUID] = set()
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        found.update(session.scalars(select(Membership.person_id).where(
-            Membership.person_id.in_(chunk),
-            (Membership.role.in_((Role.LEARNER, Role.TUTOR)) & Membership.scope_id.in_(projects))
-            | ((Membership.role == Role.COORDINATOR) & Membership.scope_id.in_(territories)))))
-        found.update(session.scalars(select(Credential.learner_id).where(
-            Credential.issuer_id == issuer.id, Credential.learner_id.in_(chunk))))
+        chunk = ids[start : start + _CHUNK]
+        found.update(
+            session.scalars(
+                select(Membership.person_id).where(
+                    Membership.person_id.in_(chunk),
+                    (Membership.role.in_((Role.LEARNER, Role.TUTOR)) & Membership.scope_id.in_(projects))
+                    | ((Membership.role == Role.COORDINATOR) & Membership.scope_id.in_(territories)),
+                )
+            )
+        )
+        found.update(
+            session.scalars(
+                select(Credential.learner_id).where(Credential.issuer_id == issuer.id, Credential.learner_id.in_(chunk))
+            )
+        )
     return found
 
 

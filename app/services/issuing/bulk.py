@@ -8,6 +8,7 @@ already holds the achievement's current version is reported ``already_awarded`` 
 so sending the same file twice awards nobody twice. Everything that is issued is issued in
 the caller's one transaction: a failure leaves nothing half-issued.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -22,22 +23,32 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Achievement, AchievementVersion, Credential, Issuer, Person
-from app.services.issuing import achievements as achievement_service
-from app.services.identity import audit
-from app.services.issuing import award_scope
-from app.services.identity.access import Grants
-from app.services.issuing.awarding import _competencies_for, gather_award_data
 from app.platform.errors import FieldError, InvalidInput, NotFound, PayloadTooLarge
-from app.services.issuing.signing import Issuance, IssuingSettings, new_credential
+from app.services.identity import audit
+from app.services.identity.access import Grants
+from app.services.issuing import achievements as achievement_service, award_scope
+from app.services.issuing.awarding import _competencies_for, gather_award_data
 from app.services.issuing.keys import check_issuer_admin
+from app.services.issuing.signing import Issuance, IssuingSettings, new_credential
 from app.services.recognition.scales import DEFAULT_SCALE
 
 MAX_ROWS = 5000
 MODES = ("dry_run", "all_or_nothing", "skip_invalid")
-COLUMNS = {"email": "email", "e-mail": "email", "mail": "email", "person_id": "person_id",
-           "learner_id": "person_id", "personid": "person_id", "achievement_id": "achievement_id",
-           "achievementid": "achievement_id", "evidence_url": "evidence_url", "evidenceurl": "evidence_url",
-           "narrative": "narrative", "result_level": "result_level", "resultlevel": "result_level"}
+COLUMNS = {
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "person_id": "person_id",
+    "learner_id": "person_id",
+    "personid": "person_id",
+    "achievement_id": "achievement_id",
+    "achievementid": "achievement_id",
+    "evidence_url": "evidence_url",
+    "evidenceurl": "evidence_url",
+    "narrative": "narrative",
+    "result_level": "result_level",
+    "resultlevel": "result_level",
+}
 _CHUNK = 500
 _FLUSH_EVERY = 200
 _MAX_REPORTED_ERRORS = 100
@@ -81,7 +92,7 @@ class _Limited(io.RawIOBase):
         if len(data) > self.left:
             raise PayloadTooLarge("The file is larger than the upload limit.")
         self.left -= len(data)
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
 
@@ -94,17 +105,20 @@ def _rows(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, dict[str, str
             raise InvalidInput("The file is empty.", errors=[FieldError("#/file", "No header row.")])
         names = [COLUMNS.get(h.strip().lower().replace(" ", "_")) for h in header]
         if "email" not in names and "person_id" not in names:
-            raise InvalidInput("The file needs an email or person_id column.",
-                               errors=[FieldError("#/file", "Header: email or person_id is required.")])
+            raise InvalidInput(
+                "The file needs an email or person_id column.",
+                errors=[FieldError("#/file", "Header: email or person_id is required.")],
+            )
         for record in records:
             if not any(cell.strip() for cell in record):
                 continue  # blank lines are not rows
-            values = {name: cell.strip() for name, cell in zip(names, record) if name}
+            values = {name: cell.strip() for name, cell in zip(names, record, strict=False) if name}
             for name, cell in values.items():  # csv lets NUL through; PostgreSQL cannot store it
                 if "\x00" in cell:
-                    raise InvalidInput(f"Row {records.line_num}, column {name}: NUL characters are not allowed.",
-                                       errors=[FieldError(f"#/rows/{records.line_num}/{name}",
-                                                          "NUL characters are not allowed.")])
+                    raise InvalidInput(
+                        f"Row {records.line_num}, column {name}: NUL characters are not allowed.",
+                        errors=[FieldError(f"#/rows/{records.line_num}/{name}", "NUL characters are not allowed.")],
+                    )
             yield records.line_num, values
     except UnicodeDecodeError:
         raise InvalidInput("The file is not UTF-8 text.", errors=[FieldError("#/file", "Not UTF-8 CSV.")]) from None
@@ -117,18 +131,20 @@ def _read(stream: BinaryIO, max_bytes: int) -> list[tuple[int, dict[str, str]]]:
     for line, values in _rows(stream, max_bytes):
         rows.append((line, values))
         if len(rows) > MAX_ROWS:
-            raise InvalidInput(f"A file holds at most {MAX_ROWS} rows.",
-                               errors=[FieldError("#/file", f"More than {MAX_ROWS} rows.")])
+            raise InvalidInput(
+                f"A file holds at most {MAX_ROWS} rows.", errors=[FieldError("#/file", f"More than {MAX_ROWS} rows.")]
+            )
     return rows
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:
     for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
+        yield values[start : start + _CHUNK]
 
 
-def _lookup_learners(session: Session, rows: list[tuple[int, dict[str, str]]]) -> tuple[dict[str, Person],
-                                                                                      dict[uuid.UUID, Person]]:
+def _lookup_learners(
+    session: Session, rows: list[tuple[int, dict[str, str]]]
+) -> tuple[dict[str, Person], dict[uuid.UUID, Person]]:
     emails = sorted({v["email"].lower() for _, v in rows if v.get("email")})
     ids: set[uuid.UUID] = set()
     for _, v in rows:
@@ -147,9 +163,14 @@ def _lookup_learners(session: Session, rows: list[tuple[int, dict[str, str]]]) -
     return by_email, by_id
 
 
-def _check_row(line: int, values: dict[str, str], achievement_default: uuid.UUID | None,
-               by_email: dict[str, Person], by_id: dict[uuid.UUID, Person],
-               classes: dict[uuid.UUID, tuple[Achievement, AchievementVersion]]) -> RowReport:
+def _check_row(
+    line: int,
+    values: dict[str, str],
+    achievement_default: uuid.UUID | None,
+    by_email: dict[str, Person],
+    by_id: dict[uuid.UUID, Person],
+    classes: dict[uuid.UUID, tuple[Achievement, AchievementVersion]],
+) -> RowReport:
     """Check one row; ``by_email`` and ``by_id`` hold only the people the caller may award."""
     report = RowReport(line, "valid")
     pointer = f"#/rows/{line}"
@@ -198,8 +219,17 @@ def _check_row(line: int, values: dict[str, str], achievement_default: uuid.UUID
     return report
 
 
-def bulk_award(session: Session, grants: Grants, issuer_id: uuid.UUID, stream: BinaryIO, *, mode: str,
-               settings: IssuingSettings, max_bytes: int, achievement_id: uuid.UUID | None = None) -> BulkReport:
+def bulk_award(
+    session: Session,
+    grants: Grants,
+    issuer_id: uuid.UUID,
+    stream: BinaryIO,
+    *,
+    mode: str,
+    settings: IssuingSettings,
+    max_bytes: int,
+    achievement_id: uuid.UUID | None = None,
+) -> BulkReport:
     """Check every row, then (unless a dry run) issue the valid ones in every format."""
     if mode not in MODES:
         raise InvalidInput("Unknown mode.", errors=[FieldError("#/mode", "dry_run, all_or_nothing or skip_invalid.")])
@@ -209,10 +239,14 @@ def bulk_award(session: Session, grants: Grants, issuer_id: uuid.UUID, stream: B
         raise NotFound("Issuer not found.")
     classes: dict[uuid.UUID, tuple[Achievement, AchievementVersion]] = {}
     for achievement, version in session.execute(
-            select(Achievement, AchievementVersion)
-            .join(AchievementVersion, (AchievementVersion.achievement_id == Achievement.id)
-                  & (AchievementVersion.version == Achievement.current_version))
-            .where(Achievement.issuer_id == issuer_id, Achievement.is_archived.is_(False))):
+        select(Achievement, AchievementVersion)
+        .join(
+            AchievementVersion,
+            (AchievementVersion.achievement_id == Achievement.id)
+            & (AchievementVersion.version == Achievement.current_version),
+        )
+        .where(Achievement.issuer_id == issuer_id, Achievement.is_archived.is_(False))
+    ):
         classes[achievement.id] = (achievement, version)
     if achievement_id is not None and achievement_id not in classes:
         raise NotFound("Achievement not found.")
@@ -236,8 +270,13 @@ def bulk_award(session: Session, grants: Grants, issuer_id: uuid.UUID, stream: B
                 keys[key] = row
     existing: set[str] = set()
     for chunk in _chunks(sorted(keys)):
-        existing.update(session.scalars(select(Credential.idempotency_key).where(
-            Credential.issuer_id == issuer_id, Credential.idempotency_key.in_(chunk))))
+        existing.update(
+            session.scalars(
+                select(Credential.idempotency_key).where(
+                    Credential.issuer_id == issuer_id, Credential.idempotency_key.in_(chunk)
+                )
+            )
+        )
     for key in existing:
         keys.pop(key).status = "already_awarded"
     for row in report.rows:
@@ -253,16 +292,24 @@ def bulk_award(session: Session, grants: Grants, issuer_id: uuid.UUID, stream: B
         return report
     if mode == "all_or_nothing" and report.invalid:
         errors = [error for row in report.rows for error in row.errors][:_MAX_REPORTED_ERRORS]
-        raise InvalidInput(f"{report.invalid} row(s) are invalid; nothing was awarded (all_or_nothing).",
-                           errors=errors)
+        raise InvalidInput(f"{report.invalid} row(s) are invalid; nothing was awarded (all_or_nothing).", errors=errors)
     _issue(session, grants, issuer_id, rows, report, keys, classes, by_email, by_id, settings, territories)
     return report
 
 
-def _issue(session: Session, grants: Grants, issuer_id: uuid.UUID, rows: list[tuple[int, dict[str, str]]],
-           report: BulkReport, keys: dict[str, RowReport], classes: dict[uuid.UUID, tuple[Achievement, AchievementVersion]],
-           by_email: dict[str, Person], by_id: dict[uuid.UUID, Person], settings: IssuingSettings,
-           territories: set[uuid.UUID] | None) -> None:
+def _issue(
+    session: Session,
+    grants: Grants,
+    issuer_id: uuid.UUID,
+    rows: list[tuple[int, dict[str, str]]],
+    report: BulkReport,
+    keys: dict[str, RowReport],
+    classes: dict[uuid.UUID, tuple[Achievement, AchievementVersion]],
+    by_email: dict[str, Person],
+    by_id: dict[uuid.UUID, Person],
+    settings: IssuingSettings,
+    territories: set[uuid.UUID] | None,
+) -> None:
     issuance = Issuance.for_issuer(session, issuer_id, settings)
     people = {**{p.id: p for p in by_email.values()}, **by_id}
     values_by_line = dict(rows)
@@ -275,17 +322,41 @@ def _issue(session: Session, grants: Grants, issuer_id: uuid.UUID, rows: list[tu
         values = values_by_line[row.line]
         if version.id not in competencies:
             competencies[version.id] = _competencies_for(session, version)
-        data = gather_award_data(session, learner.id, competencies[version.id], settings.urls,
-                                 evidence_url=values.get("evidence_url") or None,
-                                 narrative=values.get("narrative") or None,
-                                 level=values.get("result_level") or None, territories=territories)
-        credential = new_credential(issuer_id=issuer_id, version=version, learner=learner, origin="bulk",
-                                    award_data=data, created_by_id=grants.actor.author_id)
+        data = gather_award_data(
+            session,
+            learner.id,
+            competencies[version.id],
+            settings.urls,
+            evidence_url=values.get("evidence_url") or None,
+            narrative=values.get("narrative") or None,
+            level=values.get("result_level") or None,
+            territories=territories,
+        )
+        credential = new_credential(
+            issuer_id=issuer_id,
+            version=version,
+            learner=learner,
+            origin="bulk",
+            award_data=data,
+            created_by_id=grants.actor.author_id,
+        )
         issuance.issue(credential, learner, version)
         session.add(credential)
-        audit.record(session, grants.actor, "credential.issued", "credential", credential.id,
-                     {"achievement": str(row.achievement_id), "version": version.version,
-                      "learner": str(learner.id), "origin": "bulk", "line": row.line}, clock=settings.clock)
+        audit.record(
+            session,
+            grants.actor,
+            "credential.issued",
+            "credential",
+            credential.id,
+            {
+                "achievement": str(row.achievement_id),
+                "version": version.version,
+                "learner": str(learner.id),
+                "origin": "bulk",
+                "line": row.line,
+            },
+            clock=settings.clock,
+        )
         row.status, row.credential_id = "issued", credential.id
         report.issued += 1
         pending.append(credential)
@@ -298,6 +369,18 @@ def _issue(session: Session, grants: Grants, issuer_id: uuid.UUID, rows: list[tu
     for done in pending:
         session.expunge(done)
     report.valid = report.issued
-    audit.record(session, grants.actor, "credential.bulk_awarded", "issuer", issuer_id,
-                 {"mode": report.mode, "rows": report.total, "issued": report.issued, "invalid": report.invalid,
-                  "alreadyAwarded": report.already_awarded}, clock=settings.clock)
+    audit.record(
+        session,
+        grants.actor,
+        "credential.bulk_awarded",
+        "issuer",
+        issuer_id,
+        {
+            "mode": report.mode,
+            "rows": report.total,
+            "issued": report.issued,
+            "invalid": report.invalid,
+            "alreadyAwarded": report.already_awarded,
+        },
+        clock=settings.clock,
+    )

@@ -8,6 +8,7 @@ have chosen not to appear publicly); anyone can still verify the printed QR code
 An SVG badge image cannot be drawn without an SVG renderer: a plain emblem with the badge's
 initials takes its place (the verification page shows the real image).
 """
+
 from __future__ import annotations
 
 import io
@@ -19,27 +20,28 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, Paragraph
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import badges
 from app.models import AchievementAlignment, AchievementVersion, Credential, CredentialState, Issuer, Person, StoredFile
-from app.services.issuing import awarding
-from app.services.identity.access import Grants
+from app.platform.errors import Conflict
 from app.platform.i18n import translator
 from app.platform.pdf_layout import FONT, INK, MUTED, register_fonts, text
-from app.platform.errors import Conflict
-from app.platform.urls import Urls
 from app.platform.storage import Storage
+from app.platform.urls import Urls
+from app.services.identity.access import Grants
+from app.services.issuing import awarding
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
-def certificate_pdf(session: Session, grants: Grants, credential_id: uuid.UUID, *, storage: Storage,
-                    urls: Urls) -> tuple[Credential, bytes]:
+def certificate_pdf(
+    session: Session, grants: Grants, credential_id: uuid.UUID, *, storage: Storage, urls: Urls
+) -> tuple[Credential, bytes]:
     """The certificate of an issued credential, for its learner and its issuer's admins."""
     credential = awarding.get_credential(session, grants, credential_id)
     if credential.state is not CredentialState.ISSUED:
@@ -48,14 +50,28 @@ def certificate_pdf(session: Session, grants: Grants, credential_id: uuid.UUID, 
     issuer = session.get(Issuer, credential.issuer_id)
     learner = session.get(Person, credential.learner_id)
     assert version is not None and issuer is not None and learner is not None
-    alignments = [a.alignment for a in session.scalars(select(AchievementAlignment).where(
-        AchievementAlignment.achievement_version_id == version.id).order_by(AchievementAlignment.id))]
+    alignments = [
+        a.alignment
+        for a in session.scalars(
+            select(AchievementAlignment)
+            .where(AchievementAlignment.achievement_version_id == version.id)
+            .order_by(AchievementAlignment.id)
+        )
+    ]
     image = _badge_png(session, storage, version.image_sha256)
     out = io.BytesIO()
-    render_certificate(out, name=version.name, description=version.description, learner=learner.display_name,
-                       issuer=issuer.name, awarded=credential.awarded_at, valid_until=credential.valid_until,
-                       competencies=[(a.get("targetCode"), a.get("targetName", "")) for a in alignments],
-                       short_url=urls.short(credential.short_code), image=image)
+    render_certificate(
+        out,
+        name=version.name,
+        description=version.description,
+        learner=learner.display_name,
+        issuer=issuer.name,
+        awarded=credential.awarded_at,
+        valid_until=credential.valid_until,
+        competencies=[(a.get("targetCode"), a.get("targetName", "")) for a in alignments],
+        short_url=urls.short(credential.short_code),
+        image=image,
+    )
     return credential, out.getvalue()
 
 
@@ -72,10 +88,20 @@ def _badge_png(session: Session, storage: Storage, sha256: str | None) -> bytes 
         return None
 
 
-def render_certificate(out: io.BytesIO, *, name: str, description: str, learner: str, issuer: str,
-                       awarded: datetime, valid_until: datetime | None,
-                       competencies: list[tuple[str | None, str]],
-                       short_url: str, image: bytes | None, lang: str = "fr") -> None:
+def render_certificate(
+    out: io.BytesIO,
+    *,
+    name: str,
+    description: str,
+    learner: str,
+    issuer: str,
+    awarded: datetime,
+    valid_until: datetime | None,
+    competencies: list[tuple[str | None, str]],
+    short_url: str,
+    image: bytes | None,
+    lang: str = "fr",
+) -> None:
     """Draw the one-page certificate."""
     register_fonts()
     tr = translator(lang)

@@ -6,6 +6,7 @@ the configuration. The first configured KEK encrypts; any listed KEK decrypts (b
 re-wrapping. The key's own kid is the GCM associated data: a ciphertext moved onto another
 key row does not decrypt.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,9 +24,9 @@ from sqlalchemy.orm import Session
 import badges
 from app.db import utcnow
 from app.models import Issuer, KeyPurpose, KeyStatus, SigningKey
+from app.platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.services.identity import audit
 from app.services.identity.access import Grants
-from app.platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 Keks = Sequence[tuple[str, bytes]]
 
@@ -34,8 +35,7 @@ KIND_FOR_PURPOSE: dict[KeyPurpose, badges.keys.KeyKind] = {
     KeyPurpose.VC_JWT: "P-256",
     KeyPurpose.OB2: "RSA",
 }
-ALGORITHM_FOR_PURPOSE = {KeyPurpose.DATA_INTEGRITY: "EdDSA", KeyPurpose.VC_JWT: "ES256",
-                         KeyPurpose.OB2: "RS256"}
+ALGORITHM_FOR_PURPOSE = {KeyPurpose.DATA_INTEGRITY: "EdDSA", KeyPurpose.VC_JWT: "ES256", KeyPurpose.OB2: "RS256"}
 _NONCE = 12
 
 
@@ -65,23 +65,33 @@ def decrypt_private_key(row: SigningKey, keks: Keks) -> badges.SigningKey:
     return badges.load_private_key(pem)
 
 
-def new_key(issuer_id: uuid.UUID, purpose: KeyPurpose, keks: Keks, *,
-            clock: Callable[[], datetime] = utcnow) -> tuple[SigningKey, badges.SigningKey]:
+def new_key(
+    issuer_id: uuid.UUID, purpose: KeyPurpose, keks: Keks, *, clock: Callable[[], datetime] = utcnow
+) -> tuple[SigningKey, badges.SigningKey]:
     """Generate a key of the purpose's kind; return the (unsaved) row and the usable key."""
     key = badges.generate_key(KIND_FOR_PURPOSE[purpose])
     public = key.public
     kid = public.thumbprint()  # RFC 7638: stable, unique, URL-safe
     ciphertext, kek_id = encrypt_private_key(key.private_pem(), kid, keks)
-    row = SigningKey(issuer_id=issuer_id, purpose=purpose, algorithm=ALGORITHM_FOR_PURPOSE[purpose],
-                     kid=kid, public_jwk=public.jwk(kid), public_pem=public.pem(),
-                     public_key_multibase=public.multibase() if purpose is not KeyPurpose.OB2 else None,
-                     encrypted_private_key=ciphertext, kek_id=kek_id, status=KeyStatus.ACTIVE,
-                     created_at=clock())
+    row = SigningKey(
+        issuer_id=issuer_id,
+        purpose=purpose,
+        algorithm=ALGORITHM_FOR_PURPOSE[purpose],
+        kid=kid,
+        public_jwk=public.jwk(kid),
+        public_pem=public.pem(),
+        public_key_multibase=public.multibase() if purpose is not KeyPurpose.OB2 else None,
+        encrypted_private_key=ciphertext,
+        kek_id=kek_id,
+        status=KeyStatus.ACTIVE,
+        created_at=clock(),
+    )
     return row, key
 
 
-def create_issuer_keys(session: Session, issuer: Issuer, keks: Keks, *,
-                       clock: Callable[[], datetime] = utcnow) -> list[SigningKey]:
+def create_issuer_keys(
+    session: Session, issuer: Issuer, keks: Keks, *, clock: Callable[[], datetime] = utcnow
+) -> list[SigningKey]:
     """Create one active key per purpose for a new issuer."""
     rows = []
     for purpose in KeyPurpose:
@@ -94,8 +104,7 @@ def create_issuer_keys(session: Session, issuer: Issuer, keks: Keks, *,
 
 def issuer_keys_query(issuer_id: uuid.UUID) -> Select[Any]:
     """Every key of an issuer (active, retired, compromised), oldest first."""
-    return (select(SigningKey).where(SigningKey.issuer_id == issuer_id)
-            .order_by(SigningKey.created_at, SigningKey.id))
+    return select(SigningKey).where(SigningKey.issuer_id == issuer_id).order_by(SigningKey.created_at, SigningKey.id)
 
 
 def issuer_keys(session: Session, issuer_id: uuid.UUID) -> list[SigningKey]:
@@ -104,9 +113,12 @@ def issuer_keys(session: Session, issuer_id: uuid.UUID) -> list[SigningKey]:
 
 
 def active_key(session: Session, issuer_id: uuid.UUID, purpose: KeyPurpose) -> SigningKey:
-    row = session.scalar(select(SigningKey).where(
-        SigningKey.issuer_id == issuer_id, SigningKey.purpose == purpose,
-        SigningKey.status == KeyStatus.ACTIVE).order_by(SigningKey.created_at.desc()).limit(1))
+    row = session.scalar(
+        select(SigningKey)
+        .where(SigningKey.issuer_id == issuer_id, SigningKey.purpose == purpose, SigningKey.status == KeyStatus.ACTIVE)
+        .order_by(SigningKey.created_at.desc())
+        .limit(1)
+    )
     if row is None:
         raise Conflict(f"The issuer has no active {purpose.value} key; rotate its keys.")
     return row
@@ -157,30 +169,55 @@ def _issuer(session: Session, grants: Grants, issuer_id: uuid.UUID) -> Issuer:
     return issuer
 
 
-def rotate_keys(session: Session, grants: Grants, issuer_id: uuid.UUID,
-                purposes: Sequence[KeyPurpose] | None, keks: Keks, *,
-                clock: Callable[[], datetime] = utcnow) -> list[SigningKey]:
+def rotate_keys(
+    session: Session,
+    grants: Grants,
+    issuer_id: uuid.UUID,
+    purposes: Sequence[KeyPurpose] | None,
+    keks: Keks,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> list[SigningKey]:
     """Create new active keys; the previous active ones become retired (published, still verify)."""
     issuer = _issuer(session, grants, issuer_id)
     chosen = list(purposes or KeyPurpose)
     now = clock()
     created = []
     for purpose in chosen:
-        for old in session.scalars(select(SigningKey).where(
-                SigningKey.issuer_id == issuer.id, SigningKey.purpose == purpose,
-                SigningKey.status == KeyStatus.ACTIVE).with_for_update()):
+        for old in session.scalars(
+            select(SigningKey)
+            .where(
+                SigningKey.issuer_id == issuer.id, SigningKey.purpose == purpose, SigningKey.status == KeyStatus.ACTIVE
+            )
+            .with_for_update()
+        ):
             old.status, old.retired_at = KeyStatus.RETIRED, now
         row, _key = new_key(issuer.id, purpose, keks, clock=clock)
         session.add(row)
         created.append(row)
     session.flush()
-    audit.record(session, grants.actor, "issuer.keys_rotated", "issuer", issuer.id,
-                 {"purposes": [p.value for p in chosen], "kids": [r.kid for r in created]}, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        "issuer.keys_rotated",
+        "issuer",
+        issuer.id,
+        {"purposes": [p.value for p in chosen], "kids": [r.kid for r in created]},
+        clock=clock,
+    )
     return created
 
 
-def mark_compromised(session: Session, grants: Grants, issuer_id: uuid.UUID, key_id: uuid.UUID,
-                     reason: str, keks: Keks, *, clock: Callable[[], datetime] = utcnow) -> SigningKey:
+def mark_compromised(
+    session: Session,
+    grants: Grants,
+    issuer_id: uuid.UUID,
+    key_id: uuid.UUID,
+    reason: str,
+    keks: Keks,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> SigningKey:
     """Flag a key as compromised; if it was active, a new key of its purpose replaces it.
 
     The key stays published (so what it signed can still be examined) but flagged, and every
@@ -201,9 +238,20 @@ def mark_compromised(session: Session, grants: Grants, issuer_id: uuid.UUID, key
         replacement, _key = new_key(issuer.id, row.purpose, keks, clock=clock)
         session.add(replacement)
     session.flush()
-    audit.record(session, grants.actor, "issuer.key_compromised", "signing_key", row.id,
-                 {"issuer": str(issuer.id), "kid": row.kid, "reason": reason,
-                  "replacement": replacement.kid if replacement else None}, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        "issuer.key_compromised",
+        "signing_key",
+        row.id,
+        {
+            "issuer": str(issuer.id),
+            "kid": row.kid,
+            "reason": reason,
+            "replacement": replacement.kid if replacement else None,
+        },
+        clock=clock,
+    )
     return row
 
 

@@ -7,6 +7,7 @@ revocation list and the verification page are all derived from that row, so they
 the same commit. Each action is audited. The status-list row is locked first (the same lock
 order as issuing), so concurrent revocations never lose a bit.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -15,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Credential, CredentialState, StatusList
+from app.platform.errors import Conflict, FieldError, InvalidInput, flush_versioned
 from app.services.identity import audit
 from app.services.identity.access import Grants
 from app.services.issuing.awarding import managed_credential
-from app.platform.errors import Conflict, FieldError, InvalidInput, flush_versioned
-from app.services.issuing.signing import IssuingSettings, set_status_bit, sign_status_list
 from app.services.issuing.keys import load_keyring
+from app.services.issuing.signing import IssuingSettings, set_status_bit, sign_status_list
 
 
 def _reason(reason: str | None, required: bool = True) -> str | None:
@@ -37,8 +38,7 @@ def _locked(session: Session, list_id: uuid.UUID | None) -> StatusList:
     return status_list
 
 
-def _flip(session: Session, credential: Credential, which: str, value: bool,
-          settings: IssuingSettings) -> None:
+def _flip(session: Session, credential: Credential, which: str, value: bool, settings: IssuingSettings) -> None:
     list_id = credential.status_list_id if which == "revocation" else credential.suspension_list_id
     status_list = _locked(session, list_id)
     assert credential.status_index is not None
@@ -53,8 +53,9 @@ def _check_issued(credential: Credential, action: str) -> None:
         raise Conflict(f"A {credential.state.value} award was never issued: there is nothing to {action}.")
 
 
-def revoke(session: Session, grants: Grants, credential_id: uuid.UUID, reason: str | None, *,
-           settings: IssuingSettings) -> Credential:
+def revoke(
+    session: Session, grants: Grants, credential_id: uuid.UUID, reason: str | None, *, settings: IssuingSettings
+) -> Credential:
     """Revoke for good (a suspended credential too); revoking twice is a 409."""
     credential = managed_credential(session, grants, credential_id)
     _check_issued(credential, "revoke")
@@ -65,13 +66,21 @@ def revoke(session: Session, grants: Grants, credential_id: uuid.UUID, reason: s
         _flip(session, credential, "suspension", False, settings)  # revoked says it all
     credential.state, credential.revoked_at, credential.status_reason = CredentialState.REVOKED, now, text
     flush_versioned(session, "status list")
-    audit.record(session, grants.actor, "credential.revoked", "credential", credential.id,
-                 {"reason": text, "index": credential.status_index}, clock=settings.clock)
+    audit.record(
+        session,
+        grants.actor,
+        "credential.revoked",
+        "credential",
+        credential.id,
+        {"reason": text, "index": credential.status_index},
+        clock=settings.clock,
+    )
     return credential
 
 
-def suspend(session: Session, grants: Grants, credential_id: uuid.UUID, reason: str | None, *,
-            settings: IssuingSettings) -> Credential:
+def suspend(
+    session: Session, grants: Grants, credential_id: uuid.UUID, reason: str | None, *, settings: IssuingSettings
+) -> Credential:
     """Suspend an issued credential until unsuspended."""
     credential = managed_credential(session, grants, credential_id)
     _check_issued(credential, "suspend")
@@ -80,15 +89,26 @@ def suspend(session: Session, grants: Grants, credential_id: uuid.UUID, reason: 
     text = _reason(reason)
     _flip(session, credential, "suspension", True, settings)
     credential.state, credential.suspended_at, credential.status_reason = (
-        CredentialState.SUSPENDED, settings.clock(), text)
+        CredentialState.SUSPENDED,
+        settings.clock(),
+        text,
+    )
     flush_versioned(session, "status list")
-    audit.record(session, grants.actor, "credential.suspended", "credential", credential.id,
-                 {"reason": text, "index": credential.status_index}, clock=settings.clock)
+    audit.record(
+        session,
+        grants.actor,
+        "credential.suspended",
+        "credential",
+        credential.id,
+        {"reason": text, "index": credential.status_index},
+        clock=settings.clock,
+    )
     return credential
 
 
-def unsuspend(session: Session, grants: Grants, credential_id: uuid.UUID, reason: str | None, *,
-              settings: IssuingSettings) -> Credential:
+def unsuspend(
+    session: Session, grants: Grants, credential_id: uuid.UUID, reason: str | None, *, settings: IssuingSettings
+) -> Credential:
     """Lift a suspension: the credential is valid again in every format."""
     credential = managed_credential(session, grants, credential_id)
     if credential.state is not CredentialState.SUSPENDED:
@@ -97,6 +117,13 @@ def unsuspend(session: Session, grants: Grants, credential_id: uuid.UUID, reason
     _flip(session, credential, "suspension", False, settings)
     credential.state, credential.suspended_at, credential.status_reason = CredentialState.ISSUED, None, None
     flush_versioned(session, "status list")
-    audit.record(session, grants.actor, "credential.unsuspended", "credential", credential.id,
-                 {"reason": text, "index": credential.status_index}, clock=settings.clock)
+    audit.record(
+        session,
+        grants.actor,
+        "credential.unsuspended",
+        "credential",
+        credential.id,
+        {"reason": text, "index": credential.status_index},
+        clock=settings.clock,
+    )
     return credential

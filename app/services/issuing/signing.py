@@ -15,6 +15,7 @@ Status: the strict OB 3.0 schema allows one ``credentialStatus``, so the credent
 its revocation entry only; suspension is a second signed list per issuer (same index),
 recorded on the row and reflected by the verification page and the OB 2.0 documents.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -29,12 +30,21 @@ from sqlalchemy.orm import Session
 
 import badges
 from app.db import utcnow
-from app.models import (Achievement, AchievementVersion, Credential, CredentialState, Issuer, KeyPurpose,
-                        Person, StatusList, StatusPurpose)
-from app.services.issuing import achievements as achievement_service
+from app.models import (
+    Achievement,
+    AchievementVersion,
+    Credential,
+    CredentialState,
+    Issuer,
+    KeyPurpose,
+    Person,
+    StatusList,
+    StatusPurpose,
+)
 from app.platform.errors import Conflict, flush_versioned
-from app.services.issuing.keys import Keks, KeyRing, load_keyring
 from app.platform.urls import Urls, signed_ob2_id
+from app.services.issuing import achievements as achievement_service
+from app.services.issuing.keys import Keks, KeyRing, load_keyring
 
 STATUS_LIST_SIZE = badges.status.MIN_ENTRIES
 SUBJECT_NAMESPACE = uuid.UUID("8f6a3f2e-54b1-4c1e-9d59-0b1a7e2c6d10")
@@ -61,9 +71,14 @@ def subject_id(issuer_id: uuid.UUID, learner: Person) -> str:
 
 def issuer_profile(issuer: Issuer, urls: Urls) -> badges.Profile:
     """The issuer Profile embedded in every credential."""
-    return badges.Profile(id=urls.issuer(issuer.id), name=issuer.name, url=issuer.url,
-                          email=issuer.email, description=issuer.description or None,
-                          image=badges.Image(urls.issuer_image(issuer.id)) if issuer.image_sha256 else None)
+    return badges.Profile(
+        id=urls.issuer(issuer.id),
+        name=issuer.name,
+        url=issuer.url,
+        email=issuer.email,
+        description=issuer.description or None,
+        image=badges.Image(urls.issuer_image(issuer.id)) if issuer.image_sha256 else None,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,25 +90,46 @@ def sign_status_list(status_list: StatusList, ring: KeyRing, settings: IssuingSe
     bits = badges.StatusList(size=status_list.size, bits=bytearray(status_list.bits))
     now = settings.clock()
     document = badges.build_status_list_credential(
-        id=settings.urls.status_list(status_list.id), issuer=settings.urls.issuer(status_list.issuer_id),
-        status_list=bits, purpose=status_list.purpose.value, valid_from=now)
+        id=settings.urls.status_list(status_list.id),
+        issuer=settings.urls.issuer(status_list.issuer_id),
+        status_list=bits,
+        purpose=status_list.purpose.value,
+        valid_from=now,
+    )
     row = ring.row(KeyPurpose.DATA_INTEGRITY)
     assert row.public_key_multibase is not None
     status_list.signed_credential = badges.sign_data_integrity(
-        document, ring.key(KeyPurpose.DATA_INTEGRITY),
-        settings.urls.verification_method(status_list.issuer_id, row.public_key_multibase), created=now)
+        document,
+        ring.key(KeyPurpose.DATA_INTEGRITY),
+        settings.urls.verification_method(status_list.issuer_id, row.public_key_multibase),
+        created=now,
+    )
     status_list.updated_at = now
 
 
-def create_status_lists(session: Session, issuer_id: uuid.UUID, ring: KeyRing,
-                        settings: IssuingSettings) -> StatusList:
+def create_status_lists(session: Session, issuer_id: uuid.UUID, ring: KeyRing, settings: IssuingSettings) -> StatusList:
     """A new revocation list and its suspension twin, both signed; return the revocation list."""
     empty = bytes(STATUS_LIST_SIZE // 8)
     now = settings.clock()
-    revocation = StatusList(id=uuid.uuid4(), issuer_id=issuer_id, purpose=StatusPurpose.REVOCATION,
-                            size=STATUS_LIST_SIZE, next_index=0, bits=empty, allocated=empty, created_at=now)
-    suspension = StatusList(id=uuid.uuid4(), issuer_id=issuer_id, purpose=StatusPurpose.SUSPENSION,
-                            size=STATUS_LIST_SIZE, next_index=0, bits=empty, created_at=now)
+    revocation = StatusList(
+        id=uuid.uuid4(),
+        issuer_id=issuer_id,
+        purpose=StatusPurpose.REVOCATION,
+        size=STATUS_LIST_SIZE,
+        next_index=0,
+        bits=empty,
+        allocated=empty,
+        created_at=now,
+    )
+    suspension = StatusList(
+        id=uuid.uuid4(),
+        issuer_id=issuer_id,
+        purpose=StatusPurpose.SUSPENSION,
+        size=STATUS_LIST_SIZE,
+        next_index=0,
+        bits=empty,
+        created_at=now,
+    )
     sign_status_list(revocation, ring, settings)
     sign_status_list(suspension, ring, settings)
     session.add_all([revocation, suspension])
@@ -106,8 +142,14 @@ def create_status_lists(session: Session, issuer_id: uuid.UUID, ring: KeyRing,
 def resign_status_lists(session: Session, issuer_id: uuid.UUID, settings: IssuingSettings) -> int:
     """Re-sign every list of the issuer with its current key (after a key is compromised)."""
     ring = load_keyring(session, issuer_id, settings.keks)
-    lists = list(session.scalars(select(StatusList).where(StatusList.issuer_id == issuer_id)
-                                 .order_by(StatusList.created_at).with_for_update()))
+    lists = list(
+        session.scalars(
+            select(StatusList)
+            .where(StatusList.issuer_id == issuer_id)
+            .order_by(StatusList.created_at)
+            .with_for_update()
+        )
+    )
     for status_list in lists:
         sign_status_list(status_list, ring, settings)
     flush_versioned(session, "status list")
@@ -141,10 +183,16 @@ class StatusSlots:
 
     def _open(self) -> StatusList:
         row = self.session.scalar(
-            select(StatusList).where(StatusList.issuer_id == self.issuer_id,
-                                     StatusList.purpose == StatusPurpose.REVOCATION,
-                                     StatusList.next_index < StatusList.size)
-            .order_by(StatusList.created_at, StatusList.id).limit(1).with_for_update())
+            select(StatusList)
+            .where(
+                StatusList.issuer_id == self.issuer_id,
+                StatusList.purpose == StatusPurpose.REVOCATION,
+                StatusList.next_index < StatusList.size,
+            )
+            .order_by(StatusList.created_at, StatusList.id)
+            .limit(1)
+            .with_for_update()
+        )
         if row is None:
             row = create_status_lists(self.session, self.issuer_id, self.ring, self.settings)
         self._used = bytearray(row.allocated or bytes(row.size // 8))
@@ -224,8 +272,8 @@ class Issuance:
             achievement = self.session.get(Achievement, version.achievement_id)
             assert achievement is not None
             ob3 = achievement_service.ob3_achievement(
-                achievement, version, achievement_service.alignments_of(self.session, version.id),
-                self.settings.urls)
+                achievement, version, achievement_service.alignments_of(self.session, version.id), self.settings.urls
+            )
             cached = self._classes[version.id] = _Class(achievement, version, ob3)
         return cached
 
@@ -251,29 +299,53 @@ class Issuance:
         salt = secrets.token_hex(8)
         subject = subject_id(self.issuer.id, learner)
         data = credential.award_data or {}
-        evidence = tuple(badges.Evidence(id=e.get("id"), name=e.get("name"), narrative=e.get("narrative"),
-                                         description=e.get("description"), genre=e.get("genre"))
-                         for e in data.get("evidence") or [])
+        evidence = tuple(
+            badges.Evidence(
+                id=e.get("id"),
+                name=e.get("name"),
+                narrative=e.get("narrative"),
+                description=e.get("description"),
+                genre=e.get("genre"),
+            )
+            for e in data.get("evidence") or []
+        )
         results: tuple[badges.Result, ...] = ()
         if data.get("result") and version.result_descriptions:
-            results = (badges.Result(result_description=urls.result_description(klass.achievement.id,
-                                                                                version.version),
-                                     value=str(data["result"])),)
+            results = (
+                badges.Result(
+                    result_description=urls.result_description(klass.achievement.id, version.version),
+                    value=str(data["result"]),
+                ),
+            )
         award = badges.Award(
-            id=urls.credential(credential.id), issuer=self.profile,
+            id=urls.credential(credential.id),
+            issuer=self.profile,
             recipient=badges.Recipient(did=subject, email=learner.email, salt=salt if learner.email else None),
-            achievement=klass.ob3, valid_from=now, valid_until=valid_until, awarded_date=now,
-            evidence=evidence, results=results, narrative=data.get("narrative") or None,
-            status=(badges.StatusEntry(urls.status_list(status_list.id), index=index),))
+            achievement=klass.ob3,
+            valid_from=now,
+            valid_until=valid_until,
+            awarded_date=now,
+            evidence=evidence,
+            results=results,
+            narrative=data.get("narrative") or None,
+            status=(badges.StatusEntry(urls.status_list(status_list.id), index=index),),
+        )
         unsigned = badges.build_ob3_credential(award)
-        di_row, jwt_row, ob2_row = (ring.row(KeyPurpose.DATA_INTEGRITY), ring.row(KeyPurpose.VC_JWT),
-                                    ring.row(KeyPurpose.OB2))
+        di_row, jwt_row, ob2_row = (
+            ring.row(KeyPurpose.DATA_INTEGRITY),
+            ring.row(KeyPurpose.VC_JWT),
+            ring.row(KeyPurpose.OB2),
+        )
         assert di_row.public_key_multibase is not None
         credential.ob3_credential = badges.sign_data_integrity(
-            unsigned, ring.key(KeyPurpose.DATA_INTEGRITY),
-            urls.verification_method(self.issuer.id, di_row.public_key_multibase), created=now)
-        credential.ob3_jwt = badges.sign_vc_jwt(unsigned, ring.key(KeyPurpose.VC_JWT),
-                                                kid=urls.key(self.issuer.id, jwt_row.kid))
+            unsigned,
+            ring.key(KeyPurpose.DATA_INTEGRITY),
+            urls.verification_method(self.issuer.id, di_row.public_key_multibase),
+            created=now,
+        )
+        credential.ob3_jwt = badges.sign_vc_jwt(
+            unsigned, ring.key(KeyPurpose.VC_JWT), kid=urls.key(self.issuer.id, jwt_row.kid)
+        )
         hosted, signed = self._ob2(credential, learner, version, subject, salt, now, valid_until, data)
         credential.ob2_assertion = hosted
         credential.ob2_jws = badges.sign_ob2_assertion(signed, ring.key(KeyPurpose.OB2))
@@ -288,25 +360,39 @@ class Issuance:
             version.first_awarded_at = now
         return credential
 
-    def _ob2(self, credential: Credential, learner: Person, version: AchievementVersion, subject: str,
-             salt: str, now: datetime, valid_until: datetime | None, data: dict[str, Any]
-             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _ob2(
+        self,
+        credential: Credential,
+        learner: Person,
+        version: AchievementVersion,
+        subject: str,
+        salt: str,
+        now: datetime,
+        valid_until: datetime | None,
+        data: dict[str, Any],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         urls = self.settings.urls
         klass = self.badge_class(version)
         common: dict[str, Any] = dict(
-            badge=urls.ob2_badgeclass(version.id), recipient_email=learner.email or "-", salt=salt,
-            issued_on=now, expires=valid_until,
+            badge=urls.ob2_badgeclass(version.id),
+            recipient_email=learner.email or "-",
+            salt=salt,
+            issued_on=now,
+            expires=valid_until,
             evidence=tuple(e["id"] for e in data.get("evidence") or [] if e.get("id")),
             narrative=data.get("narrative") or None,
-            image=urls.achievement_image(klass.achievement.id, version.version) if version.image_sha256 else None)
+            image=urls.achievement_image(klass.achievement.id, version.version) if version.image_sha256 else None,
+        )
         hosted = badges.build_ob2_assertion(badges.OB2Assertion(id=urls.ob2_assertion(credential.id), **common))
-        signed = badges.build_ob2_assertion(badges.OB2Assertion(
-            id=signed_ob2_id(credential.id), signed_by=urls.ob2_key(self.ring.row(KeyPurpose.OB2).kid), **common))
+        signed = badges.build_ob2_assertion(
+            badges.OB2Assertion(
+                id=signed_ob2_id(credential.id), signed_by=urls.ob2_key(self.ring.row(KeyPurpose.OB2).kid), **common
+            )
+        )
         if not learner.email:
             # OB 2.0 recipients are e-mail, URL or telephone; without an e-mail the subject id
             # (DID or urn:uuid) stands in, hashed like an address.
-            recipient = {"type": "url", "hashed": True, "salt": salt,
-                         "identity": badges.hash_identity(subject, salt)}
+            recipient = {"type": "url", "hashed": True, "salt": salt, "identity": badges.hash_identity(subject, salt)}
             hosted["recipient"] = signed["recipient"] = recipient
         return hosted, signed
 
@@ -317,10 +403,26 @@ class Issuance:
         flush_versioned(self.session, "status list")
 
 
-def new_credential(*, issuer_id: uuid.UUID, version: AchievementVersion, learner: Person, origin: str,
-                   award_data: dict[str, Any], created_by_id: uuid.UUID | None) -> Credential:
+def new_credential(
+    *,
+    issuer_id: uuid.UUID,
+    version: AchievementVersion,
+    learner: Person,
+    origin: str,
+    award_data: dict[str, Any],
+    created_by_id: uuid.UUID | None,
+) -> Credential:
     """An award row, still proposed (unsigned) until :meth:`Issuance.issue`."""
-    return Credential(id=uuid.uuid4(), issuer_id=issuer_id, achievement_version_id=version.id,
-                      learner_id=learner.id, state=CredentialState.PROPOSED, short_code=short_code(),
-                      idempotency_key=achievement_service.idempotency_key(version.id, learner.id),
-                      origin=origin, award_data=award_data, created_by_id=created_by_id, signing_key_ids=[])
+    return Credential(
+        id=uuid.uuid4(),
+        issuer_id=issuer_id,
+        achievement_version_id=version.id,
+        learner_id=learner.id,
+        state=CredentialState.PROPOSED,
+        short_code=short_code(),
+        idempotency_key=achievement_service.idempotency_key(version.id, learner.id),
+        origin=origin,
+        award_data=award_data,
+        created_by_id=created_by_id,
+        signing_key_ids=[],
+    )

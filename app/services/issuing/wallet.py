@@ -1,4 +1,5 @@
 """The learner's side: my badges, whether my name shows on their public pages, my share links."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Achievement, AchievementVersion, Credential, CredentialState, Issuer, Person
-from app.services.identity import access, audit
-from app.services.identity.access import Grants
 from app.platform.errors import Conflict, NotFound, check_version, flush_versioned
 from app.platform.pagination import Page
 from app.platform.urls import Urls
+from app.services.identity import access, audit
+from app.services.identity.access import Grants
 
 VISIBLE_STATES = (CredentialState.ISSUED, CredentialState.SUSPENDED, CredentialState.REVOKED)
 
@@ -34,11 +35,26 @@ class Badge:
     short_url: str
 
 
-def _badge(credential: Credential, version: AchievementVersion, achievement: Achievement, issuer: Issuer,
-           learner: Person, urls: Urls) -> Badge:
+def _badge(
+    credential: Credential,
+    version: AchievementVersion,
+    achievement: Achievement,
+    issuer: Issuer,
+    learner: Person,
+    urls: Urls,
+) -> Badge:
     show = credential.show_name if credential.show_name is not None else bool(learner.show_name_publicly)
-    return Badge(credential, achievement.id, version.version, version.name, issuer.id, issuer.name, show,
-                 urls.credential(credential.id), urls.short(credential.short_code))
+    return Badge(
+        credential,
+        achievement.id,
+        version.version,
+        version.name,
+        issuer.id,
+        issuer.name,
+        show,
+        urls.credential(credential.id),
+        urls.short(credential.short_code),
+    )
 
 
 def my_badges(session: Session, grants: Grants, *, urls: Urls, page: int = 1, per_page: int = 20) -> Page[Badge]:
@@ -49,14 +65,22 @@ def my_badges(session: Session, grants: Grants, *, urls: Urls, page: int = 1, pe
     lent = access.lent_issuer_filter(session, grants)
     if lent is not None:
         mine.append(lent)
-    base = (select(Credential, AchievementVersion, Achievement, Issuer)
-            .join(AchievementVersion, AchievementVersion.id == Credential.achievement_version_id)
-            .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
-            .join(Issuer, Issuer.id == Credential.issuer_id).where(*mine))
-    total = session.scalar(select(func.count()).select_from(Credential)
-                           .join(Issuer, Issuer.id == Credential.issuer_id).where(*mine)) or 0
-    rows = session.execute(base.order_by(Credential.awarded_at.desc(), Credential.id)
-                           .limit(per_page).offset((page - 1) * per_page))
+    base = (
+        select(Credential, AchievementVersion, Achievement, Issuer)
+        .join(AchievementVersion, AchievementVersion.id == Credential.achievement_version_id)
+        .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
+        .join(Issuer, Issuer.id == Credential.issuer_id)
+        .where(*mine)
+    )
+    total = (
+        session.scalar(
+            select(func.count()).select_from(Credential).join(Issuer, Issuer.id == Credential.issuer_id).where(*mine)
+        )
+        or 0
+    )
+    rows = session.execute(
+        base.order_by(Credential.awarded_at.desc(), Credential.id).limit(per_page).offset((page - 1) * per_page)
+    )
     return Page([_badge(c, v, a, i, learner, urls) for c, v, a, i in rows], total, page, per_page)
 
 
@@ -82,8 +106,15 @@ def get_badge(session: Session, grants: Grants, credential_id: uuid.UUID, *, url
     return _badge(credential, version, achievement, issuer, learner, urls)
 
 
-def set_show_name(session: Session, grants: Grants, credential_id: uuid.UUID, show: bool | None, *,
-                  expected_version: int | None, urls: Urls) -> Badge:
+def set_show_name(
+    session: Session,
+    grants: Grants,
+    credential_id: uuid.UUID,
+    show: bool | None,
+    *,
+    expected_version: int | None,
+    urls: Urls,
+) -> Badge:
     """Choose whether my name appears on this badge's public page (None: as my profile says)."""
     credential, _learner = _mine(session, grants, credential_id)
     check_version(credential.version, expected_version, "badge")
@@ -100,14 +131,26 @@ def share_links(session: Session, grants: Grants, credential_id: uuid.UUID, *, u
     if credential.state is CredentialState.REVOKED:
         raise Conflict("A revoked badge cannot be shared.")
     issued = credential.awarded_at
-    linkedin = {"startTask": "CERTIFICATION_NAME", "name": badge.name, "organizationName": badge.issuer_name,
-                "issueYear": issued.year, "issueMonth": issued.month, "certUrl": badge.verification_url,
-                "certId": credential.short_code}
+    linkedin = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": badge.name,
+        "organizationName": badge.issuer_name,
+        "issueYear": issued.year,
+        "issueMonth": issued.month,
+        "certUrl": badge.verification_url,
+        "certId": credential.short_code,
+    }
     if credential.valid_until is not None:
         linkedin.update(expirationYear=credential.valid_until.year, expirationMonth=credential.valid_until.month)
-    return {"verification_url": badge.verification_url, "short_url": badge.short_url,
-            "qr_svg_url": urls.qr(credential.id, "svg"), "qr_png_url": urls.qr(credential.id, "png"),
-            "ob3_json_url": badge.verification_url, "vc_jwt_url": urls.jwt(credential.id),
-            "ob2_assertion_url": urls.ob2_assertion(credential.id),
-            "baked_png_url": urls.baked(credential.id, "png"), "baked_svg_url": urls.baked(credential.id, "svg"),
-            "linkedin_url": "https://www.linkedin.com/profile/add?" + urlencode(linkedin)}
+    return {
+        "verification_url": badge.verification_url,
+        "short_url": badge.short_url,
+        "qr_svg_url": urls.qr(credential.id, "svg"),
+        "qr_png_url": urls.qr(credential.id, "png"),
+        "ob3_json_url": badge.verification_url,
+        "vc_jwt_url": urls.jwt(credential.id),
+        "ob2_assertion_url": urls.ob2_assertion(credential.id),
+        "baked_png_url": urls.baked(credential.id, "png"),
+        "baked_svg_url": urls.baked(credential.id, "svg"),
+        "linkedin_url": "https://www.linkedin.com/profile/add?" + urlencode(linkedin),
+    }

@@ -2,28 +2,36 @@
 
 Nothing is overwritten: every state of the text is a ClaimRevision, every decision a Review.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.models import (Claim, ClaimStatus, Competency, ContributionStatus, Evidence, Framework, Person, Project,
-                        Review)
+from app.models import Claim, ClaimStatus, Competency, ContributionStatus, Evidence, Framework, Person, Project, Review
 from app.models.claims import ClaimRevision
-from app.services.identity import access, audit
-from app.services.contributions import contributions
-from app.services.recognition import notifications
-from app.services.identity.access import Grants
-from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, check_version,
-                                 flush_versioned)
+from app.platform.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    check_version,
+    flush_versioned,
+)
 from app.platform.mail import Outcome
 from app.platform.pagination import Page, paginate
+from app.services.contributions import contributions
+from app.services.identity import access, audit
+from app.services.identity.access import Grants
+from app.services.recognition import notifications
 from app.services.recognition.scales import Rules, rules_of
 
 OPEN = (ClaimStatus.PENDING, ClaimStatus.NEEDS_EVIDENCE, ClaimStatus.VALIDATED)
@@ -46,8 +54,11 @@ def competency_and_framework(session: Session, competency_id: uuid.UUID) -> tupl
 
 
 def can_see(grants: Grants, claim: Claim, project: Project) -> bool:
-    return (access.is_own(grants, claim.learner_id, project.id) or access.can_tutor(grants, project)
-            or access.can_manage_project(grants, project))
+    return (
+        access.is_own(grants, claim.learner_id, project.id)
+        or access.can_tutor(grants, project)
+        or access.can_manage_project(grants, project)
+    )
 
 
 def get_claim(session: Session, grants: Grants, claim_id: uuid.UUID) -> Claim:
@@ -74,19 +85,27 @@ def _rules(session: Session, claim: Claim) -> Rules:
     return rules_of(session, framework, project.territory_id)
 
 
-def _revise(session: Session, grants: Grants, claim: Claim, kind: str, explanation: str | None,
-            clock: Callable[[], datetime]) -> ClaimRevision:
-    number = (session.scalar(select(func.max(ClaimRevision.number)).where(ClaimRevision.claim_id == claim.id))
-              or 0) + 1
-    revision = ClaimRevision(claim_id=claim.id, number=number, kind=kind, justification=claim.justification,
-                             self_assessment=claim.self_assessment, explanation=explanation,
-                             author_id=grants.actor.author_id, created_at=clock())
+def _revise(
+    session: Session, grants: Grants, claim: Claim, kind: str, explanation: str | None, clock: Callable[[], datetime]
+) -> ClaimRevision:
+    number = (session.scalar(select(func.max(ClaimRevision.number)).where(ClaimRevision.claim_id == claim.id)) or 0) + 1
+    revision = ClaimRevision(
+        claim_id=claim.id,
+        number=number,
+        kind=kind,
+        justification=claim.justification,
+        self_assessment=claim.self_assessment,
+        explanation=explanation,
+        author_id=grants.actor.author_id,
+        created_at=clock(),
+    )
     session.add(revision)
     return revision
 
 
-def create_claim(session: Session, grants: Grants, data: dict[str, Any], *,
-                 clock: Callable[[], datetime] = utcnow) -> Outcome[Claim]:
+def create_claim(
+    session: Session, grants: Grants, data: dict[str, Any], *, clock: Callable[[], datetime] = utcnow
+) -> Outcome[Claim]:
     """Claim that one's submitted contribution shows a competency."""
     contribution = contributions.get_contribution(session, grants, data["contribution_id"])
     if contribution.learner_id != grants.actor.id:
@@ -99,29 +118,52 @@ def create_claim(session: Session, grants: Grants, data: dict[str, Any], *,
     rules = rules_of(session, framework, project.territory_id)
     if data.get("self_assessment") is not None:
         rules.scale.require(data["self_assessment"], "#/selfAssessment")
-    duplicate = session.scalar(select(Claim.id).where(
-        Claim.contribution_id == contribution.id, Claim.competency_id == competency.id,
-        Claim.status.in_(OPEN)).limit(1))
+    duplicate = session.scalar(
+        select(Claim.id)
+        .where(Claim.contribution_id == contribution.id, Claim.competency_id == competency.id, Claim.status.in_(OPEN))
+        .limit(1)
+    )
     if duplicate is not None:
         raise Conflict(f"This competency is already claimed for this contribution (claim {duplicate}).")
     now = clock()
-    claim = Claim(contribution_id=contribution.id, project_id=contribution.project_id,
-                  competency_id=competency.id, learner_id=contribution.learner_id,
-                  justification=data["justification"], self_assessment=data.get("self_assessment"),
-                  created_by_id=grants.actor.author_id, created_at=now, updated_at=now)
+    claim = Claim(
+        contribution_id=contribution.id,
+        project_id=contribution.project_id,
+        competency_id=competency.id,
+        learner_id=contribution.learner_id,
+        justification=data["justification"],
+        self_assessment=data.get("self_assessment"),
+        created_by_id=grants.actor.author_id,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(claim)
     session.flush()
     _revise(session, grants, claim, "created", None, clock)
     session.flush()
-    audit.record(session, grants.actor, "claim.created", "claim", claim.id,
-                 {"contribution": str(contribution.id), "competency": str(competency.id),
-                  "learner": str(claim.learner_id)}, clock=clock)
-    return Outcome(claim, notifications.claim_submitted(session, claim, competency, claim.justification,
-                                                        resubmitted=False))
+    audit.record(
+        session,
+        grants.actor,
+        "claim.created",
+        "claim",
+        claim.id,
+        {"contribution": str(contribution.id), "competency": str(competency.id), "learner": str(claim.learner_id)},
+        clock=clock,
+    )
+    return Outcome(
+        claim, notifications.claim_submitted(session, claim, competency, claim.justification, resubmitted=False)
+    )
 
 
-def update_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: dict[str, Any], *,
-                 expected_version: int | None, clock: Callable[[], datetime] = utcnow) -> Claim:
+def update_claim(
+    session: Session,
+    grants: Grants,
+    claim_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    expected_version: int | None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Claim:
     """Edit the justification or self-assessment until a tutor has reviewed the claim."""
     claim = _own(session, grants, claim_id)
     check_version(claim.version, expected_version, "claim")
@@ -139,8 +181,14 @@ def update_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: di
     return claim
 
 
-def withdraw_claim(session: Session, grants: Grants, claim_id: uuid.UUID, *, expected_version: int | None,
-                   clock: Callable[[], datetime] = utcnow) -> Claim:
+def withdraw_claim(
+    session: Session,
+    grants: Grants,
+    claim_id: uuid.UUID,
+    *,
+    expected_version: int | None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Claim:
     """Withdraw a claim not yet decided (pending or waiting for evidence); it stays in history."""
     claim = _own(session, grants, claim_id)
     check_version(claim.version, expected_version, "claim")
@@ -149,25 +197,37 @@ def withdraw_claim(session: Session, grants: Grants, claim_id: uuid.UUID, *, exp
     claim.status = ClaimStatus.WITHDRAWN
     claim.decided_at = clock()
     flush_versioned(session, "claim")
-    audit.record(session, grants.actor, "claim.withdrawn", "claim", claim.id,
-                 {"learner": str(claim.learner_id)}, clock=clock)
+    audit.record(
+        session, grants.actor, "claim.withdrawn", "claim", claim.id, {"learner": str(claim.learner_id)}, clock=clock
+    )
     return claim
 
 
-def resubmit_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: dict[str, Any], *,
-                   expected_version: int | None, clock: Callable[[], datetime] = utcnow) -> Outcome[Claim]:
+def resubmit_claim(
+    session: Session,
+    grants: Grants,
+    claim_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    expected_version: int | None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Outcome[Claim]:
     """After needs_evidence: with new evidence or an explanation, send the claim back to the queue."""
     claim = _own(session, grants, claim_id)
     check_version(claim.version, expected_version, "claim")
     if claim.status is not ClaimStatus.NEEDS_EVIDENCE:
         raise Conflict("Only a claim waiting for more evidence can be sent back for review.")
     explanation = (data.get("explanation") or "").strip() or None
-    new_evidence = session.scalar(select(func.count()).select_from(Evidence).where(
-        Evidence.contribution_id == claim.contribution_id, Evidence.created_at > claim.decided_at))
+    new_evidence = session.scalar(
+        select(func.count())
+        .select_from(Evidence)
+        .where(Evidence.contribution_id == claim.contribution_id, Evidence.created_at > claim.decided_at)
+    )
     if not new_evidence and explanation is None:
-        raise InvalidInput("Add evidence to the contribution or write an explanation first.",
-                           errors=[FieldError("#/explanation", "Needed when no evidence was added since "
-                                                               "the tutor's request.")])
+        raise InvalidInput(
+            "Add evidence to the contribution or write an explanation first.",
+            errors=[FieldError("#/explanation", "Needed when no evidence was added since the tutor's request.")],
+        )
     if data.get("self_assessment") is not None:
         _rules(session, claim).scale.require(data["self_assessment"], "#/selfAssessment")
     for key in ("justification", "self_assessment"):
@@ -180,8 +240,15 @@ def resubmit_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: 
     flush_versioned(session, "claim")
     _revise(session, grants, claim, "resubmitted", explanation, clock)
     session.flush()
-    audit.record(session, grants.actor, "claim.resubmitted", "claim", claim.id,
-                 {"round": claim.round, "newEvidence": int(new_evidence or 0)}, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        "claim.resubmitted",
+        "claim",
+        claim.id,
+        {"round": claim.round, "newEvidence": int(new_evidence or 0)},
+        clock=clock,
+    )
     competency, _framework = competency_and_framework(session, claim.competency_id)
     text = explanation or f"({int(new_evidence or 0)} nouvelle(s) preuve(s))"
     return Outcome(claim, notifications.claim_submitted(session, claim, competency, text, resubmitted=True))
@@ -208,11 +275,28 @@ class ReviewEntry:
 def review_entries(session: Session, rows: Sequence[tuple[Any, uuid.UUID]]) -> list[ReviewEntry]:
     """(review or row of review columns, competency id) pairs as entries; names in one query."""
     ids = {r.reviewer_id for r, _c in rows}
-    names = {pid: name for pid, name in session.execute(
-        select(Person.id, Person.display_name).where(Person.id.in_(ids)))} if ids else {}
-    return [ReviewEntry(r.id, r.claim_id, competency_id, r.reviewer_id, names.get(r.reviewer_id, ""),
-                        r.decision.value, r.level, r.proficient, r.comment, r.round, r.final, r.created_at)
-            for r, competency_id in rows]
+    names = (
+        {pid: name for pid, name in session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    return [
+        ReviewEntry(
+            r.id,
+            r.claim_id,
+            competency_id,
+            r.reviewer_id,
+            names.get(r.reviewer_id, ""),
+            r.decision.value,
+            r.level,
+            r.proficient,
+            r.comment,
+            r.round,
+            r.final,
+            r.created_at,
+        )
+        for r, competency_id in rows
+    ]
 
 
 @dataclass
@@ -227,17 +311,32 @@ class ClaimDetail:
 def claim_detail(session: Session, grants: Grants, claim_id: uuid.UUID) -> ClaimDetail:
     """A claim with its whole history: every revision of its text and every review."""
     claim = get_claim(session, grants, claim_id)
-    revisions = list(session.scalars(select(ClaimRevision).where(ClaimRevision.claim_id == claim.id)
-                                     .order_by(ClaimRevision.number)))
-    reviews = list(session.scalars(select(Review).where(Review.claim_id == claim.id)
-                                   .order_by(Review.created_at, Review.id)))
-    return ClaimDetail(claim, stage(claim), revisions,
-                       review_entries(session, [(r, claim.competency_id) for r in reviews]), _rules(session, claim))
+    revisions = list(
+        session.scalars(select(ClaimRevision).where(ClaimRevision.claim_id == claim.id).order_by(ClaimRevision.number))
+    )
+    reviews = list(
+        session.scalars(select(Review).where(Review.claim_id == claim.id).order_by(Review.created_at, Review.id))
+    )
+    return ClaimDetail(
+        claim,
+        stage(claim),
+        revisions,
+        review_entries(session, [(r, claim.competency_id) for r in reviews]),
+        _rules(session, claim),
+    )
 
 
-def list_claims(session: Session, grants: Grants, *, contribution_id: uuid.UUID | None = None,
-                learner_id: uuid.UUID | None = None, competency_id: uuid.UUID | None = None,
-                status: str | None = None, page: int = 1, per_page: int = 20) -> Page[Claim]:
+def list_claims(
+    session: Session,
+    grants: Grants,
+    *,
+    contribution_id: uuid.UUID | None = None,
+    learner_id: uuid.UUID | None = None,
+    competency_id: uuid.UUID | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[Claim]:
     """One's own claims, and those of the projects one tutors or coordinates; newest first."""
     me = grants.person_id
     stmt = select(Claim).order_by(Claim.created_at.desc(), Claim.id.desc())
@@ -245,7 +344,8 @@ def list_claims(session: Session, grants: Grants, *, contribution_id: uuid.UUID 
     own = (Claim.learner_id == me) if lent is None else (Claim.learner_id == me) & Claim.project_id.in_(lent)
     if lent is not None or not grants.platform_admin:
         followed = select(Project.id).where(
-            Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of))
+            Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of)
+        )
         stmt = stmt.where(own | Claim.project_id.in_(followed))
     if contribution_id:
         stmt = stmt.where(Claim.contribution_id == contribution_id)

@@ -1,6 +1,7 @@
 """The e-mails of the validation workflow, in French (English for people whose locale is en).
 
 Their words are in the catalogue (``mail.*`` in ``app/translations``)."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,15 +9,27 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (Claim, Competency, Contribution, Decision, Facilitation, Membership, Person, Project,
-                        Review, Role, ScopeType)
+from app.models import (
+    Claim,
+    Competency,
+    Contribution,
+    Decision,
+    Facilitation,
+    Membership,
+    Person,
+    Project,
+    Review,
+    Role,
+    ScopeType,
+)
 from app.platform.i18n import lang_of, translator
 from app.platform.mail import Message
 from app.services.recognition.scales import Level
 
 
-def _compose(kind: str, recipient: Person, on_behalf: bool, values: dict[str, str],
-             level: Level | None = None) -> Message:
+def _compose(
+    kind: str, recipient: Person, on_behalf: bool, values: dict[str, str], level: Level | None = None
+) -> Message:
     """One e-mail in the recipient's language: ``mail.<kind>.subject`` and ``.body`` from the catalogue."""
     assert recipient.email
     tr = translator(lang_of(recipient.locale))
@@ -28,12 +41,21 @@ def _compose(kind: str, recipient: Person, on_behalf: bool, values: dict[str, st
 
 
 def _tutors(session: Session, project_id: uuid.UUID, *, excluding: set[uuid.UUID]) -> list[Person]:
-    return list(session.scalars(
-        select(Person).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.role == Role.TUTOR, Membership.scope_type == ScopeType.PROJECT,
-               Membership.scope_id == project_id, Person.is_active.is_(True), Person.email.is_not(None),
-               Person.id.not_in(excluding))
-        .order_by(Person.display_name, Person.id)))
+    return list(
+        session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.role == Role.TUTOR,
+                Membership.scope_type == ScopeType.PROJECT,
+                Membership.scope_id == project_id,
+                Person.is_active.is_(True),
+                Person.email.is_not(None),
+                Person.id.not_in(excluding),
+            )
+            .order_by(Person.display_name, Person.id)
+        )
+    )
 
 
 def _learner_recipients(session: Session, learner: Person) -> list[tuple[Person, bool]]:
@@ -41,9 +63,16 @@ def _learner_recipients(session: Session, learner: Person) -> list[tuple[Person,
     if learner.email:
         return [(learner, False)]
     facilitators = session.scalars(
-        select(Person).join(Facilitation, Facilitation.facilitator_id == Person.id)
-        .where(Facilitation.learner_id == learner.id, Facilitation.revoked_at.is_(None),
-               Person.email.is_not(None), Person.is_active.is_(True)).order_by(Person.id))
+        select(Person)
+        .join(Facilitation, Facilitation.facilitator_id == Person.id)
+        .where(
+            Facilitation.learner_id == learner.id,
+            Facilitation.revoked_at.is_(None),
+            Person.email.is_not(None),
+            Person.is_active.is_(True),
+        )
+        .order_by(Person.id)
+    )
     return [(person, True) for person in facilitators]
 
 
@@ -53,38 +82,50 @@ def _values(session: Session, claim: Claim, competency: Competency) -> tuple[Per
     project = session.get(Project, claim.project_id)
     assert learner is not None and contribution is not None and project is not None
     label = f"{competency.code} {competency.label}" if competency.code else competency.label
-    return learner, {"learner": learner.display_name, "competency": label, "contribution": contribution.title,
-                     "project": project.title}
+    return learner, {
+        "learner": learner.display_name,
+        "competency": label,
+        "contribution": contribution.title,
+        "project": project.title,
+    }
 
 
-def claim_submitted(session: Session, claim: Claim, competency: Competency, text: str, *,
-                    resubmitted: bool) -> tuple[Message, ...]:
+def claim_submitted(
+    session: Session, claim: Claim, competency: Competency, text: str, *, resubmitted: bool
+) -> tuple[Message, ...]:
     """Tell the project's tutors a claim (new or completed) waits for them."""
     learner, values = _values(session, claim, competency)
     values["text"] = text
     kind = "resubmitted" if resubmitted else "submitted"
-    return tuple(_compose(kind, tutor, False, values)
-                 for tutor in _tutors(session, claim.project_id, excluding={claim.learner_id}))
+    return tuple(
+        _compose(kind, tutor, False, values)
+        for tutor in _tutors(session, claim.project_id, excluding={claim.learner_id})
+    )
 
 
-def second_review_needed(session: Session, claim: Claim, competency: Competency, review: Review,
-                         level: Level) -> tuple[Message, ...]:
+def second_review_needed(
+    session: Session, claim: Claim, competency: Competency, review: Review, level: Level
+) -> tuple[Message, ...]:
     """Tell the other tutors a first validation awaits their review."""
     learner, values = _values(session, claim, competency)
     reviewer = session.get(Person, review.reviewer_id)
     assert reviewer is not None
     values.update(text=review.comment, reviewer=reviewer.display_name)
-    return tuple(_compose("second_review", tutor, False, values, level)
-                 for tutor in _tutors(session, claim.project_id, excluding={claim.learner_id, reviewer.id}))
+    return tuple(
+        _compose("second_review", tutor, False, values, level)
+        for tutor in _tutors(session, claim.project_id, excluding={claim.learner_id, reviewer.id})
+    )
 
 
-def decision_made(session: Session, claim: Claim, competency: Competency, review: Review,
-                  level: Level | None) -> tuple[Message, ...]:
+def decision_made(
+    session: Session, claim: Claim, competency: Competency, review: Review, level: Level | None
+) -> tuple[Message, ...]:
     """Tell the learner (or their facilitators) of a final decision."""
     learner, values = _values(session, claim, competency)
     reviewer = session.get(Person, review.reviewer_id)
     assert reviewer is not None
     values.update(text=review.comment, reviewer=reviewer.display_name)
     kind = Decision(review.decision).value
-    return tuple(_compose(kind, person, on_behalf, values, level)
-                 for person, on_behalf in _learner_recipients(session, learner))
+    return tuple(
+        _compose(kind, person, on_behalf, values, level) for person, on_behalf in _learner_recipients(session, learner)
+    )

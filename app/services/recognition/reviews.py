@@ -4,33 +4,55 @@ A decision is validated (with a level of the scale), rejected or needs_evidence,
 comment. Two tutors deciding the same claim at once: the claim's version column lets exactly
 one UPDATE through; the other gets a 409 and nothing of the first is overwritten.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.models import (Claim, ClaimStatus, Competency, Contribution, Decision, Evidence, Framework, Person,
-                        Project, Review)
-from app.services.identity import access, audit
-from app.services.recognition import claims, notifications
-from app.services.contributions import evidence
-from app.services.identity.access import Grants
-from app.services.recognition.claims import ReviewEntry, review_entries
-from app.platform.errors import (Conflict, FieldError, InvalidInput, NotFound, PermissionDenied, check_version,
-                                 flush_versioned)
+from app.models import (
+    Claim,
+    ClaimStatus,
+    Competency,
+    Contribution,
+    Decision,
+    Evidence,
+    Framework,
+    Person,
+    Project,
+    Review,
+)
+from app.platform.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    check_version,
+    flush_versioned,
+)
 from app.platform.mail import Message, Outcome
 from app.platform.pagination import Page, paginate
+from app.services.contributions import evidence
+from app.services.identity import access, audit
+from app.services.identity.access import Grants
+from app.services.recognition import claims, notifications
+from app.services.recognition.claims import ReviewEntry, review_entries
 from app.services.recognition.scales import Rules, rules_for, rules_of
 from app.services.recognition.standing import recompute_standing
 
-FINAL_STATUS = {Decision.VALIDATED: ClaimStatus.VALIDATED, Decision.REJECTED: ClaimStatus.REJECTED,
-                Decision.NEEDS_EVIDENCE: ClaimStatus.NEEDS_EVIDENCE}
+FINAL_STATUS = {
+    Decision.VALIDATED: ClaimStatus.VALIDATED,
+    Decision.REJECTED: ClaimStatus.REJECTED,
+    Decision.NEEDS_EVIDENCE: ClaimStatus.NEEDS_EVIDENCE,
+}
 
 
 def _claim_to_decide(session: Session, grants: Grants, claim_id: uuid.UUID) -> tuple[Claim, Project]:
@@ -48,8 +70,15 @@ def _claim_to_decide(session: Session, grants: Grants, claim_id: uuid.UUID) -> t
     return claim, project
 
 
-def review_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: dict[str, Any], *,
-                 expected_version: int | None, clock: Callable[[], datetime] = utcnow) -> Outcome[Review]:
+def review_claim(
+    session: Session,
+    grants: Grants,
+    claim_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    expected_version: int | None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Outcome[Review]:
     """Decide on a pending claim; recompute the standing when the decision is final."""
     claim, project = _claim_to_decide(session, grants, claim_id)
     check_version(claim.version, expected_version, "claim")  # no one decides on text they did not see
@@ -61,8 +90,9 @@ def review_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: di
     decision = Decision(data["decision"])
     comment = (data.get("comment") or "").strip()
     if not comment:
-        raise InvalidInput("A decision always comes with a comment.",
-                           errors=[FieldError("#/comment", "A comment is required.")])
+        raise InvalidInput(
+            "A decision always comes with a comment.", errors=[FieldError("#/comment", "A comment is required.")]
+        )
     competency, framework = claims.competency_and_framework(session, claim.competency_id)
     rules = rules_of(session, framework, project.territory_id)
     level = None
@@ -71,11 +101,12 @@ def review_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: di
             raise InvalidInput("A validation needs a level.", errors=[FieldError("#/level", "A level is required.")])
         level = rules.scale.require(data["level"], "#/level")
     elif data.get("level"):
-        raise InvalidInput("Only a validation has a level.",
-                           errors=[FieldError("#/level", "Only a validation has a level.")])
+        raise InvalidInput(
+            "Only a validation has a level.", errors=[FieldError("#/level", "Only a validation has a level.")]
+        )
 
     now = clock()
-    first_of_two = (decision is Decision.VALIDATED and rules.second_review and claim.first_reviewer_id is None)
+    first_of_two = decision is Decision.VALIDATED and rules.second_review and claim.first_reviewer_id is None
     if first_of_two:
         claim.first_reviewer_id = me
     else:
@@ -84,16 +115,37 @@ def review_claim(session: Session, grants: Grants, claim_id: uuid.UUID, data: di
         claim.decided_at = now
     flush_versioned(session, "claim")  # the concurrency guard: only one of two racing tutors gets past here
 
-    review = Review(claim_id=claim.id, reviewer_id=me, decision=decision, level=level.code if level else None,
-                    level_rank=rules.scale.rank(level.code) if level else None,
-                    proficient=level.proficient if level else None, comment=comment, round=claim.round,
-                    final=not first_of_two, created_at=now)
+    review = Review(
+        claim_id=claim.id,
+        reviewer_id=me,
+        decision=decision,
+        level=level.code if level else None,
+        level_rank=rules.scale.rank(level.code) if level else None,
+        proficient=level.proficient if level else None,
+        comment=comment,
+        round=claim.round,
+        final=not first_of_two,
+        created_at=now,
+    )
     session.add(review)
     session.flush()
-    audit.record(session, grants.actor, f"review.{decision.value}", "claim", claim.id, {
-        "review": str(review.id), "learner": str(claim.learner_id), "competency": str(claim.competency_id),
-        "decision": decision.value, "level": review.level, "final": review.final, "comment": comment,
-    }, clock=clock)
+    audit.record(
+        session,
+        grants.actor,
+        f"review.{decision.value}",
+        "claim",
+        claim.id,
+        {
+            "review": str(review.id),
+            "learner": str(claim.learner_id),
+            "competency": str(claim.competency_id),
+            "decision": decision.value,
+            "level": review.level,
+            "final": review.final,
+            "comment": comment,
+        },
+        clock=clock,
+    )
     messages: tuple[Message, ...]
     if first_of_two:
         assert level is not None
@@ -122,9 +174,17 @@ class QueueItem:
     rules: Rules
 
 
-def review_queue(session: Session, grants: Grants, *, project_id: uuid.UUID | None = None,
-                 learner_id: uuid.UUID | None = None, framework_id: uuid.UUID | None = None,
-                 state: str = "pending", page: int = 1, per_page: int = 20) -> Page[QueueItem]:
+def review_queue(
+    session: Session,
+    grants: Grants,
+    *,
+    project_id: uuid.UUID | None = None,
+    learner_id: uuid.UUID | None = None,
+    framework_id: uuid.UUID | None = None,
+    state: str = "pending",
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[QueueItem]:
     """Claims of the projects the caller tutors, oldest first, each with what is needed to decide.
 
     A fixed number of queries per page, however long the queue.
@@ -144,8 +204,7 @@ def review_queue(session: Session, grants: Grants, *, project_id: uuid.UUID | No
         stmt = stmt.where(Claim.competency_id.in_(select(Competency.id).where(Competency.framework_id == framework_id)))
     if state == "pending":
         # What waits for this tutor: not their own claims, nor those they validated first.
-        stmt = stmt.where(Claim.learner_id != me,
-                          or_(Claim.first_reviewer_id.is_(None), Claim.first_reviewer_id != me))
+        stmt = stmt.where(Claim.learner_id != me, or_(Claim.first_reviewer_id.is_(None), Claim.first_reviewer_id != me))
     result = paginate(session, stmt, page, per_page)
     return Page(_queue_items(session, grants, result.items), result.total, result.page, result.per_page)
 
@@ -163,44 +222,61 @@ def _queue_items(session: Session, grants: Grants, page: list[Claim]) -> list[Qu
     projects = _by_id(session, Project, {c.project_id for c in page})
     learners = _by_id(session, Person, {c.learner_id for c in page})
     shown: dict[uuid.UUID, list[Evidence]] = {}
-    for item in session.scalars(select(Evidence).where(Evidence.contribution_id.in_(contributions))
-                                .order_by(Evidence.created_at, Evidence.id)):
+    for item in session.scalars(
+        select(Evidence).where(Evidence.contribution_id.in_(contributions)).order_by(Evidence.created_at, Evidence.id)
+    ):
         contribution = contributions[item.contribution_id]
         if evidence.can_read(grants, item, contribution, projects[contribution.project_id]):
             shown.setdefault(item.contribution_id, []).append(item)
     # Every review of these learners on these competencies: several tutors' observations together,
     # but only those given in the territories the caller serves (another's comments stay there).
     me = grants.person_id
-    history_stmt = (select(Review, Claim.competency_id, Claim.learner_id).join(Claim, Claim.id == Review.claim_id)
-                    .where(Claim.learner_id.in_(learners), Claim.competency_id.in_(competencies))
-                    .order_by(Review.created_at, Review.id))
+    history_stmt = (
+        select(Review, Claim.competency_id, Claim.learner_id)
+        .join(Claim, Claim.id == Review.claim_id)
+        .where(Claim.learner_id.in_(learners), Claim.competency_id.in_(competencies))
+        .order_by(Review.created_at, Review.id)
+    )
     served = access.served_territory_ids(session, grants)
     if served is not None:
         history_stmt = history_stmt.where(
-            (Claim.learner_id == me)
-            | Claim.project_id.in_(select(Project.id).where(Project.territory_id.in_(served))))
+            (Claim.learner_id == me) | Claim.project_id.in_(select(Project.id).where(Project.territory_id.in_(served)))
+        )
     rows = session.execute(history_stmt).all()
     wanted = {(c.learner_id, c.competency_id) for c in page}
     kept = [(r, comp, learner) for r, comp, learner in rows if (learner, comp) in wanted]
     entries = review_entries(session, [(r, comp) for r, comp, _l in kept])
     history: dict[tuple[uuid.UUID, uuid.UUID], list[ReviewEntry]] = {}
-    for entry, (_r, comp, learner) in zip(entries, kept):
+    for entry, (_r, comp, learner) in zip(entries, kept, strict=False):
         history.setdefault((learner, comp), []).append(entry)
-    rules = rules_for(session, {(frameworks[competencies[c.competency_id].framework_id],
-                                 projects[c.project_id].territory_id) for c in page})
+    rules = rules_for(
+        session,
+        {(frameworks[competencies[c.competency_id].framework_id], projects[c.project_id].territory_id) for c in page},
+    )
     items = []
     for claim in page:
         competency = competencies[claim.competency_id]
         framework = frameworks[competency.framework_id]
         project = projects[claim.project_id]
-        items.append(QueueItem(
-            claim=claim, stage=claims.stage(claim),
-            can_decide=(claim.status is ClaimStatus.PENDING and claim.learner_id != me
-                        and claim.first_reviewer_id != me and not grants.actor.acting_for
-                        and access.can_tutor(grants, project)),
-            competency=competency, framework=framework, learner=learners[claim.learner_id],
-            contribution=contributions[claim.contribution_id], project=project,
-            evidence=shown.get(claim.contribution_id, []),
-            reviews=history.get((claim.learner_id, claim.competency_id), []),
-            rules=rules[(framework.id, project.territory_id)]))
+        items.append(
+            QueueItem(
+                claim=claim,
+                stage=claims.stage(claim),
+                can_decide=(
+                    claim.status is ClaimStatus.PENDING
+                    and claim.learner_id != me
+                    and claim.first_reviewer_id != me
+                    and not grants.actor.acting_for
+                    and access.can_tutor(grants, project)
+                ),
+                competency=competency,
+                framework=framework,
+                learner=learners[claim.learner_id],
+                contribution=contributions[claim.contribution_id],
+                project=project,
+                evidence=shown.get(claim.contribution_id, []),
+                reviews=history.get((claim.learner_id, claim.competency_id), []),
+                rules=rules[(framework.id, project.territory_id)],
+            )
+        )
     return items

@@ -5,14 +5,16 @@ narrower observation elsewhere never takes away what was shown; every review sta
 beside it. Each change writes a ``standing.changed`` domain event in the same transaction, for
 the awarding rules to consume.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.engine import Connection, Dialect
@@ -24,13 +26,25 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import UserDefinedType
 
 from app.db import utcnow
-from app.models import (Claim, ClaimStatus, Competency, Contribution, Decision, DomainEvent, Evidence, Framework,
-                        Person, Project, Review, Standing)
-from app.services.identity import access
-from app.services.contributions import evidence
-from app.services.identity.access import Grants
+from app.models import (
+    Claim,
+    ClaimStatus,
+    Competency,
+    Contribution,
+    Decision,
+    DomainEvent,
+    Evidence,
+    Framework,
+    Person,
+    Project,
+    Review,
+    Standing,
+)
 from app.platform.errors import Conflict, NotFound
 from app.platform.pagination import Page
+from app.services.contributions import evidence
+from app.services.identity import access
+from app.services.identity.access import Grants
 
 STANDING_CHANGED = "standing.changed"
 
@@ -49,22 +63,32 @@ def _choose(rows: Sequence[Any]) -> tuple[Any, Any]:
     return best or rows[-1], best
 
 
-def recompute_standing(session: Session, claim: Claim, latest: Review, *, framework_id: uuid.UUID,
-                       clock: Callable[[], datetime] = utcnow) -> Standing:
+def recompute_standing(
+    session: Session, claim: Claim, latest: Review, *, framework_id: uuid.UUID, clock: Callable[[], datetime] = utcnow
+) -> Standing:
     """Derive the standing of the claim's learner on its competency; record a change as an event."""
-    rows = list(session.scalars(
-        select(Review).join(Claim, Claim.id == Review.claim_id)
-        .where(Claim.learner_id == claim.learner_id, Claim.competency_id == claim.competency_id,
-               Review.final.is_(True), Review.id != latest.id)
-        .order_by(Review.created_at, Review.id)))
+    rows = list(
+        session.scalars(
+            select(Review)
+            .join(Claim, Claim.id == Review.claim_id)
+            .where(
+                Claim.learner_id == claim.learner_id,
+                Claim.competency_id == claim.competency_id,
+                Review.final.is_(True),
+                Review.id != latest.id,
+            )
+            .order_by(Review.created_at, Review.id)
+        )
+    )
     rows.append(latest)  # the decision being taken is the newest, whatever the clock says
     chosen, best = _choose(rows)
     state = Decision.VALIDATED.value if best else chosen.decision.value
     level = best.level if best else None
     proficient = bool(best and best.proficient)
 
-    standing = session.scalar(select(Standing).where(Standing.learner_id == claim.learner_id,
-                                                     Standing.competency_id == claim.competency_id))
+    standing = session.scalar(
+        select(Standing).where(Standing.learner_id == claim.learner_id, Standing.competency_id == claim.competency_id)
+    )
     before = (standing.level, standing.state, standing.proficient) if standing else None
     if standing is None:
         standing = Standing(learner_id=claim.learner_id, competency_id=claim.competency_id, state=state)
@@ -72,20 +96,31 @@ def recompute_standing(session: Session, claim: Claim, latest: Review, *, framew
             with session.begin_nested():
                 session.add(standing)
         except IntegrityError:
-            raise Conflict("Another decision on this competency was recorded at the same moment; "
-                           "try again.") from None
+            raise Conflict("Another decision on this competency was recorded at the same moment; try again.") from None
     standing.level, standing.state, standing.proficient = level, state, proficient
-    standing.decided_at, standing.decided_by_id, standing.review_id = (
-        chosen.created_at, chosen.reviewer_id, chosen.id)
+    standing.decided_at, standing.decided_by_id, standing.review_id = (chosen.created_at, chosen.reviewer_id, chosen.id)
     standing.updated_at = clock()
     session.flush()
     if before != (level, state, proficient):
-        session.add(DomainEvent(kind=STANDING_CHANGED, created_at=clock(), payload={
-            "learner": str(claim.learner_id), "competency": str(claim.competency_id),
-            "framework": str(framework_id), "standing": str(standing.id), "review": str(chosen.id),
-            "level": level, "proficient": proficient, "state": state,
-            "previous": None if before is None else {"level": before[0], "state": before[1],
-                                                     "proficient": before[2]}}))
+        session.add(
+            DomainEvent(
+                kind=STANDING_CHANGED,
+                created_at=clock(),
+                payload={
+                    "learner": str(claim.learner_id),
+                    "competency": str(claim.competency_id),
+                    "framework": str(framework_id),
+                    "standing": str(standing.id),
+                    "review": str(chosen.id),
+                    "level": level,
+                    "proficient": proficient,
+                    "state": state,
+                    "previous": None
+                    if before is None
+                    else {"level": before[0], "state": before[1], "proficient": before[2]},
+                },
+            )
+        )
         session.flush()
     return standing
 
@@ -98,9 +133,9 @@ def check_can_view_learner(session: Session, grants: Grants, learner_id: uuid.UU
             raise NotFound("Learner not found.")
         return
     followed = select(Project.id).where(
-        Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of))
-    if not session.scalar(select(exists().where(Claim.learner_id == learner_id,
-                                                Claim.project_id.in_(followed)))):
+        Project.territory_id.in_(grants.coordinator_of) | Project.id.in_(grants.tutor_of)
+    )
+    if not session.scalar(select(exists().where(Claim.learner_id == learner_id, Claim.project_id.in_(followed)))):
         raise NotFound("Learner not found.")
 
 
@@ -125,8 +160,13 @@ class ScopedStanding:
     review_id: uuid.UUID | None
 
 
-def standings_within(session: Session, learner_id: uuid.UUID, territory_ids: set[uuid.UUID], *,
-                     competency_ids: Sequence[uuid.UUID] | None = None) -> dict[uuid.UUID, ScopedStanding]:
+def standings_within(
+    session: Session,
+    learner_id: uuid.UUID,
+    territory_ids: set[uuid.UUID],
+    *,
+    competency_ids: Sequence[uuid.UUID] | None = None,
+) -> dict[uuid.UUID, ScopedStanding]:
     """The learner's standings seen from these territories, by competency id.
 
     A standing no review from elsewhere went into is the stored one. Otherwise it is derived
@@ -134,11 +174,23 @@ def standings_within(session: Session, learner_id: uuid.UUID, territory_ids: set
     dropped when there are none: another territory's level, reviewer or decision never shows.
     """
     stored_stmt = select(Standing).where(Standing.learner_id == learner_id)
-    reviews_stmt = (select(Claim.competency_id, Project.territory_id, Review.id, Review.reviewer_id, Review.decision,
-                           Review.level, Review.level_rank, Review.proficient, Review.created_at)
-                    .join(Claim, Claim.id == Review.claim_id).join(Project, Project.id == Claim.project_id)
-                    .where(Claim.learner_id == learner_id, Review.final.is_(True))
-                    .order_by(Review.created_at, Review.id))
+    reviews_stmt = (
+        select(
+            Claim.competency_id,
+            Project.territory_id,
+            Review.id,
+            Review.reviewer_id,
+            Review.decision,
+            Review.level,
+            Review.level_rank,
+            Review.proficient,
+            Review.created_at,
+        )
+        .join(Claim, Claim.id == Review.claim_id)
+        .join(Project, Project.id == Claim.project_id)
+        .where(Claim.learner_id == learner_id, Review.final.is_(True))
+        .order_by(Review.created_at, Review.id)
+    )
     if competency_ids is not None:
         stored_stmt = stored_stmt.where(Standing.competency_id.in_(list(competency_ids)))
         reviews_stmt = reviews_stmt.where(Claim.competency_id.in_(list(competency_ids)))
@@ -153,14 +205,20 @@ def standings_within(session: Session, learner_id: uuid.UUID, territory_ids: set
     out: dict[uuid.UUID, ScopedStanding] = {}
     for s in stored:
         if s.competency_id not in foreign:
-            out[s.competency_id] = ScopedStanding(s.competency_id, s.level, s.state, s.proficient, s.decided_at,
-                                                  s.decided_by_id, s.review_id)
+            out[s.competency_id] = ScopedStanding(
+                s.competency_id, s.level, s.state, s.proficient, s.decided_at, s.decided_by_id, s.review_id
+            )
         elif s.competency_id in seen:
             chosen, best = _choose(seen[s.competency_id])
             out[s.competency_id] = ScopedStanding(
-                s.competency_id, best.level if best else None,
-                Decision.VALIDATED.value if best else chosen.decision.value, bool(best and best.proficient),
-                chosen.created_at, chosen.reviewer_id, chosen.id)
+                s.competency_id,
+                best.level if best else None,
+                Decision.VALIDATED.value if best else chosen.decision.value,
+                bool(best and best.proficient),
+                chosen.created_at,
+                chosen.reviewer_id,
+                chosen.id,
+            )
     return out
 
 
@@ -178,44 +236,91 @@ class StandingEntry:
     review_id: uuid.UUID | None
 
 
-def list_standings(session: Session, grants: Grants, learner_id: uuid.UUID, *,
-                   framework_id: uuid.UUID | None = None, proficient: bool | None = None,
-                   page: int = 1, per_page: int = 20) -> Page[StandingEntry]:
+def list_standings(
+    session: Session,
+    grants: Grants,
+    learner_id: uuid.UUID,
+    *,
+    framework_id: uuid.UUID | None = None,
+    proficient: bool | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[StandingEntry]:
     """A learner's standings as a flat list, by framework and code."""
     check_can_view_learner(session, grants, learner_id)
     scope = reading_scope(session, grants, learner_id)
     if scope is not None:
-        return _list_scoped(session, learner_id, scope, framework_id=framework_id, proficient=proficient,
-                            page=page, per_page=per_page)
-    stmt = (select(Standing, Competency).join(Competency, Competency.id == Standing.competency_id)
-            .where(Standing.learner_id == learner_id)
-            .order_by(Competency.framework_id, Competency.code, Competency.id))
+        return _list_scoped(
+            session, learner_id, scope, framework_id=framework_id, proficient=proficient, page=page, per_page=per_page
+        )
+    stmt = (
+        select(Standing, Competency)
+        .join(Competency, Competency.id == Standing.competency_id)
+        .where(Standing.learner_id == learner_id)
+        .order_by(Competency.framework_id, Competency.code, Competency.id)
+    )
     if framework_id:
         stmt = stmt.where(Competency.framework_id == framework_id)
     if proficient is not None:
         stmt = stmt.where(Standing.proficient.is_(proficient))
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
-    items = [StandingEntry(c.id, c.framework_id, c.code, c.label, s.level, s.state, s.proficient, s.decided_at,
-                           s.decided_by_id, s.review_id) for s, c in rows]
+    items = [
+        StandingEntry(
+            c.id,
+            c.framework_id,
+            c.code,
+            c.label,
+            s.level,
+            s.state,
+            s.proficient,
+            s.decided_at,
+            s.decided_by_id,
+            s.review_id,
+        )
+        for s, c in rows
+    ]
     return Page(items, total, page, per_page)
 
 
-def _list_scoped(session: Session, learner_id: uuid.UUID, scope: set[uuid.UUID], *, framework_id: uuid.UUID | None,
-                 proficient: bool | None, page: int, per_page: int) -> Page[StandingEntry]:
+def _list_scoped(
+    session: Session,
+    learner_id: uuid.UUID,
+    scope: set[uuid.UUID],
+    *,
+    framework_id: uuid.UUID | None,
+    proficient: bool | None,
+    page: int,
+    per_page: int,
+) -> Page[StandingEntry]:
     """list_standings for a caller who reads the learner's reviews of some territories only."""
     held = standings_within(session, learner_id, scope)
     ids = [c for c, s in held.items() if proficient is None or s.proficient is proficient]
-    stmt = select(Competency).where(Competency.id.in_(ids)).order_by(Competency.framework_id, Competency.code,
-                                                                      Competency.id)
+    stmt = (
+        select(Competency)
+        .where(Competency.id.in_(ids))
+        .order_by(Competency.framework_id, Competency.code, Competency.id)
+    )
     if framework_id:
         stmt = stmt.where(Competency.framework_id == framework_id)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = []
     for c in session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)):
         s = held[c.id]
-        items.append(StandingEntry(c.id, c.framework_id, c.code, c.label, s.level, s.state, s.proficient, s.decided_at,
-                                   s.decided_by_id, s.review_id))
+        items.append(
+            StandingEntry(
+                c.id,
+                c.framework_id,
+                c.code,
+                c.label,
+                s.level,
+                s.state,
+                s.proficient,
+                s.decided_at,
+                s.decided_by_id,
+                s.review_id,
+            )
+        )
     return Page(items, total, page, per_page)
 
 
@@ -269,8 +374,9 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def portfolio(session: Session, grants: Grants, learner_id: uuid.UUID, *,
-              framework_id: uuid.UUID | None = None) -> Document:
+def portfolio(
+    session: Session, grants: Grants, learner_id: uuid.UUID, *, framework_id: uuid.UUID | None = None
+) -> Document:
     """The framework trees of the competencies the learner has standings in, with the reviews
     and the evidence (as the caller may see it) behind each validated node, as the API's
     JSON document.
@@ -281,17 +387,30 @@ def portfolio(session: Session, grants: Grants, learner_id: uuid.UUID, *,
     scope = reading_scope(session, grants, learner_id)
     held: Any
     if scope is None:
-        stmt = select(_text(Standing.competency_id), Standing.level, Standing.state, Standing.proficient,
-                      Standing.decided_at, _text(Standing.decided_by_id), _text(Standing.review_id)).where(
-            Standing.learner_id == learner_id)
+        stmt = select(
+            _text(Standing.competency_id),
+            Standing.level,
+            Standing.state,
+            Standing.proficient,
+            Standing.decided_at,
+            _text(Standing.decided_by_id),
+            _text(Standing.review_id),
+        ).where(Standing.learner_id == learner_id)
         if framework_id:
             stmt = stmt.join(Competency, Competency.id == Standing.competency_id).where(
-                Competency.framework_id == framework_id)
-        standings = {competency_id: {"level": level, "state": state, "proficient": proficient,
-                                     "decidedAt": _iso(decided_at), "decidedById": decided_by_id,
-                                     "reviewId": review_id}
-                     for competency_id, level, state, proficient, decided_at, decided_by_id, review_id
-                     in session.execute(stmt)}
+                Competency.framework_id == framework_id
+            )
+        standings = {
+            competency_id: {
+                "level": level,
+                "state": state,
+                "proficient": proficient,
+                "decidedAt": _iso(decided_at),
+                "decidedById": decided_by_id,
+                "reviewId": review_id,
+            }
+            for competency_id, level, state, proficient, decided_at, decided_by_id, review_id in session.execute(stmt)
+        }
         held = select(Standing.competency_id).where(Standing.learner_id == learner_id)
     else:
         standings, held = _scoped_documents(session, learner_id, scope, framework_id)
@@ -305,17 +424,28 @@ def portfolio(session: Session, grants: Grants, learner_id: uuid.UUID, *,
     tree = select(Competency.id, Competency.parent_id).where(Competency.id.in_(held)).cte("tree", recursive=True)
     tree = tree.union(select(Competency.id, Competency.parent_id).join(tree, Competency.id == tree.c.parent_id))
     # id -> (id, parent id, framework id, code, label, kind, position), as plain tuples
-    competencies: dict[str, tuple[Any, ...]] = {row[0]: tuple(row) for row in connection.execute(
-        select(_text(Competency.id), _text(Competency.parent_id), _text(Competency.framework_id), Competency.code,
-               Competency.label, Competency.kind, Competency.position)
-        .where(Competency.id.in_(select(tree.c.id))))}
+    competencies: dict[str, tuple[Any, ...]] = {
+        row[0]: tuple(row)
+        for row in connection.execute(
+            select(
+                _text(Competency.id),
+                _text(Competency.parent_id),
+                _text(Competency.framework_id),
+                Competency.code,
+                Competency.label,
+                Competency.kind,
+                Competency.position,
+            ).where(Competency.id.in_(select(tree.c.id)))
+        )
+    }
     framework_ids = {c[2] for c in competencies.values()}
     if framework_id:
         framework_ids &= {str(framework_id)}
     frameworks = connection.execute(
-        select(_text(Framework.id), Framework.title, Framework.source_type, Framework.version,
-               Framework.version_label)
-        .where(Framework.id.in_([uuid.UUID(f) for f in framework_ids])).order_by(Framework.title, Framework.id)).all()
+        select(_text(Framework.id), Framework.title, Framework.source_type, Framework.version, Framework.version_label)
+        .where(Framework.id.in_([uuid.UUID(f) for f in framework_ids]))
+        .order_by(Framework.title, Framework.id)
+    ).all()
     reviews = _reviews(connection, learner_id, scope)
     evidence_of = _evidence(connection, _visible_evidence(session, grants, learner_id), learner_id)
 
@@ -336,63 +466,121 @@ def portfolio(session: Session, grants: Grants, learner_id: uuid.UUID, *,
     def node(id_: str) -> Document:
         _id, _parent, _framework, code, label, kind, _position = competencies[id_]
         below = children.get(id_)
-        return {"id": id_, "code": code, "label": label, "kind": kind, "standing": standings.get(id_),
-                "reviews": reviews.get(id_, ()), "evidence": evidence_of.get(id_, ()),
-                "children": tuple(node(c) for c in sorted(below, key=order)) if below else ()}
+        return {
+            "id": id_,
+            "code": code,
+            "label": label,
+            "kind": kind,
+            "standing": standings.get(id_),
+            "reviews": reviews.get(id_, ()),
+            "evidence": evidence_of.get(id_, ()),
+            "children": tuple(node(c) for c in sorted(below, key=order)) if below else (),
+        }
 
-    return {"learnerId": str(learner_id), "standings": len(standings), "frameworks": tuple(
-        {"id": id_, "title": title, "sourceType": source_type.value, "version": version,
-         "versionLabel": version_label, "nodes": tuple(node(r) for r in sorted(roots[id_], key=order))}
-        for id_, title, source_type, version, version_label in frameworks)}
+    return {
+        "learnerId": str(learner_id),
+        "standings": len(standings),
+        "frameworks": tuple(
+            {
+                "id": id_,
+                "title": title,
+                "sourceType": source_type.value,
+                "version": version,
+                "versionLabel": version_label,
+                "nodes": tuple(node(r) for r in sorted(roots[id_], key=order)),
+            }
+            for id_, title, source_type, version, version_label in frameworks
+        ),
+    }
 
 
-def _scoped_documents(session: Session, learner_id: uuid.UUID, scope: set[uuid.UUID],
-                      framework_id: uuid.UUID | None) -> tuple[dict[str, Document], list[uuid.UUID]]:
+def _scoped_documents(
+    session: Session, learner_id: uuid.UUID, scope: set[uuid.UUID], framework_id: uuid.UUID | None
+) -> tuple[dict[str, Document], list[uuid.UUID]]:
     """The standings documents (by competency id as text) and the competencies held, as seen from
     the territories of ``scope`` (see standings_within)."""
     held = standings_within(session, learner_id, scope)
     shown = list(held)
     if framework_id:
-        shown = list(session.scalars(select(Competency.id).where(Competency.id.in_(shown),
-                                                                 Competency.framework_id == framework_id)))
+        shown = list(
+            session.scalars(
+                select(Competency.id).where(Competency.id.in_(shown), Competency.framework_id == framework_id)
+            )
+        )
     documents = {}
     for competency_id in shown:
         s = held[competency_id]
         documents[str(competency_id)] = {
-            "level": s.level, "state": s.state, "proficient": s.proficient, "decidedAt": _iso(s.decided_at),
+            "level": s.level,
+            "state": s.state,
+            "proficient": s.proficient,
+            "decidedAt": _iso(s.decided_at),
             "decidedById": None if s.decided_by_id is None else str(s.decided_by_id),
-            "reviewId": None if s.review_id is None else str(s.review_id)}
+            "reviewId": None if s.review_id is None else str(s.review_id),
+        }
     return documents, list(held)
 
 
-def _reviews(connection: Connection, learner_id: uuid.UUID,
-             scope: set[uuid.UUID] | None) -> dict[str, tuple[Document, ...]]:
+def _reviews(
+    connection: Connection, learner_id: uuid.UUID, scope: set[uuid.UUID] | None
+) -> dict[str, tuple[Document, ...]]:
     """Every review of the learner's claims (given in the territories of ``scope``, if not None),
     oldest first, by competency id."""
-    stmt = (select(_text(Claim.competency_id), _text(Review.id), _text(Review.claim_id), _text(Review.reviewer_id),
-                   func.coalesce(Person.display_name, ""), Review.decision, Review.level, Review.proficient,
-                   Review.comment, Review.round, Review.final, Review.created_at)
-            .join(Claim, Claim.id == Review.claim_id).outerjoin(Person, Person.id == Review.reviewer_id)
-            .where(Claim.learner_id == learner_id).order_by(Claim.competency_id, Review.created_at, Review.id))
+    stmt = (
+        select(
+            _text(Claim.competency_id),
+            _text(Review.id),
+            _text(Review.claim_id),
+            _text(Review.reviewer_id),
+            func.coalesce(Person.display_name, ""),
+            Review.decision,
+            Review.level,
+            Review.proficient,
+            Review.comment,
+            Review.round,
+            Review.final,
+            Review.created_at,
+        )
+        .join(Claim, Claim.id == Review.claim_id)
+        .outerjoin(Person, Person.id == Review.reviewer_id)
+        .where(Claim.learner_id == learner_id)
+        .order_by(Claim.competency_id, Review.created_at, Review.id)
+    )
     if scope is not None:
         stmt = stmt.where(Claim.project_id.in_(select(Project.id).where(Project.territory_id.in_(scope))))
     rows = connection.execute(stmt)
     # The reviewer's name comes with the review: "" if the person is gone, as in review_entries.
-    return {competency_id: tuple(
-        {"id": id_, "claimId": claim_id, "reviewerId": reviewer_id, "reviewerName": name, "decision": decision.value,
-         "level": level, "proficient": proficient, "comment": comment, "round": round_, "final": final,
-         "createdAt": _iso(created_at)}
-        for _c, id_, claim_id, reviewer_id, name, decision, level, proficient, comment, round_, final, created_at
-        in group) for competency_id, group in groupby(rows, key=itemgetter(0))}
+    return {
+        competency_id: tuple(
+            {
+                "id": id_,
+                "claimId": claim_id,
+                "reviewerId": reviewer_id,
+                "reviewerName": name,
+                "decision": decision.value,
+                "level": level,
+                "proficient": proficient,
+                "comment": comment,
+                "round": round_,
+                "final": final,
+                "createdAt": _iso(created_at),
+            }
+            for _c, id_, claim_id, reviewer_id, name, decision, level, proficient, comment, round_, final, created_at in group
+        )
+        for competency_id, group in groupby(rows, key=itemgetter(0))
+    }
 
 
-def _evidence(connection: Connection, visible: dict[str, tuple[Document, ...]],
-              learner_id: uuid.UUID) -> dict[str, tuple[Document, ...]]:
+def _evidence(
+    connection: Connection, visible: dict[str, tuple[Document, ...]], learner_id: uuid.UUID
+) -> dict[str, tuple[Document, ...]]:
     """The visible evidence behind each competency the learner had validated, by competency id."""
     out: dict[str, tuple[Document, ...]] = {}
     for competency_id, contribution_id in connection.execute(
-            select(_text(Claim.competency_id), _text(Claim.contribution_id))
-            .where(Claim.learner_id == learner_id, Claim.status == ClaimStatus.VALIDATED)):
+        select(_text(Claim.competency_id), _text(Claim.contribution_id)).where(
+            Claim.learner_id == learner_id, Claim.status == ClaimStatus.VALIDATED
+        )
+    ):
         found = visible.get(contribution_id)
         if not found:
             continue
@@ -407,18 +595,30 @@ def _evidence(connection: Connection, visible: dict[str, tuple[Document, ...]],
 
 def _visible_evidence(session: Session, grants: Grants, learner_id: uuid.UUID) -> dict[str, tuple[Document, ...]]:
     """Evidence of the learner's validated contributions that the caller may read, by contribution id."""
-    behind = select(Claim.contribution_id).where(Claim.learner_id == learner_id,
-                                                 Claim.status == ClaimStatus.VALIDATED)
+    behind = select(Claim.contribution_id).where(Claim.learner_id == learner_id, Claim.status == ClaimStatus.VALIDATED)
     contributions = {c.id: c for c in session.scalars(select(Contribution).where(Contribution.id.in_(behind)))}
-    projects = {p.id: p for p in session.scalars(select(Project).where(
-        Project.id.in_({c.project_id for c in contributions.values()})))} if contributions else {}
+    projects = (
+        {
+            p.id: p
+            for p in session.scalars(
+                select(Project).where(Project.id.in_({c.project_id for c in contributions.values()}))
+            )
+        }
+        if contributions
+        else {}
+    )
     out: dict[str, list[Document]] = {}
-    for item in session.scalars(select(Evidence).where(Evidence.contribution_id.in_(behind))
-                                .order_by(Evidence.created_at, Evidence.id)):
+    for item in session.scalars(
+        select(Evidence).where(Evidence.contribution_id.in_(behind)).order_by(Evidence.created_at, Evidence.id)
+    ):
         contribution = contributions[item.contribution_id]
         if evidence.can_read(grants, item, contribution, projects[contribution.project_id]):
             out.setdefault(str(item.contribution_id), []).append(
-                {"id": str(item.id), "contributionId": str(item.contribution_id), "kind": item.kind.value,
-                 "title": item.title})
+                {
+                    "id": str(item.id),
+                    "contributionId": str(item.contribution_id),
+                    "kind": item.kind.value,
+                    "title": item.title,
+                }
+            )
     return {contribution_id: tuple(items) for contribution_id, items in out.items()}
-

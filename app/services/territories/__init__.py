@@ -2,13 +2,27 @@
 
 Stands on identity. Module: ``territories``.
 """
+
 from __future__ import annotations
 
-from app.services.territories.territories import (create_project, create_territory, get_project,
-                                                  get_territory, list_projects, list_territories,
-                                                  update_project, update_territory)
+from app.services.territories.territories import (
+    create_project,
+    create_territory,
+    get_project,
+    get_territory,
+    list_projects,
+    list_territories,
+    update_project,
+    update_territory,
+)
 
 __all__ = [
-    "create_project", "create_territory", "get_project", "get_territory", "list_projects", "list_territories",
-    "update_project", "update_territory",
+    "create_project",
+    "create_territory",
+    "get_project",
+    "get_territory",
+    "list_projects",
+    "list_territories",
+    "update_project",
+    "update_territory",
 ]

@@ -1,4 +1,5 @@
 """Territories and projects: create, read, update, list, with scope checks."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,10 +9,10 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from app.models import ExperimentationLevel, Project, ProjectStatus, SocialFunction, Territory
-from app.services.identity import access, audit
-from app.services.identity.access import Grants
 from app.platform.errors import FieldError, InvalidInput, NotFound, PermissionDenied, check_version, flush_versioned
 from app.platform.pagination import LIKE_ESCAPE, Page, contains_pattern, paginate
+from app.services.identity import access, audit
+from app.services.identity.access import Grants
 
 
 def create_territory(session: Session, grants: Grants, data: dict[str, Any]) -> Territory:
@@ -19,9 +20,13 @@ def create_territory(session: Session, grants: Grants, data: dict[str, Any]) -> 
     if not grants.platform_admin:
         raise PermissionDenied("Only platform administrators create territories.")
     level = data.get("experimentation_level")
-    territory = Territory(name=data["name"], description=data.get("description", ""),
-                          experimentation_level=ExperimentationLevel(level) if level else None,
-                          siren=data.get("siren"), insee_code=data.get("insee_code"))
+    territory = Territory(
+        name=data["name"],
+        description=data.get("description", ""),
+        experimentation_level=ExperimentationLevel(level) if level else None,
+        siren=data.get("siren"),
+        insee_code=data.get("insee_code"),
+    )
     session.add(territory)
     session.flush()
     audit.record(session, grants.actor, "territory.created", "territory", territory.id, {"name": territory.name})
@@ -36,8 +41,9 @@ def get_territory(session: Session, grants: Grants, territory_id: uuid.UUID) -> 
     return territory
 
 
-def update_territory(session: Session, grants: Grants, territory_id: uuid.UUID, data: dict[str, Any],
-                     *, expected_version: int | None) -> Territory:
+def update_territory(
+    session: Session, grants: Grants, territory_id: uuid.UUID, data: dict[str, Any], *, expected_version: int | None
+) -> Territory:
     territory = get_territory(session, grants, territory_id)
     access.check_manage_territory(grants, territory.id)
     check_version(territory.version, expected_version, "territory")
@@ -50,8 +56,9 @@ def update_territory(session: Session, grants: Grants, territory_id: uuid.UUID, 
     return territory
 
 
-def list_territories(session: Session, grants: Grants, *, q: str | None = None, page: int = 1,
-                     per_page: int = 20) -> Page[Territory]:
+def list_territories(
+    session: Session, grants: Grants, *, q: str | None = None, page: int = 1, per_page: int = 20
+) -> Page[Territory]:
     access.require_login(grants)
     stmt = select(Territory).order_by(Territory.name, Territory.id)
     visible = access.visible_territory_ids(session, grants)
@@ -66,14 +73,25 @@ def create_project(session: Session, grants: Grants, data: dict[str, Any]) -> Pr
     """Create a project in a territory the caller coordinates."""
     territory = get_territory(session, grants, data["territory_id"])
     access.check_manage_territory(grants, territory.id)
-    project = Project(territory_id=territory.id, title=data["title"], description=data.get("description", ""),
-                      start_date=data.get("start_date"), end_date=data.get("end_date"),
-                      status=ProjectStatus(data.get("status", "active")),
-                      social_functions=_functions(data["social_functions"]))
+    project = Project(
+        territory_id=territory.id,
+        title=data["title"],
+        description=data.get("description", ""),
+        start_date=data.get("start_date"),
+        end_date=data.get("end_date"),
+        status=ProjectStatus(data.get("status", "active")),
+        social_functions=_functions(data["social_functions"]),
+    )
     session.add(project)
     session.flush()
-    audit.record(session, grants.actor, "project.created", "project", project.id,
-                 {"territory": str(territory.id), "title": project.title})
+    audit.record(
+        session,
+        grants.actor,
+        "project.created",
+        "project",
+        project.id,
+        {"territory": str(territory.id), "title": project.title},
+    )
     return project
 
 
@@ -88,8 +106,9 @@ def get_project(session: Session, grants: Grants, project_id: uuid.UUID) -> Proj
     return access.get_project(session, grants, project_id)
 
 
-def update_project(session: Session, grants: Grants, project_id: uuid.UUID, data: dict[str, Any],
-                   *, expected_version: int | None) -> Project:
+def update_project(
+    session: Session, grants: Grants, project_id: uuid.UUID, data: dict[str, Any], *, expected_version: int | None
+) -> Project:
     project = access.get_project(session, grants, project_id)
     if not access.can_manage_project(grants, project):
         raise PermissionDenied("Only the territory's coordinators may change this project.")
@@ -101,16 +120,26 @@ def update_project(session: Session, grants: Grants, project_id: uuid.UUID, data
             value = ProjectStatus(value)
         setattr(project, key, value)
     if project.start_date and project.end_date and project.end_date < project.start_date:
-        raise InvalidInput("The end date is before the start date.",
-                           errors=[FieldError("#/endDate", "The end date is before the start date.")])
+        raise InvalidInput(
+            "The end date is before the start date.",
+            errors=[FieldError("#/endDate", "The end date is before the start date.")],
+        )
     flush_versioned(session, "project")
     audit.record(session, grants.actor, "project.updated", "project", project.id, {"fields": sorted(data)})
     return project
 
 
-def list_projects(session: Session, grants: Grants, *, territory_id: uuid.UUID | None = None,
-                  status: str | None = None, social_function: str | None = None, q: str | None = None,
-                  page: int = 1, per_page: int = 20) -> Page[Project]:
+def list_projects(
+    session: Session,
+    grants: Grants,
+    *,
+    territory_id: uuid.UUID | None = None,
+    status: str | None = None,
+    social_function: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[Project]:
     access.require_login(grants)
     stmt = select(Project).order_by(Project.title, Project.id)
     condition = access.visible_project_filter(grants)

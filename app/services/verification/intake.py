@@ -27,11 +27,7 @@ from typing import IO, Any
 import badges
 from app.platform.errors import FieldError, InvalidInput, PayloadTooLarge
 from app.platform.rate_limit import RateLimit
-from app.services.verification.verification import (
-    Submission,
-    check_depth,
-    parse_text_credential,
-)
+from app.services.verification.verification import Submission, check_depth, parse_text_credential
 from badges.baking import MAX_IMAGE_BYTES, MAX_TEXT_BYTES
 
 MAX_CREDENTIAL_BYTES = MAX_TEXT_BYTES
@@ -63,8 +59,7 @@ def read_upload(stream: IO[bytes], limit: int) -> bytes:
     content = stream.read(limit + 1)
     if len(content) > limit:
         raise PayloadTooLarge(
-            f"The file is larger than {limit} bytes.",
-            errors=[FieldError("#/file", f"At most {limit} bytes.")],
+            f"The file is larger than {limit} bytes.", errors=[FieldError("#/file", f"At most {limit} bytes.")]
         )
     return content
 
@@ -79,9 +74,7 @@ def from_file(content: bytes, recipient: str | None) -> Submission:
     return Submission(file=content, recipient=recipient)
 
 
-def from_text(
-    text: str, recipient: str | None, *, pointer: str = "#/credential"
-) -> Submission:
+def from_text(text: str, recipient: str | None, *, pointer: str = "#/credential") -> Submission:
     """A badge sent as text: an address (``http(s)://``) or a credential (JSON, JWT, JWS)."""
     text = text.strip()
     _check_size(text, pointer)
@@ -103,13 +96,9 @@ def from_url(url: str, recipient: str | None) -> Submission:
     return Submission(url=url, recipient=recipient)
 
 
-def from_document(
-    document: dict[str, Any], recipient: str | None, *, pointer: str = "#/credential"
-) -> Submission:
+def from_document(document: dict[str, Any], recipient: str | None, *, pointer: str = "#/credential") -> Submission:
     """A credential sent as a JSON object (the API's ``credential``)."""
-    _check_size(
-        json.dumps(document, ensure_ascii=False, separators=(",", ":")), pointer
-    )
+    _check_size(json.dumps(document, ensure_ascii=False, separators=(",", ":")), pointer)
     check_depth(document, pointer)
     return Submission(credential=document, recipient=recipient)
 
@@ -118,10 +107,7 @@ def _check_size(text: str, pointer: str) -> None:
     # Characters first: most texts are far below the limit even at four bytes a character.
     if len(text) * 4 <= MAX_CREDENTIAL_BYTES:
         return
-    if (
-        len(text) > MAX_CREDENTIAL_BYTES
-        or len(text.encode("utf-8", "surrogatepass")) > MAX_CREDENTIAL_BYTES
-    ):
+    if len(text) > MAX_CREDENTIAL_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_CREDENTIAL_BYTES:
         raise PayloadTooLarge(
             f"A credential is at most {MAX_CREDENTIAL_BYTES} bytes long.",
             errors=[FieldError(pointer, f"Longer than {MAX_CREDENTIAL_BYTES} bytes.")],

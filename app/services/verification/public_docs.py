@@ -10,6 +10,7 @@ Key states: active and retired keys are listed for ``assertionMethod``; a compro
 published (its Multikey carries ``revoked``, the W3C controller-document term) but is no longer
 listed for ``assertionMethod``, and :func:`credential_status` flags the credentials it signed.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -23,15 +24,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import badges
-from badges.contexts import OB_V2
-from badges.credentials import OB3_CONTEXT
-from badges.timeutil import format_datetime
-from app.models import (Achievement, AchievementAlignment, AchievementVersion, Credential, CredentialState, Issuer,
-                        KeyPurpose, KeyStatus, Person, SigningKey, StatusList)
+from app.models import (
+    Achievement,
+    AchievementAlignment,
+    AchievementVersion,
+    Credential,
+    CredentialState,
+    Issuer,
+    KeyPurpose,
+    KeyStatus,
+    Person,
+    SigningKey,
+    StatusList,
+)
+from app.platform.urls import Urls, signed_ob2_id
 from app.services.issuing import achievements as achievement_service
 from app.services.issuing.keys import issuer_keys
 from app.services.issuing.signing import issuer_profile
-from app.platform.urls import Urls, signed_ob2_id
+from badges.contexts import OB_V2
+from badges.credentials import OB3_CONTEXT
+from badges.timeutil import format_datetime
 
 DID_V1 = "https://www.w3.org/ns/did/v1"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
@@ -45,8 +57,12 @@ JSON_LD = "application/ld+json"
 def _multikey(issuer: Issuer, key: SigningKey, urls: Urls) -> dict[str, Any]:
     assert key.public_key_multibase is not None
     method = urls.verification_method(issuer.id, key.public_key_multibase)
-    out: dict[str, Any] = {"id": method, "type": "Multikey", "controller": urls.issuer(issuer.id),
-                           "publicKeyMultibase": key.public_key_multibase}
+    out: dict[str, Any] = {
+        "id": method,
+        "type": "Multikey",
+        "controller": urls.issuer(issuer.id),
+        "publicKeyMultibase": key.public_key_multibase,
+    }
     if key.status is KeyStatus.COMPROMISED and key.compromised_at is not None:
         out["revoked"] = format_datetime(key.compromised_at)
     return out
@@ -59,8 +75,12 @@ def controller_document(issuer: Issuer, keys: Iterable[SigningKey], urls: Urls) 
     when this document lists it.
     """
     methods = [_multikey(issuer, key, urls) for key in keys if key.purpose is KeyPurpose.DATA_INTEGRITY]
-    return {"@context": [DID_V1, MULTIKEY_V1], "id": urls.issuer(issuer.id), "verificationMethod": methods,
-            "assertionMethod": [m["id"] for m in methods if "revoked" not in m]}
+    return {
+        "@context": [DID_V1, MULTIKEY_V1],
+        "id": urls.issuer(issuer.id),
+        "verificationMethod": methods,
+        "assertionMethod": [m["id"] for m in methods if "revoked" not in m],
+    }
 
 
 def issuer_document(issuer: Issuer, keys: Iterable[SigningKey], urls: Urls) -> dict[str, Any]:
@@ -100,16 +120,18 @@ class KeyState:
 
 
 def key_state(key: SigningKey) -> KeyState:
-    return KeyState(key.kid, key.purpose.value, key.algorithm, key.status.value, key.created_at,
-                    key.retired_at, key.compromised_at)
+    return KeyState(
+        key.kid, key.purpose.value, key.algorithm, key.status.value, key.created_at, key.retired_at, key.compromised_at
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Achievements, credentials, status lists
 
 
-def achievement_document(achievement: Achievement, version: AchievementVersion,
-                         alignments: Iterable[AchievementAlignment], urls: Urls) -> dict[str, Any]:
+def achievement_document(
+    achievement: Achievement, version: AchievementVersion, alignments: Iterable[AchievementAlignment], urls: Urls
+) -> dict[str, Any]:
     """The OB 3.0 Achievement of one version, identical to what its credentials embed."""
     ob3 = achievement_service.ob3_achievement(achievement, version, alignments, urls)
     return {"@context": list(OB3_CONTEXT), **ob3.to_json()}
@@ -117,8 +139,11 @@ def achievement_document(achievement: Achievement, version: AchievementVersion,
 
 def credential_document(credential: Credential) -> dict[str, Any] | None:
     """The signed OB 3.0 credential (embedded eddsa-rdfc-2022 proof), as stored."""
-    return credential.ob3_credential if credential.state not in (
-        CredentialState.PROPOSED, CredentialState.DECLINED) else None
+    return (
+        credential.ob3_credential
+        if credential.state not in (CredentialState.PROPOSED, CredentialState.DECLINED)
+        else None
+    )
 
 
 def credential_jwt(credential: Credential) -> str | None:
@@ -156,11 +181,17 @@ def credential_status(credential: Credential, keys: Iterable[SigningKey], now: d
     signed_with = {str(k) for k in credential.signing_key_ids or []}
     compromised = tuple(k.kid for k in keys if str(k.id) in signed_with and k.status is KeyStatus.COMPROMISED)
     return CredentialStatus(
-        state=credential.state.value, revoked=credential.state is CredentialState.REVOKED,
-        suspended=credential.state is CredentialState.SUSPENDED, reason=credential.status_reason,
-        revoked_at=credential.revoked_at, suspended_at=credential.suspended_at,
+        state=credential.state.value,
+        revoked=credential.state is CredentialState.REVOKED,
+        suspended=credential.state is CredentialState.SUSPENDED,
+        reason=credential.status_reason,
+        revoked_at=credential.revoked_at,
+        suspended_at=credential.suspended_at,
         expired=credential.valid_until is not None and now > credential.valid_until,
-        valid_until=credential.valid_until, key_compromised=bool(compromised), compromised_kids=compromised)
+        valid_until=credential.valid_until,
+        key_compromised=bool(compromised),
+        compromised_kids=compromised,
+    )
 
 
 def show_recipient_name(credential: Credential, learner: Person) -> bool:
@@ -185,8 +216,13 @@ def ob2_assertion_document(credential: Credential) -> tuple[int, dict[str, Any]]
     if credential.ob2_assertion is None or credential.state in (CredentialState.PROPOSED, CredentialState.DECLINED):
         return None
     if credential.state in (CredentialState.REVOKED, CredentialState.SUSPENDED):
-        return 410, {"@context": OB_V2, "id": credential.ob2_assertion["id"], "type": "Assertion",
-                     "revoked": True, "revocationReason": _ob2_reason(credential)}
+        return 410, {
+            "@context": OB_V2,
+            "id": credential.ob2_assertion["id"],
+            "type": "Assertion",
+            "revoked": True,
+            "revocationReason": _ob2_reason(credential),
+        }
     return 200, credential.ob2_assertion
 
 
@@ -195,26 +231,35 @@ def _ob2_reason(credential: Credential) -> str:
     return f"{prefix} : {credential.status_reason}" if credential.status_reason else prefix
 
 
-def ob2_badgeclass_document(achievement: Achievement, version: AchievementVersion,
-                            alignments: Iterable[AchievementAlignment], urls: Urls) -> dict[str, Any]:
+def ob2_badgeclass_document(
+    achievement: Achievement, version: AchievementVersion, alignments: Iterable[AchievementAlignment], urls: Urls
+) -> dict[str, Any]:
     return badges.build_ob2_badgeclass(
-        id=urls.ob2_badgeclass(version.id), name=version.name, description=version.description,
+        id=urls.ob2_badgeclass(version.id),
+        name=version.name,
+        description=version.description,
         image=urls.achievement_image(achievement.id, version.version),
         criteria_narrative=version.criteria_narrative or None,
         criteria_url=None if version.criteria_narrative else urls.achievement(achievement.id, version.version),
         issuer=urls.ob2_issuer(achievement.issuer_id),
         alignments=tuple(achievement_service.to_badges_alignment(a.alignment) for a in alignments),
-        tags=tuple(version.tags or ()))
+        tags=tuple(version.tags or ()),
+    )
 
 
 def ob2_profile_document(issuer: Issuer, keys: Iterable[SigningKey], urls: Urls) -> dict[str, Any]:
     """The OB 2.0 issuer Profile, linking its RSA keys (all published) and its revocation list."""
     rsa = tuple(urls.ob2_key(k.kid) for k in keys if k.purpose is KeyPurpose.OB2)
-    out = badges.build_ob2_profile(id=urls.ob2_issuer(issuer.id), name=issuer.name, url=issuer.url,
-                                   email=issuer.email or "", public_keys=rsa,
-                                   revocation_list=urls.ob2_revocations(issuer.id),
-                                   description=issuer.description or None,
-                                   image=urls.issuer_image(issuer.id) if issuer.image_sha256 else None)
+    out = badges.build_ob2_profile(
+        id=urls.ob2_issuer(issuer.id),
+        name=issuer.name,
+        url=issuer.url,
+        email=issuer.email or "",
+        public_keys=rsa,
+        revocation_list=urls.ob2_revocations(issuer.id),
+        description=issuer.description or None,
+        image=urls.issuer_image(issuer.id) if issuer.image_sha256 else None,
+    )
     if not issuer.email:
         out.pop("email", None)
     return out
@@ -223,8 +268,9 @@ def ob2_profile_document(issuer: Issuer, keys: Iterable[SigningKey], urls: Urls)
 def ob2_key_document(issuer: Issuer, key: SigningKey, urls: Urls) -> dict[str, Any] | None:
     if key.purpose is not KeyPurpose.OB2:
         return None
-    return badges.build_ob2_cryptographic_key(id=urls.ob2_key(key.kid), owner=urls.ob2_issuer(issuer.id),
-                                              public_key=badges.load_public_pem(key.public_pem))
+    return badges.build_ob2_cryptographic_key(
+        id=urls.ob2_key(key.kid), owner=urls.ob2_issuer(issuer.id), public_key=badges.load_public_pem(key.public_pem)
+    )
 
 
 def ob2_revocation_list_document(issuer: Issuer, withdrawn: Iterable[Credential], urls: Urls) -> dict[str, Any]:
@@ -235,8 +281,9 @@ def ob2_revocation_list_document(issuer: Issuer, withdrawn: Iterable[Credential]
             reason = _ob2_reason(credential)
             revoked[urls.ob2_assertion(credential.id)] = reason
             revoked[signed_ob2_id(credential.id)] = reason
-    return badges.build_ob2_revocation_list(id=urls.ob2_revocations(issuer.id), issuer=urls.ob2_issuer(issuer.id),
-                                            revoked=revoked)
+    return badges.build_ob2_revocation_list(
+        id=urls.ob2_revocations(issuer.id), issuer=urls.ob2_issuer(issuer.id), revoked=revoked
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,9 +291,16 @@ def ob2_revocation_list_document(issuer: Issuer, withdrawn: Iterable[Credential]
 
 
 def withdrawn_credentials(session: Session, issuer_id: uuid.UUID) -> list[Credential]:
-    return list(session.scalars(select(Credential).where(
-        Credential.issuer_id == issuer_id,
-        Credential.state.in_([CredentialState.REVOKED, CredentialState.SUSPENDED])).order_by(Credential.id)))
+    return list(
+        session.scalars(
+            select(Credential)
+            .where(
+                Credential.issuer_id == issuer_id,
+                Credential.state.in_([CredentialState.REVOKED, CredentialState.SUSPENDED]),
+            )
+            .order_by(Credential.id)
+        )
+    )
 
 
 def credential_by_short_code(session: Session, code: str) -> Credential | None:
@@ -260,11 +314,15 @@ def find_key(session: Session, issuer_id: uuid.UUID | None, kid: str) -> Signing
     return session.scalar(stmt)
 
 
-def achievement_version(session: Session, achievement_id: uuid.UUID, version: int
-                        ) -> tuple[Achievement, AchievementVersion, list[AchievementAlignment]] | None:
+def achievement_version(
+    session: Session, achievement_id: uuid.UUID, version: int
+) -> tuple[Achievement, AchievementVersion, list[AchievementAlignment]] | None:
     achievement = session.get(Achievement, achievement_id)
-    row = session.scalar(select(AchievementVersion).where(AchievementVersion.achievement_id == achievement_id,
-                                                          AchievementVersion.version == version))
+    row = session.scalar(
+        select(AchievementVersion).where(
+            AchievementVersion.achievement_id == achievement_id, AchievementVersion.version == version
+        )
+    )
     if achievement is None or row is None:
         return None
     return achievement, row, achievement_service.alignments_of(session, row.id)
@@ -286,35 +344,36 @@ def resolve(session: Session, urls: Urls, url: str) -> tuple[int, Any] | None:
     parts = urlsplit(url.split("#", 1)[0])
     if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith(base.path):
         return None
-    segments = [s for s in parts.path[len(base.path):].split("/") if s]
+    segments = [s for s in parts.path[len(base.path) :].split("/") if s]
     found: Any = None
     match segments:
-        case ["issuers", issuer_id] if (issuer := _issuer(session, issuer_id)):
+        case ["issuers", issuer_id] if issuer := _issuer(session, issuer_id):
             found = issuer_document(issuer, issuer_keys(session, issuer.id), urls)
-        case ["issuers", issuer_id, "keys", kid] if (issuer := _issuer(session, issuer_id)):
+        case ["issuers", issuer_id, "keys", kid] if issuer := _issuer(session, issuer_id):
             key = find_key(session, issuer.id, kid)
             found = key_document(issuer, key, urls) if key else None
-        case ["status", list_id] if (ident := _uuid(list_id)):
+        case ["status", list_id] if ident := _uuid(list_id):
             status_list = session.get(StatusList, ident)
             found = status_list_document(status_list) if status_list else None
-        case ["credentials", credential_id] if (ident := _uuid(credential_id)):
+        case ["credentials", credential_id] if ident := _uuid(credential_id):
             credential = session.get(Credential, ident)
             found = credential_document(credential) if credential else None
         case ["achievements", achievement_id, "v", number] if (ident := _uuid(achievement_id)) and number.isdigit():
             loaded = achievement_version(session, ident, int(number))
             found = achievement_document(*loaded, urls) if loaded else None
-        case ["ob2", "assertions", credential_id] if (ident := _uuid(credential_id)):
+        case ["ob2", "assertions", credential_id] if ident := _uuid(credential_id):
             credential = session.get(Credential, ident)
             return ob2_assertion_document(credential) if credential else None
-        case ["ob2", "badgeclasses", version_id] if (ident := _uuid(version_id)):
+        case ["ob2", "badgeclasses", version_id] if ident := _uuid(version_id):
             version = session.get(AchievementVersion, ident)
             achievement = session.get(Achievement, version.achievement_id) if version else None
             if version is not None and achievement is not None:
-                found = ob2_badgeclass_document(achievement, version,
-                                                achievement_service.alignments_of(session, version.id), urls)
-        case ["ob2", "issuers", issuer_id] if (issuer := _issuer(session, issuer_id)):
+                found = ob2_badgeclass_document(
+                    achievement, version, achievement_service.alignments_of(session, version.id), urls
+                )
+        case ["ob2", "issuers", issuer_id] if issuer := _issuer(session, issuer_id):
             found = ob2_profile_document(issuer, issuer_keys(session, issuer.id), urls)
-        case ["ob2", "issuers", issuer_id, "revocations"] if (issuer := _issuer(session, issuer_id)):
+        case ["ob2", "issuers", issuer_id, "revocations"] if issuer := _issuer(session, issuer_id):
             found = ob2_revocation_list_document(issuer, withdrawn_credentials(session, issuer.id), urls)
         case ["ob2", "keys", kid]:
             key = find_key(session, None, kid)
@@ -330,6 +389,7 @@ def _issuer(session: Session, value: str) -> Issuer | None:
 
 def local_resolvers(session: Session, urls: Urls, fallback: badges.Resolvers | None = None) -> badges.Resolvers:
     """Resolvers answering this service's own URLs from the database (others: ``fallback``)."""
+
     def fetch(url: str) -> Any:
         answer = resolve(session, urls, url)
         if answer is None:
@@ -344,9 +404,26 @@ def local_resolvers(session: Session, urls: Urls, fallback: badges.Resolvers | N
     return badges.Resolvers(document=fetch)
 
 
-
-__all__ = ["CredentialStatus", "KeyState", "achievement_document", "controller_document",
-           "credential_document", "credential_jwt", "credential_status", "issuer_document", "key_document",
-           "key_state", "local_resolvers", "ob2_assertion_document", "ob2_badgeclass_document",
-           "ob2_key_document", "ob2_profile_document", "ob2_revocation_list_document", "ob3_profile",
-           "public_recipient_name", "resolve", "show_recipient_name", "status_list_document"]
+__all__ = [
+    "CredentialStatus",
+    "KeyState",
+    "achievement_document",
+    "controller_document",
+    "credential_document",
+    "credential_jwt",
+    "credential_status",
+    "issuer_document",
+    "key_document",
+    "key_state",
+    "local_resolvers",
+    "ob2_assertion_document",
+    "ob2_badgeclass_document",
+    "ob2_key_document",
+    "ob2_profile_document",
+    "ob2_revocation_list_document",
+    "ob3_profile",
+    "public_recipient_name",
+    "resolve",
+    "show_recipient_name",
+    "status_list_document",
+]

@@ -4,6 +4,7 @@ Read-only and anonymous: nothing here needs a login, and nothing is shown that t
 private (their name only if they allowed it, evidence only while it is public). The JSON
 documents themselves come from :mod:`app.services.verification.public_docs`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,16 +21,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import badges
-from badges.baking import write_png
-from badges.qr import qr_matrix
-from app.models import (Achievement, AchievementVersion, Credential, CredentialState, Evidence, Issuer, Person,
-                        SigningKey, StatusList, StoredFile, Visibility)
+from app.models import (
+    Achievement,
+    AchievementVersion,
+    Credential,
+    CredentialState,
+    Evidence,
+    Issuer,
+    Person,
+    SigningKey,
+    StatusList,
+    StoredFile,
+    Visibility,
+)
+from app.platform.images import default_badge_svg
+from app.platform.storage import Storage
+from app.platform.urls import Urls
 from app.services.issuing.keys import issuer_keys
 from app.services.verification import public_docs
-from app.platform.images import default_badge_svg
-from app.platform.urls import Urls
 from app.services.verification.verification import Outcome, ReportCache, verify_own
-from app.platform.storage import Storage
+from badges.baking import write_png
+from badges.qr import qr_matrix
 
 PUBLIC_STATES = (CredentialState.ISSUED, CredentialState.SUSPENDED, CredentialState.REVOKED)
 
@@ -71,9 +83,15 @@ def public_credential(session: Session, credential_id: uuid.UUID) -> Credential 
 def linkedin_url(credential: Credential, name: str, issuer_name: str, urls: Urls) -> str:
     """LinkedIn's "add a certification" form, filled in (a plain link: LinkedIn is never called)."""
     issued = credential.awarded_at
-    fields: dict[str, Any] = {"startTask": "CERTIFICATION_NAME", "name": name, "organizationName": issuer_name,
-                              "issueYear": issued.year, "issueMonth": issued.month,
-                              "certUrl": urls.credential(credential.id), "certId": credential.short_code}
+    fields: dict[str, Any] = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": name,
+        "organizationName": issuer_name,
+        "issueYear": issued.year,
+        "issueMonth": issued.month,
+        "certUrl": urls.credential(credential.id),
+        "certId": credential.short_code,
+    }
     if credential.valid_until is not None:
         fields.update(expirationYear=credential.valid_until.year, expirationMonth=credential.valid_until.month)
     return "https://www.linkedin.com/profile/add?" + urlencode(fields)
@@ -87,17 +105,30 @@ def _public_evidence(session: Session, items: list[Any], urls: Urls) -> list[dic
         ident = item.get("id") if isinstance(item, dict) else None
         if isinstance(ident, str) and ident.startswith(prefix):
             try:
-                wanted[ident] = uuid.UUID(ident[len(prefix):])
+                wanted[ident] = uuid.UUID(ident[len(prefix) :])
             except ValueError:
                 continue
-    still_public = set(session.scalars(select(Evidence.id).where(
-        Evidence.id.in_(list(wanted.values())), Evidence.visibility == Visibility.PUBLIC))) if wanted else set()
-    return [item for item in items if isinstance(item, dict)
-            and (item.get("id") not in wanted or wanted[item["id"]] in still_public)]
+    still_public = (
+        set(
+            session.scalars(
+                select(Evidence.id).where(
+                    Evidence.id.in_(list(wanted.values())), Evidence.visibility == Visibility.PUBLIC
+                )
+            )
+        )
+        if wanted
+        else set()
+    )
+    return [
+        item
+        for item in items
+        if isinstance(item, dict) and (item.get("id") not in wanted or wanted[item["id"]] in still_public)
+    ]
 
 
-def credential_page(session: Session, credential: Credential, *, urls: Urls, now: datetime,
-                    cache: ReportCache | None = None) -> CredentialPage:
+def credential_page(
+    session: Session, credential: Credential, *, urls: Urls, now: datetime, cache: ReportCache | None = None
+) -> CredentialPage:
     """The verification page of a public credential, verified now against our own documents."""
     version = session.get(AchievementVersion, credential.achievement_version_id)
     issuer = session.get(Issuer, credential.issuer_id)
@@ -112,24 +143,35 @@ def credential_page(session: Session, credential: Credential, *, urls: Urls, now
     outcome = verify_own(session, credential, urls, now=now, cache=cache)
     shareable = credential.state is CredentialState.ISSUED
     links: dict[str, str | None] = {
-        "page": urls.credential(credential.id), "short": urls.short(credential.short_code),
-        "qr_svg": urls.qr(credential.id, "svg"), "qr_png": urls.qr(credential.id, "png"),
-        "json": urls.credential(credential.id) + "?format=json", "jwt": urls.jwt(credential.id) if credential.ob3_jwt
-        else None, "baked_png": urls.baked(credential.id, "png") if shareable else None,
+        "page": urls.credential(credential.id),
+        "short": urls.short(credential.short_code),
+        "qr_svg": urls.qr(credential.id, "svg"),
+        "qr_png": urls.qr(credential.id, "png"),
+        "json": urls.credential(credential.id) + "?format=json",
+        "jwt": urls.jwt(credential.id) if credential.ob3_jwt else None,
+        "baked_png": urls.baked(credential.id, "png") if shareable else None,
         "baked_svg": urls.baked(credential.id, "svg") if shareable else None,
         "ob2": urls.ob2_assertion(credential.id) if credential.ob2_assertion else None,
-        "issuer": urls.issuer(issuer.id), "achievement": urls.achievement(achievement.id, version.version),
+        "issuer": urls.issuer(issuer.id),
+        "achievement": urls.achievement(achievement.id, version.version),
         "image": urls.achievement_image(achievement.id, version.version),
         "linkedin": linkedin_url(credential, version.name, issuer.name, urls) if shareable else None,
     }
     return CredentialPage(
-        credential=credential, achievement=achievement, version=version, issuer=issuer,
-        recipient_name=public_docs.public_recipient_name(credential, learner), document=document,
-        outcome=outcome, alignments=[a for a in embedded.get("alignment") or [] if isinstance(a, dict)],
+        credential=credential,
+        achievement=achievement,
+        version=version,
+        issuer=issuer,
+        recipient_name=public_docs.public_recipient_name(credential, learner),
+        document=document,
+        outcome=outcome,
+        alignments=[a for a in embedded.get("alignment") or [] if isinstance(a, dict)],
         evidence=_public_evidence(session, list(document.get("evidence") or []), urls),
         result=next((str(r.get("value")) for r in results if isinstance(r, dict) and r.get("value")), None),
         narrative=subject.get("narrative") if isinstance(subject.get("narrative"), str) else None,
-        links=links, checked_at=now)
+        links=links,
+        checked_at=now,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,10 +192,15 @@ def issuer_view(session: Session, issuer_id: uuid.UUID) -> IssuerView | None:
         return None
     rows = session.execute(
         select(Achievement, AchievementVersion)
-        .join(AchievementVersion, (AchievementVersion.achievement_id == Achievement.id)
-              & (AchievementVersion.version == Achievement.current_version))
+        .join(
+            AchievementVersion,
+            (AchievementVersion.achievement_id == Achievement.id)
+            & (AchievementVersion.version == Achievement.current_version),
+        )
         .where(Achievement.issuer_id == issuer.id, Achievement.is_archived.is_(False))
-        .order_by(AchievementVersion.name, Achievement.id).limit(200))
+        .order_by(AchievementVersion.name, Achievement.id)
+        .limit(200)
+    )
     return IssuerView(issuer, issuer_keys(session, issuer.id), [(a, v) for a, v in rows])
 
 
@@ -222,8 +269,13 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 
 _SIZE = 400
-_NAVY, _GOLD, _CREAM, _WHITE, _BLACK = (0x1b, 0x3a, 0x5c, 255), (0xf4, 0xc5, 0x42, 255), \
-    (0xff, 0xf8, 0xe1, 255), (255, 255, 255, 255), (0, 0, 0, 255)
+_NAVY, _GOLD, _CREAM, _WHITE, _BLACK = (
+    (0x1B, 0x3A, 0x5C, 255),
+    (0xF4, 0xC5, 0x42, 255),
+    (0xFF, 0xF8, 0xE1, 255),
+    (255, 255, 255, 255),
+    (0, 0, 0, 255),
+)
 
 
 @lru_cache(maxsize=1)
@@ -234,9 +286,18 @@ def _disc() -> bytes:
     for y in range(_SIZE):
         for x in range(_SIZE):
             r = ((x - centre) ** 2 + (y - centre) ** 2) ** 0.5
-            colour = (_CREAM if r < 158.5 else _NAVY if r < 161.5 else _GOLD if r < 184
-                      else _NAVY if r < 196 else (0, 0, 0, 0))
-            out[(y * _SIZE + x) * 4:(y * _SIZE + x) * 4 + 4] = bytes(colour)
+            colour = (
+                _CREAM
+                if r < 158.5
+                else _NAVY
+                if r < 161.5
+                else _GOLD
+                if r < 184
+                else _NAVY
+                if r < 196
+                else (0, 0, 0, 0)
+            )
+            out[(y * _SIZE + x) * 4 : (y * _SIZE + x) * 4 + 4] = bytes(colour)
     return bytes(out)
 
 
@@ -256,17 +317,19 @@ def generated_badge_png(short_url: str) -> bytes:
             column = (x // module) - 4
             dark = 0 <= row < len(matrix) and 0 <= column < len(matrix) and matrix[row][column]
             line += bytes(_BLACK if dark else _WHITE)
-        pixels[start:start + side * 4] = line
-    raw = b"".join(b"\0" + bytes(pixels[y * _SIZE * 4:(y + 1) * _SIZE * 4]) for y in range(_SIZE))
+        pixels[start : start + side * 4] = line
+    raw = b"".join(b"\0" + bytes(pixels[y * _SIZE * 4 : (y + 1) * _SIZE * 4]) for y in range(_SIZE))
     return write_png(_SIZE, _SIZE, raw, bit_depth=8, colour_type=6)  # RGBA
 
 
 def _svg_around_png(png: bytes) -> bytes:
     width, height = _png_size(png)
     data = base64.b64encode(png).decode("ascii")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}"><image width="{width}" height="{height}" '
-            f'href="data:image/png;base64,{data}"/></svg>').encode("ascii")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><image width="{width}" height="{height}" '
+        f'href="data:image/png;base64,{data}"/></svg>'
+    ).encode("ascii")
 
 
 def baked_badge(session: Session, storage: Storage, credential: Credential, kind: str, *, urls: Urls) -> bytes:
@@ -296,13 +359,21 @@ def badge_name(session: Session, credential: Credential) -> str:
 
 def evidence_document(item: Evidence, urls: Urls) -> dict[str, Any]:
     """A public evidence item as OB 3.0 Evidence fields (plus where its link or file is)."""
-    out: dict[str, Any] = {"id": urls.evidence(item.id), "type": ["Evidence"], "name": item.title,
-                           "genre": {"file": "Fichier", "link": "Lien", "text": "Texte"}[item.kind.value]}
+    out: dict[str, Any] = {
+        "id": urls.evidence(item.id),
+        "type": ["Evidence"],
+        "name": item.title,
+        "genre": {"file": "Fichier", "link": "Lien", "text": "Texte"}[item.kind.value],
+    }
     if item.text:
         out["narrative"] = item.text
     if item.url:
         out["url"] = item.url
     if item.file_sha256:
-        out["file"] = {"url": urls.evidence(item.id) + "?download=1", "mediaType": item.media_type,
-                       "size": item.size, "sha256": item.file_sha256}
+        out["file"] = {
+            "url": urls.evidence(item.id) + "?download=1",
+            "mediaType": item.media_type,
+            "size": item.size,
+            "sha256": item.file_sha256,
+        }
     return out

@@ -15,6 +15,7 @@ where documents come from and turns the report into one verdict a non-specialist
 * A credential of ours also carries what its signed form cannot: suspension (the credential
   embeds only its revocation entry) and a signing key reported compromised since.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,22 +33,35 @@ from sqlalchemy.orm import Session
 
 import badges
 from app.models import Credential, CredentialState, StatusList
-from app.services.issuing.keys import issuer_keys
-from app.services.verification import public_docs
 from app.platform.errors import FieldError, InvalidInput, UnsupportedMediaType
 from app.platform.i18n import translator
 from app.platform.images import check_png
 from app.platform.urls import Urls
+from app.services.issuing.keys import issuer_keys
+from app.services.verification import public_docs
 
 MAX_FETCHES = 8
 FETCH_DEADLINE = 15.0
 
 # Verdict codes; their words are the catalogue's ``verdict_<code>`` (and ``verdict_<code>_more``).
-VERDICTS = ("genuine", "revoked", "suspended", "expired", "not_yet_valid", "unknown_key", "key_compromised",
-            "status_unknown", "wrong_recipient", "invalid", "unreadable", "unreachable")
+VERDICTS = (
+    "genuine",
+    "revoked",
+    "suspended",
+    "expired",
+    "not_yet_valid",
+    "unknown_key",
+    "key_compromised",
+    "status_unknown",
+    "wrong_recipient",
+    "invalid",
+    "unreadable",
+    "unreachable",
+)
 # Verdict code → (French, English), as the API's verdictFr / verdictEn fields give them.
 VERDICT_LABELS: dict[str, tuple[str, str]] = {
-    code: (translator("fr")(f"verdict_{code}"), translator("en")(f"verdict_{code}")) for code in VERDICTS}
+    code: (translator("fr")(f"verdict_{code}"), translator("en")(f"verdict_{code}")) for code in VERDICTS
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,10 +116,15 @@ class Outcome:
     def summary(self, urls: Urls) -> dict[str, Any]:
         """The verdict, the report's checks and the verified document, for the API to serialise."""
         fr, en = VERDICT_LABELS[self.verdict]
-        out: dict[str, Any] = {"verdict": self.verdict, "verdict_fr": fr, "verdict_en": en,
-                               "valid": self.report.valid and self.verdict == "genuine",
-                               "format": self.report.format, "checks": list(self.report.checks),
-                               "credential": self.report.credential}
+        out: dict[str, Any] = {
+            "verdict": self.verdict,
+            "verdict_fr": fr,
+            "verdict_en": en,
+            "valid": self.report.valid and self.verdict == "genuine",
+            "format": self.report.format,
+            "checks": list(self.report.checks),
+            "credential": self.report.credential,
+        }
         if self.status is not None and self.status.reason and (self.status.revoked or self.status.suspended):
             out["status_reason"] = self.status.reason
         if self.credential_id is not None:
@@ -117,11 +136,19 @@ def _apply_status(report: badges.VerificationReport, status: public_docs.Credent
     """Add what the signed documents cannot say: suspension and a compromised signing key."""
     if status.suspended:
         reason = f" : {status.reason}" if status.reason else ""
-        report.add("status", "fail", f"Ce badge est suspendu{reason}.",
-                   f"Suspended{': ' + status.reason if status.reason else ''}.")
+        report.add(
+            "status",
+            "fail",
+            f"Ce badge est suspendu{reason}.",
+            f"Suspended{': ' + status.reason if status.reason else ''}.",
+        )
     if status.key_compromised:
-        report.add("issuer_key", "warning", "La clé qui a signé ce badge a été déclarée compromise.",
-                   "The key that signed this credential was reported compromised.")
+        report.add(
+            "issuer_key",
+            "warning",
+            "La clé qui a signé ce badge a été déclarée compromise.",
+            "The key that signed this credential was reported compromised.",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,8 +158,9 @@ def _apply_status(report: badges.VerificationReport, status: public_docs.Credent
 def is_ours(urls: Urls, url: str) -> bool:
     """Whether ``url`` lies under our public base URL (so it is answered from the database)."""
     base, parts = urlsplit(urls.base), urlsplit(url)
-    return ((parts.scheme.lower(), parts.netloc.lower()) == (base.scheme.lower(), base.netloc.lower())
-            and (parts.path == base.path or parts.path.startswith(base.path.rstrip("/") + "/")))
+    return (parts.scheme.lower(), parts.netloc.lower()) == (base.scheme.lower(), base.netloc.lower()) and (
+        parts.path == base.path or parts.path.startswith(base.path.rstrip("/") + "/")
+    )
 
 
 @dataclass
@@ -177,6 +205,7 @@ class BudgetedFetcher:
 
 def resolvers_for(session: Session, urls: Urls, fetcher: Any | None) -> badges.Resolvers:
     """Our URLs from the database (unknown ones fail, never fetched); others through ``fetcher``."""
+
     def fetch(url: str) -> Any:
         if is_ours(urls, url):
             answer = public_docs.resolve(session, urls, url)
@@ -207,10 +236,10 @@ def _own_credential_id(urls: Urls, document: dict[str, Any] | None) -> uuid.UUID
     prefixes = (urls.credential(uuid.UUID(int=0))[:-36], urls.ob2_assertion(uuid.UUID(int=0))[:-36])
     for prefix in prefixes:
         if ident.startswith(prefix):
-            return _uuid(ident[len(prefix):])
+            return _uuid(ident[len(prefix) :])
     badge = document.get("badge")
     if ident.startswith("urn:uuid:") and isinstance(badge, str) and is_ours(urls, badge):
-        return _uuid(ident[len("urn:uuid:"):])
+        return _uuid(ident[len("urn:uuid:") :])
     return None
 
 
@@ -255,14 +284,19 @@ class ReportCache:
 
 def _report_key(session: Session, credential: Credential, keys: list[Any], now: datetime) -> tuple[Any, ...]:
     status_list = session.get(StatusList, credential.status_list_id) if credential.status_list_id else None
-    return (credential.id, credential.state.value, status_list.version if status_list else None,
-            tuple((str(k.id), k.status.value) for k in keys),
-            credential.valid_from is not None and now < credential.valid_from,
-            credential.valid_until is not None and now > credential.valid_until)
+    return (
+        credential.id,
+        credential.state.value,
+        status_list.version if status_list else None,
+        tuple((str(k.id), k.status.value) for k in keys),
+        credential.valid_from is not None and now < credential.valid_from,
+        credential.valid_until is not None and now > credential.valid_until,
+    )
 
 
-def verify_own(session: Session, credential: Credential, urls: Urls, *, now: datetime,
-               cache: ReportCache | None = None) -> Outcome:
+def verify_own(
+    session: Session, credential: Credential, urls: Urls, *, now: datetime, cache: ReportCache | None = None
+) -> Outcome:
     """Verify a stored credential live against our own documents (no network)."""
     keys = issuer_keys(session, credential.issuer_id)
     key = _report_key(session, credential, keys, now) if cache is not None else ()
@@ -277,8 +311,9 @@ def verify_own(session: Session, credential: Credential, urls: Urls, *, now: dat
     return Outcome(report, verdict_of(report, status), status, credential.id)
 
 
-def _with_own_state(session: Session, urls: Urls, report: badges.VerificationReport, now: datetime,
-                    hint: uuid.UUID | None = None) -> Outcome:
+def _with_own_state(
+    session: Session, urls: Urls, report: badges.VerificationReport, now: datetime, hint: uuid.UUID | None = None
+) -> Outcome:
     """Add our database's word on a credential of ours (``hint``: the one a submitted URL named)."""
     ident = _own_credential_id(urls, report.credential) or hint
     credential = session.get(Credential, ident) if ident else None
@@ -310,8 +345,10 @@ class Submission:
 
 
 _REFUSALS = (
-    ("refusing non-public address", "This URL points at a private, loopback, link-local or reserved address; "
-                                    "it was not fetched."),
+    (
+        "refusing non-public address",
+        "This URL points at a private, loopback, link-local or reserved address; it was not fetched.",
+    ),
     ("scheme not allowed", "Only http and https URLs are fetched."),
     ("URL without a host", "This URL has no host name, or carries credentials."),
     ("response larger", "The document at this URL is too large."),
@@ -332,18 +369,21 @@ def _refusal(exc: badges.BadgeError) -> InvalidInput:
 def _from_url(session: Session, urls: Urls, url: str, fetcher: BudgetedFetcher | None) -> dict[str, Any] | str:
     """What to hand to ``badges.verify`` for a submitted URL (fetched once, through the guard)."""
     if is_ours(urls, url):
-        path = urlsplit(url).path[len(urlsplit(urls.base).path):]
+        path = urlsplit(url).path[len(urlsplit(urls.base).path) :]
         if path.startswith("/c/"):
             credential = public_docs.credential_by_short_code(session, path[3:].strip("/"))
             document = public_docs.credential_document(credential) if credential else None
             if document is None:
-                raise InvalidInput("No badge of this service has this address.",
-                                   errors=[FieldError("#/url", "Unknown short address.")])
+                raise InvalidInput(
+                    "No badge of this service has this address.", errors=[FieldError("#/url", "Unknown short address.")]
+                )
             return document
         answer = public_docs.resolve(session, urls, url)
         if answer is None:
-            raise InvalidInput("No badge of this service has this address.",
-                               errors=[FieldError("#/url", "Unknown address of this service.")])
+            raise InvalidInput(
+                "No badge of this service has this address.",
+                errors=[FieldError("#/url", "Unknown address of this service.")],
+            )
         status, document = answer
         return url if status == 410 or _is_assertion(document) else document
     if fetcher is None:
@@ -391,8 +431,9 @@ def _from_file(data: bytes) -> bytes | str:
     raise UnsupportedMediaType("Send a PNG or SVG badge image, or a JSON or JWT badge file.")
 
 
-def verify_submission(session: Session, submission: Submission, *, urls: Urls, fetcher: Any | None,
-                      now: datetime) -> Outcome:
+def verify_submission(
+    session: Session, submission: Submission, *, urls: Urls, fetcher: Any | None, now: datetime
+) -> Outcome:
     """Verify what was sent: ours from the database, others through the guarded fetcher only."""
     budget = BudgetedFetcher(fetcher) if fetcher is not None else None
     data: dict[str, Any] | str | bytes
@@ -400,8 +441,11 @@ def verify_submission(session: Session, submission: Submission, *, urls: Urls, f
     if isinstance(submission.url, str) and is_ours(urls, submission.url.strip()):
         hint = _own_credential_id(urls, {"id": submission.url.strip()})
     url = submission.url
-    if url is None and isinstance(submission.credential, str) and submission.credential.strip().startswith(
-            ("https://", "http://")):
+    if (
+        url is None
+        and isinstance(submission.credential, str)
+        and submission.credential.strip().startswith(("https://", "http://"))
+    ):
         url = submission.credential
     if submission.file is not None:
         data = _from_file(submission.file)
@@ -413,11 +457,14 @@ def verify_submission(session: Session, submission: Submission, *, urls: Urls, f
     elif submission.credential is not None:
         data = submission.credential  # its size was checked by the intake (app.services.verification.intake)
     else:
-        raise InvalidInput("Send a credential, a URL or a file.",
-                           errors=[FieldError("#/credential", "credential, url or file is required.")])
+        raise InvalidInput(
+            "Send a credential, a URL or a file.",
+            errors=[FieldError("#/credential", "credential, url or file is required.")],
+        )
     try:
-        report = badges.verify(data, resolvers=resolvers_for(session, urls, budget), now=now,
-                               recipient=submission.recipient or None)
+        report = badges.verify(
+            data, resolvers=resolvers_for(session, urls, budget), now=now, recipient=submission.recipient or None
+        )
     except RecursionError:  # JSON baked in an image can still nest past the interpreter's limit
         report = badges.VerificationReport(format="unknown")
         report.add("format", "fail", "Document imbriqué trop profondément.", "Document nested too deeply.")
@@ -429,10 +476,14 @@ def verify_submission(session: Session, submission: Submission, *, urls: Urls, f
 
 def _unreachable_report() -> badges.VerificationReport:
     report = badges.VerificationReport(format="unknown")
-    report.add("proof", "fail", "Le serveur à cette adresse n'a pas pu être joint (nom inconnu, connexion "
-               "refusée ou interrompue, TLS, trop lent) : rien n'a pu être vérifié.",
-               "The server at this address could not be reached (unknown name, connection refused or "
-               "reset, TLS, too slow): nothing could be verified.")
+    report.add(
+        "proof",
+        "fail",
+        "Le serveur à cette adresse n'a pas pu être joint (nom inconnu, connexion "
+        "refusée ou interrompue, TLS, trop lent) : rien n'a pu être vérifié.",
+        "The server at this address could not be reached (unknown name, connection refused or "
+        "reset, TLS, too slow): nothing could be verified.",
+    )
     return report
 
 
@@ -461,8 +512,9 @@ def check_depth(value: Any, pointer: str = "#/credential") -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise InvalidInput("The credential is nested too deeply.",
-                               errors=[FieldError(pointer, f"Deeper than {MAX_DEPTH} levels.")])
+            raise InvalidInput(
+                "The credential is nested too deeply.", errors=[FieldError(pointer, f"Deeper than {MAX_DEPTH} levels.")]
+            )
         children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
         stack.extend((child, depth + 1) for child in children)
 

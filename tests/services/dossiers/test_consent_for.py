@@ -1,15 +1,16 @@
 """Consent to a jury dossier: the learner's own act, or their facilitator's for an assisted account only."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, DossierStatus, Facilitation
-from app.services.identity import access
+from app.platform.errors import PermissionDenied
 from app.services.dossiers import lifecycle as dossiers
+from app.services.identity import access
 from app.services.identity.access import Grants
 from app.services.identity.audit import Actor
-from app.platform.errors import PermissionDenied
 from tests.dossier_fixtures import make_fiche
 
 
@@ -28,8 +29,9 @@ def jury(session, make_person, make_project, grant):  # type: ignore[no-untyped-
     officer_grants = access.load_grants(session, officer.id)
 
     def ask(person):  # type: ignore[no-untyped-def]
-        return dossiers.request_dossier(session, officer_grants, {"certification_id": fiche.id,
-                                                                  "learner_id": person.id})
+        return dossiers.request_dossier(
+            session, officer_grants, {"certification_id": fiche.id, "learner_id": person.id}
+        )
 
     return fiche, coordinator, learner, assisted, ask
 

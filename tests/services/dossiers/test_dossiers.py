@@ -1,4 +1,5 @@
 """Jury dossiers: consent, scoping, visibility, gaps, the archive, its manifest and tampering."""
+
 from __future__ import annotations
 
 import csv
@@ -15,12 +16,12 @@ import jsonschema
 import pytest
 
 from app.models import DossierStatus
+from app.platform.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from app.runtime import runtime
-from app.services.identity import access
 from app.services.dossiers import lifecycle as dossiers
 from app.services.dossiers.documents import DOSSIER_SCHEMA
 from app.services.dossiers.verify import verify_archive
-from app.platform.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from app.services.identity import access
 from tests.dossier_fixtures import T0, Vae, dossier_settings, make_fiche, rewrite_zip, zip_names
 
 
@@ -41,8 +42,9 @@ def test_learner_asks_and_the_dossier_holds_everything_the_jury_reads(app, sessi
     result, data = _ready(app, session, vae)
     names = zip_names(data)
     assert names[0] == "dossier.pdf"
-    assert {"dossier.json", "dossier.schema.json", "synthese.csv", "clr.json", "manifest.json",
-            "manifest.jws"} <= set(names)
+    assert {"dossier.json", "dossier.schema.json", "synthese.csv", "clr.json", "manifest.json", "manifest.jws"} <= set(
+        names
+    )
     assert f"credentials/{vae.credential_id}.json" in names and f"credentials/{vae.credential_id}.jwt" in names
     annexes = sorted(n for n in names if n.startswith("annexes/"))
     # jury PDF, public PNG, jury text; never the private or tutors-only file; the link has no file.
@@ -92,15 +94,17 @@ def test_a_partial_dossier_holds_only_the_chosen_blocs(app, session, vae):  # ty
 def test_blocs_of_another_fiche_are_refused(app, session, vae):  # type: ignore[no-untyped-def]
     _fw, _fiche, other_blocs, _c = make_fiche(session, key="RNCP99999")
     with pytest.raises(InvalidInput) as caught:
-        dossiers.request_dossier(session, _grants(session, vae.learner),
-                                 {"certification_id": vae.fiche.id, "bloc_ids": [other_blocs[0].id]})
+        dossiers.request_dossier(
+            session, _grants(session, vae.learner), {"certification_id": vae.fiche.id, "bloc_ids": [other_blocs[0].id]}
+        )
     assert caught.value.errors[0].pointer == "#/blocIds"
 
 
 def test_an_officer_needs_the_learners_consent(app, session, vae):  # type: ignore[no-untyped-def]
     officer = _grants(session, vae.officer)
-    dossier = dossiers.request_dossier(session, officer, {"certification_id": vae.fiche.id,
-                                                          "learner_id": vae.learner.id})
+    dossier = dossiers.request_dossier(
+        session, officer, {"certification_id": vae.fiche.id, "learner_id": vae.learner.id}
+    )
     assert dossier.status is DossierStatus.AWAITING_CONSENT
     with pytest.raises(PermissionDenied, match="has not consented"):
         dossiers.generate(session, officer, dossier.id, settings=dossier_settings(app))
@@ -119,8 +123,9 @@ def test_an_officer_is_scoped_to_the_certifications_they_serve(app, session, vae
     _fw, other_fiche, _b, _c = make_fiche(session, key="RNCP12345")
     grant(stranger, "jury_officer", other_fiche)
     with pytest.raises(NotFound):
-        dossiers.request_dossier(session, _grants(session, stranger),
-                                 {"certification_id": vae.fiche.id, "learner_id": vae.learner.id})
+        dossiers.request_dossier(
+            session, _grants(session, stranger), {"certification_id": vae.fiche.id, "learner_id": vae.learner.id}
+        )
     own = dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
     with pytest.raises(NotFound):
         dossiers.get_dossier(session, _grants(session, stranger), own.id)
@@ -128,8 +133,9 @@ def test_an_officer_is_scoped_to_the_certifications_they_serve(app, session, vae
         dossiers.cohort(session, _grants(session, stranger), vae.fiche.id)
     # A new version of the same fiche is served by the same membership.
     _fw2, fiche_v2, _b2, _c2 = make_fiche(session, version=2)
-    dossier = dossiers.request_dossier(session, _grants(session, vae.officer),
-                                       {"certification_id": fiche_v2.id, "learner_id": vae.learner.id})
+    dossier = dossiers.request_dossier(
+        session, _grants(session, vae.officer), {"certification_id": fiche_v2.id, "learner_id": vae.learner.id}
+    )
     assert dossier.certification_id == fiche_v2.id
 
 
@@ -169,8 +175,12 @@ def test_a_tampered_dossier_names_the_files(app, session, vae):  # type: ignore[
     _result, data = _ready(app, session, vae)
     key = runtime(app).platform_key.public
     annex = next(n for n in zip_names(data) if n.startswith("annexes/A001"))
-    tampered = rewrite_zip(data, replace={annex: b"%PDF-1.4 forged", "synthese.csv": b"x"},
-                           drop=("clr.json",), add={"annexes/A099-extra.pdf": b"%PDF extra"})
+    tampered = rewrite_zip(
+        data,
+        replace={annex: b"%PDF-1.4 forged", "synthese.csv": b"x"},
+        drop=("clr.json",),
+        add={"annexes/A099-extra.pdf": b"%PDF extra"},
+    )
     report = verify_archive(io.BytesIO(tampered), key)
     assert not report.valid and report.signature_valid
     assert report.altered == sorted([annex, "synthese.csv"])
@@ -190,8 +200,7 @@ def test_verification_refuses_garbage_traversal_and_bombs(app):  # type: ignore[
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("../../etc/passwd", b"root")
-        archive.writestr("manifest.json", json.dumps({"files": [{"path": "big.txt", "sha256": "0" * 64,
-                                                                 "size": 10}]}))
+        archive.writestr("manifest.json", json.dumps({"files": [{"path": "big.txt", "sha256": "0" * 64, "size": 10}]}))
         archive.writestr("big.txt", b"\0" * (20 * 1024 * 1024))  # 20 MB of zeros: a small bomb
     report = verify_archive(io.BytesIO(out.getvalue()), key)
     assert report.unsafe == ["../../etc/passwd"] and report.altered == ["big.txt"]
@@ -202,8 +211,9 @@ def test_download_links_expire_and_are_bound_to_their_dossier(app, session, vae)
     result, _data = _ready(app, session, vae)
     learner = _grants(session, vae.learner)
     link = dossiers.download_link(session, learner, result.dossier.id, settings=dossier_settings(app))
-    dossier, handle, size = dossiers.open_download(session, result.dossier.id, link.token,
-                                                   settings=dossier_settings(app))
+    dossier, handle, size = dossiers.open_download(
+        session, result.dossier.id, link.token, settings=dossier_settings(app)
+    )
     handle.close()
     assert size > 0
     other = dossiers.request_dossier(session, learner, {"certification_id": vae.fiche.id})
@@ -222,7 +232,9 @@ def test_cohort_counts_only_consenting_learners(app, session, vae, make_person):
     dossiers.request_dossier(session, _grants(session, vae.learner), {"certification_id": vae.fiche.id})
     data = dossiers.cohort(session, officer, vae.fiche.id)
     assert [(b.code, b.acquis, b.partiellement, b.non) for b in data.items[0].blocs] == [
-        ("RNCP40792BC01", 1, 1, 1), ("RNCP40792BC02", 0, 0, 1)]
+        ("RNCP40792BC01", 1, 1, 1),
+        ("RNCP40792BC02", 0, 0, 1),
+    ]
     rows = list(csv.reader(io.StringIO(dossiers.cohort_csv(data).decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["apprenant_id", "apprenant", "bloc_code"] and len(rows) == 3
 
@@ -308,9 +320,19 @@ def test_annexes_past_a_thousand_keep_their_numeric_order(app, session, vae):  #
     from app.models import Evidence, EvidenceKind, Visibility
 
     contribution_id = vae.missing_evidence.contribution_id
-    session.add_all([Evidence(contribution_id=contribution_id, kind=EvidenceKind.TEXT, title=f"Note {n}",
-                              text=f"Note n° {n}", visibility=Visibility.JURY, created_by_id=vae.learner.id)
-                     for n in range(1000)])
+    session.add_all(
+        [
+            Evidence(
+                contribution_id=contribution_id,
+                kind=EvidenceKind.TEXT,
+                title=f"Note {n}",
+                text=f"Note n° {n}",
+                visibility=Visibility.JURY,
+                created_by_id=vae.learner.id,
+            )
+            for n in range(1000)
+        ]
+    )
     session.flush()
     result, data = _ready(app, session, vae)
     numbers = [a.number for a in result.content.annexes]

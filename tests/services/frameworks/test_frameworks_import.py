@@ -1,4 +1,5 @@
 """Importing framework files: counts, trees, versions, unchanged re-imports, failures leave nothing."""
+
 from __future__ import annotations
 
 import io
@@ -8,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Competency, CompetencyAssociation, Framework
-from app.services.identity.access import Grants
-from app.services.identity.audit import Actor
 from app.platform.errors import InvalidInput, PermissionDenied
 from app.services.frameworks.imports import import_framework_file
+from app.services.identity.access import Grants
+from app.services.identity.audit import Actor
 from tests.conftest import shared_path
 
 ADMIN = Grants(Actor(None), platform_admin=True)
@@ -45,13 +46,18 @@ def test_rncp_sample_counts_tree_and_alignment_ids(session):
     assert fiche.parent_id is None and fiche.kind == "fiche"
     bloc = session.scalar(select(Competency).where(Competency.source_key == "RNCP40792BC01"))
     assert bloc.parent_id == fiche.id and bloc.raw_text
-    orphans = session.scalar(select(func.count()).select_from(Competency).where(
-        Competency.parent_key.is_not(None), Competency.parent_id.is_(None)))
+    orphans = session.scalar(
+        select(func.count())
+        .select_from(Competency)
+        .where(Competency.parent_key.is_not(None), Competency.parent_id.is_(None))
+    )
     assert orphans == 0
     assert _count(session, Competency) == 2 + 10 + 145
-    link = session.scalar(select(CompetencyAssociation).where(
-        CompetencyAssociation.association_type == "replacedBy",
-        CompetencyAssociation.origin_key == "RNCP35340"))
+    link = session.scalar(
+        select(CompetencyAssociation).where(
+            CompetencyAssociation.association_type == "replacedBy", CompetencyAssociation.origin_key == "RNCP35340"
+        )
+    )
     assert link is not None and link.target_key == "RNCP40792"
 
 
@@ -61,23 +67,28 @@ def test_reimport_unchanged_then_changed_makes_a_new_version(session, tmp_path):
     again = import_framework_file(session, ADMIN, path)
     assert again.unchanged == 2 and again.created == 0
     assert _count(session, Framework) == 2 and _count(session, Competency) == 157
-    changed = path.read_bytes().replace("Gérer le patrimoine informatique".encode(),
-                                        "Gérer le patrimoine numérique".encode(), 1)
+    changed = path.read_bytes().replace(
+        "Gérer le patrimoine informatique".encode(), "Gérer le patrimoine numérique".encode(), 1
+    )
     newer = tmp_path / "export_fiches_RNCP_V4_1_2026-01-01.xml"
     newer.write_bytes(changed)
     third = import_framework_file(session, ADMIN, newer)
     assert third.created == 1 and third.unchanged == 1
     created = next(f for f in third.frameworks if f.status == "created")
-    versions = list(session.scalars(select(Framework).where(Framework.source_key == created.source_key)
-                                    .order_by(Framework.version)))
+    versions = list(
+        session.scalars(select(Framework).where(Framework.source_key == created.source_key).order_by(Framework.version))
+    )
     assert [(f.version, f.is_current) for f in versions] == [(1, False), (2, True)]
     assert versions[1].version_label == "2026-01-01"
 
 
 def test_esco_files_import_as_one_framework(session):
     folder = shared_path("frameworks", "esco")
-    files = [folder / "skills_fr.first300.csv", folder / "skillGroups_fr.csv",
-             folder / "broaderRelationsSkillPillar.sample.csv"]
+    files = [
+        folder / "skills_fr.first300.csv",
+        folder / "skillGroups_fr.csv",
+        folder / "broaderRelationsSkillPillar.sample.csv",
+    ]
     report = import_framework_file(session, ADMIN, files)
     assert (report.counts.skills, report.counts.skill_groups) == (300, 17)
     assert len(report.frameworks) == 1
@@ -87,12 +98,16 @@ def test_esco_files_import_as_one_framework(session):
 
 
 def test_case_sample_imports_28_items(session):
-    report = import_framework_file(session, ADMIN, shared_path(
-        "frameworks", "case", "opensalt_tests_Ordering_ACT-Holistic-Math.json"))
+    report = import_framework_file(
+        session, ADMIN, shared_path("frameworks", "case", "opensalt_tests_Ordering_ACT-Holistic-Math.json")
+    )
     assert report.counts.items == 28 and report.created == 1
     framework = session.get(Framework, report.frameworks[0].id)
-    roots = session.scalar(select(func.count()).select_from(Competency).where(
-        Competency.framework_id == framework.id, Competency.parent_id.is_(None)))
+    roots = session.scalar(
+        select(func.count())
+        .select_from(Competency)
+        .where(Competency.framework_id == framework.id, Competency.parent_id.is_(None))
+    )
     assert 0 < roots < 28
 
 
@@ -114,13 +129,17 @@ def test_latin1_file_is_decoded(session):
 
 
 def test_rncp_csv_then_xml_completes_the_fiche(session):
-    standard = ('Id_Fiche;Numero_Fiche;Intitule;Abrege_Libelle;Abrege_Intitule;Nomenclature_Europe_Niveau;'
-                'Nomenclature_Europe_Intitule;Accessible_Nouvelle_Caledonie;Accessible_Polynesie_Francaise;'
-                'Date_dernier_jo;Date_Decision;Date_Fin_Enregistrement;Date_Effet;Type_Enregistrement;'
-                'Validation_Partielle;Actif\r\n"1";"RNCP40792";"BTS SIO";"BTS";"Brevet";"NIV5";"Niveau 5";;;;;;;;;'
-                '"ACTIVE"\r\n')
-    blocs = ('Numero_Fiche;Bloc_Competences_Code;Bloc_Competences_Libelle\r\n'
-             '"RNCP40792";"RNCP40792BC01";"Support et mise à disposition"\r\n')
+    standard = (
+        "Id_Fiche;Numero_Fiche;Intitule;Abrege_Libelle;Abrege_Intitule;Nomenclature_Europe_Niveau;"
+        "Nomenclature_Europe_Intitule;Accessible_Nouvelle_Caledonie;Accessible_Polynesie_Francaise;"
+        "Date_dernier_jo;Date_Decision;Date_Fin_Enregistrement;Date_Effet;Type_Enregistrement;"
+        'Validation_Partielle;Actif\r\n"1";"RNCP40792";"BTS SIO";"BTS";"Brevet";"NIV5";"Niveau 5";;;;;;;;;'
+        '"ACTIVE"\r\n'
+    )
+    blocs = (
+        "Numero_Fiche;Bloc_Competences_Code;Bloc_Competences_Libelle\r\n"
+        '"RNCP40792";"RNCP40792BC01";"Support et mise à disposition"\r\n'
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("export_fiches_CSV_Standard_2025_01_01.csv", standard)
@@ -128,18 +147,22 @@ def test_rncp_csv_then_xml_completes_the_fiche(session):
     first = import_framework_file(session, ADMIN, buffer.getvalue(), "export-fiches-csv-2025-01-01.zip")
     assert (first.counts.fiches, first.counts.blocs) == (1, 1)
     import_framework_file(session, ADMIN, shared_path(*RNCP))
-    versions = list(session.scalars(select(Framework).where(Framework.source_key == "RNCP40792")
-                                    .order_by(Framework.version)))
+    versions = list(
+        session.scalars(select(Framework).where(Framework.source_key == "RNCP40792").order_by(Framework.version))
+    )
     assert [v.is_current for v in versions] == [False, True]
     assert _count(session, Competency, framework_id=versions[1].id) > 50
 
 
-@pytest.mark.parametrize("data,name,expected", [
-    (b"", "empty.csv", "empty"),
-    (b"<FICHES><FICHE><NUMERO_FICHE>RNCP1</NUMERO_FICHE></FICHE>\n<FICHE>", "trunc.xml", "line"),
-    (b"key;label\n", "x.csv", "no competency"),
-    (b"code;name\nA;B\n", "x.csv", "unrecognised csv header"),
-])
+@pytest.mark.parametrize(
+    "data,name,expected",
+    [
+        (b"", "empty.csv", "empty"),
+        (b"<FICHES><FICHE><NUMERO_FICHE>RNCP1</NUMERO_FICHE></FICHE>\n<FICHE>", "trunc.xml", "line"),
+        (b"key;label\n", "x.csv", "no competency"),
+        (b"code;name\nA;B\n", "x.csv", "unrecognised csv header"),
+    ],
+)
 def test_bad_files_raise_invalid_input_and_leave_nothing(session, data, name, expected):
     with pytest.raises(InvalidInput) as caught:
         import_framework_file(session, ADMIN, data, name)
@@ -157,8 +180,9 @@ def test_learners_may_not_import(session, make_person):
 
 
 def test_cli_imports_files_and_folders_with_counts(runner, session, tmp_path):
-    result = runner.invoke(args=["blason", "import-framework", str(shared_path("frameworks", "esco")),
-                                 str(shared_path(*RNCP))])
+    result = runner.invoke(
+        args=["blason", "import-framework", str(shared_path("frameworks", "esco")), str(shared_path(*RNCP))]
+    )
     assert result.exit_code == 0, result.output
     assert "2 fiches, 10 blocs, 145 compétences" in result.output
     assert "17 skill groups, 300 skills" in result.output
@@ -198,6 +222,7 @@ def _statements(session, table: str):  # type: ignore[no-untyped-def]
             yield seen
         finally:
             event.remove(engine, "before_cursor_execute", record)
+
     return watching()
 
 
@@ -230,8 +255,11 @@ def test_search_follows_new_versions(session, tmp_path):
     before = found(bloc)
     assert before >= 1 and found("applications mobiles") == 0
     newer = tmp_path / "export_fiches_RNCP_V4_1_2026-01-01.xml"
-    newer.write_bytes(path.read_bytes().replace("développement d’applications (Option B".encode(),
-                                                "développement d’applications mobiles (Option B".encode()))
+    newer.write_bytes(
+        path.read_bytes().replace(
+            "développement d’applications (Option B".encode(), "développement d’applications mobiles (Option B".encode()
+        )
+    )
     assert import_framework_file(session, ADMIN, newer).created == 1
     assert found("APPLICATIONS mobiles") == 1 and found("applications mobiles", include_old=True) == 1
     assert found(bloc) == before and found(bloc, include_old=True) == before + 1
@@ -262,13 +290,19 @@ def test_sqlite_search_index_holds_every_competency_once(session, tmp_path, monk
     newer.write_bytes(path.read_bytes().replace(b"informatique", b"numerique", 1))
     import_framework_file(session, ADMIN, newer)
     rows = session.scalar(text("SELECT count(*) FROM competencies_fts_rows"))
-    indexed = session.scalar(text("SELECT count(*) FROM competencies_fts WHERE competencies_fts "
-                                  "MATCH 'tags : (current OR old)'"))
-    current = session.scalar(text("SELECT count(*) FROM competencies_fts WHERE competencies_fts "
-                                  "MATCH 'tags : current'"))
+    indexed = session.scalar(
+        text("SELECT count(*) FROM competencies_fts WHERE competencies_fts MATCH 'tags : (current OR old)'")
+    )
+    current = session.scalar(
+        text("SELECT count(*) FROM competencies_fts WHERE competencies_fts MATCH 'tags : current'")
+    )
     assert rows == indexed == _count(session, Competency)
-    assert current == session.scalar(select(func.count()).select_from(Competency).join(
-        Framework, Framework.id == Competency.framework_id).where(Framework.is_current.is_(True)))
+    assert current == session.scalar(
+        select(func.count())
+        .select_from(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Framework.is_current.is_(True))
+    )
     session.execute(text("INSERT INTO competencies_fts (competencies_fts) VALUES ('integrity-check')"))
 
 

@@ -1,4 +1,5 @@
 """The audit log is append-only and hash-chained; tampering is detected by the CLI."""
+
 from __future__ import annotations
 
 from sqlalchemy import update
@@ -9,13 +10,14 @@ from app.services.identity import audit
 
 def _chain(session, n=3):
     actor = audit.Actor(None)
-    return [audit.record(session, actor, "test.event", "thing", i, {"n": i, "texte": "élu « local »"})
-            for i in range(n)]
+    return [
+        audit.record(session, actor, "test.event", "thing", i, {"n": i, "texte": "élu « local »"}) for i in range(n)
+    ]
 
 
 def test_chain_links_each_event_to_the_previous(session):
     events = _chain(session)
-    for before, after in zip(events, events[1:]):
+    for before, after in zip(events, events[1:], strict=False):
         assert after.prev_hash == before.hash
         assert after.seq == before.seq + 1
     assert audit.verify_chain(session).ok

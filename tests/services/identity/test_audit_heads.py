@@ -1,4 +1,5 @@
 """Signed heads: a rewound head, a re-hashed chain or a forged head file are detected."""
+
 from __future__ import annotations
 
 import base64
@@ -21,8 +22,9 @@ from app.services.identity.audit import _digest
 
 
 def _chain(session, n=5, clock=utcnow):  # type: ignore[no-untyped-def]
-    events = [audit.record(session, audit.Actor(None), "test.event", "thing", i, {"n": i}, clock=clock)
-              for i in range(n)]
+    events = [
+        audit.record(session, audit.Actor(None), "test.event", "thing", i, {"n": i}, clock=clock) for i in range(n)
+    ]
     session.commit()
     return events
 
@@ -43,8 +45,17 @@ def _rehash_from(session, seq):  # type: ignore[no-untyped-def]
     prev = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)) or audit.GENESIS
     for event in session.scalars(select(AuditEvent).where(AuditEvent.seq >= seq).order_by(AuditEvent.seq)):
         event.prev_hash = prev
-        event.hash = prev = _digest(prev, event.seq, event.occurred_at, event.actor_id, event.on_behalf_of_id,
-                                    event.action, event.subject_type, event.subject_id, event.data)
+        event.hash = prev = _digest(
+            prev,
+            event.seq,
+            event.occurred_at,
+            event.actor_id,
+            event.on_behalf_of_id,
+            event.action,
+            event.subject_type,
+            event.subject_id,
+            event.data,
+        )
         session.flush()
     head = session.get(AuditHead, 1)
     head.last_hash = prev
@@ -88,8 +99,10 @@ def test_a_deleted_tail_with_a_rewound_head_is_detected(app, session, runner, tm
     assert _verify(runner).exit_code == 0
     result = _verify(runner, path)
     assert result.exit_code == 1
-    assert (f"the chain ends at event {events[2].seq}, but event {events[-1].seq} was signed" in result.output
-            and "removed and the head rewound" in result.output)
+    assert (
+        f"the chain ends at event {events[2].seq}, but event {events[-1].seq} was signed" in result.output
+        and "removed and the head rewound" in result.output
+    )
 
 
 def test_the_heads_kept_in_the_database_catch_a_careless_rewind(app, session, runner):  # type: ignore[no-untyped-def]
@@ -117,8 +130,11 @@ def test_a_head_re_signed_with_a_rewritten_chain_needs_the_platform_key(app, ses
     events = _chain(session)
     path = _export(runner, tmp_path)
     document = json.loads(path.read_text())
-    other = badges.load_private_key(Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    other = badges.load_private_key(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     header, payload, _sig = document["jws"].split(".")
     forged_payload = json.loads(base64.urlsafe_b64decode(payload + "=="))
     forged_payload["hash"] = "f" * 64
@@ -126,13 +142,16 @@ def test_a_head_re_signed_with_a_rewritten_chain_needs_the_platform_key(app, ses
     public = _key(app).public
     forgeries = {
         # The right kid, the attacker's own key.
-        "signature is not valid": jwt.api_jws.PyJWS().encode(raw, other.key, algorithm="EdDSA", headers={
-            "kid": public.thumbprint(), "typ": audit_heads.HEAD_TYP}),
-        "not signed with this platform's key": jwt.api_jws.PyJWS().encode(raw, other.key, algorithm="EdDSA",
-                                                                          headers={"typ": audit_heads.HEAD_TYP}),
+        "signature is not valid": jwt.api_jws.PyJWS().encode(
+            raw, other.key, algorithm="EdDSA", headers={"kid": public.thumbprint(), "typ": audit_heads.HEAD_TYP}
+        ),
+        "not signed with this platform's key": jwt.api_jws.PyJWS().encode(
+            raw, other.key, algorithm="EdDSA", headers={"typ": audit_heads.HEAD_TYP}
+        ),
         # Algorithm confusion: HMAC keyed with the platform's public key bytes.
-        "not an EdDSA-signed audit head": jwt.api_jws.PyJWS().encode(raw, b"k" * 32, algorithm="HS256", headers={
-            "kid": public.thumbprint(), "typ": audit_heads.HEAD_TYP}),
+        "not an EdDSA-signed audit head": jwt.api_jws.PyJWS().encode(
+            raw, b"k" * 32, algorithm="HS256", headers={"kid": public.thumbprint(), "typ": audit_heads.HEAD_TYP}
+        ),
         # The original signature over an edited payload.
         "signature is not valid ": ".".join([header, base64.urlsafe_b64encode(raw).decode().rstrip("="), _sig]),
     }
@@ -184,8 +203,9 @@ def test_an_event_left_unsigned_for_m_minutes_gets_signed(app, session, client, 
     seq = _chain(session, 1)[0].seq
     _failed_login(client)
     assert _heads_from(session, seq) == []
-    session.execute(AuditEvent.__table__.update().where(AuditEvent.seq == seq)
-                    .values(occurred_at=utcnow() - timedelta(minutes=61)))
+    session.execute(
+        AuditEvent.__table__.update().where(AuditEvent.seq == seq).values(occurred_at=utcnow() - timedelta(minutes=61))
+    )
     session.commit()
     _failed_login(client)
     assert [h.seq for h in _heads_from(session, seq)] == [seq + 2]

@@ -1,4 +1,5 @@
 """Issuing: one award yields every signed form, each verifying against the service's own documents."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,15 +10,20 @@ from sqlalchemy import func, select
 
 import badges
 from app.models import AuditEvent, Credential, CredentialState, KeyPurpose, KeyStatus, SigningKey, StatusList
+from app.platform.errors import Conflict, InvalidInput, PermissionDenied
 from app.services.issuing import achievements, awarding, issuers, keys, revocation
 from app.services.verification import public_docs
-from app.platform.errors import Conflict, InvalidInput, PermissionDenied
 from tests.issuing_fixtures import KEKS, Setup, issuing_settings, verify_stored
 
 
 def _award(session, setup: Setup, settings, learner=None, **data):  # type: ignore[no-untyped-def]
-    credential = awarding.award(session, setup.grants(session), setup.achievement.id,
-                                {"learner_id": (learner or setup.learner).id, **data}, settings=settings)
+    credential = awarding.award(
+        session,
+        setup.grants(session),
+        setup.achievement.id,
+        {"learner_id": (learner or setup.learner).id, **data},
+        settings=settings,
+    )
     session.commit()
     return credential
 
@@ -27,15 +33,22 @@ def _count(session, model=Credential) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_one_award_yields_every_signed_form(session, issuing: Setup, settings) -> None:
-    credential = _award(session, issuing, settings, evidence_url="https://example.fr/photo",
-                        narrative="Réunion du 3 mars.", result_level="acquis")
+    credential = _award(
+        session,
+        issuing,
+        settings,
+        evidence_url="https://example.fr/photo",
+        narrative="Réunion du 3 mars.",
+        result_level="acquis",
+    )
     assert credential.state is CredentialState.ISSUED
     document = credential.ob3_credential
     assert document["id"] == f"https://blason.test/credentials/{credential.id}"
     subject = document["credentialSubject"]
     assert subject["id"].startswith("urn:uuid:")  # no DID: a stable id derived from issuer + learner
     assert subject["identifier"][0]["identityHash"] == badges.hash_identity(
-        issuing.learner.email.lower(), credential.recipient_salt)
+        issuing.learner.email.lower(), credential.recipient_salt
+    )
     assert subject["result"][0]["value"] == "acquis"
     assert len(subject["achievement"]["alignment"]) == 2
     assert subject["achievement"]["id"].endswith(f"/achievements/{issuing.achievement.id}/v/1")
@@ -80,12 +93,14 @@ def test_awarding_twice_is_a_conflict_and_issues_nothing(session, issuing: Setup
 
 def test_unknown_learner_is_invalid_and_issues_nothing(session, issuing: Setup, settings) -> None:
     with pytest.raises(InvalidInput) as caught:
-        awarding.award(session, issuing.grants(session), issuing.achievement.id, {"learner_id": uuid.uuid4()},
-                       settings=settings)
+        awarding.award(
+            session, issuing.grants(session), issuing.achievement.id, {"learner_id": uuid.uuid4()}, settings=settings
+        )
     assert caught.value.errors[0].pointer == "#/learnerId"
     with pytest.raises(InvalidInput):
-        awarding.award(session, issuing.grants(session), issuing.achievement.id, {"email": "nobody@example.org"},
-                       settings=settings)
+        awarding.award(
+            session, issuing.grants(session), issuing.achievement.id, {"email": "nobody@example.org"}, settings=settings
+        )
     session.rollback()
     assert _count(session) == 0
 
@@ -93,18 +108,35 @@ def test_unknown_learner_is_invalid_and_issues_nothing(session, issuing: Setup, 
 def test_only_issuer_admins_award(session, issuing: Setup, settings, make_person) -> None:
     stranger = make_person()
     with pytest.raises(PermissionDenied):
-        awarding.award(session, issuing.grants(session, stranger), issuing.achievement.id,
-                       {"learner_id": issuing.learner.id}, settings=settings)
+        awarding.award(
+            session,
+            issuing.grants(session, stranger),
+            issuing.achievement.id,
+            {"learner_id": issuing.learner.id},
+            settings=settings,
+        )
 
 
 def test_editing_after_the_first_award_makes_a_new_version(session, issuing: Setup, settings) -> None:
     grants = issuing.grants(session)
-    achievements.update_achievement(session, grants, issuing.achievement.id, {"description": "Avant."},
-                                    expected_version=issuing.achievement.lock_version, urls=settings.urls)
+    achievements.update_achievement(
+        session,
+        grants,
+        issuing.achievement.id,
+        {"description": "Avant."},
+        expected_version=issuing.achievement.lock_version,
+        urls=settings.urls,
+    )
     assert issuing.achievement.current_version == 1
     credential = _award(session, issuing, settings)
-    achievements.update_achievement(session, grants, issuing.achievement.id, {"description": "Après."},
-                                    expected_version=issuing.achievement.lock_version, urls=settings.urls)
+    achievements.update_achievement(
+        session,
+        grants,
+        issuing.achievement.id,
+        {"description": "Après."},
+        expected_version=issuing.achievement.lock_version,
+        urls=settings.urls,
+    )
     session.commit()
     assert issuing.achievement.current_version == 2
     listed = achievements.list_versions(session, grants, issuing.achievement.id, urls=settings.urls)
@@ -127,12 +159,21 @@ def test_revocation_changes_every_format_together(session, issuing: Setup, setti
     reports = verify_stored(session, credential, settings.urls, forms=("ob3", "jwt", "ob2", "ob2-hosted"))
     for form, report in reports.items():
         assert not report.valid and report.check("status").outcome == "fail", form
-    assert public_docs.ob2_assertion_document(credential) == (410, {
-        "@context": "https://w3id.org/openbadges/v2", "id": credential.ob2_assertion["id"], "type": "Assertion",
-        "revoked": True, "revocationReason": "Révoqué : Fraude constatée"})
+    assert public_docs.ob2_assertion_document(credential) == (
+        410,
+        {
+            "@context": "https://w3id.org/openbadges/v2",
+            "id": credential.ob2_assertion["id"],
+            "type": "Assertion",
+            "revoked": True,
+            "revocationReason": "Révoqué : Fraude constatée",
+        },
+    )
     listing = public_docs.resolve(session, settings.urls, settings.urls.ob2_revocations(issuing.issuer.id))[1]
-    assert {e["id"] for e in listing["revokedAssertions"]} == {credential.ob2_assertion["id"],
-                                                               f"urn:uuid:{credential.id}"}
+    assert {e["id"] for e in listing["revokedAssertions"]} == {
+        credential.ob2_assertion["id"],
+        f"urn:uuid:{credential.id}",
+    }
     status = public_docs.credential_status(credential, [], settings.clock())
     assert status.revoked and status.reason == "Fraude constatée" and not status.valid
     with pytest.raises(Conflict, match="already revoked"):
@@ -149,7 +190,8 @@ def test_suspension_and_unsuspension(session, issuing: Setup, settings) -> None:
     suspension = session.get(StatusList, credential.suspension_list_id)
     assert suspension.purpose.value == "suspension"
     assert badges.StatusList.decode(suspension.signed_credential["credentialSubject"]["encodedList"]).get(
-        credential.status_index)
+        credential.status_index
+    )
     # The suspension list is itself a verifiable credential of the issuer.
     resolvers = public_docs.local_resolvers(session, settings.urls)
     assert badges.verify(suspension.signed_credential, resolvers=resolvers).valid
@@ -178,9 +220,14 @@ def test_rotation_keeps_old_credentials_verifying(session, issuing: Setup, setti
     assert {k.purpose for k in created} == set(KeyPurpose)
     statuses = {k.kid: k.status for k in keys.issuer_keys(session, issuing.issuer.id)}
     assert list(statuses.values()).count(KeyStatus.RETIRED) == 3
-    achievements.update_achievement(session, issuing.grants(session), issuing.achievement.id,
-                                    {"name": "Animer une réunion (v2)"},
-                                    expected_version=issuing.achievement.lock_version, urls=settings.urls)
+    achievements.update_achievement(
+        session,
+        issuing.grants(session),
+        issuing.achievement.id,
+        {"name": "Animer une réunion (v2)"},
+        expected_version=issuing.achievement.lock_version,
+        urls=settings.urls,
+    )
     new = _award(session, issuing, settings)
     assert set(new.signing_key_ids) == {str(k.id) for k in created}
     assert not set(old.signing_key_ids) & set(new.signing_key_ids)
@@ -192,10 +239,14 @@ def test_rotation_keeps_old_credentials_verifying(session, issuing: Setup, setti
 
 def test_compromised_key_is_flagged_on_what_it_signed(session, issuing: Setup, settings) -> None:
     credential = _award(session, issuing, settings)
-    di_key = session.scalar(select(SigningKey).where(SigningKey.issuer_id == issuing.issuer.id,
-                                                     SigningKey.purpose == KeyPurpose.DATA_INTEGRITY))
-    issuers.compromise_key(session, issuing.grants(session), issuing.issuer.id, di_key.id, "Fuite du serveur",
-                           settings=settings)
+    di_key = session.scalar(
+        select(SigningKey).where(
+            SigningKey.issuer_id == issuing.issuer.id, SigningKey.purpose == KeyPurpose.DATA_INTEGRITY
+        )
+    )
+    issuers.compromise_key(
+        session, issuing.grants(session), issuing.issuer.id, di_key.id, "Fuite du serveur", settings=settings
+    )
     session.commit()
     all_keys = keys.issuer_keys(session, issuing.issuer.id)
     status = public_docs.credential_status(credential, all_keys, settings.clock())
@@ -207,8 +258,9 @@ def test_compromised_key_is_flagged_on_what_it_signed(session, issuing: Setup, s
     report = verify_stored(session, credential, settings.urls, forms=("jwt",))["jwt"]
     assert report.valid and report.check("status").outcome == "pass"
     with pytest.raises(Conflict):
-        issuers.compromise_key(session, issuing.grants(session), issuing.issuer.id, di_key.id, "Encore",
-                               settings=settings)
+        issuers.compromise_key(
+            session, issuing.grants(session), issuing.issuer.id, di_key.id, "Encore", settings=settings
+        )
 
 
 def test_key_encryption_keys_rotate(session, issuing: Setup) -> None:
@@ -227,16 +279,22 @@ def test_key_encryption_keys_rotate(session, issuing: Setup) -> None:
 def test_missing_kek_refuses_to_sign_and_issues_nothing(session, issuing: Setup) -> None:
     wrong = issuing_settings(keks=[("other", b"o" * 32)])
     with pytest.raises(Conflict, match="cannot be used"):
-        awarding.award(session, issuing.grants(session), issuing.achievement.id,
-                       {"learner_id": issuing.learner.id}, settings=wrong)
+        awarding.award(
+            session, issuing.grants(session), issuing.achievement.id, {"learner_id": issuing.learner.id}, settings=wrong
+        )
     session.rollback()
     assert _count(session) == 0
 
 
 def test_validity_period_sets_valid_until(session, issuing: Setup, settings) -> None:
-    achievements.update_achievement(session, issuing.grants(session), issuing.achievement.id,
-                                    {"valid_for_days": 365},
-                                    expected_version=issuing.achievement.lock_version, urls=settings.urls)
+    achievements.update_achievement(
+        session,
+        issuing.grants(session),
+        issuing.achievement.id,
+        {"valid_for_days": 365},
+        expected_version=issuing.achievement.lock_version,
+        urls=settings.urls,
+    )
     credential = _award(session, issuing, settings)
     assert credential.valid_until - credential.valid_from == timedelta(days=365)
     assert "validUntil" in credential.ob3_credential and "expires" in credential.ob2_assertion
@@ -266,12 +324,22 @@ def test_public_documents_resolve(session, issuing: Setup, settings) -> None:
     jwt_key = next(k for k in all_keys if k.purpose is KeyPurpose.VC_JWT)
     di_key = next(k for k in all_keys if k.purpose is KeyPurpose.DATA_INTEGRITY)
     rsa_key = next(k for k in all_keys if k.purpose is KeyPurpose.OB2)
-    got = {url: public_docs.resolve(session, urls, url) for url in (
-        urls.issuer(issuing.issuer.id), urls.key(issuing.issuer.id, jwt_key.kid), urls.key(issuing.issuer.id, di_key.kid),
-        urls.achievement(issuing.achievement.id, 1), urls.credential(credential.id),
-        urls.status_list(credential.status_list_id), urls.ob2_issuer(issuing.issuer.id),
-        urls.ob2_badgeclass(version.id), urls.ob2_key(rsa_key.kid), urls.ob2_revocations(issuing.issuer.id),
-        urls.ob2_assertion(credential.id))}
+    got = {
+        url: public_docs.resolve(session, urls, url)
+        for url in (
+            urls.issuer(issuing.issuer.id),
+            urls.key(issuing.issuer.id, jwt_key.kid),
+            urls.key(issuing.issuer.id, di_key.kid),
+            urls.achievement(issuing.achievement.id, 1),
+            urls.credential(credential.id),
+            urls.status_list(credential.status_list_id),
+            urls.ob2_issuer(issuing.issuer.id),
+            urls.ob2_badgeclass(version.id),
+            urls.ob2_key(rsa_key.kid),
+            urls.ob2_revocations(issuing.issuer.id),
+            urls.ob2_assertion(credential.id),
+        )
+    }
     assert all(answer is not None and answer[0] == 200 for answer in got.values()), got
     jwk = got[urls.key(issuing.issuer.id, jwt_key.kid)][1]
     assert jwk["kty"] == "EC" and "d" not in jwk and jwk["kid"] == urls.key(issuing.issuer.id, jwt_key.kid)

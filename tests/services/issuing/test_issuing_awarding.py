@@ -1,4 +1,5 @@
 """Automatic awards from standing events, approvals, bulk CSV awards and badge images."""
+
 from __future__ import annotations
 
 import io
@@ -10,13 +11,25 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from app.models import (Achievement, Claim, ClaimStatus, Contribution, ContributionStatus, Credential,
-                        CredentialState, DomainEvent, Evidence, EvidenceKind, Standing, Visibility)
+from app.models import (
+    Achievement,
+    Claim,
+    ClaimStatus,
+    Contribution,
+    ContributionStatus,
+    Credential,
+    CredentialState,
+    DomainEvent,
+    Evidence,
+    EvidenceKind,
+    Standing,
+    Visibility,
+)
+from app.platform import images
+from app.platform.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from app.runtime import runtime
 from app.services.issuing import achievements, awarding, bulk, wallet
-from app.platform import images
 from app.services.verification import public_docs
-from app.platform.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tests.issuing_fixtures import Setup, verify_stored
 
 
@@ -27,28 +40,68 @@ def _credentials(session) -> int:  # type: ignore[no-untyped-def]
 def _validate(session, setup: Setup, competency, level="acquis", hours=None, public_link=None):  # type: ignore[no-untyped-def]
     """What the review workflow leaves behind: a validated claim, the standing, the event."""
     project_id = _project(session, setup)
-    contribution = Contribution(project_id=project_id, learner_id=setup.learner.id, created_by_id=setup.learner.id,
-                                title=f"Atelier {competency.code}", role="animatrice", status=ContributionStatus.SUBMITTED,
-                                hours=Decimal(hours) if hours is not None else None)
+    contribution = Contribution(
+        project_id=project_id,
+        learner_id=setup.learner.id,
+        created_by_id=setup.learner.id,
+        title=f"Atelier {competency.code}",
+        role="animatrice",
+        status=ContributionStatus.SUBMITTED,
+        hours=Decimal(hours) if hours is not None else None,
+    )
     session.add(contribution)
     session.flush()
     if public_link:
-        session.add(Evidence(contribution_id=contribution.id, kind=EvidenceKind.LINK, title="Compte rendu",
-                             url=public_link, visibility=Visibility.PUBLIC, created_by_id=setup.learner.id))
-        session.add(Evidence(contribution_id=contribution.id, kind=EvidenceKind.TEXT, title="Notes privées",
-                             text="secret", visibility=Visibility.PRIVATE, created_by_id=setup.learner.id))
-    session.add(Claim(contribution_id=contribution.id, project_id=project_id, competency_id=competency.id,
-                      learner_id=setup.learner.id, justification="J'ai animé.", status=ClaimStatus.VALIDATED,
-                      created_by_id=setup.learner.id))
-    standing = session.scalar(select(Standing).where(Standing.learner_id == setup.learner.id,
-                                                     Standing.competency_id == competency.id))
+        session.add(
+            Evidence(
+                contribution_id=contribution.id,
+                kind=EvidenceKind.LINK,
+                title="Compte rendu",
+                url=public_link,
+                visibility=Visibility.PUBLIC,
+                created_by_id=setup.learner.id,
+            )
+        )
+        session.add(
+            Evidence(
+                contribution_id=contribution.id,
+                kind=EvidenceKind.TEXT,
+                title="Notes privées",
+                text="secret",
+                visibility=Visibility.PRIVATE,
+                created_by_id=setup.learner.id,
+            )
+        )
+    session.add(
+        Claim(
+            contribution_id=contribution.id,
+            project_id=project_id,
+            competency_id=competency.id,
+            learner_id=setup.learner.id,
+            justification="J'ai animé.",
+            status=ClaimStatus.VALIDATED,
+            created_by_id=setup.learner.id,
+        )
+    )
+    standing = session.scalar(
+        select(Standing).where(Standing.learner_id == setup.learner.id, Standing.competency_id == competency.id)
+    )
     if standing is None:
         standing = Standing(learner_id=setup.learner.id, competency_id=competency.id, state="validated")
         session.add(standing)
     standing.level, standing.proficient = level, level in ("acquis", "maitrise")
-    session.add(DomainEvent(kind="standing.changed", payload={
-        "learner": str(setup.learner.id), "competency": str(competency.id), "level": level,
-        "proficient": level in ("acquis", "maitrise"), "state": "validated"}))
+    session.add(
+        DomainEvent(
+            kind="standing.changed",
+            payload={
+                "learner": str(setup.learner.id),
+                "competency": str(competency.id),
+                "level": level,
+                "proficient": level in ("acquis", "maitrise"),
+                "state": "validated",
+            },
+        )
+    )
     session.commit()
 
 
@@ -57,6 +110,7 @@ _projects: dict[uuid.UUID, uuid.UUID] = {}
 
 def _project(session, setup: Setup) -> uuid.UUID:  # type: ignore[no-untyped-def]
     from app.models import Project, Territory
+
     if setup.issuer.id not in _projects or session.get(Project, _projects[setup.issuer.id]) is None:
         territory = Territory(name="Territoire des tests")
         session.add(territory)
@@ -71,14 +125,24 @@ def _project(session, setup: Setup) -> uuid.UUID:  # type: ignore[no-untyped-def
 def _ruled(session, setup: Setup, settings, mode: str, **rule) -> Achievement:  # type: ignore[no-untyped-def]
     ids = [c.id for c in setup.competencies]
     return achievements.create_achievement(
-        session, setup.grants(session), setup.issuer.id,
-        {"name": "Faciliter", "description": "Faciliter un collectif.", "criteria": "Deux compétences acquises.",
-         "award_rule": {"type": "all", "competency_ids": ids[:2], **rule}, "award_mode": mode},
-        storage=_storage(), urls=settings.urls)
+        session,
+        setup.grants(session),
+        setup.issuer.id,
+        {
+            "name": "Faciliter",
+            "description": "Faciliter un collectif.",
+            "criteria": "Deux compétences acquises.",
+            "award_rule": {"type": "all", "competency_ids": ids[:2], **rule},
+            "award_mode": mode,
+        },
+        storage=_storage(),
+        urls=settings.urls,
+    )
 
 
 def _storage():  # type: ignore[no-untyped-def]
     from flask import current_app
+
     return runtime(current_app).storage
 
 
@@ -109,13 +173,28 @@ def test_rule_satisfied_by_standing_events_issues_once(session, issuing: Setup, 
     assert all(r.valid for r in verify_stored(session, credential, settings.urls).values())
     # Replaying the queue awards nobody twice; a new event for the same learner neither.
     assert awarding.process_award_events(session, settings=settings).events == 0
-    session.add(DomainEvent(kind="standing.changed", payload={"learner": str(issuing.learner.id),
-                                                              "competency": str(first.id), "state": "validated"}))
+    session.add(
+        DomainEvent(
+            kind="standing.changed",
+            payload={"learner": str(issuing.learner.id), "competency": str(first.id), "state": "validated"},
+        )
+    )
     report = awarding.process_award_events(session, settings=settings)
     assert report.processed == 1 and report.issued == []
-    assert session.scalar(select(func.count()).select_from(Credential).where(
-        Credential.achievement_version_id.in_(select(achievements.AchievementVersion.id).where(
-            achievements.AchievementVersion.achievement_id == achievement.id)))) == 1
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Credential)
+            .where(
+                Credential.achievement_version_id.in_(
+                    select(achievements.AchievementVersion.id).where(
+                        achievements.AchievementVersion.achievement_id == achievement.id
+                    )
+                )
+            )
+        )
+        == 1
+    )
     assert session.scalar(select(func.count()).select_from(DomainEvent).where(DomainEvent.processed_at.is_(None))) == 0
 
 
@@ -150,15 +229,28 @@ def test_declined_proposal_is_not_proposed_again(session, issuing: Setup, settin
         _validate(session, issuing, competency)
     proposal_id = awarding.process_award_events(session, settings=settings).proposed[0]
     awarding.decline(session, issuing.grants(session), proposal_id, "Pas encore", settings=settings)
-    session.add(DomainEvent(kind="standing.changed", payload={
-        "learner": str(issuing.learner.id), "competency": str(issuing.competencies[0].id), "state": "validated"}))
+    session.add(
+        DomainEvent(
+            kind="standing.changed",
+            payload={
+                "learner": str(issuing.learner.id),
+                "competency": str(issuing.competencies[0].id),
+                "state": "validated",
+            },
+        )
+    )
     assert awarding.process_award_events(session, settings=settings).proposed == []
 
 
 def test_malformed_events_are_consumed_without_awarding(session, issuing: Setup, settings) -> None:
-    session.add_all([DomainEvent(kind="standing.changed", payload={"learner": "x"}),
-                     DomainEvent(kind="standing.changed", payload={"learner": str(uuid.uuid4()),
-                                                                   "competency": str(uuid.uuid4())})])
+    session.add_all(
+        [
+            DomainEvent(kind="standing.changed", payload={"learner": "x"}),
+            DomainEvent(
+                kind="standing.changed", payload={"learner": str(uuid.uuid4()), "competency": str(uuid.uuid4())}
+            ),
+        ]
+    )
     report = awarding.process_award_events(session, settings=settings)
     assert report.processed == 2 and report.failed == 0 and _credentials(session) == 0
 
@@ -173,31 +265,43 @@ def _csv(*lines: str) -> io.BytesIO:
 def test_bulk_dry_run_then_skip_invalid_then_resend(session, issuing: Setup, settings, make_person) -> None:
     other = make_person(email="Marc@Example.org")
     a = issuing.achievement.id
-    lines = ["Email,Achievement_ID,evidence_url,narrative",
-             f"{issuing.learner.email},{a},https://example.fr/p,Bravo",
-             f"marc@example.org,{a},,",
-             f"inconnu@example.org,{a},,",
-             f"{issuing.learner.email},{a},,",  # the same learner twice in the file
-             f"{other.email},not-a-uuid,,",
-             f"{other.email},{a},javascript:alert(1),"]
+    lines = [
+        "Email,Achievement_ID,evidence_url,narrative",
+        f"{issuing.learner.email},{a},https://example.fr/p,Bravo",
+        f"marc@example.org,{a},,",
+        f"inconnu@example.org,{a},,",
+        f"{issuing.learner.email},{a},,",  # the same learner twice in the file
+        f"{other.email},not-a-uuid,,",
+        f"{other.email},{a},javascript:alert(1),",
+    ]
     grants = issuing.grants(session)
-    report = bulk.bulk_award(session, grants, issuing.issuer.id, _csv(*lines), mode="dry_run", settings=settings,
-                             max_bytes=10**6)
+    report = bulk.bulk_award(
+        session, grants, issuing.issuer.id, _csv(*lines), mode="dry_run", settings=settings, max_bytes=10**6
+    )
     assert [r.status for r in report.rows] == ["valid", "valid", "invalid", "duplicate", "invalid", "invalid"]
     assert report.rows[2].errors[0].pointer == "#/rows/4/email"
     assert _credentials(session) == 0
     with pytest.raises(InvalidInput) as caught:
-        bulk.bulk_award(session, grants, issuer_id=issuing.issuer.id, stream=_csv(*lines), mode="all_or_nothing",
-                        settings=settings, max_bytes=10**6)
+        bulk.bulk_award(
+            session,
+            grants,
+            issuer_id=issuing.issuer.id,
+            stream=_csv(*lines),
+            mode="all_or_nothing",
+            settings=settings,
+            max_bytes=10**6,
+        )
     assert "nothing was awarded" in caught.value.detail and len(caught.value.errors) == 3
     session.rollback()
     assert _credentials(session) == 0
-    report = bulk.bulk_award(session, grants, issuing.issuer.id, _csv(*lines), mode="skip_invalid",
-                             settings=settings, max_bytes=10**6)
+    report = bulk.bulk_award(
+        session, grants, issuing.issuer.id, _csv(*lines), mode="skip_invalid", settings=settings, max_bytes=10**6
+    )
     session.commit()
     assert report.issued == 2 and _credentials(session) == 2
-    again = bulk.bulk_award(session, grants, issuing.issuer.id, _csv(*lines), mode="skip_invalid",
-                            settings=settings, max_bytes=10**6)
+    again = bulk.bulk_award(
+        session, grants, issuing.issuer.id, _csv(*lines), mode="skip_invalid", settings=settings, max_bytes=10**6
+    )
     session.commit()
     assert again.issued == 0 and again.already_awarded == 2 and _credentials(session) == 2
 
@@ -206,8 +310,15 @@ def test_bulk_refuses_bad_files(session, issuing: Setup, settings) -> None:
     grants = issuing.grants(session)
 
     def run(data: bytes, **kwargs):  # type: ignore[no-untyped-def]
-        return bulk.bulk_award(session, grants, issuing.issuer.id, io.BytesIO(data), mode="dry_run",
-                               settings=settings, **{"max_bytes": 10**6, **kwargs})
+        return bulk.bulk_award(
+            session,
+            grants,
+            issuing.issuer.id,
+            io.BytesIO(data),
+            mode="dry_run",
+            settings=settings,
+            **{"max_bytes": 10**6, **kwargs},
+        )
 
     with pytest.raises(InvalidInput, match="email or person_id"):
         run(b"name,achievement_id\nx,y\n")
@@ -229,9 +340,14 @@ def test_bulk_refuses_bad_files(session, issuing: Setup, settings) -> None:
 def _png(width: int, height: int, pixels: bytes | None = None) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     raw = pixels if pixels is not None else b"".join(b"\x00" + b"\x80" * (width * 3) for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_images_are_checked_defensively() -> None:
@@ -250,14 +366,17 @@ def test_images_are_checked_defensively() -> None:
         images.check_image(io.BytesIO(_png(4, 4)), 10)
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle r="4"/></svg>'
     assert images.check_image(io.BytesIO(svg), 10**6).media_type == "image/svg+xml"
-    for bad in (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-                b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
-                b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
-                b'<image x:href="https://evil.example/t.png"/></svg>',
-                b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(https://evil.example/a)"/></svg>',
-                b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>',
-                b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>',
-                b'<html><body>not svg</body></html>', b'<svg xmlns="http://www.w3.org/2000/svg"'):
+    for bad in (
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
+        b'<image x:href="https://evil.example/t.png"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(https://evil.example/a)"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>',
+        b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>',
+        b"<html><body>not svg</body></html>",
+        b'<svg xmlns="http://www.w3.org/2000/svg"',
+    ):
         with pytest.raises(UnsupportedMediaType):
             images.check_image(io.BytesIO(bad), 10**6)
 
@@ -269,10 +388,22 @@ def test_default_badge_escapes_the_name() -> None:
 
 
 def test_achievement_image_upload_and_versioning(session, issuing: Setup, settings, app_ctx) -> None:
-    achievement = achievements.set_image(session, issuing.grants(session), issuing.achievement.id, io.BytesIO(_png(8, 8)),
-                                         storage=_storage(), max_bytes=10**6)
+    achievement = achievements.set_image(
+        session,
+        issuing.grants(session),
+        issuing.achievement.id,
+        io.BytesIO(_png(8, 8)),
+        storage=_storage(),
+        max_bytes=10**6,
+    )
     version = achievements.current_version(session, achievement)
     assert achievement.current_version == 1 and version.image_sha256
     with pytest.raises(UnsupportedMediaType):
-        achievements.set_image(session, issuing.grants(session), issuing.achievement.id, io.BytesIO(b"%PDF-1.4"),
-                               storage=_storage(), max_bytes=10**6)
+        achievements.set_image(
+            session,
+            issuing.grants(session),
+            issuing.achievement.id,
+            io.BytesIO(b"%PDF-1.4"),
+            storage=_storage(),
+            max_bytes=10**6,
+        )

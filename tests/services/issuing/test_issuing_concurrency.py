@@ -3,19 +3,34 @@
 The issuer's open revocation list is locked (SELECT … FOR UPDATE) by every award and every
 status change, so indexes are never handed out twice and no bit is lost.
 """
+
 from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 
 import badges
-from app.models import (AchievementAlignment, AchievementVersion, Achievement, AuditEvent, AuditHead, AwardRuleCompetency,
-                        Credential, Issuer, Membership, Person, SigningKey, StatusList, StatusPurpose)
+from app.models import (
+    Achievement,
+    AchievementAlignment,
+    AchievementVersion,
+    AuditEvent,
+    AuditHead,
+    AwardRuleCompetency,
+    Credential,
+    Issuer,
+    Membership,
+    Person,
+    SigningKey,
+    StatusList,
+    StatusPurpose,
+)
 from app.runtime import runtime
 from app.services.issuing import achievements, awarding, issuers, revocation
 from tests.issuing_fixtures import SYSTEM, issuing_settings
@@ -36,11 +51,17 @@ def committed(app, engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyp
         learners = [Person(display_name=f"L{i}", email=f"race{i}-{n}@example.org") for i in range(THREADS * PER_THREAD)]
         s.add_all(learners)
         s.flush()
-        issuer = issuers.create_issuer(s, SYSTEM, {"name": "Course", "url": "https://course.example.fr"},
-                                       settings=settings)
+        issuer = issuers.create_issuer(
+            s, SYSTEM, {"name": "Course", "url": "https://course.example.fr"}, settings=settings
+        )
         achievement = achievements.create_achievement(
-            s, SYSTEM, issuer.id, {"name": "Courir", "description": "Courir vite.", "criteria": "Avoir couru."},
-            storage=runtime(app).storage, urls=settings.urls)
+            s,
+            SYSTEM,
+            issuer.id,
+            {"name": "Courir", "description": "Courir vite.", "criteria": "Avoir couru."},
+            storage=runtime(app).storage,
+            urls=settings.urls,
+        )
         s.commit()
         ids = {"issuer": issuer.id, "achievement": achievement.id, "learners": [p.id for p in learners]}
     try:
@@ -106,8 +127,11 @@ def test_concurrent_awards_get_distinct_indexes_and_concurrent_revocations_lose_
         assert len(credentials) == len(learners)
         indexes = {c.status_index for c in credentials}
         assert len(indexes) == len(learners)
-        revocation_list = s.scalar(select(StatusList).where(StatusList.issuer_id == committed["issuer"],
-                                                           StatusList.purpose == StatusPurpose.REVOCATION))
+        revocation_list = s.scalar(
+            select(StatusList).where(
+                StatusList.issuer_id == committed["issuer"], StatusList.purpose == StatusPurpose.REVOCATION
+            )
+        )
         assert revocation_list.next_index == len(learners)
         allocated = badges.StatusList(bits=bytearray(revocation_list.allocated))
         assert all(allocated.get(i) for i in indexes)

@@ -1,4 +1,5 @@
 """Claims: who may claim what, editing with history, withdrawal, resubmission."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,15 +9,19 @@ from sqlalchemy import select
 
 from app.models import AuditEvent, ClaimStatus, ContributionStatus, Evidence, EvidenceKind, Facilitation
 from app.models.claims import ClaimRevision
-from app.services.recognition import claims, reviews
-from app.services.identity.audit import verify_chain
 from app.platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionRequired
+from app.services.identity.audit import verify_chain
+from app.services.recognition import claims, reviews
 
 
 def claim_data(world, **overrides):  # type: ignore[no-untyped-def]
-    return {"contribution_id": world.contribution.id, "competency_id": world.competency.id,
-            "justification": "J'ai animé la réunion du conseil de quartier.", "self_assessment": "acquis",
-            **overrides}
+    return {
+        "contribution_id": world.contribution.id,
+        "competency_id": world.competency.id,
+        "justification": "J'ai animé la réunion du conseil de quartier.",
+        "self_assessment": "acquis",
+        **overrides,
+    }
 
 
 def test_a_learner_claims_a_competency_and_the_tutors_are_told(session, world, grants_of):
@@ -88,19 +93,26 @@ def test_edits_keep_every_revision_and_need_the_current_version(session, world, 
     claims.update_claim(session, learner, claim.id, {"justification": "Version deux"}, expected_version=1)
     with pytest.raises(Conflict):
         claims.update_claim(session, learner, claim.id, {"justification": "Trois"}, expected_version=1)
-    revisions = session.scalars(select(ClaimRevision).where(ClaimRevision.claim_id == claim.id)
-                                .order_by(ClaimRevision.number)).all()
+    revisions = session.scalars(
+        select(ClaimRevision).where(ClaimRevision.claim_id == claim.id).order_by(ClaimRevision.number)
+    ).all()
     assert [r.justification for r in revisions] == [claim_data(world)["justification"], "Version deux"]
     assert claim.version == 2
 
 
 def test_a_reviewed_claim_can_no_longer_be_edited(session, world, grants_of):
     claim = claims.create_claim(session, grants_of(world.learner), claim_data(world)).value
-    reviews.review_claim(session, grants_of(world.tutor), claim.id,
-                         {"decision": "needs_evidence", "comment": "Une photo ?"}, expected_version=1)
+    reviews.review_claim(
+        session,
+        grants_of(world.tutor),
+        claim.id,
+        {"decision": "needs_evidence", "comment": "Une photo ?"},
+        expected_version=1,
+    )
     with pytest.raises(Conflict):
-        claims.update_claim(session, grants_of(world.learner), claim.id, {"justification": "x"},
-                            expected_version=claim.version)
+        claims.update_claim(
+            session, grants_of(world.learner), claim.id, {"justification": "x"}, expected_version=claim.version
+        )
 
 
 def test_withdrawal_keeps_the_claim_and_only_undecided_ones(session, world, grants_of, make_competency):
@@ -112,8 +124,13 @@ def test_withdrawal_keeps_the_claim_and_only_undecided_ones(session, world, gran
         claims.withdraw_claim(session, learner, claim.id, expected_version=claim.version)
     second = make_competency(world.framework)
     other = claims.create_claim(session, learner, claim_data(world, competency_id=second.id)).value
-    reviews.review_claim(session, grants_of(world.tutor), other.id,
-                         {"decision": "validated", "level": "acquis", "comment": "Bien."}, expected_version=1)
+    reviews.review_claim(
+        session,
+        grants_of(world.tutor),
+        other.id,
+        {"decision": "validated", "level": "acquis", "comment": "Bien."},
+        expected_version=1,
+    )
     with pytest.raises(Conflict):
         claims.withdraw_claim(session, learner, other.id, expected_version=other.version)
     # withdrawn, it may be claimed again
@@ -123,32 +140,51 @@ def test_withdrawal_keeps_the_claim_and_only_undecided_ones(session, world, gran
 def test_after_needs_evidence_the_learner_adds_evidence_or_explains(session, world, grants_of):
     learner, tutor = grants_of(world.learner), grants_of(world.tutor)
     claim = claims.create_claim(session, learner, claim_data(world)).value
-    reviews.review_claim(session, tutor, claim.id, {"decision": "needs_evidence", "comment": "Une trace ?"},
-                         expected_version=1)
+    reviews.review_claim(
+        session, tutor, claim.id, {"decision": "needs_evidence", "comment": "Une trace ?"}, expected_version=1
+    )
     assert claim.status is ClaimStatus.NEEDS_EVIDENCE
     with pytest.raises(InvalidInput):
         claims.resubmit_claim(session, learner, claim.id, {}, expected_version=claim.version)
-    outcome = claims.resubmit_claim(session, learner, claim.id, {"explanation": "Le compte rendu est en ligne."},
-                                    expected_version=claim.version)
+    outcome = claims.resubmit_claim(
+        session, learner, claim.id, {"explanation": "Le compte rendu est en ligne."}, expected_version=claim.version
+    )
     assert claim.status is ClaimStatus.PENDING and claim.round == 2
     assert {m.to for m in outcome.messages} == {world.tutor.email, world.tutor2.email}
     assert "complétée" in outcome.messages[0].subject
-    kinds = session.scalars(select(ClaimRevision.kind).where(ClaimRevision.claim_id == claim.id)
-                            .order_by(ClaimRevision.number)).all()
+    kinds = session.scalars(
+        select(ClaimRevision.kind).where(ClaimRevision.claim_id == claim.id).order_by(ClaimRevision.number)
+    ).all()
     assert kinds == ["created", "resubmitted"]
-    review = reviews.review_claim(session, tutor, claim.id, {"decision": "validated", "level": "maitrise",
-                                                            "comment": "Très clair."},
-                                  expected_version=claim.version).value
+    review = reviews.review_claim(
+        session,
+        tutor,
+        claim.id,
+        {"decision": "validated", "level": "maitrise", "comment": "Très clair."},
+        expected_version=claim.version,
+    ).value
     assert review.round == 2 and claim.status is ClaimStatus.VALIDATED
 
 
 def test_new_evidence_is_enough_to_send_it_back(session, world, grants_of):
     learner = grants_of(world.learner)
     claim = claims.create_claim(session, learner, claim_data(world)).value
-    reviews.review_claim(session, grants_of(world.tutor), claim.id,
-                         {"decision": "needs_evidence", "comment": "Une trace ?"}, expected_version=1)
-    session.add(Evidence(contribution_id=world.contribution.id, kind=EvidenceKind.TEXT, title="Compte rendu",
-                         text="…", created_by_id=world.learner.id))
+    reviews.review_claim(
+        session,
+        grants_of(world.tutor),
+        claim.id,
+        {"decision": "needs_evidence", "comment": "Une trace ?"},
+        expected_version=1,
+    )
+    session.add(
+        Evidence(
+            contribution_id=world.contribution.id,
+            kind=EvidenceKind.TEXT,
+            title="Compte rendu",
+            text="…",
+            created_by_id=world.learner.id,
+        )
+    )
     session.flush()
     claims.resubmit_claim(session, learner, claim.id, {}, expected_version=claim.version)
     assert claim.status is ClaimStatus.PENDING

@@ -1,21 +1,40 @@
 """Two tutors deciding the same claim on two real connections: one wins, the other gets 409."""
+
 from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import (AuditEvent, AuditHead, Claim, ClaimStatus, Competency, Contribution, ContributionStatus,
-                        DomainEvent, Framework, Membership, Person, Project, Review, Role, ScopeType, SourceType,
-                        Standing, Territory)
-from app.services.identity import access
-from app.services.recognition import reviews
-from app.services.identity.audit import verify_chain
+from app.models import (
+    AuditEvent,
+    AuditHead,
+    Claim,
+    ClaimStatus,
+    Competency,
+    Contribution,
+    ContributionStatus,
+    DomainEvent,
+    Framework,
+    Membership,
+    Person,
+    Project,
+    Review,
+    Role,
+    ScopeType,
+    SourceType,
+    Standing,
+    Territory,
+)
 from app.platform.errors import Conflict
+from app.services.identity import access
+from app.services.identity.audit import verify_chain
+from app.services.recognition import reviews
 
 
 @pytest.fixture()
@@ -26,8 +45,9 @@ def committed(engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-de
         head = s.get(AuditHead, 1)
         before = (head.last_seq, head.last_hash) if head else None
         n = uuid.uuid4().hex[:8]
-        learner, tutor_a, tutor_b = (Person(display_name=name, email=f"{name}{n}@example.org")
-                                     for name in ("learner", "tutor-a", "tutor-b"))
+        learner, tutor_a, tutor_b = (
+            Person(display_name=name, email=f"{name}{n}@example.org") for name in ("learner", "tutor-a", "tutor-b")
+        )
         territory = Territory(name="Concurrence")
         framework = Framework(source_type=SourceType.CUSTOM, source_key=f"race-{n}", title="Course")
         s.add_all([learner, tutor_a, tutor_b, territory, framework])
@@ -36,14 +56,29 @@ def committed(engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-de
         competency = Competency(framework_id=framework.id, source_key="c", kind="competence", label="Courir")
         s.add_all([project, competency])
         s.flush()
-        s.add_all([Membership(person_id=p.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id)
-                   for p in (tutor_a, tutor_b)])
-        contribution = Contribution(project_id=project.id, learner_id=learner.id, created_by_id=learner.id,
-                                    title="Course", status=ContributionStatus.SUBMITTED)
+        s.add_all(
+            [
+                Membership(person_id=p.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id)
+                for p in (tutor_a, tutor_b)
+            ]
+        )
+        contribution = Contribution(
+            project_id=project.id,
+            learner_id=learner.id,
+            created_by_id=learner.id,
+            title="Course",
+            status=ContributionStatus.SUBMITTED,
+        )
         s.add(contribution)
         s.flush()
-        claim = Claim(contribution_id=contribution.id, project_id=project.id, competency_id=competency.id,
-                      learner_id=learner.id, justification="J'ai couru.", created_by_id=learner.id)
+        claim = Claim(
+            contribution_id=contribution.id,
+            project_id=project.id,
+            competency_id=competency.id,
+            learner_id=learner.id,
+            justification="J'ai couru.",
+            created_by_id=learner.id,
+        )
         s.add(claim)
         s.commit()
         ids = {"claim": claim.id, "tutors": (tutor_a.id, tutor_b.id), "learner": learner.id}
@@ -126,8 +161,10 @@ def test_two_tutors_deciding_at_the_same_moment(engine, committed):
                 s.rollback()
                 results[name] = exc
 
-    threads = [threading.Thread(target=run, args=("a", committed["tutors"][0], "validated")),
-               threading.Thread(target=run, args=("b", committed["tutors"][1], "needs_evidence"))]
+    threads = [
+        threading.Thread(target=run, args=("a", committed["tutors"][0], "validated")),
+        threading.Thread(target=run, args=("b", committed["tutors"][1], "needs_evidence")),
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,4 +1,5 @@
 """Notification delivery: the outbox folder, SMTP (against a sink on loopback), failures logged."""
+
 from __future__ import annotations
 
 import email
@@ -7,8 +8,8 @@ import logging
 import socket
 import socketserver
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
