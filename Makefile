@@ -9,7 +9,7 @@ run: $(VENV)/.installed
 	$(BIN)/flask --app wsgi blason serve
 
 test: $(VENV)/.installed-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto  # one worker per core (pytest-xdist); each worker has its own database
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run_all.py

@@ -90,7 +90,7 @@ def test_someone_who_is_not_facilitator_gets_403(client, headers, make_person, g
     assert_problem(client.get(f"{API}/people/me", headers={**headers(stranger), "X-Act-For": str(uuid.uuid4())}), 403)
 
 
-@pytest.mark.parametrize("value", ["not-a-uuid", "1234", "' OR 1=1 --", str(uuid.uuid4()) + "x"])
+@pytest.mark.parametrize("value", ["not-a-uuid", "1234", "' OR 1=1 --", "00000000-0000-4000-8000-00000000000x"])
 def test_malformed_x_act_for_is_422(client, headers, make_person, value):
     r = client.get(f"{API}/people/me", headers={**headers(make_person()), "X-Act-For": value})
     assert_problem(r, 422, "#/headers/X-Act-For")
