@@ -29,11 +29,11 @@ def readable_json(value: Any) -> str:
 
 
 def init_web(app: Flask) -> None:
-    from app.web import frameworks, i18n, public, security_headers
+    from app.web import frameworks, i18n, security_headers, verification
 
     i18n.init_app(app)  # Flask-Babel: the page's language, _() and |day in templates
     app.add_template_filter(readable_json)
     security_headers.register(app)  # nosniff everywhere; CSP and Referrer-Policy on every page
     app.register_blueprint(bp)
     app.register_blueprint(frameworks.bp)
-    public.register(app)  # credential documents, verification page, OB 2.0
+    verification.register(app)  # credential documents, verification page, OB 2.0

@@ -21,7 +21,7 @@ import pytest
 import badges
 from app.api import verification as verify_api
 from app.services.verification import verification
-from app.web import verify_form
+from app.web.verification import form as verify_form
 from tests.api.support import assert_problem
 
 API = "/api/v1/verify"

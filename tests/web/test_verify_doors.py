@@ -17,7 +17,7 @@ from app.api import verification as verify_api
 from app.platform.rate_limit import RateLimit
 from app.runtime import runtime
 from app.services.verification import intake
-from app.web import verify_form
+from app.web.verification import form as verify_form
 from tests.api.support import assert_problem
 from tests.public_fixtures import NoNetwork
 

@@ -13,7 +13,7 @@ import pytest
 from app.platform.rate_limit import RateLimit
 from app.runtime import runtime
 from app.services.issuing import revocation
-from app.web import verify_form
+from app.web.verification import form as verify_form
 from tests.public_fixtures import BASE, Issued, NoNetwork
 
 

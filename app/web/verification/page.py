@@ -19,7 +19,7 @@ from app.platform.filenames import slug
 from app.platform.storage import iter_file
 from app.runtime import runtime
 from app.services.verification import public_docs, public_pages
-from app.web.public import (
+from app.web.verification.public import (
     LIVE,
     LONG,
     SHORT,

@@ -13,7 +13,17 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db
 from app.services.verification import public_docs
-from app.web.public import MEDIUM, SHORT, cacheable, json_response, missing, render_page, urls, wants_html, words
+from app.web.verification.public import (
+    MEDIUM,
+    SHORT,
+    cacheable,
+    json_response,
+    missing,
+    render_page,
+    urls,
+    wants_html,
+    words,
+)
 
 bp = Blueprint("ob2", __name__, url_prefix="/ob2")
 

@@ -25,7 +25,7 @@ from app.problems import status_of
 from app.runtime import runtime
 from app.services.verification import intake, verification
 from app.services.verification.intake import verify_fetcher
-from app.web.public import now, render_page, urls, words
+from app.web.verification.public import now, render_page, urls, words
 
 bp = Blueprint("verify_form", __name__)
 

@@ -10,7 +10,7 @@ Accept, Accept-Language``, and ``Access-Control-Allow-Origin: *`` so browser-bas
 and wallets can read the JSON.
 
 This module holds the shared helpers and the issuer, key, achievement and status-list URLs;
-:mod:`app.web.verify_page` the credential's page and downloads; :mod:`app.web.ob2` Open Badges 2.0.
+:mod:`app.web.verification.page` the credential's page and downloads; :mod:`app.web.verification.ob2` Open Badges 2.0.
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def status_list(list_id: uuid.UUID) -> BaseResponse:
 
 def register(app: Flask) -> None:
     """Register every public blueprint (documents, verification page and form, Open Badges 2.0)."""
-    from app.web import ob2, verify_form, verify_page
+    from app.web.verification import form as verify_form, ob2, page as verify_page
 
     for blueprint in (bp, verify_page.bp, verify_form.bp, ob2.bp):
         app.register_blueprint(blueprint)
