@@ -181,13 +181,12 @@ def default_badge_svg(name: str, issuer_name: str = "") -> bytes:
         f'font-family="sans-serif" font-weight="bold" fill="#1b3a5c">{_escape(line)}</text>'
         for i, line in enumerate(lines)
     )
-    footer = (
-        (
-            f'<text x="200" y="318" text-anchor="middle" font-size="16" font-family="sans-serif" '
-            f'fill="#1b3a5c">{_escape(issuer_name[:40])}</text>'
-        )
-        if issuer_name
-        else ""
+    # The issuer's name on at most two lines that fit inside the inner ring (about 24 characters
+    # of 15 px text at these heights).
+    footer = "".join(
+        f'<text x="200" y="{296 + i * 20}" text-anchor="middle" font-size="15" font-family="sans-serif" '
+        f'fill="#1b3a5c">{_escape(line)}</text>'
+        for i, line in enumerate(_lines(issuer_name, width=22, count=2) if issuer_name else [])
     )
     svg = (
         f'<svg xmlns="{SVG_NS}" width="400" height="400" viewBox="0 0 400 400" role="img">'
