@@ -50,6 +50,9 @@ def test_page_in_english_on_request(client, issued: Issued) -> None:
     ):
         html = _text(response)
         assert '<html lang="en">' in html and "Genuine badge" in html and "Verification details" in html
+        # The level reached, signed in French in the credential, is read in the page's language.
+        assert "<dd>acquired</dd>" in html and "<dd>acquis</dd>" not in html
+    assert "<dd>acquis</dd>" in _text(client.get(issued.path, headers=HTML))
     assert 'hreflang="fr"' in _text(client.get(f"{issued.path}?lang=en", headers=HTML))
 
 

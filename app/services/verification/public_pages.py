@@ -38,6 +38,7 @@ from app.platform.images import default_badge_svg
 from app.platform.storage import Storage
 from app.platform.urls import Urls
 from app.services.issuing.keys import issuer_keys
+from app.services.recognition.scales import DEFAULT_SCALE
 from app.services.verification import public_docs
 from app.services.verification.verification import Outcome, ReportCache, verify_own
 from badges.baking import write_png
@@ -70,6 +71,18 @@ class CredentialPage:
     narrative: str | None
     links: dict[str, str | None]
     checked_at: datetime
+
+    def result_in(self, lang: str) -> str | None:
+        """The level reached, in the page's language when it is one of the default scale's levels."""
+        return level_in(self.result, lang)
+
+
+def level_in(value: str | None, lang: str) -> str | None:
+    """A level of the default scale (by its code or French label) in ``lang``; any other value as it is."""
+    for level in DEFAULT_SCALE.levels:
+        if value in (level.code, level.label_fr):
+            return level.label_en if lang == "en" else level.label_fr
+    return value
 
 
 def public_credential(session: Session, credential_id: uuid.UUID) -> Credential | None:
