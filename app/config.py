@@ -147,6 +147,12 @@ class Settings:
     verify_rate_per_minute: int = field(
         metadata=_meta(30, _int, "POST /verify: requests per minute per client, on average")
     )
+    session_idle_minutes: int = field(
+        metadata=_meta(120, _int, "web pages: minutes without a request after which a browser is signed out")
+    )
+    session_max_hours: int = field(
+        metadata=_meta(12, _int, "web pages: hours after sign-in after which a browser is signed out, however active")
+    )
     login_account_rate_burst: int = field(
         metadata=_meta(5, _int, "POST /auth/login: attempts on one e-mail at once, from anywhere")
     )
@@ -254,6 +260,8 @@ def _validate(values: dict[str, Any]) -> None:
         "DOSSIER_LINK_TTL",
         "MAX_DOSSIER_VERIFY_BYTES",
         "MAX_DOSSIER_VERIFY_BYTES_ANONYMOUS",
+        "SESSION_IDLE_MINUTES",
+        "SESSION_MAX_HOURS",
     ):
         if int(values[name]) <= 0:
             raise ConfigError(f"{PREFIX}{name} must be positive")

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
@@ -21,6 +21,7 @@ from app.platform.storage_sweep import sweep_temporary
 from app.platform.urls import Urls
 from app.services.dossiers.lifecycle import DossierSettings
 from app.services.identity.auth import Passwords, TokenSettings
+from app.services.identity.web_sessions import SessionSettings
 from app.services.issuing.signing import IssuingSettings
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class Runtime:
     verify_limiter: RateLimit
     # POST /api/v1/auth/login: a window per account and one per client IP, checked before hashing.
     login_limits: LoginLimits
+    # The web pages' server-side sessions: idle and absolute expiry.
+    web_sessions: SessionSettings
 
 
 def build(settings: Settings) -> Runtime:
@@ -80,6 +83,11 @@ def build(settings: Settings) -> Runtime:
         ),
         _verify_limiter(settings),
         login_limits(settings),
+        SessionSettings(
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            lifetime=timedelta(hours=settings.session_max_hours),
+            clock=clock,
+        ),
     )
 
 

@@ -28,7 +28,17 @@ from app.models.issuing import (
     StatusList,
     StatusPurpose,
 )
-from app.models.people import ROLE_SCOPES, Facilitation, Membership, Person, ProfileType, RefreshToken, Role, ScopeType
+from app.models.people import (
+    ROLE_SCOPES,
+    Facilitation,
+    Membership,
+    Person,
+    ProfileType,
+    RefreshToken,
+    Role,
+    ScopeType,
+    WebSession,
+)
 from app.models.territories import ExperimentationLevel, Project, ProjectStatus, SocialFunction, Territory
 
 __all__ = [
@@ -81,5 +91,6 @@ __all__ = [
     "StoredFile",
     "Territory",
     "Visibility",
+    "WebSession",
     "SourceType",
 ]

@@ -5,14 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Flask, redirect
+from flask import Blueprint, Flask
 
 bp = Blueprint("web", __name__)
-
-
-@bp.get("/")
-def home():  # type: ignore[no-untyped-def]
-    return redirect("/api/v1/docs")
 
 
 @bp.get("/healthz")
@@ -29,11 +24,14 @@ def readable_json(value: Any) -> str:
 
 
 def init_web(app: Flask) -> None:
-    from app.web import frameworks, i18n, security_headers, verification
+    from app.web import account, csrf, frameworks, i18n, security_headers, session_cookie, verification
 
     i18n.init_app(app)  # Flask-Babel: the page's language, _() and |day in templates
     app.add_template_filter(readable_json)
     security_headers.register(app)  # nosniff everywhere; CSP and Referrer-Policy on every page
+    session_cookie.register(app)  # who is signed in: the server-side session the cookie names
+    csrf.register(app)  # then every form's token, before any view of an unsafe method
     app.register_blueprint(bp)
+    app.register_blueprint(account.bp)  # /, /connexion, /deconnexion
     app.register_blueprint(frameworks.bp)
     verification.register(app)  # credential documents, verification page, OB 2.0

@@ -35,6 +35,7 @@ from app.models import Facilitation
 from tests.api.matrix_fixtures import Side, World
 from tests.api.support import png_bytes
 from tests.conftest import PASSWORD
+from tests.web.csrf_support import csrf_token
 
 # The callers: A's people (the facilitator acting for A's assisted learner), the anonymous, the
 # owner of B's resource named by each entry, and a platform administrator.
@@ -106,7 +107,11 @@ def case(method: str, rule: str, params: dict[str, Any] | None = None, **kw: Any
 
 
 # --- public pages and documents (no login) -----------------------------------------------------
-case("GET", "/", **everyone(302))  # to the API documentation
+case("GET", "/", **everyone(200))  # a visitor's home page (bearer tokens sign nobody in to the pages)
+case("GET", "/connexion", **everyone(200))
+# Page sign-in: a wrong password is answered on the form, to everyone alike.
+case("POST", "/connexion", form={"email": "nobody@example.org", "password": "wrong"}, **everyone(401))
+case("POST", "/deconnexion", form={}, **everyone(303))  # no session to end: back to the home page
 case("GET", "/healthz", **everyone(200))
 case("GET", "/static/<path:filename>", {"filename": "app.css"}, **everyone(404))  # Flask's; no static folder
 case("GET", "/verify", **everyone(200))
@@ -665,6 +670,8 @@ def send(
                 data[key] = (io.BytesIO(value[1]), value[2])
             else:
                 data[key] = resolve(value, world, who)
+        if not rule.startswith(V1):  # a page's form carries its CSRF token, as a browser sends it
+            data["csrf_token"] = csrf_token(client)
         kwargs["data"] = data
         kwargs["content_type"] = "multipart/form-data"
     return client.open(path, method=method, **kwargs)

@@ -23,6 +23,7 @@ from app.api import verification as verify_api
 from app.services.verification import verification
 from app.web.verification import form as verify_form
 from tests.api.support import assert_problem
+from tests.web.csrf_support import csrf_token
 
 API = "/api/v1/verify"
 ISSUER = "https://autre-emetteur.example/issuer"
@@ -112,7 +113,7 @@ def _send(client, badge: str, lang: str = ""):  # type: ignore[no-untyped-def]
     return client.post(
         "/verify" + (f"?lang={lang}" if lang else ""),
         content_type="multipart/form-data",
-        data={"badge": badge, "file": (io.BytesIO(b""), "")},
+        data={"badge": badge, "file": (io.BytesIO(b""), ""), "csrf_token": csrf_token(client)},
     )
 
 

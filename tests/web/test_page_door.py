@@ -14,10 +14,13 @@ from app.models import AchievementVersion, SigningKey, StatusList
 from app.web import pages
 from app.web.security_headers import DOCS_ENDPOINT
 from tests.public_fixtures import HTML
+from tests.web.csrf_support import csrf_token
 
 DOOR = "X-Test-Page-Door"
 # Pages a walk must reach as HTML (a 404 "missing" page counts: it is a page too).
 EXPECTED = {
+    "/",
+    "/connexion",
     "/frameworks",
     "/frameworks/<uuid:framework_id>",
     "/competencies/<uuid:competency_id>",
@@ -111,7 +114,8 @@ def test_every_html_route_goes_through_the_page_door_and_is_secured(
             assert_secure_page(response)
             if response.status_code < 300 or response.status_code >= 400:  # a redirect's body is werkzeug's
                 assert response.headers.get(DOOR) == "1" or rule.endpoint == DOCS_ENDPOINT, rule.rule
-    form = client.post("/verify", data={}, headers=HTML)  # the form answered with what was wrong
+    # The form answered with what was wrong.
+    form = client.post("/verify", data={"csrf_token": csrf_token(client)}, headers=HTML)
     assert form.status_code == 422 and form.headers.get(DOOR) == "1"
     assert_secure_page(form)
     assert EXPECTED <= seen, EXPECTED - seen

@@ -20,6 +20,7 @@ from app.services.verification import intake
 from app.web.verification import form as verify_form
 from tests.api.support import assert_problem
 from tests.public_fixtures import NoNetwork
+from tests.web.csrf_support import csrf_token
 
 API = "/api/v1/verify"
 TWO_MIB = 2 * 1024 * 1024
@@ -42,6 +43,7 @@ def _form(client, *, badge: str = "", file: bytes = b"", name: str = ""):  # typ
     boundary = "blason-test-boundary"
     body = (
         (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf_token(client)}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="badge"\r\n\r\n{badge}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
             f"Content-Type: application/octet-stream\r\n\r\n"

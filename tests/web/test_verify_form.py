@@ -15,6 +15,7 @@ from app.runtime import runtime
 from app.services.issuing import revocation
 from app.web.verification import form as verify_form
 from tests.public_fixtures import BASE, Issued, NoNetwork
+from tests.web.csrf_support import csrf_token
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +35,7 @@ def _send(
     lang: str = "",  # type: ignore[no-untyped-def]
     **fields: str,
 ):
-    data: dict[str, Any] = {"badge": badge, **fields}
+    data: dict[str, Any] = {"badge": badge, "csrf_token": csrf_token(client), **fields}
     data["file"] = (io.BytesIO(file[0]), file[1]) if file else (io.BytesIO(b""), "")
     return client.post("/verify" + (f"?lang={lang}" if lang else ""), data=data, content_type="multipart/form-data")
 

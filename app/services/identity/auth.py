@@ -126,8 +126,8 @@ def check_password(session: Session, email: str, password: str, *, passwords: Pa
     return PasswordCheck(email, row.id if row else None, ok, new_hash)
 
 
-def login(session: Session, check: PasswordCheck, *, settings: TokenSettings) -> TokenPair:
-    """The write half of a sign-in: audit a failure, or open a new token family."""
+def signed_in_person(session: Session, check: PasswordCheck, *, clock: Callable[[], datetime]) -> Person | None:
+    """The write half of any sign-in (API or pages): the person, or ``None`` with the failure audited."""
     person = session.get(Person, check.person_id) if check.person_id else None
     if person is None or not check.ok or not person.is_active:  # disabled meanwhile: refused too
         audit.record(
@@ -137,11 +137,19 @@ def login(session: Session, check: PasswordCheck, *, settings: TokenSettings) ->
             "person",
             person.id if person else None,
             {"email_sha256": hashlib.sha256(check.email.strip().lower().encode()).hexdigest()},
-            clock=settings.clock,
+            clock=clock,
         )
-        raise Unauthenticated("Invalid e-mail or password.", keep_changes=True)
+        return None
     if check.new_hash:
         person.password_hash = check.new_hash
+    return person
+
+
+def login(session: Session, check: PasswordCheck, *, settings: TokenSettings) -> TokenPair:
+    """The write half of an API sign-in: audit a failure, or open a new token family."""
+    person = signed_in_person(session, check, clock=settings.clock)
+    if person is None:
+        raise Unauthenticated("Invalid e-mail or password.", keep_changes=True)
     return _issue(session, person, uuid.uuid4(), settings)
 
 

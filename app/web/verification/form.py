@@ -25,6 +25,7 @@ from app.problems import status_of
 from app.runtime import runtime
 from app.services.verification import intake, verification
 from app.services.verification.intake import verify_fetcher
+from app.web import csrf
 from app.web.verification.public import now, render_page, urls, words
 
 bp = Blueprint("verify_form", __name__)
@@ -52,14 +53,18 @@ def form() -> BaseResponse:
     return _page()
 
 
+# The text field may carry a whole credential: past Flask's 500 kB default, up to the intake's limit.
+FORM_MEMORY = intake.MAX_CREDENTIAL_BYTES + 64 * 1024
+
+
 @bp.post("/verify")
 @reads_only
 def check() -> BaseResponse:
     """Verify what was sent and show the verdict (or what was wrong with the request)."""
     t = words()
-    # The text field may carry a whole credential: past Flask's 500 kB default, up to the intake's limit.
-    request.max_form_memory_size = intake.MAX_CREDENTIAL_BYTES + 64 * 1024
+    request.max_form_memory_size = FORM_MEMORY
     try:
+        csrf.raise_if_form_too_large()
         recipient, text = intake.recipient_of(request.form.get("recipient")), request.form.get("badge") or ""
     except RequestEntityTooLarge:  # past even that, or past the request limit: refused before the intake
         field = "file" if (request.content_length or 0) > (request.max_content_length or 0) else "badge"
@@ -137,6 +142,9 @@ def _explain(exc: ServiceError) -> str:
     if "#/url" in pointers:
         return t.verify_bad_url
     return t.verify_unreadable
+
+
+check.max_form_memory_size = FORM_MEMORY  # type: ignore[attr-defined]  # read by the CSRF check first
 
 
 def _too_large(field: str) -> str:

@@ -1,0 +1,106 @@
+"""Getting in: the home page (``/``), signing in (``/connexion``) and out (``/deconnexion``).
+
+Signing in hashes the password outside the write transaction, as ``POST /api/v1/auth/login``
+does, through the same throttle (per account and per address, checked before hashing) and the
+same audit; the message is the same whether the account exists or not.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, redirect, request
+from werkzeug.wrappers import Response
+
+from app.db import db, reads_only, start_writing
+from app.runtime import runtime
+from app.services.identity import access, auth, people, web_sessions
+from app.web import pages, session_cookie
+from app.web.i18n import Words, current_lang
+
+bp = Blueprint("account", __name__)
+
+
+@bp.get("/")
+def home() -> Response:
+    """A visitor: what Blason is; a signed-in person: their home."""
+    person_id = session_cookie.current_person_id()
+    if person_id is None:
+        return pages.render_page("web/home.html")
+    grants = access.load_grants(db.session, person_id)
+    me = people.get_me(db.session, grants)
+    return pages.render_page("web/home.html", person=me.person, roles=_roles(grants))
+
+
+def _roles(grants: access.Grants) -> list[str]:
+    """The person's roles, as message keys, in the order they matter to them."""
+    held = [
+        ("role_learner", grants.learner_in),
+        ("role_tutor", grants.tutor_of),
+        ("role_coordinator", grants.coordinator_of),
+        ("role_issuer_admin", grants.issuer_admin_of),
+        ("role_jury_officer", grants.jury_officer_for),
+    ]
+    return [key for key, scopes in held if scopes] + (["role_platform_admin"] if grants.platform_admin else [])
+
+
+def local_target(value: str | None) -> str:
+    """Where to go after signing in: a path of this site only, else the home page."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in value):
+        return "/"
+    return value
+
+
+def _form(status: int = 200, **context: object) -> Response:
+    response = pages.render_page(
+        "web/signin.html", status=status, next=local_target(request.values.get("next")), **context
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/connexion")
+def signin_form() -> Response:
+    """The sign-in form."""
+    return _form()
+
+
+@bp.post("/connexion")
+@reads_only  # the password is hashed outside the write transaction, which opens only to record
+def signin() -> Response:
+    """Check the e-mail and password; open a new session and go where the person was going."""
+    t = Words(current_lang())
+    email, password = request.form.get("email", "").strip(), request.form.get("password", "")
+    errors = {k: t.get(f"signin_{k}_missing") for k, v in (("email", email), ("password", password)) if not v}
+    if errors:
+        return _form(422, errors=errors, email=email)
+    wait = runtime().login_limits.take(email, request.remote_addr or "-")
+    if wait is not None:
+        response = _form(429, errors={"form": t.signin_throttled}, email=email)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    rt = runtime()
+    check = auth.check_password(db.session, email, password, passwords=rt.passwords)
+    start_writing(db.session)
+    token = web_sessions.sign_in(db.session, check, replacing=session_cookie.token(), settings=rt.web_sessions)
+    db.session.commit()
+    if token is None:
+        return _form(401, errors={"password": t.signin_wrong}, email=email)
+    response = redirect(local_target(request.form.get("next")), 303)
+    session_cookie.set_cookie(response, token)
+    return response
+
+
+@bp.post("/deconnexion")
+def signout() -> Response:
+    """End this browser's session and go back to the home page."""
+    sent = session_cookie.token()
+    if sent:
+        web_sessions.end(db.session, sent)
+        db.session.commit()
+    response = redirect("/", 303)
+    session_cookie.clear_cookie(response)
+    return response
