@@ -52,7 +52,10 @@ def test_page_in_english_on_request(client, issued: Issued) -> None:
         assert '<html lang="en">' in html and "Genuine badge" in html and "Verification details" in html
         # The level reached, signed in French in the credential, is read in the page's language.
         assert "<dd>acquired</dd>" in html and "<dd>acquis</dd>" not in html
-    assert "<dd>acquis</dd>" in _text(client.get(issued.path, headers=HTML))
+        # English labels take no space before a colon; French ones a no-break space.
+        assert "Short address :" not in html and "Short address: " in html
+    french = client.get(issued.path, headers=HTML).get_data(as_text=True)
+    assert "<dd>acquis</dd>" in french and "Adresse courte\u00a0: " in french
     assert 'hreflang="fr"' in _text(client.get(f"{issued.path}?lang=en", headers=HTML))
 
 
