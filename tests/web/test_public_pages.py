@@ -32,6 +32,7 @@ def test_page_in_french_shows_the_badge_and_a_live_verdict(client, issued: Issue
     assert "Acquis" in html or "acquis" in html
     # The learner did not allow their name: it is not on the page.
     assert issued.setup.learner.display_name not in html and "Nom non publié" in html
+    assert "à la demande" not in html  # nobody asked: the page does not say they did
     # The checks behind the verdict, for those who want them, without JavaScript.
     assert "<details>" in html and "Signature" in html and "réussi" in html and "<script" not in html
     assert "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME" in html
