@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.models import Competency, Framework
@@ -30,6 +32,8 @@ def test_framework_page_html_and_json(client, session):
     assert page.headers["Vary"].startswith("Accept") and "public" in page.headers["Cache-Control"]
     english = client.get(f"/frameworks/{framework.id}?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in english and "Tree" in english
+    # Counts by kind read "kind: n", never a singular noun after a plural number ("2 competence").
+    assert re.search(r"<dd>[^<]*\w+: \d+", english) and not re.search(r"<dd>\d+ \w+", english)
     assert "Tree" in client.get(f"/frameworks/{framework.id}", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(
         as_text=True
     )
