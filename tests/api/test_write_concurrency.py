@@ -22,7 +22,6 @@ from sqlalchemy.orm import sessionmaker
 
 from app.db import database_of, expecting_writes, make_engine
 from app.models import (
-    AuditEvent,
     AuditHead,
     Claim,
     Competency,
@@ -46,6 +45,7 @@ from app.runtime import runtime
 from app.services.identity import auth
 from app.services.identity.audit import GENESIS
 from tests.api.support import assert_problem
+from tests.audit_support import audit_mark, restore_audit
 from tests.conftest import PASSWORD
 
 API = "/api/v1"
@@ -57,9 +57,8 @@ def world(app, engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-d
     """A project, two tutors and six pending claims committed for real; all removed afterwards."""
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as s:
-        head = s.get(AuditHead, 1)
-        before = (head.last_seq, head.last_hash) if head else None
-        if head is None:  # the first audit event ever is not what these tests race on
+        before = audit_mark(s)
+        if before is None:  # the first audit event ever is not what these tests race on
             s.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS))
         last_event = s.scalar(select(func.max(DomainEvent.id))) or 0
         n = uuid.uuid4().hex[:8]
@@ -128,14 +127,7 @@ def world(app, engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-d
             s.execute(delete(Project).where(Project.id == project.id))
             s.execute(delete(Territory).where(Territory.id == territory.id))
             s.execute(delete(RefreshToken).where(RefreshToken.person_id.in_(people)))
-            # Put the audit chain back exactly as it was, so other tests see an intact log.
-            s.execute(delete(AuditEvent).where(AuditEvent.seq > (before[0] if before else 0)))
-            head = s.get(AuditHead, 1)
-            if before is None and head is not None:
-                s.delete(head)
-            elif head is not None and before is not None:
-                head.last_seq, head.last_hash = before
-            s.flush()
+            restore_audit(s, before)
             s.execute(delete(Person).where(Person.id.in_(people)))
             s.commit()
 

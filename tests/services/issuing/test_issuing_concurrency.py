@@ -20,8 +20,6 @@ from app.models import (
     Achievement,
     AchievementAlignment,
     AchievementVersion,
-    AuditEvent,
-    AuditHead,
     AwardRuleCompetency,
     Credential,
     Issuer,
@@ -33,6 +31,7 @@ from app.models import (
 )
 from app.runtime import runtime
 from app.services.issuing import achievements, awarding, issuers, revocation
+from tests.audit_support import audit_mark, restore_audit
 from tests.issuing_fixtures import SYSTEM, issuing_settings
 
 THREADS, PER_THREAD = 4, 3
@@ -45,8 +44,7 @@ def committed(app, engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyp
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     settings = issuing_settings()
     with factory() as s:
-        head = s.get(AuditHead, 1)
-        before = (head.last_seq, head.last_hash) if head else None
+        before = audit_mark(s)
         n = uuid.uuid4().hex[:8]
         learners = [Person(display_name=f"L{i}", email=f"race{i}-{n}@example.org") for i in range(THREADS * PER_THREAD)]
         s.add_all(learners)
@@ -79,13 +77,7 @@ def committed(app, engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyp
             s.execute(delete(SigningKey).where(SigningKey.issuer_id == ids["issuer"]))
             s.execute(delete(Membership).where(Membership.scope_id == ids["issuer"]))
             s.execute(delete(Issuer).where(Issuer.id == ids["issuer"]))
-            s.execute(delete(AuditEvent).where(AuditEvent.seq > (before[0] if before else 0)))
-            head = s.get(AuditHead, 1)
-            if before is None and head is not None:
-                s.delete(head)
-            elif head is not None and before is not None:
-                head.last_seq, head.last_hash = before
-            s.flush()
+            restore_audit(s, before)
             s.execute(delete(Person).where(Person.id.in_(ids["learners"])))
             s.commit()
 

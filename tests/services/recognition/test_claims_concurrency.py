@@ -12,8 +12,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import (
-    AuditEvent,
-    AuditHead,
     Claim,
     ClaimStatus,
     Competency,
@@ -35,6 +33,7 @@ from app.platform.errors import Conflict
 from app.services.identity import access
 from app.services.identity.audit import verify_chain
 from app.services.recognition import reviews
+from tests.audit_support import audit_mark, restore_audit
 
 
 @pytest.fixture()
@@ -42,8 +41,7 @@ def committed(engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-de
     """A claim and two tutors committed for real, all removed afterwards (audit chain included)."""
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as s:
-        head = s.get(AuditHead, 1)
-        before = (head.last_seq, head.last_hash) if head else None
+        before = audit_mark(s)
         n = uuid.uuid4().hex[:8]
         learner, tutor_a, tutor_b = (
             Person(display_name=name, email=f"{name}{n}@example.org") for name in ("learner", "tutor-a", "tutor-b")
@@ -99,14 +97,7 @@ def committed(engine) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-de
             s.execute(delete(Framework).where(Framework.id == framework.id))
             s.execute(delete(Project).where(Project.id == project.id))
             s.execute(delete(Territory).where(Territory.id == territory.id))
-            # Put the chain back exactly as it was, so other tests see an intact log.
-            s.execute(delete(AuditEvent).where(AuditEvent.seq > (before[0] if before else 0)))
-            head = s.get(AuditHead, 1)
-            if before is None and head is not None:
-                s.delete(head)
-            elif head is not None and before is not None:
-                head.last_seq, head.last_hash = before
-            s.flush()
+            restore_audit(s, before)
             s.execute(delete(Person).where(Person.id.in_(people)))
             s.commit()
 
