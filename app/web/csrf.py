@@ -51,7 +51,7 @@ def token() -> str:
 
 
 def field() -> Markup:
-    """The hidden input every form carries."""
+    """The hidden input every form carries (Markup.format escapes its arguments)."""
     return Markup('<input type="hidden" name="{}" value="{}">').format(FIELD, token())
 
 

@@ -187,3 +187,12 @@ def test_too_many_attempts_get_a_french_429_page(app, client, make_person):
     assert "Trop de tentatives de connexion" in text(throttled)
     unknown = [sign_in(client, "inconnu@example.org", "wrong") for _ in range(3)][-1]
     assert unknown.status_code == 429 and "Trop de tentatives" in text(unknown)  # same for no account
+
+
+def test_the_csrf_field_escapes_what_it_writes(app, monkeypatch):
+    from app.web import csrf
+
+    monkeypatch.setattr(csrf, "token", lambda: '"><script>alert(1)</script>')
+    with app.test_request_context("/"):
+        html = str(csrf.field())
+    assert "<script>" not in html and 'value="&#34;&gt;&lt;script&gt;' in html
