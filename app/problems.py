@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from app.db import db, is_busy
 from app.platform import errors as e
 from app.platform.i18n import translator
+from app.web.errors import page_for
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,10 @@ def problem(
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """Build a problem+json response."""
+    """Build a problem+json response (an error page instead, for a person's browser: app.web.errors)."""
+    page = page_for(status, headers)
+    if page is not None:
+        return page
     body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
     if detail:
         body["detail"] = detail

@@ -24,7 +24,22 @@ def readable_json(value: Any) -> str:
 
 
 def init_web(app: Flask) -> None:
-    from app.web import account, csrf, frameworks, i18n, security_headers, session_cookie, verification
+    from app.web import (
+        account,
+        acting,
+        badges,
+        claims,
+        contributions,
+        csrf,
+        frameworks,
+        i18n,
+        passwords,
+        security_headers,
+        session_cookie,
+        signed_in,
+        tutor,
+        verification,
+    )
 
     i18n.init_app(app)  # Flask-Babel: the page's language, _() and |day in templates
     app.add_template_filter(readable_json)
@@ -32,6 +47,9 @@ def init_web(app: Flask) -> None:
     session_cookie.register(app)  # who is signed in: the server-side session the cookie names
     csrf.register(app)  # then every form's token, before any view of an unsafe method
     app.register_blueprint(bp)
-    app.register_blueprint(account.bp)  # /, /connexion, /deconnexion
+    signed_in.register(app)  # every template's ``viewer``: name, learner acted for, menu by role
+    app.register_blueprint(account.bp)  # /, /connexion, /deconnexion, /langue
+    for pages_of in (contributions, claims, badges, tutor, acting, passwords):  # the signed-in application
+        app.register_blueprint(pages_of.bp)
     app.register_blueprint(frameworks.bp)
     verification.register(app)  # credential documents, verification page, OB 2.0

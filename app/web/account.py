@@ -17,6 +17,7 @@ from app.runtime import runtime
 from app.services.identity import access, auth, people, web_sessions
 from app.web import pages, session_cookie
 from app.web.i18n import Words, current_lang
+from app.web.signed_in import person_id as signed_in_person_id, signed_in
 
 bp = Blueprint("account", __name__)
 
@@ -104,3 +105,13 @@ def signout() -> Response:
     response = redirect("/", 303)
     session_cookie.clear_cookie(response)
     return response
+
+
+@bp.post("/langue")
+@signed_in
+def choose_language() -> Response:
+    """Keep the signed-in person's language (pages and e-mails), then go back to the page they were on."""
+    lang = request.form.get("lang", "")
+    people.set_locale(db.session, signed_in_person_id(), lang)
+    db.session.commit()
+    return redirect(local_target(request.form.get("next")), 303)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from babel.support import Translations
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup, escape
 from werkzeug.utils import cached_property
@@ -25,10 +25,13 @@ Words = Translator  # the pages' ``t``: ``t.verify_title``, ``t.get("checked_at"
 
 
 def current_lang() -> str:
-    """``?lang=`` first, then the browser's Accept-Language, then French."""
+    """``?lang=`` first, then the signed-in person's language, then the browser's Accept-Language, then French."""
     asked = request.args.get("lang")
     if asked in LANGS:
         return asked
+    signed_in = g.get("web_session")
+    if signed_in is not None and signed_in.locale in LANGS:
+        return str(signed_in.locale)
     return request.accept_languages.best_match(list(LANGS)) or DEFAULT_LANG
 
 

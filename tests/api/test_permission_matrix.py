@@ -36,6 +36,7 @@ from tests.api.matrix_fixtures import Side, World
 from tests.api.support import png_bytes
 from tests.conftest import PASSWORD
 from tests.web.csrf_support import csrf_token
+from tests.web.page_support import sign_in_as
 
 # The callers: A's people (the facilitator acting for A's assisted learner), the anonymous, the
 # owner of B's resource named by each entry, and a platform administrator.
@@ -89,6 +90,17 @@ def platform_only(ok: int, by: str = "b.coordinator", **over: int) -> dict[str, 
     return {"owner": by, "expect": {c: 403 for c in CALLERS} | {"anonymous": 401, "admin": ok} | over}
 
 
+def page_for_all(ok: int, by: str = "b.learner", **over: int) -> dict[str, Any]:
+    """A signed-in page, each caller's own view of it; a visitor goes to the sign-in page (303)."""
+    return {"owner": by, "public": True, "expect": {c: ok for c in CALLERS} | {"anonymous": 303} | over}
+
+
+def page_hidden(by: str, ok: int, *, admin: int | None = None, **over: int) -> dict[str, Any]:
+    """A page about B's private data: 404 to all of A, the sign-in page to a visitor, ``ok`` to its owner."""
+    expect = {c: 404 for c in A_SIDE} | {"anonymous": 303, "owner": ok, "admin": ok if admin is None else admin}
+    return {"owner": by, "expect": expect | over}
+
+
 V1 = "/api/v1"
 REASON = {"reason": "Erreur d'attribution."}
 PNG = ("file", png_bytes(4, 4), "image.png")
@@ -112,6 +124,19 @@ case("GET", "/connexion", **everyone(200))
 # Page sign-in: a wrong password is answered on the form, to everyone alike.
 case("POST", "/connexion", form={"email": "nobody@example.org", "password": "wrong"}, **everyone(401))
 case("POST", "/deconnexion", form={}, **everyone(303))  # no session to end: back to the home page
+case("POST", "/langue", form={"lang": "en", "next": "/"}, **page_for_all(303))  # kept, then back
+
+# --- signed-in pages: learner's contributions and evidence ----------------------------------------
+
+# --- signed-in pages: learner's claims, skills and data --------------------------------------------
+
+# --- signed-in pages: learner's badges ---------------------------------------------------------------
+
+# --- signed-in pages: tutor's queue and decisions -----------------------------------------------------
+
+# --- signed-in pages: facilitator acting for an assisted learner ---------------------------------------
+
+# --- pages: invitations and password reset --------------------------------------------------------------
 case("GET", "/healthz", **everyone(200))
 case("GET", "/static/<path:filename>", {"filename": "app.css"}, **everyone(404))  # Flask's; no static folder
 case("GET", "/verify", **everyone(200))
@@ -658,6 +683,10 @@ def send(
     with app.test_request_context():
         path = app.url_map.bind("localhost").build(endpoint, params, method=method)
     h: dict[str, str] = headers(who, act_for) if who is not None else {}
+    if who is not None and not rule.startswith(
+        V1
+    ):  # pages: the caller's browser session (bearer tokens sign nobody in)
+        sign_in_as(client, app, who, act_for)
     if entry.if_match:
         h["If-Match"] = f'"{resolve(entry.if_match, world, who)}"'
     kwargs: dict[str, Any] = {"headers": h, "query_string": resolve(entry.query, world, who)}

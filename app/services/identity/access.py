@@ -209,3 +209,13 @@ def served_territory_ids(session: Session, grants: Grants) -> set[uuid.UUID] | N
     if grants.tutor_of:
         ids |= set(session.scalars(select(Project.territory_id).where(Project.id.in_(grants.tutor_of))))
     return ids
+
+
+def facilitates_anyone(session: Session, person_id: uuid.UUID) -> bool:
+    """Whether the person is the facilitator of at least one learner today."""
+    found = session.scalar(
+        select(Facilitation.id)
+        .where(Facilitation.facilitator_id == person_id, Facilitation.revoked_at.is_(None))
+        .limit(1)
+    )
+    return found is not None

@@ -387,3 +387,22 @@ def grant_facilitation(session: Session, grants: Grants, data: dict[str, Any]) -
         session, grants.actor, "facilitation.granted", "person", learner.id, {"facilitator": str(facilitator.id)}
     )
     return facilitation
+
+
+def display_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The display names of the people ``ids`` names (for a page's layout: who is signed in, acted for)."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
+    return {row.id: row.display_name for row in rows}
+
+
+def set_locale(session: Session, person_id: uuid.UUID, lang: str) -> None:
+    """Keep the language a person chose for their pages and e-mails (``fr`` or ``en``)."""
+    if lang not in ("fr", "en"):
+        raise InvalidInput("Unknown language.", errors=[FieldError("#/lang", "Expected fr or en.")])
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    person.locale = lang
+    session.flush()

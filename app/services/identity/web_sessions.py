@@ -40,6 +40,7 @@ class Current:
     person_id: uuid.UUID
     acting_for_id: uuid.UUID | None
     token_hash: str
+    locale: str = "fr"  # the signed-in person's language: their pages are in it unless ?lang= says otherwise
 
 
 def token_hash(token: str) -> str:
@@ -93,10 +94,22 @@ def resolve(session: Session, token: str, *, settings: SessionSettings) -> Curre
     if now - row.last_seen_at >= settings.touch_every:
         row.last_seen_at = now
         session.flush()
-    return Current(row.id, row.person_id, row.acting_for_id, row.token_hash)
+    return Current(row.id, row.person_id, row.acting_for_id, row.token_hash, person.locale)
 
 
 def end(session: Session, token: str) -> None:
     """Sign out: delete the session ``token`` names (unknown tokens are ignored)."""
     session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
     session.flush()
+
+
+def act_for(session: Session, current: Current, learner_id: uuid.UUID | None) -> None:
+    """Start (or, with ``None``, stop) acting for an assisted learner in this browser's session.
+
+    The caller has checked that the facilitator may act for ``learner_id``; the grants are checked
+    again on every request (:func:`app.services.identity.access.load_grants`).
+    """
+    row = session.get(WebSession, current.id)
+    if row is not None:
+        row.acting_for_id = learner_id
+        session.flush()

@@ -1,0 +1,7 @@
+"""Pages: badges (being built for issue 13)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("pages_badges", __name__)

@@ -1,0 +1,7 @@
+"""Pages: tutor (being built for issue 13)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("pages_tutor", __name__)
