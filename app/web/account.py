@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from app.db import db, reads_only, start_writing
 from app.runtime import runtime
+from app.services import recognition
 from app.services.identity import access, auth, people, web_sessions
 from app.web import pages, session_cookie
 from app.web.i18n import Words, current_lang
@@ -28,9 +29,33 @@ def home() -> Response:
     person_id = session_cookie.current_person_id()
     if person_id is None:
         return pages.render_page("web/home.html")
-    grants = access.load_grants(db.session, person_id)
-    me = people.get_me(db.session, grants)
-    return pages.render_page("web/home.html", person=me.person, roles=_roles(grants))
+    current = session_cookie.current()
+    grants = access.load_grants(db.session, person_id, current.acting_for_id if current else None)
+    me = people.get_me(db.session, access.load_grants(db.session, person_id))
+    return pages.render_page("web/home.html", person=me.person, roles=_roles(grants), todo=_todo(grants))
+
+
+def _todo(grants: access.Grants) -> list[tuple[str, int | None, str]]:
+    """What waits for the person, by role: (message key, count or None, where to act)."""
+    todo: list[tuple[str, int | None, str]] = []
+    if grants.tutor_of and not grants.actor.acting_for:
+        waiting = recognition.review_queue(db.session, grants, per_page=1).total
+        todo.append(("home_todo_review_" + _one_or_many(waiting), waiting, "/a-valider"))
+    if grants.learner_in or grants.actor.acting_for:
+        mine = recognition.list_claims(
+            db.session, grants, learner_id=grants.person_id, status="needs_evidence", per_page=1
+        ).total
+        if mine:
+            todo.append(("home_todo_complete_" + _one_or_many(mine), mine, "/mes-contributions"))
+        todo.append(("home_todo_record", None, "/mes-contributions"))
+        todo.append(("home_todo_badges", None, "/mes-badges"))
+    if not grants.actor.acting_for and access.facilitates_anyone(db.session, grants.person_id):
+        todo.append(("home_todo_act_for", None, "/agir-pour"))
+    return todo
+
+
+def _one_or_many(n: int) -> str:
+    return "none" if n == 0 else "one" if n == 1 else "many"
 
 
 def _roles(grants: access.Grants) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -26,5 +27,6 @@ def sign_in_as(client: Any, app: Any, person: Any, act_for: Any = None) -> str:
 
 
 def page_text(response: Any) -> str:
-    """The words of a page, tags removed and spaces collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+    """The words of a page (its style and scripts left out), tags removed, entities read, spaces collapsed."""
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body)))
