@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -43,6 +43,7 @@ from app.platform.pagination import Page, paginate
 from app.services.contributions import evidence
 from app.services.identity import access, audit
 from app.services.identity.access import Grants
+from app.services.identity.recipients import PageLinks
 from app.services.recognition import claims, notifications
 from app.services.recognition.claims import ReviewEntry, review_entries
 from app.services.recognition.scales import Rules, rules_for, rules_of
@@ -78,6 +79,7 @@ def review_claim(
     *,
     expected_version: int | None,
     clock: Callable[[], datetime] = utcnow,
+    links: PageLinks | None = None,
 ) -> Outcome[Review]:
     """Decide on a pending claim; recompute the standing when the decision is final."""
     claim, project = _claim_to_decide(session, grants, claim_id)
@@ -149,10 +151,10 @@ def review_claim(
     messages: tuple[Message, ...]
     if first_of_two:
         assert level is not None
-        messages = notifications.second_review_needed(session, claim, competency, review, level)
+        messages = notifications.second_review_needed(session, claim, competency, review, level, links=links)
     else:
         recompute_standing(session, claim, review, framework_id=framework.id, clock=clock)
-        messages = notifications.decision_made(session, claim, competency, review, level)
+        messages = notifications.decision_made(session, claim, competency, review, level, links=links)
     return Outcome(review, messages)
 
 
@@ -189,6 +191,23 @@ def review_queue(
 
     A fixed number of queries per page, however long the queue.
     """
+    stmt = queue_statement(
+        session, grants, project_id=project_id, learner_id=learner_id, framework_id=framework_id, state=state
+    )
+    result = paginate(session, stmt, page, per_page)
+    return Page(queue_items(session, grants, result.items), result.total, result.page, result.per_page)
+
+
+def queue_statement(
+    session: Session,
+    grants: Grants,
+    *,
+    project_id: uuid.UUID | None = None,
+    learner_id: uuid.UUID | None = None,
+    framework_id: uuid.UUID | None = None,
+    state: str = "pending",
+) -> Select[Claim]:
+    """The claims of :func:`review_queue`, oldest first, as a statement (the pages page through it too)."""
     me = grants.person_id
     stmt = select(Claim).where(Claim.status == ClaimStatus(state)).order_by(Claim.created_at, Claim.id)
     if project_id:
@@ -205,15 +224,15 @@ def review_queue(
     if state == "pending":
         # What waits for this tutor: not their own claims, nor those they validated first.
         stmt = stmt.where(Claim.learner_id != me, or_(Claim.first_reviewer_id.is_(None), Claim.first_reviewer_id != me))
-    result = paginate(session, stmt, page, per_page)
-    return Page(_queue_items(session, grants, result.items), result.total, result.page, result.per_page)
+    return stmt
 
 
 def _by_id(session: Session, model: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
     return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
 
 
-def _queue_items(session: Session, grants: Grants, page: list[Claim]) -> list[QueueItem]:
+def queue_items(session: Session, grants: Grants, page: list[Claim]) -> list[QueueItem]:
+    """Queue items for these claims (already checked visible), with evidence, history and rules."""
     if not page:
         return []
     competencies = _by_id(session, Competency, {c.competency_id for c in page})
