@@ -9,8 +9,7 @@ page in the site's layout that says what happened and what to do, never internal
 
 from __future__ import annotations
 
-from flask import request
-from werkzeug.wrappers import Response
+from flask import Response, request
 
 from app.web import pages
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from flask import Flask, g, redirect, request
+from werkzeug.wrappers import Response
 
 from app.db import db
 from app.services.identity import access, people
@@ -104,7 +105,7 @@ def _viewer() -> dict[str, Any]:
     held: access.Grants | None = g.get("grants")
     if held is None:
         held = access.load_grants(db.session, current.person_id, current.acting_for_id)
-    names = people.display_names(db.session, {current.person_id, current.acting_for_id} - {None})
+    names = people.display_names(db.session, {i for i in (current.person_id, current.acting_for_id) if i is not None})
     facilitates = access.facilitates_anyone(db.session, current.person_id)
     return {
         "viewer": Viewer(
@@ -115,5 +116,17 @@ def _viewer() -> dict[str, Any]:
     }
 
 
+def _acting_ended() -> Response | None:
+    """The facilitation ended while its facilitator acted for the learner: say so, rather than fail."""
+    current = session_cookie.current()
+    if current is None or not current.acting_ended or request.endpoint == "account.signout":
+        return None
+    return redirect(ACTING_ENDED_URL, 303)
+
+
+ACTING_ENDED_URL = "/agir-pour?fin=retrait"
+
+
 def register(app: Flask) -> None:
     app.context_processor(_viewer)
+    app.before_request(_acting_ended)

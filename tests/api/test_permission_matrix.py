@@ -135,6 +135,17 @@ case("POST", "/langue", form={"lang": "en", "next": "/"}, **page_for_all(303))  
 # --- signed-in pages: tutor's queue and decisions -----------------------------------------------------
 
 # --- signed-in pages: facilitator acting for an assisted learner ---------------------------------------
+case("GET", "/agir-pour", **page_for_all(200))  # each person's own list (empty for most)
+# Only B's facilitator acts for B's assisted learner; A's facilitator (acting for A's) and everyone
+# else meet the 404 page, as for a person who does not exist.
+case(
+    "POST",
+    "/agir-pour/<uuid:learner_id>",
+    {"learner_id": "@b.assisted.id"},
+    form={},
+    **page_hidden("b.facilitator", 303, admin=404),
+)
+case("POST", "/agir-pour/fin", form={}, **page_for_all(303))  # back to /agir-pour (acting or not)
 
 # --- pages: invitations and password reset --------------------------------------------------------------
 case("GET", "/healthz", **everyone(200))

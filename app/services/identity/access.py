@@ -219,3 +219,43 @@ def facilitates_anyone(session: Session, person_id: uuid.UUID) -> bool:
         .limit(1)
     )
     return found is not None
+
+
+@dataclass(frozen=True)
+class AssistedLearner:
+    """An assisted learner a facilitator may act for, with the projects acting for them lends."""
+
+    id: uuid.UUID
+    display_name: str
+    projects: tuple[str, ...]
+
+
+def assisted_learners(session: Session, facilitator_id: uuid.UUID) -> list[AssistedLearner]:
+    """The assisted learners a person may act for today (those ``load_grants(acting_for=)`` accepts), by name."""
+    facilitator = member_grants(session, facilitator_id)
+    learners = session.scalars(
+        select(Person)
+        .join(Facilitation, Facilitation.learner_id == Person.id)
+        .where(
+            Facilitation.facilitator_id == facilitator_id, Facilitation.revoked_at.is_(None), Person.is_active.is_(True)
+        )
+        .order_by(Person.display_name, Person.id)
+    )
+    found = []
+    for learner in learners:
+        projects = facilitated_projects(session, facilitator, learner.id) if is_assisted_account(learner) else None
+        if projects:
+            titles = session.scalars(select(Project.title).where(Project.id.in_(projects)).order_by(Project.title))
+            found.append(AssistedLearner(learner.id, learner.display_name, tuple(titles)))
+    return found
+
+
+def may_act_for(session: Session, facilitator_id: uuid.UUID, learner_id: uuid.UUID) -> bool:
+    """Whether the person may act for ``learner_id`` today (a facilitation can end at any time)."""
+    if learner_id == facilitator_id:
+        return False
+    try:
+        _acting_for(session, member_grants(session, facilitator_id), learner_id)
+    except PermissionDenied:
+        return False
+    return True

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import Person, WebSession
-from app.services.identity import audit, auth
+from app.platform.errors import NotFound
+from app.services.identity import access, audit, auth
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Current:
     acting_for_id: uuid.UUID | None
     token_hash: str
     locale: str = "fr"  # the signed-in person's language: their pages are in it unless ?lang= says otherwise
+    acting_ended: bool = False  # this request found the facilitation gone and stopped acting for the learner
 
 
 def token_hash(token: str) -> str:
@@ -94,7 +96,12 @@ def resolve(session: Session, token: str, *, settings: SessionSettings) -> Curre
     if now - row.last_seen_at >= settings.touch_every:
         row.last_seen_at = now
         session.flush()
-    return Current(row.id, row.person_id, row.acting_for_id, row.token_hash, person.locale)
+    current = Current(row.id, row.person_id, row.acting_for_id, row.token_hash, person.locale)
+    if current.acting_for_id is not None and not access.may_act_for(session, row.person_id, current.acting_for_id):
+        # The facilitation ended (or the learner now signs in alone) while the facilitator acted for them.
+        stop_acting(session, current, reason="facilitation_ended", clock=settings.clock)
+        return Current(row.id, row.person_id, None, row.token_hash, person.locale, acting_ended=True)
+    return current
 
 
 def end(session: Session, token: str) -> None:
@@ -113,3 +120,45 @@ def act_for(session: Session, current: Current, learner_id: uuid.UUID | None) ->
     if row is not None:
         row.acting_for_id = learner_id
         session.flush()
+
+
+def start_acting(
+    session: Session, current: Current, learner_id: uuid.UUID, *, clock: Callable[[], datetime] = utcnow
+) -> None:
+    """Act for an assisted learner in this session: only a current facilitator of theirs may; audited.
+
+    Anyone else is answered as for an unknown person (``NotFound``): who is assisted is not told.
+    """
+    if not access.may_act_for(session, current.person_id, learner_id):
+        raise NotFound("Person not found.")
+    if current.acting_for_id not in (None, learner_id):
+        stop_acting(session, current, clock=clock)
+    act_for(session, current, learner_id)
+    audit.record(
+        session,
+        audit.Actor(learner_id, real_id=current.person_id),
+        "web.acting_started",
+        "person",
+        learner_id,
+        {"facilitator": str(current.person_id), "learner": str(learner_id)},
+        clock=clock,
+    )
+
+
+def stop_acting(
+    session: Session, current: Current, *, reason: str = "asked", clock: Callable[[], datetime] = utcnow
+) -> None:
+    """Stop acting for the learner this session acts for (nothing when it acts for nobody); audited."""
+    learner_id = current.acting_for_id
+    if learner_id is None:
+        return
+    act_for(session, current, None)
+    audit.record(
+        session,
+        audit.Actor(learner_id, real_id=current.person_id),
+        "web.acting_stopped",
+        "person",
+        learner_id,
+        {"facilitator": str(current.person_id), "learner": str(learner_id), "reason": reason},
+        clock=clock,
+    )
