@@ -64,6 +64,8 @@ class Person(Base):
     locale: Mapped[str] = mapped_column(String(8), default="fr")
     did: Mapped[str | None] = mapped_column(String(500))
     show_name_publicly: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the person last answered "show my name on my badges' public pages?" (None: never asked yet).
+    show_name_chosen_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 

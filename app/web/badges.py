@@ -1,7 +1,109 @@
-"""Pages: badges (being built for issue 13)."""
+"""Pages: *Mes badges* — the learner's badges, how to share each, and whether their name shows publicly.
+
+``/mes-badges`` lists the badges (image, name, issuer, date, state) and, until the person has
+answered once, asks whether their name shows on the badges' public pages; ``POST
+/mes-badges/nom-public`` records the answer (changeable any time). ``/mes-badges/<id>`` gives a
+badge's public page address (a read-only field anyone can select; ``/static/badges.js`` adds a
+copy button), LinkedIn's add-to-profile link, the baked PNG and SVG, the printable certificate
+(``/mes-badges/<id>/attestation.pdf``) and the QR code. Another person's badge does not exist here.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import uuid
+from datetime import datetime
+
+from flask import Blueprint, Response, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.db import db
+from app.platform.errors import InvalidInput
+from app.platform.urls import Urls
+from app.runtime import runtime
+from app.services.issuing import certificates, wallet
+from app.web.pages import render_page
+from app.web.security_headers import page_policy
+from app.web.signed_in import grants, signed_in
 
 bp = Blueprint("pages_badges", __name__)
+
+PER_PAGE = 20
+ANSWERS = {"oui": True, "non": False}
+
+
+def _urls() -> Urls:
+    return Urls(runtime().settings.public_base_url)
+
+
+def _now() -> datetime:
+    return runtime().clock()
+
+
+@bp.get("/mes-badges")
+@signed_in
+def my_badges() -> Response:
+    """My badges, newest first; the name question until it is answered."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    found = wallet.my_badges(db.session, grants(), urls=_urls(), page=page, per_page=PER_PAGE)
+    rows = [(badge, wallet.badge_state(badge.credential, _now())) for badge in found.items]
+    choice = wallet.name_choice(db.session, grants())
+    return render_page("web/badges/list.html", rows=rows, found=found, choice=choice, urls=_urls())
+
+
+@bp.get("/mes-badges/<uuid:credential_id>")
+@signed_in
+def my_badge(credential_id: uuid.UUID) -> Response:
+    """One badge: its public address to copy, LinkedIn, downloads, certificate, QR code, my name."""
+    badge = wallet.get_badge(db.session, grants(), credential_id, urls=_urls())
+    state = wallet.badge_state(badge.credential, _now())
+    shareable = state in ("valid", "expired")  # suspended or revoked: no image nor certificate is handed out
+    links = wallet.share_links(db.session, grants(), credential_id, urls=_urls()) if shareable else None
+    response = render_page(
+        "web/badges/detail.html",
+        badge=badge,
+        state=state,
+        links=links,
+        choice=wallet.name_choice(db.session, grants()),
+        urls=_urls(),
+    )
+    # This page alone runs a script: our own copy button, from this origin (nothing inline).
+    response.headers["Content-Security-Policy"] = page_policy().replace(
+        "default-src 'none';", "default-src 'none'; script-src 'self';", 1
+    )
+    return response
+
+
+@bp.get("/mes-badges/<uuid:credential_id>/attestation.pdf")
+@signed_in
+def certificate(credential_id: uuid.UUID) -> Response:
+    """The printable certificate of one of my badges (PDF)."""
+    wallet.get_badge(db.session, grants(), credential_id, urls=_urls())  # mine, or it does not exist
+    rt = runtime()
+    credential, pdf = certificates.certificate_pdf(
+        db.session, grants(), credential_id, storage=rt.storage, urls=_urls()
+    )
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="attestation-{credential.short_code}.pdf"'
+    return response
+
+
+@bp.post("/mes-badges/nom-public")
+@signed_in
+def choose_name_display() -> BaseResponse:
+    """Record whether my name shows on my badges' public pages; back to the page the form was on."""
+    answer = request.form.get("afficher", "")
+    if answer not in ANSWERS:
+        raise InvalidInput("Answer 'oui' or 'non'.")
+    wallet.choose_name_display(db.session, grants(), ANSWERS[answer], now=_now())
+    db.session.commit()
+    return redirect(_back(request.form.get("retour")) + "?nom=enregistre", 303)
+
+
+def _back(target: str | None) -> str:
+    """A page of Mes badges to go back to (nothing else: the field comes from the form)."""
+    if target and target.startswith("/mes-badges/"):
+        try:
+            return f"/mes-badges/{uuid.UUID(target.removeprefix('/mes-badges/'))}"
+        except ValueError:
+            pass
+    return "/mes-badges"

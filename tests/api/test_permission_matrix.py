@@ -131,6 +131,21 @@ case("POST", "/langue", form={"lang": "en", "next": "/"}, **page_for_all(303))  
 # --- signed-in pages: learner's claims, skills and data --------------------------------------------
 
 # --- signed-in pages: learner's badges ---------------------------------------------------------------
+case("GET", "/mes-badges", **page_for_all(200))  # each person's own badges (none for most)
+# B's badge is B's learner's alone: 404 to A's people and to the platform admin (it is not theirs).
+case(
+    "GET",
+    "/mes-badges/<uuid:credential_id>",
+    {"credential_id": "@b.credential.id"},
+    **page_hidden("b.learner", 200, admin=404),
+)
+case(
+    "GET",
+    "/mes-badges/<uuid:credential_id>/attestation.pdf",
+    {"credential_id": "@b.credential.id"},
+    **page_hidden("b.learner", 200, admin=404),
+)
+case("POST", "/mes-badges/nom-public", form={"afficher": "non"}, **page_for_all(303))  # one's own choice, then back
 
 # --- signed-in pages: tutor's queue and decisions -----------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -154,3 +155,40 @@ def share_links(session: Session, grants: Grants, credential_id: uuid.UUID, *, u
         "baked_svg_url": urls.baked(credential.id, "svg"),
         "linkedin_url": "https://www.linkedin.com/profile/add?" + urlencode(linkedin),
     }
+
+
+@dataclass(frozen=True)
+class NameChoice:
+    """Whether my name shows on my badges' public pages, and whether I ever answered the question."""
+
+    show: bool
+    chosen: bool
+
+
+def name_choice(session: Session, grants: Grants) -> NameChoice:
+    """The caller's answer to "show my name on my badges' public pages?" (not chosen: never asked yet)."""
+    learner = session.get(Person, grants.person_id)
+    assert learner is not None
+    return NameChoice(bool(learner.show_name_publicly), learner.show_name_chosen_at is not None)
+
+
+def choose_name_display(session: Session, grants: Grants, show: bool, *, now: datetime) -> NameChoice:
+    """Record whether my name shows on the public pages of my badges (a badge's own choice still wins)."""
+    learner = session.get(Person, grants.person_id)
+    assert learner is not None
+    learner.show_name_publicly = show
+    learner.show_name_chosen_at = now
+    flush_versioned(session, "person")
+    audit.record(session, grants.actor, "person.name_visibility", "person", learner.id, {"show": show})
+    return NameChoice(show, True)
+
+
+def badge_state(credential: Credential, now: datetime) -> str:
+    """What a learner reads about a badge: ``valid``, ``expired``, ``suspended`` or ``revoked``."""
+    if credential.state is CredentialState.REVOKED:
+        return "revoked"
+    if credential.state is CredentialState.SUSPENDED:
+        return "suspended"
+    if credential.valid_until is not None and now > credential.valid_until:
+        return "expired"
+    return "valid"

@@ -203,6 +203,13 @@ def public_recipient_name(credential: Credential, learner: Person) -> str | None
     return learner.display_name if show_recipient_name(credential, learner) else None
 
 
+def recipient_chose_to_hide(credential: Credential, learner: Person) -> bool:
+    """The learner said no, for this badge or on Mes badges (a name merely never asked for is not that)."""
+    if credential.show_name is not None:
+        return not credential.show_name
+    return learner.show_name_chosen_at is not None and not learner.show_name_publicly
+
+
 # ---------------------------------------------------------------------------------------------
 # Open Badges 2.0
 

@@ -71,6 +71,7 @@ class CredentialPage:
     narrative: str | None
     links: dict[str, str | None]
     checked_at: datetime
+    name_withheld_by_choice: bool = False  # the holder said no: the page may say so
 
     def result_in(self, lang: str) -> str | None:
         """The level reached, in the page's language when it is one of the default scale's levels."""
@@ -184,6 +185,7 @@ def credential_page(
         narrative=subject.get("narrative") if isinstance(subject.get("narrative"), str) else None,
         links=links,
         checked_at=now,
+        name_withheld_by_choice=public_docs.recipient_chose_to_hide(credential, learner),
     )
 
 
