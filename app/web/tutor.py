@@ -1,7 +1,224 @@
-"""Pages: tutor (being built for issue 13)."""
+"""The tutor's pages: *À valider* (the queue of their projects) and a claim's page, where they decide.
+
+The queue is the API's review queue (``GET /api/v1/reviews/queue``), filtered and paged by a plain
+GET form; a decision goes through the same service as ``POST /api/v1/claims/<id>/reviews``, with
+the claim's version the page showed as its ``If-Match``. When another tutor decided meanwhile, the
+page says who decided what and keeps the comment typed; after a decision the next claim opens.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.numbers import format_decimal
+from flask import Blueprint, redirect, request
+from werkzeug.wrappers import Response
+
+from app.db import db
+from app.platform import mail
+from app.platform.errors import Conflict, InvalidInput
+from app.runtime import runtime
+from app.services.issuing import awarding
+from app.services.recognition import reviews, tutoring
+from app.web import pages, signed_in as who
+from app.web.i18n import LANGS, Words, current_lang
+from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_tutor", __name__)
+
+PER_PAGE = 20
+DECISIONS = ("validated", "needs_evidence", "rejected")
+FILTERS = {"projet": "project_id", "apprenant": "learner_id", "referentiel": "framework_id"}
+DONE = (*DECISIONS, "first_of_two")  # what the page after a decision confirms
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(values: Any) -> dict[str, uuid.UUID | None]:
+    """The queue's filters from a query string or a form (unreadable values are ignored)."""
+    return {name: _uuid(values.get(param)) for param, name in FILTERS.items()}
+
+
+def _query(filters: dict[str, uuid.UUID | None], **more: Any) -> str:
+    """The query string keeping the filters (and ``more``), with its ``?``; empty when there is none."""
+    pairs = [(param, str(filters[name])) for param, name in FILTERS.items() if filters.get(name)]
+    pairs += [(k, str(v)) for k, v in more.items() if v]
+    if request.args.get("lang") in LANGS:  # a language asked in the address stays on the next page
+        pairs.append(("lang", str(request.args["lang"])))
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 1_000_000))
+    except ValueError:
+        return 1
+
+
+def _number(n: int | float | Decimal) -> str:
+    return str(format_decimal(n, locale=current_lang()))
+
+
+def _queue_page(grants: Any, filters: dict[str, uuid.UUID | None], page: int) -> Any:
+    return reviews.review_queue(
+        db.session,
+        grants,
+        project_id=filters["project_id"],
+        learner_id=filters["learner_id"],
+        framework_id=filters["framework_id"],
+        page=page,
+        per_page=PER_PAGE,
+    )
+
+
+@bp.get("/a-valider")
+@signed_in
+def queue() -> Response:
+    """The claims waiting for this tutor across their projects, oldest first, filtered and paged."""
+    grants = who.grants()
+    choices = tutoring.queue_choices(db.session, grants)  # refuses anyone who tutors nothing
+    filters = _filters(request.args)
+    result = _queue_page(grants, filters, _page_number())
+    pages_count = max(1, -(-result.total // PER_PAGE))
+    if result.page > pages_count:  # past the end (the queue shrank): its last page
+        result = _queue_page(grants, filters, pages_count)
+    done = request.args.get("avis")
+    return pages.render_page(
+        "web/tutor/queue.html",
+        result=result,
+        pages_count=pages_count,
+        choices=choices,
+        filters=filters,
+        filtered=any(filters.values()),
+        query=lambda **more: _query(filters, **more),
+        total=_number(result.total),
+        done=done if done in DONE else None,
+    )
+
+
+def _claim_page(
+    claim_id: uuid.UUID, *, status: int = 200, form: dict[str, str] | None = None, **context: Any
+) -> Response:
+    grants = who.grants()
+    view = tutoring.claim_to_review(db.session, grants, claim_id)
+    filters = _filters(request.values)
+    item = view.item
+    lang = request.args.get("lang")
+    response = pages.render_page(
+        "web/tutor/claim.html",
+        status=status,
+        view=view,
+        item=item,
+        filters=filters,
+        back=_query(filters),
+        form=form or {},
+        hours=_number(item.contribution.hours) if item.contribution.hours is not None else None,
+        why_not=_why_not(item, grants.person_id),
+        lang_query="?lang=" + lang if lang in LANGS else "",
+        **context,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _why_not(item: Any, me: uuid.UUID) -> str:
+    """Why the caller cannot decide on this claim (a message key's end), when they cannot."""
+    if item.claim.status.value != "pending":
+        return "decided"
+    if item.claim.learner_id == me:
+        return "own"
+    if item.claim.first_reviewer_id == me:
+        return "first_reviewer"
+    return "other"
+
+
+@bp.get("/a-valider/<uuid:claim_id>")
+@signed_in
+def claim(claim_id: uuid.UUID) -> Response:
+    """A claim with its contribution, evidence, history and scale, and the form to decide."""
+    done = request.args.get("avis")
+    return _claim_page(claim_id, done=done if done in DONE else None)
+
+
+def _form_errors(form: dict[str, str]) -> dict[str, str]:
+    t = Words(current_lang())
+    errors = {}
+    if form["decision"] not in DECISIONS:
+        errors["decision"] = t("review_decision_missing")
+    elif form["decision"] == "validated" and not form["level"]:
+        errors["level"] = t("review_level_missing")
+    if not form["comment"].strip():
+        errors["comment"] = t("review_comment_missing")
+    return errors
+
+
+@bp.post("/a-valider/<uuid:claim_id>")
+@signed_in
+def decide(claim_id: uuid.UUID) -> Response:
+    """Record the tutor's decision on the version they read; then open the next claim of the queue."""
+    form = {k: request.form.get(k, "") for k in ("decision", "level", "comment", "version")}
+    errors = _form_errors(form)
+    if errors:
+        return _claim_page(claim_id, status=422, form=form, errors=errors)
+    outcome = _review(claim_id, form)
+    if isinstance(outcome, Response):
+        return outcome
+    filters = _filters(request.form)
+    grants = who.grants()
+    following = tutoring.next_claim_id(
+        db.session,
+        grants,
+        after=claim_id,
+        project_id=filters["project_id"],
+        learner_id=filters["learner_id"],
+        framework_id=filters["framework_id"],
+    )
+    done = "first_of_two" if not outcome.value.final else form["decision"]
+    _after_commit(outcome.messages)
+    db.session.commit()
+    target = f"/a-valider/{following}" if following else "/a-valider"
+    return redirect(target + _query(filters, avis=done), 303)
+
+
+def _after_commit(messages: Sequence[mail.Message]) -> None:
+    """As the API's decision does: the e-mails, then what a changed standing earned, once committed."""
+    session, settings, mailer = db.session, runtime().issuing, runtime().mailer
+    db.after_commit(lambda: mail.deliver(mailer, messages))
+
+    def award_pending_events() -> None:  # its own transaction; what fails stays queued for the job
+        awarding.process_award_events(session, settings=settings)
+        session.commit()
+
+    db.after_commit(award_pending_events)
+
+
+def _review(claim_id: uuid.UUID, form: dict[str, str]) -> Any:
+    """The review's outcome, or the claim's page again when the decision cannot be taken as sent."""
+    data = {
+        "decision": form["decision"],
+        "comment": form["comment"],
+        "level": form["level"] if form["decision"] == "validated" else None,
+    }
+    version = int(form["version"]) if form["version"].isdigit() else None
+    try:
+        return reviews.review_claim(
+            db.session, who.grants(), claim_id, data, expected_version=version, clock=runtime().clock
+        )
+    except Conflict:
+        # Another tutor (or the learner) changed the claim since the page was shown: say what
+        # happened, on the claim as it is now, with the comment typed still there.
+        db.session.rollback()
+        return _claim_page(claim_id, status=409, form=form, conflict=True)
+    except InvalidInput:  # a level that is not on the scale (the form offers only its levels)
+        db.session.rollback()
+        errors = {"level": Words(current_lang())("review_level_missing")}
+        return _claim_page(claim_id, status=422, form=form, errors=errors)

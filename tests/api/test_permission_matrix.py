@@ -148,6 +148,16 @@ case(
 case("POST", "/mes-badges/nom-public", form={"afficher": "non"}, **page_for_all(303))  # one's own choice, then back
 
 # --- signed-in pages: tutor's queue and decisions -----------------------------------------------------
+# À valider: each tutor's own queue (A's tutor sees A's claims); who tutors nothing, or acts for someone, is refused.
+case("GET", "/a-valider", **page_for_all(200, by="b.tutor", **{c: 403 for c in A_SIDE if c != "tutor"}))
+case("GET", "/a-valider/<uuid:claim_id>", {"claim_id": "@b.claim_pending.id"}, **page_hidden("b.tutor", 200))
+case(
+    "POST",
+    "/a-valider/<uuid:claim_id>",
+    {"claim_id": "@b.claim_pending.id"},
+    form={"version": "@b.claim_pending.version", "decision": "validated", "level": "acquis", "comment": "Vu."},
+    **page_hidden("b.tutor", 303),
+)
 
 # --- signed-in pages: facilitator acting for an assisted learner ---------------------------------------
 case("GET", "/agir-pour", **page_for_all(200))  # each person's own list (empty for most)

@@ -1,0 +1,151 @@
+"""What the tutor's pages read beside the review queue: the queue's filter choices, one claim with
+its context, and the claim that comes next.
+
+The claims are those of :func:`reviews.review_queue` (same statement, same checks), so a page
+never shows a tutor what the API would not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Claim, Competency, Framework, Person, Project
+from app.models.claims import ClaimRevision
+from app.platform.errors import PermissionDenied
+from app.services.identity import access
+from app.services.identity.access import Grants
+from app.services.recognition import claims
+from app.services.recognition.claims import ReviewEntry
+from app.services.recognition.reviews import QueueItem, queue_items, queue_statement
+
+
+def require_tutor(grants: Grants) -> None:
+    """Only a tutor (in their own name) has a queue; others are refused."""
+    access.require_login(grants)
+    if grants.actor.acting_for or not (grants.tutor_of or grants.platform_admin):
+        raise PermissionDenied("Only the tutors of a project review its claims.")
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: uuid.UUID
+    label: str
+
+
+@dataclass(frozen=True)
+class QueueChoices:
+    """What each filter of the queue offers: the tutor's projects, the learners and frameworks waiting."""
+
+    projects: list[Choice]
+    learners: list[Choice]
+    frameworks: list[Choice]
+
+
+def queue_choices(session: Session, grants: Grants) -> QueueChoices:
+    """The filters' options, in three queries however long the queue."""
+    require_tutor(grants)
+    waiting = queue_statement(session, grants).order_by(None)
+    project_ids = waiting.with_only_columns(Claim.project_id)
+    projects = session.execute(
+        select(Project.id, Project.title)
+        .where(Project.id.in_(grants.tutor_of) | Project.id.in_(project_ids))
+        .order_by(Project.title, Project.id)
+    )
+    learners = session.execute(
+        select(Person.id, Person.display_name)
+        .where(Person.id.in_(waiting.with_only_columns(Claim.learner_id)))
+        .order_by(Person.display_name, Person.id)
+    )
+    frameworks = session.execute(
+        select(Framework.id, Framework.title)
+        .where(
+            Framework.id.in_(
+                select(Competency.framework_id).where(Competency.id.in_(waiting.with_only_columns(Claim.competency_id)))
+            )
+        )
+        .order_by(Framework.title, Framework.id)
+    )
+    return QueueChoices(
+        [Choice(i, label) for i, label in projects],
+        [Choice(i, label) for i, label in learners],
+        [Choice(i, label) for i, label in frameworks],
+    )
+
+
+@dataclass
+class ClaimToReview:
+    """A claim as its page shows it: the queue's item, where the competency sits, the learner's answer."""
+
+    item: QueueItem
+    parents: list[Competency]  # the competency's ancestors, root first (fiche, bloc...)
+    explanation: str | None  # what the learner wrote when sending the claim back
+    first_review: ReviewEntry | None  # the validation waiting for a second tutor
+
+    @property
+    def bloc(self) -> Competency | None:
+        blocs = [p for p in self.parents if p.kind == "bloc"]
+        return blocs[-1] if blocs else (self.parents[-1] if self.parents else None)
+
+    @property
+    def decisions(self) -> list[ReviewEntry]:
+        """The reviews given on this very claim, oldest first."""
+        return [r for r in self.item.reviews if r.claim_id == self.item.claim.id]
+
+
+def claim_to_review(session: Session, grants: Grants, claim_id: uuid.UUID) -> ClaimToReview:
+    """One claim of a project the caller tutors, with everything needed to decide on it."""
+    claim = claims.get_claim(session, grants, claim_id)  # what the caller may not see does not exist
+    project = session.get(Project, claim.project_id)
+    assert project is not None
+    if not access.can_tutor(grants, project):
+        raise PermissionDenied("Only the project's tutors review its claims.")
+    [item] = queue_items(session, grants, [claim])
+    parents: list[Competency] = []
+    cursor: Competency | None = item.competency
+    while cursor is not None and cursor.parent_id is not None and len(parents) < 20:
+        cursor = session.get(Competency, cursor.parent_id)
+        if cursor is not None:
+            parents.insert(0, cursor)
+    explanation = None
+    if claim.round > 1:
+        explanation = session.scalar(
+            select(ClaimRevision.explanation)
+            .where(ClaimRevision.claim_id == claim.id, ClaimRevision.kind == "resubmitted")
+            .order_by(ClaimRevision.number.desc())
+            .limit(1)
+        )
+    first = None
+    if claim.first_reviewer_id is not None:
+        first = next(
+            (r for r in reversed(item.reviews) if r.claim_id == claim.id and not r.final and r.round == claim.round),
+            None,
+        )
+    return ClaimToReview(item, parents, explanation, first)
+
+
+def next_claim_id(
+    session: Session,
+    grants: Grants,
+    *,
+    after: uuid.UUID | None = None,
+    project_id: uuid.UUID | None = None,
+    learner_id: uuid.UUID | None = None,
+    framework_id: uuid.UUID | None = None,
+) -> uuid.UUID | None:
+    """The claim that comes after ``after`` in the (filtered) queue, else its first; None when it is empty."""
+    stmt = queue_statement(
+        session, grants, project_id=project_id, learner_id=learner_id, framework_id=framework_id
+    ).with_only_columns(Claim.id)
+    current = session.get(Claim, after) if after else None
+    if current is not None:
+        later = or_(
+            Claim.created_at > current.created_at, and_(Claim.created_at == current.created_at, Claim.id > current.id)
+        )
+        found = session.scalar(stmt.where(later).limit(1))
+        if found is not None:
+            return found
+    return session.scalar(stmt.limit(1))
