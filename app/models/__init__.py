@@ -30,7 +30,9 @@ from app.models.issuing import (
 )
 from app.models.people import (
     ROLE_SCOPES,
+    AccountLink,
     Facilitation,
+    LinkPurpose,
     Membership,
     Person,
     ProfileType,
@@ -42,6 +44,7 @@ from app.models.people import (
 from app.models.territories import ExperimentationLevel, Project, ProjectStatus, SocialFunction, Territory
 
 __all__ = [
+    "AccountLink",
     "Achievement",
     "AchievementAlignment",
     "AchievementVersion",
@@ -72,6 +75,7 @@ __all__ = [
     "Issuer",
     "KeyPurpose",
     "KeyStatus",
+    "LinkPurpose",
     "Membership",
     "Person",
     "ProfileType",

@@ -128,3 +128,22 @@ class WebSession(Base):
     expires_at: Mapped[datetime]  # absolute: the idle limit is counted from last_seen_at
     # The assisted learner a facilitator acts for in this browser (issue 13, later pages).
     acting_for_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+
+
+class LinkPurpose(str, enum.Enum):
+    INVITATION = "invitation"
+    RESET = "reset"
+
+
+class AccountLink(Base):
+    """A single-use link sent by e-mail to choose a password: only its random token's SHA-256 is kept."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(enum_column(LinkPurpose))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -3,7 +3,8 @@
 The bottom domain: every other domain checks its callers with ``access`` and records what it
 did with ``audit``; identity imports no other domain. Modules: ``access`` (grants and scope
 checks), ``auth`` (passwords, access and refresh tokens), ``people`` (people, memberships,
-facilitations), ``audit`` (the hash-chained event log) and ``audit_heads`` (its signed heads).
+facilitations), ``audit`` (the hash-chained event log), ``audit_heads`` (its signed heads) and
+``account_links`` (the e-mailed single-use links of invitations and password resets).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from app.services.identity.access import (
     visible_project_filter,
     visible_territory_ids,
 )
+from app.services.identity.account_links import LinkNotValid, LinkSettings
 from app.services.identity.audit import Actor, record, verify_chain
 from app.services.identity.audit_heads import (
     BadSignedHead,
@@ -61,6 +63,8 @@ __all__ = [
     "Actor",
     "BadSignedHead",
     "Grants",
+    "LinkNotValid",
+    "LinkSettings",
     "Passwords",
     "TokenSettings",
     "can_manage_project",
