@@ -17,13 +17,15 @@ _SECRET_QUERY = re.compile(
     r"(?i)((?:^|[?&;])[\w.\-]*(?:token|password|passwd|secret|signature|api[_\-]?key)=)"
     r"[^&;\s\"'#]*"
 )
+# The pages of an e-mailed password link carry its token in the path (issue 13's accounts pages).
+_SECRET_PATH = re.compile(r"(/(?:invitation|mot-de-passe)/)[^/?&;\s\"'#]+")
 # gunicorn names request headers "{name}i"; their values are hidden whole.
 _SECRET_HEADER_ATOMS = {"{authorization}i", "{cookie}i", "{proxy-authorization}i", "{x-api-key}i"}
 
 
 def redact(text: str) -> str:
-    """Replace the value of every credential-like query parameter in ``text``."""
-    return _SECRET_QUERY.sub(r"\1" + REDACTED, text)
+    """Replace the value of every credential-like query parameter, and a link token in a path, in ``text``."""
+    return _SECRET_PATH.sub(r"\1" + REDACTED, _SECRET_QUERY.sub(r"\1" + REDACTED, text))
 
 
 class RedactSecrets(logging.Filter):

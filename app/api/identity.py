@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from werkzeug.exceptions import TooManyRequests
 
 from app.api import Blueprint
 from app.api.caller import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
 from app.db import db, reads_only, start_writing
+from app.platform import mail
 from app.runtime import runtime
-from app.services.identity import auth, people
+from app.services.identity import account_links, auth, people
 from app.services.recognition import standing
+from schemas.account_links import PasswordResetConfirmSchema, PasswordResetRequestSchema
 from schemas.accounts import (
     FacilitationCreateSchema,
     FacilitationSchema,
@@ -44,6 +47,17 @@ def _check_login_rate(email: str) -> None:
             "Trop de tentatives de connexion ; réessayez plus tard. (Too many sign-in attempts; try again later.)",
             retry_after=wait,
         )
+
+
+def _link_settings() -> account_links.LinkSettings:
+    rt = runtime()
+    return account_links.LinkSettings(base_url=rt.settings.public_base_url, clock=rt.clock)
+
+
+def _send_after_commit(messages: Sequence[mail.Message]) -> None:
+    """Deliver the e-mails once the unit of work has committed (SMTP, or the outbox folder)."""
+    mailer = runtime().mailer
+    db.after_commit(lambda: mail.deliver(mailer, messages))
 
 
 @blp.route("/auth/login")
@@ -87,6 +101,43 @@ class Logout(MethodView):
         db.session.commit()
 
 
+@blp.route("/auth/password-reset")
+class PasswordReset(MethodView):
+    @blp.arguments(PasswordResetRequestSchema)
+    @blp.response(202)
+    @blp.alt_response(429, description="Too many requests for this e-mail or from this address (Retry-After)")
+    @blp.public
+    def post(self, data):
+        """E-mail a password reset link (valid 1 hour) to the account of this address, if there is one.
+
+        The answer is the same whether the account exists or not; throttled like logging in.
+        """
+        _check_login_rate(data["email"])
+        _send_after_commit(account_links.request_reset(db.session, data["email"], settings=_link_settings()))
+        db.session.commit()
+        return Response(status=202)  # accepted, no body
+
+
+@blp.route("/auth/password-reset/confirm")
+class PasswordResetConfirm(MethodView):
+    @blp.arguments(PasswordResetConfirmSchema)
+    @blp.response(204)
+    @blp.alt_response(429, description="Too many attempts from this address (Retry-After)")
+    @blp.public
+    @reads_only  # the password is hashed outside the write transaction, which opens only to save it
+    def post(self, data):
+        """Choose a new password with a reset link's token (once); every session of the account ends."""
+        rt = runtime()
+        wait = rt.login_limits.address.take(request.remote_addr or "-")
+        if wait is not None:
+            raise TooManyRequests("Too many attempts; try again later.", retry_after=wait)
+        account_links.find(db.session, data["token"], account_links.RESET, clock=rt.clock)  # 422 before hashing
+        chosen = account_links.new_password(data["password"], passwords=rt.passwords)
+        start_writing(db.session)
+        account_links.use(db.session, data["token"], account_links.RESET, chosen, settings=_link_settings())
+        db.session.commit()
+
+
 @blp.route("/people/me")
 class Me(MethodView):
     @blp.response(200, MeSchema, headers=ETAG_HEADER)
@@ -110,8 +161,13 @@ class People(MethodView):
     @blp.arguments(PersonCreateSchema)
     @blp.response(201, PersonSchema)
     def post(self, data):
-        """Create an account (assisted accounts need no e-mail; their creator facilitates)."""
-        person = people.create_person(db.session, current_grants(), data, passwords=runtime().passwords)
+        """Create an account (assisted accounts need no e-mail; their creator facilitates).
+
+        An account with an e-mail is sent an invitation to choose its password (a link valid 7 days).
+        """
+        grants = current_grants()
+        person = people.create_person(db.session, grants, data, passwords=runtime().passwords)
+        _send_after_commit(account_links.invite(db.session, grants, person, settings=_link_settings()))
         db.session.commit()
         return person
 
@@ -122,6 +178,17 @@ class PersonView(MethodView):
     def get(self, person_id: uuid.UUID):
         """A person sharing a territory with the caller."""
         return people.get_person(db.session, current_grants(), person_id)
+
+
+@blp.route("/people/<uuid:person_id>/invitation")
+class Invitation(MethodView):
+    @blp.response(202)
+    def post(self, person_id: uuid.UUID):
+        """Send a person a new invitation e-mail (the earlier link stops working): their coordinators only."""
+        messages = account_links.resend_invitation(db.session, current_grants(), person_id, settings=_link_settings())
+        _send_after_commit(messages)
+        db.session.commit()
+        return Response(status=202)  # accepted, no body
 
 
 @blp.route("/memberships")

@@ -129,6 +129,35 @@ case("POST", "/langue", form={"lang": "en", "next": "/"}, **page_for_all(303))  
 # --- signed-in pages: learner's contributions and evidence ----------------------------------------
 
 # --- signed-in pages: learner's claims, skills and data --------------------------------------------
+# Claiming is the learner's own: A's callers find no B contribution or claim (404); B's admin, who
+# sees them, may not claim or resend for the learner (403). The fourth competency is not claimed yet.
+case(
+    "GET",
+    "/mes-contributions/<uuid:contribution_id>/revendiquer",
+    {"contribution_id": "@b.contribution.id"},
+    query={"q": "compétence"},
+    **page_hidden("b.learner", 200, admin=403),
+)
+case(
+    "POST",
+    "/mes-contributions/<uuid:contribution_id>/revendiquer",
+    {"contribution_id": "@b.contribution.id"},
+    form={"competence": "@b.competencies.3.id", "justification": "J'ai fait ce travail."},
+    **page_hidden("b.learner", 303, admin=403),
+)
+case(
+    "GET", "/mes-demandes/<uuid:claim_id>", {"claim_id": "@b.claim_needs_evidence.id"}, **page_hidden("b.learner", 200)
+)
+case(
+    "POST",
+    "/mes-demandes/<uuid:claim_id>/renvoyer",
+    {"claim_id": "@b.claim_needs_evidence.id"},
+    form={"explanation": "J'ai ajouté une photo.", "version": "@b.claim_needs_evidence.version"},
+    **page_hidden("b.learner", 303, admin=403),
+)
+case("GET", "/mes-competences", **page_for_all(200))
+case("GET", "/mes-donnees", **page_for_all(200))
+case("GET", "/mes-donnees/export", **page_for_all(200))
 
 # --- signed-in pages: learner's badges ---------------------------------------------------------------
 case("GET", "/mes-badges", **page_for_all(200))  # each person's own badges (none for most)

@@ -482,3 +482,52 @@ def _in_frameworks(
     if source_type:
         frameworks = frameworks.where(Framework.source_type == SourceType(source_type))
     return [column.in_(frameworks)]
+
+
+# -- for the claim pages ------------------------------------------------------------------------
+
+
+def loosen_plurals(query: str) -> str:
+    """The query with French plural endings dropped (projets → projet, travaux → trava).
+
+    Words match by their start, so the shortened word still finds the plural it came from, and
+    now the singular too: "chantiers collectifs" finds "Organiser un chantier collectif".
+    """
+    words = []
+    for word in tokens(query):
+        if len(word) > 4 and word.endswith("aux"):
+            word = word[:-2]
+        elif len(word) > 3 and word[-1] in "sx" and not word.endswith("ss"):
+            word = word[:-1]
+        words.append(word)
+    return " ".join(words)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a competency sits: its framework and the node above it (a bloc in an RNCP fiche)."""
+
+    competency: Competency
+    framework: Framework
+    parent: Competency | None
+
+
+def places_of(session: Session, competency_ids: list[uuid.UUID]) -> dict[uuid.UUID, Place]:
+    """The framework and parent of each competency, by id, in three queries whatever the count."""
+    if not competency_ids:
+        return {}
+    found = {c.id: c for c in session.scalars(select(Competency).where(Competency.id.in_(competency_ids)))}
+    parent_ids = {c.parent_id for c in found.values() if c.parent_id}
+    parents = (
+        {c.id: c for c in session.scalars(select(Competency).where(Competency.id.in_(parent_ids)))}
+        if parent_ids
+        else {}
+    )
+    frameworks = {
+        f.id: f
+        for f in session.scalars(select(Framework).where(Framework.id.in_({c.framework_id for c in found.values()})))
+    }
+    return {
+        c.id: Place(c, frameworks[c.framework_id], parents.get(c.parent_id) if c.parent_id else None)
+        for c in found.values()
+    }

@@ -45,6 +45,7 @@ from app.platform.pagination import Page
 from app.services.contributions import evidence
 from app.services.identity import access
 from app.services.identity.access import Grants
+from app.services.recognition.scales import Level, rules_for
 
 STANDING_CHANGED = "standing.changed"
 
@@ -622,3 +623,144 @@ def _visible_evidence(session: Session, grants: Grants, learner_id: uuid.UUID) -
                 }
             )
     return {contribution_id: tuple(items) for contribution_id, items in out.items()}
+
+
+# -- the portfolio page (Mes compétences) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidatedEntry:
+    """A competency validated for the learner, as their portfolio page shows it."""
+
+    competency_id: uuid.UUID
+    code: str | None
+    label: str
+    framework_id: uuid.UUID
+    framework_title: str
+    level: Level | None  # on the scale the tutor decided with
+    decided_at: datetime | None
+    reviewer_name: str
+    comment: str
+
+
+def _validated_held(
+    session: Session, grants: Grants, learner_id: uuid.UUID
+) -> tuple[Any, dict[uuid.UUID, ScopedStanding] | None]:
+    """A condition on Competency.id: the competencies validated for the learner as the caller
+    reads them; and, when the caller reads some territories only, the standings seen from them."""
+    check_can_view_learner(session, grants, learner_id)
+    scope = reading_scope(session, grants, learner_id)
+    if scope is None:
+        held = select(Standing.competency_id).where(
+            Standing.learner_id == learner_id, Standing.state == Decision.VALIDATED.value
+        )
+        return Competency.id.in_(held), None
+    seen = {
+        c: s for c, s in standings_within(session, learner_id, scope).items() if s.state == Decision.VALIDATED.value
+    }
+    return Competency.id.in_(list(seen)), seen
+
+
+def validated_frameworks(session: Session, grants: Grants, learner_id: uuid.UUID) -> list[tuple[uuid.UUID, str, int]]:
+    """The frameworks of the learner's validated competencies: (id, title, how many), by title."""
+    condition, _seen = _validated_held(session, grants, learner_id)
+    rows = session.execute(
+        select(Framework.id, Framework.title, func.count())
+        .join(Competency, Competency.framework_id == Framework.id)
+        .where(condition)
+        .group_by(Framework.id, Framework.title)
+        .order_by(Framework.title, Framework.id)
+    )
+    return [(id_, title, count) for id_, title, count in rows]
+
+
+def validated_competencies(
+    session: Session,
+    grants: Grants,
+    learner_id: uuid.UUID,
+    *,
+    framework_id: uuid.UUID | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[ValidatedEntry]:
+    """The learner's validated competencies by framework title and code, with the level, the tutor
+    who validated it, when and their comment: one page, in a fixed number of queries."""
+    condition, seen = _validated_held(session, grants, learner_id)
+    stmt = select(Competency, Framework.title).join(Framework, Framework.id == Competency.framework_id).where(condition)
+    if framework_id is not None:
+        stmt = stmt.where(Competency.framework_id == framework_id)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.execute(
+        stmt.order_by(Framework.title, Framework.id, Competency.code, Competency.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    ids = [c.id for c, _t in rows]
+    standings: dict[uuid.UUID, tuple[str | None, datetime | None, uuid.UUID | None]] = {}
+    if seen is not None:
+        standings = {c: (seen[c].level, seen[c].decided_at, seen[c].review_id) for c in ids}
+    elif ids:
+        standings = {
+            s.competency_id: (s.level, s.decided_at, s.review_id)
+            for s in session.scalars(
+                select(Standing).where(Standing.learner_id == learner_id, Standing.competency_id.in_(ids))
+            )
+        }
+    review_ids = {r for _l, _d, r in standings.values() if r}
+    notes = (
+        {
+            row.id: row
+            for row in session.execute(
+                select(
+                    Review.id,
+                    Review.comment,
+                    Project.territory_id,
+                    func.coalesce(Person.display_name, "").label("name"),
+                )
+                .join(Claim, Claim.id == Review.claim_id)
+                .join(Project, Project.id == Claim.project_id)
+                .outerjoin(Person, Person.id == Review.reviewer_id)
+                .where(Review.id.in_(review_ids))
+            )
+        }
+        if review_ids
+        else {}
+    )
+    frameworks = (
+        {
+            f.id: f
+            for f in session.scalars(select(Framework).where(Framework.id.in_({c.framework_id for c, _t in rows})))
+        }
+        if rows
+        else {}
+    )
+    rules = rules_for(
+        session,
+        {
+            (frameworks[c.framework_id], notes[standings[c.id][2]].territory_id)
+            for c, _t in rows
+            if standings.get(c.id, (None, None, None))[2] in notes
+        },
+    )
+    items = []
+    for competency, title in rows:
+        level_code, decided_at, review_id = standings.get(competency.id, (None, None, None))
+        note = notes.get(review_id) if review_id else None
+        scale = rules[(competency.framework_id, note.territory_id)].scale if note is not None else None
+        level = (scale.get(level_code) if scale else None) or (
+            Level(level_code, level_code, level_code, False) if level_code else None
+        )
+        items.append(
+            ValidatedEntry(
+                competency.id,
+                competency.code,
+                competency.label,
+                competency.framework_id,
+                title,
+                level,
+                decided_at,
+                note.name if note is not None else "",
+                note.comment if note is not None else "",
+            )
+        )
+    return Page(items, total, page, per_page)
