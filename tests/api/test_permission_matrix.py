@@ -202,6 +202,26 @@ case(
 case("POST", "/agir-pour/fin", form={}, **page_for_all(303))  # back to /agir-pour (acting or not)
 
 # --- pages: invitations and password reset --------------------------------------------------------------
+case("GET", "/mot-de-passe-oublie", **everyone(200))
+# Asking for a reset link: the same answer (then the neutral message) for everyone, account or not.
+case("POST", "/mot-de-passe-oublie", form={"email": "@b.learner.email"}, **everyone(303))
+# A link's token is its own key: an unknown one gets the same "no longer valid" page, whoever asks.
+case("GET", "/invitation/<token>", {"token": "inconnu"}, **everyone(404))
+case(
+    "POST",
+    "/invitation/<token>",
+    {"token": "inconnu"},
+    form={"password": "x" * 12, "repeated": "x" * 12},
+    **everyone(404),
+)
+case("GET", "/mot-de-passe/<token>", {"token": "inconnu"}, **everyone(404))
+case(
+    "POST",
+    "/mot-de-passe/<token>",
+    {"token": "inconnu"},
+    form={"password": "x" * 12, "repeated": "x" * 12},
+    **everyone(404),
+)
 case("GET", "/healthz", **everyone(200))
 case("GET", "/static/<path:filename>", {"filename": "app.css"}, **everyone(404))  # Flask's; no static folder
 case("GET", "/verify", **everyone(200))
@@ -283,6 +303,10 @@ case(
 case("POST", f"{V1}/auth/login", json={"email": "@b.learner.email", "password": PASSWORD}, **everyone(200))
 case("POST", f"{V1}/auth/refresh", json={"refreshToken": "@b.refresh_token"}, **everyone(200))
 case("POST", f"{V1}/auth/logout", json={"refreshToken": "@b.refresh_token"}, **everyone(204))
+case("POST", f"{V1}/auth/password-reset", json={"email": "@b.learner.email"}, **everyone(202))  # same for all
+case(
+    "POST", f"{V1}/auth/password-reset/confirm", json={"token": "inconnu", "password": "x" * 12}, **everyone(422)
+)  # an unknown token, named in the problem
 case(
     "GET",
     f"{V1}/dossiers/<uuid:dossier_id>/download",
@@ -302,6 +326,9 @@ case(
     **hidden("b.coordinator", 201),
 )
 case("GET", f"{V1}/people/<uuid:person_id>", {"person_id": "@b.learner.id"}, **hidden("b.coordinator", 200))
+case(
+    "POST", f"{V1}/people/<uuid:person_id>/invitation", {"person_id": "@b.learner.id"}, **hidden("b.coordinator", 202)
+)  # the invitation e-mail again: the person's coordinators
 case("GET", f"{V1}/people/<uuid:person_id>/standings", {"person_id": "@b.learner.id"}, **hidden("b.tutor", 200))
 case("GET", f"{V1}/people/<uuid:person_id>/portfolio", {"person_id": "@b.learner.id"}, **hidden("b.tutor", 200))
 case("GET", f"{V1}/memberships", query={"scopeId": "@b.project.id"}, **logged_in(200, "b.coordinator"))
