@@ -12,12 +12,13 @@ from marshmallow import Schema, fields
 
 from app.api import Blueprint
 from app.api.caller import current_grants
+from app.api.mailing import send_after_commit
 from app.api.verification import check_rate
 from app.db import db, writes
 from app.platform.storage import iter_file
 from app.platform.urls import Urls
 from app.runtime import runtime
-from app.services.dossiers import lifecycle as dossiers, records
+from app.services.dossiers import consent_mail, lifecycle as dossiers, records
 from app.services.dossiers.lifecycle import DossierSettings
 from app.services.issuing import certificates
 from schemas.base import page_of
@@ -76,6 +77,7 @@ class Dossiers(MethodView):
     def post(self, data):
         """Ask for a dossier: for oneself (consent given) or, as jury officer, for a learner (consent awaited)."""
         dossier = dossiers.request_dossier(db.session, current_grants(), data, clock=runtime().clock)
+        send_after_commit(consent_mail.consent_requested(db.session, dossier, settings=runtime().dossiers))
         db.session.commit()
         return dossier
 

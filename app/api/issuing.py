@@ -11,10 +11,11 @@ from marshmallow import Schema
 
 from app.api import Blueprint
 from app.api.caller import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
+from app.api.mailing import send_after_commit
 from app.db import db
 from app.platform.pagination import page_of_list
 from app.runtime import runtime
-from app.services.issuing import achievements, awarding, bulk, issuers, revocation, wallet
+from app.services.issuing import achievements, awarding, badge_mail, bulk, issuers, revocation, wallet
 from app.services.issuing.signing import IssuingSettings
 from schemas.base import PageArgs, page_of
 from schemas.issuing import (
@@ -258,6 +259,7 @@ class Awards(MethodView):
         """Award the current version to a learner (issued at once in every format); 409 if already awarded."""
         settings = issuing_settings()
         credential = awarding.award(db.session, current_grants(), achievement_id, data, settings=settings)
+        send_after_commit(badge_mail.badges_issued(db.session, [credential.id], settings=settings))
         db.session.commit()
         return awarding.view(credential, settings.urls)
 
@@ -273,6 +275,7 @@ class BulkAwards(MethodView):
         ``mode``: dry_run (a report per row, nothing written), all_or_nothing (422 if any row is
         invalid) or skip_invalid. Rows already awarded are skipped: re-sending a file is harmless.
         """
+        settings = issuing_settings()
         report = bulk.bulk_award(
             db.session,
             current_grants(),
@@ -280,9 +283,11 @@ class BulkAwards(MethodView):
             files["file"].stream,
             mode=form["mode"],
             achievement_id=form.get("achievement_id"),
-            settings=issuing_settings(),
+            settings=settings,
             max_bytes=runtime().settings.max_upload_bytes,
         )
+        issued = [row.credential_id for row in report.rows if row.credential_id is not None]
+        send_after_commit(badge_mail.badges_issued(db.session, issued, settings=settings))
         db.session.commit()
         return report
 
@@ -305,11 +310,18 @@ class CredentialView(MethodView):
         return awarding.view(credential, issuing_settings().urls)
 
 
-def _decision(action, credential_id: uuid.UUID, *args):  # type: ignore[no-untyped-def]
+def _decision(action, credential_id: uuid.UUID, *args, tell=None):  # type: ignore[no-untyped-def]
+    """Run an issuer admin's decision on a credential; ``tell`` composes the holder's e-mails."""
     settings = issuing_settings()
     credential = action(db.session, current_grants(), credential_id, *args, settings=settings)
+    if tell is not None:
+        send_after_commit(tell(db.session, credential, settings=settings))
     db.session.commit()
     return awarding.view(credential, settings.urls)
+
+
+def _issued(session, credential, *, settings):  # type: ignore[no-untyped-def]
+    return badge_mail.badges_issued(session, [credential.id], settings=settings)
 
 
 @blp.route("/credentials/<uuid:credential_id>/approve")
@@ -317,7 +329,7 @@ class Approve(MethodView):
     @blp.response(200, CredentialSchema)
     def post(self, credential_id: uuid.UUID):
         """Issue a proposed award (from an approval-mode rule)."""
-        return _decision(awarding.approve, credential_id)
+        return _decision(awarding.approve, credential_id, tell=_issued)
 
 
 @blp.route("/credentials/<uuid:credential_id>/decline")
@@ -335,7 +347,7 @@ class Revoke(MethodView):
     @blp.response(200, CredentialSchema)
     def post(self, data, credential_id: uuid.UUID):
         """Revoke, with a reason: status list, OB 2.0 assertion (410) and revocation list change together."""
-        return _decision(revocation.revoke, credential_id, data["reason"])
+        return _decision(revocation.revoke, credential_id, data["reason"], tell=badge_mail.badge_status_changed)
 
 
 @blp.route("/credentials/<uuid:credential_id>/suspend")
@@ -344,7 +356,7 @@ class Suspend(MethodView):
     @blp.response(200, CredentialSchema)
     def post(self, data, credential_id: uuid.UUID):
         """Suspend, with a reason, until unsuspended."""
-        return _decision(revocation.suspend, credential_id, data["reason"])
+        return _decision(revocation.suspend, credential_id, data["reason"], tell=badge_mail.badge_status_changed)
 
 
 @blp.route("/credentials/<uuid:credential_id>/unsuspend")
@@ -353,7 +365,7 @@ class Unsuspend(MethodView):
     @blp.response(200, CredentialSchema)
     def post(self, data, credential_id: uuid.UUID):
         """Lift a suspension."""
-        return _decision(revocation.unsuspend, credential_id, data.get("reason"))
+        return _decision(revocation.unsuspend, credential_id, data.get("reason"), tell=badge_mail.badge_status_changed)
 
 
 @blp.route("/award-events/process")
@@ -362,9 +374,9 @@ class ProcessEvents(MethodView):
     @blp.response(200, EventReportSchema)
     def post(self, data):
         """Run one batch of the award queue now (platform admins; normally run after reviews and by cron)."""
-        report = awarding.run_award_events(
-            db.session, current_grants(), settings=issuing_settings(), limit=data["limit"]
-        )
+        settings = issuing_settings()
+        report = awarding.run_award_events(db.session, current_grants(), settings=settings, limit=data["limit"])
+        send_after_commit(badge_mail.badges_issued(db.session, report.issued, settings=settings))
         db.session.commit()
         return report
 

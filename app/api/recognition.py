@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from flask.views import MethodView
 
 from app.api import Blueprint
 from app.api.caller import IF_MATCH_PARAMETER, current_grants, expected_version, with_etag
+from app.api.mailing import page_links, send_after_commit
 from app.db import db
-from app.platform import mail
 from app.runtime import runtime
-from app.services.issuing import awarding
+from app.services.issuing import awarding, badge_mail
 from app.services.recognition import claims, reviews
 from schemas.base import page_of
 from schemas.claims import (
@@ -33,22 +32,18 @@ blp = Blueprint("recognition", __name__, description="Claims and tutor reviews")
 IF_MATCH = [IF_MATCH_PARAMETER]
 
 
-def send_after_commit(messages: Sequence[mail.Message]) -> None:
-    """Deliver the e-mails of this decision once its unit of work has committed (SMTP, or the outbox folder)."""
-    mailer = runtime().mailer
-    db.after_commit(lambda: mail.deliver(mailer, messages))
-
-
 def award_after_commit() -> None:
     """Once the decision is committed, award what a changed standing earned, in its own transaction.
 
     Now rather than at the next scheduled run; events that fail here stay queued for
     `blason process-award-events`, and a failure never turns the committed review into an error.
+    The holders of the badges it issues are told once that second commit is done.
     """
     session, settings = db.session, runtime().issuing
 
     def award_pending_events() -> None:
-        awarding.process_award_events(session, settings=settings)
+        report = awarding.process_award_events(session, settings=settings)
+        send_after_commit(badge_mail.badges_issued(session, report.issued, settings=settings))
         session.commit()
 
     db.after_commit(award_pending_events)
@@ -66,7 +61,7 @@ class Claims(MethodView):
     @blp.response(201, ClaimSchema)
     def post(self, data):
         """Claim that a submitted contribution shows a competency (one claim per competency)."""
-        outcome = claims.create_claim(db.session, current_grants(), data, clock=runtime().clock)
+        outcome = claims.create_claim(db.session, current_grants(), data, clock=runtime().clock, links=page_links())
         send_after_commit(outcome.messages)
         db.session.commit()
         return outcome.value, with_etag(outcome.value)
@@ -113,7 +108,13 @@ class Resubmit(MethodView):
     def post(self, data, claim_id: uuid.UUID):
         """After needs_evidence: send the claim back to the queue with new evidence or an explanation."""
         outcome = claims.resubmit_claim(
-            db.session, current_grants(), claim_id, data, expected_version=expected_version(), clock=runtime().clock
+            db.session,
+            current_grants(),
+            claim_id,
+            data,
+            expected_version=expected_version(),
+            clock=runtime().clock,
+            links=page_links(),
         )
         send_after_commit(outcome.messages)
         db.session.commit()
@@ -128,7 +129,13 @@ class Reviews(MethodView):
     def post(self, data, claim_id: uuid.UUID):
         """Decide: validated (with a level), rejected or needs_evidence, always with a comment."""
         outcome = reviews.review_claim(
-            db.session, current_grants(), claim_id, data, expected_version=expected_version(), clock=runtime().clock
+            db.session,
+            current_grants(),
+            claim_id,
+            data,
+            expected_version=expected_version(),
+            clock=runtime().clock,
+            links=page_links(),
         )
         send_after_commit(outcome.messages)
         award_after_commit()  # a changed standing may satisfy an award rule

@@ -31,6 +31,7 @@ from app.platform.pagination import Page, paginate
 from app.services.contributions import contributions
 from app.services.identity import access, audit
 from app.services.identity.access import Grants
+from app.services.identity.recipients import PageLinks
 from app.services.recognition import notifications
 from app.services.recognition.scales import Rules, rules_of
 
@@ -104,7 +105,12 @@ def _revise(
 
 
 def create_claim(
-    session: Session, grants: Grants, data: dict[str, Any], *, clock: Callable[[], datetime] = utcnow
+    session: Session,
+    grants: Grants,
+    data: dict[str, Any],
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    links: PageLinks | None = None,
 ) -> Outcome[Claim]:
     """Claim that one's submitted contribution shows a competency."""
     contribution = contributions.get_contribution(session, grants, data["contribution_id"])
@@ -151,7 +157,8 @@ def create_claim(
         clock=clock,
     )
     return Outcome(
-        claim, notifications.claim_submitted(session, claim, competency, claim.justification, resubmitted=False)
+        claim,
+        notifications.claim_submitted(session, claim, competency, claim.justification, resubmitted=False, links=links),
     )
 
 
@@ -211,6 +218,7 @@ def resubmit_claim(
     *,
     expected_version: int | None,
     clock: Callable[[], datetime] = utcnow,
+    links: PageLinks | None = None,
 ) -> Outcome[Claim]:
     """After needs_evidence: with new evidence or an explanation, send the claim back to the queue."""
     claim = _own(session, grants, claim_id)
@@ -251,7 +259,9 @@ def resubmit_claim(
     )
     competency, _framework = competency_and_framework(session, claim.competency_id)
     text = explanation or f"({int(new_evidence or 0)} nouvelle(s) preuve(s))"
-    return Outcome(claim, notifications.claim_submitted(session, claim, competency, text, resubmitted=True))
+    return Outcome(
+        claim, notifications.claim_submitted(session, claim, competency, text, resubmitted=True, links=links)
+    )
 
 
 @dataclass
