@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import warnings
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -213,3 +214,50 @@ def store_image(session: Session, storage: Storage, image: CheckedImage) -> str:
         except IntegrityError:
             pass  # the same bytes were recorded concurrently
     return blob.sha256
+
+
+# Previews of photos (evidence): a small copy, never the upload itself, is what pages show inline.
+PREVIEW_SIDE = 480
+# Past this, a PNG, GIF or WebP would be decoded whole to be reduced (a JPEG decodes at 1/8 scale).
+PREVIEW_MAX_PIXELS = 40_000_000
+_PREVIEW_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+
+
+def reduce_image(stream: BinaryIO, *, max_side: int = PREVIEW_SIDE) -> CheckedImage:
+    """A reduced copy of a photo: upright, at most ``max_side`` px a side, re-encoded without metadata.
+
+    A JPEG (JPEG quality 82) unless the image has transparency (then a PNG). EXIF (place, device),
+    ICC profiles and comments are not copied: only the pixels are.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (and only warns) about a decompression bomb: refuse it instead.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(stream) as opened:
+                if opened.format not in _PREVIEW_FORMATS:
+                    raise UnsupportedMediaType("This image type has no preview.")
+                width, height = opened.size
+                if opened.format != "JPEG" and width * height > PREVIEW_MAX_PIXELS:
+                    raise PayloadTooLarge("The image has too many pixels for a preview.")
+                opened.draft("RGB", (max_side, max_side))  # JPEG: decode at a fraction of its size
+                upright = ImageOps.exif_transpose(opened)
+                upright.thumbnail((max_side, max_side))
+                alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+                mode = "RGBA" if alpha else "RGB"
+                if upright.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # deep greyscale: to 8 bits
+                    upright = upright.point(lambda value: value / 256).convert("L")
+                pixels = upright.convert(mode)
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UnsupportedMediaType("This image cannot be read.") from None
+    except (OSError, ValueError, SyntaxError, EOFError):  # truncated or corrupt data, unknown modes
+        raise UnsupportedMediaType("This image cannot be read.") from None
+    # A new image of the pixels alone: nothing of the original's info (EXIF, ICC, text) can follow.
+    clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
+    out = io.BytesIO()
+    if alpha:
+        clean.save(out, format="PNG", optimize=True)
+        return CheckedImage(out.getvalue(), "image/png")
+    clean.save(out, format="JPEG", quality=82, optimize=True)
+    return CheckedImage(out.getvalue(), "image/jpeg")

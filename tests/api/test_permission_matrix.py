@@ -127,6 +127,63 @@ case("POST", "/deconnexion", form={}, **everyone(303))  # no session to end: bac
 case("POST", "/langue", form={"lang": "en", "next": "/"}, **page_for_all(303))  # kept, then back
 
 # --- signed-in pages: learner's contributions and evidence ----------------------------------------
+# Each caller's own projects and contributions (none of B's for A's callers).
+case("GET", "/mes-contributions", **page_for_all(200))
+# Only the project's learners record in it: the admin sees the project but is none of them (403).
+case("GET", "/mes-contributions/nouvelle", query={"projet": "@b.project.id"}, **page_hidden("b.learner", 200, admin=403))
+case(
+    "POST",
+    "/mes-contributions/nouvelle",
+    query={"projet": "@b.project.id"},
+    form={"titre": "Atelier"},
+    **page_hidden("b.learner", 303, admin=403),
+)
+case(
+    "GET",
+    "/mes-contributions/<uuid:contribution_id>",
+    {"contribution_id": "@b.contribution.id"},
+    **page_hidden("b.learner", 200),
+)
+# A draft is its learner's alone (the admin included).
+case(
+    "GET",
+    "/mes-contributions/<uuid:contribution_id>/modifier",
+    {"contribution_id": "@b.draft.id"},
+    **page_hidden("b.learner", 200, admin=404),
+)
+case(
+    "POST",
+    "/mes-contributions/<uuid:contribution_id>/modifier",
+    {"contribution_id": "@b.draft.id"},
+    form={"titre": "Atelier couture", "version": "@b.draft.version"},
+    **page_hidden("b.learner", 303, admin=404),
+)
+case(
+    "POST",
+    "/mes-contributions/<uuid:contribution_id>/soumettre",
+    {"contribution_id": "@b.draft.id"},
+    form={},
+    **page_hidden("b.learner", 303, admin=404),
+)
+case(
+    "POST",
+    "/mes-contributions/<uuid:contribution_id>/preuves",
+    {"contribution_id": "@b.contribution.id"},
+    form={"photo": PNG, "visibilite": "tutors"},
+    **page_hidden("b.learner", 303, admin=403),
+)
+case(
+    "GET",
+    "/preuves/<uuid:evidence_id>/apercu",
+    {"evidence_id": "@b.evidence.tutors.id"},
+    **page_hidden("b.learner", 200),
+)
+case(
+    "GET",
+    "/preuves/<uuid:evidence_id>/fichier",
+    {"evidence_id": "@b.evidence.tutors.id"},
+    **page_hidden("b.learner", 200),
+)
 
 # --- signed-in pages: learner's claims, skills and data --------------------------------------------
 # Claiming is the learner's own: A's callers find no B contribution or claim (404); B's admin, who

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,11 +58,17 @@ def _co_contributors(items: list[dict[str, Any]]) -> list[CoContributor]:
     return [CoContributor(person_id=i.get("person_id"), name=i["name"], position=n) for n, i in enumerate(items)]
 
 
-def create_contribution(session: Session, grants: Grants, data: dict[str, Any]) -> Contribution:
-    """Record a draft contribution of the caller (or the learner they facilitate)."""
-    project = access.get_project(session, grants, data["project_id"])
+def project_to_record_in(session: Session, grants: Grants, project_id: uuid.UUID) -> Project:
+    """A project where the caller (or the learner they facilitate) may record a contribution."""
+    project = access.get_project(session, grants, project_id)
     if project.id not in grants.learner_in:
         raise PermissionDenied("Only learners of the project record contributions in it.")
+    return project
+
+
+def create_contribution(session: Session, grants: Grants, data: dict[str, Any]) -> Contribution:
+    """Record a draft contribution of the caller (or the learner they facilitate)."""
+    project = project_to_record_in(session, grants, data["project_id"])
     contribution = Contribution(
         project_id=project.id,
         learner_id=grants.person_id,
@@ -184,3 +191,35 @@ def list_contributions(
     if status:
         stmt = stmt.where(Contribution.status == ContributionStatus(status))
     return paginate(session, stmt, page, per_page)
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    """One project of a learner and what they recorded in it, newest first."""
+
+    project: Project
+    contributions: list[Contribution]
+    may_record: bool  # still a learner there (a past project keeps its contributions, read-only)
+
+
+def own_record(session: Session, grants: Grants) -> list[ProjectRecord]:
+    """The caller's projects as a learner and their own contributions in each, by project title.
+
+    A facilitator acting for a learner sees only the projects acting lends them.
+    """
+    me = access.require_login(grants)
+    stmt = (
+        select(Contribution)
+        .options(selectinload(Contribution.co_contributors))
+        .where(Contribution.learner_id == me)
+        .order_by(Contribution.created_at.desc(), Contribution.id.desc())
+    )
+    lent = access.lent_projects(grants)
+    if lent is not None:
+        stmt = stmt.where(Contribution.project_id.in_(lent))
+    rows = list(session.scalars(stmt))
+    ids = set(grants.learner_in) | {c.project_id for c in rows}
+    if not ids:
+        return []
+    projects = session.scalars(select(Project).where(Project.id.in_(ids)).order_by(Project.title, Project.id))
+    return [ProjectRecord(p, [c for c in rows if c.project_id == p.id], p.id in grants.learner_in) for p in projects]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Contribution, Evidence, EvidenceKind, Project, StoredFile, Visibility
+from app.platform import images
 from app.platform.errors import (
     NotFound,
     PayloadTooLarge,
@@ -200,3 +201,17 @@ def open_evidence_file(
     if not storage.exists(evidence.file_sha256):
         raise NotFound("The file is missing from storage.")
     return evidence, storage.open(evidence.file_sha256)
+
+
+def preview_evidence(
+    session: Session, grants: Grants, evidence_id: uuid.UUID, *, storage: Storage, max_side: int = images.PREVIEW_SIDE
+) -> images.CheckedImage:
+    """A reduced copy of a photo evidence the caller may read (never its uploaded bytes)."""
+    evidence, handle = open_evidence_file(session, grants, evidence_id, storage=storage)
+    with handle:
+        if not (evidence.media_type or "").startswith("image/"):
+            raise NotFound("This evidence has no preview.")
+        try:
+            return images.reduce_image(handle, max_side=max_side)
+        except (UnsupportedMediaType, PayloadTooLarge):
+            raise NotFound("This image has no preview.") from None
