@@ -356,18 +356,25 @@ def rewrap_keys() -> None:
     click.echo(f"{count} key(s) re-encrypted.")
 
 
+def _tell(messages) -> None:  # type: ignore[no-untyped-def]
+    """Send the e-mails of work this command has just committed (SMTP, or the outbox folder)."""
+    from app.platform import mail
+
+    mail.deliver(runtime().mailer, messages)
+
+
 def _status_command(name: str, help_text: str, reason_required: bool):  # type: ignore[no-untyped-def]
     @blason.command(name, help=help_text)
     @click.option("--credential", "credential_id", required=True, type=click.UUID)
     @click.option("--reason", required=reason_required, default=None)
     @click.option("--actor", "actor_email")
     def command(credential_id, reason, actor_email) -> None:  # type: ignore[no-untyped-def]
-        from app.services.issuing import revocation
+        from app.services.issuing import badge_mail, revocation
 
         action = getattr(revocation, name)
-        credential = _run(
-            action, db.session, _cli_grants(actor_email), credential_id, reason, settings=_issuing_settings()
-        )
+        settings = _issuing_settings()
+        credential = _run(action, db.session, _cli_grants(actor_email), credential_id, reason, settings=settings)
+        _tell(badge_mail.badge_status_changed(db.session, credential, settings=settings))  # committed: tell
         click.echo(f"Credential {credential.id} is now {credential.state.value}.")
 
     return command
@@ -382,6 +389,7 @@ unsuspend = _status_command("unsuspend", "Lift a credential's suspension (audite
 @click.option("--batch", default=100, show_default=True, help="Events per transaction.")
 def process_award_events(batch: int) -> None:
     """Award (or propose) badges for every standing change not yet processed, one commit per batch."""
+    from app.services.issuing import badge_mail
     from app.services.issuing.awarding import process_award_events as process
 
     settings = _issuing_settings()
@@ -389,6 +397,7 @@ def process_award_events(batch: int) -> None:
     while True:
         report = process(db.session, settings=settings, limit=batch)
         db.session.commit()
+        _tell(badge_mail.badges_issued(db.session, report.issued, settings=settings))
         issued, proposed = issued + len(report.issued), proposed + len(report.proposed)
         processed, failed = processed + report.processed, report.failed
         if report.processed == 0:  # empty queue, or only events that keep failing (retried next run)
@@ -420,7 +429,7 @@ def _dossier_settings():  # type: ignore[no-untyped-def]
 @click.option("--actor", "actor_email", required=True, help="E-mail of the jury officer (or learner) asking.")
 def dossier_request(certification_id, learner_id, bloc_ids, actor_email) -> None:  # type: ignore[no-untyped-def]
     """Ask for a learner's jury dossier (the learner must then consent)."""
-    from app.services.dossiers import lifecycle as dossiers
+    from app.services.dossiers import consent_mail, lifecycle as dossiers
 
     dossier = _run(
         dossiers.request_dossier,
@@ -429,6 +438,7 @@ def dossier_request(certification_id, learner_id, bloc_ids, actor_email) -> None
         {"certification_id": certification_id, "learner_id": learner_id, "bloc_ids": list(bloc_ids)},
         clock=runtime().clock,
     )
+    _tell(consent_mail.consent_requested(db.session, dossier, settings=_dossier_settings()))
     click.echo(f"Dossier {dossier.id} requested ({dossier.status.value}).")
 
 
