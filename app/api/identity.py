@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from flask import Response, jsonify, request
 from flask.views import MethodView
@@ -11,8 +10,8 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.api import Blueprint
 from app.api.caller import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
+from app.api.mailing import send_after_commit
 from app.db import db, reads_only, start_writing
-from app.platform import mail
 from app.runtime import runtime
 from app.services.identity import account_links, auth, people
 from app.services.recognition import standing
@@ -52,12 +51,6 @@ def _check_login_rate(email: str) -> None:
 def _link_settings() -> account_links.LinkSettings:
     rt = runtime()
     return account_links.LinkSettings(base_url=rt.settings.public_base_url, clock=rt.clock)
-
-
-def _send_after_commit(messages: Sequence[mail.Message]) -> None:
-    """Deliver the e-mails once the unit of work has committed (SMTP, or the outbox folder)."""
-    mailer = runtime().mailer
-    db.after_commit(lambda: mail.deliver(mailer, messages))
 
 
 @blp.route("/auth/login")
@@ -113,7 +106,7 @@ class PasswordReset(MethodView):
         The answer is the same whether the account exists or not; throttled like logging in.
         """
         _check_login_rate(data["email"])
-        _send_after_commit(account_links.request_reset(db.session, data["email"], settings=_link_settings()))
+        send_after_commit(account_links.request_reset(db.session, data["email"], settings=_link_settings()))
         db.session.commit()
         return Response(status=202)  # accepted, no body
 
@@ -167,7 +160,7 @@ class People(MethodView):
         """
         grants = current_grants()
         person = people.create_person(db.session, grants, data, passwords=runtime().passwords)
-        _send_after_commit(account_links.invite(db.session, grants, person, settings=_link_settings()))
+        send_after_commit(account_links.invite(db.session, grants, person, settings=_link_settings()))
         db.session.commit()
         return person
 
@@ -186,7 +179,7 @@ class Invitation(MethodView):
     def post(self, person_id: uuid.UUID):
         """Send a person a new invitation e-mail (the earlier link stops working): their coordinators only."""
         messages = account_links.resend_invitation(db.session, current_grants(), person_id, settings=_link_settings())
-        _send_after_commit(messages)
+        send_after_commit(messages)
         db.session.commit()
         return Response(status=202)  # accepted, no body
 
