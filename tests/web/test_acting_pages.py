@@ -110,8 +110,12 @@ def test_acting_starts_audited_with_both_ids_and_the_banner_stays_on_every_page(
     listed = client.get("/agir-pour")
     assert "Vous agissez pour Marcel Dubreuil en ce moment." in page_text(listed)
     assert f'action="/agir-pour/{place.marcel.id}"' not in listed.get_data(as_text=True)
-    english = page_text(client.get("/?lang=en"))
-    assert "You are acting for Marcel Dubreuil." in english and "Back to my account" in english
+    english = client.get("/?lang=en")
+    assert "You are acting for Marcel Dubreuil." in page_text(english) and "Back to my account" in page_text(english)
+    assert 'action="/agir-pour/fin?lang=en"' in english.get_data(as_text=True)  # back to the list in English
+    stopped = post(client, "/agir-pour/fin?lang=en")
+    assert stopped.headers["Location"] == "/agir-pour?fin=ok&lang=en"
+    assert "You are acting in your own name again." in page_text(client.get(stopped.headers["Location"]))
 
 
 def test_coming_back_to_ones_account_stops_acting_audited(client, app, session, place):
