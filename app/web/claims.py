@@ -3,7 +3,9 @@
 ``/mes-contributions/<id>/revendiquer`` finds a competency by French words (the frameworks search,
 plurals loosened) and asks why; ``/mes-demandes/<id>`` says where the claim stands and, after a
 tutor asked for more, gives the two steps back (add evidence, then send it again);
-``/mes-competences`` is the portfolio; ``/mes-donnees`` explains and downloads the record export.
+``/mes-competences`` is the portfolio; ``/mes-donnees`` explains and downloads the record export,
+and there the learner gives or refuses consent to the jury dossiers asked of them (the consent
+e-mail links to it).
 Every read and write goes through the services with the page's grants, so a facilitator acting for
 a learner sees and does what the learner would.
 """
@@ -22,8 +24,10 @@ from app.platform import mail
 from app.platform.urls import Urls
 from app.runtime import runtime
 from app.services.contributions import contributions
-from app.services.dossiers import records
+from app.services.dossiers import lifecycle as dossiers, records
 from app.services.frameworks import query as frameworks_query
+from app.services.identity import people
+from app.services.identity.recipients import PageLinks
 from app.services.recognition import claim_pages, claims, standing
 from app.web import pages, signed_in as pages_signed_in
 from app.web.i18n import LANGS, Words, current_lang
@@ -62,7 +66,14 @@ def _render(template: str, status: int = 200, **context: Any) -> Response:
     return response
 
 
+def _links() -> PageLinks:
+    """The pages the tutors' e-mails link to, under the public base URL."""
+    return PageLinks(runtime().settings.public_base_url)
+
+
 def _send_after_commit(messages: Sequence[mail.Message]) -> None:
+    if not messages:
+        return
     mailer = runtime().mailer
     db.after_commit(lambda: mail.deliver(mailer, messages))
 
@@ -151,7 +162,7 @@ def claim_create(contribution_id: uuid.UUID) -> BaseResponse:
         "justification": values["justification"],
         "self_assessment": values["self_assessment"] or None,
     }
-    outcome = claims.create_claim(db.session, grants, data, clock=runtime().clock)
+    outcome = claims.create_claim(db.session, grants, data, clock=runtime().clock, links=_links())
     _send_after_commit(outcome.messages)
     db.session.commit()
     return redirect(f"/mes-demandes/{outcome.value.id}{_lang_query()}", 303)
@@ -208,6 +219,7 @@ def claim_resubmit(claim_id: uuid.UUID) -> BaseResponse:
         {"explanation": explanation},
         expected_version=int(version) if version.isdigit() else None,
         clock=runtime().clock,
+        links=_links(),
     )
     _send_after_commit(outcome.messages)
     db.session.commit()
@@ -246,8 +258,30 @@ def skills() -> Response:
 @bp.get("/mes-donnees")
 @signed_in
 def my_data() -> Response:
-    """What the download of one's data holds, and the button to take it."""
-    return _render("web/claims/data.html")
+    """What the download of one's data holds, the button to take it, and the jury dossiers asked of one."""
+    grants = pages_signed_in.grants()
+    asked = dossiers.list_dossiers(db.session, grants, learner_id=grants.person_id, page=_page_arg(), per_page=20)
+    fiches = frameworks_query.places_of(db.session, list({d.certification_id for d in asked.items}))
+    names = people.display_names(db.session, {d.requested_by_id for d in asked.items})
+    return _render("web/claims/data.html", dossiers=asked, fiches=fiches, names=names)
+
+
+@bp.post("/mes-donnees/dossiers/<uuid:dossier_id>/accord")
+@signed_in
+def dossier_consent(dossier_id: uuid.UUID) -> BaseResponse:
+    """Agree that the jury dossier be made and handed to the jury."""
+    dossiers.consent(db.session, pages_signed_in.grants(), dossier_id, clock=runtime().clock)
+    db.session.commit()
+    return redirect(f"/mes-donnees{_lang_query()}#dossiers", 303)
+
+
+@bp.post("/mes-donnees/dossiers/<uuid:dossier_id>/refus")
+@signed_in
+def dossier_refuse(dossier_id: uuid.UUID) -> BaseResponse:
+    """Refuse the jury dossier, or take one's consent back."""
+    dossiers.refuse(db.session, pages_signed_in.grants(), dossier_id, clock=runtime().clock)
+    db.session.commit()
+    return redirect(f"/mes-donnees{_lang_query()}#dossiers", 303)
 
 
 @bp.get("/mes-donnees/export")

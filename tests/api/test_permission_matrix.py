@@ -215,6 +215,22 @@ case(
 case("GET", "/mes-competences", **page_for_all(200))
 case("GET", "/mes-donnees", **page_for_all(200))
 case("GET", "/mes-donnees/export", **page_for_all(200))
+# Consent to a jury dossier, as the API's: B's dossier is not A's to see; B's learner answers (already
+# consented and generated: 409 to agreeing again); B's admin sees it but may not answer for the learner.
+case(
+    "POST",
+    "/mes-donnees/dossiers/<uuid:dossier_id>/accord",
+    {"dossier_id": "@b.dossier.id"},
+    form={},
+    **page_hidden("b.learner", 409, admin=403),
+)
+case(
+    "POST",
+    "/mes-donnees/dossiers/<uuid:dossier_id>/refus",
+    {"dossier_id": "@b.dossier.id"},
+    form={},
+    **page_hidden("b.learner", 303, admin=403),
+)
 
 # --- signed-in pages: learner's badges ---------------------------------------------------------------
 case("GET", "/mes-badges", **page_for_all(200))  # each person's own badges (none for most)

@@ -64,7 +64,9 @@ def lucie_with_a_contribution(site: LiveServer) -> Lucie:
         import_framework_file(session, site.system, path, path.name)
         framework = session.scalar(select(Framework).where(Framework.title == f"Patrimoine des villages {n}"))
         assert framework is not None
-        found = {c.code: c for c in session.scalars(select(Competency).where(Competency.framework_id == framework.id))}
+        found = {
+            c.code or "": c for c in session.scalars(select(Competency).where(Competency.framework_id == framework.id))
+        }
         territory = Territory(name=f"Territoire {n}")
         session.add(territory)
         session.flush()

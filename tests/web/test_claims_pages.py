@@ -109,7 +109,7 @@ def test_choosing_a_competency_shows_the_why_and_the_scale(client, app, world, b
     assert f'name="competence" value="{brenne["B1.1"].id}"' in html
 
 
-def test_claiming_creates_the_claim_and_opens_its_page(client, app, session, world, brenne):  # type: ignore[no-untyped-def]
+def test_claiming_creates_the_claim_and_opens_its_page(client, app, session, world, brenne, outbox):  # type: ignore[no-untyped-def]
     sign_in_as(client, app, world.learner)
     response = post_claim(
         client, world, brenne["B1.1"], justification="J'ai organisé le chantier du lavoir.", self_assessment="acquis"
@@ -118,6 +118,10 @@ def test_claiming_creates_the_claim_and_opens_its_page(client, app, session, wor
     claim = session.scalars(select(Claim).where(Claim.contribution_id == world.contribution.id)).one()
     assert response.headers["Location"] == f"/mes-demandes/{claim.id}"
     assert claim.competency_id == brenne["B1.1"].id and claim.self_assessment == "acquis"
+    # The project's tutors are told, with a link to the page where they decide.
+    sent = outbox()
+    assert {m["To"] for m in sent} == {world.tutor.email, world.tutor2.email}
+    assert all(f"https://blason.test/a-valider/{claim.id}" in m.get_body().get_content() for m in sent)
     text = page_text(client.get(response.headers["Location"]))
     assert "En attente" in text and "J'ai organisé le chantier du lavoir." in text.replace("&#39;", "'")
     assert "Organiser un chantier collectif" in text and "Niveau, à mon avis" in text
@@ -317,3 +321,38 @@ def test_a_facilitator_acting_for_a_learner_sees_the_learners_pages(  # type: ig
     sign_in_as(client, app, facilitator, act_for=world.learner)
     assert "Cultiver un potager nourricier" in page_text(client.get("/mes-competences"))
     assert "Cultiver un potager nourricier" in page_text(client.get(f"/mes-demandes/{claim.id}"))
+
+
+def test_my_data_asks_for_consent_to_a_jury_dossier(client, app, session, world, make_person, grant):  # type: ignore[no-untyped-def]
+    from app.models import Dossier, DossierStatus
+    from app.services.dossiers import lifecycle as dossiers
+    from app.services.identity import access
+    from tests.dossier_fixtures import make_fiche
+
+    _framework, fiche, _blocs, _competences = make_fiche(session)
+    officer = make_person(display_name="Nadia Jury")
+    grant(officer, "jury_officer", fiche)
+    asked = dossiers.request_dossier(
+        session, access.load_grants(session, officer.id), {"certification_id": fiche.id, "learner_id": world.learner.id}
+    )
+    session.commit()
+    sign_in_as(client, app, world.learner)
+    page = client.get("/mes-donnees")
+    text = page_text(page)
+    assert "Dossiers pour le jury (VAE)" in text and "Demandé par Nadia Jury le" in text
+    assert "Votre accord est attendu." in text and "Donner mon accord" in text and "Refuser" in text
+    token = csrf_token(client, "/mes-donnees")
+    agreed = client.post(f"/mes-donnees/dossiers/{asked.id}/accord", data={"csrf_token": token})
+    assert agreed.status_code == 303 and agreed.headers["Location"] == "/mes-donnees#dossiers"
+    assert session.get(Dossier, asked.id).status is DossierStatus.CONSENTED
+    assert "Retirer mon accord" in page_text(client.get("/mes-donnees"))
+    taken_back = client.post(f"/mes-donnees/dossiers/{asked.id}/refus", data={"csrf_token": token})
+    assert taken_back.status_code == 303
+    session.expire_all()
+    assert session.get(Dossier, asked.id).status is DossierStatus.REFUSED
+    # Someone else's dossier does not exist for me.
+    other = make_person()
+    sign_in_as(client, app, other)
+    token = csrf_token(client, "/mes-donnees")
+    assert "Personne n&#39;a demandé" in client.get("/mes-donnees").get_data(as_text=True)
+    assert client.post(f"/mes-donnees/dossiers/{asked.id}/accord", data={"csrf_token": token}).status_code == 404
