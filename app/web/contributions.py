@@ -301,7 +301,7 @@ def size_text(size: int | None) -> str:
     size = size or 0
     if size < 1024 * 1024:
         return t.get("contrib_size_kb", n=str(max(1, round(size / 1024))))
-    text = f"{size / 1024 / 1024:.1f}"
+    text = f"{size / 1024 / 1024:.1f}".removesuffix(".0")
     return t.get("contrib_size_mb", n=text.replace(".", ",") if t.lang == "fr" else text)
 
 
