@@ -163,7 +163,7 @@ def test_a_dossier_request_over_http_asks_the_facilitator_of_an_assisted_learner
     assert r.status_code == 201, r.json
     [message] = outbox()
     assert message["To"] == helene.email and message["Subject"].startswith("Votre accord est demandé")
-    assert f"{BASE}/mes-donnees" in message.get_content() and "Marcel Dubreuil" in message.get_content()
+    assert f"{BASE}/mes-donnees#dossiers" in message.get_content() and "Marcel Dubreuil" in message.get_content()
 
 
 def test_nothing_is_sent_when_the_unit_of_work_rolls_back_and_all_once_it_commits(app, session, outbox):

@@ -1,9 +1,9 @@
 """The e-mail asking a learner's consent to a jury dossier a jury officer requested.
 
 It goes to the learner, or to the facilitators of an assisted learner without e-mail (who answer
-for them), in the reader's language, and links to *Mes données* (``/mes-donnees``), the learner's
-page for their record and the dossiers asked of them. A dossier the learner asked for themselves
-counts as consent: nobody is asked anything.
+for them), in the reader's language, and links to the dossiers on *Mes données*
+(``/mes-donnees#dossiers``), where the learner gives or refuses consent. A dossier the learner
+asked for themselves counts as consent: nobody is asked anything.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def consent_requested(session: Session, dossier: Dossier, *, settings: DossierSe
         "requester": requester.display_name,
         "certification": f"{fiche.code} {fiche.label}" if fiche.code else fiche.label,
     }
-    link = PageLinks(settings.urls.base).my_data()
+    link = PageLinks(settings.urls.base).my_dossiers()
     return tuple(
         compose("dossier_consent", recipient, values, link=link) for recipient in learner_recipients(session, learner)
     )

@@ -42,9 +42,9 @@ class PageLinks:
     def my_badge(self, credential_id: uuid.UUID) -> str:
         return f"{self.base}/mes-badges/{credential_id}"
 
-    def my_data(self) -> str:
-        """The learner's data page (their record, and the dossiers asked of them)."""
-        return f"{self.base}/mes-donnees"
+    def my_dossiers(self) -> str:
+        """The jury dossiers asked of a learner, on *Mes données*, where they give or refuse consent."""
+        return f"{self.base}/mes-donnees#dossiers"
 
 
 class Recipient(NamedTuple):

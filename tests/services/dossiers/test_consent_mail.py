@@ -25,9 +25,9 @@ def test_the_learner_is_asked_in_their_language_with_the_link(app, session, make
     assert french.subject == "Votre accord est demandé : dossier pour le jury (VAE)"
     assert "Agnès Jury, chargé ou chargée de jury, demande à préparer le dossier" in french.body
     assert f"« {fiche.code} {fiche.label} »" in french.body
-    assert f"Pour donner votre accord ou refuser, ouvrez Mes données : {BASE}/mes-donnees" in french.body
+    assert f"Pour donner votre accord ou refuser, ouvrez Mes données : {BASE}/mes-donnees#dossiers" in french.body
     assert english.subject == "Your consent is asked: jury file (VAE)"
-    assert f"To give your consent or refuse, open My data: {BASE}/mes-donnees" in english.body
+    assert f"To give your consent or refuse, open My data: {BASE}/mes-donnees#dossiers" in english.body
 
 
 def test_an_assisted_learner_is_asked_through_their_facilitator(app, session, make_person, grant) -> None:
@@ -43,7 +43,7 @@ def test_an_assisted_learner_is_asked_through_their_facilitator(app, session, ma
     )
     [message] = consent_mail.consent_requested(session, dossier, settings=dossier_settings(app))
     assert message.to == helene.email
-    assert "facilitatrice de Marcel Dubreuil" in message.body and f"{BASE}/mes-donnees" in message.body
+    assert "facilitatrice de Marcel Dubreuil" in message.body and f"{BASE}/mes-donnees#dossiers" in message.body
 
 
 def test_asking_for_ones_own_dossier_asks_nobody(app, session, make_person) -> None:

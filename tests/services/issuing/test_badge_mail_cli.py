@@ -71,4 +71,4 @@ def test_the_dossier_request_command_asks_the_learners_consent(runner, session, 
     assert result.exit_code == 0, result.output
     [message] = outbox()
     assert message["To"] == learner.email and message["Subject"] == "Your consent is asked: jury file (VAE)"
-    assert f"{BASE}/mes-donnees" in message.get_content()
+    assert f"{BASE}/mes-donnees#dossiers" in message.get_content()
