@@ -26,12 +26,14 @@ from app.models import (
     ScopeType,
     Territory,
 )
+from app.services.dossiers import lifecycle as dossiers
 from app.services.frameworks.imports import import_framework_file
 from app.services.identity import access, web_sessions
 from app.services.identity.auth import Passwords
 from app.services.recognition import claims, reviews
 from app.web.session_cookie import COOKIE
 from tests.browser_fixtures import LiveServer, assert_accessible
+from tests.dossier_fixtures import make_fiche
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
@@ -234,3 +236,25 @@ def test_the_claim_pages_are_accessible(live_server: LiveServer, audit: Callable
     audit(signed_in_at(live_server, lucie2.person, f"/mes-demandes/{done}"), "claims-validated")
     audit(signed_in_at(live_server, lucie2.person, "/mes-competences"), "claims-skills")
     audit(signed_in_at(live_server, me, "/mes-donnees"), "claims-data")
+    ask_for_a_dossier(live_server, lucie2.person)
+    audit(signed_in_at(live_server, lucie2.person, "/mes-donnees"), "claims-data-dossier")
+
+
+def ask_for_a_dossier(site: LiveServer, learner: Person) -> None:
+    """A jury officer of an RNCP fiche of its own asks for the learner's dossier (consent awaited)."""
+    key = f"RNCP9{uuid.uuid4().int % 10000:04d}"
+    with site.session() as session:
+        _framework, fiche, _blocs, _competences = make_fiche(session, key=key)
+        officer = Person(display_name="Nadia Chargée de jury", email=f"nadia.{key}@demo.blason.fr")
+        session.add(officer)
+        session.flush()
+        session.add(
+            Membership(
+                person_id=officer.id, role=Role.JURY_OFFICER, scope_type=ScopeType.CERTIFICATION, scope_id=fiche.id
+            )
+        )
+        session.flush()
+        dossiers.request_dossier(
+            session, access.load_grants(session, officer.id), {"certification_id": fiche.id, "learner_id": learner.id}
+        )
+        session.commit()

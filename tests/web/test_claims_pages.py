@@ -341,11 +341,14 @@ def test_my_data_asks_for_consent_to_a_jury_dossier(client, app, session, world,
     text = page_text(page)
     assert "Dossiers pour le jury (VAE)" in text and "Demandé par Nadia Jury le" in text
     assert "Votre accord est attendu." in text and "Donner mon accord" in text and "Refuser" in text
+    assert text.index("Dossiers pour le jury") < text.index("Ce que contient le fichier")  # asked: first
     token = csrf_token(client, "/mes-donnees")
     agreed = client.post(f"/mes-donnees/dossiers/{asked.id}/accord", data={"csrf_token": token})
     assert agreed.status_code == 303 and agreed.headers["Location"] == "/mes-donnees#dossiers"
     assert session.get(Dossier, asked.id).status is DossierStatus.CONSENTED
-    assert "Retirer mon accord" in page_text(client.get("/mes-donnees"))
+    answered = page_text(client.get("/mes-donnees"))
+    assert "Retirer mon accord" in answered
+    assert answered.index("Dossiers pour le jury") > answered.index("Ce que contient le fichier")  # answered: last
     taken_back = client.post(f"/mes-donnees/dossiers/{asked.id}/refus", data={"csrf_token": token})
     assert taken_back.status_code == 303
     session.expire_all()
