@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -61,7 +62,10 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 
 def _render(template: str, status: int = 200, **context: Any) -> Response:
-    response = pages.render_page(template, status=status, lq=_lang_query(), **context)
+    lang = current_lang()
+    response = pages.render_page(
+        template, status=status, lq=_lang_query(), num=lambda n: format_decimal(n, locale=lang), **context
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -277,6 +277,7 @@ def test_the_portfolio_is_paged_and_filtered_by_framework(  # type: ignore[no-un
     previous, claim_pages.SKILLS_PER_PAGE = claim_pages.SKILLS_PER_PAGE, 2
     try:
         first = page_text(client.get("/mes-competences"))
+        assert "Page 1 sur 2" in first
         assert "4 compétences validées" in first and "Page 1 sur 2" in first and "Toutes (4)" in first
         second = page_text(client.get("/mes-competences?page=2"))
         assert "Page 2 sur 2" in second
