@@ -52,8 +52,9 @@ def add_lucie(site: LiveServer) -> tuple[Person, Project]:
 
 def photo() -> bytes:
     """A phone photo: 1600×1200 JPEG."""
-    image = Image.new("RGB", (1600, 1200))
-    image.putdata([(40 + (x * 150) // 1600, 120 + (y * 100) // 1200, 60) for y in range(1200) for x in range(1600)])
+    size = (1600, 1200)
+    across, down = Image.linear_gradient("L").rotate(90).resize(size), Image.linear_gradient("L").resize(size)
+    image = Image.merge("RGB", (across, down, Image.new("L", size, 60)))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=80)
     return out.getvalue()

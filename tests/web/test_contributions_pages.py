@@ -25,8 +25,8 @@ NARRATIVE = "J'ai préparé les semis avec les enfants de l'école."
 
 def jpeg_with_exif(width: int = 1200, height: int = 900, orientation: int = 1) -> bytes:
     """A photo as a phone takes it: a JPEG with EXIF naming the camera and, maybe, a rotation."""
-    image = Image.new("RGB", (width, height))
-    image.putdata([((x * 255) // width, (y * 255) // height, 120) for y in range(height) for x in range(width)])
+    across, down = Image.linear_gradient("L").rotate(90).resize((width, height)), Image.linear_gradient("L")
+    image = Image.merge("RGB", (across, down.resize((width, height)), Image.new("L", (width, height), 120)))
     exif = Image.Exif()
     exif[0x010F] = "TelephoneSecret"  # Make
     exif[0x0112] = orientation
@@ -417,3 +417,82 @@ def test_the_pages_in_english(client, lucie, make_contribution):
     assert "Tell with “I” what you did" in page_text(client.get(f"/mes-contributions/{draft.id}/modifier?lang=en"))
     index = client.get("/mes-contributions?lang=en")
     assert f'href="/mes-contributions/{draft.id}?lang=en"' in index.get_data(as_text=True)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width``×``height`` pixels (a decompression bomb's shape)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def transparent_png() -> bytes:
+    image = Image.new("RGBA", (900, 600), (200, 40, 40, 0))
+    image.paste((30, 90, 200, 255), (100, 100, 500, 400))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        (transparent_png(), ("image/png", (480, 320), "RGBA")),  # transparency kept: a PNG
+        (jpeg_with_exif()[:600], None),  # cut short
+        (png_claiming(10_000, 5_000), None),  # too many pixels to decode whole
+        (png_claiming(30_000, 30_000), None),  # past Pillow's own bomb limit
+    ],
+    ids=["transparent", "truncated", "many-pixels", "bomb"],
+)
+def test_previews_of_odd_images(client, lucie, make_contribution, session, content, shown):
+    draft = make_contribution(lucie, lucie.project)
+    response = post(client, f"/mes-contributions/{draft.id}/preuves", {"fichier": (io.BytesIO(content), "image.png")})
+    assert response.status_code == 422  # no visibility chosen: nothing saved, said beside the radios
+    response = post(
+        client,
+        f"/mes-contributions/{draft.id}/preuves",
+        {"fichier": (io.BytesIO(content), "image.png"), "visibilite": "private"},
+    )
+    assert response.status_code == 303
+    item = session.scalars(select(Evidence).where(Evidence.contribution_id == draft.id)).one()
+    preview = client.get(f"/preuves/{item.id}/apercu")
+    if shown is None:
+        assert preview.status_code == 404  # no preview, never a 500 nor the upload itself
+        return
+    assert preview.status_code == 200 and preview.get_data() != content
+    image = Image.open(io.BytesIO(preview.get_data()))
+    assert (preview.mimetype, image.size, image.mode) == shown
+
+
+def test_a_facilitator_records_for_the_person_they_assist(client, app, make_person, make_project, grant, session):
+    from app.models import AuditEvent, Facilitation
+
+    project = make_project(title="Repair café")
+    helene = make_person(display_name="Hélène Martin")
+    marcel = make_person(display_name="Marcel Dubreuil", email=None, password_hash=None, is_assisted=True)
+    grant(helene, "tutor", project)
+    grant(marcel, "learner", project)
+    session.add(Facilitation(facilitator_id=helene.id, learner_id=marcel.id))
+    session.commit()
+    sign_in_as(client, app, helene, act_for=marcel)
+    assert "Repair café (aucune contribution)" in page_text(client.get("/mes-contributions"))
+    response = post(client, f"/mes-contributions/nouvelle?projet={project.id}", {"titre": "Réparer un grille-pain"})
+    assert response.status_code == 303
+    row = session.scalars(select(Contribution).where(Contribution.learner_id == marcel.id)).one()
+    assert (row.title, row.created_by_id) == ("Réparer un grille-pain", helene.id)
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "contribution.created_for")).one()
+    assert (event.actor_id, event.subject_id) == (helene.id, str(row.id))
+    assert (
+        post(client, f"/mes-contributions/{row.id}/preuves", {"texte": "Fait", "visibilite": "tutors"}).status_code
+        == 303
+    )
