@@ -68,39 +68,30 @@ def _number(n: int | float | Decimal) -> str:
     return str(format_decimal(n, locale=current_lang()))
 
 
-def _queue_page(grants: Any, filters: dict[str, uuid.UUID | None], page: int) -> Any:
-    return reviews.review_queue(
-        db.session,
-        grants,
-        project_id=filters["project_id"],
-        learner_id=filters["learner_id"],
-        framework_id=filters["framework_id"],
-        page=page,
-        per_page=PER_PAGE,
-    )
-
-
 @bp.get("/a-valider")
 @signed_in
 def queue() -> Response:
     """The claims waiting for this tutor across their projects, oldest first, filtered and paged."""
-    grants = who.grants()
-    choices = tutoring.queue_choices(db.session, grants)  # refuses anyone who tutors nothing
     filters = _filters(request.args)
-    result = _queue_page(grants, filters, _page_number())
-    pages_count = max(1, -(-result.total // PER_PAGE))
-    if result.page > pages_count:  # past the end (the queue shrank): its last page
-        result = _queue_page(grants, filters, pages_count)
+    queue = tutoring.tutor_queue(
+        db.session,
+        who.grants(),
+        project_id=filters["project_id"],
+        learner_id=filters["learner_id"],
+        framework_id=filters["framework_id"],
+        page=_page_number(),
+        per_page=PER_PAGE,
+    )
     done = request.args.get("avis")
     return pages.render_page(
         "web/tutor/queue.html",
-        result=result,
-        pages_count=pages_count,
-        choices=choices,
+        result=queue.page,
+        pages_count=max(1, -(-queue.page.total // PER_PAGE)),
+        choices=queue.choices,
         filters=filters,
         filtered=any(filters.values()),
         query=lambda **more: _query(filters, **more),
-        total=_number(result.total),
+        total=_number(queue.page.total),
         done=done if done in DONE else None,
     )
 

@@ -407,3 +407,29 @@ def test_a_learner_has_no_queue_nor_claim_page(client, app, session, world, gran
     assert post.status_code == 403
     session.expire_all()
     assert session.get(Claim, claim.id).status is ClaimStatus.PENDING
+
+
+def test_the_pages_queue_is_the_apis_queue(session, world, grants_of, make_competency, make_person, grant, three):
+    """The page's one grouped pass gives the same claims and totals as the API's review queue."""
+    from app.services.recognition import tutoring
+
+    bob = make_person(display_name="Bob")
+    grant(bob, "learner", world.project)
+    grant(world.tutor2, "learner", world.project)
+    tutor = grants_of(world.tutor)
+    for filters in (
+        {},
+        {"project_id": world.project.id},
+        {"learner_id": world.learner.id},
+        {"learner_id": bob.id},
+        {"framework_id": world.framework.id, "learner_id": world.learner.id},
+    ):
+        for page in (1, 2):
+            mine = tutoring.tutor_queue(session, tutor, **filters, page=page, per_page=2).page
+            api = reviews.review_queue(session, tutor, **filters, page=page, per_page=2)
+            assert [i.claim.id for i in mine.items] == [i.claim.id for i in api.items], filters
+            assert mine.total == api.total
+    choices = tutoring.tutor_queue(session, tutor).choices
+    assert [c.label for c in choices.learners] == ["Léa Apprenante"]  # only those with claims waiting
+    assert [c.id for c in choices.frameworks] == [world.framework.id]
+    assert [c.id for c in choices.projects] == [world.project.id]

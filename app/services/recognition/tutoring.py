@@ -1,5 +1,5 @@
-"""What the tutor's pages read beside the review queue: the queue's filter choices, one claim with
-its context, and the claim that comes next.
+"""What the tutor's pages read: the review queue with its filters' options, one claim with its
+context, and the claim that comes next.
 
 The claims are those of :func:`reviews.review_queue` (same statement, same checks), so a page
 never shows a tutor what the API would not.
@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Claim, Competency, Framework, Person, Project
 from app.models.claims import ClaimRevision
 from app.platform.errors import PermissionDenied
+from app.platform.pagination import Page
 from app.services.identity import access
 from app.services.identity.access import Grants
 from app.services.recognition import claims
@@ -45,35 +46,71 @@ class QueueChoices:
     frameworks: list[Choice]
 
 
-def queue_choices(session: Session, grants: Grants) -> QueueChoices:
-    """The filters' options, in three queries however long the queue."""
+@dataclass(frozen=True)
+class TutorQueue:
+    """A page of the review queue and its filters' options."""
+
+    page: Page[QueueItem]
+    choices: QueueChoices
+
+
+def tutor_queue(
+    session: Session,
+    grants: Grants,
+    *,
+    project_id: uuid.UUID | None = None,
+    learner_id: uuid.UUID | None = None,
+    framework_id: uuid.UUID | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> TutorQueue:
+    """The review queue's page (as :func:`reviews.review_queue` gives it) with the filters' options.
+
+    One grouped pass over the waiting claims gives both the options (the projects, learners and
+    frameworks that have claims waiting) and the total under the filters, where counting and then
+    listing each filter's options would read the whole queue four times.
+    """
     require_tutor(grants)
-    waiting = queue_statement(session, grants).order_by(None)
-    project_ids = waiting.with_only_columns(Claim.project_id)
+    filtered = queue_statement(
+        session, grants, project_id=project_id, learner_id=learner_id, framework_id=framework_id
+    )  # checks the project filter as the API does
+    groups = session.execute(
+        queue_statement(session, grants)
+        .order_by(None)
+        .join(Competency, Competency.id == Claim.competency_id)
+        .with_only_columns(Claim.project_id, Claim.learner_id, Competency.framework_id, func.count())
+        .group_by(Claim.project_id, Claim.learner_id, Competency.framework_id)
+    ).all()
+    total = sum(
+        n
+        for project, learner, framework, n in groups
+        if project_id in (None, project) and learner_id in (None, learner) and framework_id in (None, framework)
+    )
+    page = max(1, min(page, -(-total // per_page) or 1))  # past the end: the last page
+    ids = list(session.scalars(filtered.with_only_columns(Claim.id).limit(per_page).offset((page - 1) * per_page)))
+    claims_page = list(session.scalars(filtered.where(Claim.id.in_(ids)))) if ids else []
+    items = queue_items(session, grants, claims_page)
     projects = session.execute(
         select(Project.id, Project.title)
-        .where(Project.id.in_(grants.tutor_of) | Project.id.in_(project_ids))
+        .where(Project.id.in_(grants.tutor_of | {g[0] for g in groups}))
         .order_by(Project.title, Project.id)
     )
     learners = session.execute(
         select(Person.id, Person.display_name)
-        .where(Person.id.in_(waiting.with_only_columns(Claim.learner_id)))
+        .where(Person.id.in_({g[1] for g in groups}))
         .order_by(Person.display_name, Person.id)
     )
     frameworks = session.execute(
         select(Framework.id, Framework.title)
-        .where(
-            Framework.id.in_(
-                select(Competency.framework_id).where(Competency.id.in_(waiting.with_only_columns(Claim.competency_id)))
-            )
-        )
+        .where(Framework.id.in_({g[2] for g in groups}))
         .order_by(Framework.title, Framework.id)
     )
-    return QueueChoices(
+    choices = QueueChoices(
         [Choice(i, label) for i, label in projects],
         [Choice(i, label) for i, label in learners],
         [Choice(i, label) for i, label in frameworks],
     )
+    return TutorQueue(Page(items, total, page, per_page), choices)
 
 
 @dataclass
