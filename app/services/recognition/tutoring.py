@@ -39,7 +39,7 @@ class Choice:
 
 @dataclass(frozen=True)
 class QueueChoices:
-    """What each filter of the queue offers: the tutor's projects, the learners and frameworks waiting."""
+    """What each filter of the queue offers: the projects, learners and frameworks with claims waiting."""
 
     projects: list[Choice]
     learners: list[Choice]
@@ -74,41 +74,43 @@ def tutor_queue(
     filtered = queue_statement(
         session, grants, project_id=project_id, learner_id=learner_id, framework_id=framework_id
     )  # checks the project filter as the API does
-    groups = session.execute(
+    groups = (
         queue_statement(session, grants)
         .order_by(None)
         .join(Competency, Competency.id == Claim.competency_id)
-        .with_only_columns(Claim.project_id, Claim.learner_id, Competency.framework_id, func.count())
+        .with_only_columns(
+            Claim.project_id.label("project_id"),
+            Claim.learner_id.label("learner_id"),
+            Competency.framework_id.label("framework_id"),
+            func.count().label("n"),
+        )
         .group_by(Claim.project_id, Claim.learner_id, Competency.framework_id)
+        .subquery()
+    )
+    rows = session.execute(  # the names joined to the few groups, not to the thousands of claims
+        select(groups, Project.title, Person.display_name, Framework.title)
+        .join(Project, Project.id == groups.c.project_id)
+        .join(Person, Person.id == groups.c.learner_id)
+        .join(Framework, Framework.id == groups.c.framework_id)
     ).all()
     total = sum(
-        n
-        for project, learner, framework, n in groups
-        if project_id in (None, project) and learner_id in (None, learner) and framework_id in (None, framework)
+        row.n
+        for row in rows
+        if project_id in (None, row.project_id)
+        and learner_id in (None, row.learner_id)
+        and framework_id in (None, row.framework_id)
     )
     page = max(1, min(page, -(-total // per_page) or 1))  # past the end: the last page
     ids = list(session.scalars(filtered.with_only_columns(Claim.id).limit(per_page).offset((page - 1) * per_page)))
-    claims_page = list(session.scalars(filtered.where(Claim.id.in_(ids)))) if ids else []
-    items = queue_items(session, grants, claims_page)
-    projects = session.execute(
-        select(Project.id, Project.title)
-        .where(Project.id.in_(grants.tutor_of | {g[0] for g in groups}))
-        .order_by(Project.title, Project.id)
-    )
-    learners = session.execute(
-        select(Person.id, Person.display_name)
-        .where(Person.id.in_({g[1] for g in groups}))
-        .order_by(Person.display_name, Person.id)
-    )
-    frameworks = session.execute(
-        select(Framework.id, Framework.title)
-        .where(Framework.id.in_({g[2] for g in groups}))
-        .order_by(Framework.title, Framework.id)
-    )
+    items = queue_items(session, grants, list(session.scalars(filtered.where(Claim.id.in_(ids)))) if ids else [])
+
+    def options(pairs: set[tuple[uuid.UUID, str]]) -> list[Choice]:
+        return [Choice(i, label) for i, label in sorted(pairs, key=lambda p: (p[1].casefold(), str(p[0])))]
+
     choices = QueueChoices(
-        [Choice(i, label) for i, label in projects],
-        [Choice(i, label) for i, label in learners],
-        [Choice(i, label) for i, label in frameworks],
+        options({(r.project_id, r[4]) for r in rows}),
+        options({(r.learner_id, r[5]) for r in rows}),
+        options({(r.framework_id, r[6]) for r in rows}),
     )
     return TutorQueue(Page(items, total, page, per_page), choices)
 

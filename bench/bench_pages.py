@@ -1,0 +1,221 @@
+"""The signed-in pages against the JSON API calls that serve the same data, in the same run.
+
+The world of bench_review.py (a tutor's queue of 10,000 pending claims, a learner with 2,000
+standings), measured through the WSGI stack with the Flask test client on one core: p50/p95 server
+time of each page (a web session cookie) and of its API call (a bearer token), their p95 ratio, SQL
+statements per request, and the bytes a first visit transfers (the HTML and every stylesheet,
+script and font it links; user images excluded). Targets: page p95 within 1.5x its API call's, and
+under 100 KB. A page a helper has not built yet is skipped with a note.
+Run: .venv/bin/python bench/bench_pages.py; on PostgreSQL, set BLASON_BENCH_DATABASE_URL to the URL
+of a database it may empty (postgresql+psycopg://user@host/name). No options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import select  # noqa: E402
+from werkzeug.exceptions import NotFound  # noqa: E402
+
+from app.db import database_of, db  # noqa: E402
+from app.models import Claim, ClaimStatus  # noqa: E402
+from app.runtime import runtime  # noqa: E402
+from app.services.identity import web_sessions  # noqa: E402
+from app.web.session_cookie import COOKIE  # noqa: E402
+from bench._common import bench_app, pin_one_core, summary, table  # noqa: E402
+from bench.bench_review import PENDING, STANDINGS, World, count_statements  # noqa: E402
+
+N = 200
+TARGET_RATIO = 1.5
+TARGET_BYTES = 100 * 1024
+LINKED = re.compile(r"""<(?:link[^>]+rel=["']?stylesheet[^>]*href|script[^>]+src)=["']?([^"' >]+)""", re.I)
+FONTS = re.compile(r"""url\(["']?([^"')]+\.(?:woff2?|ttf|otf))["']?\)""", re.I)
+
+
+def first_visit_bytes(client: Any, path: str) -> tuple[int, int]:
+    """Bytes of the page's HTML and of every stylesheet, script and font it links (each fetched once)."""
+    html = client.get(path).get_data(as_text=True)
+    seen: set[str] = set()
+    total = len(html.encode())
+    queue = [u for u in LINKED.findall(html) if u.startswith("/")]
+    queue += [u for u in FONTS.findall(html) if u.startswith("/")]  # fonts named by inline styles
+    while queue:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        body = client.get(url).data
+        total += len(body)
+        if url.endswith(".css"):
+            queue += [u for u in FONTS.findall(body.decode()) if u.startswith("/")]
+    return total, len(seen)
+
+
+def interleaved(page: Callable[[], None], api: Callable[[], None], n: int) -> tuple[list[float], list[float]]:
+    """Time the page and its API call in turns, so both meet the same machine (other load, caches)."""
+    for _ in range(10):
+        page()
+        api()
+    page_times: list[float] = []
+    api_times: list[float] = []
+    for _ in range(n):
+        for fn, out in ((page, page_times), (api, api_times)):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return page_times, api_times
+
+
+def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    pin_one_core()
+    with bench_app() as app:
+        backend = app.extensions["blason"].settings.database_url.split(":", 1)[0]
+        engine = database_of(app).engine
+        world = World(app)
+        world.grow(PENDING, STANDINGS)
+        if engine.dialect.name == "postgresql":  # as autovacuum would after a bulk load: plans from real statistics
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        with app.app_context():
+            settings = runtime(app).web_sessions
+            tutor_cookie = web_sessions.start(db.session, world.tutor_id, replacing=None, settings=settings)
+            learner_cookie = web_sessions.start(db.session, world.learner_id, replacing=None, settings=settings)
+            db.session.commit()
+            first_claim = db.session.scalar(
+                select(Claim.id)
+                .where(Claim.status == ClaimStatus.PENDING, Claim.project_id == world.project)
+                .order_by(Claim.created_at, Claim.id)
+                .limit(1)
+            )
+        tutor_page, learner_page = app.test_client(), app.test_client()
+        tutor_page.set_cookie(COOKIE, tutor_cookie)
+        learner_page.set_cookie(COOKIE, learner_cookie)
+        api = app.test_client()
+        tutor = {"Authorization": f"Bearer {world.tutor_token}"}
+        learner = {"Authorization": f"Bearer {world.learner_token}"}
+
+        def page(client: Any, path: str, must: str) -> tuple[Any, Callable[[], None]]:
+            def call() -> None:
+                r = client.get(path)
+                assert r.status_code == 200 and must.encode() in r.data, (path, r.status_code, r.data[:300])
+
+            return client, call
+
+        def api_call(path: str, headers: dict[str, str]) -> Callable[[], None]:
+            def call() -> None:
+                r = api.get(path, headers=headers)
+                assert r.status_code == 200, (path, r.status_code, r.data[:300])
+
+            return call
+
+        v1 = "/api/v1"
+        with app.app_context():
+            claim_learner = db.session.scalar(select(Claim.learner_id).where(Claim.id == first_claim))
+        # (page, path, (client, call), [(API call, call), ...]): the first API call is the one the
+        # target compares with; the others are printed for reference.
+        pairs = [
+            (
+                "GET /a-valider (first page of 10,000)",
+                "/a-valider",
+                page(tutor_page, "/a-valider", "10\u202f000 demandes attendent votre avis"),
+                [(f"GET {v1}/reviews/queue?perPage=20", api_call(f"{v1}/reviews/queue?perPage=20", tutor))],
+            ),
+            (
+                "GET /a-valider/{claim}",
+                f"/a-valider/{first_claim}",
+                page(tutor_page, f"/a-valider/{first_claim}", "Envoyer mon avis"),
+                [
+                    (
+                        f"GET {v1}/reviews/queue?learnerId=…&perPage=1 (the claim with its context)",
+                        api_call(f"{v1}/reviews/queue?learnerId={claim_learner}&perPage=1", tutor),
+                    ),
+                    (
+                        f"GET {v1}/claims/{{id}} (the claim and its reviews only)",
+                        api_call(f"{v1}/claims/{first_claim}", tutor),
+                    ),
+                ],
+            ),
+            (
+                "GET /mes-competences (2,000 standings)",
+                "/mes-competences",
+                page(learner_page, "/mes-competences", "<h1"),
+                [
+                    (
+                        f"GET {v1}/people/{{id}}/portfolio (levels, tutors, comments)",
+                        api_call(f"{v1}/people/{world.learner_id}/portfolio", learner),
+                    ),
+                    (
+                        f"GET {v1}/people/{{id}}/standings?perPage=20 (levels only)",
+                        api_call(f"{v1}/people/{world.learner_id}/standings?perPage=20", learner),
+                    ),
+                ],
+            ),
+            (
+                "GET /mes-contributions",
+                "/mes-contributions",
+                page(learner_page, "/mes-contributions", "<h1"),
+                [(f"GET {v1}/contributions", api_call(f"{v1}/contributions", learner))],
+            ),
+            (
+                "GET /mes-badges (no badge yet)",
+                "/mes-badges",
+                page(learner_page, "/mes-badges", "<h1"),
+                [(f"GET {v1}/me/badges", api_call(f"{v1}/me/badges", learner))],
+            ),
+        ]
+        rows, notes, misses = [], [], []
+        urls = app.url_map.bind("localhost")
+        for name, path, (client, fn), apis in pairs:
+            try:
+                urls.match(path, method="GET")
+            except NotFound:
+                notes.append(f"{name}: skipped, the page is not built yet")
+                continue
+            page_sql = count_statements(engine, fn)
+            size, assets = first_visit_bytes(client, path)
+            for rank, (api_name, api_fn) in enumerate(apis):
+                api_sql = count_statements(engine, api_fn)
+                page_times, api_times = interleaved(fn, api_fn, N)
+                page_stats, api_stats = summary(page_times), summary(api_times)
+                ratio = page_stats["p95_ms"] / api_stats["p95_ms"]
+                ok = ratio <= TARGET_RATIO and size < TARGET_BYTES
+                if rank == 0 and not ok:
+                    misses.append(name)
+                rows.append(
+                    {
+                        "page": name if rank == 0 else "″ (reference)",
+                        "p50 ms": page_stats["p50_ms"],
+                        "p95 ms": page_stats["p95_ms"],
+                        "API call": api_name,
+                        "API p50 ms": api_stats["p50_ms"],
+                        "API p95 ms": api_stats["p95_ms"],
+                        "p95 ratio": f"{ratio:.2f}",
+                        "SQL page/API": f"{page_sql}/{api_sql}",
+                        "first visit KB": f"{size / 1024:.1f}" + (f" ({assets} files)" if assets else ""),
+                        "targets": ("met" if ok else "MISSED") if rank == 0 else "-",
+                    }
+                )
+        print(
+            f"bench_pages on {backend}, one core, {N} requests each: {PENDING:,} pending claims in the tutor's queue, "
+            f"{STANDINGS:,} standings for the learner; ratio = page p95 / API p95 "
+            f"(targets: <= {TARGET_RATIO}, first visit < {TARGET_BYTES // 1024} KB)"
+        )
+        columns = ["page", "p50 ms", "p95 ms", "API call", "API p50 ms", "API p95 ms", "p95 ratio"]
+        print(table(rows, [*columns, "SQL page/API", "first visit KB", "targets"]))
+        for note in notes:
+            print("note:", note)
+        if misses:
+            raise SystemExit(f"targets missed: {', '.join(misses)}")
+
+
+if __name__ == "__main__":
+    main()
