@@ -43,10 +43,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from app.api import init_api
     from app.problems import register as register_problems
     from app.web import init_web
+    from app.web.errors import page_for
 
     init_api(app)
     init_web(app)
-    register_problems(app)
+    register_problems(app, page_for=page_for)
 
     from app.cli import register as register_cli
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -13,9 +14,11 @@ from werkzeug.exceptions import HTTPException
 from app.db import db, is_busy
 from app.platform import errors as e
 from app.platform.i18n import translator
-from app.web.errors import page_for
 
 log = logging.getLogger(__name__)
+
+PageFor = Callable[[int, "dict[str, str] | None"], "Response | None"]
+PAGES_KEY = "blason.error_pages"
 
 PROBLEM_BASE = "https://blason.example/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -65,7 +68,8 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Build a problem+json response (an error page instead, for a person's browser: app.web.errors)."""
-    page = page_for(status, headers)
+    page_for: PageFor | None = current_app.extensions.get(PAGES_KEY)
+    page = page_for(status, headers) if page_for is not None else None
     if page is not None:
         return page
     body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
@@ -200,8 +204,14 @@ def _both(key: str) -> str:
     return f"{translator('fr')(key)} ({API_WORDS(key)})"
 
 
-def register(app: Flask) -> None:
-    """Install the handlers; called after flask-smorest so ours win."""
+def register(app: Flask, *, page_for: PageFor | None = None) -> None:
+    """Install the handlers; called after flask-smorest so ours win.
+
+    ``page_for(status, headers)`` answers a person's browser with an error page instead (the web
+    layer's, passed in by the app factory so that this module depends on no view layer).
+    """
+    if page_for is not None:
+        app.extensions[PAGES_KEY] = page_for
     app.register_error_handler(e.ServiceError, _service_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_error)

@@ -12,14 +12,12 @@ reduced copy of a photo (``/preuves/<id>/apercu``), never the upload itself; the
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, redirect, request
 from werkzeug.datastructures import FileStorage
@@ -28,6 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db
 from app.platform.errors import Conflict, NotFound, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
+from app.platform.filenames import disposition
 from app.platform.storage import iter_file
 from app.runtime import runtime
 from app.services.contributions import contributions, evidence
@@ -432,7 +431,7 @@ def file(evidence_id: uuid.UUID) -> Response:
     inline = media_type.startswith(INLINE_TYPES)
     name = item.filename or "preuve" + EXTENSIONS.get(media_type, "")
     headers = {
-        "Content-Disposition": disposition("inline" if inline else "attachment", name),
+        "Content-Disposition": disposition("inline" if inline else "attachment", name, fallback="preuve"),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-store",
         "Content-Length": str(item.size),
@@ -440,10 +439,3 @@ def file(evidence_id: uuid.UUID) -> Response:
     if not media_type.startswith("image/"):
         headers["Content-Security-Policy"] = "sandbox"  # a document is its own origin: no script runs here
     return Response(iter_file(handle), mimetype=media_type, headers=headers)
-
-
-def disposition(kind: str, name: str) -> str:
-    """A Content-Disposition naming the file (RFC 6266): a plain ASCII name, and the real one encoded."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    plain = re.sub(r"[^A-Za-z0-9._ -]", "_", plain).strip(" .") or "preuve"
-    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"

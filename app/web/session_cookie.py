@@ -75,7 +75,8 @@ def _after(response: Response) -> Response:
         clear_cookie(response)
     if g.get("web_session") or (request.cookies.get(COOKIE) and not request.path.startswith(API_PREFIX)):
         # A page about a signed-in person is theirs alone: never stored by a shared cache.
-        response.headers["Cache-Control"] = "no-store"
+        if "private" not in response.headers.get("Cache-Control", ""):  # a view may let the browser keep its own copy
+            response.headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
     return response
 

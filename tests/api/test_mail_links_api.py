@@ -6,41 +6,11 @@ from app.api.mailing import send_after_commit
 from app.db import db
 from app.models import Facilitation
 from app.platform.mail import Message
-from app.runtime import runtime
-from app.services.identity import access
-from app.services.issuing import achievements, issuers
 from tests.dossier_fixtures import make_fiche
+from tests.mail_support import auto_badge
 
 API = "/api/v1"
 BASE = "https://blason.test"
-
-
-def _auto_badge(app, session, world, make_person, grant):  # type: ignore[no-untyped-def]
-    admin = make_person(display_name="Iris Émettrice")
-    grant(admin, "platform_admin")
-    grants = access.load_grants(session, admin.id)
-    rt = runtime(app)
-    issuer = issuers.create_issuer(
-        session, grants, {"name": "Collectif", "url": "https://collectif.example.fr"}, settings=rt.issuing
-    )
-    achievement = achievements.create_achievement(
-        session,
-        grants,
-        issuer.id,
-        {
-            "name": "Animer une réunion publique",
-            "description": "Animation validée par un tuteur.",
-            "criteria": "Une réunion publique animée.",
-            "achievement_type": "Competency",
-            "competency_ids": [world.competency.id],
-            "award_mode": "auto",
-            "award_rule": {"type": "all", "competencyIds": [str(world.competency.id)], "minLevel": "acquis"},
-        },
-        storage=rt.storage,
-        urls=rt.issuing.urls,
-    )
-    session.commit()
-    return admin, achievement
 
 
 def _claim(client, headers, world):  # type: ignore[no-untyped-def]
@@ -60,7 +30,7 @@ def _claim(client, headers, world):  # type: ignore[no-untyped-def]
 def test_a_validation_over_http_mails_the_claim_link_then_the_badge_links(
     app, client, headers, session, world, make_person, grant, outbox
 ):
-    _auto_badge(app, session, world, make_person, grant)
+    auto_badge(app, session, world, make_person, grant)
     r = _claim(client, headers, world)
     claim_id = r.json["id"]
     to_tutors = outbox()
@@ -86,7 +56,7 @@ def test_a_validation_over_http_mails_the_claim_link_then_the_badge_links(
 def test_award_revoke_suspend_unsuspend_over_http_each_mail_the_holder(
     app, client, headers, session, world, make_person, grant, outbox
 ):
-    admin, achievement = _auto_badge(app, session, world, make_person, grant)
+    admin, achievement = auto_badge(app, session, world, make_person, grant)
     world.learner.locale = "en"
     session.commit()
     h = headers(admin)
@@ -115,7 +85,7 @@ def test_award_revoke_suspend_unsuspend_over_http_each_mail_the_holder(
 def test_a_bulk_award_over_http_mails_each_holder_after_the_commit(
     app, client, headers, session, world, make_person, grant, outbox
 ):
-    admin, achievement = _auto_badge(app, session, world, make_person, grant)
+    admin, achievement = auto_badge(app, session, world, make_person, grant)
     others = [make_person(display_name=f"Apprenant {n}") for n in range(3)]
     csv = "\n".join(["email", world.learner.email, *(p.email for p in others)]) + "\n"
     h = headers(admin)

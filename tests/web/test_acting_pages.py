@@ -104,7 +104,7 @@ def test_acting_starts_audited_with_both_ids_and_the_banner_stays_on_every_page(
         html = page.get_data(as_text=True)
         assert BANNER in page_text(page), path
         assert 'action="/agir-pour/fin"' in html and "Revenir à mon compte" in html, path
-        assert "Connecté·e : Hélène Garnier" in page_text(page), path  # who is at the keyboard
+        assert "Vous : Hélène Garnier" in page_text(page), path  # who is at the keyboard
     menu = page_text(client.get("/"))
     assert "Mes contributions" in menu and "À valider" not in menu  # the learner's menu, not the tutor's
     listed = client.get("/agir-pour")

@@ -81,7 +81,7 @@ def test_helene_acts_for_marcel_and_records_a_contribution_for_him(
     expect(page).to_have_url(live_server.url("/mes-contributions"))
     expect(banner(page)).to_be_visible()
     expect(banner(page).get_by_role("button", name="Revenir à mon compte")).to_be_visible()
-    expect(page.get_by_text("Connecté·e : Hélène Garnier")).to_be_visible()
+    expect(page.get_by_text("Vous : Hélène Garnier")).to_be_visible()
     screenshot(page, "acting-contributions-phone-fr")
 
     # Marcel's contribution, recorded by Hélène through the learner's own pages.

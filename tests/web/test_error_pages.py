@@ -170,7 +170,7 @@ def test_a_signed_in_page_answers_with_a_page_whatever_the_accept_header(client,
             headers={"Accept": accept},
         )
         html = assert_error_page(response, 404)
-        assert "Connecté·e : Hélène Garnier" in page_text(response) and 'aria-label="Menu principal"' in html
+        assert "Vous : Hélène Garnier" in page_text(response) and 'aria-label="Menu principal"' in html
 
 
 def test_a_form_without_its_token_is_the_french_400_page(client):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from app.services.issuing import awarding
 from app.services.recognition import claims, reviews
-from tests.api.test_mail_links_api import _auto_badge
 from tests.dossier_fixtures import make_fiche
 from tests.issuing_fixtures import BASE, Setup
+from tests.mail_support import auto_badge
 
 
 def test_revoke_and_suspend_commands_mail_the_holder(runner, session, issuing: Setup, settings, outbox) -> None:
@@ -30,7 +30,7 @@ def test_revoke_and_suspend_commands_mail_the_holder(runner, session, issuing: S
 def test_the_award_queue_command_mails_each_new_badge(
     app, runner, session, world, make_person, grant, grants_of, outbox
 ) -> None:
-    _auto_badge(app, session, world, make_person, grant)
+    auto_badge(app, session, world, make_person, grant)
     claim = claims.create_claim(
         session,
         grants_of(world.learner),
