@@ -12,9 +12,9 @@ from marshmallow import Schema, fields
 
 from app.api import Blueprint
 from app.api.caller import current_grants
-from app.api.mailing import send_after_commit
 from app.api.verification import check_rate
 from app.db import db, writes
+from app.mailing import send_after_commit
 from app.platform.storage import iter_file
 from app.platform.urls import Urls
 from app.runtime import runtime

@@ -10,8 +10,8 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.api import Blueprint
 from app.api.caller import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
-from app.api.mailing import send_after_commit
 from app.db import db, reads_only, start_writing
+from app.mailing import send_after_commit
 from app.runtime import runtime
 from app.services.identity import account_links, auth, people
 from app.services.recognition import standing

@@ -11,8 +11,8 @@ from marshmallow import Schema
 
 from app.api import Blueprint
 from app.api.caller import ETAG_HEADER, IF_MATCH_PARAMETER, current_grants, etag, expected_version, with_etag
-from app.api.mailing import send_after_commit
 from app.db import db
+from app.mailing import send_after_commit
 from app.platform.pagination import page_of_list
 from app.runtime import runtime
 from app.services.issuing import achievements, awarding, badge_mail, bulk, issuers, revocation, wallet

@@ -8,8 +8,8 @@ from flask.views import MethodView
 
 from app.api import Blueprint
 from app.api.caller import IF_MATCH_PARAMETER, current_grants, expected_version, with_etag
-from app.api.mailing import page_links, send_after_commit
 from app.db import db
+from app.mailing import page_links, send_after_commit
 from app.runtime import runtime
 from app.services.issuing import awarding, badge_mail
 from app.services.recognition import claims, reviews

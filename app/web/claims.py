@@ -13,7 +13,6 @@ a learner sees and does what the learner would.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -21,14 +20,13 @@ from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db, writes
-from app.platform import mail
+from app.mailing import page_links, send_after_commit
 from app.platform.urls import Urls
 from app.runtime import runtime
 from app.services.contributions import contributions
 from app.services.dossiers import lifecycle as dossiers, records
 from app.services.frameworks import query as frameworks_query
 from app.services.identity import people
-from app.services.identity.recipients import PageLinks
 from app.services.recognition import claim_pages, claims, standing
 from app.web import pages, signed_in as pages_signed_in
 from app.web.i18n import LANGS, Words, current_lang
@@ -68,18 +66,6 @@ def _render(template: str, status: int = 200, **context: Any) -> Response:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _links() -> PageLinks:
-    """The pages the tutors' e-mails link to, under the public base URL."""
-    return PageLinks(runtime().settings.public_base_url)
-
-
-def _send_after_commit(messages: Sequence[mail.Message]) -> None:
-    if not messages:
-        return
-    mailer = runtime().mailer
-    db.after_commit(lambda: mail.deliver(mailer, messages))
 
 
 def _level_label(contribution: Any, claim: Any) -> str | None:
@@ -166,8 +152,8 @@ def claim_create(contribution_id: uuid.UUID) -> BaseResponse:
         "justification": values["justification"],
         "self_assessment": values["self_assessment"] or None,
     }
-    outcome = claims.create_claim(db.session, grants, data, clock=runtime().clock, links=_links())
-    _send_after_commit(outcome.messages)
+    outcome = claims.create_claim(db.session, grants, data, clock=runtime().clock, links=page_links())
+    send_after_commit(outcome.messages)
     db.session.commit()
     return redirect(f"/mes-demandes/{outcome.value.id}{_lang_query()}", 303)
 
@@ -223,9 +209,9 @@ def claim_resubmit(claim_id: uuid.UUID) -> BaseResponse:
         {"explanation": explanation},
         expected_version=int(version) if version.isdigit() else None,
         clock=runtime().clock,
-        links=_links(),
+        links=page_links(),
     )
-    _send_after_commit(outcome.messages)
+    send_after_commit(outcome.messages)
     db.session.commit()
     return redirect(f"/mes-demandes/{claim_id}{_lang_query()}", 303)
 

@@ -9,14 +9,12 @@ this browser in. The tokens are in the path, which the access log redacts (:mod:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from flask import Blueprint, redirect, request
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from app.db import db, reads_only, start_writing
-from app.platform import mail
+from app.mailing import send_after_commit
 from app.runtime import runtime
 from app.services.identity import account_links, web_sessions
 from app.web import pages, session_cookie
@@ -31,12 +29,6 @@ TEMPLATES = {account_links.INVITATION: "web/passwords/invitation.html", account_
 def link_settings() -> account_links.LinkSettings:
     rt = runtime()
     return account_links.LinkSettings(base_url=rt.settings.public_base_url, clock=rt.clock)
-
-
-def send_after_commit(messages: Sequence[mail.Message]) -> None:
-    """Deliver the link's e-mail once the unit of work has committed (SMTP, or the outbox folder)."""
-    mailer = runtime().mailer
-    db.after_commit(lambda: mail.deliver(mailer, messages))
 
 
 def _lang_query() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.api.mailing import send_after_commit
+from app.mailing import send_after_commit
 from app.db import db
 from app.models import Facilitation
 from app.platform.mail import Message

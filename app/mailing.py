@@ -1,4 +1,4 @@
-"""E-mails of an API request: sent once its unit of work has committed, never on a rollback."""
+"""E-mails of a request (API or page): sent once its unit of work has committed, never on a rollback."""
 
 from __future__ import annotations
 
