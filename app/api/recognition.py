@@ -9,9 +9,8 @@ from flask.views import MethodView
 from app.api import Blueprint
 from app.api.caller import IF_MATCH_PARAMETER, current_grants, expected_version, with_etag
 from app.db import db
-from app.mailing import page_links, send_after_commit
+from app.mailing import award_after_commit, page_links, send_after_commit
 from app.runtime import runtime
-from app.services.issuing import awarding, badge_mail
 from app.services.recognition import claims, reviews
 from schemas.base import page_of
 from schemas.claims import (
@@ -30,23 +29,6 @@ from schemas.claims import (
 blp = Blueprint("recognition", __name__, description="Claims and tutor reviews")
 
 IF_MATCH = [IF_MATCH_PARAMETER]
-
-
-def award_after_commit() -> None:
-    """Once the decision is committed, award what a changed standing earned, in its own transaction.
-
-    Now rather than at the next scheduled run; events that fail here stay queued for
-    `blason process-award-events`, and a failure never turns the committed review into an error.
-    The holders of the badges it issues are told once that second commit is done.
-    """
-    session, settings = db.session, runtime().issuing
-
-    def award_pending_events() -> None:
-        report = awarding.process_award_events(session, settings=settings)
-        send_after_commit(badge_mail.badges_issued(session, report.issued, settings=settings))
-        session.commit()
-
-    db.after_commit(award_pending_events)
 
 
 @blp.route("/claims")

@@ -9,7 +9,6 @@ page says who decided what and keeps the comment typed; after a decision the nex
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -19,10 +18,9 @@ from flask import Blueprint, redirect, request
 from werkzeug.wrappers import Response
 
 from app.db import db
-from app.platform import mail
+from app.mailing import award_after_commit, page_links, send_after_commit
 from app.platform.errors import Conflict, InvalidInput
 from app.runtime import runtime
-from app.services.issuing import awarding
 from app.services.recognition import reviews, tutoring
 from app.web import pages, signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
@@ -174,22 +172,11 @@ def decide(claim_id: uuid.UUID) -> Response:
         framework_id=filters["framework_id"],
     )
     done = "first_of_two" if not outcome.value.final else form["decision"]
-    _after_commit(outcome.messages)
+    send_after_commit(outcome.messages)  # as the API's decision: the e-mails, then what it earned
+    award_after_commit()
     db.session.commit()
     target = f"/a-valider/{following}" if following else "/a-valider"
     return redirect(target + _query(filters, avis=done), 303)
-
-
-def _after_commit(messages: Sequence[mail.Message]) -> None:
-    """As the API's decision does: the e-mails, then what a changed standing earned, once committed."""
-    session, settings, mailer = db.session, runtime().issuing, runtime().mailer
-    db.after_commit(lambda: mail.deliver(mailer, messages))
-
-    def award_pending_events() -> None:  # its own transaction; what fails stays queued for the job
-        awarding.process_award_events(session, settings=settings)
-        session.commit()
-
-    db.after_commit(award_pending_events)
 
 
 def _review(claim_id: uuid.UUID, form: dict[str, str]) -> Any:
@@ -202,7 +189,13 @@ def _review(claim_id: uuid.UUID, form: dict[str, str]) -> Any:
     version = int(form["version"]) if form["version"].isdigit() else None
     try:
         return reviews.review_claim(
-            db.session, who.grants(), claim_id, data, expected_version=version, clock=runtime().clock
+            db.session,
+            who.grants(),
+            claim_id,
+            data,
+            expected_version=version,
+            clock=runtime().clock,
+            links=page_links(),
         )
     except Conflict:
         # Another tutor (or the learner) changed the claim since the page was shown: say what
