@@ -150,6 +150,8 @@ def serve(host: str, port: int, demo: bool) -> None:
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"Files:    {settings.storage_dir}")
     click.echo(f"Blason listens on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
+    if demo:
+        click.echo(f"Sign in at http://{host}:{port}/connexion with a demo account above.")
     from flask import current_app
     from werkzeug.serving import run_simple
 
