@@ -28,6 +28,7 @@ from app.models.issuing import (
     StatusList,
     StatusPurpose,
 )
+from app.models.jobs import Job, JobState
 from app.models.people import (
     ROLE_SCOPES,
     AccountLink,
@@ -73,6 +74,8 @@ __all__ = [
     "Facilitation",
     "Framework",
     "Issuer",
+    "Job",
+    "JobState",
     "KeyPurpose",
     "KeyStatus",
     "LinkPurpose",
