@@ -1,10 +1,11 @@
 """Territories: learning territories and their projects.
 
-Stands on identity. Module: ``territories``.
+Stands on identity. Modules: ``territories``, ``dashboard`` (the figures of a territory or the platform).
 """
 
 from __future__ import annotations
 
+from app.services.territories import dashboard
 from app.services.territories.territories import (
     create_project,
     create_territory,
@@ -17,6 +18,7 @@ from app.services.territories.territories import (
 )
 
 __all__ = [
+    "dashboard",
     "create_project",
     "create_territory",
     "get_project",
