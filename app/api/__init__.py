@@ -164,11 +164,22 @@ def init_api(app: Flask) -> Api:
     vars(provider).update(vars(app.json))  # keep create_app's dump settings (sort_keys, ensure_ascii)
     app.json = provider
     api = BlasonApi(app)
-    from app.api import contributions, dossiers, frameworks, identity, issuing, recognition, territories, verification
+    from app.api import (
+        contributions,
+        dashboard,
+        dossiers,
+        frameworks,
+        identity,
+        issuing,
+        recognition,
+        territories,
+        verification,
+    )
 
     blueprints = [
         identity.blp,
         territories.blp,
+        dashboard.blp,
         contributions.blp,
         recognition.blp,
         frameworks.blp,

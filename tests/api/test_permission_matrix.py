@@ -451,6 +451,14 @@ case(
     json={"requiresSecondReview": True},
     **hidden("b.coordinator", 200),
 )
+# Dashboards: a territory's figures for its coordinators (404 to all of A), the platform's for admins.
+case(
+    "GET",
+    f"{V1}/territories/<uuid:territory_id>/dashboard",
+    {"territory_id": "@b.territory.id"},
+    **hidden("b.coordinator", 200),
+)
+case("GET", f"{V1}/platform/dashboard", **platform_only(200))
 case("GET", f"{V1}/projects", query={"territoryId": "@b.territory.id"}, **logged_in(200, "b.coordinator"))
 case(
     "POST",

@@ -43,7 +43,7 @@ from app.models import (
     SocialFunction,
     Territory,
 )
-from app.platform.errors import InvalidInput, NotFound, PermissionDenied
+from app.platform.errors import FieldError, InvalidInput, NotFound, PermissionDenied
 from app.services.identity import access
 from app.services.identity.access import Grants
 
@@ -409,7 +409,8 @@ def tables_of(dashboard: Dashboard) -> tuple[str, ...]:
 def table_csv(dashboard: Dashboard, table: str) -> bytes:
     """One table of the dashboard as CSV (semicolons, UTF-8 with BOM: opens as is in a French spreadsheet)."""
     if table not in tables_of(dashboard):
-        raise InvalidInput(f"Unknown table {table!r}; one of: {', '.join(tables_of(dashboard))}.")
+        choices = ", ".join(tables_of(dashboard))
+        raise InvalidInput("Name the table to download.", errors=[FieldError("table", f"One of: {choices}.")])
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(_HEADERS[table])
