@@ -140,8 +140,11 @@ def create_admin(email: str, name: str, password: str) -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--demo/--no-demo", default=True, help="Load the demo data set first.")
-def serve(host: str, port: int, demo: bool) -> None:
-    """Migrate, load the demo data and serve (development server)."""
+@click.option(
+    "--with-worker/--no-worker", default=True, help="Also run a job worker (`blason worker`) beside the server."
+)
+def serve(host: str, port: int, demo: bool, with_worker: bool) -> None:
+    """Migrate, load the demo data and serve (development server), with a job worker."""
     assert db.engine is not None
     migrate.upgrade(db.engine)
     if demo:
@@ -155,8 +158,72 @@ def serve(host: str, port: int, demo: bool) -> None:
     from flask import current_app
     from werkzeug.serving import run_simple
 
-    # app.run() refuses to start inside a flask CLI command; the same server, called directly.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    worker = _start_worker() if with_worker else None
+    try:
+        # app.run() refuses to start inside a flask CLI command; the same server, called directly.
+        run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    finally:
+        if worker is not None:
+            _stop_worker(worker)
+
+
+def _start_worker():  # type: ignore[no-untyped-def]
+    """`blason worker` in a child process of the same app (Ctrl-C reaches both: one process group)."""
+    import subprocess
+
+    from flask.cli import ScriptInfo
+
+    info = click.get_current_context().ensure_object(ScriptInfo)
+    command = [sys.executable, "-m", "flask", "--app", info.app_import_path or "wsgi", "blason", "worker"]
+    child = subprocess.Popen(command)
+    click.echo(f"Job worker started (process {child.pid}); more: flask --app wsgi blason worker")
+    return child
+
+
+def _stop_worker(child) -> None:  # type: ignore[no-untyped-def]
+    """Let the worker finish its job after Ctrl-C (it got the signal too); stop it if it lingers."""
+    import signal
+    import subprocess
+
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+@blason.command("worker")
+@click.option("--workers", "-w", default=1, show_default=True, help="Jobs run at once by this process (threads).")
+@click.option("--once", is_flag=True, help="Run the jobs waiting now, then stop.")
+@click.option("--poll", default=2.0, show_default=True, help="Longest wait between looks at a SQLite queue, seconds.")
+def worker_command(workers: int, once: bool, poll: float) -> None:
+    """Run background jobs (imports, bulk awards, dossiers) until Ctrl-C; start as many as needed.
+
+    Marks failed, first, the jobs whose worker died (no heartbeat for BLASON_JOB_HEARTBEAT_TIMEOUT).
+    On SQLite keep one worker of one thread (one writer at a time); on Redis and PostgreSQL start
+    workers on any machine that shares the database, the queue and the storage.
+    """
+    from flask import current_app
+
+    from app.worker import queue_of, reap
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = runtime().settings
+    for job_id in reap(app):
+        click.echo(f"Job {job_id}: its worker had stopped; marked failed.")
+    queue = queue_of(app)
+    if once:
+        click.echo(f"{queue.drain()} job(s) run.")
+        return
+    where = "Redis" if (settings.queue_url or "").startswith(("redis", "unix")) else "SQLite"
+    click.echo(
+        f"Job worker: queue {settings.queue_name!r} on {where}, {workers} thread(s), "
+        f"heartbeat timeout {settings.job_heartbeat_timeout:g} s. Ctrl-C stops it after the current job."
+    )
+    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=poll)
+    consumer.run()
 
 
 @blason.command("import-framework")

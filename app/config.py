@@ -178,6 +178,22 @@ class Settings:
             "Redis URL holding the rate-limit windows, shared by every worker (default: each process counts)",
         ),
     )
+    queue_url: str | None = field(
+        repr=False,
+        metadata=_meta(
+            None,
+            _str,
+            "job queue: redis://… (shared by workers on several machines) or sqlite:///path; "
+            "default sqlite under INSTANCE_DIR",
+        ),
+    )
+    queue_name: str = field(metadata=_meta("blason", _str, "name of the job queue (its keys in Redis)"))
+    job_heartbeat_timeout: float = field(
+        metadata=_meta(60.0, _float, "seconds without a heartbeat after which a running job is marked failed")
+    )
+    job_test_step_delay: float = field(
+        metadata=_meta(0.0, _float, "testing only: seconds a job sleeps between its steps")
+    )
     demo_password: str = field(
         repr=False, metadata=_meta("demo-blason-2026", _str, "password of the demo accounts (development only)")
     )
@@ -251,7 +267,7 @@ def _validate(values: dict[str, Any]) -> None:
     if not base.startswith(("http://", "https://")):
         raise ConfigError(f"{PREFIX}PUBLIC_BASE_URL must start with http:// or https://, not {base!r}")
     values["PUBLIC_BASE_URL"] = base
-    for name in ("SMTP_URL", "RATE_LIMIT_REDIS_URL"):
+    for name in ("SMTP_URL", "RATE_LIMIT_REDIS_URL", "QUEUE_URL"):
         values[name] = values[name] or None  # set but empty: not set
     for name in (
         "MAX_UPLOAD_BYTES",
@@ -274,6 +290,10 @@ def _validate(values: dict[str, Any]) -> None:
     for name in ("LOGIN_ACCOUNT_RATE_PER_MINUTE", "LOGIN_ADDRESS_RATE_PER_MINUTE"):
         if int(values[name]) < 0:
             raise ConfigError(f"{PREFIX}{name} must not be negative")
+    if float(values["JOB_HEARTBEAT_TIMEOUT"]) <= 0:
+        raise ConfigError(f"{PREFIX}JOB_HEARTBEAT_TIMEOUT must be positive")
+    if float(values["JOB_TEST_STEP_DELAY"]) and env != "testing":
+        raise ConfigError(f"{PREFIX}JOB_TEST_STEP_DELAY is for tests only (BLASON_ENV=testing)")
     if not 0 < float(values["SQLITE_BUSY_TIMEOUT"]) < 3600:
         raise ConfigError(f"{PREFIX}SQLITE_BUSY_TIMEOUT must be between 0 and 3600 seconds")
 

@@ -175,6 +175,7 @@ def init_api(app: Flask) -> Api:
         territories,
         verification,
     )
+    from app.api import jobs as jobs_api
 
     blueprints = [
         identity.blp,
@@ -185,6 +186,7 @@ def init_api(app: Flask) -> Api:
         frameworks.blp,
         issuing.blp,
         dossiers.blp,
+        jobs_api.blp,
         verification.blp,
     ]
     for blueprint in blueprints:

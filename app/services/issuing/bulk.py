@@ -15,7 +15,7 @@ import codecs
 import csv
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -229,8 +229,13 @@ def bulk_award(
     settings: IssuingSettings,
     max_bytes: int,
     achievement_id: uuid.UUID | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> BulkReport:
-    """Check every row, then (unless a dry run) issue the valid ones in every format."""
+    """Check every row, then (unless a dry run) issue the valid ones in every format.
+
+    ``on_progress(issued, to_issue)`` is called before the first badge is issued and after each one
+    (a job shows it; the work stays in the caller's one transaction).
+    """
     if mode not in MODES:
         raise InvalidInput("Unknown mode.", errors=[FieldError("#/mode", "dry_run, all_or_nothing or skip_invalid.")])
     check_issuer_admin(grants, issuer_id)
@@ -293,7 +298,7 @@ def bulk_award(
     if mode == "all_or_nothing" and report.invalid:
         errors = [error for row in report.rows for error in row.errors][:_MAX_REPORTED_ERRORS]
         raise InvalidInput(f"{report.invalid} row(s) are invalid; nothing was awarded (all_or_nothing).", errors=errors)
-    _issue(session, grants, issuer_id, rows, report, keys, classes, by_email, by_id, settings, territories)
+    _issue(session, grants, issuer_id, rows, report, keys, classes, by_email, by_id, settings, territories, on_progress)
     return report
 
 
@@ -309,8 +314,11 @@ def _issue(
     by_id: dict[uuid.UUID, Person],
     settings: IssuingSettings,
     territories: set[uuid.UUID] | None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     issuance = Issuance.for_issuer(session, issuer_id, settings)
+    if on_progress is not None:
+        on_progress(0, len(keys))
     people = {**{p.id: p for p in by_email.values()}, **by_id}
     values_by_line = dict(rows)
     competencies: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -359,6 +367,8 @@ def _issue(
         )
         row.status, row.credential_id = "issued", credential.id
         report.issued += 1
+        if on_progress is not None:
+            on_progress(report.issued, len(keys))
         pending.append(credential)
         if len(pending) >= _FLUSH_EVERY:
             session.flush()
