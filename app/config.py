@@ -87,6 +87,21 @@ class Settings:
     )
     public_base_url: str = field(metadata=_meta("http://127.0.0.1:5000", _str, "public origin of every issued URL"))
     storage_dir: Path = field(metadata=_meta(None, _str, "evidence and export files; default INSTANCE_DIR/storage"))
+    storage_url: str | None = field(
+        metadata=_meta(
+            None,
+            _str,
+            "s3://bucket/prefix: files in an S3-compatible object store (STORAGE_DIR then holds only temporary "
+            "files; credentials from the AWS_* variables)",
+        )
+    )
+    s3_endpoint_url: str | None = field(
+        metadata=_meta(None, _str, "the object store's endpoint when not AWS, e.g. https://s3.fr-par.scw.cloud")
+    )
+    s3_region: str | None = field(metadata=_meta(None, _str, "the object store's region, e.g. fr-par"))
+    s3_addressing_style: str = field(
+        metadata=_meta("auto", _str, "bucket in the host name (virtual) or in the path (path); auto: boto3 chooses")
+    )
     max_upload_bytes: int = field(metadata=_meta(20 * 1024 * 1024, _int, "largest accepted upload, in bytes"))
     access_token_ttl: int = field(metadata=_meta(900, _int, "access token lifetime, seconds"))
     refresh_token_ttl: int = field(metadata=_meta(30 * 24 * 3600, _int, "refresh token lifetime, seconds"))
@@ -267,6 +282,7 @@ def _validate(values: dict[str, Any]) -> None:
     if not base.startswith(("http://", "https://")):
         raise ConfigError(f"{PREFIX}PUBLIC_BASE_URL must start with http:// or https://, not {base!r}")
     values["PUBLIC_BASE_URL"] = base
+    _validate_object_store(values)
     for name in ("SMTP_URL", "RATE_LIMIT_REDIS_URL", "QUEUE_URL"):
         values[name] = values[name] or None  # set but empty: not set
     for name in (
@@ -306,6 +322,24 @@ def _validate(values: dict[str, Any]) -> None:
     values["KEY_ENCRYPTION_KEYS"] = _parse_keks(values["KEY_ENCRYPTION_KEYS"])
     values["JWT_PRIVATE_KEY"] = _ed25519_key("JWT_PRIVATE_KEY", str(values["JWT_PRIVATE_KEY"]))
     values["PLATFORM_SIGNING_KEY"] = _platform_key(values)
+
+
+def _validate_object_store(values: dict[str, Any]) -> None:
+    """STORAGE_URL names a bucket; its credentials come from the AWS_* variables, never from here."""
+    for name in ("STORAGE_URL", "S3_ENDPOINT_URL", "S3_REGION"):
+        values[name] = values[name] or None  # set but empty: not set
+    if values["STORAGE_URL"] is not None:
+        from app.platform.storage_s3 import S3ConfigError, parse_url  # boto3 only when it is used
+
+        try:
+            parse_url(values["STORAGE_URL"])
+        except S3ConfigError as exc:
+            raise ConfigError(f"{PREFIX}STORAGE_URL {exc}") from None
+    endpoint = values["S3_ENDPOINT_URL"]
+    if endpoint is not None and not endpoint.startswith(("https://", "http://")):
+        raise ConfigError(f"{PREFIX}S3_ENDPOINT_URL must start with https:// (or http:// on a private network)")
+    if values["S3_ADDRESSING_STYLE"] not in ("auto", "path", "virtual"):
+        raise ConfigError(f"{PREFIX}S3_ADDRESSING_STYLE must be auto, path or virtual")
 
 
 def _ed25519_key(name: str, pem: str) -> ed25519.Ed25519PrivateKey:

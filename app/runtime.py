@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 import badges
-from app.config import Settings
+from app.config import ConfigError, Settings
 from app.db import utcnow
 from app.platform import rate_limit
 from app.platform.mail import Mailer, build_mailer
@@ -59,7 +59,7 @@ def build(settings: Settings) -> Runtime:
     )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     urls = Urls(settings.public_base_url)
-    storage = LocalStorage(settings.storage_dir)
+    storage = open_storage(settings)
     platform_key = settings.platform_signing_key
     mailer = build_mailer(
         smtp_url=settings.smtp_url, sender=settings.mail_from, outbox=settings.instance_dir / "outbox"
@@ -89,6 +89,25 @@ def build(settings: Settings) -> Runtime:
             clock=clock,
         ),
     )
+
+
+def open_storage(settings: Settings) -> Storage:
+    """The local folder (the default), or the object store STORAGE_URL names, shared by every machine."""
+    if settings.storage_url is None:
+        return LocalStorage(settings.storage_dir)
+    from app.platform import storage_s3  # boto3 is imported only when it is used
+
+    try:
+        client = storage_s3.make_client(
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            addressing_style=settings.s3_addressing_style,
+        )
+    except storage_s3.S3ConfigError as exc:
+        raise ConfigError(f"BLASON_STORAGE_URL is set, but {exc}") from None
+    storage = storage_s3.S3Storage(client, storage_s3.parse_url(settings.storage_url), settings.storage_dir)
+    log.info("storage: %r, temporary files under %s", storage, settings.storage_dir / "tmp")
+    return storage
 
 
 def sweep_temporary_files(rt: Runtime) -> None:

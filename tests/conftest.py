@@ -34,6 +34,7 @@ pytest_plugins = [
     "tests.browser_fixtures",
     "tests.dossier_fixtures",
     "tests.api.matrix_fixtures",
+    "tests.s3_fixtures",
 ]
 
 # Fixed keys: tests are deterministic and never touch the developer's instance secrets.

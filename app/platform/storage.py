@@ -13,6 +13,9 @@ nothing half-written under a digest or a key, only a temporary file. Its writer 
 ``flock`` on it until the rename (the kernel drops the lock when the process dies, even on
 SIGKILL): ``sweep_tmp`` removes the temporary files nobody holds and nobody has written to for a
 while, and never one that a live worker, on this host or another sharing the storage, is writing.
+
+The same interface has an object-store backend (``app.platform.storage_s3``) for machines that
+share no file system; it writes its temporary files the same way, locally, before uploading them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import os
 import re
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -113,17 +116,67 @@ class Storage(Protocol):
     def sweep_tmp(self, grace: float, *, now: float, dry_run: bool = False) -> list[StoredFile]: ...
 
 
+def blob_name(sha256: str) -> str:
+    """Where a blob lives below the storage root: ``ab/cd/abcd...`` (a validated digest only)."""
+    if not _HEX64.match(sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def keyed_name(key: str) -> str:
+    """Where a keyed file lives below the storage root: ``keyed/<key>`` (a validated key only)."""
+    if not _KEY.match(key):
+        raise ValueError("not a storage key")
+    return f"keyed/{key}"
+
+
+def is_key(key: str) -> bool:
+    return bool(_KEY.match(key))
+
+
+class TemporaryFiles:
+    """The ``tmp/`` folder where every file is written before it is published, and its sweep."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def create(self) -> tuple[int, str]:
+        """A new file, locked by this process until it is renamed or deleted."""
+        fd, tmp_name = tempfile.mkstemp(dir=self.folder, suffix=".part")
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else can hold it
+        return fd, tmp_name
+
+    def sweep(self, grace: float, *, now: float, dry_run: bool = False) -> list[StoredFile]:
+        """Delete the temporary files left by crashed writers; return them.
+
+        A file goes only when no process holds its lock and nothing was written to it for
+        ``grace`` seconds: the lock protects a live writer that pauses, the age one whose lock a
+        network file system might not share.
+        """
+        removed = []
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                if not entry.is_file(follow_symlinks=False) or now - stat.st_mtime < grace:
+                    continue
+                if _remove_unlocked(entry.path, dry_run):
+                    removed.append(StoredFile(f"tmp/{entry.name}", stat.st_size, stat.st_mtime))
+        return removed
+
+
 class LocalStorage:
     """Files under a directory, fanned out by the first two bytes of the digest."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
-        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+        self._tmp = TemporaryFiles(self.root / "tmp")
 
     def _path(self, sha256: str) -> Path:
-        if not _HEX64.match(sha256):
-            raise ValueError("not a SHA-256 hex digest")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return self.root / blob_name(sha256)
 
     def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob:
         """Copy a stream in, hashing as it goes; refuse it past ``max_bytes``."""
@@ -134,8 +187,13 @@ class LocalStorage:
 
     def writer(self, max_bytes: int) -> LocalBlobWriter:
         """A file to write a new blob into (hashed as it is written), for producers such as zipfile."""
-        fd, tmp_name = self._temporary()
-        return LocalBlobWriter(self, os.fdopen(fd, "wb"), tmp_name, max_bytes)
+        fd, tmp_name = self._tmp.create()
+        return LocalBlobWriter(os.fdopen(fd, "wb"), tmp_name, max_bytes, self._publish_blob)
+
+    def _publish_blob(self, tmp_name: str, sha256: str) -> None:
+        final = self._path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_name, final)  # same content, same name: replacing is harmless
 
     def open(self, sha256: str) -> BinaryIO:
         return self._path(sha256).open("rb")
@@ -147,15 +205,18 @@ class LocalStorage:
         self._path(sha256).unlink(missing_ok=True)
 
     def _keyed_path(self, key: str) -> Path:
-        if not _KEY.match(key):
-            raise ValueError("not a storage key")
-        return self.root / "keyed" / key
+        return self.root / keyed_name(key)
 
     def create_keyed(self, key: str) -> LocalKeyedWriter:
         """A new file to write under ``key`` (a regular file: seekable, with a descriptor)."""
         final = self._keyed_path(key)
-        fd, tmp_name = self._temporary()
-        return LocalKeyedWriter(fd, tmp_name, final)
+        fd, tmp_name = self._tmp.create()
+
+        def publish(tmp: str) -> None:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)  # still locked: a sweep never sees it unowned
+
+        return LocalKeyedWriter(fd, tmp_name, publish)
 
     def open_keyed(self, key: str) -> BinaryIO:
         return self._keyed_path(key).open("rb")
@@ -182,31 +243,9 @@ class LocalStorage:
                     continue
                 yield StoredFile(key, stat.st_size, stat.st_mtime)
 
-    def _temporary(self) -> tuple[int, str]:
-        """A new file under ``tmp/``, locked by this process until it is renamed or deleted."""
-        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp", suffix=".part")
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else can hold it
-        return fd, tmp_name
-
     def sweep_tmp(self, grace: float, *, now: float, dry_run: bool = False) -> list[StoredFile]:
-        """Delete the temporary files left by crashed writers; return them.
-
-        A file goes only when no process holds its lock and nothing was written to it for
-        ``grace`` seconds: the lock protects a live writer that pauses, the age one whose lock a
-        network file system might not share.
-        """
-        removed = []
-        with os.scandir(self.root / "tmp") as entries:
-            for entry in entries:
-                try:
-                    stat = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    continue
-                if not entry.is_file(follow_symlinks=False) or now - stat.st_mtime < grace:
-                    continue
-                if _remove_unlocked(entry.path, dry_run):
-                    removed.append(StoredFile(f"tmp/{entry.name}", stat.st_size, stat.st_mtime))
-        return removed
+        """Delete the temporary files left by crashed writers (see :meth:`TemporaryFiles.sweep`)."""
+        return self._tmp.sweep(grace, now=now, dry_run=dry_run)
 
 
 def _remove_unlocked(path: str, dry_run: bool) -> bool:
@@ -232,17 +271,20 @@ def _remove_unlocked(path: str, dry_run: bool) -> bool:
 
 
 class LocalKeyedWriter:
-    """A temporary file moved under its key by ``commit``; deleted if the block ends without it."""
+    """A temporary file published under its key by ``commit``; deleted if the block ends without it.
 
-    def __init__(self, fd: int, tmp_name: str, final: Path) -> None:
-        self._fd, self._tmp_name, self._final, self._done = fd, tmp_name, final, False
+    ``publish(tmp_name)`` puts the file's bytes under the key in one step (a rename, or an upload
+    that an object store completes whole) and leaves no file at ``tmp_name``.
+    """
+
+    def __init__(self, fd: int, tmp_name: str, publish: Callable[[str], None]) -> None:
+        self._fd, self._tmp_name, self._publish, self._done = fd, tmp_name, publish, False
 
     def fileno(self) -> int:
         return self._fd
 
     def commit(self) -> None:
-        self._final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._tmp_name, self._final)  # still locked: a sweep never sees it unowned
+        self._publish(self._tmp_name)  # still locked while published: a sweep never sees it unowned
         os.close(self._fd)
         self._done = True
 
@@ -259,13 +301,14 @@ class LocalKeyedWriter:
 class LocalBlobWriter(io.RawIOBase):
     """Write-only and not seekable: bytes are hashed and counted on their way to a temporary file.
 
-    ``commit`` moves the file to its content address; leaving the ``with`` block without committing
-    (an error, ``TooLarge``) deletes it, so no partial blob is ever visible under a digest.
+    ``commit`` publishes the file at its content address (``publish(tmp_name, sha256)``: a rename,
+    or an upload); leaving the ``with`` block without committing (an error, ``TooLarge``) deletes
+    it, so no partial blob is ever visible under a digest.
     """
 
-    def __init__(self, storage: LocalStorage, out: BinaryIO, tmp_name: str, max_bytes: int) -> None:
+    def __init__(self, out: BinaryIO, tmp_name: str, max_bytes: int, publish: Callable[[str, str], None]) -> None:
         super().__init__()
-        self._storage, self._out, self._tmp_name, self._max = storage, out, tmp_name, max_bytes
+        self._out, self._tmp_name, self._max, self._publish = out, tmp_name, max_bytes, publish
         self._digest, self._size, self._head, self._crc = hashlib.sha256(), 0, b"", 0
 
     def writable(self) -> bool:
@@ -289,12 +332,10 @@ class LocalBlobWriter(io.RawIOBase):
         return size
 
     def commit(self) -> StoredBlob:
-        """Close the file and move it to its content address."""
+        """Close the file and publish it at its content address."""
         self._out.flush()
         sha = self._digest.hexdigest()
-        final = self._storage._path(sha)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._tmp_name, final)  # same content, same name: replacing is harmless
+        self._publish(self._tmp_name, sha)
         self._out.close()
         super().close()
         return StoredBlob(sha, self._size, self._head, self._crc)
