@@ -22,7 +22,7 @@ from flask import Flask, g, redirect, request
 from werkzeug.wrappers import Response
 
 from app.db import db
-from app.services.identity import access, people
+from app.services.identity import access, web_sessions
 from app.web import session_cookie
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,10 +51,16 @@ def signed_in(view: F) -> F:
             # A form sent after the session ended goes back to the page it came from.
             target = request.full_path if request.method == "GET" else (_referring_path() or "/")
             return redirect(signin_url(target.rstrip("?")), 303)
-        g.grants = access.load_grants(db.session, current.person_id, current.acting_for_id)
+        g.grants = _grants_of(current)
         return view(*args, **kwargs)
 
     return cast(F, guarded)
+
+
+def _grants_of(current: web_sessions.Current) -> access.Grants:
+    """The grants of this request's session: the learner's, checked when the session was resolved,
+    while acting for one; else the person's own (resolving found them active a moment ago)."""
+    return current.grants or access.member_grants(db.session, current.person_id)
 
 
 def _referring_path() -> str | None:
@@ -93,6 +99,8 @@ def menu_of(held: access.Grants, facilitates: bool) -> tuple[tuple[str, str], ..
         entries += [("nav_badges", "/mes-badges"), ("nav_data", "/mes-donnees")]
     if held.tutor_of and not held.actor.acting_for:
         entries.append(("nav_to_review", "/a-valider"))
+    if (held.coordinator_of or held.platform_admin) and not held.actor.acting_for:
+        entries.append(("nav_dashboard", "/tableau-de-bord"))
     if facilitates and not held.actor.acting_for:
         entries.append(("nav_act_for", "/agir-pour"))
     return tuple(entries)
@@ -103,17 +111,10 @@ def _viewer() -> dict[str, Any]:
     if current is None:
         return {"viewer": None}
     held: access.Grants | None = g.get("grants")
-    if held is None:
-        held = access.load_grants(db.session, current.person_id, current.acting_for_id)
-    names = people.display_names(db.session, {i for i in (current.person_id, current.acting_for_id) if i is not None})
-    facilitates = access.facilitates_anyone(db.session, current.person_id)
-    return {
-        "viewer": Viewer(
-            name=names.get(current.person_id, ""),
-            acting_for=names.get(current.acting_for_id) if current.acting_for_id else None,
-            menu=menu_of(held, facilitates),
-        )
-    }
+    if held is None:  # a page not under @signed_in (home, an error page)
+        held = _grants_of(current)
+    # The names and whether the person facilitates anyone came with the session: no query here.
+    return {"viewer": Viewer(current.display_name, current.acting_for_name, menu_of(held, current.facilitates))}
 
 
 def _acting_ended() -> Response | None:

@@ -12,15 +12,15 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session, aliased
 
 from app.db import utcnow
-from app.models import Person, WebSession
-from app.platform.errors import NotFound
+from app.models import Facilitation, Person, WebSession
+from app.platform.errors import NotFound, PermissionDenied
 from app.services.identity import access, audit, auth
 
 
@@ -43,6 +43,13 @@ class Current:
     token_hash: str
     locale: str = "fr"  # the signed-in person's language: their pages are in it unless ?lang= says otherwise
     acting_ended: bool = False  # this request found the facilitation gone and stopped acting for the learner
+    # What every page's layout shows, read by the same statement as the session (no query of its own):
+    display_name: str = ""
+    acting_for_name: str | None = None  # the assisted learner's, while acting for them
+    facilitates: bool = False  # whether the person facilitates anyone today (access.facilitates_anyone)
+    # The grants of the learner acted for, as checked when resolving (None: not acting; the
+    # person's own grants are loaded by the page that needs them).
+    grants: access.Grants | None = None
 
 
 def token_hash(token: str) -> str:
@@ -82,26 +89,68 @@ def sign_in(
     return token
 
 
+_Learner = aliased(Person, name="learner")
+# Built once (an aliased entity built per call would be a new statement to compile each time).
+_RESOLVE = (
+    select(
+        WebSession,
+        Person,
+        _Learner,
+        select(Facilitation.id)  # access.facilitates_anyone, correlated to the session's person
+        .where(Facilitation.facilitator_id == WebSession.person_id, Facilitation.revoked_at.is_(None))
+        .exists(),
+    )
+    .join(Person, Person.id == WebSession.person_id)
+    .outerjoin(_Learner, _Learner.id == WebSession.acting_for_id)
+    .where(WebSession.token_hash == bindparam("token_hash"))
+)
+
+
 def resolve(session: Session, token: str, *, settings: SessionSettings) -> Current | None:
-    """The valid session ``token`` names, touched; ``None`` (its row deleted) when it has ended."""
-    row = session.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
-    if row is None:
+    """The valid session ``token`` names, touched; ``None`` (its row deleted) when it has ended.
+
+    One statement reads the session with its person, the learner acted for and whether the person
+    facilitates anyone; while acting for a learner, their grants are checked here once, and carried.
+    """
+    found = session.execute(_RESOLVE, {"token_hash": token_hash(token)}).first()
+    if found is None:
         return None
+    row, person, acted_for, facilitates_anyone = found
     now = settings.clock()
-    person = session.get(Person, row.person_id)
-    if now >= row.expires_at or now >= row.last_seen_at + settings.idle or person is None or not person.is_active:
+    if now >= row.expires_at or now >= row.last_seen_at + settings.idle or not person.is_active:
         session.delete(row)
         session.flush()
         return None
     if now - row.last_seen_at >= settings.touch_every:
         row.last_seen_at = now
         session.flush()
-    current = Current(row.id, row.person_id, row.acting_for_id, row.token_hash, person.locale)
-    if current.acting_for_id is not None and not access.may_act_for(session, row.person_id, current.acting_for_id):
+    current = Current(
+        row.id,
+        row.person_id,
+        row.acting_for_id,
+        row.token_hash,
+        person.locale,
+        display_name=person.display_name,
+        facilitates=bool(facilitates_anyone),
+    )
+    if current.acting_for_id is None:
+        return current
+    grants = _acting_grants(session, row.person_id, current.acting_for_id)
+    if grants is None:
         # The facilitation ended (or the learner now signs in alone) while the facilitator acted for them.
         stop_acting(session, current, reason="facilitation_ended", clock=settings.clock)
-        return Current(row.id, row.person_id, None, row.token_hash, person.locale, acting_ended=True)
-    return current
+        return replace(current, acting_for_id=None, acting_ended=True)
+    return replace(current, acting_for_name=acted_for.display_name if acted_for else None, grants=grants)
+
+
+def _acting_grants(session: Session, person_id: uuid.UUID, learner_id: uuid.UUID) -> access.Grants | None:
+    """The learner's grants lent to their facilitator (as ``access.may_act_for`` checks); None if they may not."""
+    if learner_id == person_id:
+        return None
+    try:
+        return access.load_grants(session, person_id, learner_id)  # both people already in the session
+    except PermissionDenied:
+        return None
 
 
 def end(session: Session, token: str) -> None:
