@@ -266,6 +266,7 @@ def run_job(app: Flask, job_id: uuid.UUID) -> str:
                         log.warning("job %s: marked failed while it ran; its work is rolled back", job_id)
                         return "failed"
                     work.commit()
+                    log.info("job %s (%s) succeeded", job_id, kind)
                     return "succeeded"
                 except Exception as exc:
                     work.rollback()
@@ -281,6 +282,7 @@ def run_job(app: Flask, job_id: uuid.UUID) -> str:
                             clock=rt.clock,
                         )
                         other.commit()
+                    log.info("job %s (%s) failed", job_id, kind)
                     return "failed"
         finally:
             heart.stop()
