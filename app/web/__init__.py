@@ -31,6 +31,7 @@ def init_web(app: Flask) -> None:
         claims,
         contributions,
         csrf,
+        dashboard,
         frameworks,
         i18n,
         passwords,
@@ -49,7 +50,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(bp)
     signed_in.register(app)  # every template's ``viewer``: name, learner acted for, menu by role
     app.register_blueprint(account.bp)  # /, /connexion, /deconnexion, /langue
-    for pages_of in (contributions, claims, badges, tutor, acting, passwords):  # the signed-in application
+    for pages_of in (contributions, claims, badges, tutor, acting, passwords, dashboard):  # the signed-in application
         app.register_blueprint(pages_of.bp)
     app.register_blueprint(frameworks.bp)
     verification.register(app)  # credential documents, verification page, OB 2.0

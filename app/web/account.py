@@ -38,6 +38,8 @@ def home() -> Response:
 def _todo(grants: access.Grants) -> list[tuple[str, int | None, str]]:
     """What waits for the person, by role: (message key, count or None, where to act)."""
     todo: list[tuple[str, int | None, str]] = []
+    if grants.coordinator_of and not grants.actor.acting_for:
+        todo.append(("home_todo_dashboard", None, "/tableau-de-bord"))  # the page a coordinator opens first
     if grants.tutor_of and not grants.actor.acting_for:
         waiting = recognition.review_queue(db.session, grants, per_page=1).total
         todo.append(("home_todo_review_" + _one_or_many(waiting), waiting, "/a-valider"))

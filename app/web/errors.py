@@ -15,7 +15,10 @@ from app.web import pages
 
 # The blueprints whose every answer is a page (their errors too, whatever the Accept header says).
 PAGE_BLUEPRINTS = frozenset(
-    {"account", *(f"pages_{n}" for n in ("contributions", "claims", "badges", "tutor", "acting", "passwords"))}
+    {
+        "account",
+        *(f"pages_{n}" for n in ("contributions", "claims", "badges", "tutor", "acting", "passwords", "dashboard")),
+    }
 )
 # Statuses with words of their own; any other 4xx reads as 400, any 5xx as 500.
 WORDED = frozenset({400, 403, 404, 405, 409, 413, 415, 429, 500, 503})

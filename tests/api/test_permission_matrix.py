@@ -295,6 +295,24 @@ case(
     form={"password": "x" * 12, "repeated": "x" * 12},
     **everyone(404),
 )
+# --- signed-in pages: the territory dashboard ------------------------------------------------------------
+# B's figures for B's coordinators and the admins; A's coordinator meets the 404 page, A's others (no
+# dashboard of their own: not coordinators) the 403 page, as on /tableau-de-bord without a territory.
+DASHBOARD_REFUSED = {c: 403 for c in A_SIDE if c != "coordinator"}
+case(
+    "GET",
+    "/tableau-de-bord",
+    query={"territoire": "@b.territory.id"},
+    **page_hidden("b.coordinator", 200, **DASHBOARD_REFUSED),
+)
+case(
+    "GET",
+    "/tableau-de-bord/<table>.csv",
+    {"table": "by_project"},
+    query={"territoire": "@b.territory.id"},
+    **page_hidden("b.coordinator", 200, **DASHBOARD_REFUSED),
+)
+
 case("GET", "/healthz", **everyone(200))
 case("GET", "/static/<path:filename>", {"filename": "app.css"}, **everyone(404))  # Flask's; no static folder
 case("GET", "/verify", **everyone(200))
