@@ -41,6 +41,7 @@ from app.models import (
 from app.runtime import runtime
 from app.services.contributions import evidence
 from app.services.dossiers import lifecycle as dossiers
+from app.services import jobs
 from app.services.identity import access, auth
 from app.services.identity.audit import Actor
 from app.services.issuing import achievements, awarding, issuers
@@ -99,6 +100,7 @@ class Side:
     rsa_kid: str  # the OB 2.0 (RSA) key's kid
     credential_json: str  # the issued OB 3.0 credential as JSON text
     download_token: str
+    job: Any = None  # a job the issuer administrator started (the jobs API)
 
 
 @dataclass
@@ -357,6 +359,7 @@ def build_side(app: Any, session: Any, tag: str, hashed: str) -> Side:
     link = dossiers.download_link(session, jury_grants, dossier.id, settings=rt.dossiers)
     parts = urlsplit(link.url)
     refresh = auth._issue(session, learner, uuid.uuid4(), rt.tokens).refresh_token
+    job = jobs.submit(session, access.load_grants(session, issuer_admin.id), "bulk_award", {"mode": "dry_run"})
     session.flush()
     return Side(
         territory,
@@ -393,6 +396,7 @@ def build_side(app: Any, session: Any, tag: str, hashed: str) -> Side:
         rsa_kid,
         json.dumps(credential.ob3_credential),
         dict(parse_qsl(parts.query))["token"],
+        job=job,
     )
 
 

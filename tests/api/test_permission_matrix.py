@@ -795,6 +795,28 @@ case(
     **hidden("b.learner", 200, admin=404),
 )
 
+# --- background jobs: the starter (and platform admins) see a job; it does not exist for others ---
+case("GET", f"{V1}/jobs", **logged_in(200, "b.issuer_admin"))
+case("GET", f"{V1}/jobs/<uuid:job_id>", {"job_id": "@b.job.id"}, **hidden("b.issuer_admin", 200))
+case(
+    "POST",
+    f"{V1}/jobs/framework-imports",
+    form={"file": FRAMEWORK_CSV},
+    **platform_only(202, "b.issuer_admin", issuer_admin=202, owner=202),
+)
+case(
+    "POST",
+    f"{V1}/jobs/bulk-awards",
+    form={"file": CSV, "issuerId": "@b.issuer.id", "mode": "dry_run"},
+    **guarded("b.issuer_admin", 202),
+)
+case(
+    "POST",
+    f"{V1}/jobs/dossier-generations",
+    json={"dossierId": "@b.dossier.id"},
+    **hidden("b.jury_officer", 202),
+)
+
 # --- jury dossiers ------------------------------------------------------------------------------
 case("GET", f"{V1}/dossiers", query={"certificationId": "@b.fiche.id"}, **logged_in(200, "b.jury_officer"))
 case(
