@@ -810,12 +810,7 @@ case(
     form={"file": CSV, "issuerId": "@b.issuer.id", "mode": "dry_run"},
     **guarded("b.issuer_admin", 202),
 )
-case(
-    "POST",
-    f"{V1}/jobs/dossier-generations",
-    json={"dossierId": "@b.dossier.id"},
-    **hidden("b.jury_officer", 202),
-)
+case("POST", f"{V1}/jobs/dossier-generations", json={"dossierId": "@b.dossier.id"}, **hidden("b.jury_officer", 202))
 
 # --- jury dossiers ------------------------------------------------------------------------------
 case("GET", f"{V1}/dossiers", query={"certificationId": "@b.fiche.id"}, **logged_in(200, "b.jury_officer"))
