@@ -19,6 +19,7 @@ DOMAINS = [
     "issuing",
     "verification",
     "dossiers",
+    "jobs",
 ]
 
 
