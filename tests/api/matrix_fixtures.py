@@ -39,9 +39,9 @@ from app.models import (
     Territory,
 )
 from app.runtime import runtime
+from app.services import jobs
 from app.services.contributions import evidence
 from app.services.dossiers import lifecycle as dossiers
-from app.services import jobs
 from app.services.identity import access, auth
 from app.services.identity.audit import Actor
 from app.services.issuing import achievements, awarding, issuers
