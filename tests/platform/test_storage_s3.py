@@ -12,15 +12,20 @@ import logging
 import os
 import time
 import tracemalloc
+import uuid
 import zipfile
 import zlib
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from boto3.s3.transfer import TransferConfig
 
 from app import create_app
 from app.config import ConfigError, load
+from app.db import database_of
+from app.models import Dossier
 from app.platform.storage import CHUNK, TooLarge
 from app.platform.storage_s3 import S3Location, S3Storage, parse_url
 from app.runtime import runtime
@@ -264,11 +269,11 @@ def owned(client, headers, make_person, make_project, grant, make_contribution):
 
 
 def _upload(client, contribution, h, data: bytes):  # type: ignore[no-untyped-def]
-    from tests.api.test_evidence import multipart
-
-    body, content_type = multipart({"title": "Photo du chantier"}, data, "photo.png")
     return client.post(
-        f"{API}/contributions/{contribution.id}/evidence/files", data=body, headers=h, content_type=content_type
+        f"{API}/contributions/{contribution.id}/evidence/files",
+        data={"title": "Photo du chantier", "file": (io.BytesIO(data), "photo.png")},
+        headers=h,
+        content_type="multipart/form-data",
     )
 
 
@@ -323,3 +328,49 @@ def test_a_dossier_is_written_to_the_bucket_read_back_and_its_replaced_archive_d
     assert not on_s3.keyed_exists(key) and on_s3.keyed_exists(second.dossier.archive_key)
     assert "Contents" not in s3_admin.list_objects_v2(Bucket=BUCKET, Prefix=f"app/keyed/{key}")
     assert not os.listdir(on_s3._tmp.folder)
+
+
+@contextmanager
+def _sharing_the_database(worker_app, session):  # type: ignore[no-untyped-def]
+    """``worker_app`` sees the test's rows: its sessions join the test's rolled-back connection."""
+    factory = database_of(worker_app).factory
+    factory.configure(bind=session.connection(), join_transaction_mode="create_savepoint")
+    try:
+        yield worker_app
+    finally:
+        factory.configure(bind=session.get_bind().engine, join_transaction_mode="conditional_savepoint")
+
+
+def test_a_worker_on_another_machine_writes_the_dossier_to_the_bucket(  # type: ignore[no-untyped-def]
+    app, client, session, headers, on_s3, s3_app, s3_admin, vae: Vae
+):
+    """The web app takes the request; the worker is another app built from the same settings,
+    sharing only the database and the bucket, as a worker on another machine does."""
+    from app.worker import run_job
+
+    officer = headers(vae.officer)
+    asked = client.post(
+        f"{API}/dossiers",
+        headers=officer,
+        json={"certificationId": str(vae.fiche.id), "learnerId": str(vae.learner.id)},
+    )
+    dossier_id = asked.get_json()["id"]
+    assert client.post(f"{API}/dossiers/{dossier_id}/consent", headers=headers(vae.learner)).status_code == 200
+    accepted = client.post(f"{API}/jobs/dossier-generations", headers=officer, json={"dossierId": dossier_id})
+    assert accepted.status_code == 202, accepted.get_json()
+    job_id = accepted.get_json()["id"]
+
+    with _sharing_the_database(s3_app, session):
+        assert run_job(s3_app, uuid.UUID(job_id)) == "succeeded"
+    job = client.get(f"{API}/jobs/{job_id}", headers=officer).get_json()
+    assert job["state"] == "succeeded", job
+    dossier = client.get(f"{API}/dossiers/{dossier_id}", headers=officer).get_json()
+    key = session.get(Dossier, uuid.UUID(dossier_id)).archive_key
+    assert s3_admin.head_object(Bucket=BUCKET, Key=f"app/keyed/{key}")["ContentLength"] == dossier["size"]
+
+    link = client.post(f"{API}/dossiers/{dossier_id}/link", headers=officer).get_json()
+    parts = urlsplit(link["url"])
+    download = client.get(f"{parts.path}?{parts.query}")  # the web app streams it from the bucket
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    report = verify_archive(io.BytesIO(download.get_data()), runtime(app).platform_key.public)
+    assert report.valid and report.signature_valid
