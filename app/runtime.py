@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -97,15 +98,19 @@ def open_storage(settings: Settings) -> Storage:
         return LocalStorage(settings.storage_dir)
     from app.platform import storage_s3  # boto3 is imported only when it is used
 
-    try:
-        client = storage_s3.make_client(
+    def new_client() -> Any:
+        return storage_s3.make_client(
             endpoint_url=settings.s3_endpoint_url,
             region=settings.s3_region,
             addressing_style=settings.s3_addressing_style,
         )
+
+    try:
+        client = new_client()
     except storage_s3.S3ConfigError as exc:
         raise ConfigError(f"BLASON_STORAGE_URL is set, but {exc}") from None
-    storage = storage_s3.S3Storage(client, storage_s3.parse_url(settings.storage_url), settings.storage_dir)
+    location = storage_s3.parse_url(settings.storage_url)
+    storage = storage_s3.S3Storage(client, location, settings.storage_dir, new_client=new_client)
     log.info("storage: %r, temporary files under %s", storage, settings.storage_dir / "tmp")
     return storage
 

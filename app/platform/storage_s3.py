@@ -26,7 +26,7 @@ import errno
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -109,11 +109,25 @@ class S3Storage:
     """Objects under ``s3://bucket/prefix``, written through local temporary files under ``scratch``."""
 
     def __init__(
-        self, client: Any, location: S3Location, scratch: str | Path, *, transfer: TransferConfig | None = None
+        self,
+        client: Any,
+        location: S3Location,
+        scratch: str | Path,
+        *,
+        transfer: TransferConfig | None = None,
+        new_client: Callable[[], Any] | None = None,
     ) -> None:
-        self.client, self.bucket, self.prefix = client, location.bucket, location.prefix
+        self._client, self._pid, self._new_client = client, os.getpid(), new_client
+        self.bucket, self.prefix = location.bucket, location.prefix
         self._tmp = TemporaryFiles(Path(scratch) / "tmp")
         self._transfer = transfer or TransferConfig(multipart_threshold=16 * 1024**2, multipart_chunksize=16 * 1024**2)
+
+    @property
+    def client(self) -> Any:
+        """The S3 client of this process: a forked worker builds its own (pooled connections are not shared)."""
+        if self._new_client is not None and os.getpid() != self._pid:
+            self._client, self._pid = self._new_client(), os.getpid()
+        return self._client
 
     def __repr__(self) -> str:
         return f"S3Storage(s3://{self.bucket}/{self.prefix})"

@@ -374,3 +374,22 @@ def test_a_worker_on_another_machine_writes_the_dossier_to_the_bucket(  # type: 
     assert download.status_code == 200 and download.mimetype == "application/zip"
     report = verify_archive(io.BytesIO(download.get_data()), runtime(app).platform_key.public)
     assert report.valid and report.signature_valid
+
+
+def test_a_forked_worker_builds_its_own_client(s3_app):  # type: ignore[no-untyped-def]
+    storage = runtime(s3_app).storage
+    parent = storage.client
+    read_end, write_end = os.pipe()
+    with aws_credentials():  # what the worker's environment holds in production
+        pid = os.fork()
+        if pid == 0:  # the child: its own client, and it works
+            try:
+                ok = storage.client is not parent and storage.exists("0" * 64) is False
+                os.write(write_end, b"1" if ok else b"0")
+            finally:
+                os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as answer:
+        assert answer.read() == b"1"
+    assert storage.client is parent
