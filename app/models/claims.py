@@ -33,7 +33,12 @@ class Claim(Base):
 
     __tablename__ = "claims"
     # The tutor queue: pending claims of a few projects, oldest first.
-    __table_args__ = (Index("ix_claims_queue", "status", "project_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_claims_queue", "status", "project_id", "created_at"),
+        # The tutor's queue read off the index alone: its count, and its filters' options (the
+        # learners and the frameworks of the competencies with claims waiting in each project).
+        Index("ix_claims_waiting", "status", "project_id", "learner_id", "first_reviewer_id", "competency_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     contribution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contributions.id"), index=True)

@@ -66,51 +66,49 @@ def tutor_queue(
 ) -> TutorQueue:
     """The review queue's page (as :func:`reviews.review_queue` gives it) with the filters' options.
 
-    One grouped pass over the waiting claims gives both the options (the projects, learners and
-    frameworks that have claims waiting) and the total under the filters, where counting and then
-    listing each filter's options would read the whole queue four times.
+    The options are the projects, learners and frameworks that have claims waiting. One grouped
+    pass over the waiting claims by project and learner (read off an index, in its order) gives
+    those two options and the total under a project or learner filter; the frameworks are those of
+    the competencies claimed, found without grouping the claims by them. Only a framework filter
+    costs a count of its own.
     """
     require_tutor(grants)
     filtered = queue_statement(
         session, grants, project_id=project_id, learner_id=learner_id, framework_id=framework_id
     )  # checks the project filter as the API does
+    waiting = queue_statement(session, grants).order_by(None)
     groups = (
-        queue_statement(session, grants)
-        .order_by(None)
-        .join(Competency, Competency.id == Claim.competency_id)
-        .with_only_columns(
-            Claim.project_id.label("project_id"),
-            Claim.learner_id.label("learner_id"),
-            Competency.framework_id.label("framework_id"),
-            func.count().label("n"),
-        )
-        .group_by(Claim.project_id, Claim.learner_id, Competency.framework_id)
+        waiting.with_only_columns(Claim.project_id, Claim.learner_id, func.count().label("n"))
+        .group_by(Claim.project_id, Claim.learner_id)
         .subquery()
     )
     rows = session.execute(  # the names joined to the few groups, not to the thousands of claims
-        select(groups, Project.title, Person.display_name, Framework.title)
+        select(groups, Project.title, Person.display_name)
         .join(Project, Project.id == groups.c.project_id)
         .join(Person, Person.id == groups.c.learner_id)
-        .join(Framework, Framework.id == groups.c.framework_id)
     ).all()
-    total = sum(
-        row.n
-        for row in rows
-        if project_id in (None, row.project_id)
-        and learner_id in (None, row.learner_id)
-        and framework_id in (None, row.framework_id)
-    )
+    claimed = waiting.join(Competency, Competency.id == Claim.competency_id).with_only_columns(Competency.framework_id)
+    frameworks = session.execute(select(Framework.id, Framework.title).where(Framework.id.in_(claimed))).all()
+    if framework_id is None:
+        total = sum(
+            row.n for row in rows if project_id in (None, row.project_id) and learner_id in (None, row.learner_id)
+        )
+    else:
+        total = session.scalar(select(func.count()).select_from(filtered.order_by(None).subquery())) or 0
     page = max(1, min(page, -(-total // per_page) or 1))  # past the end: the last page
     ids = list(session.scalars(filtered.with_only_columns(Claim.id).limit(per_page).offset((page - 1) * per_page)))
-    items = queue_items(session, grants, list(session.scalars(filtered.where(Claim.id.in_(ids)))) if ids else [])
+    # The page's claims by their ids alone, in the queue's order: filtering and ordering them again
+    # would have SQLite walk the whole queue's index rather than fetch twenty rows.
+    found = {c.id: c for c in session.scalars(select(Claim).where(Claim.id.in_(ids)))} if ids else {}
+    items = queue_items(session, grants, [found[i] for i in ids if i in found])
 
     def options(pairs: set[tuple[uuid.UUID, str]]) -> list[Choice]:
         return [Choice(i, label) for i, label in sorted(pairs, key=lambda p: (p[1].casefold(), str(p[0])))]
 
     choices = QueueChoices(
-        options({(r.project_id, r[4]) for r in rows}),
-        options({(r.learner_id, r[5]) for r in rows}),
-        options({(r.framework_id, r[6]) for r in rows}),
+        options({(r.project_id, r.title) for r in rows}),
+        options({(r.learner_id, r.display_name) for r in rows}),
+        options({(f.id, f.title) for f in frameworks}),
     )
     return TutorQueue(Page(items, total, page, per_page), choices)
 
