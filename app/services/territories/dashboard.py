@@ -19,7 +19,7 @@ import io
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -301,21 +301,21 @@ def _by_territory(session: Session, projects: list[_Project], rows: list[Row]) -
 
 def _by_month(session: Session, territory: Territory | None, months: list[str]) -> dict[str, Any]:
     """The monthly series over the window (zeros filled in) and, under "total", every badge issued."""
-    start = months[0]
+    # Compared as timestamps (not as month strings), so rows before the window are never formatted.
+    start = datetime(int(months[0][:4]), int(months[0][5:]), 1, tzinfo=UTC)
     submitted = func.coalesce(Contribution.submitted_at, Contribution.created_at)
     c_month = month_of(submitted)
     contributions = _where(
         select(c_month, func.count(), func.sum(Contribution.hours)).group_by(c_month),
         Contribution.status == ContributionStatus.SUBMITTED,
-        c_month >= start,
+        submitted >= start,
         _in_scope(Contribution.project_id, territory),
     )
     v_month = month_of(Claim.decided_at)
     validated = _where(
         select(v_month, func.count()).group_by(v_month),
         Claim.status == ClaimStatus.VALIDATED,
-        Claim.decided_at.is_not(None),
-        v_month >= start,
+        Claim.decided_at >= start,
         _in_scope(Claim.project_id, territory),
     )
     b_month = month_of(Credential.awarded_at)
@@ -343,31 +343,36 @@ def _by_month(session: Session, territory: Territory | None, months: list[str]) 
 
 def _ranked(session: Session, territory: Territory | None, *, blocs: bool) -> list[Ranked]:
     """The frameworks (or blocs) with the most validated competencies, most first."""
+    # Claims are counted per competency first (one pass over the claims), then the few competency
+    # rows are joined to their framework or bloc: the joins never meet every claim.
+    per_competency = _where(
+        select(Claim.competency_id.label("competency_id"), func.count().label("n")).group_by(Claim.competency_id),
+        Claim.status == ClaimStatus.VALIDATED,
+        _in_scope(Claim.project_id, territory),
+    ).subquery()
     competency = aliased(Competency)
+    n = func.sum(per_competency.c.n).label("n")
     if blocs:
         bloc = aliased(Competency)
-        n = func.count().label("n")
         stmt = (
             select(bloc.id, bloc.code, bloc.label, Framework.title, n)
-            .select_from(Claim)
-            .join(competency, competency.id == Claim.competency_id)
+            .select_from(per_competency)
+            .join(competency, competency.id == per_competency.c.competency_id)
             .join(bloc, and_(bloc.id == competency.parent_id, bloc.kind == "bloc"))
             .join(Framework, Framework.id == bloc.framework_id)
             .group_by(bloc.id, bloc.code, bloc.label, Framework.title)
             .order_by(n.desc(), bloc.code, bloc.label, bloc.id)
         )
     else:
-        n = func.count().label("n")
         stmt = (
             select(Framework.id, Framework.version_label, Framework.title, Framework.title, n)
-            .select_from(Claim)
-            .join(competency, competency.id == Claim.competency_id)
+            .select_from(per_competency)
+            .join(competency, competency.id == per_competency.c.competency_id)
             .join(Framework, Framework.id == competency.framework_id)
             .group_by(Framework.id, Framework.version_label, Framework.title)
             .order_by(n.desc(), Framework.title, Framework.id)
         )
-    stmt = _where(stmt, Claim.status == ClaimStatus.VALIDATED, _in_scope(Claim.project_id, territory)).limit(TOP)
-    return [Ranked(i, code, label, fw, count) for i, code, label, fw, count in session.execute(stmt)]
+    return [Ranked(i, code, label, fw, int(count)) for i, code, label, fw, count in session.execute(stmt.limit(TOP))]
 
 
 def _waiting(session: Session, territory: Territory | None, now: datetime) -> list[WaitingRow]:
