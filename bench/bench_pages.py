@@ -5,7 +5,9 @@ standings), measured through the WSGI stack with the Flask test client on one co
 time of each page (a web session cookie) and of its API call (a bearer token), their p95 ratio, SQL
 statements per request, and the bytes a first visit transfers (the HTML and every stylesheet,
 script and font it links; user images excluded). Targets: page p95 within 1.5x its API call's, and
-under 100 KB. A page a helper has not built yet is skipped with a note.
+under 100 KB. When a page shows what several API calls serve, its counterpart is those calls one
+after the other (their times add up). The learner is given one badge before the badge pages' rows.
+A page a helper has not built yet is skipped with a note.
 Run: .venv/bin/python bench/bench_pages.py; on PostgreSQL, set BLASON_BENCH_DATABASE_URL to the URL
 of a database it may empty (postgresql+psycopg://user@host/name). No options.
 """
@@ -16,6 +18,7 @@ import argparse
 import re
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,9 +29,10 @@ from sqlalchemy import select  # noqa: E402
 from werkzeug.exceptions import NotFound  # noqa: E402
 
 from app.db import database_of, db  # noqa: E402
-from app.models import Claim, ClaimStatus  # noqa: E402
+from app.models import Claim, ClaimStatus, Membership, Person, Role, ScopeType  # noqa: E402
 from app.runtime import runtime  # noqa: E402
-from app.services.identity import web_sessions  # noqa: E402
+from app.services.identity import access, web_sessions  # noqa: E402
+from app.services.issuing import achievements, awarding, issuers  # noqa: E402
 from app.web.session_cookie import COOKIE  # noqa: E402
 from bench._common import bench_app, pin_one_core, summary, table  # noqa: E402
 from bench.bench_review import PENDING, STANDINGS, World, count_statements  # noqa: E402
@@ -57,6 +61,38 @@ def first_visit_bytes(client: Any, path: str) -> tuple[int, int]:
         if url.endswith(".css"):
             queue += [u for u in FONTS.findall(body.decode()) if u.startswith("/")]
     return total, len(seen)
+
+
+def award_badge(app: Any, learner_id: uuid.UUID) -> uuid.UUID:
+    """Give the learner one badge, as an issuer's administrator awards it (every format signed)."""
+    with app.app_context():
+        rt, s = runtime(app), db.session
+        admin = Person(display_name="Émettrice", email="issuer@bench")
+        s.add(admin)
+        s.flush()
+        s.add(Membership(person_id=admin.id, role=Role.PLATFORM_ADMIN, scope_type=ScopeType.PLATFORM))
+        s.flush()
+        grants = access.load_grants(s, admin.id)
+        issuer = issuers.create_issuer(
+            s, grants, {"name": "Bench", "url": "https://bench.example.fr"}, settings=rt.issuing
+        )
+        grants = access.load_grants(s, admin.id)
+        achievement = achievements.create_achievement(
+            s,
+            grants,
+            issuer.id,
+            {
+                "name": "Animer une réunion",
+                "description": "Bench.",
+                "criteria": "Bench.",
+                "achievement_type": "Competency",
+            },
+            storage=rt.storage,
+            urls=rt.issuing.urls,
+        )
+        credential = awarding.award(s, grants, achievement.id, {"learner_id": learner_id}, settings=rt.issuing)
+        s.commit()
+        return credential.id
 
 
 def interleaved(page: Callable[[], None], api: Callable[[], None], n: int) -> tuple[list[float], list[float]]:
@@ -110,76 +146,148 @@ def main() -> None:
 
             return client, call
 
-        def api_call(path: str, headers: dict[str, str]) -> Callable[[], None]:
+        def api_call(headers: dict[str, str], *paths: str) -> Callable[[], None]:
+            """The API calls that serve a page's data, one after the other (their times add up)."""
+
             def call() -> None:
-                r = api.get(path, headers=headers)
-                assert r.status_code == 200, (path, r.status_code, r.data[:300])
+                for path in paths:
+                    r = api.get(path, headers=headers)
+                    assert r.status_code == 200, (path, r.status_code, r.data[:300])
 
             return call
 
         v1 = "/api/v1"
         with app.app_context():
             claim_learner = db.session.scalar(select(Claim.learner_id).where(Claim.id == first_claim))
-        # (page, path, (client, call), [(API call, call), ...]): the first API call is the one the
-        # target compares with; the others are printed for reference.
-        pairs = [
+            own_claim = db.session.scalar(
+                select(Claim.id).where(Claim.learner_id == world.learner_id).order_by(Claim.created_at).limit(1)
+            )
+        own = world.own_contribution
+        badge: dict[str, Any] = {}
+
+        def give_badge() -> None:
+            badge["id"] = award_badge(app, world.learner_id)
+
+        # (page, path, (client, call), [(API call, call), ...], set-up before the row): the first API
+        # call is the one the target compares with; the others are printed for reference.
+        pairs: list[tuple[str, Callable[[], str], Callable[[], tuple[Any, Callable[[], None]]], Any, Any]] = [
             (
                 "GET /a-valider (first page of 10,000)",
-                "/a-valider",
-                page(tutor_page, "/a-valider", "10\u202f000 demandes attendent votre avis"),
-                [(f"GET {v1}/reviews/queue?perPage=20", api_call(f"{v1}/reviews/queue?perPage=20", tutor))],
+                lambda: "/a-valider",
+                lambda: page(tutor_page, "/a-valider", "10\u202f000 demandes attendent votre avis"),
+                lambda: [(f"GET {v1}/reviews/queue?perPage=20", api_call(tutor, f"{v1}/reviews/queue?perPage=20"))],
+                None,
             ),
             (
                 "GET /a-valider/{claim}",
-                f"/a-valider/{first_claim}",
-                page(tutor_page, f"/a-valider/{first_claim}", "Envoyer mon avis"),
-                [
+                lambda: f"/a-valider/{first_claim}",
+                lambda: page(tutor_page, f"/a-valider/{first_claim}", "Envoyer mon avis"),
+                lambda: [
                     (
                         f"GET {v1}/reviews/queue?learnerId=…&perPage=1 (the claim with its context)",
-                        api_call(f"{v1}/reviews/queue?learnerId={claim_learner}&perPage=1", tutor),
+                        api_call(tutor, f"{v1}/reviews/queue?learnerId={claim_learner}&perPage=1"),
                     ),
                     (
                         f"GET {v1}/claims/{{id}} (the claim and its reviews only)",
-                        api_call(f"{v1}/claims/{first_claim}", tutor),
+                        api_call(tutor, f"{v1}/claims/{first_claim}"),
                     ),
                 ],
+                None,
             ),
             (
                 "GET /mes-competences (2,000 standings)",
-                "/mes-competences",
-                page(learner_page, "/mes-competences", "<h1"),
-                [
+                lambda: "/mes-competences",
+                lambda: page(learner_page, "/mes-competences", "<h1"),
+                lambda: [
                     (
                         f"GET {v1}/people/{{id}}/portfolio (levels, tutors, comments)",
-                        api_call(f"{v1}/people/{world.learner_id}/portfolio", learner),
+                        api_call(learner, f"{v1}/people/{world.learner_id}/portfolio"),
                     ),
                     (
                         f"GET {v1}/people/{{id}}/standings?perPage=20 (levels only)",
-                        api_call(f"{v1}/people/{world.learner_id}/standings?perPage=20", learner),
+                        api_call(learner, f"{v1}/people/{world.learner_id}/standings?perPage=20"),
                     ),
                 ],
+                None,
             ),
             (
                 "GET /mes-contributions",
-                "/mes-contributions",
-                page(learner_page, "/mes-contributions", "<h1"),
-                [(f"GET {v1}/contributions", api_call(f"{v1}/contributions", learner))],
+                lambda: "/mes-contributions",
+                lambda: page(learner_page, "/mes-contributions", "<h1"),
+                lambda: [(f"GET {v1}/contributions", api_call(learner, f"{v1}/contributions"))],
+                None,
+            ),
+            (
+                "GET /mes-contributions/{id} (2,000 claims, 200 shown)",
+                lambda: f"/mes-contributions/{own}",
+                lambda: page(learner_page, f"/mes-contributions/{own}", "<h1"),
+                lambda: [
+                    (
+                        f"GET {v1}/contributions/{{id}}, its /evidence, /claims?contributionId=… (2 pages of 100)",
+                        api_call(
+                            learner,
+                            f"{v1}/contributions/{own}",
+                            f"{v1}/contributions/{own}/evidence",
+                            f"{v1}/claims?contributionId={own}&perPage=100",
+                            f"{v1}/claims?contributionId={own}&perPage=100&page=2",
+                        ),
+                    )
+                ],
+                None,
+            ),
+            (
+                "GET /mes-demandes/{claim} (validated)",
+                lambda: f"/mes-demandes/{own_claim}",
+                lambda: page(learner_page, f"/mes-demandes/{own_claim}", "<h1"),
+                lambda: [
+                    (
+                        f"GET {v1}/claims/{{id}} (the claim, its revisions and reviews)",
+                        api_call(learner, f"{v1}/claims/{own_claim}"),
+                    )
+                ],
+                None,
             ),
             (
                 "GET /mes-badges (no badge yet)",
-                "/mes-badges",
-                page(learner_page, "/mes-badges", "<h1"),
-                [(f"GET {v1}/me/badges", api_call(f"{v1}/me/badges", learner))],
+                lambda: "/mes-badges",
+                lambda: page(learner_page, "/mes-badges", "<h1"),
+                lambda: [(f"GET {v1}/me/badges", api_call(learner, f"{v1}/me/badges"))],
+                None,
+            ),
+            (
+                "GET /mes-badges (one badge)",
+                lambda: "/mes-badges",
+                lambda: page(learner_page, "/mes-badges", "Vous avez 1 badge"),
+                lambda: [(f"GET {v1}/me/badges", api_call(learner, f"{v1}/me/badges"))],
+                give_badge,
+            ),
+            (
+                "GET /mes-badges/{id}",
+                lambda: f"/mes-badges/{badge['id']}",
+                lambda: page(learner_page, f"/mes-badges/{badge['id']}", "Copier le lien"),
+                lambda: [
+                    (
+                        f"GET {v1}/me/badges/{{id}} and its /share (links)",
+                        api_call(learner, f"{v1}/me/badges/{badge['id']}", f"{v1}/me/badges/{badge['id']}/share"),
+                    ),
+                    (f"GET {v1}/me/badges/{{id}} (the badge only)", api_call(learner, f"{v1}/me/badges/{badge['id']}")),
+                ],
+                None,
             ),
         ]
         rows, notes, misses = [], [], []
         urls = app.url_map.bind("localhost")
-        for name, path, (client, fn), apis in pairs:
+        for name, path_of, page_of, apis_of, set_up in pairs:
+            if set_up is not None:
+                set_up()
+            path = path_of()
             try:
                 urls.match(path, method="GET")
             except NotFound:
                 notes.append(f"{name}: skipped, the page is not built yet")
                 continue
+            client, fn = page_of()
+            apis = apis_of()
             page_sql = count_statements(engine, fn)
             size, assets = first_visit_bytes(client, path)
             for rank, (api_name, api_fn) in enumerate(apis):
