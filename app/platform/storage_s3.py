@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from app.platform.storage import (
     CHUNK,
@@ -82,8 +82,12 @@ def parse_url(url: str) -> S3Location:
 
 def make_client(*, endpoint_url: str | None, region: str | None, addressing_style: str = "auto") -> Any:
     """A boto3 S3 client; refuses to go on without credentials (there is no default for them)."""
-    session = boto3.session.Session(region_name=region)
-    if session.get_credentials() is None:
+    try:
+        session = boto3.session.Session(region_name=region)
+        credentials = session.get_credentials()
+    except BotoCoreError as exc:  # e.g. AWS_PROFILE names no profile; the message names no secret
+        raise S3ConfigError(f"the credentials could not be read ({exc})") from None
+    if credentials is None:
         raise S3ConfigError(
             "no credentials for the object store: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
             "(or AWS_PROFILE, or give the machine a role)"

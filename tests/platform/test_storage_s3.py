@@ -249,6 +249,8 @@ def test_no_credentials_no_start_and_credentials_never_logged(s3_endpoint, s3_ad
     }
     with aws_credentials(nothing), pytest.raises(ConfigError, match="AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"):
         create_app(_app_settings(tmp_path, **store))
+    with aws_credentials({**nothing, "AWS_PROFILE": "nowhere"}), pytest.raises(ConfigError, match="nowhere"):
+        create_app(_app_settings(tmp_path, **store))
     secret = "s3cr3t-never-in-a-log"
     caplog.set_level(logging.DEBUG, logger="app")
     with aws_credentials({**nothing, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": secret}):
