@@ -68,7 +68,7 @@ class Jobs(MethodView):
         settings, live = runtime().settings, queue_of(current_app)
         now = runtime().clock()
         items = [jobs.view(job, live, now=now, timeout=settings.job_heartbeat_timeout) for job in rows]
-        return {"items": items, "total": total, "page": args["page"], "perPage": args["per_page"]}
+        return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
 
 
 @blp.route("/jobs/<uuid:job_id>")

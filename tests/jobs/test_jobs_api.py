@@ -190,3 +190,8 @@ def test_a_job_taken_once(app, client, session, make_person, grant, headers, dra
     assert row is not None
     session.refresh(row)
     assert row.state is JobState.SUCCEEDED and row.attempts == 1
+
+
+def test_the_job_list_is_a_page_like_every_list(client, headers, make_person):  # type: ignore[no-untyped-def]
+    body = client.get("/api/v1/jobs", headers=headers(make_person())).json
+    assert body == {"items": [], "total": 0, "page": 1, "perPage": 20}
