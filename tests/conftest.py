@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.public_fixtures",
     "tests.browser_fixtures",
     "tests.dossier_fixtures",
+    "tests.dashboard_fixtures",
     "tests.api.matrix_fixtures",
     "tests.s3_fixtures",
 ]

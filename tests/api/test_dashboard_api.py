@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.services.territories.test_dashboard import small  # noqa: F401 - the small world, counted by hand
-
 V1 = "/api/v1"
 
 

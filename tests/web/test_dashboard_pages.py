@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 from app.models import ContributionStatus
-from tests.services.territories.test_dashboard import at, small  # noqa: F401 - the small world, counted by hand
+from tests.dashboard_fixtures import at
 from tests.web.page_support import page_text, sign_in_as
 
 NNBSP = "\u202f"  # Babel's French group separator

@@ -5,7 +5,6 @@ Stands on identity. Modules: ``territories``, ``dashboard`` (the figures of a te
 
 from __future__ import annotations
 
-from app.services.territories import dashboard
 from app.services.territories.territories import (
     create_project,
     create_territory,
@@ -18,7 +17,6 @@ from app.services.territories.territories import (
 )
 
 __all__ = [
-    "dashboard",
     "create_project",
     "create_territory",
     "get_project",
