@@ -127,7 +127,8 @@ class Queue:
 
 
 def queue_of(app: Flask) -> Queue:
-    """The app's queue, built on first use."""
+    """The app's queue, built on first use (for the app itself, never for ``current_app``'s proxy)."""
+    app = getattr(app, "_get_current_object", lambda: app)()
     queue = app.extensions.get(EXTENSION)
     if queue is None:
         queue = app.extensions[EXTENSION] = Queue(app, runtime(app).settings)

@@ -195,3 +195,16 @@ def test_a_job_taken_once(app, client, session, make_person, grant, headers, dra
 def test_the_job_list_is_a_page_like_every_list(client, headers, make_person):  # type: ignore[no-untyped-def]
     body = client.get("/api/v1/jobs", headers=headers(make_person())).json
     assert body == {"items": [], "total": 0, "page": 1, "perPage": 20}
+
+
+def test_a_queue_first_built_during_a_request_runs_its_jobs_outside_it(app) -> None:  # type: ignore[no-untyped-def]
+    fresh = app.extensions.pop("blason.queue", None)
+    try:
+        with app.test_request_context():
+            from flask import current_app
+
+            queue = queue_of(current_app)  # as the API's views ask for it
+        assert queue.app is app  # the app, not the request's proxy (gone when a worker runs the job)
+    finally:
+        if fresh is not None:
+            app.extensions["blason.queue"] = fresh
