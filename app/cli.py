@@ -151,7 +151,7 @@ def serve(host: str, port: int, demo: bool, with_worker: bool) -> None:
         _load_demo()
     settings = runtime().settings
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
-    click.echo(f"Files:    {settings.storage_dir}")
+    click.echo(f"Files:    {settings.storage_url or settings.storage_dir}")
     click.echo(f"Blason listens on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
     if demo:
         click.echo(f"Sign in at http://{host}:{port}/connexion with a demo account above.")
