@@ -276,9 +276,9 @@ def _detail(contribution_id: uuid.UUID, *, status: int = 200, **form: Any) -> Re
     items = evidence.list_evidence(db.session, grants, contribution.id, per_page=500).items
     found = []
     if contribution.status.value == "submitted":
-        for claim in list_claims(db.session, grants, contribution_id=contribution.id, per_page=200).items:
-            competency, _framework = claim_service.competency_and_framework(db.session, claim.competency_id)
-            found.append((claim, competency))
+        shown = list_claims(db.session, grants, contribution_id=contribution.id, per_page=200).items
+        named = claim_service.competencies_of(db.session, shown)
+        found = [(claim, named[claim.competency_id]) for claim in shown]
     return render_page(
         "web/contributions/detail.html",
         status=status,

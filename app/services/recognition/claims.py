@@ -45,6 +45,14 @@ def stage(claim: Claim) -> str:
     return claim.status.value
 
 
+def competencies_of(session: Session, claims: Sequence[Claim]) -> dict[uuid.UUID, Competency]:
+    """The competencies these claims name, in one statement (a page listing claims)."""
+    ids = {claim.competency_id for claim in claims}
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Competency).where(Competency.id.in_(ids)))}
+
+
 def competency_and_framework(session: Session, competency_id: uuid.UUID) -> tuple[Competency, Framework]:
     competency = session.get(Competency, competency_id)
     if competency is None:
