@@ -171,11 +171,11 @@ def init_api(app: Flask) -> Api:
         frameworks,
         identity,
         issuing,
+        jobs as jobs_api,
         recognition,
         territories,
         verification,
     )
-    from app.api import jobs as jobs_api
 
     blueprints = [
         identity.blp,

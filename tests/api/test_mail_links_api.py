@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.mailing import send_after_commit
 from app.db import db
+from app.mailing import send_after_commit
 from app.models import Facilitation
 from app.platform.mail import Message
 from tests.dossier_fixtures import make_fiche

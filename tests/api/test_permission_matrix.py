@@ -130,7 +130,9 @@ case("POST", "/langue", form={"lang": "en", "next": "/"}, **page_for_all(303))  
 # Each caller's own projects and contributions (none of B's for A's callers).
 case("GET", "/mes-contributions", **page_for_all(200))
 # Only the project's learners record in it: the admin sees the project but is none of them (403).
-case("GET", "/mes-contributions/nouvelle", query={"projet": "@b.project.id"}, **page_hidden("b.learner", 200, admin=403))
+case(
+    "GET", "/mes-contributions/nouvelle", query={"projet": "@b.project.id"}, **page_hidden("b.learner", 200, admin=403)
+)
 case(
     "POST",
     "/mes-contributions/nouvelle",
