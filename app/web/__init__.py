@@ -27,6 +27,8 @@ def init_web(app: Flask) -> None:
     from app.web import (
         account,
         acting,
+        admin,
+        awards,
         badges,
         claims,
         contributions,
@@ -34,10 +36,15 @@ def init_web(app: Flask) -> None:
         dashboard,
         frameworks,
         i18n,
+        issuer,
+        jobs,
+        jury,
         passwords,
+        people,
         security_headers,
         session_cookie,
         signed_in,
+        territory,
         tutor,
         verification,
     )
@@ -50,7 +57,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(bp)
     signed_in.register(app)  # every template's ``viewer``: name, learner acted for, menu by role
     app.register_blueprint(account.bp)  # /, /connexion, /deconnexion, /langue
-    for pages_of in (contributions, claims, badges, tutor, acting, passwords, dashboard):  # the signed-in application
+    signed_in_pages = (contributions, claims, badges, tutor, acting, passwords, dashboard, territory, people)
+    for pages_of in (*signed_in_pages, issuer, awards, jobs, admin, jury):  # the signed-in application
         app.register_blueprint(pages_of.bp)
     app.register_blueprint(frameworks.bp)
     verification.register(app)  # credential documents, verification page, OB 2.0

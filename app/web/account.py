@@ -40,6 +40,8 @@ def _todo(grants: access.Grants) -> list[tuple[str, int | None, str]]:
     todo: list[tuple[str, int | None, str]] = []
     if grants.coordinator_of and not grants.actor.acting_for:
         todo.append(("home_todo_dashboard", None, "/tableau-de-bord"))  # the page a coordinator opens first
+        todo.append(("home_todo_territory", None, "/territoire"))
+        todo.append(("home_todo_people", None, "/personnes"))
     if grants.tutor_of and not grants.actor.acting_for:
         waiting = recognition.review_queue(db.session, grants, per_page=1).total
         todo.append(("home_todo_review_" + _one_or_many(waiting), waiting, "/a-valider"))
@@ -53,6 +55,12 @@ def _todo(grants: access.Grants) -> list[tuple[str, int | None, str]]:
         todo.append(("home_todo_badges", None, "/mes-badges"))
     if not grants.actor.acting_for and access.facilitates_anyone(db.session, grants.person_id):
         todo.append(("home_todo_act_for", None, "/agir-pour"))
+    if grants.issuer_admin_of and not grants.actor.acting_for:
+        todo.append(("home_todo_issuer", None, "/emetteur"))
+    if grants.jury_officer_for and not grants.actor.acting_for:
+        todo.append(("home_todo_jury", None, "/jury"))
+    if grants.platform_admin and not grants.actor.acting_for:
+        todo.append(("home_todo_admin", None, "/administration"))
     return todo
 
 

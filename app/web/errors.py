@@ -17,7 +17,13 @@ from app.web import pages
 PAGE_BLUEPRINTS = frozenset(
     {
         "account",
-        *(f"pages_{n}" for n in ("contributions", "claims", "badges", "tutor", "acting", "passwords", "dashboard")),
+        *(
+            f"pages_{n}"
+            for n in (
+                *("contributions", "claims", "badges", "tutor", "acting", "passwords", "dashboard"),
+                *("territory", "people", "issuer", "awards", "jobs", "admin", "jury"),
+            )
+        ),
     }
 )
 # Statuses with words of their own; any other 4xx reads as 400, any 5xx as 500.

@@ -101,6 +101,14 @@ def menu_of(held: access.Grants, facilitates: bool) -> tuple[tuple[str, str], ..
         entries.append(("nav_to_review", "/a-valider"))
     if (held.coordinator_of or held.platform_admin) and not held.actor.acting_for:
         entries.append(("nav_dashboard", "/tableau-de-bord"))
+    if held.coordinator_of and not held.actor.acting_for:
+        entries += [("nav_territory", "/territoire"), ("nav_people", "/personnes")]
+    if held.issuer_admin_of and not held.actor.acting_for:
+        entries.append(("nav_issuer", "/emetteur"))
+    if held.jury_officer_for and not held.actor.acting_for:
+        entries.append(("nav_jury", "/jury"))
+    if held.platform_admin and not held.actor.acting_for:
+        entries.append(("nav_admin", "/administration"))
     if facilitates and not held.actor.acting_for:
         entries.append(("nav_act_for", "/agir-pour"))
     return tuple(entries)

@@ -315,6 +315,27 @@ case(
     **page_hidden("b.coordinator", 200, **DASHBOARD_REFUSED),
 )
 
+# --- signed-in pages: coordinator's territory, projects, rules (/territoire) ------------------------------------
+# (rows of this area go here)
+
+# --- signed-in pages: coordinator's people (/personnes) ---------------------------------------------------------
+# (rows of this area go here)
+
+# --- signed-in pages: issuer administrator's profile, keys, achievements (/emetteur) ----------------------------
+# (rows of this area go here)
+
+# --- signed-in pages: issuer administrator's approvals, awards, credentials (/emetteur/...) ---------------------
+# (rows of this area go here)
+
+# --- signed-in pages: a job's progress (/taches) ----------------------------------------------------------------
+# (rows of this area go here)
+
+# --- signed-in pages: platform administrator (/administration) --------------------------------------------------
+# (rows of this area go here)
+
+# --- signed-in pages: CNAM jury officer (/jury) -----------------------------------------------------------------
+# (rows of this area go here)
+
 case("GET", "/healthz", **everyone(200))
 case("GET", "/static/<path:filename>", {"filename": "app.css"}, **everyone(404))  # Flask's; no static folder
 case("GET", "/verify", **everyone(200))
