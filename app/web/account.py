@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from app.db import db, reads_only, start_writing
 from app.runtime import runtime
 from app.services import recognition
+from app.services.dossiers import jury
 from app.services.identity import access, auth, people, web_sessions
 from app.web import pages, session_cookie
 from app.web.i18n import Words, current_lang
@@ -51,6 +52,9 @@ def _todo(grants: access.Grants) -> list[tuple[str, int | None, str]]:
         ).total
         if mine:
             todo.append(("home_todo_complete_" + _one_or_many(mine), mine, "/mes-contributions"))
+        asked = jury.awaiting_consent(db.session, grants)  # dossiers a jury officer asked: answered on Mes données
+        if asked:
+            todo.insert(0, ("jury_home_consent_" + _one_or_many(asked), asked, "/mes-donnees"))
         todo.append(("home_todo_record", None, "/mes-contributions"))
         todo.append(("home_todo_badges", None, "/mes-badges"))
     if not grants.actor.acting_for and access.facilitates_anyone(db.session, grants.person_id):

@@ -105,6 +105,7 @@ V1 = "/api/v1"
 REASON = {"reason": "Erreur d'attribution."}
 PNG = ("file", png_bytes(4, 4), "image.png")
 CSV = ("file", b"person_id,achievement_id\n", "awards.csv")  # @-paths are not read inside files
+JURY_ZIP = ("file", bytes.fromhex("504b0506" + "00" * 18), "dossier.zip")  # an empty ZIP: read, nothing to trust
 FRAMEWORK_CSV = ("file", "# title: Référentiel de la matrice\nkey;label\nM1;Coopérer\n".encode(), "referentiel.csv")
 
 # Entries that fail today, marked until their fix lands (strict: the mark must then be removed).
@@ -316,7 +317,71 @@ case(
 )
 
 # --- signed-in pages: coordinator's territory, projects, rules (/territoire) ------------------------------------
-# (rows of this area go here)
+# B's territory and projects for B's coordinators and the admins; A's coordinator meets the 404 page (B does
+# not exist for them), A's others the 403 page: they coordinate nothing (as on /tableau-de-bord).
+TERRITORY_REFUSED = {c: 403 for c in A_SIDE if c != "coordinator"}
+IN_B = {"territoire": "@b.territory.id"}
+B_PROJECT = {"project_id": "@b.project.id"}
+case("GET", "/territoire", query=IN_B, **page_hidden("b.coordinator", 200, **TERRITORY_REFUSED))
+case(
+    "POST",
+    "/territoire",
+    form={**IN_B, "version": "@b.territory.version", "nom": "Territoire B", "niveau": "cooperation"},
+    **page_hidden("b.coordinator", 303, **TERRITORY_REFUSED),
+)
+case("GET", "/territoire/projets", query=IN_B, **page_hidden("b.coordinator", 200, **TERRITORY_REFUSED))
+case("GET", "/territoire/projets/nouveau", query=IN_B, **page_hidden("b.coordinator", 200, **TERRITORY_REFUSED))
+case(
+    "POST",
+    "/territoire/projets/nouveau",
+    form={**IN_B, "titre": "Projet nouveau", "fonctions": "produire"},
+    **page_hidden("b.coordinator", 303, **TERRITORY_REFUSED),
+)
+case(
+    "GET", "/territoire/projets/<uuid:project_id>", B_PROJECT, **page_hidden("b.coordinator", 200, **TERRITORY_REFUSED)
+)
+case(
+    "POST",
+    "/territoire/projets/<uuid:project_id>",
+    B_PROJECT,
+    form={"version": "@b.project.version", "titre": "Projet B", "fonctions": "produire", "etat": "active"},
+    **page_hidden("b.coordinator", 303, **TERRITORY_REFUSED),
+)
+case(
+    "GET",
+    "/territoire/projets/<uuid:project_id>/cloture",
+    B_PROJECT,
+    **page_hidden("b.coordinator", 200, **TERRITORY_REFUSED),
+)
+case(
+    "POST",
+    "/territoire/projets/<uuid:project_id>/cloture",
+    B_PROJECT,
+    form={"version": "@b.project.version"},
+    **page_hidden("b.coordinator", 303, **TERRITORY_REFUSED),
+)
+# A person of B's territory named tutor of B's project; B's tutor withdrawn from it.
+case(
+    "POST",
+    "/territoire/projets/<uuid:project_id>/tuteurs",
+    B_PROJECT,
+    form={"personne": "@b.other_learner.id"},
+    **page_hidden("b.coordinator", 303, **TERRITORY_REFUSED),
+)
+case(
+    "POST",
+    "/territoire/projets/<uuid:project_id>/tuteurs/<uuid:person_id>/retrait",
+    {**B_PROJECT, "person_id": "@b.tutor.id"},
+    form={},
+    **page_hidden("b.coordinator", 303, **TERRITORY_REFUSED),
+)
+case("GET", "/territoire/regles", query=IN_B, **page_hidden("b.coordinator", 200, **TERRITORY_REFUSED))
+case(
+    "POST",
+    "/territoire/regles",
+    form={**IN_B, "second": "oui", "niveau-1-fr": "débutant", "niveau-2-fr": "confirmé", "niveau-2-acquis": "oui"},
+    **page_hidden("b.coordinator", 303, **TERRITORY_REFUSED),
+)
 
 # --- signed-in pages: coordinator's people (/personnes) ---------------------------------------------------------
 # (rows of this area go here)
@@ -328,13 +393,83 @@ case(
 # (rows of this area go here)
 
 # --- signed-in pages: a job's progress (/taches) ----------------------------------------------------------------
-# (rows of this area go here)
+# A job is its starter's (and the platform admins'): B's job is the 404 page for all of A.
+case("GET", "/taches", **page_for_all(200))  # each person's own jobs (none for most)
+case("GET", "/taches/<uuid:job_id>", {"job_id": "@b.job.id"}, **page_hidden("b.issuer_admin", 200))
+case("GET", "/taches/<uuid:job_id>/etat", {"job_id": "@b.job.id"}, **page_hidden("b.issuer_admin", 200))
 
 # --- signed-in pages: platform administrator (/administration) --------------------------------------------------
-# (rows of this area go here)
+# Platform administrators only: the 403 page for everyone else signed in, the sign-in page for a visitor.
+ADMIN_PAGE = {"owner": "b.coordinator", "expect": {c: 403 for c in CALLERS} | {"anonymous": 303, "admin": 200}}
+case("GET", "/administration", **ADMIN_PAGE)
+case("GET", "/administration/import", **ADMIN_PAGE)
+case(
+    "POST",
+    "/administration/import",
+    form={"fichier": FRAMEWORK_CSV, "format": "custom-csv"},
+    **ADMIN_PAGE | {"expect": ADMIN_PAGE["expect"] | {"admin": 303}},
+)
+case("GET", "/administration/referentiels", **ADMIN_PAGE)
+case("GET", "/administration/referentiels/<uuid:framework_id>", {"framework_id": "@b.framework.id"}, **ADMIN_PAGE)
+case(
+    "POST",
+    "/administration/referentiels/<uuid:framework_id>/regles",
+    {"framework_id": "@b.framework.id"},
+    form={"deuxieme_avis": "oui", "echelle": "defaut"},
+    **ADMIN_PAGE | {"expect": ADMIN_PAGE["expect"] | {"admin": 303}},
+)
 
 # --- signed-in pages: CNAM jury officer (/jury) -----------------------------------------------------------------
-# (rows of this area go here)
+# Only jury officers use these pages: the 403 page to everyone else (the platform admin too: no certification of
+# theirs to serve); A's officer meets the 404 page on B's learner, dossier and certification, as on the API.
+JURY_REFUSED = {c: 403 for c in A_SIDE if c != "jury_officer"} | {"admin": 403}
+case("GET", "/jury", **page_for_all(200, by="b.jury_officer", **JURY_REFUSED))
+case(
+    "GET",
+    "/jury/personnes/<uuid:learner_id>",
+    {"learner_id": "@b.learner.id"},
+    **page_hidden("b.jury_officer", 200, **JURY_REFUSED),
+)
+case(
+    "POST",
+    "/jury/personnes/<uuid:learner_id>/dossiers",
+    {"learner_id": "@b.learner.id"},
+    form={"certification": "@b.fiche.id"},
+    **page_hidden("b.jury_officer", 303, **JURY_REFUSED),
+)
+case(
+    "GET",
+    "/jury/dossiers/<uuid:dossier_id>",
+    {"dossier_id": "@b.dossier.id"},
+    **page_hidden("b.jury_officer", 200, **JURY_REFUSED),
+)
+case(  # B's dossier is consented and generated: generating again starts a job (then its page)
+    "POST",
+    "/jury/dossiers/<uuid:dossier_id>/generer",
+    {"dossier_id": "@b.dossier.id"},
+    form={},
+    **page_hidden("b.jury_officer", 303, **JURY_REFUSED),
+)
+case(
+    "GET",
+    "/jury/dossiers/<uuid:dossier_id>/dossier.zip",
+    {"dossier_id": "@b.dossier.id"},
+    **page_hidden("b.jury_officer", 200, **JURY_REFUSED),
+)
+case("GET", "/jury/verifier", **page_for_all(200, by="b.jury_officer", **JURY_REFUSED))
+case("POST", "/jury/verifier", form={"dossier": JURY_ZIP}, **page_for_all(200, by="b.jury_officer", **JURY_REFUSED))
+case(
+    "GET",
+    "/jury/cohortes/<uuid:certification_id>",
+    {"certification_id": "@b.fiche.id"},
+    **page_hidden("b.jury_officer", 200, **JURY_REFUSED),
+)
+case(
+    "GET",
+    "/jury/cohortes/<uuid:certification_id>/cohorte.csv",
+    {"certification_id": "@b.fiche.id"},
+    **page_hidden("b.jury_officer", 200, **JURY_REFUSED),
+)
 
 case("GET", "/healthz", **everyone(200))
 case("GET", "/static/<path:filename>", {"filename": "app.css"}, **everyone(404))  # Flask's; no static folder

@@ -188,13 +188,32 @@ def consent(
     return dossier
 
 
+MAX_REASON = 1000
+
+
 def refuse(
-    session: Session, grants: Grants, dossier_id: uuid.UUID, *, clock: Callable[[], datetime] = utcnow
+    session: Session,
+    grants: Grants,
+    dossier_id: uuid.UUID,
+    *,
+    reason: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Dossier:
-    """The learner refuses (or withdraws consent): nothing more is generated or downloaded."""
+    """The learner refuses (or withdraws consent): nothing more is generated or downloaded.
+
+    Their reason, when they give one, is kept in the audit event, where the jury officer reads it.
+    """
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidInput(
+            "The reason is too long.", errors=[FieldError("#/reason", f"At most {MAX_REASON} characters.")]
+        )
     dossier = _learners_decision(session, grants, dossier_id)
     dossier.status, dossier.consented_at = DossierStatus.REFUSED, None
-    audit.record(session, grants.actor, "dossier.refused", "dossier", dossier.id, _decided_by(grants), clock=clock)
+    said = {"reason": reason} if reason else {}
+    audit.record(
+        session, grants.actor, "dossier.refused", "dossier", dossier.id, {**_decided_by(grants), **said}, clock=clock
+    )
     session.flush()
     return dossier
 
