@@ -58,7 +58,12 @@ def _job(session: Any, person: Any, kind: str, params: dict[str, Any], **row: An
 def _import(client: Any, data: bytes = CSV.encode(), name: str = "jardin.csv", **form: str) -> Any:
     return client.post(
         "/administration/import",
-        data={"fichier": (io.BytesIO(data), name), "format": "custom-csv", "csrf_token": csrf_token(client, "/"), **form},
+        data={
+            "fichier": (io.BytesIO(data), name),
+            "format": "custom-csv",
+            "csrf_token": csrf_token(client, "/"),
+            **form,
+        },
         content_type="multipart/form-data",
     )
 
@@ -110,7 +115,10 @@ def test_the_state_endpoint_answers_json_in_the_pages_language(client, app, sess
         "finished": False,
     }
     english = client.get(f"/taches/{job.id}/etat?lang=en").get_json()
-    assert english["stateWords"] == "Waiting: the processing will start soon" and english["step"] == "Waiting to be processed"
+    assert (
+        english["stateWords"] == "Waiting: the processing will start soon"
+        and english["step"] == "Waiting to be processed"
+    )
 
 
 def test_a_running_job_shows_its_bar_with_numbers_in_words(client, app, session, admin) -> None:  # type: ignore[no-untyped-def]
