@@ -281,11 +281,11 @@ def _tutor_refused(project: Any, message: str) -> Response:
     )
 
 
-@bp.post("/territoire/projets/<uuid:project_id>/tuteurs/<uuid:membership_id>/retrait")
+@bp.post("/territoire/projets/<uuid:project_id>/tuteurs/<uuid:person_id>/retrait")
 @signed_in
-def remove_tutor(project_id: uuid.UUID, membership_id: uuid.UUID) -> Response:
-    """Withdraw a tutor from the project (their past reviews stay)."""
-    coordination.remove_tutor(db.session, who.grants(), project_id, membership_id)
+def remove_tutor(project_id: uuid.UUID, person_id: uuid.UUID) -> Response:
+    """Withdraw a person from the project's tutors (their past reviews stay)."""
+    coordination.remove_tutor(db.session, who.grants(), project_id, person_id)
     db.session.commit()
     return redirect(f"/territoire/projets/{project_id}" + _query(fait="retrait") + "#tuteurs", 303)
 

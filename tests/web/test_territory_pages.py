@@ -329,14 +329,12 @@ def test_a_person_outside_the_territory_cannot_be_named(client, app, session, pl
 def test_the_coordinator_removes_a_tutor(client, app, session, place):  # type: ignore[no-untyped-def]
     sign_in_as(client, app, place.helene)
     url = f"/territoire/projets/{place.project.id}"
-    membership = session.scalar(select(Membership).where(Membership.person_id == place.karim.id))
     html = client.get(url).get_data(as_text=True)
     assert 'aria-label="Retirer Karim Benali des tuteurs"' in html
-    answer = _post(client, f"{url}/tuteurs/{membership.id}/retrait", url, {})
+    answer = _post(client, f"{url}/tuteurs/{place.karim.id}/retrait", url, {})
     assert answer.status_code == 303
     assert _tutors(session, place.project) == set()
-    learner = session.scalar(select(Membership).where(Membership.person_id == place.lucie.id))
-    assert _post(client, f"{url}/tuteurs/{learner.id}/retrait", url, {}).status_code == 404  # not a tutor
+    assert _post(client, f"{url}/tuteurs/{place.lucie.id}/retrait", url, {}).status_code == 404  # not a tutor
 
 
 # --- review rules -----------------------------------------------------------------------------------------

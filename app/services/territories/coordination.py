@@ -168,18 +168,20 @@ def add_tutor(session: Session, grants: Grants, project_id: uuid.UUID, person_id
     )
 
 
-def remove_tutor(session: Session, grants: Grants, project_id: uuid.UUID, membership_id: uuid.UUID) -> None:
-    """Withdraw a tutor from a project; their past reviews stay."""
+def remove_tutor(session: Session, grants: Grants, project_id: uuid.UUID, person_id: uuid.UUID) -> None:
+    """Withdraw a person from the project's tutors; their past reviews stay."""
     project = project_to_manage(session, grants, project_id)
-    membership = session.get(Membership, membership_id)
-    if (
-        membership is None
-        or membership.role is not Role.TUTOR
-        or membership.scope_type is not ScopeType.PROJECT
-        or membership.scope_id != project.id
-    ):
+    membership_id = session.scalar(
+        select(Membership.id).where(
+            Membership.person_id == person_id,
+            Membership.role == Role.TUTOR,
+            Membership.scope_type == ScopeType.PROJECT,
+            Membership.scope_id == project.id,
+        )
+    )
+    if membership_id is None:
         raise NotFound("Tutor not found.")
-    people.revoke_membership(session, grants, membership.id)
+    people.revoke_membership(session, grants, membership_id)
 
 
 def territory_projects(
