@@ -151,6 +151,17 @@ def get_person(session: Session, grants: Grants, person_id: uuid.UUID) -> Person
         )
     ):
         return person
+    # Coordinators also see those who coordinate their territories with them (no project role needed).
+    if grants.coordinator_of and session.scalar(
+        select(Membership.id)
+        .where(
+            Membership.person_id == person.id,
+            Membership.scope_type == ScopeType.TERRITORY,
+            Membership.scope_id.in_(grants.coordinator_of),
+        )
+        .limit(1)
+    ):
+        return person
     visible = access.visible_territory_ids(session, grants) or set()
     shared = session.scalar(
         select(func.count())
