@@ -384,7 +384,67 @@ case(
 )
 
 # --- signed-in pages: coordinator's people (/personnes) ---------------------------------------------------------
-# (rows of this area go here)
+# The people of B's territory for B's coordinators; A's coordinator meets the 404 page for them, everyone
+# else (no territory to coordinate, the platform admin included) the 403 page.
+PEOPLE_REFUSED = {c: 403 for c in A_SIDE if c != "coordinator"} | {"admin": 403}
+case("GET", "/personnes", **page_for_all(200, by="b.coordinator", **PEOPLE_REFUSED))  # each one's own territory
+case("GET", "/personnes/inviter", **page_for_all(200, by="b.coordinator", **PEOPLE_REFUSED))
+case("GET", "/personnes/compte-accompagne", **page_for_all(200, by="b.coordinator", **PEOPLE_REFUSED))
+# The forms' role joins a role and a place ("tutor:<project id>"), which the table cannot write: the role sent
+# is unreadable, so callers let through meet the form's 422 (A's coordinator here; B's for B's learner).
+case(
+    "POST",
+    "/personnes/inviter",
+    form={"nom": "Nouvelle Personne", "email": "nouvelle.personne@example.org", "role": "@b.project.id"},
+    **page_for_all(422, by="b.coordinator", **PEOPLE_REFUSED),
+)
+case(
+    "POST",
+    "/personnes/compte-accompagne",
+    form={"nom": "Personne Aidée", "projet": "@b.project.id", "facilitateur": "moi"},
+    **page_hidden("b.coordinator", 303, **PEOPLE_REFUSED),
+)
+case(
+    "GET",
+    "/personnes/<uuid:person_id>",
+    {"person_id": "@b.learner.id"},
+    **page_hidden("b.coordinator", 200, **PEOPLE_REFUSED),
+)
+case(
+    "POST",
+    "/personnes/<uuid:person_id>/roles",
+    {"person_id": "@b.learner.id"},
+    form={"role": "@b.project.id"},
+    **page_hidden("b.coordinator", 422, **PEOPLE_REFUSED),
+)
+case(
+    "GET",
+    "/personnes/<uuid:person_id>/roles/<uuid:membership_id>/retirer",
+    {"person_id": "@b.learner.id", "membership_id": "@b.learner_membership.id"},
+    **page_hidden("b.coordinator", 200, **PEOPLE_REFUSED),
+)
+case(
+    "POST",
+    "/personnes/<uuid:person_id>/roles/<uuid:membership_id>/retirer",
+    {"person_id": "@b.learner.id", "membership_id": "@b.learner_membership.id"},
+    form={},
+    **page_hidden("b.coordinator", 303, **PEOPLE_REFUSED),
+)
+# B's learner chose a password: B's coordinator gets through, and there is no invitation to send (409).
+case(
+    "POST",
+    "/personnes/<uuid:person_id>/invitation",
+    {"person_id": "@b.learner.id"},
+    form={},
+    **page_hidden("b.coordinator", 409, **PEOPLE_REFUSED),
+)
+case(
+    "POST",
+    "/personnes/<uuid:person_id>/facilitateurs",
+    {"person_id": "@b.assisted.id"},
+    form={"facilitateur": "moi"},
+    **page_hidden("b.coordinator", 303, **PEOPLE_REFUSED),
+)
 
 # --- signed-in pages: issuer administrator's profile, keys, achievements (/emetteur) ----------------------------
 # (rows of this area go here)
