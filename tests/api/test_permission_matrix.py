@@ -447,7 +447,101 @@ case(
 )
 
 # --- signed-in pages: issuer administrator's profile, keys, achievements (/emetteur) ----------------------------
-# (rows of this area go here)
+# B's issuer for B's issuer administrator and the admins; A's issuer administrator meets the 404 page (another
+# issuer's things do not exist for them), A's others (administering no issuer) the 403 page.
+ISSUER_REFUSED = {c: 403 for c in A_SIDE if c != "issuer_admin"}
+ISSUER_PAGE = {"issuer_id": "@b.issuer.id"}
+ACHIEVEMENT_PAGE = {"achievement_id": "@b.achievement.id"}
+BADGE_FORM = {"nom": "Badge de la matrice", "description": "Un badge.", "criteres": "Avoir agi.", "type": "Badge"}
+DRAWN = {"image": "dessin", "fond": "#1b3a5c", "texte": "#ffffff", "forme": "circle"}
+case(
+    "GET",
+    "/emetteur",
+    owner="b.issuer_admin",
+    public=True,  # each administrator's own issuers
+    expect={c: 403 for c in CALLERS} | {"issuer_admin": 200, "owner": 200, "admin": 200, "anonymous": 303},
+)
+case("GET", "/emetteur/<uuid:issuer_id>", ISSUER_PAGE, **page_hidden("b.issuer_admin", 200, **ISSUER_REFUSED))
+case(
+    "POST",
+    "/emetteur/<uuid:issuer_id>",
+    ISSUER_PAGE,
+    form={"nom": "Émetteur B", "site": "https://b.example.fr", "version": "@b.issuer.version"},
+    **page_hidden("b.issuer_admin", 303, **ISSUER_REFUSED),
+)
+case(
+    "POST",
+    "/emetteur/<uuid:issuer_id>/image",
+    ISSUER_PAGE,
+    form={"fichier": PNG},
+    **page_hidden("b.issuer_admin", 303, **ISSUER_REFUSED),
+)
+case("GET", "/emetteur/<uuid:issuer_id>/cles", ISSUER_PAGE, **page_hidden("b.issuer_admin", 200, **ISSUER_REFUSED))
+for method, ok in (("GET", 200), ("POST", 303)):
+    case(
+        method,
+        "/emetteur/<uuid:issuer_id>/cles/renouveler",
+        ISSUER_PAGE,
+        form={} if method == "POST" else None,
+        **page_hidden("b.issuer_admin", ok, **ISSUER_REFUSED),
+    )
+    case(
+        method,
+        "/emetteur/<uuid:issuer_id>/cles/<uuid:key_id>/compromise",
+        {"issuer_id": "@b.issuer.id", "key_id": "@b.signing_key.id"},
+        form={"raison": "Ordinateur volé."} if method == "POST" else None,
+        **page_hidden("b.issuer_admin", ok, **ISSUER_REFUSED),
+    )
+    case(
+        method,
+        "/emetteur/<uuid:issuer_id>/badges/nouveau",
+        ISSUER_PAGE,
+        form=BADGE_FORM | DRAWN if method == "POST" else None,
+        **page_hidden("b.issuer_admin", ok, **ISSUER_REFUSED),
+    )
+    case(
+        method,
+        "/emetteur/badges/<uuid:achievement_id>/modifier",
+        ACHIEVEMENT_PAGE,
+        form=BADGE_FORM | {"version": "@b.achievement.lock_version"} if method == "POST" else None,
+        **page_hidden("b.issuer_admin", ok, **ISSUER_REFUSED),
+    )
+    case(
+        method,
+        "/emetteur/badges/<uuid:achievement_id>/regle",
+        ACHIEVEMENT_PAGE,
+        form={"regle": "manual", "version": "@b.achievement.lock_version"} if method == "POST" else None,
+        **page_hidden("b.issuer_admin", ok, **ISSUER_REFUSED),
+    )
+case("GET", "/emetteur/<uuid:issuer_id>/badges", ISSUER_PAGE, **page_hidden("b.issuer_admin", 200, **ISSUER_REFUSED))
+case(
+    "GET",
+    "/emetteur/badges/<uuid:achievement_id>",
+    ACHIEVEMENT_PAGE,
+    **page_hidden("b.issuer_admin", 200, **ISSUER_REFUSED),
+)
+case(
+    "POST",
+    "/emetteur/badges/<uuid:achievement_id>/image",
+    ACHIEVEMENT_PAGE,
+    form=DRAWN,
+    **page_hidden("b.issuer_admin", 303, **ISSUER_REFUSED),
+)
+case(
+    "GET",
+    "/emetteur/badges/<uuid:achievement_id>/competences",
+    ACHIEVEMENT_PAGE,
+    query={"q": "compétence"},
+    **page_hidden("b.issuer_admin", 200, **ISSUER_REFUSED),
+)
+for action in ("ajouter", "retirer"):  # (retirer: a competency not on the badge, nothing to do: back to the page)
+    case(
+        "POST",
+        f"/emetteur/badges/<uuid:achievement_id>/competences/{action}",
+        ACHIEVEMENT_PAGE,
+        form={"competence": "@b.competencies.3.id", "version": "@b.achievement.lock_version"},
+        **page_hidden("b.issuer_admin", 303, **ISSUER_REFUSED),
+    )
 
 # --- signed-in pages: issuer administrator's approvals, awards, credentials (/emetteur/...) ---------------------
 # (rows of this area go here)
