@@ -64,6 +64,8 @@ class RowReport:
     learner_id: uuid.UUID | None = None
     achievement_id: uuid.UUID | None = None
     credential_id: uuid.UUID | None = None
+    # The learner as the file names them (e-mail or id), for a preview; never kept in a job's result.
+    recipient: str | None = None
 
 
 @dataclass
@@ -172,7 +174,7 @@ def _check_row(
     classes: dict[uuid.UUID, tuple[Achievement, AchievementVersion]],
 ) -> RowReport:
     """Check one row; ``by_email`` and ``by_id`` hold only the people the caller may award."""
-    report = RowReport(line, "valid")
+    report = RowReport(line, "valid", recipient=values.get("person_id") or values.get("email") or None)
     pointer = f"#/rows/{line}"
     learner = None
     if values.get("person_id"):
