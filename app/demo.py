@@ -3,7 +3,9 @@
 One territory, two projects, five people; a framework imported from the demo's own small file
 (``app/demo_data``); the territory's issuer with a badge template awarded by a rule; Lucie's
 badge already issued; claims waiting in Karim's queue (Lucie's, and Marcel's recorded by
-Hélène acting for him).
+Hélène acting for him); a jury officer of the Cnam serving an RNCP fiche of the demo's own
+(``app/demo_data``, invented), on which Karim validated two of Lucie's competencies, so that she
+can ask Lucie for her jury dossier.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from app.services.recognition import claims, reviews
 
 ADMIN_EMAIL = "admin@demo.blason.fr"
 FRAMEWORK_FILE = Path(__file__).with_name("demo_data") / "referentiel-val-de-brenne.csv"
+RNCP_FILE = Path(__file__).with_name("demo_data") / "fiche-rncp-demonstration.xml"
 
 
 @dataclass
@@ -68,6 +71,7 @@ def load_demo(
         DemoLogin("tuteur (CNAM)", "Karim Benali", "karim.benali@demo.blason.fr"),
         DemoLogin("apprenante (habitante-entrepreneure)", "Lucie Perrin", "lucie.perrin@demo.blason.fr"),
         DemoLogin("personne accompagnée, sans e-mail (Hélène Martin agit pour lui)", "Marcel Dubreuil", None),
+        DemoLogin("chargée de jury (Cnam)", "Sophie Laurent", "sophie.laurent@demo.blason.fr"),
     ]
     if session.scalar(select(Person.id).where(Person.email == ADMIN_EMAIL)):
         return logins
@@ -89,6 +93,7 @@ def load_demo(
     tutor = person("Karim Benali", "karim.benali@demo.blason.fr", ProfileType.AUTRE)
     lucie = person("Lucie Perrin", "lucie.perrin@demo.blason.fr", ProfileType.HABITANT_ENTREPRENEUR)
     marcel = person("Marcel Dubreuil", None, ProfileType.HABITANT_ENTREPRENEUR, assisted=True)
+    jury_officer = person("Sophie Laurent", "sophie.laurent@demo.blason.fr", ProfileType.AUTRE)
 
     territory = Territory(
         name="Communauté de communes du Val de Brenne",
@@ -220,7 +225,8 @@ def load_demo(
         planting=planting,
         repairs=repairs,
     )
-    audit.record(session, None, "demo.loaded", "territory", territory.id, {"people": 5})
+    _jury(session, issuing=issuing, admin=admin, tutor=tutor, lucie=lucie, officer=jury_officer, planting=planting)
+    audit.record(session, None, "demo.loaded", "territory", territory.id, {"people": 6})
     return logins
 
 
@@ -321,3 +327,65 @@ def _recognition(
     for_marcel = grants(coordinator, marcel)
     contributions.submit_contribution(session, for_marcel, repairs.id, clock=issuing.clock)
     claim(for_marcel, repairs, "VB2.1", "J'ai montré aux jeunes comment démonter et réparer un grille-pain.")
+
+
+def _jury(
+    session: Session,
+    *,
+    issuing: IssuingSettings,
+    admin: Person,
+    tutor: Person,
+    lucie: Person,
+    officer: Person,
+    planting: Contribution,
+) -> None:
+    """The RNCP fiche of the demo, its jury officer, and two of Lucie's competencies of it validated."""
+    imports.import_framework_file(
+        session, access.load_grants(session, admin.id), RNCP_FILE, RNCP_FILE.name, clock=issuing.clock
+    )
+    framework_id = session.scalar(
+        select(Framework.id).where(Framework.source_key == "RNCP99001").order_by(Framework.version.desc())
+    )
+    by_code = {c.code: c for c in session.scalars(select(Competency).where(Competency.framework_id == framework_id))}
+    session.add(
+        Membership(
+            person_id=officer.id,
+            role=Role.JURY_OFFICER,
+            scope_type=ScopeType.CERTIFICATION,
+            scope_id=by_code["RNCP99001"].id,
+        )
+    )
+    session.flush()
+    for code, level, why, comment in (
+        (
+            "RNCP99001BC01-C01",
+            "acquis",
+            "J'ai réuni douze voisins pour créer le jardin et j'anime les samedis de plantation.",
+            "Le groupe s'est retrouvé chaque samedi : une vraie animation d'habitants.",
+        ),
+        (
+            "RNCP99001BC02-C01",
+            "maitrise",
+            "J'ai conçu le plan des parcelles avec l'école et suivi les semis jusqu'aux récoltes.",
+            "Le potager a nourri douze foyers cet été.",
+        ),
+    ):
+        made = claims.create_claim(
+            session,
+            access.load_grants(session, lucie.id),
+            {
+                "contribution_id": planting.id,
+                "competency_id": by_code[code].id,
+                "justification": why,
+                "self_assessment": level,
+            },
+            clock=issuing.clock,
+        ).value
+        reviews.review_claim(
+            session,
+            access.load_grants(session, tutor.id),
+            made.id,
+            {"decision": "validated", "level": level, "comment": comment},
+            expected_version=made.version,
+            clock=issuing.clock,
+        )
