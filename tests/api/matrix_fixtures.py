@@ -359,7 +359,8 @@ def build_side(app: Any, session: Any, tag: str, hashed: str) -> Side:
     link = dossiers.download_link(session, jury_grants, dossier.id, settings=rt.dossiers)
     parts = urlsplit(link.url)
     refresh = auth._issue(session, learner, uuid.uuid4(), rt.tokens).refresh_token
-    job = jobs.submit(session, access.load_grants(session, issuer_admin.id), "bulk_award", {"mode": "dry_run"})
+    job_params = {"mode": "dry_run", "issuer_id": str(issuer.id)}  # the issuer's report page finds it
+    job = jobs.submit(session, access.load_grants(session, issuer_admin.id), "bulk_award", job_params)
     session.flush()
     return Side(
         territory,

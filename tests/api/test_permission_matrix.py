@@ -544,7 +544,74 @@ for action in ("ajouter", "retirer"):  # (retirer: a competency not on the badge
     )
 
 # --- signed-in pages: issuer administrator's approvals, awards, credentials (/emetteur/...) ---------------------
-# (rows of this area go here)
+# B's issuer's pages for its administrators and platform admins; A's issuer admin (another issuer) meets the
+# 404 page; A's others, who administer no issuer (the facilitator acts as a learner), the 403 page.
+AWARDS_REFUSED = {c: 403 for c in A_SIDE if c != "issuer_admin"}
+AWARDS_ISSUER = {"issuer_id": "@b.issuer.id"}
+case(
+    "GET",
+    "/emetteur/<uuid:issuer_id>/a-approuver",
+    AWARDS_ISSUER,
+    **page_hidden("b.issuer_admin", 200, **AWARDS_REFUSED),
+)
+# B's credential is issued, not proposed: its admins get the 409 page (decided meanwhile).
+case(
+    "POST",
+    "/emetteur/<uuid:issuer_id>/a-approuver",
+    AWARDS_ISSUER,
+    form={"proposition": "@b.credential.id", "action": "approve"},
+    **page_hidden("b.issuer_admin", 409, **AWARDS_REFUSED),
+)
+case(
+    "GET", "/emetteur/<uuid:issuer_id>/attribuer", AWARDS_ISSUER, **page_hidden("b.issuer_admin", 200, **AWARDS_REFUSED)
+)
+case(
+    "POST",
+    "/emetteur/<uuid:issuer_id>/attribuer",
+    AWARDS_ISSUER,
+    form={"modele": "@b.achievement.id", "personne": "@b.other_learner.id"},
+    **page_hidden("b.issuer_admin", 303, **AWARDS_REFUSED),
+)
+case("GET", "/emetteur/<uuid:issuer_id>/envois", AWARDS_ISSUER, **page_hidden("b.issuer_admin", 200, **AWARDS_REFUSED))
+case(
+    "POST",
+    "/emetteur/<uuid:issuer_id>/envois",
+    AWARDS_ISSUER,
+    form={"csv": ("file", b"email\n", "envoi.csv"), "modele": "@b.achievement.id"},
+    **page_hidden("b.issuer_admin", 303, **AWARDS_REFUSED),
+)  # stored, then its preview
+case(
+    "GET",
+    "/emetteur/<uuid:issuer_id>/envois/exemple.csv",
+    AWARDS_ISSUER,
+    **page_hidden("b.issuer_admin", 200, **AWARDS_REFUSED),
+)
+# B's admin's job (still queued): its report says so; its CSV waits for the end (409).
+case(
+    "GET",
+    "/emetteur/<uuid:issuer_id>/envois/<uuid:job_id>",
+    {**AWARDS_ISSUER, "job_id": "@b.job.id"},
+    **page_hidden("b.issuer_admin", 200, **AWARDS_REFUSED),
+)
+case(
+    "GET",
+    "/emetteur/<uuid:issuer_id>/envois/<uuid:job_id>/rapport.csv",
+    {**AWARDS_ISSUER, "job_id": "@b.job.id"},
+    **page_hidden("b.issuer_admin", 409, **AWARDS_REFUSED),
+)
+case(
+    "GET",
+    "/emetteur/<uuid:issuer_id>/badges-emis",
+    AWARDS_ISSUER,
+    **page_hidden("b.issuer_admin", 200, **AWARDS_REFUSED),
+)
+case(
+    "POST",
+    "/emetteur/<uuid:issuer_id>/badges-emis",
+    AWARDS_ISSUER,
+    form={"badge": "@b.credential.id", "action": "suspend", "motif": "Vérification en cours."},
+    **page_hidden("b.issuer_admin", 303, **AWARDS_REFUSED),
+)
 
 # --- signed-in pages: a job's progress (/taches) ----------------------------------------------------------------
 # A job is its starter's (and the platform admins'): B's job is the 404 page for all of A.
