@@ -13,6 +13,11 @@ the job's progress and the time to the queue's storage every few seconds; a job 
 older than ``BLASON_JOB_HEARTBEAT_TIMEOUT`` was abandoned by a dead worker (``kill -9``, a lost
 machine) and is marked failed by the next worker to start, by a reaper every minute, and shown
 failed to readers at once. Its work was never committed: nothing of it is in the database.
+
+A queued job whose message was lost (Redis flushed or restarted without persistence, the SQLite
+queue file deleted) is found by the same reaper: queued for longer than the heartbeat timeout
+and absent from the queue, it is **enqueued again once**; if its message is lost again, it is
+marked failed with words (``job_error_lost``). See :func:`reap`.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import UnitOfWork, database_of, expect_writes, expecting_writes
 from app.platform import mail
-from app.platform.errors import NotFound, ServiceError
+from app.platform.errors import NotFound, PermissionDenied, ServiceError
 from app.runtime import Runtime, runtime
 from app.services import jobs
 from app.services.identity.access import Grants, load_grants
@@ -76,6 +81,15 @@ class Queue:
 
     def enqueue(self, job_id: uuid.UUID) -> None:
         self._run(str(job_id))
+
+    def waiting(self) -> set[uuid.UUID]:
+        """The ids of the jobs whose message the queue holds now (raises if the queue is unreachable)."""
+        found: set[uuid.UUID] = set()
+        for task in [*self.huey.pending(), *self.huey.scheduled()]:
+            if task.name == self._run.name and task.args:
+                with contextlib.suppress(ValueError, TypeError):
+                    found.add(uuid.UUID(str(task.args[0])))
+        return found
 
     def _run_message(self, job_id: str) -> None:
         run_job(self.app, uuid.UUID(job_id))
@@ -196,11 +210,17 @@ class Progress:
 
 
 class Heartbeat(threading.Thread):
-    """Publishes a running job's progress and the time, every ``interval`` seconds and on each change."""
+    """Publishes a running job's progress and the time, every ``interval`` seconds and on changes.
 
-    def __init__(self, queue: Queue, job_id: uuid.UUID, progress: Progress, interval: float) -> None:
+    At most one write every ``gap`` seconds however often the work reports progress: a bulk award
+    reports each badge, and a write per badge to the queue's storage (a committed SQLite
+    transaction, or a Redis round trip) would cost the work itself several per cent.
+    """
+
+    def __init__(self, queue: Queue, job_id: uuid.UUID, progress: Progress, interval: float, gap: float = 0.5) -> None:
         super().__init__(name=f"heartbeat-{job_id}", daemon=True)
         self.queue, self.job_id, self.progress, self.interval = queue, job_id, progress, interval
+        self.gap = min(gap, interval)
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -211,6 +231,7 @@ class Heartbeat(threading.Thread):
                 log.warning("job %s: heartbeat not written", self.job_id, exc_info=True)
             self.progress.changed.wait(self.interval)
             self.progress.changed.clear()
+            self.stopping.wait(self.gap)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -292,11 +313,30 @@ def run_job(app: Flask, job_id: uuid.UUID) -> str:
 
 
 def reap(app: Flask) -> list[uuid.UUID]:
-    """Mark failed the running jobs whose worker stopped beating (a worker's start, every minute)."""
+    """Mark failed the running jobs whose worker stopped beating; recover queued jobs whose message was lost.
+
+    Runs when a worker starts and every minute in each worker. A queued job older than the
+    heartbeat timeout whose message the queue no longer holds is enqueued again once, then, if
+    lost again, marked failed in words (``job_error_lost``). When the queue cannot be read
+    (Redis down) queued jobs are left alone: their messages may well be there.
+    Returns the ids of the running jobs marked failed (lost messages are logged).
+    """
     rt = runtime(app)
+    queue = queue_of(app)
+    timeout = rt.settings.job_heartbeat_timeout
+    try:
+        waiting: set[uuid.UUID] | None = queue.waiting()
+    except Exception:
+        log.warning("jobs reaper: the queue cannot be read; queued jobs left as they are", exc_info=True)
+        waiting = None
     with app.app_context(), _session(app) as session:
         try:
-            reaped = tracking.reap(session, queue_of(app), timeout=rt.settings.job_heartbeat_timeout, clock=rt.clock)
+            reaped = tracking.reap(session, queue, timeout=timeout, clock=rt.clock)
+            lost = (
+                tracking.recover_lost(session, waiting, timeout=timeout, clock=rt.clock)
+                if waiting is not None
+                else tracking.Lost()
+            )
             session.commit()
         except Exception:  # SQLite busy with a job's work: the next round will do it
             session.rollback()
@@ -304,6 +344,15 @@ def reap(app: Flask) -> list[uuid.UUID]:
             return []
     for job_id, params in reaped:
         log.warning("job %s: its worker stopped (no heartbeat); marked failed", job_id)
+        jobs.discard_inputs(rt.storage, params)
+    for job_id in lost.requeue:
+        log.warning("job %s: queued but its message was lost; enqueued again", job_id)
+        try:
+            queue.enqueue(job_id)
+        except Exception:  # the next round finds it without a message again, and fails it
+            log.warning("job %s: could not be enqueued again", job_id, exc_info=True)
+    for job_id, params in lost.failed:
+        log.warning("job %s: its message was lost twice; marked failed", job_id)
         jobs.discard_inputs(rt.storage, params)
     return [job_id for job_id, _params in reaped]
 
@@ -388,9 +437,17 @@ def _dossier_generation(
     session: Session, grants: Grants, params: dict[str, Any], progress: Progress, rt: Runtime
 ) -> Outcome:
     from app.services.dossiers import lifecycle
+    from app.services.dossiers.scope import get_dossier, require_consent
 
     progress.step("job_step_dossier_building", 0, 1)
     config = rt.dossiers
+    # Consent may have been refused or withdrawn since the job was asked for: say so in words.
+    dossier = get_dossier(session, grants, uuid.UUID(params["dossier_id"]))
+    session.refresh(dossier, with_for_update=True)  # as generate() does: the learner's answer waits
+    try:
+        require_consent(dossier)
+    except PermissionDenied as exc:
+        raise tracking.Refused(exc.detail, job_key="job_error_no_consent") from exc
     result = lifecycle.generate(session, grants, uuid.UUID(params["dossier_id"]), settings=config)
     storage, new_key, replaced_key = config.storage, result.dossier.archive_key, result.replaced_key
     session.on_abandon(lambda: lifecycle.discard_archive(storage, new_key))  # type: ignore[attr-defined]

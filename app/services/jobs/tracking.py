@@ -21,13 +21,23 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import Job, JobState
-from app.platform.errors import FieldError, NotFound, ServiceError
+from app.platform.errors import FieldError, NotFound, PermissionDenied, ServiceError
 from app.platform.i18n import translator
 from app.services.identity.access import Grants, require_login
 
 KINDS = ("framework_import", "bulk_award", "dossier_generation")
 
 INTERRUPTED = "job_error_interrupted"
+LOST = "job_error_lost"
+REQUEUED = "job_step_requeued"
+
+
+class Refused(PermissionDenied):
+    """A refusal a job reports in words of its own (``job_key``, a catalogue key), not the generic one."""
+
+    def __init__(self, detail: str, *, job_key: str) -> None:
+        super().__init__(detail)
+        self.job_key = job_key
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,7 @@ def error_of(exc: BaseException) -> dict[str, Any]:
             "Unauthenticated": "job_error_refused",
             "Conflict": "job_error_conflict",
         }.get(name, "job_error_invalid")
+        key = getattr(exc, "job_key", None) or key
         return job_error(key, detail=exc.detail, errors=exc.errors)
     return job_error("job_error_internal", detail=type(exc).__name__)
 
@@ -204,6 +215,67 @@ def reap(
         if fail(session, job.id, job_error(INTERRUPTED, seconds=int(timeout)), clock=clock):
             reaped.append((job.id, dict(job.params or {})))
     return reaped
+
+
+@dataclass
+class Lost:
+    """Queued jobs whose queue message is gone: to enqueue again, and those failed for good."""
+
+    requeue: list[uuid.UUID] = field(default_factory=list)
+    failed: list[tuple[uuid.UUID, dict[str, Any]]] = field(default_factory=list)
+
+
+def recover_lost(
+    session: Session, waiting: set[uuid.UUID], *, timeout: float, clock: Callable[[], datetime] = utcnow
+) -> Lost:
+    """Deal with queued jobs whose message is no longer in the queue (flushed; caller commits).
+
+    ``waiting`` holds the ids of the messages the queue still has. A job queued for more than
+    ``timeout`` seconds without a message (Redis flushed or lost without persistence, the SQLite
+    queue file deleted, a worker killed between taking the message and claiming the job) would
+    otherwise stay queued forever. It is **enqueued again once**: ``heartbeat_at``, never set on
+    a queued job otherwise, records when, and the step says so. If it is still queued without a
+    message ``timeout`` seconds after that, it is marked failed with :data:`LOST` in words. The
+    caller enqueues ``requeue`` after its commit; a second message for a job a worker took
+    meanwhile is harmless (the claim finds it no longer queued).
+    """
+    now = clock()
+    cutoff = now - timedelta(seconds=timeout)
+    lost = Lost()
+    stuck = session.execute(
+        select(Job.id, Job.heartbeat_at, Job.params)
+        .where(Job.state == JobState.QUEUED, Job.created_at < cutoff)
+        .order_by(Job.created_at)
+    ).all()
+    for job_id, requeued_at, params in stuck:
+        if job_id in waiting:
+            continue
+        still_queued = (Job.id == job_id, Job.state == JobState.QUEUED)
+        if requeued_at is None:
+            changed = session.execute(
+                update(Job)
+                .where(*still_queued, Job.heartbeat_at.is_(None))
+                .values(heartbeat_at=now, step_key=REQUEUED, step_values={})
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+            if changed == 1:
+                lost.requeue.append(job_id)
+        elif requeued_at < cutoff:
+            changed = session.execute(
+                update(Job)
+                .where(*still_queued)
+                .values(
+                    state=JobState.FAILED,
+                    error=job_error(LOST, seconds=int(timeout)),
+                    finished_at=now,
+                    step_key=None,
+                    step_values={},
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+            if changed == 1:
+                lost.failed.append((job_id, dict(params or {})))
+    return lost
 
 
 def get_job(session: Session, grants: Grants, job_id: uuid.UUID) -> Job:
