@@ -81,7 +81,7 @@ def _progress(shown: dict[str, Any]) -> dict[str, Any]:
         words = t("job_page_progress_done", done=_number(done))
     else:
         words = ""
-    step = shown["progress"]["step_" + lang] if shown["state"] not in FINISHED or shown["state"] == "succeeded" else ""
+    step = shown["progress"]["step_" + lang] if shown["state"] not in FINISHED else ""
     return {
         "state": shown["state"],
         "stateWords": t("job_page_state_" + shown["state"]),
