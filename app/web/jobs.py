@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
@@ -101,6 +102,19 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+def _framework_href(item: dict[str, Any], admin: bool) -> str | None:
+    """Where a framework of an import's report is seen: its version written, or (unchanged, the report
+    names no version) the administrator's list searched for its key."""
+    framework_id, lang = _uuid(item.get("id")), request.args.get("lang")
+    kept = [("lang", lang)] if lang in LANGS else []
+    if framework_id:
+        path = f"/administration/referentiels/{framework_id}" if admin else f"/frameworks/{framework_id}"
+        return path + ("?" + urlencode(kept) if kept else "")
+    if admin and item.get("sourceKey"):
+        return "/administration/referentiels?" + urlencode([("q", item["sourceKey"]), *kept])
+    return None
+
+
 def _outcome(shown: dict[str, Any]) -> dict[str, Any]:
     """What the page says at the end, by kind: figures, and the links onward (ids from params/result)."""
     kind, params, result = shown["kind"], shown["params"], shown["result"] or {}
@@ -111,13 +125,8 @@ def _outcome(shown: dict[str, Any]) -> dict[str, Any]:
         out["counts"] = [(key, _number(counts[key])) for key in FW_COUNTS if counts.get(key)]
         out["created"], out["unchanged"] = _number(result.get("created") or 0), _number(result.get("unchanged") or 0)
         out["frameworks"] = [
-            {
-                **item,
-                "href": (f"/administration/referentiels/{item['id']}" if admin else f"/frameworks/{item['id']}") + q,
-                "competencies": _number(item.get("competencies") or 0),
-            }
+            {**item, "href": _framework_href(item, admin), "competencies": _number(item.get("competencies") or 0)}
             for item in result.get("frameworks") or []
-            if _uuid(item.get("id"))
         ]
         out["warnings"] = result.get("warnings") or []
         out["warnings_total"] = _number(result.get("warningsTotal") or 0)

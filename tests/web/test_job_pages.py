@@ -96,6 +96,12 @@ def test_an_import_shows_its_progress_then_its_counts_and_frameworks(client, app
     assert framework is not None
     assert f'href="/administration/referentiels/{framework.id}"' in html
     assert "Compétences du jardin partagé" in text
+    # The same file again: the framework is unchanged (no version written), found by its key.
+    again = _import(client).headers["Location"]
+    drain()
+    html = client.get(again).get_data(as_text=True)
+    assert "Déjà à jour, inchangés : 1." in page_text(client.get(again))
+    assert re.search(r'<a href="/administration/referentiels\?q=[^"]+">Compétences du jardin partagé</a>', html)
 
 
 def test_the_state_endpoint_answers_json_in_the_pages_language(client, app, session, admin) -> None:  # type: ignore[no-untyped-def]
