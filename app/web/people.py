@@ -87,7 +87,7 @@ def index() -> Response:
     territories = directory.coordinated_territories(db.session, grants)
     q = request.args.get("q", "").strip()[:MAX_NAME]
     territory = _uuid(request.args.get("territoire"))
-    territory = territory if any(t.id == territory for t in territories) else None
+    territory = territory if any(each.id == territory for each in territories) else None
     found = directory.search_people(
         db.session, grants, q=q, territory_id=territory, page=_page_number(), per_page=PER_PAGE
     )
