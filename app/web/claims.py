@@ -249,11 +249,25 @@ def skills() -> Response:
 @signed_in
 def my_data() -> Response:
     """What the download of one's data holds, the button to take it, and the jury dossiers asked of one."""
+    return _my_data_page()
+
+
+def _my_data_page(refusal_errors: dict[uuid.UUID, str] | None = None, typed: str = "") -> Response:
     grants = pages_signed_in.grants()
     asked = dossiers.list_dossiers(db.session, grants, learner_id=grants.person_id, page=_page_arg(), per_page=20)
     fiches = frameworks_query.places_of(db.session, list({d.certification_id for d in asked.items}))
     names = people.display_names(db.session, {d.requested_by_id for d in asked.items})
-    return _render("web/claims/data.html", dossiers=asked, fiches=fiches, names=names)
+    status = 422 if refusal_errors else 200
+    return _render(
+        "web/claims/data.html",
+        status,
+        dossiers=asked,
+        fiches=fiches,
+        names=names,
+        refusal_errors=refusal_errors or {},
+        typed_reason=typed,
+        max_reason=dossiers.MAX_REASON,
+    )
 
 
 @bp.post("/mes-donnees/dossiers/<uuid:dossier_id>/accord")
@@ -268,8 +282,12 @@ def dossier_consent(dossier_id: uuid.UUID) -> BaseResponse:
 @bp.post("/mes-donnees/dossiers/<uuid:dossier_id>/refus")
 @signed_in
 def dossier_refuse(dossier_id: uuid.UUID) -> BaseResponse:
-    """Refuse the jury dossier, or take one's consent back."""
-    dossiers.refuse(db.session, pages_signed_in.grants(), dossier_id, clock=runtime().clock)
+    """Refuse the jury dossier, or take one's consent back, with an optional reason the jury officer reads."""
+    reason = request.form.get("raison", "").strip()
+    if len(reason) > dossiers.MAX_REASON:
+        words = Words(current_lang())
+        return _my_data_page({dossier_id: words.get("claim_dossier_reason_too_long", n=dossiers.MAX_REASON)}, reason)
+    dossiers.refuse(db.session, pages_signed_in.grants(), dossier_id, reason=reason or None, clock=runtime().clock)
     db.session.commit()
     return redirect(f"/mes-donnees{_lang_query()}#dossiers", 303)
 

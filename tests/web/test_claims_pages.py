@@ -360,3 +360,40 @@ def test_my_data_asks_for_consent_to_a_jury_dossier(client, app, session, world,
     token = csrf_token(client, "/mes-donnees")
     assert "Personne n&#39;a demandé" in client.get("/mes-donnees").get_data(as_text=True)
     assert client.post(f"/mes-donnees/dossiers/{asked.id}/accord", data={"csrf_token": token}).status_code == 404
+
+
+def test_refusing_a_jury_dossier_can_say_why_and_a_too_long_reason_changes_nothing(  # type: ignore[no-untyped-def]
+    client, app, session, world, make_person, grant
+):
+    from sqlalchemy import select
+
+    from app.models import AuditEvent, Dossier, DossierStatus
+    from app.services.dossiers import lifecycle as dossiers
+    from app.services.identity import access
+    from tests.dossier_fixtures import make_fiche
+
+    _framework, fiche, _blocs, _competences = make_fiche(session)
+    officer = make_person(display_name="Nadia Jury")
+    grant(officer, "jury_officer", fiche)
+    asked = dossiers.request_dossier(
+        session, access.load_grants(session, officer.id), {"certification_id": fiche.id, "learner_id": world.learner.id}
+    )
+    session.commit()
+    sign_in_as(client, app, world.learner)
+    assert "Si vous refusez : votre raison (facultatif)" in page_text(client.get("/mes-donnees"))
+    token = csrf_token(client, "/mes-donnees")
+    too_long = client.post(f"/mes-donnees/dossiers/{asked.id}/refus", data={"csrf_token": token, "raison": "x" * 1001})
+    assert too_long.status_code == 422
+    assert "Votre raison est trop longue : 1000 caractères au plus." in page_text(too_long)
+    session.expire_all()
+    assert session.get(Dossier, asked.id).status is DossierStatus.AWAITING_CONSENT
+    refused = client.post(
+        f"/mes-donnees/dossiers/{asked.id}/refus", data={"csrf_token": token, "raison": "  Pas cette année.  "}
+    )
+    assert refused.status_code == 303
+    session.expire_all()
+    assert session.get(Dossier, asked.id).status is DossierStatus.REFUSED
+    said = session.scalars(
+        select(AuditEvent.data).where(AuditEvent.action == "dossier.refused", AuditEvent.subject_id == str(asked.id))
+    ).one()
+    assert said["reason"] == "Pas cette année."
