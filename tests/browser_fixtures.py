@@ -16,6 +16,11 @@ is absent.
 - ``audit(url, name)``: open a page in French and English at phone and desktop width (and the phone
   in dark mode), check each with axe-core and screenshot the phone ones; all violations are reported
   together.
+- ``live_worker(step_delay=None)``: start a job worker (``blason worker``) beside the live server, on
+  its database, queue and files; stopped after the test.
+- ``open_session(site, page, person)`` and ``signed_in_at(site, person, path)``: a browser signed in
+  as a person through a session opened directly (the sign-in form is its own journey's, and
+  throttled per address); the second brings an audit's page to a path in the page's language.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +42,12 @@ from sqlalchemy.orm import Session
 
 from app import migrate
 from app.db import make_engine
+from app.models import Person
 from app.platform.urls import Urls
-from app.services.identity import access
+from app.services.identity import access, web_sessions
 from app.services.identity.audit import Actor
 from app.services.issuing.signing import IssuingSettings
+from app.web.session_cookie import COOKIE
 from tests.conftest import JWT_PEM, KEK
 from tests.issuing_fixtures import KEKS
 
@@ -51,6 +60,7 @@ AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 AXE_VERSION = "4.14.1"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SYSTEM = access.Grants(Actor(None), platform_admin=True)
+SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 
 # The server binds port 0 first, so the public base URL it signs into documents is its real address.
 SERVER = """
@@ -143,6 +153,84 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         if server.stdout is not None:
             server.stdout.close()
         engine.dispose()
+
+
+@pytest.fixture()
+def live_worker(live_server: LiveServer, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start a job worker (`blason worker`) on the live server's database, queue and files, for this test.
+
+    ``step_delay`` (seconds, BLASON_JOB_TEST_STEP_DELAY) slows each progress step of a job so that its
+    progress can be seen moving. Each worker is stopped after the test as Ctrl-C would (it ends its
+    current job), killed if it lingers; its output (``worker-<n>.log`` in the test's tmp dir) is
+    printed when it did not stop cleanly.
+    """
+    started: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+    def start(step_delay: str | None = None) -> subprocess.Popen[bytes]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BLASON_")}
+        env |= {
+            "BLASON_ENV": "testing",
+            "BLASON_INSTANCE_DIR": str(live_server.folder),
+            "BLASON_DATABASE_URL": f"sqlite:///{live_server.folder / 'site.db'}",
+            "BLASON_PUBLIC_BASE_URL": live_server.base,
+            "BLASON_SECRET_KEY": "browser-test",
+            "BLASON_JWT_PRIVATE_KEY": JWT_PEM,
+            "BLASON_KEY_ENCRYPTION_KEYS": KEK,
+            "BLASON_PASSWORD_HASH_TIME_COST": "1",
+            "BLASON_PASSWORD_HASH_MEMORY_KIB": "8",
+            "BLASON_LOG_LEVEL": "INFO",
+            "PYTHONPATH": str(ROOT),
+        }
+        if step_delay is not None:
+            env["BLASON_JOB_TEST_STEP_DELAY"] = step_delay
+        log = tmp_path / f"worker-{len(started)}.log"
+        command = [sys.executable, "-m", "flask", "--app", "wsgi", "blason", "worker", "--poll", "0.2"]
+        with open(log, "wb") as out:
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        started.append((process, log))
+        return process
+
+    yield start
+    for process, log in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.returncode not in (0, -signal.SIGINT):
+            print(log.read_text(errors="replace"))
+
+
+def open_session(site: LiveServer, page: Page, person: Person) -> None:
+    """Give the page's browser a session of ``person``, as signing in would (opened directly)."""
+    with site.session() as session:
+        token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
+        session.commit()
+    page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
+
+
+def signed_in_at(
+    site: LiveServer, person: Person, path: str, *, fresh: bool = False, status: int = 200
+) -> Callable[[Page], None]:
+    """Bring a page (an audit's) to ``path`` signed in as ``person``, in the page's language.
+
+    The page's browser keeps the session it has; ``fresh`` clears it first (the audit's pages are
+    reused by the next call, maybe for someone else).
+    """
+
+    def go(page: Page) -> None:
+        if fresh:
+            page.context.clear_cookies()
+        if not any(c["name"] == COOKIE for c in page.context.cookies()):
+            open_session(site, page, person)
+        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
+        response = page.goto(site.url(path + ("&" if "?" in path else "?") + f"lang={lang}"))
+        assert response is not None and response.status == status, path
+        assert page.evaluate("() => document.documentElement.lang") == lang
+
+    return go
 
 
 @pytest.fixture(scope="session")

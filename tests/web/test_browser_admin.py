@@ -10,13 +10,11 @@ and that link alone leads to the outcome. Every page passes axe-core; screenshot
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,50 +24,14 @@ from app.models import Membership, Person, Role, ScopeType
 from app.services.identity import web_sessions
 from app.web.session_cookie import COOKIE
 from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, assert_accessible, screenshot_dir
-from tests.conftest import JWT_PEM, KEK, shared_path
+from tests.conftest import shared_path
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Browser, Page, expect
 
-ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 RNCP = ("frameworks", "rncp", "export-fiches-rncp-v4-1_extract_RNCP35340_RNCP40792.xml")
 STEP_DELAY = "0.25"  # seconds the worker waits at each progress step, so the progress can be seen
-
-
-@pytest.fixture()
-def worker(live_server: LiveServer) -> Iterator[subprocess.Popen[bytes]]:
-    """A job worker on the live server's database, queue (its instance folder) and storage."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLASON_")}
-    env |= {
-        "BLASON_ENV": "testing",
-        "BLASON_INSTANCE_DIR": str(live_server.folder),
-        "BLASON_DATABASE_URL": f"sqlite:///{live_server.folder / 'site.db'}",
-        "BLASON_PUBLIC_BASE_URL": live_server.base,
-        "BLASON_SECRET_KEY": "browser-test",
-        "BLASON_JWT_PRIVATE_KEY": JWT_PEM,
-        "BLASON_KEY_ENCRYPTION_KEYS": KEK,
-        "BLASON_PASSWORD_HASH_TIME_COST": "1",
-        "BLASON_PASSWORD_HASH_MEMORY_KIB": "8",
-        "BLASON_LOG_LEVEL": "INFO",
-        "BLASON_JOB_TEST_STEP_DELAY": STEP_DELAY,
-        "PYTHONPATH": str(ROOT),
-    }
-    log = live_server.folder / f"worker-{uuid.uuid4().hex[:6]}.log"
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "blason", "worker", "--poll", "0.2"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.returncode not in (0, -15):
-            print(log.read_text(errors="replace"))
 
 
 def camille(site: LiveServer) -> Person:
@@ -107,8 +69,9 @@ def test_camille_imports_the_rncp_file_and_follows_its_progress(
     live_server: LiveServer,
     new_page: Callable[..., Page],
     screenshot: Callable[[Page, str], Path],
-    worker: subprocess.Popen[bytes],
+    live_worker: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
+    live_worker(STEP_DELAY)
     rncp = shared_path(*RNCP)
     admin = camille(live_server)
     page = new_page(PHONE, "fr")
@@ -163,8 +126,9 @@ def test_without_javascript_the_refresh_link_leads_to_the_counts(
     browser: Browser,
     new_page: Callable[..., Page],
     tmp_path: Path,
-    worker: subprocess.Popen[bytes],
+    live_worker: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
+    live_worker(STEP_DELAY)
     rncp = shared_path(*RNCP)
     admin = camille(live_server)
     context = browser.new_context(

@@ -7,13 +7,10 @@ and desktop size; the approval queue, the manual award and the badges issued are
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +23,7 @@ from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.issuing import achievements, awarding, issuers
 from app.services.issuing.signing import new_credential
-from tests.browser_fixtures import DESKTOP, PHONE, ROOT, LiveServer, assert_accessible
-from tests.conftest import JWT_PEM, KEK
+from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, assert_accessible
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
@@ -129,42 +125,6 @@ def issuer_desk(site: LiveServer) -> Desk:
         return Desk(iris, issuer.id, achievement.id, name, ("\n".join(lines) + "\n").encode(), len(people))
 
 
-@pytest.fixture()
-def worker(live_server: LiveServer, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A job worker on the live server's database, queue and files; each badge issued takes 10 ms more
-    (BLASON_JOB_TEST_STEP_DELAY), so that the progress can be seen moving."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLASON_")}
-    env.update(
-        {
-            "BLASON_ENV": "testing",
-            "BLASON_INSTANCE_DIR": str(live_server.folder),
-            "BLASON_DATABASE_URL": f"sqlite:///{live_server.folder / 'site.db'}",
-            "BLASON_PUBLIC_BASE_URL": live_server.base,
-            "BLASON_SECRET_KEY": "browser-test",
-            "BLASON_JWT_PRIVATE_KEY": JWT_PEM,
-            "BLASON_KEY_ENCRYPTION_KEYS": KEK,
-            "BLASON_PASSWORD_HASH_TIME_COST": "1",
-            "BLASON_PASSWORD_HASH_MEMORY_KIB": "8",
-            "BLASON_JOB_TEST_STEP_DELAY": "0.01",
-            "BLASON_LOG_LEVEL": "INFO",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "blason", "worker", "--poll", "0.2"]
-    with open(tmp_path / "worker.log", "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def live_progress(site: LiveServer, job_id: uuid.UUID) -> tuple[int, int | None] | None:
     """What the running job's worker last published (done, total), read from the queue's storage."""
     from huey import SqliteHuey
@@ -222,10 +182,11 @@ def send_file(page: Page, desk: Desk, path: Path) -> None:
 def test_a_bulk_award_of_200_rows_with_3_wrong_previews_runs_as_a_job_and_never_issues_twice(
     live_server: LiveServer,
     new_page: Callable[..., Page],
-    worker: subprocess.Popen[bytes],
+    live_worker: Callable[..., subprocess.Popen[bytes]],
     screenshot: Callable[[Page, str], Path],
     tmp_path: Path,
 ) -> None:
+    worker = live_worker("0.01")
     desk = issuer_desk(live_server)
     base = f"/emetteur/{desk.issuer_id}"
     csv_path = tmp_path / "envoi-glycines.csv"

@@ -8,14 +8,11 @@ every jury page in French and English, phone and desktop (and the phone in dark 
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,8 +39,7 @@ from app.services.identity import access, web_sessions
 from app.services.identity.auth import Passwords
 from app.services.recognition import claims, reviews
 from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import DESKTOP, PHONE, ROOT, LiveServer, assert_accessible
-from tests.conftest import JWT_PEM, KEK
+from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, assert_accessible
 from tests.dossier_fixtures import make_fiche
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
@@ -128,41 +124,6 @@ def jury_world(site: LiveServer) -> World:
         return World(lucie, sophie, fiche.id, code)
 
 
-@pytest.fixture()
-def worker(live_server: LiveServer, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A job worker (`blason worker`) on the live server's database, queue and files, for this test."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLASON_")}
-    env.update(
-        {
-            "BLASON_ENV": "testing",
-            "BLASON_INSTANCE_DIR": str(live_server.folder),
-            "BLASON_DATABASE_URL": f"sqlite:///{live_server.folder / 'site.db'}",
-            "BLASON_PUBLIC_BASE_URL": live_server.base,
-            "BLASON_SECRET_KEY": "browser-test",
-            "BLASON_JWT_PRIVATE_KEY": JWT_PEM,
-            "BLASON_KEY_ENCRYPTION_KEYS": KEK,
-            "BLASON_PASSWORD_HASH_TIME_COST": "1",
-            "BLASON_PASSWORD_HASH_MEMORY_KIB": "8",
-            "BLASON_LOG_LEVEL": "INFO",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    log = tmp_path / "worker.log"
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "blason", "worker", "--poll", "0.2"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def sign_in(page: Page, site: LiveServer, person: Person, target: str = "/") -> None:
     page.goto(site.url("/connexion?next=" + target))
     page.get_by_label("Adresse e-mail").fill(person.email or "")
@@ -208,9 +169,10 @@ def test_a_jury_officer_asks_lucie_consents_the_dossier_is_generated_downloaded_
     live_server: LiveServer,
     new_page: Callable[..., Page],
     screenshot: Callable[[Page, str], Path],
-    worker: subprocess.Popen[bytes],
+    live_worker: Callable[..., subprocess.Popen[bytes]],
     tmp_path: Path,
 ) -> None:
+    worker = live_worker()
     world = jury_world(live_server)
     sophie, lucie = new_page(PHONE, "fr"), new_page(DESKTOP, "fr")  # Sophie on her phone, Lucie at a computer
     # Sophie finds Lucie by name and asks for her dossier.
