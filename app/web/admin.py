@@ -31,6 +31,7 @@ from app.web import csrf, signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
 from app.web.jobs import when
 from app.web.pages import render_page
+from app.web.request_args import page_number
 from app.web.signed_in import signed_in
 from app.worker import submit
 
@@ -49,13 +50,6 @@ def _t() -> Words:
 def _q(sep: str = "?") -> str:
     """The query (or its continuation) keeping a language asked for in the address."""
     return f"{sep}lang={request.args['lang']}" if request.args.get("lang") in LANGS else ""
-
-
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100_000))
-    except ValueError:
-        return 1
 
 
 def _admin() -> Any:
@@ -164,7 +158,7 @@ def frameworks() -> Response:
     """Current frameworks (searchable), each with how many versions it has."""
     q = request.args.get("q", "").strip()[:200]
     result = administration.admin_frameworks(
-        db.session, who.grants(), q=q or None, page=_page_number(), per_page=PER_PAGE
+        db.session, who.grants(), q=q or None, page=page_number(top=100_000), per_page=PER_PAGE
     )
     return render_page(
         "web/admin/frameworks.html",

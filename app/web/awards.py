@@ -25,6 +25,7 @@ from app.runtime import runtime
 from app.services.issuing import awarding, badge_mail, issuer_desk, revocation
 from app.web import pages, signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
+from app.web.request_args import page_number, read_uuid
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_awards", __name__)
@@ -42,26 +43,12 @@ def number(n: int) -> str:
     return str(format_decimal(n, locale=current_lang()))
 
 
-def page_number() -> int:
-    try:
-        return max(1, min(int(request.values.get("page", 1)), 1_000_000))
-    except ValueError:
-        return 1
-
-
 def query(**values: Any) -> str:
     """A query string of these values (empty ones left out) and the language asked, with its ``?``."""
     pairs = [(k, str(v)) for k, v in values.items() if v not in (None, "")]
     if request.args.get("lang") in LANGS:
         pairs.append(("lang", str(request.args["lang"])))
     return "?" + urlencode(pairs) if pairs else ""
-
-
-def read_uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 def pages_count(total: int, per_page: int) -> int:
@@ -87,7 +74,7 @@ def _queue(issuer_id: uuid.UUID, *, status: int = 200, **context: Any) -> Respon
     grants = who.grants()
     issuer = issuer_desk.issuer_for_pages(db.session, grants, issuer_id)
     result = issuer_desk.approval_queue(
-        db.session, grants, issuer_id, page=page_number(), per_page=PER_PAGE, now=clock()
+        db.session, grants, issuer_id, page=page_number(values=request.values), per_page=PER_PAGE, now=clock()
     )
     return render(
         "web/awards/queue.html",
@@ -263,7 +250,7 @@ def _issued(issuer_id: uuid.UUID, *, status: int = 200, **context: Any) -> Respo
         issuer_id,
         search=filters["q"],
         state=filters["etat"] or None,
-        page=page_number(),
+        page=page_number(values=request.values),
         per_page=PER_PAGE,
         now=clock(),
     )

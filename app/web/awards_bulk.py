@@ -26,7 +26,8 @@ from app.services import jobs
 from app.services.issuing import bulk, issuer_desk
 from app.services.jobs import bulk_previews
 from app.web import awards_rows, csrf, signed_in as who
-from app.web.awards import bp, number, page_number, pages_count, query, read_uuid, render, words
+from app.web.awards import bp, number, pages_count, query, render, words
+from app.web.request_args import page_number, read_uuid
 from app.web.signed_in import signed_in
 from app.worker import queue_of, submit
 
@@ -79,7 +80,7 @@ def _shown(rows: list[awards_rows.Row], asked: str | None) -> tuple[str, list[aw
     which = asked if asked in ("problemes", "tout") else ("problemes" if problems else "tout")
     chosen = problems if which == "problemes" else rows
     last = pages_count(len(chosen), ROWS_PER_PAGE)
-    page = min(page_number(), last)
+    page = min(page_number(values=request.values), last)
     return which, chosen[(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE], page, last
 
 

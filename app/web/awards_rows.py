@@ -20,6 +20,7 @@ from app.platform.errors import FieldError, InvalidInput, PayloadTooLarge
 from app.services.issuing.bulk import MAX_ROWS, RowReport
 from app.services.recognition.scales import DEFAULT_SCALE
 from app.web.i18n import Words
+from app.web.request_args import read_uuid
 
 # The service's row errors (their start) → catalogue keys.
 ROW_ERRORS = {
@@ -107,7 +108,7 @@ def from_report(t: Words, rows: Iterable[Mapping[str, Any]], names: Mapping[uuid
     """The rows of a finished job's report (its JSON)."""
     out = []
     for r in rows:
-        learner = _uuid(r.get("learnerId"))
+        learner = read_uuid(r.get("learnerId"))
         errors = tuple(row_error(t, e.get("pointer", ""), e.get("detail", "")) for e in r.get("errors") or ())
         out.append(
             Row(int(r.get("line") or 0), str(r.get("status")), names.get(learner, "") if learner else "", errors)
@@ -116,14 +117,7 @@ def from_report(t: Words, rows: Iterable[Mapping[str, Any]], names: Mapping[uuid
 
 
 def learner_ids(rows: Iterable[Mapping[str, Any]]) -> set[uuid.UUID]:
-    return {u for r in rows if (u := _uuid(r.get("learnerId"))) is not None}
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value else None
-    except ValueError:
-        return None
+    return {u for r in rows if (u := read_uuid(r.get("learnerId"))) is not None}
 
 
 def _cell(value: str) -> str:

@@ -30,6 +30,7 @@ from app.services.identity import people
 from app.services.recognition import claim_pages, claims, standing
 from app.web import pages, signed_in as pages_signed_in
 from app.web.i18n import LANGS, Words, current_lang
+from app.web.request_args import page_number, read_uuid
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_claims", __name__)
@@ -43,20 +44,6 @@ def _lang_query() -> str:
     """``?lang=xx`` when the page was asked in a language explicitly, so the next page keeps it."""
     asked = request.args.get("lang")
     return f"?lang={asked}" if asked in LANGS else ""
-
-
-def _page_arg() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        return 1
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value or "")
-    except ValueError:
-        return None
 
 
 def _render(template: str, status: int = 200, **context: Any) -> Response:
@@ -84,13 +71,13 @@ def _claim_page(contribution_id: uuid.UUID, status: int = 200, **form: Any) -> R
     grants = pages_signed_in.grants()
     contribution = claim_pages.claimable_contribution(db.session, grants, contribution_id)
     q = (request.values.get("q") or "").strip()[:200]
-    page = _page_arg()
+    page = page_number(top=100_000)
     hits, places = None, {}
     if q and frameworks_query.tokens(q):
         loose = frameworks_query.loosen_plurals(q)
         hits = frameworks_query.search_competencies(db.session, grants, q=loose, page=page, per_page=HITS_PER_PAGE)
         places = frameworks_query.places_of(db.session, [h.competency.id for h in hits.items])
-    chosen = _uuid(request.values.get("competence"))
+    chosen = read_uuid(request.values.get("competence"))
     chosen_place = frameworks_query.places_of(db.session, [chosen]).get(chosen) if chosen else None
     scale = already = None
     if chosen_place is not None:
@@ -130,7 +117,7 @@ def claim_create(contribution_id: uuid.UUID) -> BaseResponse:
     grants = pages_signed_in.grants()
     contribution = claim_pages.claimable_contribution(db.session, grants, contribution_id)
     values = {k: request.form.get(k, "").strip() for k in ("justification", "self_assessment")}
-    competency_id = _uuid(request.form.get("competence"))
+    competency_id = read_uuid(request.form.get("competence"))
     errors: dict[str, str] = {}
     place = frameworks_query.places_of(db.session, [competency_id]).get(competency_id) if competency_id else None
     if place is None:
@@ -225,10 +212,10 @@ def skills() -> Response:
     """The competencies tutors validated, by framework, with level, tutor, date and comment."""
     grants = pages_signed_in.grants()
     learner = grants.person_id
-    framework_id = _uuid(request.args.get("referentiel"))
+    framework_id = read_uuid(request.args.get("referentiel"))
     frameworks = standing.validated_frameworks(db.session, grants, learner)
     entries = standing.validated_competencies(
-        db.session, grants, learner, framework_id=framework_id, page=_page_arg(), per_page=SKILLS_PER_PAGE
+        db.session, grants, learner, framework_id=framework_id, page=page_number(top=100_000), per_page=SKILLS_PER_PAGE
     )
     groups: list[tuple[str, list[standing.ValidatedEntry]]] = []
     for entry in entries.items:
@@ -254,7 +241,9 @@ def my_data() -> Response:
 
 def _my_data_page(refusal_errors: dict[uuid.UUID, str] | None = None, typed: str = "") -> Response:
     grants = pages_signed_in.grants()
-    asked = dossiers.list_dossiers(db.session, grants, learner_id=grants.person_id, page=_page_arg(), per_page=20)
+    asked = dossiers.list_dossiers(
+        db.session, grants, learner_id=grants.person_id, page=page_number(top=100_000), per_page=20
+    )
     fiches = frameworks_query.places_of(db.session, list({d.certification_id for d in asked.items}))
     names = people.display_names(db.session, {d.requested_by_id for d in asked.items})
     status = 422 if refusal_errors else 200

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Any, BinaryIO, cast
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, request
 from werkzeug.datastructures import FileStorage
@@ -31,7 +30,7 @@ from app.services.frameworks import query as frameworks_query
 from app.services.issuing import achievements, badge_images, issuer_admin, issuers
 from app.services.recognition.scales import DEFAULT_SCALE
 from app.web import csrf, pages, signed_in as who
-from app.web.i18n import LANGS, Words, current_lang
+from app.web.i18n import Words, current_lang
 from app.web.issuer_forms import (
     TYPES,
     Form,
@@ -43,6 +42,7 @@ from app.web.issuer_forms import (
     read_rule,
     rule_values,
 )
+from app.web.request_args import lang_query, page_number
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_issuer", __name__)
@@ -54,21 +54,6 @@ DONE = ("profil", "image", "cles", "compromise", "cree", "modifie", "regle", "aj
 
 def words() -> Words:
     return Words(current_lang())
-
-
-def lang_query(**more: Any) -> str:
-    """A query string keeping ``?lang=`` (and ``more``), with its ``?``; empty when there is nothing."""
-    pairs = [(k, str(v)) for k, v in more.items() if v]
-    if request.args.get("lang") in LANGS:
-        pairs.append(("lang", str(request.args["lang"])))
-    return "?" + urlencode(pairs) if pairs else ""
-
-
-def _page_number(name: str = "page") -> int:
-    try:
-        return max(1, min(int(request.args.get(name, 1)), 1_000_000))
-    except ValueError:
-        return 1
 
 
 def _render(template: str, *, status: int = 200, **context: Any) -> Response:
@@ -118,7 +103,7 @@ def _max_size() -> str:
 @signed_in
 def hub() -> Response:
     """The issuers the person administers, each with a link to everything of it."""
-    found = issuer_admin.administered_issuers(db.session, who.grants(), page=_page_number(), per_page=PER_PAGE)
+    found = issuer_admin.administered_issuers(db.session, who.grants(), page=page_number(), per_page=PER_PAGE)
     return _render("web/issuer/hub.html", found=found, pages_count=max(1, -(-found.total // PER_PAGE)))
 
 
@@ -199,7 +184,7 @@ def keys(issuer_id: uuid.UUID) -> Response:
     """Every key of the issuer (public parts only): what it signs, algorithm, kid, state, dates."""
     grants = who.grants()
     issuer = issuer_admin.managed_issuer(db.session, grants, issuer_id)
-    found = issuers.list_keys(db.session, grants, issuer.id, page=_page_number(), per_page=PER_PAGE)
+    found = issuers.list_keys(db.session, grants, issuer.id, page=page_number(), per_page=PER_PAGE)
     return _render("web/issuer/keys.html", issuer=issuer, found=found, pages_count=max(1, -(-found.total // PER_PAGE)))
 
 
@@ -249,7 +234,7 @@ def achievement_list(issuer_id: uuid.UUID) -> Response:
     grants = who.grants()
     issuer = issuer_admin.managed_issuer(db.session, grants, issuer_id)
     found = achievements.list_achievements(
-        db.session, grants, urls=runtime().issuing.urls, issuer_id=issuer.id, page=_page_number(), per_page=PER_PAGE
+        db.session, grants, urls=runtime().issuing.urls, issuer_id=issuer.id, page=page_number(), per_page=PER_PAGE
     )
     return _render(
         "web/issuer/achievements.html", issuer=issuer, found=found, pages_count=max(1, -(-found.total // PER_PAGE))
@@ -346,7 +331,7 @@ def _achievement_page(achievement: Any, *, status: int = 200, image: Form | None
     detail = achievements.detail(db.session, achievement, urls)
     issuer = issuer_admin.managed_issuer(db.session, grants, achievement.issuer_id)
     versions = issuer_admin.achievement_versions(
-        db.session, grants, achievement.id, page=_page_number("versions"), per_page=PER_PAGE
+        db.session, grants, achievement.id, page=page_number("versions"), per_page=PER_PAGE
     )
     aligned = _aligned_ids(detail)
     in_rule = [uuid.UUID(i) for i in detail.award_rule.get("competencyIds") or []]
@@ -446,7 +431,7 @@ def _competencies_page(achievement: Any, *, status: int = 200, error: str | None
     if q and frameworks_query.tokens(q):
         loose = frameworks_query.loosen_plurals(q)
         hits = frameworks_query.search_competencies(
-            db.session, grants, q=loose, page=_page_number(), per_page=HITS_PER_PAGE
+            db.session, grants, q=loose, page=page_number(), per_page=HITS_PER_PAGE
         )
         places = _places([h.competency.id for h in hits.items])
     aligned = _aligned_ids(detail)

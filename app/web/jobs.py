@@ -26,6 +26,7 @@ from app.services import jobs
 from app.web import signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
 from app.web.pages import render_page
+from app.web.request_args import read_uuid
 from app.web.security_headers import page_policy
 from app.web.signed_in import signed_in
 from app.worker import queue_of
@@ -95,17 +96,10 @@ def _progress(shown: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value else None
-    except ValueError:
-        return None
-
-
 def _framework_href(item: dict[str, Any], admin: bool) -> str | None:
     """Where a framework of an import's report is seen: its version written, or (unchanged, the report
     names no version) the administrator's list searched for its key."""
-    framework_id, lang = _uuid(item.get("id")), request.args.get("lang")
+    framework_id, lang = read_uuid(item.get("id")), request.args.get("lang")
     kept = [("lang", lang)] if lang in LANGS else []
     if framework_id:
         path = f"/administration/referentiels/{framework_id}" if admin else f"/frameworks/{framework_id}"
@@ -133,14 +127,14 @@ def _outcome(shown: dict[str, Any]) -> dict[str, Any]:
         out["more_frameworks"] = (result.get("created") or 0) + (result.get("unchanged") or 0) > len(out["frameworks"])
         out["retry"] = "/administration/import" + q if admin else None
     elif kind == "bulk_award":
-        issuer_id = _uuid(params.get("issuer_id"))
+        issuer_id = read_uuid(params.get("issuer_id"))
         out["counts"] = [(key, _number(result[key])) for key in BULK_COUNTS if result.get(key) is not None]
         if issuer_id:
             out["link"] = f"/emetteur/{issuer_id}/envois/{shown['id']}{q}"
             out["link_key"] = "job_page_link_bulk_report"
             out["retry"] = f"/emetteur/{issuer_id}{q}"
     elif kind == "dossier_generation":
-        dossier_id = _uuid(result.get("dossierId") or params.get("dossier_id"))
+        dossier_id = read_uuid(result.get("dossierId") or params.get("dossier_id"))
         if dossier_id:
             out["link"] = out["retry"] = f"/jury/dossiers/{dossier_id}{q}"
             out["link_key"] = "job_page_link_dossier"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any, BinaryIO, cast
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
@@ -31,8 +30,9 @@ from app.services import jobs
 from app.services.dossiers import consent_mail, jury, lifecycle as dossiers
 from app.services.dossiers.cohort import cohort as cohort_of
 from app.web import csrf, signed_in as who
-from app.web.i18n import LANGS, Words, current_lang
+from app.web.i18n import Words, current_lang
 from app.web.pages import render_page
+from app.web.request_args import lang_query, page_number
 from app.web.signed_in import signed_in
 from app.worker import submit
 
@@ -56,20 +56,6 @@ def words() -> Words:
     return Words(current_lang())
 
 
-def _lang_query(**more: Any) -> str:
-    pairs = [(k, str(v)) for k, v in more.items() if v]
-    if request.args.get("lang") in LANGS:
-        pairs.append(("lang", str(request.args["lang"])))
-    return "?" + urlencode(pairs) if pairs else ""
-
-
-def _page_number(name: str = "page") -> int:
-    try:
-        return max(1, min(int(request.args.get(name, 1)), 1_000_000))
-    except ValueError:
-        return 1
-
-
 def _number(n: int) -> str:
     return str(format_decimal(n, locale=current_lang()))
 
@@ -91,7 +77,7 @@ def _when(value: datetime | str | None) -> str:
 
 
 def _render(template: str, *, status: int = 200, **context: Any) -> Response:
-    response = render_page(template, status=status, lq=_lang_query(), number=_number, when=_when, **context)
+    response = render_page(template, status=status, lq=lang_query(), number=_number, when=_when, **context)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -105,8 +91,8 @@ def index() -> Response:
     """Search the learners in scope; the dossiers of the officer's certifications, newest first."""
     grants = who.grants()
     q = request.args.get("q", "").strip()[:200]
-    found = jury.find_learners(db.session, grants, q, page=_page_number("personnes"), per_page=PER_PAGE) if q else None
-    rows = jury.officer_dossiers(db.session, grants, page=_page_number(), per_page=PER_PAGE)
+    found = jury.find_learners(db.session, grants, q, page=page_number("personnes"), per_page=PER_PAGE) if q else None
+    rows = jury.officer_dossiers(db.session, grants, page=page_number(), per_page=PER_PAGE)
     return _render(
         "web/jury/index.html",
         q=q,
@@ -115,7 +101,7 @@ def index() -> Response:
         pages_count=max(1, -(-rows.total // PER_PAGE)),
         found_pages=max(1, -(-found.total // PER_PAGE)) if found else 1,
         certifications=jury.certifications(db.session, grants),
-        query=lambda **more: _lang_query(**more),
+        query=lambda **more: lang_query(**more),
     )
 
 
@@ -125,7 +111,7 @@ def index() -> Response:
 def _learner_page(learner_id: uuid.UUID, *, status: int = 200, **context: Any) -> Response:
     grants = who.grants()
     learner = jury.learner_in_scope(db.session, grants, learner_id)
-    rows = jury.officer_dossiers(db.session, grants, learner_id=learner.id, page=_page_number(), per_page=PER_PAGE)
+    rows = jury.officer_dossiers(db.session, grants, learner_id=learner.id, page=page_number(), per_page=PER_PAGE)
     return _render(
         "web/jury/learner.html",
         status=status,
@@ -161,7 +147,7 @@ def request_dossier(learner_id: uuid.UUID) -> BaseResponse:
     dossier = jury.request_for_learner(db.session, grants, learner_id, chosen, clock=runtime().clock)
     send_after_commit(consent_mail.consent_requested(db.session, dossier, settings=runtime().dossiers))
     db.session.commit()
-    return redirect(f"/jury/dossiers/{dossier.id}" + _lang_query(fait="demande"), 303)
+    return redirect(f"/jury/dossiers/{dossier.id}" + lang_query(fait="demande"), 303)
 
 
 # --- a dossier: consent, generate, download ----------------------------------------------------------
@@ -207,7 +193,7 @@ def generate(dossier_id: uuid.UUID) -> BaseResponse:
     dossiers.require_consent(dossier)
     job_id = submit(db.session, current_app, grants, "dossier_generation", {"dossier_id": str(dossier.id)})
     db.session.commit()  # the job's row; the queue gets its id after this
-    return redirect(f"/taches/{job_id}" + _lang_query(), 303)
+    return redirect(f"/taches/{job_id}" + lang_query(), 303)
 
 
 @bp.get("/jury/dossiers/<uuid:dossier_id>/dossier.zip")
@@ -279,7 +265,7 @@ def cohort(certification_id: uuid.UUID) -> Response:
     jury.require_officer(grants)
     data = cohort_of(db.session, grants, certification_id)
     db.session.commit()
-    page = page_of_list(data.items, _page_number(), PER_PAGE)
+    page = page_of_list(data.items, page_number(), PER_PAGE)
     return _render("web/jury/cohort.html", data=data, page=page, pages_count=max(1, -(-page.total // PER_PAGE)))
 
 

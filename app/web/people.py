@@ -30,6 +30,7 @@ from app.services.identity import access, account_links, directory
 from app.web import signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
 from app.web.pages import render_page
+from app.web.request_args import page_number, read_uuid
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_people", __name__)
@@ -52,20 +53,6 @@ def _lang(sep: str = "?") -> str:
     return f"{sep}lang={asked}" if asked in LANGS else ""
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 1_000_000))
-    except ValueError:
-        return 1
-
-
 def _page(template: str, *, status: int = 200, **context: Any) -> Response:
     response = render_page(template, status=status, **context)
     response.headers["Cache-Control"] = "private, no-store"  # people's names and addresses
@@ -86,10 +73,10 @@ def index() -> Response:
     grants = who.grants()
     territories = directory.coordinated_territories(db.session, grants)
     q = request.args.get("q", "").strip()[:MAX_NAME]
-    territory = _uuid(request.args.get("territoire"))
+    territory = read_uuid(request.args.get("territoire"))
     territory = territory if any(each.id == territory for each in territories) else None
     found = directory.search_people(
-        db.session, grants, q=q, territory_id=territory, page=_page_number(), per_page=PER_PAGE
+        db.session, grants, q=q, territory_id=territory, page=page_number(), per_page=PER_PAGE
     )
 
     def query(**more: Any) -> str:
@@ -202,7 +189,7 @@ def resend_invitation(person_id: uuid.UUID) -> Response:
 def name_facilitator(person_id: uuid.UUID) -> Response:
     """Let oneself or a tutor or coordinator of the territory act for this assisted person."""
     chosen = request.form.get("facilitateur", "")
-    facilitator = directory.ME if chosen == directory.ME else _uuid(chosen)
+    facilitator = directory.ME if chosen == directory.ME else read_uuid(chosen)
     try:
         directory.name_facilitator(db.session, who.grants(), person_id, facilitator)
     except InvalidInput:
@@ -293,10 +280,10 @@ def assisted() -> Response:
     name_error = _name_error(form["nom"])
     if name_error:
         errors["nom"] = name_error
-    project = _uuid(form["projet"])
+    project = read_uuid(form["projet"])
     if project is None:
         errors["projet"] = t.ppl_error_project
-    facilitator = directory.ME if form["facilitateur"] in ("", directory.ME) else _uuid(form["facilitateur"])
+    facilitator = directory.ME if form["facilitateur"] in ("", directory.ME) else read_uuid(form["facilitateur"])
     if facilitator is None:
         errors["facilitateur"] = t.ppl_error_facilitator
     if errors:

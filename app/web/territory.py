@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, request
 from werkzeug.wrappers import Response
@@ -23,7 +22,8 @@ from app.runtime import runtime
 from app.services.recognition import scales
 from app.services.territories import coordination, territories
 from app.web import pages, signed_in as who, territory_forms as forms
-from app.web.i18n import LANGS, Words, current_lang
+from app.web.i18n import Words, current_lang
+from app.web.request_args import lang_query, page_number
 from app.web.signed_in import signed_in
 from schemas.vocab import ExperimentationLevels, ProjectStatuses, SocialFunctions
 
@@ -32,14 +32,6 @@ bp = Blueprint("pages_territory", __name__)
 PER_PAGE = 20
 STATES = {"ouverts": ("planned", "active"), "termines": ("completed", "archived")}
 DONE = ("territoire", "projet", "modifie", "cloture", "tuteur", "retrait", "regles", "deja")
-
-
-def _query(**pairs: Any) -> str:
-    """A query string (with its ``?``, empty when there is nothing) keeping a language asked in the address."""
-    kept = [(k, str(v)) for k, v in pairs.items() if v]
-    if request.args.get("lang") in LANGS:
-        kept.append(("lang", str(request.args["lang"])))
-    return "?" + urlencode(kept) if kept else ""
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -72,7 +64,7 @@ def _render(template: str, *, status: int = 200, **context: Any) -> Response:
     response = pages.render_page(
         template,
         status=status,
-        q=_query,
+        q=lang_query,
         done=_done(),
         functions=SocialFunctions,
         levels=ExperimentationLevels,
@@ -124,17 +116,10 @@ def edit_territory() -> Response:
         form.values["version"] = str(territory.version)  # saving again replaces the other change, knowingly
         return _territory_page(territory, choices, form, status=409, stale=True)
     db.session.commit()
-    return redirect("/territoire" + _query(territoire=territory.id, fait="territoire"), 303)
+    return redirect("/territoire" + lang_query(territoire=territory.id, fait="territoire"), 303)
 
 
 # --- projects --------------------------------------------------------------------------------------
-
-
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 1_000_000))
-    except ValueError:
-        return 1
 
 
 @bp.get("/territoire/projets")
@@ -144,7 +129,7 @@ def projects() -> Response:
     territory, choices = _territory()
     state = request.args.get("etat") if request.args.get("etat") in STATES else None
     found = coordination.territory_projects(
-        db.session, who.grants(), territory.id, statuses=STATES.get(state or ""), page=_page_number(), per_page=PER_PAGE
+        db.session, who.grants(), territory.id, statuses=STATES.get(state or ""), page=page_number(), per_page=PER_PAGE
     )
     return _render(
         "web/territory/projects.html",
@@ -189,7 +174,7 @@ def new_project() -> Response:
         return _project_form_page(territory, form, status=422)
     created = territories.create_project(db.session, who.grants(), {"territory_id": territory.id, **form.data})
     db.session.commit()
-    return redirect(f"/territoire/projets/{created.id}" + _query(fait="projet"), 303)
+    return redirect(f"/territoire/projets/{created.id}" + lang_query(fait="projet"), 303)
 
 
 @bp.get("/territoire/projets/<uuid:project_id>")
@@ -219,7 +204,7 @@ def edit_project(project_id: uuid.UUID) -> Response:
         form.values["version"] = str(found.version)
         return _project_form_page(found.territory, form, project=found, status=409, stale=True)
     db.session.commit()
-    return redirect(f"/territoire/projets/{found.id}" + _query(fait="modifie"), 303)
+    return redirect(f"/territoire/projets/{found.id}" + lang_query(fait="modifie"), 303)
 
 
 @bp.route("/territoire/projets/<uuid:project_id>/cloture", methods=["GET", "POST"])
@@ -229,7 +214,7 @@ def close(project_id: uuid.UUID) -> Response:
     grants = who.grants()
     found = coordination.project_to_manage(db.session, grants, project_id)
     if coordination.is_closed(found):  # closed already (a second click): nothing to do
-        return redirect(f"/territoire/projets/{found.id}" + _query(), 303)
+        return redirect(f"/territoire/projets/{found.id}" + lang_query(), 303)
     if request.method == "GET":
         return _render("web/territory/close.html", project=found)
     version = forms.version_of(request.form)
@@ -242,7 +227,7 @@ def close(project_id: uuid.UUID) -> Response:
         found = coordination.project_to_manage(db.session, grants, project_id)
         return _render("web/territory/close.html", status=409, project=found, stale=True)
     db.session.commit()
-    return redirect(f"/territoire/projets/{found.id}" + _query(fait="cloture"), 303)
+    return redirect(f"/territoire/projets/{found.id}" + lang_query(fait="cloture"), 303)
 
 
 @bp.post("/territoire/projets/<uuid:project_id>/tuteurs")
@@ -262,9 +247,9 @@ def add_tutor(project_id: uuid.UUID) -> Response:
         return _tutor_refused(found, Words(current_lang()).terr_error_tutor_unknown)
     except Conflict:  # named meanwhile (a second click): nothing to add
         db.session.rollback()
-        return redirect(f"/territoire/projets/{found.id}" + _query(fait="deja") + "#tuteurs", 303)
+        return redirect(f"/territoire/projets/{found.id}" + lang_query(fait="deja") + "#tuteurs", 303)
     db.session.commit()
-    return redirect(f"/territoire/projets/{found.id}" + _query(fait="tuteur") + "#tuteurs", 303)
+    return redirect(f"/territoire/projets/{found.id}" + lang_query(fait="tuteur") + "#tuteurs", 303)
 
 
 def _is_uuid(text: str) -> bool:
@@ -287,7 +272,7 @@ def remove_tutor(project_id: uuid.UUID, person_id: uuid.UUID) -> Response:
     """Withdraw a person from the project's tutors (their past reviews stay)."""
     coordination.remove_tutor(db.session, who.grants(), project_id, person_id)
     db.session.commit()
-    return redirect(f"/territoire/projets/{project_id}" + _query(fait="retrait") + "#tuteurs", 303)
+    return redirect(f"/territoire/projets/{project_id}" + lang_query(fait="retrait") + "#tuteurs", 303)
 
 
 # --- review rules and rating scale -----------------------------------------------------------------
@@ -343,4 +328,4 @@ def edit_rules() -> Response:
             form.errors["niveaux"] = Words(current_lang()).terr_error_level_twice
             return _rules_page(territory, choices, form, status=422)
     db.session.commit()
-    return redirect("/territoire/regles" + _query(territoire=territory.id, fait="regles"), 303)
+    return redirect("/territoire/regles" + lang_query(territoire=territory.id, fait="regles"), 303)

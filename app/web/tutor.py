@@ -24,6 +24,7 @@ from app.runtime import runtime
 from app.services.recognition import reviews, tutoring
 from app.web import pages, signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
+from app.web.request_args import page_number, read_uuid
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_tutor", __name__)
@@ -34,16 +35,9 @@ FILTERS = {"projet": "project_id", "apprenant": "learner_id", "referentiel": "fr
 DONE = (*DECISIONS, "first_of_two")  # what the page after a decision confirms
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
 def _filters(values: Any) -> dict[str, uuid.UUID | None]:
     """The queue's filters from a query string or a form (unreadable values are ignored)."""
-    return {name: _uuid(values.get(param)) for param, name in FILTERS.items()}
+    return {name: read_uuid(values.get(param)) for param, name in FILTERS.items()}
 
 
 def _query(filters: dict[str, uuid.UUID | None], **more: Any) -> str:
@@ -53,13 +47,6 @@ def _query(filters: dict[str, uuid.UUID | None], **more: Any) -> str:
     if request.args.get("lang") in LANGS:  # a language asked in the address stays on the next page
         pairs.append(("lang", str(request.args["lang"])))
     return "?" + urlencode(pairs) if pairs else ""
-
-
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 1_000_000))
-    except ValueError:
-        return 1
 
 
 def _number(n: int | float | Decimal) -> str:
@@ -77,7 +64,7 @@ def queue() -> Response:
         project_id=filters["project_id"],
         learner_id=filters["learner_id"],
         framework_id=filters["framework_id"],
-        page=_page_number(),
+        page=page_number(),
         per_page=PER_PAGE,
     )
     done = request.args.get("avis")
