@@ -376,11 +376,22 @@ def achievement_edit(achievement_id: uuid.UUID) -> BaseResponse:
     form = read_achievement(with_image=False)
     if form.errors:
         return _form_page(issuer, form, detail=detail, status=422)
+    stale = _save_achievement(achievement.id, form)
+    if stale is not None:
+        detail = achievements.detail(db.session, stale, settings.urls)
+        return _form_page(issuer, form, detail=detail, status=409, stale=True)
+    return _after(f"/emetteur/badges/{achievement.id}", "modifie")
+
+
+def _save_achievement(achievement_id: uuid.UUID, form: Form) -> Any | None:
+    """Save the form's changes to the badge template at the form's version. ``None`` when saved;
+    else (another change came first) the template as it is now, its version put in the form."""
+    grants, settings = who.grants(), runtime().issuing
     try:
         achievements.update_achievement(
             db.session,
             grants,
-            achievement.id,
+            achievement_id,
             form.data,
             expected_version=_version(form),
             urls=settings.urls,
@@ -390,9 +401,8 @@ def achievement_edit(achievement_id: uuid.UUID) -> BaseResponse:
         db.session.rollback()
         achievement = issuer_admin.managed_achievement(db.session, grants, achievement_id)
         form.values["version"] = str(achievement.lock_version)
-        detail = achievements.detail(db.session, achievement, settings.urls)
-        return _form_page(issuer, form, detail=detail, status=409, stale=True)
-    return _after(f"/emetteur/badges/{achievement.id}", "modifie")
+        return achievement
+    return None
 
 
 @bp.post("/emetteur/badges/<uuid:achievement_id>/image")
@@ -548,19 +558,7 @@ def rule(achievement_id: uuid.UUID) -> BaseResponse:
     form = read_rule([str(c) for c in _aligned_ids(detail)])
     if form.errors:
         return _rule_page(achievement, form, status=422)
-    try:
-        achievements.update_achievement(
-            db.session,
-            grants,
-            achievement.id,
-            form.data,
-            expected_version=_version(form),
-            urls=settings.urls,
-            clock=settings.clock,
-        )
-    except Conflict:
-        db.session.rollback()
-        achievement = issuer_admin.managed_achievement(db.session, grants, achievement_id)
-        form.values["version"] = str(achievement.lock_version)
-        return _rule_page(achievement, form, status=409, stale=True)
+    stale = _save_achievement(achievement.id, form)
+    if stale is not None:
+        return _rule_page(stale, form, status=409, stale=True)
     return _after(f"/emetteur/badges/{achievement.id}", "regle")
