@@ -36,6 +36,7 @@ pytest_plugins = [
     "tests.dashboard_fixtures",
     "tests.api.matrix_fixtures",
     "tests.s3_fixtures",
+    "tests.jobs_fixtures",
 ]
 
 # Fixed keys: tests are deterministic and never touch the developer's instance secrets.

@@ -27,18 +27,6 @@ CSV = (
 )
 
 
-@pytest.fixture()
-def drain(app):  # type: ignore[no-untyped-def]
-    queue = queue_of(app)
-    queue.huey.flush()  # messages of earlier tests, whose rows were rolled back
-
-    def run() -> int:
-        return queue.drain()
-
-    yield run
-    queue.huey.flush()
-
-
 def _import(client, h, data: bytes = CSV.encode(), name: str = "jardin.csv"):  # type: ignore[no-untyped-def]
     return client.post(
         f"{API}/jobs/framework-imports",

@@ -8,7 +8,6 @@ queue file and a flushed Redis, is in test_worker_recovery.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,26 +18,18 @@ from app.models import Job, JobState
 from app.runtime import runtime
 from app.services import jobs
 from app.services.identity.access import load_grants
-from app.worker import Queue, queue_of, reap
+from app.worker import reap
 
 
 @pytest.fixture()
-def queue(app) -> Iterator[Queue]:  # type: ignore[no-untyped-def]
-    queue = queue_of(app)
-    queue.huey.flush()  # messages of earlier tests, whose rows were rolled back
-    yield queue
-    queue.huey.flush()
-
-
-@pytest.fixture()
-def queued(app, session, make_person, grant, queue):  # type: ignore[no-untyped-def]
+def queued(app, session, make_person, grant, job_queue):  # type: ignore[no-untyped-def]
     """A queued import job with its message in the queue; ``age(seconds)`` makes it older."""
     admin = make_person()
     grant(admin, "platform_admin")
     params: dict[str, Any] = {"files": [], "format": "custom-csv", "options": {}}
     job = jobs.submit(session, load_grants(session, admin.id), "framework_import", params, clock=runtime(app).clock)
     session.commit()
-    queue.enqueue(job.id)
+    job_queue.enqueue(job.id)
     return job.id
 
 
@@ -55,62 +46,62 @@ def _row(session, job_id: uuid.UUID) -> Job:  # type: ignore[no-untyped-def]
     return job
 
 
-def test_a_lost_message_is_enqueued_again_once_then_the_job_fails_in_words(app, session, queue, queued) -> None:  # type: ignore[no-untyped-def]
+def test_a_lost_message_is_enqueued_again_once_then_the_job_fails_in_words(app, session, job_queue, queued) -> None:  # type: ignore[no-untyped-def]
     timeout = runtime(app).settings.job_heartbeat_timeout
     _age(session, queued, app, timeout + 5)
-    queue.huey.flush()  # the message is lost
+    job_queue.huey.flush()  # the message is lost
     assert reap(app) == []
     job = _row(session, queued)
     assert job.state is JobState.QUEUED and job.step_key == "job_step_requeued" and job.heartbeat_at is not None
-    assert queued in queue.waiting()  # enqueued again
-    shown = jobs.view(job, queue, timeout=timeout)
+    assert queued in job_queue.waiting()  # enqueued again
+    shown = jobs.view(job, job_queue, timeout=timeout)
     assert shown["state"] == "queued" and shown["progress"]["step_fr"].startswith("Remis en attente")
 
     reap(app)  # its new message is there: nothing more happens
-    assert _row(session, queued).state is JobState.QUEUED and queue.huey.pending_count() == 1
+    assert _row(session, queued).state is JobState.QUEUED and job_queue.huey.pending_count() == 1
 
-    queue.huey.flush()  # lost again; too recently enqueued again to give up yet
+    job_queue.huey.flush()  # lost again; too recently enqueued again to give up yet
     reap(app)
-    assert _row(session, queued).state is JobState.QUEUED and queued not in queue.waiting()
+    assert _row(session, queued).state is JobState.QUEUED and queued not in job_queue.waiting()
 
     _age(session, queued, app, timeout + 5, column="heartbeat_at")
     reap(app)
     job = _row(session, queued)
     assert job.state is JobState.FAILED and job.finished_at is not None and job.attempts == 0
-    assert queued not in queue.waiting()
-    shown = jobs.view(job, queue, timeout=timeout)
+    assert queued not in job_queue.waiting()
+    shown = jobs.view(job, job_queue, timeout=timeout)
     assert shown["error"]["key"] == "job_error_lost"
     assert shown["error"]["fr"].startswith("Le traitement n'a jamais commencé : la file des traitements l'a perdu")
     assert shown["error"]["en"].startswith("The job never started: the job queue lost it twice")
 
 
-def test_a_queued_job_whose_message_is_there_is_left_alone(app, session, queue, queued) -> None:  # type: ignore[no-untyped-def]
+def test_a_queued_job_whose_message_is_there_is_left_alone(app, session, job_queue, queued) -> None:  # type: ignore[no-untyped-def]
     _age(session, queued, app, 3600)  # long in a busy queue, but its message waits its turn
     reap(app)
     job = _row(session, queued)
-    assert job.state is JobState.QUEUED and job.step_key == "job_step_queued" and queue.huey.pending_count() == 1
+    assert job.state is JobState.QUEUED and job.step_key == "job_step_queued" and job_queue.huey.pending_count() == 1
 
 
-def test_a_young_job_without_message_is_left_alone(app, session, queue, queued) -> None:  # type: ignore[no-untyped-def]
-    queue.huey.flush()  # its message may not be written yet: the row is committed first
+def test_a_young_job_without_message_is_left_alone(app, session, job_queue, queued) -> None:  # type: ignore[no-untyped-def]
+    job_queue.huey.flush()  # its message may not be written yet: the row is committed first
     reap(app)
-    assert _row(session, queued).step_key == "job_step_queued" and queue.huey.pending_count() == 0
+    assert _row(session, queued).step_key == "job_step_queued" and job_queue.huey.pending_count() == 0
 
 
-def test_an_unreadable_queue_leaves_queued_jobs_alone(app, session, queue, queued, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_queue_leaves_queued_jobs_alone(app, session, job_queue, queued, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     _age(session, queued, app, 3600)
-    queue.huey.flush()
+    job_queue.huey.flush()
 
     def unreachable() -> set[uuid.UUID]:
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(queue, "waiting", unreachable)
+    monkeypatch.setattr(job_queue, "waiting", unreachable)
     reap(app)  # Redis down: the messages may well be there; nothing is decided
     job = _row(session, queued)
     assert job.state is JobState.QUEUED and job.heartbeat_at is None
 
 
-def test_a_job_taken_by_a_worker_meanwhile_is_not_failed(app, session, queue, queued) -> None:  # type: ignore[no-untyped-def]
+def test_a_job_taken_by_a_worker_meanwhile_is_not_failed(app, session, job_queue, queued) -> None:  # type: ignore[no-untyped-def]
     """The reaper's conditional updates only touch a job still queued: a claim in between wins."""
     timeout = runtime(app).settings.job_heartbeat_timeout
     _age(session, queued, app, timeout + 5)

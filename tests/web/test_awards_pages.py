@@ -22,7 +22,6 @@ from app.services.identity import access
 from app.services.issuing import achievements, awarding
 from app.services.issuing.signing import new_credential
 from app.services.jobs import bulk_previews
-from app.worker import queue_of
 from tests.web.csrf_support import csrf_token
 from tests.web.page_support import page_text, sign_in_as
 
@@ -365,14 +364,6 @@ def test_the_badges_issued_are_paged(client, app, session, desk, make_person, gr
 
 
 # --- bulk award ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def drain(app):  # type: ignore[no-untyped-def]
-    queue = queue_of(app)
-    queue.huey.flush()  # messages of earlier tests, whose rows were rolled back
-    yield queue.drain
-    queue.huey.flush()
 
 
 def csv_of(*emails: str, header: str = "email") -> bytes:

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from app.models import Framework, Job, JobState
 from app.services import jobs
 from app.services.identity.access import load_grants
-from app.worker import queue_of
 from tests.web.csrf_support import csrf_token
 from tests.web.page_support import page_text, sign_in_as
 
@@ -25,18 +24,6 @@ CSV = (
     "J1;;domain;J1;Jardiner ensemble;Cultiver à plusieurs.;\n"
     "J1.1;J1;competence;J1.1;Semer;Semer au bon moment.;\n"
 )
-
-
-@pytest.fixture()
-def drain(app):  # type: ignore[no-untyped-def]
-    queue = queue_of(app)
-    queue.huey.flush()  # messages of earlier tests, whose rows were rolled back
-
-    def run() -> int:
-        return queue.drain()
-
-    yield run
-    queue.huey.flush()
 
 
 @pytest.fixture()
