@@ -15,21 +15,17 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from app.models import Membership, Person, Role, ScopeType
-from app.services.identity import web_sessions
-from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, assert_accessible, screenshot_dir
+from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, assert_accessible, open_session, screenshot_dir
 from tests.conftest import shared_path
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Browser, Page, expect
 
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 RNCP = ("frameworks", "rncp", "export-fiches-rncp-v4-1_extract_RNCP35340_RNCP40792.xml")
 STEP_DELAY = "0.25"  # seconds the worker waits at each progress step, so the progress can be seen
 
@@ -43,13 +39,6 @@ def camille(site: LiveServer) -> Person:
         session.add(Membership(person_id=person.id, role=Role.PLATFORM_ADMIN, scope_type=ScopeType.PLATFORM))
         session.commit()
         return person
-
-
-def sign_in(site: LiveServer, page: Page, person: Person) -> None:
-    with site.session() as session:
-        token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-        session.commit()
-    page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
 
 
 def send_the_rncp_file(page: Page, site: LiveServer, rncp: Path) -> None:
@@ -75,7 +64,7 @@ def test_camille_imports_the_rncp_file_and_follows_its_progress(
     rncp = shared_path(*RNCP)
     admin = camille(live_server)
     page = new_page(PHONE, "fr")
-    sign_in(live_server, page, admin)
+    open_session(live_server, page, admin)
     page.goto(live_server.url("/"))
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Administration").click()
     assert_accessible(page)
@@ -137,7 +126,7 @@ def test_without_javascript_the_refresh_link_leads_to_the_counts(
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)
-        sign_in(live_server, page, admin)
+        open_session(live_server, page, admin)
         send_the_rncp_file(page, live_server, rncp)
         refresh = page.get_by_role("link", name="Actualiser")
         expect(refresh).to_be_visible()
@@ -156,7 +145,7 @@ def test_without_javascript_the_refresh_link_leads_to_the_counts(
         context.close()
     # The same finished page, with JavaScript, at desktop size and in English, passes axe-core.
     checked = new_page(DESKTOP, "en")
-    sign_in(live_server, checked, admin)
+    open_session(live_server, checked, admin)
     checked.goto(live_server.url("/taches?lang=en"))
     checked.get_by_role("link", name="Framework import").first.click()
     expect(checked.get_by_role("heading", level=2, name="Outcome")).to_be_visible()

@@ -6,25 +6,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app.models import Membership, Person, Project, Role, ScopeType, Territory
 from app.platform.storage import LocalStorage
-from app.services.identity import access, web_sessions
+from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.issuing import achievements, awarding, issuers
-from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import LiveServer
+from tests.browser_fixtures import LiveServer, signed_in_at
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
 
 PASSWORD = "lucie-mot-de-passe"
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 
 
 def lucie_with_a_badge(site: LiveServer) -> tuple[Person, uuid.UUID]:
@@ -72,25 +68,6 @@ def lucie_with_a_badge(site: LiveServer) -> tuple[Person, uuid.UUID]:
         credential = awarding.award(session, grants, achievement.id, {"learner_id": lucie.id}, settings=site.settings)
         session.commit()
         return lucie, credential.id
-
-
-def signed_in_at(site: LiveServer, person: Person, path: str, *, fresh: bool = False) -> Callable[[Page], Any]:
-    """Bring a page to ``path`` signed in as ``person`` (a session opened directly), in the page's language."""
-
-    def go(page: Page) -> None:
-        if fresh:
-            page.context.clear_cookies()
-        if not any(c["name"] == COOKIE for c in page.context.cookies()):
-            with site.session() as session:
-                token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-                session.commit()
-            page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
-        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
-        response = page.goto(site.url(f"{path}?lang={lang}"))
-        assert response is not None and response.status == 200, path
-        assert page.evaluate("() => document.documentElement.lang") == lang
-
-    return go
 
 
 def test_lucie_answers_the_name_question_and_copies_her_badge_link(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +27,16 @@ from app.models import (
 )
 from app.services.dossiers import lifecycle as dossiers
 from app.services.frameworks.imports import import_framework_file
-from app.services.identity import access, web_sessions
+from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.recognition import claims, reviews
-from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import LiveServer, assert_accessible
+from tests.browser_fixtures import LiveServer, assert_accessible, signed_in_at
 from tests.dossier_fixtures import make_fiche
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
 
 PASSWORD = "lucie-mot-de-passe"
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 FRAMEWORK = """# title: Patrimoine des villages {n}
 # version: 2026
 # language: fr
@@ -127,23 +124,6 @@ def claim_for(
         return claim.id
 
 
-def signed_in_at(site: LiveServer, person: Person, path: str) -> Callable[[Page], Any]:
-    """Bring a page to ``path`` signed in as ``person`` (a session opened directly), in the page's language."""
-
-    def go(page: Page) -> None:
-        page.context.clear_cookies()  # the audit's pages are reused by the next call, maybe for someone else
-        with site.session() as session:
-            token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-            session.commit()
-        page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
-        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
-        response = page.goto(site.url(path + ("&" if "?" in path else "?") + f"lang={lang}"))
-        assert response is not None and response.status == 200, path
-        assert page.evaluate("() => document.documentElement.lang") == lang
-
-    return go
-
-
 def test_lucie_claims_a_competency_found_by_typing_french_words(
     live_server: LiveServer, page: Page, screenshot: Callable[[Page, str], Path]
 ) -> None:
@@ -195,7 +175,7 @@ def test_after_a_request_for_more_lucie_adds_evidence_and_sends_it_back(
 ) -> None:
     lucie = lucie_with_a_contribution(live_server)
     claim_id = claim_for(live_server, lucie, "P1.1", "needs_evidence")
-    signed_in_at(live_server, lucie.person, f"/mes-demandes/{claim_id}")(page)
+    signed_in_at(live_server, lucie.person, f"/mes-demandes/{claim_id}", fresh=True)(page)
     expect(page.get_by_text("À compléter", exact=True).first).to_be_visible()
     expect(page.get_by_text("Merci Lucie ! Ajoutez une photo du lavoir remis en eau.")).to_be_visible()
     screenshot(page, "claims-complete-phone-fr")
@@ -223,21 +203,24 @@ def test_the_claim_pages_are_accessible(live_server: LiveServer, audit: Callable
     lucie = lucie_with_a_contribution(live_server)
     me = lucie.person
     start = f"/mes-contributions/{lucie.contribution.id}/revendiquer"
-    audit(signed_in_at(live_server, me, "/mes-competences"), "claims-skills-empty")
-    audit(signed_in_at(live_server, me, f"{start}?q=lavoirs"), "claims-search")
-    audit(signed_in_at(live_server, me, f"{start}?q=zzzz"), "claims-search-none")
+    audit(signed_in_at(live_server, me, "/mes-competences", fresh=True), "claims-skills-empty")
+    audit(signed_in_at(live_server, me, f"{start}?q=lavoirs", fresh=True), "claims-search")
+    audit(signed_in_at(live_server, me, f"{start}?q=zzzz", fresh=True), "claims-search-none")
     chosen = lucie.competencies["P1.2"].id
-    audit(signed_in_at(live_server, me, f"{start}?q=histoire&competence={chosen}"), "claims-choose")
-    audit(signed_in_at(live_server, me, f"/mes-demandes/{claim_for(live_server, lucie, 'P1.2')}"), "claims-pending")
+    audit(signed_in_at(live_server, me, f"{start}?q=histoire&competence={chosen}", fresh=True), "claims-choose")
+    audit(
+        signed_in_at(live_server, me, f"/mes-demandes/{claim_for(live_server, lucie, 'P1.2')}", fresh=True),
+        "claims-pending",
+    )
     needs = claim_for(live_server, lucie, "P1.1", "needs_evidence")
-    audit(signed_in_at(live_server, me, f"/mes-demandes/{needs}"), "claims-needs-evidence")
+    audit(signed_in_at(live_server, me, f"/mes-demandes/{needs}", fresh=True), "claims-needs-evidence")
     lucie2 = lucie_with_a_contribution(live_server)
     done = claim_for(live_server, lucie2, "P1.1", "validated", "maitrise")
-    audit(signed_in_at(live_server, lucie2.person, f"/mes-demandes/{done}"), "claims-validated")
-    audit(signed_in_at(live_server, lucie2.person, "/mes-competences"), "claims-skills")
-    audit(signed_in_at(live_server, me, "/mes-donnees"), "claims-data")
+    audit(signed_in_at(live_server, lucie2.person, f"/mes-demandes/{done}", fresh=True), "claims-validated")
+    audit(signed_in_at(live_server, lucie2.person, "/mes-competences", fresh=True), "claims-skills")
+    audit(signed_in_at(live_server, me, "/mes-donnees", fresh=True), "claims-data")
     ask_for_a_dossier(live_server, lucie2.person)
-    audit(signed_in_at(live_server, lucie2.person, "/mes-donnees"), "claims-data-dossier")
+    audit(signed_in_at(live_server, lucie2.person, "/mes-donnees", fresh=True), "claims-data-dossier")
 
 
 def ask_for_a_dossier(site: LiveServer, learner: Person) -> None:

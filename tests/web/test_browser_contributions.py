@@ -9,7 +9,6 @@ import io
 import re
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +16,13 @@ import pytest
 from PIL import Image
 
 from app.models import Membership, Person, Project, Role, ScopeType, Territory
-from app.services.identity import web_sessions
 from app.services.identity.auth import Passwords
-from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import LiveServer
+from tests.browser_fixtures import LiveServer, signed_in_at
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
 
 PASSWORD = "lucie-mot-de-passe"
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 
 
 def add_lucie(site: LiveServer) -> tuple[Person, Project]:
@@ -58,24 +54,6 @@ def photo() -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=80)
     return out.getvalue()
-
-
-def signed_in_at(site: LiveServer, person: Person, path: str, *, status: int = 200) -> Callable[[Page], Any]:
-    """Bring a page to ``path`` signed in as ``person`` (a session opened directly), in the page's language."""
-
-    def go(page: Page) -> None:
-        if not any(c["name"] == COOKIE for c in page.context.cookies()):
-            with site.session() as session:
-                token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-                session.commit()
-            page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
-        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
-        joiner = "&" if "?" in path else "?"
-        response = page.goto(site.url(f"{path}{joiner}lang={lang}"))
-        assert response is not None and response.status == status, path
-        assert page.evaluate("() => document.documentElement.lang") == lang
-
-    return go
 
 
 def submitted_empty(site: LiveServer, person: Person, path: str) -> Callable[[Page], Any]:

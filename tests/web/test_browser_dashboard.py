@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -34,14 +33,11 @@ from app.models import (
     SourceType,
     Territory,
 )
-from app.services.identity import web_sessions
-from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import LiveServer
+from tests.browser_fixtures import LiveServer, signed_in_at
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
 
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 PROJECTS = (
     ("Jardin partagé des Glycines", ["se_nourrir", "produire"]),
     ("Repair café de la médiathèque", ["produire", "s_eduquer"]),
@@ -138,23 +134,6 @@ def helenes_territory(site: LiveServer) -> tuple[Territory, Person, Person]:
         )
         session.commit()
         return territory, helene, admin
-
-
-def signed_in_at(site: LiveServer, person: Person, path: str) -> Callable[[Page], Any]:
-    """Bring a page to ``path`` signed in as ``person`` (a session opened directly), in the page's language."""
-
-    def go(page: Page) -> None:
-        if not any(c["name"] == COOKIE for c in page.context.cookies()):
-            with site.session() as session:
-                token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-                session.commit()
-            page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
-        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
-        response = page.goto(site.url(f"{path}?lang={lang}"))
-        assert response is not None and response.status == 200, path
-        assert page.evaluate("() => document.documentElement.lang") == lang
-
-    return go
 
 
 def test_helene_opens_her_dashboard_from_home(

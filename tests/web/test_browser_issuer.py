@@ -15,7 +15,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +37,16 @@ from app.models import (
     Territory,
 )
 from app.services.frameworks.imports import import_framework_file
-from app.services.identity import access, web_sessions
+from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.issuing import issuers
 from app.services.recognition import claims, reviews
-from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import DESKTOP, PHONE, LiveServer
+from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, signed_in_at
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
 
 PASSWORD = "mot-de-passe-de-la-haie"
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 BADGE = "Entretenir une haie bocagère"
 LABELS = ("Tailler une haie bocagère", "Planter une haie bocagère", "Inventorier une haie bocagère")
 FRAMEWORK = """# title: Bocage {n}
@@ -149,23 +146,6 @@ def the_bocage(site: LiveServer) -> Bocage:
         return Bocage(helene, karim, lucie, issuer.id, framework.title, pending.id)
 
 
-def signed_in_at(site: LiveServer, person: Person, path: str) -> Callable[[Page], Any]:
-    """Bring an audit's page to ``path`` as ``person`` (a session opened directly), in the page's language."""
-
-    def go(page: Page) -> None:
-        page.context.clear_cookies()
-        with site.session() as session:
-            token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-            session.commit()
-        page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
-        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
-        response = page.goto(site.url(path + ("&" if "?" in path else "?") + f"lang={lang}"))
-        assert response is not None and response.status == 200, path
-        assert page.evaluate("() => document.documentElement.lang") == lang
-
-    return go
-
-
 def sign_in(page: Page, person: Person) -> None:
     page.get_by_label("Adresse e-mail").fill(person.email or "")
     page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -191,12 +171,14 @@ def test_helene_creates_a_badge_with_a_drawn_image_and_a_2_of_3_rule_that_karim_
     for name in ("Badges à approuver", "Attribuer un badge à une personne", "Envoi groupé (fichier CSV)"):
         expect(helene.get_by_role("link", name=name)).to_be_visible()
     screenshot(helene, "issuer-journey-hub-phone-fr")
-    audit(signed_in_at(live_server, world.helene, "/emetteur"), "issuer-hub")
+    audit(signed_in_at(live_server, world.helene, "/emetteur", fresh=True), "issuer-hub")
 
     # A new badge template, its image drawn from the name and two colours.
     helene.get_by_role("link", name="Créer un modèle de badge").click()
     expect(helene.get_by_role("heading", level=1)).to_have_text("Nouveau modèle de badge")
-    audit(signed_in_at(live_server, world.helene, f"/emetteur/{world.issuer_id}/badges/nouveau"), "issuer-new")
+    audit(
+        signed_in_at(live_server, world.helene, f"/emetteur/{world.issuer_id}/badges/nouveau", fresh=True), "issuer-new"
+    )
     helene.get_by_label("Nom du badge").fill(BADGE)
     helene.get_by_label("Description").fill("A pris soin d'une haie bocagère avec les habitants.")
     helene.get_by_label("Comment obtenir ce badge").fill(
@@ -219,7 +201,7 @@ def test_helene_creates_a_badge_with_a_drawn_image_and_a_2_of_3_rule_that_karim_
     drawn = helene.request.get(live_server.url(f"/achievements/{achievement_id}/v/1/image")).text()
     assert ">EHB</text>" in drawn and 'fill="#2d5016"' in drawn and "<path" in drawn  # initials on a shield
     screenshot(helene, "issuer-journey-created-phone-fr")
-    audit(signed_in_at(live_server, world.helene, achievement_path), "issuer-achievement-new")
+    audit(signed_in_at(live_server, world.helene, achievement_path, fresh=True), "issuer-achievement-new")
 
     # Its competencies, found with the search: framework and bloc shown for each.
     helene.get_by_role("link", name="Choisir les compétences").click()
@@ -230,7 +212,8 @@ def test_helene_creates_a_badge_with_a_drawn_image_and_a_2_of_3_rule_that_karim_
     expect(helene.get_by_text(f"Référentiel : {world.framework_title}").first).to_be_visible()
     expect(helene.get_by_text("Bloc de compétences : H1 — Prendre soin du bocage").first).to_be_visible()
     audit(
-        signed_in_at(live_server, world.helene, f"{achievement_path}/competences?q=haie+bocag%C3%A8re"), "issuer-search"
+        signed_in_at(live_server, world.helene, f"{achievement_path}/competences?q=haie+bocag%C3%A8re", fresh=True),
+        "issuer-search",
     )
     for label in LABELS:
         helene.get_by_role("button", name=f"Ajouter : {label}").click()
@@ -241,7 +224,7 @@ def test_helene_creates_a_badge_with_a_drawn_image_and_a_2_of_3_rule_that_karim_
     # The rule: at least 2 of these 3, at acquis or above, automatically.
     helene.get_by_role("link", name="Continuer : la règle d'attribution").click()
     expect(helene.get_by_role("heading", level=1)).to_have_text("Règle d'attribution")
-    audit(signed_in_at(live_server, world.helene, f"{achievement_path}/regle"), "issuer-rule")
+    audit(signed_in_at(live_server, world.helene, f"{achievement_path}/regle", fresh=True), "issuer-rule")
     helene.get_by_label("quand au moins un nombre donné des compétences cochées est validé").check()
     helene.get_by_label("Combien de compétences au moins ?").fill("2")
     for label in LABELS:
@@ -254,7 +237,7 @@ def test_helene_creates_a_badge_with_a_drawn_image_and_a_2_of_3_rule_that_karim_
     expect(helene.get_by_text("Délivré quand au moins 2 des 3 compétences suivantes sont validées :")).to_be_visible()
     expect(helene.get_by_text("Automatiquement, dès que la règle est remplie")).to_be_visible()
     screenshot(helene, "issuer-journey-ruled-phone-fr")
-    audit(signed_in_at(live_server, world.helene, achievement_path), "issuer-achievement-ruled")
+    audit(signed_in_at(live_server, world.helene, achievement_path, fresh=True), "issuer-achievement-ruled")
 
     # Karim validates Lucie's second competency on his own phone: the rule issues the badge.
     tutor = new_page(PHONE, "fr")
@@ -305,11 +288,14 @@ def test_on_a_desktop_helene_renews_the_keys_and_reads_what_a_compromised_key_wo
     sign_in(page, world.helene)
     expect(page.get_by_role("heading", level=1)).to_have_text("Clés de signature")
     expect(page.get_by_text("en service", exact=True)).to_have_count(3)
-    audit(signed_in_at(live_server, world.helene, f"/emetteur/{world.issuer_id}/cles"), "issuer-keys")
-    audit(signed_in_at(live_server, world.helene, f"/emetteur/{world.issuer_id}"), "issuer-profile")
+    audit(signed_in_at(live_server, world.helene, f"/emetteur/{world.issuer_id}/cles", fresh=True), "issuer-keys")
+    audit(signed_in_at(live_server, world.helene, f"/emetteur/{world.issuer_id}", fresh=True), "issuer-profile")
     page.get_by_role("link", name="Renouveler les clés").click()
     expect(page.get_by_text("les badges déjà délivrés ne changent pas")).to_be_visible()
-    audit(signed_in_at(live_server, world.helene, f"/emetteur/{world.issuer_id}/cles/renouveler"), "issuer-rotate")
+    audit(
+        signed_in_at(live_server, world.helene, f"/emetteur/{world.issuer_id}/cles/renouveler", fresh=True),
+        "issuer-rotate",
+    )
     screenshot(page, "issuer-journey-rotate-desktop-fr")
     page.get_by_role("button", name="Oui, renouveler les clés").click()
     expect(page.get_by_role("status")).to_contain_text("Les nouvelles clés sont en service.")
@@ -326,4 +312,4 @@ def test_on_a_desktop_helene_renews_the_keys_and_reads_what_a_compromised_key_wo
     page.get_by_role("button", name="Oui, déclarer cette clé compromise").click()
     expect(page.get_by_text("Dites pourquoi la clé est compromise.").first).to_be_visible()  # 422, next to the field
     screenshot(page, "issuer-journey-compromise-refused-desktop-fr")
-    audit(signed_in_at(live_server, world.helene, path), "issuer-compromise")
+    audit(signed_in_at(live_server, world.helene, path, fresh=True), "issuer-compromise")

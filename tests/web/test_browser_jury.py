@@ -13,9 +13,8 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -35,11 +34,10 @@ from app.models import (
     Visibility,
 )
 from app.services.dossiers import lifecycle as dossiers
-from app.services.identity import access, web_sessions
+from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.recognition import claims, reviews
-from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, assert_accessible
+from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, assert_accessible, signed_in_at
 from tests.dossier_fixtures import make_fiche
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
@@ -242,26 +240,6 @@ def test_a_jury_officer_asks_lucie_consents_the_dossier_is_generated_downloaded_
     screenshot(sophie, "jury-8-verified-phone")
 
 
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
-
-
-def _signed_in_as(site: LiveServer, person: Person, path: str) -> Callable[[Page], Any]:
-    """Bring a page to ``path`` signed in as ``person`` (a session opened directly), in the page's language."""
-
-    def go(page: Page) -> None:
-        page.context.clear_cookies()  # the audit's pages are reused by the next call
-        with site.session() as session:
-            token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-            session.commit()
-        page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
-        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
-        response = page.goto(site.url(path + ("&" if "?" in path else "?") + f"lang={lang}"))
-        assert response is not None and response.status == 200, path
-        assert page.evaluate("() => document.documentElement.lang") == lang
-
-    return go
-
-
 def test_every_jury_page_is_accessible_in_both_languages(
     live_server: LiveServer, audit: Callable[..., list[Path]]
 ) -> None:
@@ -282,15 +260,15 @@ def test_every_jury_page_is_accessible_in_both_languages(
         session.commit()
         asked_id, refused_id = asked.id, refused.id
     sophie = world.sophie
-    audit(_signed_in_as(live_server, sophie, "/jury?q=lucie"), "jury-index")
-    audit(_signed_in_as(live_server, sophie, f"/jury/personnes/{world.lucie.id}"), "jury-learner")
-    audit(_signed_in_as(live_server, sophie, f"/jury/dossiers/{asked_id}"), "jury-dossier-consented")
-    audit(_signed_in_as(live_server, sophie, f"/jury/dossiers/{refused_id}"), "jury-dossier-refused")
-    audit(_signed_in_as(live_server, sophie, "/jury/verifier"), "jury-verify")
-    audit(_signed_in_as(live_server, sophie, f"/jury/cohortes/{world.fiche_id}"), "jury-cohort")
+    audit(signed_in_at(live_server, sophie, "/jury?q=lucie"), "jury-index")
+    audit(signed_in_at(live_server, sophie, f"/jury/personnes/{world.lucie.id}"), "jury-learner")
+    audit(signed_in_at(live_server, sophie, f"/jury/dossiers/{asked_id}"), "jury-dossier-consented")
+    audit(signed_in_at(live_server, sophie, f"/jury/dossiers/{refused_id}"), "jury-dossier-refused")
+    audit(signed_in_at(live_server, sophie, "/jury/verifier"), "jury-verify")
+    audit(signed_in_at(live_server, sophie, f"/jury/cohortes/{world.fiche_id}"), "jury-cohort")
 
     def missing_certification(page: Page) -> None:
-        _signed_in_as(live_server, sophie, f"/jury/personnes/{world.lucie.id}")(page)
+        signed_in_at(live_server, sophie, f"/jury/personnes/{world.lucie.id}")(page)
         page.evaluate("() => document.querySelectorAll('input[name=certification]').forEach(i => i.checked = false)")
         page.locator("form.stack button[type=submit]").click()
         page.wait_for_load_state()

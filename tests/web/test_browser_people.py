@@ -11,21 +11,16 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.models import Facilitation, Membership, Person, Project, Role, ScopeType, Territory
-from app.services.identity import web_sessions
-from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, Screen, assert_accessible
+from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, Screen, assert_accessible, open_session
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
-
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=2), lifetime=timedelta(hours=12))
 
 
 @dataclass
@@ -71,16 +66,6 @@ def add_brenne(live_server: LiveServer) -> Brenne:
         return Brenne(territory, repair, helene, lucie, marcel, karim_membership)
 
 
-def sign_in(live_server: LiveServer, page: Page, person: Person) -> None:
-    """The person's session in this browser (the sign-in form is journey 1's, and throttled per address)."""
-    if any(c["name"] == COOKIE for c in page.context.cookies()):
-        return
-    with live_server.session() as session:
-        token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-        session.commit()
-    page.context.add_cookies([{"name": COOKIE, "value": token, "url": live_server.base}])
-
-
 def h1(page: Page) -> str:
     return page.get_by_role("heading", level=1).inner_text()
 
@@ -101,7 +86,7 @@ def test_helene_finds_lucie_creates_an_assisted_account_and_acts_for_it(
 ) -> None:
     place = add_brenne(live_server)
     page = new_page(screen, "fr")
-    sign_in(live_server, page, place.helene)
+    open_session(live_server, page, place.helene)
     page.goto(live_server.url("/"))
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Personnes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Personnes du territoire")
@@ -169,7 +154,7 @@ def test_the_other_people_pages_are_accessible(live_server: LiveServer, audit: C
 
     def opening(path: str) -> Callable[[Page], None]:
         def go(page: Page) -> None:
-            sign_in(live_server, page, place.helene)
+            open_session(live_server, page, place.helene)
             page.goto(live_server.url(path + q(page)))
             assert page.evaluate("() => document.documentElement.lang") == ("en" if q(page) else "fr")
 

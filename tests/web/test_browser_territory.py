@@ -8,22 +8,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.models import Membership, Person, Project, Role, ScopeType, Territory
-from app.services.identity import web_sessions
-from app.web.session_cookie import COOKIE
-from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, Screen, assert_accessible
+from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, Screen, assert_accessible, open_session, signed_in_at
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
-
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 
 
 @dataclass
@@ -60,14 +54,6 @@ def val_de_brenne(site: LiveServer) -> Brenne:
         return Brenne(territory, project, helene, karim)
 
 
-def sign_in(site: LiveServer, page: Page, person: Person) -> None:
-    """Give the page's browser a session of ``person`` (as signing in would)."""
-    with site.session() as session:
-        token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-        session.commit()
-    page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
-
-
 def fits(page: Page, screen: Screen) -> None:
     """Nothing wider than the screen (no sideways scrolling)."""
     assert page.evaluate("() => document.documentElement.scrollWidth") <= screen.width
@@ -79,7 +65,7 @@ def test_helene_creates_a_project_with_two_functions_and_a_tutor(
 ) -> None:
     place = val_de_brenne(live_server)
     page = new_page(screen, "fr")
-    sign_in(live_server, page, place.helene)
+    open_session(live_server, page, place.helene)
     page.goto(live_server.url("/"))
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Territoire").click()
 
@@ -143,17 +129,6 @@ def test_helene_creates_a_project_with_two_functions_and_a_tutor(
         assert list(tutors) == [place.karim.id]
 
 
-def _signed_in_at(site: LiveServer, person: Person, path: str) -> Callable[[Page], Any]:
-    def go(page: Page) -> None:
-        if not any(c["name"] == COOKIE for c in page.context.cookies()):
-            sign_in(site, page, person)
-        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
-        response = page.goto(site.url(f"{path}{'&' if '?' in path else '?'}lang={lang}"))
-        assert response is not None and response.status == 200, path
-
-    return go
-
-
 def test_the_coordinator_pages_are_accessible(live_server: LiveServer, audit: Callable[..., list[Path]]) -> None:
     place = val_de_brenne(live_server)
     project = f"/territoire/projets/{place.project.id}"
@@ -164,4 +139,4 @@ def test_the_coordinator_pages_are_accessible(live_server: LiveServer, audit: Ca
         (f"{project}?chercher=lucie", "territory-project-edit"),
         (f"{project}/cloture", "territory-project-close"),
     ):
-        audit(_signed_in_at(live_server, place.helene, path), name)
+        audit(signed_in_at(live_server, place.helene, path), name)

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,18 +29,16 @@ from app.models import (
 )
 from app.platform.storage import LocalStorage
 from app.services.contributions import evidence
-from app.services.identity import access, web_sessions
+from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.recognition import claims
-from app.web.session_cookie import COOKIE
 from tests.api.support import png_bytes
-from tests.browser_fixtures import LiveServer, assert_accessible
+from tests.browser_fixtures import LiveServer, assert_accessible, signed_in_at
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
 
 PASSWORD = "karim-mot-de-passe"
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
@@ -127,23 +124,6 @@ def karims_queue(site: LiveServer) -> tuple[Person, list[uuid.UUID]]:
 
 def _at(when: datetime) -> datetime:
     return when
-
-
-def signed_in_at(site: LiveServer, person: Person, path: str) -> Callable[[Page], Any]:
-    """Bring a page to ``path`` signed in as ``person`` (a session opened directly), in the page's language."""
-
-    def go(page: Page) -> None:
-        if not any(c["name"] == COOKIE for c in page.context.cookies()):
-            with site.session() as session:
-                token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-                session.commit()
-            page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
-        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
-        response = page.goto(site.url(f"{path}?lang={lang}"))
-        assert response is not None and response.status == 200, path
-        assert page.evaluate("() => document.documentElement.lang") == lang
-
-    return go
 
 
 def test_karim_asks_for_more_evidence_then_the_next_claim_opens(

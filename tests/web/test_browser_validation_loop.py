@@ -19,7 +19,6 @@ import subprocess
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +40,17 @@ from app.models import (
 )
 from app.platform.storage import LocalStorage
 from app.services.frameworks.imports import import_framework_file
-from app.services.identity import access, web_sessions
+from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.issuing import achievements, issuers
 from app.services.recognition import claims
-from app.web.session_cookie import COOKIE
 from tests.api.support import png_bytes
-from tests.browser_fixtures import PHONE, LiveServer
+from tests.browser_fixtures import PHONE, LiveServer, signed_in_at
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
 
 PASSWORD = "mot-de-passe-du-lavoir"
-SESSIONS = web_sessions.SessionSettings(idle=timedelta(hours=1), lifetime=timedelta(hours=8))
 COMPETENCY = "Restaurer un lavoir communal"
 IN_MAILS = "L1.1 Restaurer un lavoir communal"  # e-mails name a competency with its code
 BADGE = "Restauratrice ou restaurateur de lavoir"
@@ -150,23 +147,6 @@ def the_loop(site: LiveServer) -> Loop:
         return Loop(lucie, karim, claim.id, contribution.id)
 
 
-def signed_in_at(site: LiveServer, person: Person, path: str) -> Callable[[Page], Any]:
-    """Bring an audit's page to ``path`` as ``person`` (a session opened directly), in the page's language."""
-
-    def go(page: Page) -> None:
-        page.context.clear_cookies()  # the audit's pages serve Karim and Lucie in turn
-        with site.session() as session:
-            token = web_sessions.start(session, person.id, replacing=None, settings=SESSIONS)
-            session.commit()
-        page.context.add_cookies([{"name": COOKIE, "value": token, "url": site.base}])
-        lang = "en" if page.evaluate("navigator.language").startswith("en") else "fr"
-        response = page.goto(site.url(path + ("&" if "?" in path else "?") + f"lang={lang}"))
-        assert response is not None and response.status == 200, path
-        assert page.evaluate("() => document.documentElement.lang") == lang
-
-    return go
-
-
 def signed_out_at(site: LiveServer, path: str) -> Callable[[Page], Any]:
     """Bring an audit's page to ``path`` signed out (its language from the browser's Accept-Language)."""
 
@@ -235,8 +215,8 @@ def test_journey_2_more_evidence_then_validated_then_a_badge_whose_qr_code_verif
 
     # Karim: À valider, Lucie's claim, "à compléter" with a comment.
     audit(signed_out_at(live_server, "/connexion?next=/a-valider"), "loop-signin-tutor")
-    audit(signed_in_at(live_server, karim, "/a-valider"), "loop-queue")
-    audit(signed_in_at(live_server, karim, f"/a-valider/{claim_id}"), "loop-review-first")
+    audit(signed_in_at(live_server, karim, "/a-valider", fresh=True), "loop-queue")
+    audit(signed_in_at(live_server, karim, f"/a-valider/{claim_id}", fresh=True), "loop-review-first")
     tutor.goto(live_server.url("/a-valider"))
     sign_in(tutor, karim)
     expect(tutor.get_by_role("heading", level=1)).to_have_text("À valider")
@@ -255,7 +235,7 @@ def test_journey_2_more_evidence_then_validated_then_a_badge_whose_qr_code_verif
         "Votre avis est enregistré : la personne va compléter sa demande. Il n'y a plus de demande à valider ici."
     )
     expect(tutor.get_by_text("Aucune demande n'attend votre avis.")).to_be_visible()
-    audit(signed_in_at(live_server, karim, "/a-valider?avis=needs_evidence"), "loop-queue-done")
+    audit(signed_in_at(live_server, karim, "/a-valider?avis=needs_evidence", fresh=True), "loop-queue-done")
 
     # The e-mail to Lucie links to her claim's page, where both steps are.
     link = link_in_the_one_mail(
@@ -263,7 +243,7 @@ def test_journey_2_more_evidence_then_validated_then_a_badge_whose_qr_code_verif
     )
     assert link == live_server.url(f"/mes-demandes/{claim_id}")
     audit(signed_out_at(live_server, f"/connexion?next=/mes-demandes/{claim_id}"), "loop-signin-learner")
-    audit(signed_in_at(live_server, lucie, f"/mes-demandes/{claim_id}"), "loop-claim-needs-evidence")
+    audit(signed_in_at(live_server, lucie, f"/mes-demandes/{claim_id}", fresh=True), "loop-claim-needs-evidence")
 
     # Lucie, on her own phone, follows the link: signing in brings her back to it.
     learner.goto(link)
@@ -285,7 +265,7 @@ def test_journey_2_more_evidence_then_validated_then_a_badge_whose_qr_code_verif
     assert learner.url.startswith(link)
     expect(learner.get_by_text("1 preuve ajoutée depuis la demande du tuteur ou de la tutrice.")).to_be_visible()
     screenshot(learner, "loop-journey-evidence-added-phone-fr")
-    audit(signed_in_at(live_server, lucie, f"/mes-demandes/{claim_id}"), "loop-claim-evidence-added")
+    audit(signed_in_at(live_server, lucie, f"/mes-demandes/{claim_id}", fresh=True), "loop-claim-evidence-added")
 
     # Step 2: what was added, and the claim goes back to Karim.
     learner.get_by_label("Ce que j'ai ajouté ou changé").fill("J'ai ajouté la photo du bassin rempli d'eau claire.")
@@ -293,12 +273,12 @@ def test_journey_2_more_evidence_then_validated_then_a_badge_whose_qr_code_verif
     expect(learner.get_by_text("En attente", exact=True)).to_be_visible()
     expect(learner.get_by_role("heading", name="Étape 1 : ajouter une preuve")).to_have_count(0)
     screenshot(learner, "loop-journey-sent-back-phone-fr")
-    audit(signed_in_at(live_server, lucie, f"/mes-demandes/{claim_id}"), "loop-claim-sent-back")
+    audit(signed_in_at(live_server, lucie, f"/mes-demandes/{claim_id}", fresh=True), "loop-claim-sent-back")
 
     # Karim is told; his e-mail opens the claim again, with the photo and Lucie's explanation.
     back = link_in_the_one_mail(live_server, karim.email or "", f"Demande complétée : {IN_MAILS}", learner)
     assert back == live_server.url(f"/a-valider/{claim_id}")
-    audit(signed_in_at(live_server, karim, f"/a-valider/{claim_id}"), "loop-review-again")
+    audit(signed_in_at(live_server, karim, f"/a-valider/{claim_id}", fresh=True), "loop-review-again")
     tutor.goto(back)
     expect(tutor.get_by_role("heading", level=1)).to_have_text(COMPETENCY)
     photo = tutor.get_by_role("img", name="Photo : Le lavoir remis en eau")
@@ -321,8 +301,8 @@ def test_journey_2_more_evidence_then_validated_then_a_badge_whose_qr_code_verif
         credential_id, short_code = credential.id, credential.short_code
     assert badge_mail == live_server.url(f"/mes-badges/{credential_id}")
     assert mails_to(live_server, lucie.email or "", f"Compétence validée : {IN_MAILS}")
-    audit(signed_in_at(live_server, lucie, f"/mes-demandes/{claim_id}"), "loop-claim-validated")
-    audit(signed_in_at(live_server, lucie, "/mes-badges"), "loop-mybadges-question")
+    audit(signed_in_at(live_server, lucie, f"/mes-demandes/{claim_id}", fresh=True), "loop-claim-validated")
+    audit(signed_in_at(live_server, lucie, "/mes-badges", fresh=True), "loop-mybadges-question")
 
     # Mes badges: the name question answered, the badge opened.
     learner.reload()
@@ -333,12 +313,12 @@ def test_journey_2_more_evidence_then_validated_then_a_badge_whose_qr_code_verif
     screenshot(learner, "loop-journey-mybadges-phone-fr")
     learner.get_by_role("button", name="Oui, afficher mon nom").click()
     expect(learner.get_by_role("status")).to_have_text("Votre choix est enregistré.")
-    audit(signed_in_at(live_server, lucie, "/mes-badges"), "loop-mybadges")
+    audit(signed_in_at(live_server, lucie, "/mes-badges", fresh=True), "loop-mybadges")
     learner.get_by_role("link", name=BADGE).click()
     expect(learner.get_by_role("heading", level=1)).to_have_text(BADGE)
     assert learner.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
     screenshot(learner, "loop-journey-badge-phone-fr")
-    audit(signed_in_at(live_server, lucie, f"/mes-badges/{credential_id}"), "loop-badge")
+    audit(signed_in_at(live_server, lucie, f"/mes-badges/{credential_id}", fresh=True), "loop-badge")
 
     # Its QR code, read as a phone would, opens the verification page: genuine, Lucie named.
     qr_link = learner.get_by_role("link", name="Télécharger le code QR (PNG)").get_attribute("href") or ""
