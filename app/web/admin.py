@@ -31,7 +31,7 @@ from app.web import csrf, signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
 from app.web.jobs import when
 from app.web.pages import render_page
-from app.web.request_args import page_number
+from app.web.request_args import page_number, pages_count
 from app.web.signed_in import signed_in
 from app.worker import submit
 
@@ -164,7 +164,7 @@ def frameworks() -> Response:
         "web/admin/frameworks.html",
         result=result,
         q=q,
-        pages_count=max(1, -(-result.total // PER_PAGE)),
+        pages_count=pages_count(result.total, PER_PAGE),
         imported={item.framework.id: when(item.framework.imported_at) for item in result.items},
         lang_query=_q(),
         more=lambda page: _list_query(q, page),

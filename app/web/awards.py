@@ -25,7 +25,7 @@ from app.runtime import runtime
 from app.services.issuing import awarding, badge_mail, issuer_desk, revocation
 from app.web import pages, signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
-from app.web.request_args import page_number, read_uuid
+from app.web.request_args import page_number, pages_count, read_uuid
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_awards", __name__)
@@ -49,10 +49,6 @@ def query(**values: Any) -> str:
     if request.args.get("lang") in LANGS:
         pairs.append(("lang", str(request.args["lang"])))
     return "?" + urlencode(pairs) if pairs else ""
-
-
-def pages_count(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
 
 
 def render(template: str, issuer: Any, *, status: int = 200, **context: Any) -> Response:

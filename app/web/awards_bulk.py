@@ -26,8 +26,8 @@ from app.services import jobs
 from app.services.issuing import bulk, issuer_desk
 from app.services.jobs import bulk_previews
 from app.web import awards_rows, csrf, signed_in as who
-from app.web.awards import bp, number, pages_count, query, render, words
-from app.web.request_args import page_number, read_uuid
+from app.web.awards import bp, number, query, render, words
+from app.web.request_args import page_number, pages_count, read_uuid
 from app.web.signed_in import signed_in
 from app.worker import queue_of, submit
 

@@ -30,7 +30,7 @@ from app.services.identity import people
 from app.services.recognition import claim_pages, claims, standing
 from app.web import pages, signed_in as pages_signed_in
 from app.web.i18n import LANGS, Words, current_lang
-from app.web.request_args import page_number, read_uuid
+from app.web.request_args import page_number, pages_count, read_uuid
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_claims", __name__)
@@ -228,7 +228,7 @@ def skills() -> Response:
         framework_id=framework_id,
         entries=entries,
         groups=groups,
-        last_page=max(1, -(-entries.total // entries.per_page)),
+        last_page=pages_count(entries.total, entries.per_page),
     )
 
 

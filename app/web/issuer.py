@@ -42,7 +42,7 @@ from app.web.issuer_forms import (
     read_rule,
     rule_values,
 )
-from app.web.request_args import lang_query, page_number
+from app.web.request_args import lang_query, page_number, pages_count
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_issuer", __name__)
@@ -104,7 +104,7 @@ def _max_size() -> str:
 def hub() -> Response:
     """The issuers the person administers, each with a link to everything of it."""
     found = issuer_admin.administered_issuers(db.session, who.grants(), page=page_number(), per_page=PER_PAGE)
-    return _render("web/issuer/hub.html", found=found, pages_count=max(1, -(-found.total // PER_PAGE)))
+    return _render("web/issuer/hub.html", found=found, pages_count=pages_count(found.total, PER_PAGE))
 
 
 # --- the profile and image ------------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def keys(issuer_id: uuid.UUID) -> Response:
     grants = who.grants()
     issuer = issuer_admin.managed_issuer(db.session, grants, issuer_id)
     found = issuers.list_keys(db.session, grants, issuer.id, page=page_number(), per_page=PER_PAGE)
-    return _render("web/issuer/keys.html", issuer=issuer, found=found, pages_count=max(1, -(-found.total // PER_PAGE)))
+    return _render("web/issuer/keys.html", issuer=issuer, found=found, pages_count=pages_count(found.total, PER_PAGE))
 
 
 @bp.route("/emetteur/<uuid:issuer_id>/cles/renouveler", methods=["GET", "POST"])
@@ -237,7 +237,7 @@ def achievement_list(issuer_id: uuid.UUID) -> Response:
         db.session, grants, urls=runtime().issuing.urls, issuer_id=issuer.id, page=page_number(), per_page=PER_PAGE
     )
     return _render(
-        "web/issuer/achievements.html", issuer=issuer, found=found, pages_count=max(1, -(-found.total // PER_PAGE))
+        "web/issuer/achievements.html", issuer=issuer, found=found, pages_count=pages_count(found.total, PER_PAGE)
     )
 
 
@@ -349,7 +349,7 @@ def _achievement_page(achievement: Any, *, status: int = 200, image: Form | None
         rule_places=[places[c] for c in in_rule if c in places],
         level=DEFAULT_SCALE.get(detail.award_rule.get("minLevel")),
         versions=versions,
-        versions_pages=max(1, -(-versions.total // PER_PAGE)),
+        versions_pages=pages_count(versions.total, PER_PAGE),
         image=image_form,
         shapes=badge_images.SHAPES,
         max_size=_max_size(),
@@ -453,7 +453,7 @@ def _competencies_page(achievement: Any, *, status: int = 200, error: str | None
         issuer=issuer_admin.managed_issuer(db.session, grants, achievement.issuer_id),
         q=q,
         hits=hits,
-        hits_pages=max(1, -(-hits.total // HITS_PER_PAGE)) if hits else 1,
+        hits_pages=pages_count(hits.total, HITS_PER_PAGE) if hits else 1,
         places=places,
         aligned=aligned,
         aligned_places=_places(aligned),

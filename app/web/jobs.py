@@ -26,7 +26,7 @@ from app.services import jobs
 from app.web import signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
 from app.web.pages import render_page
-from app.web.request_args import read_uuid
+from app.web.request_args import pages_count, read_uuid
 from app.web.security_headers import page_policy
 from app.web.signed_in import signed_in
 from app.worker import queue_of
@@ -170,7 +170,7 @@ def index() -> Response:
         items=[{**item, "created": when(item["created_at"]), "shown": _progress(item)} for item in items],
         total=total,
         page=page,
-        pages_count=max(1, -(-total // PER_PAGE)),
+        pages_count=pages_count(total, PER_PAGE),
         lang_query=_q(),
         lang_amp="&lang=" + str(request.args["lang"]) if request.args.get("lang") in LANGS else "",
     )

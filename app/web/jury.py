@@ -32,7 +32,7 @@ from app.services.dossiers.cohort import cohort as cohort_of
 from app.web import csrf, signed_in as who
 from app.web.i18n import Words, current_lang
 from app.web.pages import render_page
-from app.web.request_args import lang_query, page_number
+from app.web.request_args import lang_query, page_number, pages_count
 from app.web.signed_in import signed_in
 from app.worker import submit
 
@@ -98,8 +98,8 @@ def index() -> Response:
         q=q,
         found=found,
         rows=rows,
-        pages_count=max(1, -(-rows.total // PER_PAGE)),
-        found_pages=max(1, -(-found.total // PER_PAGE)) if found else 1,
+        pages_count=pages_count(rows.total, PER_PAGE),
+        found_pages=pages_count(found.total, PER_PAGE) if found else 1,
         certifications=jury.certifications(db.session, grants),
         query=lambda **more: lang_query(**more),
     )
@@ -117,7 +117,7 @@ def _learner_page(learner_id: uuid.UUID, *, status: int = 200, **context: Any) -
         status=status,
         learner=learner,
         rows=rows,
-        pages_count=max(1, -(-rows.total // PER_PAGE)),
+        pages_count=pages_count(rows.total, PER_PAGE),
         certifications=jury.certifications(db.session, grants),
         **context,
     )
@@ -266,7 +266,7 @@ def cohort(certification_id: uuid.UUID) -> Response:
     data = cohort_of(db.session, grants, certification_id)
     db.session.commit()
     page = page_of_list(data.items, page_number(), PER_PAGE)
-    return _render("web/jury/cohort.html", data=data, page=page, pages_count=max(1, -(-page.total // PER_PAGE)))
+    return _render("web/jury/cohort.html", data=data, page=page, pages_count=pages_count(page.total, PER_PAGE))
 
 
 @bp.get("/jury/cohortes/<uuid:certification_id>/cohorte.csv")

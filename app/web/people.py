@@ -30,7 +30,7 @@ from app.services.identity import access, account_links, directory
 from app.web import signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
 from app.web.pages import render_page
-from app.web.request_args import page_number, read_uuid
+from app.web.request_args import page_number, pages_count, read_uuid
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_people", __name__)
@@ -94,7 +94,7 @@ def index() -> Response:
         search=q,
         territories=territories,
         territory=territory,
-        pages_count=max(1, -(-found.total // PER_PAGE)),
+        pages_count=pages_count(found.total, PER_PAGE),
         query=query,
     )
 

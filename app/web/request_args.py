@@ -1,5 +1,5 @@
-"""What the pages read from the address, written once: the page number of a list, an id, and the
-query string of the next link (which keeps a language asked in the address)."""
+"""What the pages read from the address, written once: the page number of a list (and how many pages
+it has), an id, and the query string of the next link (which keeps a language asked in the address)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ def page_number(name: str = "page", *, top: int = 1_000_000, values: Mapping[str
         return max(1, min(int(source.get(name, 1)), top))
     except ValueError:
         return 1
+
+
+def pages_count(total: int, per_page: int) -> int:
+    """How many pages ``total`` items fill, ``per_page`` a page; at least one."""
+    return max(1, -(-total // per_page))
 
 
 def read_uuid(value: Any) -> uuid.UUID | None:

@@ -23,7 +23,7 @@ from app.services.recognition import scales
 from app.services.territories import coordination, territories
 from app.web import pages, signed_in as who, territory_forms as forms
 from app.web.i18n import Words, current_lang
-from app.web.request_args import lang_query, page_number
+from app.web.request_args import lang_query, page_number, pages_count
 from app.web.signed_in import signed_in
 from schemas.vocab import ExperimentationLevels, ProjectStatuses, SocialFunctions
 
@@ -137,7 +137,7 @@ def projects() -> Response:
         choices=choices,
         result=found,
         state=state,
-        pages_count=max(1, -(-found.total // PER_PAGE)),
+        pages_count=pages_count(found.total, PER_PAGE),
         closed=coordination.is_closed,
     )
 

@@ -24,7 +24,7 @@ from app.runtime import runtime
 from app.services.recognition import reviews, tutoring
 from app.web import pages, signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
-from app.web.request_args import page_number, read_uuid
+from app.web.request_args import page_number, pages_count, read_uuid
 from app.web.signed_in import signed_in
 
 bp = Blueprint("pages_tutor", __name__)
@@ -71,7 +71,7 @@ def queue() -> Response:
     return pages.render_page(
         "web/tutor/queue.html",
         result=queue.page,
-        pages_count=max(1, -(-queue.page.total // PER_PAGE)),
+        pages_count=pages_count(queue.page.total, PER_PAGE),
         choices=queue.choices,
         filters=filters,
         filtered=any(filters.values()),
