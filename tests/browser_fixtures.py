@@ -18,6 +18,8 @@ is absent.
   together.
 - ``live_worker(step_delay=None)``: start a job worker (``blason worker``) beside the live server, on
   its database, queue and files; stopped after the test.
+- ``in_project(project, learners=, tutors=)`` and ``submitted_contribution(session, project, learner, ...)``:
+  the seeding most journeys start from (people of a project, a learner's submitted contribution).
 - ``open_session(site, page, person)`` and ``signed_in_at(site, person, path)``: a browser signed in
   as a person through a session opened directly (the sign-in form is its own journey's, and
   throttled per address); the second brings an audit's page to a path in the page's language.
@@ -31,7 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -42,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from app import migrate
 from app.db import make_engine
-from app.models import Person
+from app.models import Contribution, ContributionStatus, Membership, Person, Project, Role, ScopeType
 from app.platform.urls import Urls
 from app.services.identity import access, web_sessions
 from app.services.identity.audit import Actor
@@ -201,6 +203,33 @@ def live_worker(live_server: LiveServer, tmp_path: Path) -> Iterator[Callable[..
             process.wait(timeout=10)
         if process.returncode not in (0, -signal.SIGINT):
             print(log.read_text(errors="replace"))
+
+
+def in_project(project: Project, *, learners: Iterable[Person] = (), tutors: Iterable[Person] = ()) -> list[Membership]:
+    """The memberships that make ``learners`` learners and ``tutors`` tutors of ``project`` (to add)."""
+    return [
+        Membership(person_id=person.id, role=role, scope_type=ScopeType.PROJECT, scope_id=project.id)
+        for role, people in ((Role.LEARNER, learners), (Role.TUTOR, tutors))
+        for person in people
+    ]
+
+
+def submitted_contribution(
+    session: Session, project: Project, learner: Person, title: str, narrative: str, **fields: Any
+) -> Contribution:
+    """A contribution of ``learner`` to ``project``, written by them and submitted (added and flushed)."""
+    contribution = Contribution(
+        project_id=project.id,
+        learner_id=learner.id,
+        created_by_id=learner.id,
+        title=title,
+        narrative=narrative,
+        status=ContributionStatus.SUBMITTED,
+        **fields,
+    )
+    session.add(contribution)
+    session.flush()
+    return contribution
 
 
 def open_session(site: LiveServer, page: Page, person: Person) -> None:

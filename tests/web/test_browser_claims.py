@@ -13,24 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.models import (
-    Competency,
-    Contribution,
-    ContributionStatus,
-    Framework,
-    Membership,
-    Person,
-    Project,
-    Role,
-    ScopeType,
-    Territory,
-)
+from app.models import Competency, Contribution, Framework, Membership, Person, Project, Role, ScopeType, Territory
 from app.services.dossiers import lifecycle as dossiers
 from app.services.frameworks.imports import import_framework_file
 from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.recognition import claims, reviews
-from tests.browser_fixtures import LiveServer, assert_accessible, signed_in_at
+from tests.browser_fixtures import LiveServer, assert_accessible, in_project, signed_in_at, submitted_contribution
 from tests.dossier_fixtures import make_fiche
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
@@ -75,21 +64,14 @@ def lucie_with_a_contribution(site: LiveServer) -> Lucie:
         karim = Person(display_name="Karim Benali", email=f"karim.{n}@demo.blason.fr", password_hash=hashed)
         session.add_all([project, lucie, karim])
         session.flush()
-        session.add_all(
-            [
-                Membership(person_id=lucie.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT, scope_id=project.id),
-                Membership(person_id=karim.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id),
-            ]
+        session.add_all(in_project(project, learners=[lucie], tutors=[karim]))
+        contribution = submitted_contribution(
+            session,
+            project,
+            lucie,
+            "Remise en eau du lavoir",
+            "Avec les voisins, nous avons nettoyé le bassin et réparé la toiture du lavoir.",
         )
-        contribution = Contribution(
-            project_id=project.id,
-            learner_id=lucie.id,
-            created_by_id=lucie.id,
-            title="Remise en eau du lavoir",
-            narrative="Avec les voisins, nous avons nettoyé le bassin et réparé la toiture du lavoir.",
-            status=ContributionStatus.SUBMITTED,
-        )
-        session.add(contribution)
         session.commit()
         return Lucie(lucie, karim, contribution, found)
 

@@ -24,8 +24,6 @@ from sqlalchemy import select
 from app.models import (
     AchievementVersion,
     Competency,
-    Contribution,
-    ContributionStatus,
     Credential,
     Framework,
     Membership,
@@ -41,7 +39,7 @@ from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.issuing import issuers
 from app.services.recognition import claims, reviews
-from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, signed_in_at
+from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, in_project, signed_in_at, submitted_contribution
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
@@ -105,23 +103,19 @@ def the_bocage(site: LiveServer) -> Bocage:
         )
         session.add_all(
             [
-                Membership(person_id=lucie.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT, scope_id=project.id),
-                Membership(person_id=karim.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id),
+                *in_project(project, learners=[lucie], tutors=[karim]),
                 Membership(
                     person_id=helene.id, role=Role.ISSUER_ADMIN, scope_type=ScopeType.ISSUER, scope_id=issuer.id
                 ),
             ]
         )
-        contribution = Contribution(
-            project_id=project.id,
-            learner_id=lucie.id,
-            created_by_id=lucie.id,
-            title="Chantier haie du chemin creux",
-            narrative="Avec l'association, j'ai taillé puis replanté quarante mètres de haie.",
-            status=ContributionStatus.SUBMITTED,
+        contribution = submitted_contribution(
+            session,
+            project,
+            lucie,
+            "Chantier haie du chemin creux",
+            "Avec l'association, j'ai taillé puis replanté quarante mètres de haie.",
         )
-        session.add(contribution)
-        session.flush()
         learner = access.load_grants(session, lucie.id)
 
         def claim(code: str) -> Any:

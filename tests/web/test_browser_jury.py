@@ -19,25 +19,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.models import (
-    Contribution,
-    ContributionStatus,
-    Evidence,
-    EvidenceKind,
-    Job,
-    Membership,
-    Person,
-    Project,
-    Role,
-    ScopeType,
-    Territory,
-    Visibility,
-)
+from app.models import Evidence, EvidenceKind, Job, Membership, Person, Project, Role, ScopeType, Territory, Visibility
 from app.services.dossiers import lifecycle as dossiers
 from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.recognition import claims, reviews
-from tests.browser_fixtures import DESKTOP, PHONE, LiveServer, assert_accessible, signed_in_at
+from tests.browser_fixtures import (
+    DESKTOP,
+    PHONE,
+    LiveServer,
+    assert_accessible,
+    in_project,
+    signed_in_at,
+    submitted_contribution,
+)
 from tests.dossier_fixtures import make_fiche
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
@@ -70,24 +65,20 @@ def jury_world(site: LiveServer) -> World:
         session.flush()
         session.add_all(
             [
-                Membership(person_id=lucie.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT, scope_id=project.id),
-                Membership(person_id=karim.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id),
+                *in_project(project, learners=[lucie], tutors=[karim]),
                 Membership(
                     person_id=sophie.id, role=Role.JURY_OFFICER, scope_type=ScopeType.CERTIFICATION, scope_id=fiche.id
                 ),
             ]
         )
-        contribution = Contribution(
-            project_id=project.id,
-            learner_id=lucie.id,
-            created_by_id=lucie.id,
-            title="Organiser la première plantation",
-            narrative="J'ai réuni douze voisins et préparé le plan des parcelles avec l'école.",
-            status=ContributionStatus.SUBMITTED,
+        contribution = submitted_contribution(
+            session,
+            project,
+            lucie,
+            "Organiser la première plantation",
+            "J'ai réuni douze voisins et préparé le plan des parcelles avec l'école.",
             submitted_at=datetime.now(UTC),
         )
-        session.add(contribution)
-        session.flush()
         session.add(
             Evidence(
                 contribution_id=contribution.id,

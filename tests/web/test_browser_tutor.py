@@ -14,26 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from app.models import (
-    Competency,
-    Contribution,
-    ContributionStatus,
-    Framework,
-    Membership,
-    Person,
-    Project,
-    Role,
-    ScopeType,
-    SourceType,
-    Territory,
-)
+from app.models import Competency, Framework, Person, Project, SourceType, Territory
 from app.platform.storage import LocalStorage
 from app.services.contributions import evidence
 from app.services.identity import access
 from app.services.identity.auth import Passwords
 from app.services.recognition import claims
 from tests.api.support import png_bytes
-from tests.browser_fixtures import LiveServer, assert_accessible, signed_in_at
+from tests.browser_fixtures import LiveServer, assert_accessible, in_project, signed_in_at, submitted_contribution
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
@@ -67,27 +55,19 @@ def karims_queue(site: LiveServer) -> tuple[Person, list[uuid.UUID]]:
             for k, label in (("C1", "Animer une réunion d'habitants"), ("C2", "Organiser un chantier collectif"))
         ]
         session.add_all(leaves)
-        session.add_all(
-            [
-                Membership(person_id=karim.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id),
-                Membership(person_id=lucie.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT, scope_id=project.id),
-            ]
-        )
-        contribution = Contribution(
-            project_id=project.id,
-            learner_id=lucie.id,
-            created_by_id=lucie.id,
-            title="Atelier de plantation avec les voisins",
-            narrative="J'ai préparé les plants, accueilli douze voisins et expliqué comment planter les tomates.",
+        session.add_all(in_project(project, learners=[lucie], tutors=[karim]))
+        contribution = submitted_contribution(
+            session,
+            project,
+            lucie,
+            "Atelier de plantation avec les voisins",
+            "J'ai préparé les plants, accueilli douze voisins et expliqué comment planter les tomates.",
             role="animatrice",
             start_date=date(2026, 10, 4),
             end_date=date(2026, 10, 4),
             hours=Decimal("3.5"),
-            status=ContributionStatus.SUBMITTED,
             submitted_at=T0,
         )
-        session.add(contribution)
-        session.flush()
         grants = access.load_grants(session, lucie.id)
         evidence.upload_evidence(
             session,

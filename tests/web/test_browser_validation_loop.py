@@ -25,19 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.models import (
-    Competency,
-    Contribution,
-    ContributionStatus,
-    Credential,
-    Framework,
-    Membership,
-    Person,
-    Project,
-    Role,
-    ScopeType,
-    Territory,
-)
+from app.models import Competency, Credential, Framework, Membership, Person, Project, Role, ScopeType, Territory
 from app.platform.storage import LocalStorage
 from app.services.frameworks.imports import import_framework_file
 from app.services.identity import access
@@ -45,7 +33,7 @@ from app.services.identity.auth import Passwords
 from app.services.issuing import achievements, issuers
 from app.services.recognition import claims
 from tests.api.support import png_bytes
-from tests.browser_fixtures import PHONE, LiveServer, signed_in_at
+from tests.browser_fixtures import PHONE, LiveServer, in_project, signed_in_at, submitted_contribution
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect
@@ -98,21 +86,17 @@ def the_loop(site: LiveServer) -> Loop:
         session.flush()
         session.add_all(
             [
-                Membership(person_id=lucie.id, role=Role.LEARNER, scope_type=ScopeType.PROJECT, scope_id=project.id),
-                Membership(person_id=karim.id, role=Role.TUTOR, scope_type=ScopeType.PROJECT, scope_id=project.id),
+                *in_project(project, learners=[lucie], tutors=[karim]),
                 Membership(person_id=admin.id, role=Role.PLATFORM_ADMIN, scope_type=ScopeType.PLATFORM),
             ]
         )
-        contribution = Contribution(
-            project_id=project.id,
-            learner_id=lucie.id,
-            created_by_id=lucie.id,
-            title="Remise en eau du lavoir",
-            narrative="Avec six voisins, j'ai nettoyé le bassin et réparé la toiture du lavoir.",
-            status=ContributionStatus.SUBMITTED,
+        contribution = submitted_contribution(
+            session,
+            project,
+            lucie,
+            "Remise en eau du lavoir",
+            "Avec six voisins, j'ai nettoyé le bassin et réparé la toiture du lavoir.",
         )
-        session.add(contribution)
-        session.flush()
         grants = access.load_grants(session, admin.id)
         issuer = issuers.create_issuer(
             session, grants, {"name": "Mairie du bourg", "url": "https://bourg.example.fr"}, settings=site.settings
