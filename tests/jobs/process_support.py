@@ -76,6 +76,19 @@ def own_database(tmp_path: Path, suffix: str) -> Iterator[str]:
         admin.dispose()
 
 
+def framework_csv(title: str, rows: int) -> bytes:
+    """A custom-CSV framework: one domain and ``rows`` competencies."""
+    lines = [
+        f"# title: {title}",
+        "# version: 1",
+        "# language: fr",
+        "key;parent_key;kind;code;label;description;alt_labels",
+    ]
+    lines.append("D;;domain;D;Domaine;Le domaine.;")
+    lines += [f"C{i};D;competence;C{i};Compétence {i};Savoir faire la chose {i}.;" for i in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def settings_for(database_url: str, instance: Path, queue_url: str, queue_name: str) -> dict[str, str]:
     return {
         "ENV": "testing",
@@ -158,6 +171,13 @@ class Deployment:
             job_id = submit(session, self.app, load_grants(session, person.id), kind, params)
             session.commit()  # then the queue gets the job's id
         return job_id
+
+    def submit_import(self, person: Person, csv: bytes, name: str) -> uuid.UUID:
+        """Submit a framework import of ``csv`` (stored as its input file ``name``) as ``person``."""
+        with self.app.app_context():
+            key = jobs.store_input(runtime(self.app).storage, io.BytesIO(csv), 10**8, name=name)
+        params = {"files": [{"key": key, "name": name}], "format": "custom-csv", "options": {}}
+        return self.submit(person, "framework_import", params)
 
     def job(self, job_id: uuid.UUID) -> Job:
         with self.session() as session:

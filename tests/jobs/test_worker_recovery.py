@@ -32,7 +32,15 @@ from app.services.identity.access import load_grants
 from app.services.issuing import achievements, issuers
 from app.worker import queue_of
 from tests.dossier_fixtures import make_fiche
-from tests.jobs.process_support import REDIS_URL, TIMEOUT, Deployment, own_database, redis_reachable, settings_for
+from tests.jobs.process_support import (
+    REDIS_URL,
+    TIMEOUT,
+    Deployment,
+    framework_csv,
+    own_database,
+    redis_reachable,
+    settings_for,
+)
 
 API = "/api/v1"
 
@@ -210,23 +218,8 @@ def test_a_dossier_job_started_through_the_api_is_downloadable_or_fails_in_words
 # Lost queue messages -------------------------------------------------------------------------------
 
 
-def _framework_csv(title: str, rows: int) -> bytes:
-    lines = [
-        "# title: " + title,
-        "# version: 1",
-        "# language: fr",
-        "key;parent_key;kind;code;label;description;alt_labels",
-    ]
-    lines.append("D;;domain;D;Domaine;Le domaine.;")
-    lines += [f"C{i};D;competence;C{i};Compétence {i};Savoir faire la chose {i}.;" for i in range(rows)]
-    return ("\n".join(lines) + "\n").encode()
-
-
 def _submit_import(d: Deployment, admin: Person) -> uuid.UUID:
-    rt = runtime(d.app)
-    key = jobs.store_input(rt.storage, io.BytesIO(_framework_csv("Référentiel perdu", 30)), 10**8, name="perdu.csv")
-    params = {"files": [{"key": key, "name": "perdu.csv"}], "format": "custom-csv", "options": {}}
-    return d.submit(admin, "framework_import", params)
+    return d.submit_import(admin, framework_csv("Référentiel perdu", 30), "perdu.csv")
 
 
 def _runs_once_after_requeue(d: Deployment, job_id: uuid.UUID) -> None:
