@@ -306,6 +306,22 @@ def test_my_data_explains_and_downloads_the_record(client, app, session, world, 
     )
 
 
+def dossier_asked_by_nadia(session, make_person, grant, learner):  # type: ignore[no-untyped-def]
+    """A jury dossier of ``learner`` for an RNCP fiche, asked by Nadia, its jury officer (committed)."""
+    from app.services.dossiers import lifecycle as dossiers
+    from app.services.identity import access
+    from tests.dossier_fixtures import make_fiche
+
+    _framework, fiche, _blocs, _competences = make_fiche(session)
+    officer = make_person(display_name="Nadia Jury")
+    grant(officer, "jury_officer", fiche)
+    asked = dossiers.request_dossier(
+        session, access.load_grants(session, officer.id), {"certification_id": fiche.id, "learner_id": learner.id}
+    )
+    session.commit()
+    return asked
+
+
 def test_a_facilitator_acting_for_a_learner_sees_the_learners_pages(  # type: ignore[no-untyped-def]
     client, app, session, world, brenne, grants_of, make_person, grant
 ):
@@ -326,17 +342,8 @@ def test_a_facilitator_acting_for_a_learner_sees_the_learners_pages(  # type: ig
 
 def test_my_data_asks_for_consent_to_a_jury_dossier(client, app, session, world, make_person, grant):  # type: ignore[no-untyped-def]
     from app.models import Dossier, DossierStatus
-    from app.services.dossiers import lifecycle as dossiers
-    from app.services.identity import access
-    from tests.dossier_fixtures import make_fiche
 
-    _framework, fiche, _blocs, _competences = make_fiche(session)
-    officer = make_person(display_name="Nadia Jury")
-    grant(officer, "jury_officer", fiche)
-    asked = dossiers.request_dossier(
-        session, access.load_grants(session, officer.id), {"certification_id": fiche.id, "learner_id": world.learner.id}
-    )
-    session.commit()
+    asked = dossier_asked_by_nadia(session, make_person, grant, world.learner)
     sign_in_as(client, app, world.learner)
     page = client.get("/mes-donnees")
     text = page_text(page)
@@ -368,17 +375,8 @@ def test_refusing_a_jury_dossier_can_say_why_and_a_too_long_reason_changes_nothi
     from sqlalchemy import select
 
     from app.models import AuditEvent, Dossier, DossierStatus
-    from app.services.dossiers import lifecycle as dossiers
-    from app.services.identity import access
-    from tests.dossier_fixtures import make_fiche
 
-    _framework, fiche, _blocs, _competences = make_fiche(session)
-    officer = make_person(display_name="Nadia Jury")
-    grant(officer, "jury_officer", fiche)
-    asked = dossiers.request_dossier(
-        session, access.load_grants(session, officer.id), {"certification_id": fiche.id, "learner_id": world.learner.id}
-    )
-    session.commit()
+    asked = dossier_asked_by_nadia(session, make_person, grant, world.learner)
     sign_in_as(client, app, world.learner)
     assert "Si vous refusez : votre raison (facultatif)" in page_text(client.get("/mes-donnees"))
     token = csrf_token(client, "/mes-donnees")
