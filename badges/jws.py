@@ -19,6 +19,9 @@ VC_JWT_ALGORITHMS = ("ES256", "RS256", "EdDSA")
 OB2_ALGORITHMS = ("RS256",)
 _KIND_FOR_ALG = {"ES256": "P-256", "RS256": "RSA", "EdDSA": "Ed25519"}
 _ALLOWED_HEADERS = frozenset({"alg", "kid", "typ", "jwk"})
+# The registered media types a VC-JWT's ``typ`` may name (RFC 7515 §4.1.9: case-insensitive, the
+# "application/" prefix may be left out): OB 3.0's JWT, and the W3C's vc+jwt and vc+ld+jwt.
+_VC_JWT_TYPES = frozenset({"jwt", "vc+jwt", "vc+ld+jwt"})
 _jws = jwt.PyJWS()
 
 
@@ -127,13 +130,20 @@ def check_header(header: dict[str, Any], allowed: tuple[str, ...], *, strict_ob3
         extra = set(header) - _ALLOWED_HEADERS
         if extra:
             raise ProofError("JOSE headers not allowed by OB 3.0: " + ", ".join(sorted(extra)))
-        if "typ" in header and header["typ"] != "JWT":
-            raise ProofError("the typ header must be JWT")
+        if "typ" in header and not _vc_jwt_type(header["typ"]):
+            raise ProofError("the typ header must be JWT, vc+jwt or vc+ld+jwt")
         if "kid" not in header and "jwk" not in header:
             raise ProofError("the JOSE header needs kid or jwk")
     if "crit" in header:
         raise ProofError("critical JOSE extensions are not supported")
     return alg
+
+
+def _vc_jwt_type(typ: object) -> bool:
+    if not isinstance(typ, str):
+        return False
+    media = typ.strip().lower()
+    return media.removeprefix("application/") in _VC_JWT_TYPES
 
 
 def verify_jws(token: str, public_key: PublicKey, allowed: tuple[str, ...], *, strict_ob3: bool) -> DecodedJws:

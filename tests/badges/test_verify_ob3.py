@@ -217,9 +217,27 @@ def test_extra_jose_header_and_wrong_typ_fail(
     make_credential: Callable[..., dict[str, Any]], p256_key: SigningKey, jwt_resolvers: Resolvers
 ) -> None:
     payload = json.dumps({**make_credential(), "iss": ISSUER_ID}).encode()
-    for headers in ({"kid": KID_ES, "cty": "vc"}, {"kid": KID_ES, "typ": "vc+jwt"}):
+    for headers in (
+        {"kid": KID_ES, "cty": "vc"},
+        {"kid": KID_ES, "typ": "vc+sd-jwt"},
+        {"kid": KID_ES, "typ": "application/json"},
+        {"kid": KID_ES, "typ": 7},
+    ):
         token = jwt.PyJWS().encode(payload, p256_key.key, algorithm="ES256", headers=headers)
         assert _failed(verify(token, resolvers=jwt_resolvers, now=NOW)) == ["format"]
+
+
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "vc+jwt", "application/vc+jwt", "vc+ld+jwt", "VC+LD+JWT", None])
+def test_the_registered_vc_jwt_types_are_read(
+    typ: str | None, make_credential: Callable[..., dict[str, Any]], p256_key: SigningKey, jwt_resolvers: Resolvers
+) -> None:
+    """OB 3.0 names ``JWT``; the W3C's media types are ``vc+jwt`` and ``vc+ld+jwt``; ``typ`` may be absent."""
+    payload = json.loads(b64url_decode(sign_vc_jwt(make_credential(), p256_key, KID_ES).split(".")[1]))
+    headers = {"kid": KID_ES, "typ": typ}  # PyJWS leaves out a typ of None
+    token = jwt.PyJWS().encode(json.dumps(payload).encode(), p256_key.key, algorithm="ES256", headers=headers)
+    assert jwt.get_unverified_header(token).get("typ") == typ
+    report = verify(token, resolvers=jwt_resolvers, now=NOW)
+    assert report.valid, _failed(report)
 
 
 def test_jwt_claims_must_match(
