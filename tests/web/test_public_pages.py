@@ -8,6 +8,8 @@ import re
 import uuid
 from datetime import timedelta
 
+import pytest
+
 import badges
 from app.db import utcnow
 from app.models import Credential, CredentialState
@@ -91,6 +93,41 @@ def test_machines_get_the_signed_credential(client, issued: Issued) -> None:
     assert download.headers["Content-Disposition"] == f'attachment; filename="badge-{credential.id}.json"'
     token = client.get(f"{issued.path}.jwt")
     assert token.get_data(as_text=True) == credential.ob3_jwt and "attachment" in token.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "expected"),
+    [
+        ("", "*/*", "application/json"),  # curl, requests, fetch
+        ("", "application/json, */*;q=0.5", "application/json"),
+        ("", "application/json, application/vc+jwt;q=0.5", "application/json"),
+        ("", "application/vc+jwt", "application/vc+jwt"),
+        ("", "application/jwt", "application/vc+jwt"),
+        ("", "application/vc+jwt, */*;q=0.1", "application/vc+jwt"),
+        ("", "text/html", "text/html"),
+        ("?format=json", "application/vc+jwt", "application/json"),
+        ("?format=jwt", "*/*", "application/vc+jwt"),
+        ("?format=jwt", "text/html", "application/vc+jwt"),
+        ("?format=html", "*/*", "text/html"),
+    ],
+)
+def test_content_negotiation_follows_the_readme(client, issued: Issued, query: str, accept: str, expected: str) -> None:
+    response = client.get(f"{issued.path}{query}", headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == expected
+    if expected == "application/json":
+        assert response.json == issued.credential.ob3_credential
+    if expected == "application/vc+jwt":
+        assert response.get_data(as_text=True) == issued.credential.ob3_jwt
+
+
+def test_an_unknown_format_is_named_and_a_badge_without_jwt_says_so(client, session, issued: Issued) -> None:
+    unknown = client.get(f"{issued.path}?format=xml", headers={"Accept": "*/*"})
+    assert unknown.status_code == 400 and unknown.mimetype == "application/problem+json"
+    assert unknown.json["errors"][0]["pointer"] == "#/query/format"
+    session.get(Credential, issued.credential.id).ob3_jwt = None
+    session.commit()
+    assert client.get(f"{issued.path}?format=jwt").status_code == 404
+    assert client.get(issued.path, headers={"Accept": "application/vc+jwt"}).status_code == 404
 
 
 def test_short_url_and_qr_codes(client, issued: Issued) -> None:

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.db import db
 from app.platform.filenames import slug
 from app.platform.storage import iter_file
+from app.problems import API_WORDS, problem
 from app.runtime import runtime
 from app.services.verification import public_docs, public_pages
 from app.web.verification.public import (
@@ -45,12 +46,20 @@ def _credential(credential_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return public_pages.public_credential(db.session, credential_id)
 
 
+FORMATS = ("html", "json", "jwt")  # the documented ?format= values
+
+
 def _wants_jwt() -> bool:
+    """``?format=jwt``, or an Accept header that names a JWT type itself and prefers it.
+
+    ``*/*`` (what curl, requests and fetch send) never means the JWT: a wildcard gets the JSON.
+    """
+    asked = request.args.get("format")
+    if asked is not None:
+        return asked == "jwt"
     accept = request.accept_mimetypes
-    return (
-        any(accept[kind] for kind in JWT_TYPES)
-        and accept.best_match([*JWT_TYPES, "text/html", "application/json", "application/ld+json"]) in JWT_TYPES
-    )
+    named = any(value.lower() in JWT_TYPES for value, _quality in accept)
+    return named and accept.best_match(["application/json", "text/html", *JWT_TYPES]) in JWT_TYPES
 
 
 def _jwt_response(token: str, *, mimetype: str, filename: str | None = None) -> BaseResponse:
@@ -63,10 +72,22 @@ def _jwt_response(token: str, *, mimetype: str, filename: str | None = None) -> 
 @bp.get("/credentials/<uuid:credential_id>")
 def credential(credential_id: uuid.UUID) -> BaseResponse:
     """The verification page (HTML), the signed OB 3.0 credential (JSON) or its VC-JWT."""
+    asked = request.args.get("format")
+    if asked is not None and asked not in FORMATS:
+        detail = "format must be html, json or jwt."
+        return problem(
+            400,
+            "bad-request",
+            API_WORDS("problem.invalid_request"),
+            detail,
+            [{"pointer": "#/query/format", "detail": detail}],
+        )
     found = _credential(credential_id)
     if found is None:
         return missing("No badge has this id.")
-    if _wants_jwt() and found.ob3_jwt:
+    if _wants_jwt():
+        if not found.ob3_jwt:
+            return missing("This badge has no VC-JWT form.")
         return _jwt_response(found.ob3_jwt, mimetype="application/vc+jwt")
     if not wants_html():
         return json_response(public_docs.credential_document(found), max_age=SHORT)
