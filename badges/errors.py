@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class BadgeError(Exception):
     """Base class of every error raised by ``badges``."""
@@ -50,9 +52,10 @@ class QRCodeError(BadgeError):
 class ResolutionError(BadgeError):
     """A key, document or status list cannot be resolved."""
 
-    def __init__(self, message: str, *, gone: bool = False) -> None:
+    def __init__(self, message: str, *, gone: bool = False, document: Any = None) -> None:
         super().__init__(message)
         self.gone = gone
+        self.document = document  # what a 410 answered (an OB 2.0 host says why the badge was revoked)
 
 
 class FetchRefused(ResolutionError):

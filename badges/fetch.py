@@ -161,7 +161,11 @@ class GuardedFetcher:
         """GET ``url`` and parse JSON; HTTP 410 raises ResolutionError(gone=True)."""
         result = self.get(url, within=within)
         if result.status == 410:
-            raise ResolutionError(f"{url} is gone (revoked)", gone=True)
+            try:
+                said = result.json()
+            except ResolutionError:  # a 410 without a JSON body: gone, with nothing more to say
+                said = None
+            raise ResolutionError(f"{url} is gone (revoked)", gone=True, document=said)
         if result.status != 200:
             raise ResolutionError(f"{url} answered HTTP {result.status}")
         return result.json()

@@ -100,7 +100,7 @@ class Resolvers:
 
         def fetch(url: str) -> Any:
             if url in gone:
-                raise ResolutionError(f"{url} is gone", gone=True)
+                raise ResolutionError(f"{url} is gone", gone=True, document=documents.get(url))
             if url in documents:
                 return documents[url]
             base = url.split("#", 1)[0]

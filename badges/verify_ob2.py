@@ -116,8 +116,15 @@ def verify_ob2_hosted(data: dict[str, Any] | str, context: Context, *, fmt: str)
             raise ProofError("a hosted assertion id is an HTTP(S) URL")
         hosted = context.resolvers.get_document(url)
     except ResolutionError as exc:
-        if exc.gone:
-            report.add("status", "fail", "Ce badge a été révoqué.", "Revoked (HTTP 410 Gone).")
+        if exc.gone:  # the issuer withdrew it: that is the verdict, with the reason its host gives
+            reason = _revocation_reason(exc.document)
+            report.add(
+                "status",
+                "fail",
+                "Ce badge a été révoqué." + (f" Raison donnée par l'émetteur : {reason}" if reason else ""),
+                "Revoked (HTTP 410 Gone)." + (f" Reason given by the issuer: {reason}" if reason else ""),
+            )
+            return report
         report.add("proof", "fail", "L'assertion hébergée est introuvable.", f"Hosted assertion unavailable: {exc}")
         return report
     except BadgeError as exc:
@@ -182,14 +189,28 @@ def _revocation(
     except BadgeError as exc:
         report.add("status", "fail", "Liste de révocation inaccessible.", f"Revocation list unavailable: {exc}")
         return
-    revoked = [
-        _id_of(item) or (item.get("uid") if isinstance(item, dict) else None)
+    revoked = {
+        _id_of(item) or (item.get("uid") if isinstance(item, dict) else None): item
         for item in _as_list(listing.get("revokedAssertions", []))
-    ]
+    }
     if assertion.get("id") in revoked:
-        report.add("status", "fail", "Ce badge a été révoqué.", "Revoked.")
+        reason = _revocation_reason(revoked[assertion.get("id")])
+        report.add(
+            "status",
+            "fail",
+            "Ce badge a été révoqué." + (f" Raison donnée par l'émetteur : {reason}" if reason else ""),
+            "Revoked." + (f" Reason given by the issuer: {reason}" if reason else ""),
+        )
     else:
         report.add("status", "pass", "Non révoqué.", "Not revoked.")
+
+
+def _revocation_reason(said: Any) -> str | None:
+    """The ``revocationReason`` a 410 answer or a revocation list entry gives, as short plain text."""
+    reason = said.get("revocationReason") if isinstance(said, dict) else None
+    if not isinstance(reason, str) or not reason.strip():
+        return None
+    return " ".join(reason.split())[:300]
 
 
 def _finish(assertion: dict[str, Any], context: Context, report: VerificationReport) -> None:

@@ -285,3 +285,21 @@ def test_documented_in_openapi(client) -> None:
     operation = spec["paths"]["/api/v1/verify"]["post"]
     assert operation["security"] == [] and "429" in operation["responses"]
     assert {"application/json", "multipart/form-data"} <= set(operation["requestBody"]["content"])
+
+
+def test_a_revoked_hosted_ob2_assertion_given_as_json_is_revoked_with_its_reason(  # type: ignore[no-untyped-def]
+    client, session, issued: Issued, settings
+) -> None:
+    from app.services.issuing import revocation
+
+    hosted = client.get(f"/ob2/assertions/{issued.credential.id}", headers={"Accept": "application/json"}).json
+    assert _post(client, credential=hosted).json["verdict"] == "genuine"
+    revocation.revoke(
+        session, issued.setup.grants(session), issued.credential.id, "Erreur de destinataire", settings=settings
+    )
+    session.commit()
+    r = _post(client, credential=hosted)
+    assert r.status_code == 200 and r.json["verdict"] == "revoked", r.json
+    failed = [c for c in r.json["checks"] if c["outcome"] == "fail"]
+    assert [c["name"] for c in failed] == ["status"]  # no second, spurious "unavailable" proof
+    assert "Erreur de destinataire" in failed[0]["reasonFr"] and "Erreur de destinataire" in failed[0]["reasonEn"]

@@ -104,7 +104,35 @@ def test_hosted_round_trip_and_revocation(rsa_key: SigningKey) -> None:
     svg = bake_svg(b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', json.dumps(hosted), "ob2")
     assert verify(svg, resolvers=Resolvers.from_mapping(documents), now=NOW).valid
     gone = Resolvers.from_mapping(documents, gone=frozenset({HOSTED_ID}))
-    assert "status" in verify(hosted, resolvers=gone, now=NOW).failed()
+    assert verify(hosted, resolvers=gone, now=NOW).failed() == ["status"]
+
+
+def test_a_revoked_hosted_assertion_is_revoked_with_its_reason_and_nothing_else_fails(rsa_key: SigningKey) -> None:
+    """The 410 the host answers says why; that is the verdict, not also an "unavailable" proof."""
+    hosted = _assertion(id=HOSTED_ID, signed_by=None)
+    withdrawn = {**hosted, "revoked": True, "revocationReason": "Attribué  par erreur."}
+    answered = Resolvers.from_mapping({**_documents(rsa_key), HOSTED_ID: withdrawn}, gone=frozenset({HOSTED_ID}))
+    for given in (hosted, HOSTED_ID):
+        report = verify(given, resolvers=answered, now=NOW)
+        assert report.failed() == ["status"]
+        status = report.check("status")
+        assert status is not None
+        assert status.reason_fr == "Ce badge a été révoqué. Raison donnée par l'émetteur : Attribué par erreur."
+        assert status.reason_en == "Revoked (HTTP 410 Gone). Reason given by the issuer: Attribué par erreur."
+    silent = Resolvers.from_mapping(_documents(rsa_key), gone=frozenset({HOSTED_ID}))
+    assert verify(hosted, resolvers=silent, now=NOW).check("status").reason_en == "Revoked (HTTP 410 Gone)."
+
+
+def test_a_signed_assertion_on_the_revocation_list_carries_the_list_s_reason(rsa_key: SigningKey) -> None:
+    token = sign_ob2_assertion(_assertion(), rsa_key)
+    report = verify(token, resolvers=Resolvers.from_mapping(_documents(rsa_key, revoked=(ASSERTION_ID,))), now=NOW)
+    assert report.failed() == ["status"]
+    assert report.check("status").reason_en == "Revoked. Reason given by the issuer: raison"
+
+
+def test_a_hosted_assertion_must_match_and_live_with_its_issuer(rsa_key: SigningKey) -> None:
+    hosted = _assertion(id=HOSTED_ID, signed_by=None)
+    documents = {**_documents(rsa_key), HOSTED_ID: hosted}
     altered = {**hosted, "issuedOn": "2025-01-01T00:00:00Z"}
     assert "proof" in verify(altered, resolvers=Resolvers.from_mapping(documents), now=NOW).failed()
     elsewhere = "https://evil.example/assertions/1"

@@ -405,7 +405,7 @@ def local_resolvers(session: Session, urls: Urls, fallback: badges.Resolvers | N
             raise badges.ResolutionError(f"unknown URL {url}")
         status, document = answer
         if status == 410:
-            raise badges.ResolutionError(f"{url} is gone", gone=True)
+            raise badges.ResolutionError(f"{url} is gone", gone=True, document=document)
         return document
 
     return badges.Resolvers(document=fetch)

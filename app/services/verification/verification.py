@@ -213,7 +213,7 @@ def resolvers_for(session: Session, urls: Urls, fetcher: Any | None) -> badges.R
                 raise badges.ResolutionError(f"unknown URL {url}")
             status, document = answer
             if status == 410:
-                raise badges.ResolutionError(f"{url} is gone", gone=True)
+                raise badges.ResolutionError(f"{url} is gone", gone=True, document=document)
             return document
         if fetcher is None:
             raise badges.ResolutionError("documents of other issuers are not fetched here")
