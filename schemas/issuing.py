@@ -277,4 +277,7 @@ class ShareLinksSchema(CamelSchema):
     ob2_assertion_url = fields.String()
     baked_png_url = fields.String()
     baked_svg_url = fields.String()
+    baked_svg_ob2_url = fields.String(
+        allow_none=True, metadata={"description": "The SVG with the signed OB 2.0 assertion baked in (older tools)."}
+    )
     linkedin_url = fields.String()

@@ -57,6 +57,13 @@ class Urls:
         """A baked badge image to download (``png`` or ``svg``), built from the stored forms."""
         return f"{self.credential(credential_id)}/badge.{extension}"
 
+    def baked_ob2_svg(self, credential_id: uuid.UUID) -> str:
+        """The SVG with the signed OB 2.0 assertion baked in, for tools that read only OB 2.0.
+
+        One SVG cannot carry both: OB 2.0 and 3.0 bind the same ``openbadges`` prefix to two namespaces.
+        """
+        return f"{self.credential(credential_id)}/badge-ob2.svg"
+
     def qr(self, credential_id: uuid.UUID, extension: str = "svg") -> str:
         """The QR code of the short URL, as an image."""
         return f"{self.credential(credential_id)}/qr.{extension}"

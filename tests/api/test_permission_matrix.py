@@ -737,6 +737,7 @@ case(
     {"credential_id": "@b.credential.id", "extension": "png"},
     **everyone(200),
 )
+case("GET", "/credentials/<uuid:credential_id>/badge-ob2.svg", {"credential_id": "@b.credential.id"}, **everyone(200))
 case(
     "GET",
     "/credentials/<uuid:credential_id>/qr.<any(png, svg):extension>",

@@ -98,6 +98,7 @@ def test_the_badge_page_links_to_its_public_page_linkedin_and_downloads_that_ans
     wanted = {
         f"{issued.url}/badge.png": "image/png",
         f"{issued.url}/badge.svg": "image/svg+xml",
+        f"{issued.url}/badge-ob2.svg": "image/svg+xml",
         f"/mes-badges/{credential.id}/attestation.pdf": "application/pdf",
         f"{issued.url}/qr.svg": "image/svg+xml",
         f"{issued.url}/qr.png?download=1": "image/png",

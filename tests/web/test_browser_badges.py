@@ -109,7 +109,12 @@ def test_lucie_answers_the_name_question_and_copies_her_badge_link(
     assert page.evaluate("navigator.clipboard.readText()") == public_url
     linkedin = page.get_by_role("link", name="Ajouter à mon profil LinkedIn").get_attribute("href") or ""
     assert linkedin.startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=Animer")
-    for name in ("Image du badge (PNG)", "Image du badge (SVG)", "Attestation à imprimer (PDF)"):
+    for name in (
+        "Image du badge (PNG : Open Badges 3.0 et 2.0)",
+        "Image du badge (SVG : Open Badges 3.0)",
+        "Image du badge (SVG : Open Badges 2.0, pour les outils plus anciens)",
+        "Attestation à imprimer (PDF)",
+    ):
         expect(page.get_by_role("link", name=name)).to_be_visible()
     assert page.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
     screenshot(page, "mybadges-journey-detail-phone-fr")

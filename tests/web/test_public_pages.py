@@ -255,6 +255,7 @@ def test_revocation_shows_in_every_format_at_once(client, session, issued: Issue
     revoked = {item["id"]: item.get("revocationReason") for item in listing["revokedAssertions"]}
     assert f"{BASE}/ob2/assertions/{credential.id}" in revoked and f"urn:uuid:{credential.id}" in revoked
     assert client.get(f"{issued.path}/badge.png").status_code == 410
+    assert client.get(f"{issued.path}/badge-ob2.svg").status_code == 410
     verdict = client.post("/api/v1/verify", json={"credential": credential.ob3_jwt}).json
     assert verdict["verdict"] == "revoked" and verdict["valid"] is False
 
@@ -411,3 +412,26 @@ def test_report_cache_is_bounded() -> None:
     copy = cache.get(("b",))
     copy.add("status", "fail", "x", "x")  # type: ignore[union-attr]
     assert cache.get(("b",)).check("status") is None  # type: ignore[union-attr]
+
+
+def test_the_ob2_baked_svg_carries_the_signed_ob2_assertion_and_verifies(client, session, issued: Issued) -> None:
+    """The SVG that OB 2.0 tools read (one SVG carries one version), offered and named apart on the page."""
+    credential = issued.credential
+    response = client.get(f"{issued.path}/badge-ob2.svg")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert "-ob2.svg" in response.headers["Content-Disposition"]
+    baked = badges.unbake(response.data)
+    assert baked is not None and baked.version == "ob2" and baked.text == credential.ob2_jws
+    verdict = client.post(
+        "/api/v1/verify",
+        data={"file": (io.BytesIO(response.data), "badge-ob2.svg")},
+        content_type="multipart/form-data",
+    ).json
+    assert verdict["verdict"] == "genuine" and verdict["format"].startswith("svg"), verdict
+    page = client.get(issued.path, headers=HTML).get_data(as_text=True)
+    assert f"{issued.path}/badge-ob2.svg" in page and "SVG : Open Badges 2.0, pour les outils plus anciens" in page
+    assert "SVG : Open Badges 3.0" in page
+    session.get(Credential, credential.id).ob2_jws = None
+    session.commit()
+    assert client.get(f"{issued.path}/badge-ob2.svg").status_code == 404
+    assert "badge-ob2.svg" not in client.get(issued.path, headers=HTML).get_data(as_text=True)

@@ -153,6 +153,7 @@ def share_links(session: Session, grants: Grants, credential_id: uuid.UUID, *, u
         "ob2_assertion_url": urls.ob2_assertion(credential.id),
         "baked_png_url": urls.baked(credential.id, "png"),
         "baked_svg_url": urls.baked(credential.id, "svg"),
+        "baked_svg_ob2_url": urls.baked_ob2_svg(credential.id) if credential.ob2_jws else None,
         "linkedin_url": "https://www.linkedin.com/profile/add?" + urlencode(linkedin),
     }
 

@@ -165,6 +165,7 @@ def credential_page(
         "jwt": urls.jwt(credential.id) if credential.ob3_jwt else None,
         "baked_png": urls.baked(credential.id, "png") if shareable else None,
         "baked_svg": urls.baked(credential.id, "svg") if shareable else None,
+        "baked_svg_ob2": urls.baked_ob2_svg(credential.id) if shareable and credential.ob2_jws else None,
         "ob2": urls.ob2_assertion(credential.id) if credential.ob2_assertion else None,
         "issuer": urls.issuer(issuer.id),
         "achievement": urls.achievement(achievement.id, version.version),
@@ -347,11 +348,15 @@ def _svg_around_png(png: bytes) -> bytes:
     ).encode("ascii")
 
 
-def baked_badge(session: Session, storage: Storage, credential: Credential, kind: str, *, urls: Urls) -> bytes:
+def baked_badge(
+    session: Session, storage: Storage, credential: Credential, kind: str, *, urls: Urls, ob2: bool = False
+) -> bytes:
     """The badge image with the signed credential baked in (PNG: OB 3.0 and the signed OB 2.0 too).
 
     A PNG is asked of a badge drawn in SVG: the PNG is a generated round badge whose QR code
     leads to the verification page. An SVG is asked of a PNG badge: the PNG is embedded in an SVG.
+    An SVG carries one version: OB 3.0, or with ``ob2`` the signed OB 2.0 assertion (the credential
+    must have one).
     """
     version = session.get(AchievementVersion, credential.achievement_version_id)
     assert version is not None
@@ -364,6 +369,9 @@ def baked_badge(session: Session, storage: Storage, credential: Credential, kind
         baked = badges.bake_png(png, text, "ob3")
         return badges.bake_png(baked, credential.ob2_jws, "ob2") if credential.ob2_jws else baked
     svg = image.data if image.media_type == "image/svg+xml" else _svg_around_png(image.data)
+    if ob2:
+        assert credential.ob2_jws is not None
+        return badges.bake_svg(svg, credential.ob2_jws, "ob2", is_jws=True)
     return badges.bake_svg(svg, text, "ob3", is_jws=False)
 
 

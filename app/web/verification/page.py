@@ -128,15 +128,27 @@ def credential_jwt(credential_id: uuid.UUID) -> BaseResponse:
 @bp.get("/credentials/<uuid:credential_id>/badge.<any(png, svg):extension>")
 def baked(credential_id: uuid.UUID, extension: str) -> BaseResponse:
     """The badge image with the signed credential baked in (only while the badge is valid)."""
+    return _baked(credential_id, extension, ob2=False)
+
+
+@bp.get("/credentials/<uuid:credential_id>/badge-ob2.svg")
+def baked_ob2(credential_id: uuid.UUID) -> BaseResponse:
+    """The SVG with the signed OB 2.0 assertion baked in, for tools that read only OB 2.0."""
+    return _baked(credential_id, "svg", ob2=True)
+
+
+def _baked(credential_id: uuid.UUID, extension: str, *, ob2: bool) -> BaseResponse:
     found = _credential(credential_id)
     if found is None:
         return missing("No badge has this id.")
+    if ob2 and not found.ob2_jws:
+        return missing("This badge has no signed Open Badges 2.0 form.")
     if found.state.value != "issued":
         return cacheable(gone(f"This badge is {found.state.value}: it is no longer handed out as an image."), SHORT)
-    data = public_pages.baked_badge(db.session, runtime().storage, found, extension, urls=urls())
-    name = public_pages.badge_name(db.session, found)
+    data = public_pages.baked_badge(db.session, runtime().storage, found, extension, urls=urls(), ob2=ob2)
+    name = slug(public_pages.badge_name(db.session, found), fallback="badge") + ("-ob2" if ob2 else "")
     image = public_pages.Image(data, "image/png" if extension == "png" else "image/svg+xml", None)
-    return image_response(image, max_age=SHORT, filename=f"{slug(name, fallback='badge')}.{extension}", download=True)
+    return image_response(image, max_age=SHORT, filename=f"{name}.{extension}", download=True)
 
 
 @bp.get("/credentials/<uuid:credential_id>/qr.<any(png, svg):extension>")
