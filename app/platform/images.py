@@ -146,7 +146,8 @@ def check_image(stream: BinaryIO, max_bytes: int) -> CheckedImage:
     raise UnsupportedMediaType("A badge image must be a PNG or an SVG.")
 
 
-def _escape(text: str) -> str:
+def svg_text(text: str) -> str:
+    """Text escaped for an SVG element's content or attribute."""
     return (
         text.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -156,7 +157,9 @@ def _escape(text: str) -> str:
     )
 
 
-def _lines(name: str, width: int = 18, count: int = 3) -> list[str]:
+def wrap_words(name: str, width: int = 18, count: int = 3, *, slack: int = 4) -> list[str]:
+    """``name`` in at most ``count`` lines of about ``width`` characters, words kept whole where they
+    fit (a word longer than ``width + slack`` is cut), the last line ended with "…" when text is left."""
     words, lines, current = name.split(), [], ""
     for word in words:
         candidate = f"{current} {word}".strip()
@@ -170,28 +173,28 @@ def _lines(name: str, width: int = 18, count: int = 3) -> list[str]:
     if len(lines) > count:
         lines = lines[:count]
         lines[-1] = lines[-1][: width - 1].rstrip() + "…"
-    return [line if len(line) <= width + 4 else line[: width + 3] + "…" for line in lines]
+    return [line if len(line) <= width + slack else line[: width + slack - 1] + "…" for line in lines]
 
 
 def default_badge_svg(name: str, issuer_name: str = "") -> bytes:
     """A plain round badge showing the achievement's name (every text XML-escaped)."""
-    lines = _lines(name)
+    lines = wrap_words(name)
     start = 200 - (len(lines) - 1) * 17
     texts = "".join(
         f'<text x="200" y="{start + i * 34}" text-anchor="middle" font-size="28" '
-        f'font-family="sans-serif" font-weight="bold" fill="#1b3a5c">{_escape(line)}</text>'
+        f'font-family="sans-serif" font-weight="bold" fill="#1b3a5c">{svg_text(line)}</text>'
         for i, line in enumerate(lines)
     )
     # The issuer's name on at most two lines that fit inside the inner ring (about 24 characters
     # of 15 px text at these heights).
     footer = "".join(
         f'<text x="200" y="{296 + i * 20}" text-anchor="middle" font-size="15" font-family="sans-serif" '
-        f'fill="#1b3a5c">{_escape(line)}</text>'
-        for i, line in enumerate(_lines(issuer_name, width=22, count=2) if issuer_name else [])
+        f'fill="#1b3a5c">{svg_text(line)}</text>'
+        for i, line in enumerate(wrap_words(issuer_name, width=22, count=2) if issuer_name else [])
     )
     svg = (
         f'<svg xmlns="{SVG_NS}" width="400" height="400" viewBox="0 0 400 400" role="img">'
-        f"<title>{_escape(name)}</title>"
+        f"<title>{svg_text(name)}</title>"
         '<circle cx="200" cy="200" r="190" fill="#f4c542" stroke="#1b3a5c" stroke-width="12"/>'
         '<circle cx="200" cy="200" r="160" fill="#fff8e1" stroke="#1b3a5c" stroke-width="3"/>'
         f"{texts}{footer}</svg>"

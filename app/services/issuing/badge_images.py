@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.models import Achievement, Issuer
 from app.platform.errors import FieldError, InvalidInput
-from app.platform.images import SVG_NS
+from app.platform.images import SVG_NS, svg_text, wrap_words
 from app.platform.storage import Storage
 from app.services.identity.access import Grants
 from app.services.issuing import achievements
@@ -71,28 +71,6 @@ def initials(name: str, most: int = 3) -> str:
     return unicodedata.normalize("NFC", letters) or "?"
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def _lines(name: str, width: int = 20, count: int = 2) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in name.split():
-        candidate = f"{current} {word}".strip()
-        if len(candidate) <= width or not current:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    if len(lines) > count:
-        lines = lines[:count]
-        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
-    return [line if len(line) <= width + 2 else line[: width + 1] + "…" for line in lines]
-
-
 def check_colours(background: str | None, foreground: str | None) -> tuple[str, str]:
     """The two colours, normalised; InvalidInput naming the field when one is not a colour or they do
     not contrast enough."""
@@ -119,24 +97,24 @@ def badge_svg(name: str, *, background: str, foreground: str, shape: str = "circ
     bg, fg = check_colours(background, foreground)
     if shape not in SHAPES:
         raise InvalidInput("Unknown shape.", errors=[FieldError("#/shape", "Use circle, shield or hexagon.")])
-    lines = _lines(name)
+    lines = wrap_words(name, 20, 2, slack=2)
     texts = "".join(
         f'<text x="200" y="{262 + i * 30}" text-anchor="middle" font-size="24" font-weight="bold" '
-        f'font-family="sans-serif" fill="{fg}">{_escape(line)}</text>'
+        f'font-family="sans-serif" fill="{fg}">{svg_text(line)}</text>'
         for i, line in enumerate(lines)
     )
     footer = (
         f'<text x="200" y="{262 + len(lines) * 30 + 6}" text-anchor="middle" font-size="15" '
-        f'font-family="sans-serif" fill="{fg}">{_escape(_lines(issuer_name, 26, 1)[0])}</text>'
+        f'font-family="sans-serif" fill="{fg}">{svg_text(wrap_words(issuer_name, 26, 1, slack=2)[0])}</text>'
         if issuer_name.strip()
         else ""
     )
     svg = (
         f'<svg xmlns="{SVG_NS}" width="400" height="400" viewBox="0 0 400 400" role="img">'
-        f"<title>{_escape(name)}</title>"
+        f"<title>{svg_text(name)}</title>"
         + _OUTLINES[shape].format(bg=bg, fg=fg)
         + f'<text x="200" y="200" text-anchor="middle" font-size="96" font-weight="bold" '
-        f'font-family="sans-serif" fill="{fg}">{_escape(initials(name))}</text>'
+        f'font-family="sans-serif" fill="{fg}">{svg_text(initials(name))}</text>'
         f"{texts}{footer}</svg>"
     )
     return svg.encode("utf-8")
