@@ -39,6 +39,7 @@ def init_web(app: Flask) -> None:
         issuer,
         jobs,
         jury,
+        oid4vci,
         passwords,
         people,
         security_headers,
@@ -46,6 +47,7 @@ def init_web(app: Flask) -> None:
         signed_in,
         territory,
         tutor,
+        vc_api,
         verification,
     )
 
@@ -62,3 +64,5 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(pages_of.bp)
     app.register_blueprint(frameworks.bp)
     verification.register(app)  # credential documents, verification page, OB 2.0
+    app.register_blueprint(oid4vci.bp)  # wallets: OpenID4VCI issuer metadata, token, nonce, credential
+    app.register_blueprint(vc_api.bp)  # other systems: W3C VC-API issue and verify

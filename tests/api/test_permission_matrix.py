@@ -758,6 +758,12 @@ case("GET", "/ob2/issuers/<uuid:issuer_id>", {"issuer_id": "@b.issuer.id"}, **ev
 case("GET", "/ob2/issuers/<uuid:issuer_id>/revocations", {"issuer_id": "@b.issuer.id"}, **everyone(200))
 case("GET", "/ob2/keys/<kid>", {"kid": "@b.rsa_kid"}, **everyone(200))
 
+# --- published keys and identifiers: JWK Set, did:web (issue 15) ------------------------------
+
+# --- wallets: OpenID4VCI issuer side (issue 15) -----------------------------------------------
+
+# --- W3C VC-API: issue and verify with OAuth client credentials (issue 15) --------------------
+
 # --- public API --------------------------------------------------------------------------------
 case("GET", f"{V1}/openapi.json", **everyone(200))
 case("GET", f"{V1}/docs", **everyone(200))

@@ -1,0 +1,3 @@
+"""Credentials delivered into wallets (OpenID4VCI): offers and the copies they produced."""
+
+from __future__ import annotations
