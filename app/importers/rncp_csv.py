@@ -19,16 +19,8 @@ from typing import Any
 
 from .csvfiles import CsvFile
 from .errors import ImportFormatError
-from .records import (
-    AssociationRecord,
-    CompetencyRecord,
-    FrameworkHeader,
-    ProgressCallback,
-    StreamItem,
-    WarningRecord,
-    tracked,
-)
-from .rncp_xml import RNCP_TITLE, fiche_url
+from .records import CompetencyRecord, FrameworkHeader, ProgressCallback, StreamItem, WarningRecord, tracked
+from .rncp_xml import RNCP_TITLE, fiche_url, replacement_links
 from .sources import ByteSource, Input, as_source, list_zip
 from .text import ascii_fold, parse_french_date, parse_yes_no
 
@@ -212,7 +204,6 @@ def _satellite_metadata(db: sqlite3.Connection, numero: str) -> dict[str, Any]:
 
 def _fiches(db: sqlite3.Connection, standard: CsvFile) -> Iterator[StreamItem]:
     seen: set[str] = set()
-    links: set[tuple[str, str]] = set()
     for row in standard.rows():
         numero = _cell(row.get("Numero_Fiche")).upper()
         if not numero:
@@ -264,14 +255,7 @@ def _fiches(db: sqlite3.Connection, standard: CsvFile) -> Iterator[StreamItem]:
             metadata=meta,
             line=row.line,
         )
-        for old in meta["old_fiches"]:
-            if (old, numero) not in links:
-                links.add((old, numero))
-                yield AssociationRecord("replacedBy", old, numero, target_uri=fiche_url(numero))
-        for new in meta["new_fiches"]:
-            if (numero, new) not in links:
-                links.add((numero, new))
-                yield AssociationRecord("replacedBy", numero, new, target_uri=fiche_url(new))
+        yield from replacement_links(numero, meta["old_fiches"], meta["new_fiches"])
 
 
 def _blocs(db: sqlite3.Connection, blocs: CsvFile) -> Iterator[StreamItem]:

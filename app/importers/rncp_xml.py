@@ -4,7 +4,8 @@ Streams ``FICHE`` elements one at a time through a hardened expat parser (defuse
 DOCTYPE, entity declaration or external reference is refused) so memory stays bounded by the
 largest fiche. Yields, per fiche: the fiche, its blocs, the compétences parsed out of each
 bloc's ``LISTE_COMPETENCES`` (the bloc keeps the raw text verbatim), ``replacedBy``
-associations for ANCIENNES/NOUVELLES_CERTIFICATIONS, and warnings.
+``replaces``/``replacedBy`` associations for ANCIENNES/NOUVELLES_CERTIFICATIONS (each fiche its
+own), and warnings.
 """
 
 from __future__ import annotations
@@ -225,7 +226,6 @@ def _stream(outer: ByteSource) -> Iterator[StreamItem]:
     export_date = "-".join(date.groups()) if date else None
     header_sent = False
     seen_fiches = _SeenFiches()
-    seen_links: set[tuple[str, str]] = set()
     with open_utf8(source, encoding if encoding not in ("utf-8", "utf-8-sig") else "utf-8") as raw:
         eof = False
         while not eof:
@@ -243,7 +243,7 @@ def _stream(outer: ByteSource) -> Iterator[StreamItem]:
                     )
             ready, collector.ready = collector.ready, []
             for element, line in ready:
-                yield from _fiche_records(element, line, seen_fiches, seen_links, source.name)
+                yield from _fiche_records(element, line, seen_fiches, source.name)
 
 
 def _feed(parser: DefusedXMLParser, chunk: bytes, eof: bool) -> None:
@@ -402,9 +402,20 @@ def _fiche_metadata(fiche: ET.Element, numero: str) -> dict[str, Any]:
     return meta
 
 
-def _fiche_records(
-    fiche: ET.Element, line: int, seen: _SeenFiches, links: set[tuple[str, str]], file: str
-) -> Iterator[StreamItem]:
+def replacement_links(numero: str, old_fiches: list[str], new_fiches: list[str]) -> Iterator[AssociationRecord]:
+    """The fiche's own replacement links, from its node: ``replaces`` (ANCIENNES) and ``replacedBy`` (NOUVELLES).
+
+    Each fiche keeps the links it states, never de-duplicated against other fiches of the file,
+    so its content (and hash) is the same whatever the file or the order; the other fiche is
+    another framework, hence ``external``.
+    """
+    for kind, others in (("replaces", old_fiches), ("replacedBy", new_fiches)):
+        for other in dict.fromkeys(others):
+            if other != numero:
+                yield AssociationRecord(kind, numero, other, target_uri=fiche_url(other), external=True)
+
+
+def _fiche_records(fiche: ET.Element, line: int, seen: _SeenFiches, file: str) -> Iterator[StreamItem]:
     numero = (_text(fiche, "NUMERO_FICHE") or "").upper()
     if not numero:
         yield WarningRecord("FICHE without NUMERO_FICHE skipped", line=line, element="FICHE", file=file)
@@ -431,14 +442,7 @@ def _fiche_records(
         metadata=meta,
         line=line,
     )
-    for old in meta["old_fiches"]:
-        if (old, numero) not in links:
-            links.add((old, numero))
-            yield AssociationRecord("replacedBy", old, numero, target_uri=fiche_url(numero))
-    for new in meta["new_fiches"]:
-        if (numero, new) not in links:
-            links.add((numero, new))
-            yield AssociationRecord("replacedBy", numero, new, target_uri=fiche_url(new))
+    yield from replacement_links(numero, meta["old_fiches"], meta["new_fiches"])
     short = (meta["abrege"] or {}).get("code")
     bloc_keys: set[str] = set()
     for position, bloc in enumerate(fiche.iterfind("BLOCS_COMPETENCES/BLOC_COMPETENCES")):

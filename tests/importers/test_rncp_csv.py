@@ -74,8 +74,9 @@ def test_fiches_blocs_and_satellites() -> None:
     assert fiche.metadata["date_fin_enregistrement"] == "2028-08-31"
     assert nodes["RNCP40792BC02"].parent_key == "RNCP40792"
     assert nodes["RNCP40792BC02"].metadata["fiche_title"] == "Services informatiques aux organisations"
-    links = {(a.source_key, a.target_key) for a in items if isinstance(a, AssociationRecord)}
-    assert links == {("RNCP35340", "RNCP40792"), ("RS5000", "RS6117")}
+    links = {(a.source_key, a.kind, a.target_key) for a in items if isinstance(a, AssociationRecord)}
+    # Each fiche keeps the links it states (issue 16 item 2): RNCP40792 names its old fiche.
+    assert links == {("RNCP40792", "replaces", "RNCP35340"), ("RS5000", "replacedBy", "RS6117")}
     reasons = " ".join(w.reason for w in items if isinstance(w, WarningRecord))
     assert "RNCP99999" in reasons
 

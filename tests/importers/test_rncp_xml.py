@@ -97,11 +97,12 @@ def test_sample_fiche_metadata() -> None:
 
 
 @pytest.mark.shared
-def test_sample_replaced_by_links_are_deduplicated() -> None:
+def test_sample_replacement_links_stay_with_the_fiche_that_states_them() -> None:
     links = [i for i in parse_rncp_xml(sample(*SAMPLE)) if isinstance(i, AssociationRecord)]
     assert [(a.source_key, a.kind, a.target_key) for a in links] == [
-        ("RNCP17108", "replacedBy", "RNCP35340"),
+        ("RNCP35340", "replaces", "RNCP17108"),
         ("RNCP35340", "replacedBy", "RNCP40792"),
+        ("RNCP40792", "replaces", "RNCP35340"),
     ]
 
 

@@ -3,7 +3,9 @@
 The parsers (``app.importers``) stream plain records; ``frameworks_store`` persists them in
 bounded memory. One file may hold many frameworks: an RNCP export is one framework per fiche,
 everything else one per file. Re-importing is safe: an unchanged framework is reported
-``unchanged`` and adds no version; a changed one becomes version N+1, the old ones stay.
+``unchanged`` (compared with the current version only) and adds no version; a changed one becomes
+version N+1 and current, the old ones stay -- also when its content equals an older version
+(going back: the new version records ``restores_version``).
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ class ImportedFramework:
     version: int | None
     status: str  # "created" (a new version) or "unchanged" (same content as ``version``)
     competencies: int
+    restores: int | None = None  # created with the content of this older version (made current again)
 
 
 @dataclass
@@ -118,6 +119,7 @@ class _Group:
     links: list[dict[str, Any]] = field(default_factory=list)
     version: int | None = None
     competencies: int = 0
+    restores: int | None = None  # an older version with the same content, made current again
 
 
 class FrameworkWriter:
@@ -323,6 +325,7 @@ class FrameworkWriter:
                     version,
                     status,
                     group.competencies,
+                    group.restores if status == "created" else None,
                 )
             )
 
@@ -333,18 +336,24 @@ class FrameworkWriter:
         if self.closed_rows >= BATCH_ROWS:
             self._write_closed()
 
-    def _stored(self, keys: list[str]) -> dict[str, tuple[int, dict[str, int]]]:
-        """Latest version and {content hash: newest version with it} of each stored framework."""
-        stored: dict[str, tuple[int, dict[str, int]]] = {}
-        for key, version, digest in self.session.execute(
-            select(Framework.source_key, Framework.version, Framework.content_sha256).where(
+    def _stored(self, keys: list[str]) -> dict[str, tuple[int, str | None, int | None, dict[str, int]]]:
+        """Per stored framework: latest version, current hash and version, {hash: newest version with it}.
+
+        Only the current version decides "unchanged": content equal to an older version is made
+        current again as a new version (see FORMATS.md, "Versions").
+        """
+        stored: dict[str, tuple[int, str | None, int | None, dict[str, int]]] = {}
+        for key, version, digest, current in self.session.execute(
+            select(Framework.source_key, Framework.version, Framework.content_sha256, Framework.is_current).where(
                 Framework.source_type == self.source_type, Framework.source_key.in_(keys)
             )
         ):
-            latest, digests = stored.setdefault(key, (0, {}))
+            latest, current_digest, current_version, digests = stored.get(key, (0, None, None, {}))
             if digest:
                 digests[digest] = max(version, digests.get(digest, 0))
-            stored[key] = (max(latest, version), digests)
+            if current:
+                current_digest, current_version = digest, version
+            stored[key] = (max(latest, version), current_digest, current_version, digests)
         return stored
 
     def _write_closed(self) -> None:
@@ -356,11 +365,12 @@ class FrameworkWriter:
         fresh: list[tuple[_Group, str]] = []
         for group in groups:
             digest = group.hasher.hexdigest()
-            latest, digests = stored.get(group.source_key, (0, {}))
-            if digest in digests:
-                self._list(group, "unchanged", digests[digest])
+            latest, current_digest, current_version, digests = stored.get(group.source_key, (0, None, None, {}))
+            if current_digest is not None and digest == current_digest:
+                self._list(group, "unchanged", current_version)
             else:
                 group.version = latest + 1
+                group.restores = digests.get(digest)
                 fresh.append((group, digest))
         if not fresh:
             return
@@ -438,6 +448,7 @@ class FrameworkWriter:
             "source_sha256": self.file_sha256,
             "content_sha256": digest,
             "meta": {
+                **({"restores_version": group.restores} if group.restores else {}),
                 "source_format": header.source_format,
                 "header": _jsonable(dict(header.metadata)),
                 "source_id": header.source_id,
@@ -467,15 +478,20 @@ class FrameworkWriter:
         hashes = {g.source_key: g.hasher.hexdigest() for g in groups}
         unchanged: dict[str, int] = {}
         for chunk in _chunks(groups):
-            for key, version, digest in self.session.execute(
-                select(Framework.source_key, Framework.version, Framework.content_sha256).where(
+            for key, version, digest, current in self.session.execute(
+                select(Framework.source_key, Framework.version, Framework.content_sha256, Framework.is_current).where(
                     Framework.source_type == self.source_type,
                     Framework.source_key.in_([g.source_key for g in chunk]),
                     Framework.id.not_in([g.id for g in chunk]),
                 )
             ):
-                if digest == hashes[key]:
-                    unchanged[key] = max(version, unchanged.get(key, 0))
+                if digest != hashes[key]:
+                    continue
+                if current:  # only the current version decides "unchanged"
+                    unchanged[key] = version
+                else:  # same content as an older version: this new version restores it
+                    group = self.groups[key]
+                    group.restores = max(version, group.restores or 0)
         same = [g for g in groups if g.source_key in unchanged]
         fresh = [g for g in groups if g.source_key not in unchanged]
         for chunk in _chunks(same):
@@ -485,6 +501,14 @@ class FrameworkWriter:
             self.session.execute(delete(Framework).where(Framework.id.in_(ids)))
         for chunk in _chunks(fresh):
             self._promote(chunk, hashes)
+        for group in fresh:
+            if group.restores:
+                self.session.execute(
+                    update(Framework)
+                    .where(Framework.id == group.id)
+                    .values(meta=self._framework_row(group, True, None)["meta"])
+                    .execution_options(synchronize_session=False)
+                )
         for group in groups:
             if group.source_key in unchanged:
                 self._list(group, "unchanged", unchanged[group.source_key])
