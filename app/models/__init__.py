@@ -43,8 +43,13 @@ from app.models.people import (
     WebSession,
 )
 from app.models.territories import ExperimentationLevel, Project, ProjectStatus, SocialFunction, Territory
+from app.models.wallet_delivery import WalletAccessToken, WalletCopy, WalletNonce, WalletOffer
 
 __all__ = [
+    "WalletAccessToken",
+    "WalletCopy",
+    "WalletNonce",
+    "WalletOffer",
     "AccountLink",
     "Achievement",
     "AchievementAlignment",

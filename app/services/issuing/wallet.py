@@ -97,6 +97,11 @@ def _mine(session: Session, grants: Grants, credential_id: uuid.UUID) -> tuple[C
     return credential, learner
 
 
+def my_credential(session: Session, grants: Grants, credential_id: uuid.UUID) -> Credential:
+    """One of my credentials (issued, suspended or revoked); anyone else's does not exist."""
+    return _mine(session, grants, credential_id)[0]
+
+
 def get_badge(session: Session, grants: Grants, credential_id: uuid.UUID, *, urls: Urls) -> Badge:
     credential, learner = _mine(session, grants, credential_id)
     version = session.get(AchievementVersion, credential.achievement_version_id)
