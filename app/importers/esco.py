@@ -42,11 +42,17 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 _IGNORED_MARKERS = ("conceptSchemeUri", "iscoGroup", "occupationUri")
 _LANG = re.compile(r"_([a-z]{2}(?:-[a-z]{2})?)(?=[._])", re.I)
+# "ESCO dataset - v1.2.0 - classification - fr - csv.zip", "esco_v1.1.1_en": the official download names.
+_RELEASE_IN_NAME = re.compile(r"(?<![A-Za-z0-9])v(\d+(?:\.\d+){1,2})(?![\d.]*\d)", re.I)
+# Versioned concept addresses: ".../resource/skill?uri=...&selectedVersion=v1.2.0", ".../esco/v1.2.0/skill/...".
+_RELEASE_IN_URI = re.compile(r"(?:selectedVersion=|/)v(\d+(?:\.\d+){1,2})(?=[/&#]|$)", re.I)
 
 
 @dataclass
 class _Index:
     known: set[str] = field(default_factory=set)
+    release_in_uri: str | None = None
+    modified: str | None = None  # the latest modifiedDate (YYYY-MM-DD) of the concepts
     broader: dict[str, list[str]] = field(default_factory=dict)
     hierarchy: dict[str, dict[str, str | int | None]] = field(default_factory=dict)
     fallback: dict[str, str] = field(default_factory=dict)
@@ -84,15 +90,36 @@ def _code(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _expand(sources: Sequence[Input | ByteSource]) -> list[ByteSource]:
+def _expand(sources: Sequence[Input | ByteSource], names: list[str] | None = None) -> list[ByteSource]:
+    """The CSV files of the sources (zips opened); ``names`` receives every file and member name."""
     expanded: list[ByteSource] = []
     for value in sources:
         source = as_source(value)
+        if names is not None:
+            names.append(source.name)
         if is_zip(source):
-            expanded.extend(m for m in list_zip(source) if m.name.lower().endswith(".csv"))
+            members = list_zip(source)
+            if names is not None:
+                names.extend(m.name for m in members)
+            expanded.extend(m for m in members if m.name.lower().endswith(".csv"))
         else:
             expanded.append(source)
     return expanded
+
+
+def release_of(version: str | None, names: Sequence[str], index: _Index) -> tuple[str | None, str | None]:
+    """Return the ESCO release and where it was read: the option, file names, concept URIs, modifiedDate."""
+    if version:
+        return version, "option"
+    for name in names:
+        match = _RELEASE_IN_NAME.search(name)
+        if match:
+            return match.group(1), "file name"
+    if index.release_in_uri:
+        return index.release_in_uri, "concept URI"
+    if index.modified:
+        return f"modified-{index.modified}", "modifiedDate"
+    return None, None
 
 
 def parse_esco(
@@ -118,7 +145,8 @@ def _stream(
 ) -> Iterator[StreamItem]:
     files: dict[str, list[CsvFile]] = {role: [] for role in ROLES}
     ignored: list[str] = []
-    for source in _expand(sources):
+    names: list[str] = []
+    for source in _expand(sources, names):
         csv_file = CsvFile(source)
         role = classify(csv_file)
         if role is None:
@@ -136,17 +164,19 @@ def _stream(
                 language = match.group(1).lower()
                 break
     index = _build_index(files, fallback)
+    release, release_from = release_of(version, names, index)
     parents = {uri: _choose_parent(uri, index) for uri in index.known}
     cycles = break_cycles(parents)
     all_files = [f for role in ROLES for f in files[role]]
     yield FrameworkHeader(
         source_type="esco",
-        title=f"ESCO v{version}" if version else "ESCO",
+        title=_title(release, release_from),
         source_format="esco-csv",
-        version=version,
+        version=release,
         language=language,
         source_id="http://data.europa.eu/esco",
         metadata={
+            "release_from": release_from,
             "files": {role: [f.source.name for f in fs] for role, fs in files.items() if fs},
             "ignored_files": ignored,
             "columns": len(files["skills"][0].header) if files["skills"] else None,
@@ -157,22 +187,45 @@ def _stream(
             yield WarningRecord(f"file is not UTF-8; decoded as {csv_file.encoding}", file=csv_file.source.name)
     for name in ignored:
         yield WarningRecord("ESCO file not used by the importer (occupations/concept schemes)", file=name)
+    if release is None:
+        yield WarningRecord(
+            "ESCO release unknown: no version option, and neither the file names, the concept URIs nor a "
+            "modifiedDate state it; imported as the unversioned ESCO framework of its language",
+            element="release",
+        )
     for uri in cycles:
         yield WarningRecord("broader relations form a cycle; node detached", source_key=uri)
     emitted: set[str] = set()
-    yield from _groups(files, index, parents, emitted, language, version)
-    yield from _skills(files, index, parents, emitted, language, version)
+    yield from _groups(files, index, parents, emitted, language, release)
+    yield from _skills(files, index, parents, emitted, language, release)
     yield from _associations(files, index, parents)
+
+
+def _title(release: str | None, release_from: str | None) -> str:
+    if release is None:
+        return "ESCO"
+    if release_from == "modifiedDate":
+        return f"ESCO ({release})"
+    return f"ESCO v{release}"
 
 
 def _build_index(files: dict[str, list[CsvFile]], fallback: Input | ByteSource | None) -> _Index:
     index = _Index()
     for csv_file in files["skills"] + files["groups"]:
         collection = csv_file.has("broaderConceptUri")
+        dated = csv_file.has("modifiedDate")
         for row in csv_file.rows():
             uri = row.get("conceptUri").strip()
+            if dated:
+                day = row.get("modifiedDate").strip()[:10]
+                if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) and (index.modified is None or day > index.modified):
+                    index.modified = day
             if uri:
                 index.known.add(uri)
+                if index.release_in_uri is None and "v" in uri:
+                    found = _RELEASE_IN_URI.search(uri)
+                    if found:
+                        index.release_in_uri = found.group(1)
                 if collection:
                     for target in _multi(row.get("broaderConceptUri"), pipes=True):
                         index.add_broader(uri, target)

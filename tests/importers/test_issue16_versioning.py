@@ -10,11 +10,13 @@ import json
 import pytest
 from sqlalchemy import select
 
-from app.importers import AssociationRecord, parse_rncp_xml
+from app.importers import AssociationRecord, WarningRecord, parse_esco, parse_rncp_xml
 from app.models import Competency, CompetencyAssociation, Framework
 from app.services.frameworks.imports import import_framework_file
 from app.services.identity.access import Grants
 from app.services.identity.audit import Actor
+
+from .conftest import header_of, make_zip
 
 ADMIN = Grants(Actor(None), platform_admin=True)
 
@@ -165,3 +167,61 @@ def test_a_fiche_imported_alone_or_reordered_is_unchanged(session, later):
     link = session.scalar(select(CompetencyAssociation).where(CompetencyAssociation.framework_id == new_fiche.id))
     assert (link.association_type, link.origin_key, link.target_key) == ("replaces", "RNCP90020", "RNCP90010")
     assert link.origin_id is not None and link.target_uri.endswith("/rncp/90010/")
+
+
+# -- item 3: ESCO releases are read from the files, one framework per release ----------------------
+
+SKILLS_7 = (
+    "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description\n"
+    "KnowledgeSkillCompetence,http://data.europa.eu/esco/skill/s1,skill/competence,cross-sector,gérer un projet,,\n"
+)
+SKILLS_13 = (
+    "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,hiddenLabels,status,"
+    "modifiedDate,scopeNote,definition,inScheme,description\n"
+    "KnowledgeSkillCompetence,{uri},skill/competence,cross-sector,gérer un projet,,,released,{date},,,,\n"
+)
+
+
+def _download(release: str, skills: str = SKILLS_7) -> bytes:
+    """The official download's shape: a zip named for the release, a folder of the same name inside."""
+    folder = f"ESCO dataset - v{release} - classification - fr - csv"
+    return make_zip({f"{folder}/skills_fr.csv": skills.encode()})
+
+
+def test_esco_releases_named_by_the_download_are_separate_frameworks(session, tmp_path):
+    """Shape: the v1.1.1 and v1.2.0 French downloads imported one after the other, no option."""
+    for release in ("1.1.1", "1.2.0"):
+        path = tmp_path / f"ESCO dataset - v{release} - classification - fr - csv.zip"
+        path.write_bytes(_download(release))
+        report = import_framework_file(session, ADMIN, path)
+        assert report.created == 1 and report.frameworks[0].source_key == f"esco:{release}:fr"
+    current = session.scalars(select(Framework).where(Framework.is_current.is_(True))).all()
+    assert sorted((f.source_key, f.version_label, f.title) for f in current) == [
+        ("esco:1.1.1:fr", "1.1.1", "ESCO v1.1.1"),
+        ("esco:1.2.0:fr", "1.2.0", "ESCO v1.2.0"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected", "where"),
+    [
+        ("http://data.europa.eu/esco/skill/s1", "modified-2024-05-14", "modifiedDate"),
+        ("https://ec.europa.eu/esco/api/resource/skill?uri=s1&selectedVersion=v1.2.0", "1.2.0", "concept URI"),
+    ],
+    ids=["modified-date", "concept-uri"],
+)
+def test_esco_release_from_concept_uris_or_modified_dates(uri, expected, where):
+    """Shape: 13-column skills_fr.csv without a release in its name; the URIs or modifiedDate tell."""
+    data = SKILLS_13.format(uri=uri, date="2024-05-14T10:00:00.5Z").encode()
+    items = list(parse_esco([data]))
+    header = header_of(items)
+    assert (header.version, header.metadata["release_from"]) == (expected, where)
+    assert not any(isinstance(i, WarningRecord) and i.element == "release" for i in items)
+
+
+def test_esco_unknown_release_is_said_in_the_report(session, tmp_path):
+    """Shape: a 7-column skills_fr.csv (no modifiedDate) under a plain name, no version option."""
+    (tmp_path / "skills_fr.csv").write_text(SKILLS_7, encoding="utf-8")
+    report = import_framework_file(session, ADMIN, [tmp_path / "skills_fr.csv"])
+    assert report.frameworks[0].source_key == "esco:unversioned:fr"
+    assert any(w.element == "release" and "release unknown" in w.reason for w in report.warnings)
