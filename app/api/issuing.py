@@ -16,6 +16,7 @@ from app.mailing import send_after_commit
 from app.platform.pagination import page_of_list
 from app.runtime import runtime
 from app.services.issuing import achievements, awarding, badge_mail, bulk, issuers, revocation, wallet
+from app.services.issuing.oid4vci import create_offer
 from app.services.issuing.signing import IssuingSettings
 from schemas.base import PageArgs, page_of
 from schemas.issuing import (
@@ -44,6 +45,7 @@ from schemas.issuing import (
     ReasonSchema,
     ShareLinksSchema,
 )
+from schemas.oid4vci import WalletOfferCreateSchema, WalletOfferSchema
 
 blp = Blueprint(
     "issuing",
@@ -421,3 +423,21 @@ class ShareLinks(MethodView):
     def get(self, credential_id: uuid.UUID):
         """Links to share a badge: page, short URL (QR target), QR images, downloads, LinkedIn."""
         return wallet.share_links(db.session, current_grants(), credential_id, urls=issuing_settings().urls)
+
+
+@blp.route("/me/badges/<uuid:credential_id>/wallet-offers")
+class WalletOffers(MethodView):
+    @blp.arguments(WalletOfferCreateSchema)
+    @blp.response(201, WalletOfferSchema)
+    def post(self, data, credential_id: uuid.UUID):
+        """Put one of my badges into a wallet: an OpenID4VCI credential offer (link, QR code, one-use code)."""
+        made = create_offer(
+            db.session,
+            current_grants(),
+            credential_id,
+            with_tx_code=data["tx_code"],
+            configurations=data["configurations"],
+            settings=issuing_settings(),
+        )
+        db.session.commit()
+        return made

@@ -25,6 +25,8 @@ class WalletOffer(Base):
     credential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("credentials.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     tx_code_hash: Mapped[str | None] = mapped_column(String(64))
+    # The credential configurations offered (OpenBadgeCredential_ldp_vc, ..._jwt_vc_json).
+    configuration_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

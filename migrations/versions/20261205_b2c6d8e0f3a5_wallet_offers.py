@@ -30,6 +30,11 @@ def upgrade() -> None:
         sa.Column("credential_id", sa.Uuid(), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("tx_code_hash", sa.String(length=64), nullable=True),
+        sa.Column(
+            "configuration_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("created_by_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=False),

@@ -392,3 +392,36 @@ def test_the_token_endpoint_is_throttled(app, client) -> None:
     app.extensions[views._LIMIT_KEY] = RateLimit(2, 2, name="oid4vci-throttle-test")
     statuses = [client.post("/api/oid4vci/token", data={}).status_code for _ in range(3)]
     assert statuses == [400, 400, 429]
+
+
+def test_an_offer_narrowed_to_one_format_delivers_only_that_one(client, session, issuing, badge, settings) -> None:
+    made = oid4vci.create_offer(
+        session,
+        access.load_grants(session, issuing.learner.id),
+        badge.id,
+        with_tx_code=False,
+        settings=settings,
+        configurations=[JWT],
+    )
+    session.commit()
+    assert made.credential_offer["credential_configuration_ids"] == [JWT]
+    access_token = _token(client, made).json["access_token"]
+    holder = Holder("did:key", 14)
+    refused = _ask(client, access_token, holder, LDP)
+    assert refused.status_code == 400 and refused.json["error"] == "invalid_credential_request"
+    assert _ask(client, access_token, holder, JWT).status_code == 200
+
+
+def test_the_learner_asks_for_an_offer_through_the_api(client, session, issuing, badge, headers) -> None:
+    learner = headers(issuing.learner)
+    answer = client.post(f"/api/v1/me/badges/{badge.id}/wallet-offers", json={"txCode": True}, headers=learner)
+    assert answer.status_code == 201, answer.json
+    assert answer.json["offerUri"].startswith("openid-credential-offer://?credential_offer=")
+    assert answer.json["qrSvg"].startswith("<svg") and len(answer.json["txCode"]) == 6
+    assert answer.json["credentialOffer"]["grants"][PRE]["tx_code"]["length"] == 6
+    bad = client.post(
+        f"/api/v1/me/badges/{badge.id}/wallet-offers", json={"configurations": ["mso_mdoc"]}, headers=learner
+    )
+    assert bad.status_code == 422
+    other = client.post(f"/api/v1/me/badges/{badge.id}/wallet-offers", json={}, headers=headers(issuing.admin))
+    assert other.status_code == 404

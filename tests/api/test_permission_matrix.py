@@ -761,6 +761,26 @@ case("GET", "/ob2/keys/<kid>", {"kid": "@b.rsa_kid"}, **everyone(200))
 # --- published keys and identifiers: JWK Set, did:web (issue 15) ------------------------------
 
 # --- wallets: OpenID4VCI issuer side (issue 15) -----------------------------------------------
+# Wallets, not people: metadata is public; the token endpoint wants a pre-authorized code (an unknown one is
+# invalid_grant to all), the nonce endpoint answers anyone, the credential endpoint only its own bearer tokens.
+case("GET", "/.well-known/openid-credential-issuer", **everyone(200))
+case("GET", "/.well-known/oauth-authorization-server", **everyone(200))
+case(
+    "POST",
+    "/api/oid4vci/token",
+    form={"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code", "pre-authorized_code": "nope"},
+    **everyone(400),
+)
+case("POST", "/api/oid4vci/nonce", **everyone(200))
+case("POST", "/api/oid4vci/credential", json={"credential_configuration_id": "x"}, **everyone(401))
+# An offer of B's badge: B's learner alone (the platform admin and the issuer do not carry it).
+case(
+    "POST",
+    f"{V1}/me/badges/<uuid:credential_id>/wallet-offers",
+    {"credential_id": "@b.credential.id"},
+    json={},
+    **hidden("b.learner", 201, admin=404),
+)
 
 # --- W3C VC-API: issue and verify with OAuth client credentials (issue 15) --------------------
 

@@ -22,7 +22,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,7 +42,7 @@ from app.models import (
     WalletNonce,
     WalletOffer,
 )
-from app.platform.errors import Conflict
+from app.platform.errors import Conflict, FieldError, InvalidInput
 from app.platform.urls import Urls
 from app.services.identity import audit
 from app.services.identity.access import Grants
@@ -162,6 +162,11 @@ class CreatedOffer:
     def expires_at(self) -> datetime:
         return self.offer.expires_at
 
+    @property
+    def qr_svg(self) -> str:
+        """The offer link as a QR code for a wallet's camera (medium error correction: a long link)."""
+        return badges.qr_svg(self.offer_uri, error_correction="M", title="Offre pour un portefeuille")
+
 
 def _offerable(credential: Credential, now: datetime) -> None:
     if credential.state is not CredentialState.ISSUED:
@@ -171,12 +176,29 @@ def _offerable(credential: Credential, now: datetime) -> None:
 
 
 def create_offer(
-    session: Session, grants: Grants, credential_id: uuid.UUID, *, with_tx_code: bool, settings: IssuingSettings
+    session: Session,
+    grants: Grants,
+    credential_id: uuid.UUID,
+    *,
+    with_tx_code: bool,
+    settings: IssuingSettings,
+    configurations: Sequence[str] | None = None,
 ) -> CreatedOffer:
-    """A credential offer for one of my badges (pre-authorized code; a transaction code if asked)."""
+    """A credential offer for one of my badges (pre-authorized code; a transaction code if asked).
+
+    ``configurations`` narrows the offer to some of :data:`CONFIGURATIONS` (all by default): a
+    wallet takes the first one it is offered.
+    """
     credential = wallet.my_credential(session, grants, credential_id)
     now = settings.clock()
     _offerable(credential, now)
+    offered = list(configurations) if configurations else list(CONFIGURATIONS)
+    unknown = [name for name in offered if name not in CONFIGURATIONS]
+    if unknown or len(set(offered)) != len(offered):
+        raise InvalidInput(
+            "Unknown or repeated credential configuration.",
+            errors=[FieldError("#/configurations", "One or both of: " + ", ".join(CONFIGURATIONS))],
+        )
     code = secrets.token_urlsafe(32)
     tx_code = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH)) if with_tx_code else None
     offer = WalletOffer(
@@ -184,6 +206,7 @@ def create_offer(
         credential_id=credential.id,
         code_hash=_hash(code),
         tx_code_hash=_hash(tx_code) if tx_code else None,
+        configuration_ids=offered,
         created_by_id=grants.actor.id,
         created_at=now,
         expires_at=now + OFFER_TTL,
@@ -193,14 +216,10 @@ def create_offer(
     session.flush()
     grant: dict[str, Any] = {"pre-authorized_code": code}
     if tx_code:
-        grant["tx_code"] = {
-            "length": TX_CODE_LENGTH,
-            "input_mode": "numeric",
-            "description": "Le code affiché par Blason à côté du QR code",
-        }
+        grant["tx_code"] = {"length": TX_CODE_LENGTH, "input_mode": "numeric", "description": "Code Blason"}
     document = {
         "credential_issuer": settings.urls.base,
-        "credential_configuration_ids": list(CONFIGURATIONS),
+        "credential_configuration_ids": offered,
         "grants": {PRE_AUTHORIZED_GRANT: grant},
     }
     uri = OFFER_SCHEME + "?credential_offer=" + quote(json.dumps(document, separators=(",", ":")), safe="")
@@ -423,6 +442,8 @@ def issue_credential(
     if not isinstance(body, Mapping):
         raise ProtocolError("invalid_credential_request", "The request body is a JSON object.")
     configuration = _configuration(body)
+    if configuration not in offer.configuration_ids:
+        raise ProtocolError("invalid_credential_request", "This configuration was not offered with this token.")
     fmt = CONFIGURATIONS[configuration]
     taken = session.scalar(select(WalletCopy.id).where(WalletCopy.offer_id == offer.id, WalletCopy.format == fmt))
     if taken is not None:
