@@ -15,9 +15,10 @@ from app.db import db
 from app.mailing import send_after_commit
 from app.platform.pagination import page_of_list
 from app.runtime import runtime
-from app.services.issuing import achievements, awarding, badge_mail, bulk, issuers, revocation, wallet
+from app.services.issuing import achievements, api_clients, awarding, badge_mail, bulk, issuers, revocation, wallet
 from app.services.issuing.oid4vci import create_offer
 from app.services.issuing.signing import IssuingSettings
+from schemas.api_clients import ApiClientCreatedSchema, ApiClientCreateSchema, ApiClientSchema
 from schemas.base import PageArgs, page_of
 from schemas.issuing import (
     AchievementCreateSchema,
@@ -166,6 +167,43 @@ class CompromiseKey(MethodView):
         )
         db.session.commit()
         return key
+
+
+@blp.route("/issuers/<uuid:issuer_id>/api-clients")
+class ApiClients(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(ApiClientSchema))
+    def get(self, args, issuer_id: uuid.UUID):
+        """The issuer's VC-API clients (OAuth 2.0 client credentials), active first; never their secrets."""
+        return api_clients.list_clients(db.session, current_grants(), issuer_id, **args)
+
+    @blp.arguments(ApiClientCreateSchema)
+    @blp.response(201, ApiClientCreatedSchema)
+    def post(self, data, issuer_id: uuid.UUID):
+        """Register a program for POST /credentials/issue and /credentials/verify; its secret is shown this once."""
+        created = api_clients.create_client(
+            db.session,
+            current_grants(),
+            issuer_id,
+            data["name"],
+            data["scopes"],
+            passwords=runtime().passwords,
+            settings=issuing_settings(),
+        )
+        db.session.commit()
+        return {**{c: getattr(created.client, c) for c in ApiClientSchema().fields}, "client_secret": created.secret}
+
+
+@blp.route("/issuers/<uuid:issuer_id>/api-clients/<uuid:client_ref>/revoke")
+class RevokeApiClient(MethodView):
+    @blp.response(200, ApiClientSchema)
+    def post(self, issuer_id: uuid.UUID, client_ref: uuid.UUID):
+        """Revoke a client: its secret and the tokens it holds stop working at once."""
+        client = api_clients.revoke_client(
+            db.session, current_grants(), issuer_id, client_ref, settings=issuing_settings()
+        )
+        db.session.commit()
+        return client
 
 
 @blp.route("/achievements")

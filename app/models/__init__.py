@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole metadata."""
 
+from app.models.api_clients import CLIENT_SCOPES, ApiClient
 from app.models.audit import AuditEvent, AuditHead, AuditSignedHead
 from app.models.claims import Claim, ClaimStatus, Decision, DomainEvent, Review, Standing
 from app.models.contributions import (
@@ -46,6 +47,8 @@ from app.models.territories import ExperimentationLevel, Project, ProjectStatus,
 from app.models.wallet_delivery import WalletAccessToken, WalletCopy, WalletNonce, WalletOffer
 
 __all__ = [
+    "ApiClient",
+    "CLIENT_SCOPES",
     "WalletAccessToken",
     "WalletCopy",
     "WalletNonce",

@@ -70,6 +70,8 @@ def _check() -> Response | None:
     if request.method in SAFE_METHODS or request.path.startswith(session_cookie.API_PREFIX):
         return None
     view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "bearer_only", False):  # OAuth and VC-API endpoints: a bearer token, never a cookie
+        return None
     # A view that reads large forms says how much (the /verify form): the check reads the form first.
     limit = getattr(view, "max_form_memory_size", None)
     if limit is not None:

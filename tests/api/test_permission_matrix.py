@@ -783,6 +783,27 @@ case(
 )
 
 # --- W3C VC-API: issue and verify with OAuth client credentials (issue 15) --------------------
+# Programs only: a client's token from /oauth/token, never a person's token nor a browser cookie (401 to all).
+# The matrix sends forms as multipart: the token endpoint reads only urlencoded forms (400 invalid_request).
+case("POST", "/oauth/token", form={"grant_type": "client_credentials"}, **everyone(400))
+case("POST", "/credentials/issue", json={"credential": {"type": ["VerifiableCredential"]}}, **everyone(401))
+case("POST", "/credentials/verify", json={"verifiableCredential": {}}, **everyone(401))
+# Registering clients: an issuer's own administrators (profiles are public, so A's callers get 403).
+case("GET", f"{V1}/issuers/<uuid:issuer_id>/api-clients", ISSUER_PAGE, **guarded("b.issuer_admin", 200))
+case(
+    "POST",
+    f"{V1}/issuers/<uuid:issuer_id>/api-clients",
+    ISSUER_PAGE,
+    json={"name": "Logiciel de la matrice", "scopes": ["verify"]},
+    **guarded("b.issuer_admin", 201),
+)
+# The world holds no client: B's administrators get past authorisation to the unknown client (404).
+case(
+    "POST",
+    f"{V1}/issuers/<uuid:issuer_id>/api-clients/<uuid:client_ref>/revoke",
+    {**ISSUER_PAGE, "client_ref": str(uuid.UUID(int=15))},
+    **guarded("b.issuer_admin", 404),
+)
 
 # --- public API --------------------------------------------------------------------------------
 case("GET", f"{V1}/openapi.json", **everyone(200))
