@@ -45,7 +45,7 @@ from app.platform.pagination import Page, paginate
 from app.platform.urls import Urls
 from app.services.identity import audit
 from app.services.identity.access import Grants
-from app.services.issuing import achievements as achievement_service, award_scope
+from app.services.issuing import achievements as achievement_service, award_scope, validations
 from app.services.issuing.keys import check_issuer_admin, require_caller
 from app.services.issuing.signing import Issuance, IssuingSettings, new_credential
 from app.services.recognition.scales import DEFAULT_SCALE
@@ -146,7 +146,7 @@ def gather_award_data(
     level: str | None = None,
     territories: set[uuid.UUID] | None = None,
 ) -> dict[str, Any]:
-    """The credential's evidence (contributions and their public evidence) and result (level).
+    """The credential's evidence (contributions and their public evidence), result (level) and validations.
 
     With ``territories``, only the contributions made in those territories' projects.
     """
@@ -198,6 +198,8 @@ def gather_award_data(
     if evidence_url:
         evidence.append({"id": evidence_url, "name": "Preuve"})
     out: dict[str, Any] = {"evidence": evidence[:MAX_EVIDENCE]}
+    # Who validated each competency, as of now: the public page shows it, unchanged by later reviews.
+    out["validations"] = validations.validations(session, learner_id, ids, territories=territories)
     if level:
         out["result"] = achievement_service.level_label(level)
         out["level"] = level

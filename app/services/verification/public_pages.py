@@ -12,7 +12,7 @@ import json
 import struct
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +27,7 @@ from app.models import (
     Credential,
     CredentialState,
     Evidence,
+    EvidenceKind,
     Issuer,
     Person,
     SigningKey,
@@ -34,9 +35,13 @@ from app.models import (
     StoredFile,
     Visibility,
 )
-from app.platform.images import default_badge_svg
+from app.platform.errors import PayloadTooLarge, UnsupportedMediaType
+from app.platform.filenames import slug
+from app.platform.images import default_badge_svg, reduce_image
 from app.platform.storage import Storage
 from app.platform.urls import Urls
+from app.services.issuing import validations as award_validations
+from app.services.issuing.achievements import alignments_of
 from app.services.issuing.keys import issuer_keys
 from app.services.recognition.scales import DEFAULT_SCALE
 from app.services.verification import public_docs
@@ -66,7 +71,8 @@ class CredentialPage:
     document: dict[str, Any]
     outcome: Outcome
     alignments: list[dict[str, Any]]
-    evidence: list[dict[str, Any]]
+    competencies: list[CompetencyLine]
+    evidence: list[EvidenceLine]
     result: str | None
     narrative: str | None
     links: dict[str, str | None]
@@ -76,6 +82,55 @@ class CredentialPage:
     def result_in(self, lang: str) -> str | None:
         """The level reached, in the page's language when it is one of the default scale's levels."""
         return level_in(self.result, lang)
+
+
+@dataclass(frozen=True)
+class Validator:
+    name: str
+    role: str  # tutor, platform_admin (the project's tutors and platform admins decide)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """How a competency was validated, as recorded when the badge was awarded."""
+
+    by: tuple[Validator, ...]  # the deciding tutor last; before them the first tutor of a second review
+    date: datetime | None
+    level: str | None
+    level_labels: dict[str, str]  # {"fr": ..., "en": ...} on the scale in force then
+    project: str | None
+
+    def level_in(self, lang: str) -> str | None:
+        return self.level_labels.get(lang) or level_in(self.level, lang)
+
+
+@dataclass(frozen=True)
+class CompetencyLine:
+    """An aligned competency (as signed in the credential) and who validated it."""
+
+    name: str
+    code: str | None
+    url: str | None
+    framework: str | None
+    validation: Validation | None
+
+
+@dataclass(frozen=True)
+class EvidenceLine:
+    """A public evidence item as the page shows it: a preview for an image, type and size for a file."""
+
+    kind: str  # contribution, link, text, image, file
+    name: str
+    url: str | None = None  # its page (our own evidence) or the link it is
+    description: str | None = None
+    narrative: str | None = None
+    media_type: str | None = None
+    file_type: str | None = None  # pdf, image, spreadsheet, document, presentation, text, audio, video, file
+    extension: str | None = None
+    size: int | None = None
+    download_url: str | None = None
+    download_name: str | None = None
+    preview_url: str | None = None
 
 
 def level_in(value: str | None, lang: str) -> str | None:
@@ -111,8 +166,46 @@ def linkedin_url(credential: Credential, name: str, issuer_name: str, urls: Urls
     return "https://www.linkedin.com/profile/add?" + urlencode(fields)
 
 
-def _public_evidence(session: Session, items: list[Any], urls: Urls) -> list[dict[str, Any]]:
-    """The credential's evidence, without files the learner has made private since."""
+# What kind of file each accepted media type is (app.platform.storage.sniff_media_type), and its extension.
+FILE_TYPES: dict[str, tuple[str, str]] = {
+    "image/png": ("image", "png"),
+    "image/jpeg": ("image", "jpg"),
+    "image/gif": ("image", "gif"),
+    "image/webp": ("image", "webp"),
+    "application/pdf": ("pdf", "pdf"),
+    "video/mp4": ("video", "mp4"),
+    "audio/mpeg": ("audio", "mp3"),
+    "audio/ogg": ("audio", "ogg"),
+    "text/plain": ("text", "txt"),
+    "application/vnd.oasis.opendocument.text": ("document", "odt"),
+    "application/vnd.oasis.opendocument.spreadsheet": ("spreadsheet", "ods"),
+    "application/vnd.oasis.opendocument.presentation": ("presentation", "odp"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("document", "docx"),
+}
+PREVIEWABLE = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def file_type(media_type: str | None) -> tuple[str, str]:
+    """(kind of file, extension) of a media type; an unknown one is a "file" with the extension "bin"."""
+    return FILE_TYPES.get((media_type or "").split(";")[0].strip().lower(), ("file", "bin"))
+
+
+def download_name(filename: str | None, title: str, media_type: str | None) -> str:
+    """The name a download is saved under: ASCII, with the extension of what the file really is.
+
+    The learner's file name (without its own extension, which may not match its content) or the
+    title, then the extension of the sniffed media type: « Compte rendu.PDF » → compte-rendu.pdf.
+    """
+    stem = (filename or "").rsplit(".", 1)[0] if filename and "." in filename.strip(".") else (filename or "")
+    return f"{slug(stem or title, fallback='preuve')}.{file_type(media_type)[1]}"
+
+
+def _evidence_lines(session: Session, items: list[Any], urls: Urls) -> list[EvidenceLine]:
+    """The credential's evidence as signed, without our own items the learner has made private since.
+
+    Names come from the signed credential (what was awarded); an own file's type, size and
+    preview from its row (a stored file never changes, only its title and visibility do).
+    """
     prefix = urls.evidence(uuid.UUID(int=0))[:-36]
     wanted: dict[str, uuid.UUID] = {}
     for item in items:
@@ -122,22 +215,131 @@ def _public_evidence(session: Session, items: list[Any], urls: Urls) -> list[dic
                 wanted[ident] = uuid.UUID(ident[len(prefix) :])
             except ValueError:
                 continue
-    still_public = (
-        set(
-            session.scalars(
-                select(Evidence.id).where(
-                    Evidence.id.in_(list(wanted.values())), Evidence.visibility == Visibility.PUBLIC
-                )
+    rows = (
+        {
+            e.id: e
+            for e in session.scalars(
+                select(Evidence).where(Evidence.id.in_(list(wanted.values())), Evidence.visibility == Visibility.PUBLIC)
+            )
+        }
+        if wanted
+        else {}
+    )
+    lines: list[EvidenceLine] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        ident = item.get("id") if isinstance(item.get("id"), str) else None
+        name = str(item.get("name") or ident or "")
+        description = item.get("description") if isinstance(item.get("description"), str) else None
+        narrative = item.get("narrative") if isinstance(item.get("narrative"), str) else None
+        if ident in wanted:
+            row = rows.get(wanted[ident])
+            if row is None:
+                continue  # made private (or deleted) since: the page no longer shows it
+            lines.append(_own_evidence(row, name, description, urls))
+        elif item.get("genre") == "Contribution":
+            lines.append(EvidenceLine("contribution", name, description=description, narrative=narrative))
+        elif narrative and not ident:
+            lines.append(EvidenceLine("text", name, description=description, narrative=narrative))
+        else:
+            lines.append(EvidenceLine("link", name, url=ident, description=description, narrative=narrative))
+    return lines
+
+
+def _own_evidence(row: Evidence, name: str, description: str | None, urls: Urls) -> EvidenceLine:
+    page = urls.evidence(row.id)
+    if row.kind is not EvidenceKind.FILE or not row.file_sha256:
+        kind = "link" if row.kind is EvidenceKind.LINK else "text"
+        return EvidenceLine(
+            kind, name, url=page, description=description, narrative=row.text if kind == "text" else None
+        )
+    kind, extension = file_type(row.media_type)
+    return EvidenceLine(
+        "image" if row.media_type in PREVIEWABLE else "file",
+        name,
+        url=page,
+        description=description,
+        media_type=row.media_type,
+        file_type=kind,
+        extension=extension,
+        size=row.size,
+        download_url=page + "?download=1",
+        download_name=download_name(row.filename, name, row.media_type),
+        preview_url=page + "?preview=1" if row.media_type in PREVIEWABLE else None,
+    )
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else parsed
+
+
+def _validation(entry: dict[str, Any]) -> Validation:
+    labels = entry.get("levelLabel") if isinstance(entry.get("levelLabel"), dict) else {}
+    return Validation(
+        by=tuple(
+            Validator(str(v.get("name") or ""), str(v.get("role") or award_validations.TUTOR))
+            for v in entry.get("by") or []
+            if isinstance(v, dict)
+        ),
+        date=_when(entry.get("date")),
+        level=entry.get("level"),
+        level_labels={k: str(v) for k, v in (labels or {}).items() if v},
+        project=entry.get("project"),
+    )
+
+
+def _competency_lines(
+    session: Session, credential: Credential, version: AchievementVersion, signed: list[dict[str, Any]], urls: Urls
+) -> list[CompetencyLine]:
+    """The signed alignments, each with its validation as the award recorded it.
+
+    A badge awarded before validations were recorded reads them from the reviews given by its
+    award date: nothing decided later rewrites what it proves.
+    """
+    aligned = {
+        a.alignment.get("targetUrl"): a.competency_id
+        for a in alignments_of(session, version.id)
+        if a.competency_id is not None and isinstance(a.alignment, dict)
+    }
+    recorded = (credential.award_data or {}).get("validations")
+    if not isinstance(recorded, list):
+        recorded = award_validations.validations(
+            session, credential.learner_id, list(aligned.values()), until=credential.awarded_at
+        )
+    by_competency = {str(v.get("competency")): v for v in recorded if isinstance(v, dict)}
+    lines: list[CompetencyLine] = []
+    shown: set[str] = set()
+    for alignment in signed:
+        competency_id = aligned.get(alignment.get("targetUrl"))
+        entry = by_competency.get(str(competency_id)) if competency_id else None
+        if entry is not None:
+            shown.add(str(competency_id))
+        lines.append(
+            CompetencyLine(
+                name=str(alignment.get("targetName") or ""),
+                code=alignment.get("targetCode"),
+                url=alignment.get("targetUrl"),
+                framework=alignment.get("targetFramework"),
+                validation=_validation(entry) if entry is not None else None,
             )
         )
-        if wanted
-        else set()
-    )
-    return [
-        item
-        for item in items
-        if isinstance(item, dict) and (item.get("id") not in wanted or wanted[item["id"]] in still_public)
-    ]
+    for key, entry in by_competency.items():  # a rule's competency that the badge does not align to
+        if key not in shown:
+            lines.append(
+                CompetencyLine(
+                    name=str(entry.get("label") or ""),
+                    code=entry.get("code"),
+                    url=f"{urls.base}/competencies/{key}",
+                    framework=entry.get("framework"),
+                    validation=_validation(entry),
+                )
+            )
+    return lines
 
 
 def credential_page(
@@ -155,6 +357,7 @@ def credential_page(
     embedded = subject.get("achievement") or {}
     results = subject.get("result") or []
     outcome = verify_own(session, credential, urls, now=now, cache=cache)
+    alignments = [a for a in embedded.get("alignment") or [] if isinstance(a, dict)]
     shareable = credential.state is CredentialState.ISSUED
     links: dict[str, str | None] = {
         "page": urls.credential(credential.id),
@@ -180,8 +383,9 @@ def credential_page(
         recipient_name=public_docs.public_recipient_name(credential, learner),
         document=document,
         outcome=outcome,
-        alignments=[a for a in embedded.get("alignment") or [] if isinstance(a, dict)],
-        evidence=_public_evidence(session, list(document.get("evidence") or []), urls),
+        alignments=alignments,
+        competencies=_competency_lines(session, credential, version, alignments, urls),
+        evidence=_evidence_lines(session, list(document.get("evidence") or []), urls),
         result=next((str(r.get("value")) for r in results if isinstance(r, dict) and r.get("value")), None),
         narrative=subject.get("narrative") if isinstance(subject.get("narrative"), str) else None,
         links=links,
@@ -273,6 +477,18 @@ def public_evidence(session: Session, evidence_id: uuid.UUID) -> Evidence | None
     """An evidence item while its learner keeps it public."""
     item = session.get(Evidence, evidence_id)
     return item if item is not None and item.visibility is Visibility.PUBLIC else None
+
+
+def evidence_preview(storage: Storage, item: Evidence) -> Image | None:
+    """A reduced copy of a public photo, sized for a phone, without its metadata (no place, no device)."""
+    if item.media_type not in PREVIEWABLE or not item.file_sha256 or not storage.exists(item.file_sha256):
+        return None
+    with storage.open(item.file_sha256) as handle:
+        try:
+            reduced = reduce_image(handle)
+        except (UnsupportedMediaType, PayloadTooLarge):
+            return None
+    return Image(reduced.data, reduced.media_type, None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 verdict computed live from our own documents, no network), a machine the signed credential
 (``application/vc+jwt`` in Accept: the VC-JWT). Downloads: ``.json`` and ``.jwt`` (attachments),
 ``/jwt`` (text), ``/badge.png`` and ``/badge.svg`` (baked), ``/qr.svg`` and ``/qr.png`` (the
-short URL ``/c/{code}``, which answers 303 to the page).
+short URL ``/c/{code}``, which answers 303 to the page). ``/evidence/{id}``: a public evidence item
+(page, JSON, file, photo preview), which the verification page lists and shows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.platform.storage import iter_file
 from app.problems import API_WORDS, problem
 from app.runtime import runtime
 from app.services.verification import public_docs, public_pages
+from app.web.contributions import size_text
 from app.web.verification.public import (
     LIVE,
     LONG,
@@ -92,7 +94,7 @@ def credential(credential_id: uuid.UUID) -> BaseResponse:
     if not wants_html():
         return json_response(public_docs.credential_document(found), max_age=SHORT)
     view = public_pages.credential_page(db.session, found, urls=urls(), now=now(), cache=report_cache())
-    return render_page("public/credential.html", view=view, max_age=LIVE)
+    return render_page("public/credential.html", view=view, size_text=size_text, max_age=LIVE)
 
 
 @bp.get("/credentials/<uuid:credential_id>.json")
@@ -178,16 +180,26 @@ def short(code: str) -> BaseResponse:
 
 @bp.get("/evidence/<uuid:evidence_id>")
 def evidence(evidence_id: uuid.UUID) -> BaseResponse:
-    """A public evidence item: a page, its JSON, or its file (``?download=1``)."""
+    """A public evidence item: a page, its JSON, its file (``?download=1``) or a photo's preview (``?preview=1``).
+
+    The preview is a reduced copy (480 px a side at most, re-encoded without EXIF: no place, no
+    device), the size a phone shows; the file is the uploaded bytes, named with the extension of
+    what it really is.
+    """
     item = public_pages.public_evidence(db.session, evidence_id)
     if item is None:
         return missing("No public evidence has this id.")
+    if request.args.get("preview"):
+        image = public_pages.evidence_preview(runtime().storage, item)
+        if image is None:
+            return missing("This evidence has no preview.")
+        return image_response(image, max_age=SHORT)
     if request.args.get("download") and item.file_sha256:
         if not runtime().storage.exists(item.file_sha256):
             return missing("This evidence file is no longer stored.")
         handle = runtime().storage.open(item.file_sha256)
         response = Response(iter_file(handle), mimetype=item.media_type or "application/octet-stream")
-        name = slug(item.filename or item.title, fallback="preuve")
+        name = public_pages.download_name(item.filename, item.title, item.media_type)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
         return cacheable(response, SHORT, etag=False)
