@@ -19,6 +19,13 @@ CLR_V2P0 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 OB_V2 = "https://w3id.org/openbadges/v2"
+# VC Data Model 1.1 credentials (verified, never issued) and their legacy suites.
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+OB_V3P0_3_0_0 = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
+OB_V3P0_3_0_1 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json"
+DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
+ED25519_2020_V1 = "https://w3id.org/security/suites/ed25519-2020/v1"
+STATUS_LIST_2021_V1 = "https://w3id.org/vc/status-list/2021/v1"
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,34 @@ PINNED: dict[str, PinnedContext] = {
         ),
         PinnedContext(
             MULTIKEY_V1, "multikey-v1.jsonld", "c5f3806f8286920573221938917988a18a4cc5a09e968d29649613c7a1c2b1f6"
+        ),
+        PinnedContext(
+            VC_V1, "credentials-v1.jsonld", "00d7dd6d3ad8b920e3e550dd3a3d9090bffcac84cdbf943da6924b3e0a5c8bb8"
+        ),
+        PinnedContext(
+            OB_V3P0_3_0_0,
+            "ob-v3p0-context-3.0.0.json",
+            "9f1c8f9f361ba2994b9b50701f41149919542c50c7b7455b2846d87959295d72",
+        ),
+        PinnedContext(
+            OB_V3P0_3_0_1,
+            "ob-v3p0-context-3.0.1.json",
+            "af095468326d3449160509b26ca71576e6321d13c85b0369cfe3b654c9a48fba",
+        ),
+        PinnedContext(
+            DATA_INTEGRITY_V1,
+            "data-integrity-v1.jsonld",
+            "b5d829bd09aa7c42abc6efa0c8ed7635313b5487f37ccfce3ecd149ca9418554",
+        ),
+        PinnedContext(
+            ED25519_2020_V1,
+            "ed25519-signature-2020-v1.jsonld",
+            "b9e1ab971fd8bf2c7553e0c4a9438e0b9450afde1ea1ca5b2492368b9f549588",
+        ),
+        PinnedContext(
+            STATUS_LIST_2021_V1,
+            "vc-status-list-2021-v1.jsonld",
+            "634d71c159289f068c96012e4511c657fdf82ac4231900081bda3ba24e2e1160",
         ),
     )
 }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -13,7 +15,7 @@ from jwt.exceptions import InvalidTokenError
 from .encoding import b64url_decode, b64url_encode
 from .errors import InvalidInput, KeyFormatError, ProofError, SigningError
 from .keys import PublicKey, SigningKey
-from .timeutil import numeric_date
+from .timeutil import format_datetime, numeric_date
 
 VC_JWT_ALGORITHMS = ("ES256", "RS256", "EdDSA")
 OB2_ALGORITHMS = ("RS256",)
@@ -159,10 +161,27 @@ def verify_jws(token: str, public_key: PublicKey, allowed: tuple[str, ...], *, s
     return decoded
 
 
-def check_vc_jwt_claims(payload: dict[str, Any]) -> dict[str, Any]:
-    """Check iss/jti/sub/nbf/exp against the credential; return the credential."""
+def check_lenient_header(header: dict[str, Any]) -> str:
+    """Return the alg of a VC-JWT 1.1 or VC-JOSE-COSE header (other headers such as ``cty`` allowed)."""
+    alg = check_header(header, VC_JWT_ALGORITHMS, strict_ob3=False)
+    if "typ" in header and not _vc_jwt_type(header["typ"]):
+        raise ProofError("the typ header must be JWT, vc+jwt or vc+ld+jwt")
+    return alg
+
+
+def check_vc_jwt_claims(payload: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """Check iss/jti/sub/nbf/exp against the credential; return the credential.
+
+    With ``required`` (OB 3.0) the claims must all be there; without it (a VC-JOSE-COSE token,
+    whose payload is the credential) only the claims present are compared.
+    """
     wrapped = payload.get("vc")
     credential: dict[str, Any] = wrapped if isinstance(wrapped, dict) else payload
+    if not required:
+        for claim, value in _claims_present(credential).items():
+            if claim in payload and payload[claim] != value:
+                raise ProofError(f"the {claim} claim does not match the credential")
+        return _without_claims(credential)
     try:
         expected = vc_jwt_claims(credential)
     except SigningError as exc:
@@ -174,6 +193,86 @@ def check_vc_jwt_claims(payload: dict[str, Any]) -> dict[str, Any]:
             raise ProofError(f"the {claim} claim is missing")
     if "exp" in payload and "exp" in expected and payload["exp"] != expected["exp"]:
         raise ProofError("the exp claim does not match validUntil")
+    return _without_claims(credential)
+
+
+def _without_claims(credential: dict[str, Any]) -> dict[str, Any]:
     return {
         key: value for key, value in credential.items() if key not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")
     }
+
+
+def _claims_present(credential: dict[str, Any]) -> dict[str, Any]:
+    """Return the claims the credential's own members give (for comparison with those in the token)."""
+    issuer = credential.get("issuer")
+    subject = credential.get("credentialSubject")
+    out: dict[str, Any] = {
+        "iss": issuer.get("id") if isinstance(issuer, dict) else issuer,
+        "jti": credential.get("id"),
+        "sub": subject.get("id") if isinstance(subject, dict) else None,
+    }
+    try:
+        for claim, member in (("nbf", "validFrom"), ("exp", "validUntil")):
+            if member in credential:
+                out[claim] = numeric_date(credential[member])
+    except InvalidInput as exc:
+        raise ProofError("validFrom/validUntil are invalid") from exc
+    return {claim: value for claim, value in out.items() if value is not None}
+
+
+# VC Data Model 1.1 section 6.3.1: the registered claims a VC-JWT carries and the credential
+# member each one stands for.
+_VC11_CLAIMS = (("jti", "id"), ("nbf", "issuanceDate"), ("exp", "expirationDate"))
+
+
+def vc11_credential_from_claims(payload: dict[str, Any]) -> dict[str, Any]:
+    """Return the credential of a VC-JWT 1.1 (its ``vc`` claim) with the registered claims mapped in.
+
+    Per VC Data Model 1.1 section 6.3.1, ``iss`` gives the issuer id, ``sub`` the subject id,
+    ``jti`` the id, ``nbf`` issuanceDate and ``exp`` expirationDate; a member the ``vc`` claim
+    leaves out is filled from its claim, and a claim that says otherwise than the member refuses
+    the token (ProofError).
+    """
+    wrapped = payload.get("vc")
+    if not isinstance(wrapped, dict):
+        raise ProofError("the vc claim is not a JSON object")
+    credential = copy.deepcopy(wrapped)
+    iss = payload.get("iss")
+    if iss is not None:
+        if not isinstance(iss, str):
+            raise ProofError("the iss claim is not a string")
+        issuer = credential.get("issuer")
+        if isinstance(issuer, dict):
+            if issuer.setdefault("id", iss) != iss:
+                raise ProofError("the iss claim does not match vc.issuer.id")
+        elif issuer is None:
+            credential["issuer"] = iss
+        elif issuer != iss:
+            raise ProofError("the iss claim does not match vc.issuer")
+    sub = payload.get("sub")
+    if sub is not None:
+        subject = credential.get("credentialSubject")
+        if not isinstance(subject, dict):
+            raise ProofError("the sub claim needs a single credentialSubject")
+        if subject.setdefault("id", sub) != sub:
+            raise ProofError("the sub claim does not match vc.credentialSubject.id")
+    for claim, member in _VC11_CLAIMS:
+        value = payload.get(claim)
+        if value is None:
+            continue
+        if claim == "jti":
+            if credential.setdefault("id", value) != value:
+                raise ProofError("the jti claim does not match vc.id")
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ProofError(f"the {claim} claim is not a NumericDate")
+        if member not in credential:
+            credential[member] = format_datetime(datetime.fromtimestamp(int(value), UTC))
+            continue
+        try:
+            stated = numeric_date(credential[member])
+        except InvalidInput as exc:
+            raise ProofError(f"vc.{member} is not a date-time") from exc
+        if stated != int(value):
+            raise ProofError(f"the {claim} claim does not match vc.{member}")
+    return credential

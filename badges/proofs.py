@@ -1,4 +1,5 @@
-"""Data Integrity proofs: ``DataIntegrityProof`` with the ``eddsa-rdfc-2022`` cryptosuite."""
+"""Data Integrity proofs: ``DataIntegrityProof`` with the ``eddsa-rdfc-2022`` cryptosuite, and
+the legacy ``Ed25519Signature2020`` suite (verification only)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from .canon import canonize
+from .contexts import ED25519_2020_V1
 from .encoding import multibase_decode, multibase_encode
 from .errors import InvalidInput, KeyFormatError, ProofError, SigningError
 from .keys import PublicKey, SigningKey
@@ -17,6 +19,7 @@ from .timeutil import format_datetime
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
+LEGACY_PROOF_TYPE = "Ed25519Signature2020"
 ASSERTION_METHOD = "assertionMethod"
 
 
@@ -92,10 +95,40 @@ def verify_data_integrity(document: dict[str, Any], proof: dict[str, Any], publi
         raise ProofError(f"unsupported proof type: {proof.get('type')!r}")
     if proof.get("cryptosuite") != CRYPTOSUITE:
         raise ProofError(f"unsupported cryptosuite: {proof.get('cryptosuite')!r}")
+    _verify_ed25519_rdfc(document, proof, public_key, CRYPTOSUITE)
+
+
+def verify_ed25519_signature_2020(document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey) -> None:
+    """Verify one legacy ``Ed25519Signature2020`` proof (VC 1.1 issuers); raise ProofError if it fails.
+
+    The suite hashes and signs as eddsa-rdfc-2022 does (URDNA2015, proof configuration with the
+    document's @context, proof hash first), and its terms come from the suite's own context,
+    which the document must therefore name.
+    """
+    if proof.get("type") != LEGACY_PROOF_TYPE:
+        raise ProofError(f"unsupported proof type: {proof.get('type')!r}")
+    if "cryptosuite" in proof:
+        raise ProofError("an Ed25519Signature2020 proof has no cryptosuite")
+    contexts = document.get("@context")
+    if ED25519_2020_V1 not in (contexts if isinstance(contexts, list) else [contexts]):
+        raise ProofError(f"the document's @context lacks {ED25519_2020_V1}")
+    _verify_ed25519_rdfc(document, proof, public_key, LEGACY_PROOF_TYPE)
+
+
+def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey) -> str:
+    """Verify one embedded proof of a supported kind; return the suite's name."""
+    if proof.get("type") == LEGACY_PROOF_TYPE:
+        verify_ed25519_signature_2020(document, proof, public_key)
+        return LEGACY_PROOF_TYPE
+    verify_data_integrity(document, proof, public_key)
+    return CRYPTOSUITE
+
+
+def _verify_ed25519_rdfc(document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey, suite: str) -> None:
     if proof.get("proofPurpose") != ASSERTION_METHOD:
         raise ProofError("proofPurpose must be assertionMethod")
     if public_key.kind != "Ed25519":
-        raise ProofError("eddsa-rdfc-2022 needs an Ed25519 key")
+        raise ProofError(f"{suite} needs an Ed25519 key")
     value = proof.get("proofValue")
     if not isinstance(value, str) or not value.startswith("z"):
         raise ProofError("proofValue must be multibase base58btc")

@@ -9,9 +9,9 @@ from typing import Any
 from .contexts import OB_V3P0, OB_V3P0_3_0_2, VC_V2
 from .credentials import hash_identity, normalise_email
 from .errors import BadgeError, ContextError, KeyFormatError, ProofError, ResolutionError
-from .jws import VC_JWT_ALGORITHMS, check_header, check_vc_jwt_claims, decode_jws, verify_jws
+from .jws import VC_JWT_ALGORITHMS, check_header, check_lenient_header, check_vc_jwt_claims, decode_jws, verify_jws
 from .keys import PublicKey, public_key_from_did_key, public_key_from_jwk, public_key_from_multibase
-from .proofs import embedded_proofs, verify_data_integrity
+from .proofs import embedded_proofs, verify_proof
 from .report import Resolvers, VerificationReport
 from .status import StatusList
 from .timeutil import parse_datetime
@@ -86,14 +86,20 @@ def _structure(credential: dict[str, Any], report: VerificationReport) -> bool:
 
 
 def _listed(document: dict[str, Any], method: str) -> dict[str, Any] | None:
-    """Return the entry for ``method`` in a controller document's key lists, if any."""
+    """Return the entry for ``method`` in a controller document's key lists, if any.
+
+    A method listed by reference (its id) is returned as its full entry when the document
+    defines it elsewhere (a DID document's usual shape: assertionMethod names an entry of
+    verificationMethod), else as an empty dict.
+    """
+    found: dict[str, Any] | None = None
     for relation in ("assertionMethod", "verificationMethod"):
         for entry in _types(document.get(relation, [])):
-            if entry == method:
-                return {}
             if isinstance(entry, dict) and entry.get("id") == method:
                 return entry
-    return None
+            if entry == method:
+                found = {}
+    return found
 
 
 def _key_for_method(method: str, issuer: str | None, resolvers: Resolvers) -> tuple[PublicKey, str | None]:
@@ -176,14 +182,14 @@ def _check_embedded_proof(credential: dict[str, Any], context: Context, report: 
             continue
         try:
             key, controller = _key_for_method(method, issuer, context.resolvers)
-            verify_data_integrity(credential, proof, key)
+            suite = verify_proof(credential, proof, key)
         except ContextError as exc:
             errors.append(f"{exc} (a signature cannot cover undefined terms)")
             continue
         except BadgeError as exc:
             errors.append(str(exc))
             continue
-        report.add("proof", "pass", "Signature valide (eddsa-rdfc-2022).", "Valid eddsa-rdfc-2022 proof.")
+        report.add("proof", "pass", f"Signature valide ({suite}).", f"Valid {suite} proof.")
         _report_linkage(report, method, controller, issuer)
         return
     _fail_proof(report, "; ".join(errors))
@@ -204,9 +210,11 @@ def _report_linkage(report: VerificationReport, key_url: str, controller: str | 
 def _validity(
     credential: dict[str, Any], context: Context, report: VerificationReport, expires: int | None = None
 ) -> None:
+    # A VC 1.1 credential (verify_vc11) states the same dates as issuanceDate and expirationDate.
+    start, end = ("issuanceDate", "expirationDate") if "validFrom" not in credential else ("validFrom", "validUntil")
     try:
-        valid_from = parse_datetime(credential["validFrom"])
-        until = credential.get("validUntil")
+        valid_from = parse_datetime(credential[start])
+        until = credential.get(end)
         valid_until = parse_datetime(until) if until is not None else None
     except (KeyError, BadgeError) as exc:
         report.add("validity", "fail", "Dates de validité illisibles.", f"Unreadable validity dates: {exc}")
@@ -215,10 +223,7 @@ def _validity(
         valid_until = datetime.fromtimestamp(expires, tz=context.now.tzinfo)
     if context.now < valid_from:
         report.add(
-            "validity",
-            "fail",
-            "Ce badge n'est pas encore valide.",
-            f"Not yet valid (valid from {credential['validFrom']}).",
+            "validity", "fail", "Ce badge n'est pas encore valide.", f"Not yet valid (valid from {credential[start]})."
         )
     elif valid_until is not None and context.now > valid_until:
         report.add("validity", "fail", "Ce badge a expiré.", f"Expired (valid until {valid_until.isoformat()}).")
@@ -262,7 +267,7 @@ def _read_status_entry(entry: Any, issuer: str | None, credential_id: Any, conte
             if isinstance(revoked, dict) and revoked.get("id") == credential_id and revoked.get("revoked", True):
                 return "revocation"
         return None
-    if kind != "BitstringStatusListEntry":
+    if kind not in ("BitstringStatusListEntry", "StatusList2021Entry"):
         raise ProofError(f"unsupported status type {kind!r}")
     purpose = entry.get("statusPurpose")
     url = entry.get("statusListCredential")
@@ -283,14 +288,18 @@ def _read_status_entry(entry: Any, issuer: str | None, credential_id: Any, conte
     if not nested.valid or nested.credential is None:
         raise ProofError("the status list credential does not verify: " + ", ".join(nested.failed() or ["proof"]))
     status_credential = nested.credential
-    if "BitstringStatusListCredential" not in _types(status_credential.get("type")):
-        raise ProofError("not a BitstringStatusListCredential")
+    list_type = "BitstringStatusListCredential" if kind == "BitstringStatusListEntry" else "StatusList2021Credential"
+    if list_type not in _types(status_credential.get("type")):
+        raise ProofError(f"not a {list_type}")
     if issuer_id(status_credential) != issuer:
         raise ProofError("the status list has another issuer")
     subject = status_credential.get("credentialSubject")
     if not isinstance(subject, dict) or subject.get("statusPurpose") != purpose:
         raise ProofError("the status list purpose does not match")
-    bits = StatusList.decode(subject.get("encodedList", ""))
+    encoded = subject.get("encodedList", "")
+    if kind == "StatusList2021Entry" and isinstance(encoded, str):
+        encoded = "u" + encoded  # StatusList2021 has plain base64url, without the multibase prefix
+    bits = StatusList.decode(encoded)
     return purpose if bits.get(index) else None
 
 
@@ -390,7 +399,16 @@ def _endorsements(credential: dict[str, Any], context: Context, report: Verifica
 def verify_ob3_document(
     credential: dict[str, Any], context: Context, *, fmt: str, status: bool = True
 ) -> VerificationReport:
-    """Verify an OB 3.0 / CLR credential secured with an embedded Data Integrity proof."""
+    """Verify an OB 3.0 / CLR credential secured with an embedded Data Integrity proof.
+
+    VC 1.1 credentials and VC 2.0 EnvelopedVerifiableCredential wrappers go to verify_vc11.
+    """
+    from . import verify_vc11  # imported here: verify_vc11 builds on this module
+
+    if verify_vc11.is_enveloped(credential):
+        return verify_vc11.verify_enveloped(credential, context, fmt=fmt, status=status)
+    if verify_vc11.is_vc11(credential):
+        return verify_vc11.verify_vc11_document(credential, context, fmt=fmt, status=status)
     report = VerificationReport(format=fmt, credential=credential)
     report.add(
         "format", "pass", "Badge Open Badges 3.0 (preuve intégrée).", "Open Badges 3.0 credential (embedded proof)."
@@ -402,18 +420,32 @@ def verify_ob3_document(
     return report
 
 
-def verify_ob3_jwt(token: str, context: Context, *, fmt: str, status: bool = True) -> VerificationReport:
-    """Verify an OB 3.0 / CLR credential secured as a VC-JWT."""
+def verify_ob3_jwt(
+    token: str, context: Context, *, fmt: str, status: bool = True, envelope: bool = False
+) -> VerificationReport:
+    """Verify an OB 3.0 / CLR credential secured as a VC-JWT.
+
+    A VC-JWT 1.1 (the credential in a ``vc`` claim) goes to verify_vc11. With ``envelope``, the
+    token came out of an EnvelopedVerifiableCredential: a VC-JOSE-COSE ``vc+jwt``, whose claims
+    are optional (those present must match) and whose header may carry ``cty``.
+    """
+    from . import verify_vc11  # imported here: verify_vc11 builds on this module
+
     report = VerificationReport(format=fmt)
     try:
         decoded = decode_jws(token)
-        check_header(decoded.header, VC_JWT_ALGORITHMS, strict_ob3=True)
+        if isinstance(decoded.payload.get("vc"), dict):
+            return verify_vc11.verify_vc11_jwt(token, context, fmt=fmt, status=status)
+        if envelope:
+            check_lenient_header(decoded.header)
+        else:
+            check_header(decoded.header, VC_JWT_ALGORITHMS, strict_ob3=True)
     except ProofError as exc:
         report.add("format", "fail", "Jeton JWT invalide ou algorithme refusé.", f"Invalid VC-JWT: {exc}")
         return report
     report.add("format", "pass", "Badge Open Badges 3.0 (VC-JWT).", "Open Badges 3.0 credential (VC-JWT).")
     try:
-        credential = check_vc_jwt_claims(decoded.payload)
+        credential = check_vc_jwt_claims(decoded.payload, required=not envelope)
     except ProofError as exc:
         report.add(
             "structure",
@@ -442,7 +474,7 @@ def verify_ob3_jwt(token: str, context: Context, *, fmt: str, status: bool = Tru
                     key, controller = public_key_from_jwk(resolved), None
         else:
             raise KeyFormatError("no usable kid")
-        verify_jws(decoded.token, key, VC_JWT_ALGORITHMS, strict_ob3=True)
+        verify_jws(decoded.token, key, VC_JWT_ALGORITHMS, strict_ob3=not envelope)
     except (BadgeError, ResolutionError) as exc:
         _fail_proof(report, str(exc))
         return report
