@@ -489,18 +489,19 @@ def sign_copy(
     document["id"] = f"urn:uuid:{copy_id}"
     document["credentialSubject"]["id"] = holder_did
     row = WalletCopy(id=copy_id, credential_id=credential.id, offer_id=offer.id, holder_did=holder_did, format=fmt)
+    # Signed for the issuer identifier the original names (its URL, or its did:web when it chose one).
+    identifier = document["issuer"]["id"] if isinstance(document.get("issuer"), dict) else document.get("issuer")
+    did_web = isinstance(identifier, str) and identifier.startswith("did:web:")
     if fmt == "ldp_vc":
         di_row = ring.row(KeyPurpose.DATA_INTEGRITY)
         assert di_row.public_key_multibase is not None
-        row.document = badges.sign_data_integrity(
-            document,
-            ring.key(KeyPurpose.DATA_INTEGRITY),
-            urls.verification_method(issuer.id, di_row.public_key_multibase),
-            created=now,
-        )
+        multibase = di_row.public_key_multibase
+        method = f"{identifier}#{multibase}" if did_web else urls.verification_method(issuer.id, multibase)
+        row.document = badges.sign_data_integrity(document, ring.key(KeyPurpose.DATA_INTEGRITY), method, created=now)
     else:
         jwt_row = ring.row(KeyPurpose.VC_JWT)
-        row.jwt = badges.sign_vc_jwt(document, ring.key(KeyPurpose.VC_JWT), kid=urls.key(issuer.id, jwt_row.kid))
+        kid = f"{identifier}#{jwt_row.kid}" if did_web else urls.key(issuer.id, jwt_row.kid)
+        row.jwt = badges.sign_vc_jwt(document, ring.key(KeyPurpose.VC_JWT), kid=kid)
     row.created_at = now
     session.add(row)
     session.flush()
