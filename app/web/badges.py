@@ -5,7 +5,9 @@ answered once, asks whether their name shows on the badges' public pages; ``POST
 /mes-badges/nom-public`` records the answer (changeable any time). ``/mes-badges/<id>`` gives a
 badge's public page address (a read-only field anyone can select; ``/static/badges.js`` adds a
 copy button), LinkedIn's add-to-profile link, the baked PNG and SVG, the printable certificate
-(``/mes-badges/<id>/attestation.pdf``) and the QR code. Another person's badge does not exist here.
+(``/mes-badges/<id>/attestation.pdf``), the QR code, and *Mettre dans un portefeuille* (``POST
+/mes-badges/<id>/portefeuille``: an OpenID4VCI offer as a QR code and a link, with a transaction code
+when the screen is shared) with the wallet copies already taken. Another person's badge does not exist here.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import uuid
 from datetime import datetime
 
 from flask import Blueprint, Response, redirect, request
+from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db
 from app.platform.errors import InvalidInput
 from app.platform.urls import Urls
 from app.runtime import runtime
-from app.services.issuing import certificates, wallet
+from app.services.issuing import certificates, oid4vci, wallet
 from app.web.pages import render_page
 from app.web.security_headers import page_policy
 from app.web.signed_in import grants, signed_in
@@ -65,6 +68,7 @@ def my_badge(credential_id: uuid.UUID) -> Response:
         links=links,
         choice=wallet.name_choice(db.session, grants()),
         urls=_urls(),
+        copies=oid4vci.copies_of(db.session, badge.credential.id),
     )
     # This page alone runs a script: our own copy button, from this origin (nothing inline).
     response.headers["Content-Security-Policy"] = page_policy().replace(
@@ -84,6 +88,27 @@ def certificate(credential_id: uuid.UUID) -> Response:
     )
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="attestation-{credential.short_code}.pdf"'
+    return response
+
+
+@bp.post("/mes-badges/<uuid:credential_id>/portefeuille")
+@signed_in
+def wallet_offer(credential_id: uuid.UUID) -> Response:
+    """A credential offer for a wallet: QR code, link, expiry, transaction code for a shared screen.
+
+    The page answers the POST itself (no redirect): its one-use code is shown now and never stored.
+    """
+    badge = wallet.get_badge(db.session, grants(), credential_id, urls=_urls())
+    made = oid4vci.create_offer(
+        db.session,
+        grants(),
+        credential_id,
+        with_tx_code=request.form.get("ecran_partage") == "oui",
+        settings=runtime().issuing,
+    )
+    db.session.commit()
+    response = render_page("web/badges/wallet_offer.html", badge=badge, made=made, qr_svg=Markup(made.qr_svg))
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -763,6 +763,14 @@ case("GET", "/ob2/keys/<kid>", {"kid": "@b.rsa_kid"}, **everyone(200))
 # --- wallets: OpenID4VCI issuer side (issue 15) -----------------------------------------------
 # Wallets, not people: metadata is public; the token endpoint wants a pre-authorized code (an unknown one is
 # invalid_grant to all), the nonce endpoint answers anyone, the credential endpoint only its own bearer tokens.
+# A wallet offer of B's badge: B's learner alone (the page answers the POST itself: its code is shown once).
+case(
+    "POST",
+    "/mes-badges/<uuid:credential_id>/portefeuille",
+    {"credential_id": "@b.credential.id"},
+    form={},
+    **page_hidden("b.learner", 200, admin=404),
+)
 case("GET", "/.well-known/openid-credential-issuer", **everyone(200))
 case("GET", "/.well-known/oauth-authorization-server", **everyone(200))
 case(
