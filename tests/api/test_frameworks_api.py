@@ -206,12 +206,10 @@ def test_search_ranks_exact_then_prefix_then_label_then_elsewhere(client, sessio
         return [(hit["label"], hit["rank"]) for hit in body["items"]]
 
     # Accents and case ignored; words match at the start of a word ("digérer" is not "gérer").
-    assert search("GERER equipe") == [
-        ("Savoir gérer une équipe", 2),
-        ("Gérer un budget d'équipe", 2),
-        ("Gérer une équipe pluridisciplinaire", 2),
-        ("Animer", 3),
-    ]
+    # Both words in the label, ranked by BM25 (SQLite) or cover density (PostgreSQL), then elsewhere.
+    found = search("GERER equipe")
+    assert found[0] == ("Savoir gérer une équipe", 2) and found[-1] == ("Animer", 3)
+    assert sorted(found[1:3]) == [("Gérer un budget d'équipe", 2), ("Gérer une équipe pluridisciplinaire", 2)]
     assert search("gérer UNE")[0] == ("Gérer une équipe pluridisciplinaire", 1)
     assert search("gérer")[:3] == [
         ("Gérer", 0),
@@ -219,6 +217,7 @@ def test_search_ranks_exact_then_prefix_then_label_then_elsewhere(client, sessio
         ("Gérer une équipe pluridisciplinaire", 1),
     ]
     assert ("Digérer une équipe", 2) not in search("gérer")
-    assert search("manag") == [("Manage", 1), ("Managing people", 1)]
+    # Then what the synonyms (app/services/frameworks/synonyms_fr.txt) find: management ~ gérer.
+    assert search("manag")[:2] == [("Manage", 1), ("Managing people", 1)]
     assert search("mgt1") == [("Managing people", 0)]
     assert search("team lead") == [("Managing people", 3)]

@@ -1,61 +1,151 @@
-"""The SQLite full-text index of competencies (FTS5), kept in step by the import service.
+"""The competency search index, on SQLite (FTS5) and PostgreSQL (tsvector), kept in step by the writer.
 
-PostgreSQL finds words in ``competencies.search_text`` through a pg_trgm GIN index. SQLite has
-no such index (a LIKE search reads every row), so there migration ``3c27a90a16cb`` creates:
+Migration ``e5f9a1b3c6d8`` creates it (replacing the FTS5 table of ``3c27a90a16cb`` on SQLite):
 
-* ``competencies_fts``: a contentless FTS5 table (unicode61 tokenizer, diacritics removed) over
-  ``search_text`` and ``tags`` — ``current`` or ``old``, the source type and ``f<framework id>``
-  — so "current versions only" and the other filters are answered by the index itself;
-* ``competencies_fts_rows``: what ranking needs, keyed by the FTS rowid (an INTEGER PRIMARY KEY,
-  which VACUUM keeps), so ranking reads narrow rows instead of ``competencies``.
+* SQLite: ``competencies_fts``, a contentless FTS5 table with three columns: ``label`` and
+  ``body`` hold Snowball stems (``stems.index_words``) of the folded label and of the rest
+  (code, description, other labels); ``tags`` holds ``current`` or ``old``, the source type,
+  ``f<framework id>``, ``l<language>`` and ``k<kind>``, so every filter is answered by the index
+  itself. ``competencies_fts_rows`` keeps, by FTS rowid, what ranking needs and the exact terms
+  indexed (a contentless index can only forget a row when told the values it indexed).
+* PostgreSQL: ``competencies_fts_vectors``, one row per competency with its ``tsvector``: the label
+  weighted A, the rest B, through the text search configuration of its language
+  (``blason_fr``, ``blason_en``, ``blason_es``: ``unaccent`` then the Snowball stemmer;
+  ``blason_simple`` for any other language: no stems), a GIN index on it, and the filter columns.
 
-Neither is a model: Alembic and the drift test leave them and the FTS5 shadow tables out
-(``is_fts_table``). The writer indexes a framework version when it is written and re-tags the
-version it replaces (``retire``); frameworks are never updated otherwise. A contentless index
-forgets what it indexed, so re-tagging deletes with the exact values indexed: ``search_text``
-from ``competencies``, which is never updated, and tags rebuilt by ``_tags``.
+Neither is a model: Alembic and the drift test leave them out (``is_fts_table``). The writer indexes a
+framework version when it is written and re-tags the version it replaces (``retire``).
+
+Search (``ranked``) costs the same whether a query has 50 or 60,000 hits: the index yields at most
+``CANDIDATES`` rows whose label holds every word and as many with the words anywhere, only those are
+ranked (BM25 on SQLite, ``ts_rank_cd`` on PostgreSQL, the label weighted above the rest), and the
+total is counted up to ``MAX_COUNT``. A broad query thus ranks its first candidates in index order
+(import order) among those matching in the label: precise queries are the ones ranked best.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Uuid, column, literal_column, table, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+
+from app.services.frameworks import stems
+from app.services.frameworks.folding import fold
 
 NAME = "competencies_fts"
-ROWS = table(
-    f"{NAME}_rows", column("id", Integer()), column("competency_id", Uuid()), column("search_label"), column("code")
-)
-FTS = table(NAME, column("rowid", Integer()))
+VECTORS = f"{NAME}_vectors"
 CHUNK = 500
+CANDIDATES = 400
+MAX_COUNT = 10_000
+LABEL_WEIGHT = 8.0
 _enabled: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+SQLITE_DDL = (
+    f"CREATE VIRTUAL TABLE {NAME} USING fts5(label, body, tags, content = '', "
+    "tokenize = 'unicode61 remove_diacritics 2', detail = 'column')",
+    f"CREATE TABLE {NAME}_rows (id INTEGER PRIMARY KEY, competency_id CHAR(32) NOT NULL, "
+    "framework_id CHAR(32) NOT NULL, search_label TEXT NOT NULL, code TEXT NOT NULL, "
+    "label_terms TEXT NOT NULL, body_terms TEXT NOT NULL, more_tags TEXT NOT NULL)",
+)
+# PostgreSQL: the configuration of each stored language; the folded text goes through it.
+PG_CONFIG = (
+    "CASE lower(left(coalesce(c.language, ''), 2)) WHEN 'fr' THEN 'blason_fr'::regconfig "
+    "WHEN 'en' THEN 'blason_en'::regconfig WHEN 'es' THEN 'blason_es'::regconfig "
+    "ELSE 'blason_simple'::regconfig END"
+)
+PG_VECTOR = (
+    f"setweight(to_tsvector({PG_CONFIG}, c.search_label), 'A') || setweight(to_tsvector({PG_CONFIG}, "
+    "CASE WHEN left(c.search_text, length(c.search_label)) = c.search_label "
+    "THEN substr(c.search_text, length(c.search_label) + 1) ELSE c.search_text END), 'B')"
+)
+PG_INSERT = (
+    f"INSERT INTO {VECTORS} (competency_id, framework_id, source_type, current, language, kind, "
+    "search_label, code, vector) "
+    "SELECT c.id, c.framework_id, f.source_type, f.is_current, lower(left(coalesce(c.language, ''), 2)), c.kind, "
+    f"c.search_label, lower(coalesce(c.code, '')), {PG_VECTOR} "
+    "FROM competencies c JOIN frameworks f ON f.id = c.framework_id "
+)
 
 
 def is_fts_table(name: str | None) -> bool:
-    """Whether a table belongs to the SQLite search index (FTS5, its shadow tables, its rows)."""
+    """Whether a table belongs to the search index (FTS5, its shadow tables, its rows, the vectors)."""
     return bool(name) and (name == NAME or str(name).startswith(f"{NAME}_"))
 
 
 def enabled(session: Session) -> bool:
-    """Whether this database has the index (SQLite with FTS5 compiled in, once migrated)."""
+    """Whether this database has the index (once migrated; SQLite needs FTS5 compiled in)."""
     engine = session.get_bind().engine
-    if engine.dialect.name != "sqlite":
-        return False
     known = _enabled.get(engine)
     if known is None:
-        known = session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = :name"), {"name": NAME}) == 1
+        if engine.dialect.name == "sqlite":
+            found = session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = :name"), {"name": NAME})
+        else:
+            found = session.scalar(text("SELECT count(*) FROM pg_class WHERE relname = :name"), {"name": VECTORS})
+        known = found == 1
         _enabled[engine] = known
     return known
 
 
-def _tags(current: bool, source_type: str, framework_id: str) -> str:
-    return f"{'current' if current else 'old'} {source_type} f{framework_id}"
+def _sqlite(session: Session | Connection) -> bool:
+    bind = session.get_bind() if hasattr(session, "get_bind") else session
+    return bind.dialect.name == "sqlite"
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def _tags(current: bool, source_type: str, framework_id: str, more: str) -> str:
+    return f"{'current' if current else 'old'} {source_type} f{framework_id} {more}"
+
+
+def _more_tags(language: str | None, kind: str | None) -> str:
+    return f"l{stems.language_of(language) or 'xx'} k{fold(kind).replace(' ', '')}"
+
+
+def _body(search_text: str, search_label: str) -> str:
+    return search_text[len(search_label) :] if search_text.startswith(search_label) else search_text
+
+
+def _index_sqlite(connection: Connection, rows: Sequence[Any], current: bool, source_type: str) -> None:
+    first = connection.scalar(text(f"SELECT coalesce(max(id), 0) + 1 FROM {NAME}_rows"))
+    entries = []
+    for n, r in enumerate(rows):
+        language = stems.language_of(r["language"])
+        framework_id = uuid.UUID(str(r["framework_id"])).hex
+        entries.append(
+            {
+                "id": first + n,
+                "competency_id": uuid.UUID(str(r["id"])).hex,
+                "framework_id": framework_id,
+                "search_label": r["search_label"],
+                "code": (r["code"] or "").lower(),
+                "label_terms": stems.index_words(r["search_label"], language),
+                "body_terms": stems.index_words(_body(r["search_text"], r["search_label"]), language),
+                "more_tags": _more_tags(r["language"], r["kind"]),
+                "tags": "",
+            }
+        )
+        entries[-1]["tags"] = _tags(current, source_type, framework_id, entries[-1]["more_tags"])
+    if not entries:
+        return
+    connection.execute(
+        text(
+            f"INSERT INTO {NAME}_rows (id, competency_id, framework_id, search_label, code, label_terms, "
+            "body_terms, more_tags) VALUES (:id, :competency_id, :framework_id, :search_label, :code, "
+            ":label_terms, :body_terms, :more_tags)"
+        ),
+        entries,
+    )
+    connection.execute(
+        text(f"INSERT INTO {NAME} (rowid, label, body, tags) VALUES (:id, :label_terms, :body_terms, :tags)"), entries
+    )
 
 
 def add_rows(session: Session, rows: Sequence[dict[str, Any]], source_type: str) -> None:
@@ -63,100 +153,283 @@ def add_rows(session: Session, rows: Sequence[dict[str, Any]], source_type: str)
     if not rows:
         return
     connection = session.connection()
-    # The import holds SQLite's write lock since its first insert: these ids stay ours.
-    first = connection.scalar(text(f"SELECT coalesce(max(id), 0) + 1 FROM {NAME}_rows"))
-    connection.execute(
-        text(
-            f"INSERT INTO {NAME}_rows (id, competency_id, framework_id, search_label, code) "
-            "VALUES (:id, :competency_id, :framework_id, :search_label, :code)"
-        ),
-        [
-            {
-                "id": first + n,
-                "competency_id": r["id"].hex,
-                "framework_id": r["framework_id"].hex,
-                "search_label": r["search_label"],
-                "code": (r["code"] or "").lower(),
-            }
-            for n, r in enumerate(rows)
-        ],
-    )
-    connection.execute(
-        text(f"INSERT INTO {NAME} (rowid, search_text, tags) VALUES (:id, :search_text, :tags)"),
-        [
-            {"id": first + n, "search_text": r["search_text"], "tags": _tags(True, source_type, r["framework_id"].hex)}
-            for n, r in enumerate(rows)
-        ],
-    )
+    if _sqlite(connection):
+        # The import holds SQLite's write lock since its first insert: the rowids stay ours.
+        _index_sqlite(connection, rows, True, source_type)
+        return
+    ids = [r["id"] for r in rows]
+    for start in range(0, len(ids), CHUNK * 4):
+        connection.execute(text(PG_INSERT + "WHERE c.id = ANY(:ids)"), {"ids": ids[start : start + CHUNK * 4]})
 
 
 def add_frameworks(session: Session, framework_ids: Sequence[uuid.UUID], source_type: str) -> None:
     """Index every competency of these (current) framework versions, read back from the table."""
     connection = session.connection()
     for start in range(0, len(framework_ids), CHUNK):
-        ids = [i.hex for i in framework_ids[start : start + CHUNK]]
-        first = connection.scalar(text(f"SELECT coalesce(max(id), 0) + 1 FROM {NAME}_rows"))
+        ids = list(framework_ids[start : start + CHUNK])
+        if not _sqlite(connection):
+            connection.execute(text(PG_INSERT + "WHERE c.framework_id = ANY(:ids)"), {"ids": ids})
+            continue
         holders = ", ".join(f":f{n}" for n in range(len(ids)))
-        values = {f"f{n}": i for n, i in enumerate(ids)}
-        connection.execute(
+        found = connection.execute(
             text(
-                f"INSERT INTO {NAME}_rows (competency_id, framework_id, search_label, code) "
-                "SELECT id, framework_id, search_label, lower(coalesce(code, '')) FROM competencies "
+                "SELECT id, framework_id, search_label, search_text, code, language, kind FROM competencies "
                 f"WHERE framework_id IN ({holders}) ORDER BY id"
             ),
-            values,
-        )
-        connection.execute(
-            text(
-                f"INSERT INTO {NAME} (rowid, search_text, tags) "
-                "SELECT r.id, c.search_text, 'current ' || :source_type || ' f' || r.framework_id "
-                f"FROM {NAME}_rows r JOIN competencies c ON c.id = r.competency_id WHERE r.id >= :first"
-            ),
-            {"source_type": source_type, "first": first},
-        )
+            {f"f{n}": i.hex for n, i in enumerate(ids)},
+        ).mappings()
+        batch: list[Any] = []
+        for row in found:
+            batch.append(row)
+            if len(batch) >= 2000:
+                _index_sqlite(connection, batch, True, source_type)
+                batch = []
+        _index_sqlite(connection, batch, True, source_type)
 
 
 def retire(session: Session, framework_ids: Sequence[uuid.UUID], source_type: str) -> None:
     """Re-tag the rows of framework versions that stopped being current as ``old``."""
     connection = session.connection()
     for start in range(0, len(framework_ids), CHUNK):
-        ids = [i.hex for i in framework_ids[start : start + CHUNK]]
+        ids = list(framework_ids[start : start + CHUNK])
+        if not _sqlite(connection):
+            connection.execute(
+                text(f"UPDATE {VECTORS} SET current = false WHERE framework_id = ANY(:ids)"), {"ids": ids}
+            )
+            continue
+        holders = ", ".join(f":f{n}" for n in range(len(ids)))
         found = connection.execute(
             text(
-                f"SELECT r.id, r.framework_id, c.search_text FROM {NAME}_rows r "
-                "JOIN competencies c ON c.id = r.competency_id "
-                f"WHERE r.id IN (SELECT rowid FROM {NAME} WHERE {NAME} MATCH :match)"
+                f"SELECT id, framework_id, label_terms, body_terms, more_tags FROM {NAME}_rows "
+                f"WHERE framework_id IN ({holders})"
             ),
-            {"match": "tags : (" + " OR ".join(f'"f{i}"' for i in ids) + ")"},
+            {f"f{n}": i.hex for n, i in enumerate(ids)},
         ).all()
         if not found:
             continue
+        old = [
+            {
+                "id": row.id,
+                "label": row.label_terms,
+                "body": row.body_terms,
+                "was": _tags(True, source_type, row.framework_id, row.more_tags),
+                "now": _tags(False, source_type, row.framework_id, row.more_tags),
+            }
+            for row in found
+        ]
         connection.execute(
-            text(f"INSERT INTO {NAME} ({NAME}, rowid, search_text, tags) VALUES ('delete', :id, :search_text, :tags)"),
-            [
-                {"id": row.id, "search_text": row.search_text, "tags": _tags(True, source_type, row.framework_id)}
-                for row in found
-            ],
+            text(f"INSERT INTO {NAME} ({NAME}, rowid, label, body, tags) VALUES ('delete', :id, :label, :body, :was)"),
+            old,
         )
         connection.execute(
-            text(f"INSERT INTO {NAME} (rowid, search_text, tags) VALUES (:id, :search_text, :tags)"),
-            [
-                {"id": row.id, "search_text": row.search_text, "tags": _tags(False, source_type, row.framework_id)}
-                for row in found
-            ],
+            text(f"INSERT INTO {NAME} (rowid, label, body, tags) VALUES (:id, :label, :body, :now)"), old
         )
 
 
-def match(
-    words: Sequence[str], *, current: bool, source_type: str | None, framework_id: uuid.UUID | None
-) -> ColumnElement[bool]:
-    """Every word starts a word of ``search_text``; the filters are tags (words are folded)."""
-    query = "search_text : (" + " ".join(f'"{w}"*' for w in words) + ")"
-    if framework_id is not None:
-        query += f' AND tags : "f{framework_id.hex}"'
-    else:
-        if current:
-            query += " AND tags : current"
-        if source_type:
-            query += f' AND tags : "{source_type}"'
-    return literal_column(NAME).op("MATCH")(query)
+def rebuild(connection: Connection) -> None:
+    """Index every stored competency (the migration fills the index with this)."""
+    if not _sqlite(connection):
+        connection.execute(text(PG_INSERT))
+        return
+    found = connection.execute(
+        text(
+            "SELECT c.id, c.framework_id, c.search_label, c.search_text, c.code, c.language, c.kind, "
+            "f.is_current, f.source_type FROM competencies c JOIN frameworks f ON f.id = c.framework_id "
+            "ORDER BY c.id"
+        )
+    ).mappings()
+    batch: list[Any] = []
+    for row in found:
+        batch.append(row)
+        if len(batch) >= 2000:
+            _rebuild_batch(connection, batch)
+            batch = []
+    _rebuild_batch(connection, batch)
+
+
+def _rebuild_batch(connection: Connection, batch: list[Any]) -> None:
+    for (current, source_type), _ in {(bool(r["is_current"]), r["source_type"]): 0 for r in batch}.items():
+        rows = [r for r in batch if bool(r["is_current"]) == current and r["source_type"] == source_type]
+        _index_sqlite(connection, rows, current, str(source_type).lower())
+
+
+# -- searching ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search keeps: current versions only, a source type, framework versions, a language, a kind."""
+
+    current: bool = True
+    source_type: str | None = None
+    framework_ids: tuple[uuid.UUID, ...] = ()
+    language: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A ranked hit: the competency, whether every word is in its label, and its score (lower is better)."""
+
+    competency_id: uuid.UUID
+    exact: bool
+    starts: bool
+    in_label: bool
+    score: float
+
+
+Groups = Sequence[Sequence[stems.Term]]
+
+
+def _fts_group(group: Sequence[stems.Term]) -> str:
+    return "(" + " OR ".join(f'"{t.text}"' + ("*" if t.prefix else "") for t in group) + ")"
+
+
+def _fts_match(groups: Groups, any_word: bool, columns: str) -> str:
+    return "{" + columns + "} : (" + (" OR " if any_word else " AND ").join(_fts_group(g) for g in groups) + ")"
+
+
+def _fts_filters(filters: Filters) -> str:
+    parts = []
+    if filters.framework_ids:
+        parts.append("tags : (" + " OR ".join(f'"f{i.hex}"' for i in filters.framework_ids) + ")")
+    elif filters.current:
+        parts.append("tags : current")
+    if filters.source_type and not filters.framework_ids:
+        parts.append(f'tags : "{fold(filters.source_type)}"')
+    if filters.language:
+        parts.append(f'tags : "l{stems.language_of(filters.language) or fold(filters.language)[:8]}"')
+    if filters.kind:
+        parts.append(f'tags : "k{fold(filters.kind).replace(" ", "")}"')
+    return "".join(f" AND {p}" for p in parts)
+
+
+def _ts_term(term: stems.Term, weight: str) -> str:
+    suffix = ("*" if term.prefix else "") + weight
+    return f"'{term.text}'" + (f":{suffix}" if suffix else "")
+
+
+def _tsquery(groups: Groups, any_word: bool, weight: str = "") -> str:
+    parts = ["(" + " | ".join(_ts_term(t, weight) for t in g) + ")" for g in groups]
+    return (" | " if any_word else " & ").join(parts)
+
+
+def _pg_filters(filters: Filters) -> tuple[str, dict[str, Any]]:
+    sql: list[str] = []
+    values: dict[str, Any] = {}
+    if filters.framework_ids:
+        sql.append("framework_id = ANY(:framework_ids)")
+        values["framework_ids"] = list(filters.framework_ids)
+    elif filters.current:
+        sql.append("current")
+    if filters.source_type and not filters.framework_ids:
+        sql.append("source_type = :source_type")
+        values["source_type"] = filters.source_type.lower()
+    if filters.language:
+        sql.append("language = :language")
+        values["language"] = filters.language.lower()[:2]
+    if filters.kind:
+        sql.append("kind = :kind")
+        values["kind"] = filters.kind
+    return "".join(f" AND {s}" for s in sql), values
+
+
+_TERM = re.compile(r"[^a-z0-9]")
+
+
+def ranked(
+    session: Session,
+    groups: Groups,
+    filters: Filters,
+    *,
+    phrase: str = "",
+    any_word: bool = False,
+    limit: int = 20,
+    offset: int = 0,
+    candidates: int = CANDIDATES,
+    ordered_by_score: bool = False,
+) -> list[Candidate]:
+    """The best hits of a query (each group: the alternatives of one word), best first.
+
+    ``any_word``: a hit needs one word only (suggestions), else every word. At most ``candidates``
+    hits with every word in the label and as many with them anywhere are ranked.
+    """
+    assert all(not _TERM.search(t.text) for g in groups for t in g), "terms are folded words"
+    wanted = max(candidates, offset + limit)
+    tiers = "" if ordered_by_score else "exact DESC, starts DESC, in_label DESC, "
+    if _sqlite(session):
+        filters_sql = _fts_filters(filters)
+        rows = session.execute(
+            text(
+                "SELECT r.competency_id, (r.search_label = :phrase OR r.code = :phrase) AS exact, "
+                "r.search_label LIKE :starts AS starts, m.in_label, m.score FROM ("
+                "SELECT id, max(in_label) AS in_label, min(score) AS score FROM ("
+                f"SELECT * FROM (SELECT rowid AS id, 1 AS in_label, bm25({NAME}, {LABEL_WEIGHT}, 1.0, 0.0) AS score "
+                f"FROM {NAME} WHERE {NAME} MATCH :in_label LIMIT :n) UNION ALL "
+                f"SELECT * FROM (SELECT rowid AS id, 0 AS in_label, bm25({NAME}, {LABEL_WEIGHT}, 1.0, 0.0) AS score "
+                f"FROM {NAME} WHERE {NAME} MATCH :anywhere LIMIT :n)"
+                f") GROUP BY id) m JOIN {NAME}_rows r ON r.id = m.id "
+                f"ORDER BY {tiers}m.score, length(r.search_label), r.search_label, r.id "
+                "LIMIT :limit OFFSET :offset"
+            ),
+            {
+                "phrase": phrase,
+                "starts": f"{phrase}%",
+                "in_label": _fts_match(groups, any_word, "label") + filters_sql,
+                "anywhere": _fts_match(groups, any_word, "label body") + filters_sql,
+                "n": wanted,
+                "limit": limit,
+                "offset": offset,
+            },
+        ).all()
+        return [Candidate(uuid.UUID(r[0]), bool(r[1]), bool(r[2]), bool(r[3]), float(r[4])) for r in rows]
+    filters_sql, values = _pg_filters(filters)
+    rows = session.execute(
+        text(
+            "WITH found AS ("
+            f"(SELECT competency_id, search_label, code, vector, 1 AS in_label FROM {VECTORS} "
+            f"WHERE vector @@ CAST(:in_label AS tsquery){filters_sql} LIMIT :n) UNION ALL "
+            f"(SELECT competency_id, search_label, code, vector, 0 AS in_label FROM {VECTORS} "
+            f"WHERE vector @@ CAST(:anywhere AS tsquery){filters_sql} LIMIT :n)), "
+            "best AS (SELECT DISTINCT ON (competency_id) * FROM found ORDER BY competency_id, in_label DESC) "
+            "SELECT competency_id, (search_label = :phrase OR code = :phrase) AS exact, "
+            "search_label LIKE :starts AS starts, in_label, "
+            "-ts_rank_cd('{0.1, 0.1, 0.25, 1.0}', vector, CAST(:anywhere AS tsquery), 1) AS score FROM best "
+            f"ORDER BY {tiers}score, length(search_label), search_label, competency_id "
+            "LIMIT :limit OFFSET :offset"
+        ),
+        {
+            **values,
+            "phrase": phrase,
+            "starts": f"{phrase}%",
+            "in_label": _tsquery(groups, any_word, "A"),
+            "anywhere": _tsquery(groups, any_word),
+            "n": wanted,
+            "limit": limit,
+            "offset": offset,
+        },
+    ).all()
+    return [Candidate(r[0], bool(r[1]), bool(r[2]), bool(r[3]), float(r[4])) for r in rows]
+
+
+def count(session: Session, groups: Groups, filters: Filters, *, any_word: bool = False) -> int:
+    """How many competencies match, counted up to ``MAX_COUNT``."""
+    if _sqlite(session):
+        return int(
+            session.scalar(
+                text(f"SELECT count(*) FROM (SELECT 1 FROM {NAME} WHERE {NAME} MATCH :q LIMIT :cap)"),
+                {"q": _fts_match(groups, any_word, "label body") + _fts_filters(filters), "cap": MAX_COUNT},
+            )
+            or 0
+        )
+    filters_sql, values = _pg_filters(filters)
+    return int(
+        session.scalar(
+            text(
+                f"SELECT count(*) FROM (SELECT 1 FROM {VECTORS} WHERE vector @@ CAST(:q AS tsquery){filters_sql} "
+                "LIMIT :cap) AS counted"
+            ),
+            {**values, "q": _tsquery(groups, any_word), "cap": MAX_COUNT},
+        )
+        or 0
+    )

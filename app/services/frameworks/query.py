@@ -6,8 +6,6 @@ logged-in caller, which the ``grants`` argument checks. ``grants=None`` is the p
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,50 +16,15 @@ from sqlalchemy.orm import Session
 from app.models import Competency, CompetencyAssociation, Framework, SourceType
 from app.platform.errors import FieldError, InvalidInput, NotFound
 from app.platform.pagination import LIKE_ESCAPE, Page, contains_pattern
-from app.services.frameworks import fts as frameworks_fts
+from app.services.frameworks import fts as frameworks_fts, stems
+from app.services.frameworks.folding import fold
 from app.services.identity import access
 from app.services.identity.access import Grants
 
-_LIGATURES = str.maketrans(
-    {
-        "œ": "oe",
-        "Œ": "oe",
-        "æ": "ae",
-        "Æ": "ae",
-        "ø": "o",
-        "Ø": "o",
-        "ł": "l",
-        "Ł": "l",
-        "đ": "d",
-        "Đ": "d",
-        "’": " ",
-        "‘": " ",
-        "«": " ",
-        "»": " ",
-        "–": " ",
-        "—": " ",
-    }
-)
-_NON_WORD = re.compile(r"[\W_]+")
-_COMBINING = re.compile("[\u0300-\u036f]+")
 MAX_TOKENS = 8
 MAX_DEPTH = 5
 MAX_NODES_PER_LEVEL = 2000
 MAX_CHILDREN = 500
-
-
-def fold(text: str | None) -> str:
-    """Return text for matching: no accents, case-folded, punctuation as single spaces."""
-    if not text:
-        return ""
-    if not text.isascii():  # imports fold every label: skip the Unicode work when there is none
-        # French punctuation (’ « » –) is no word character either: spaces now, and the text is
-        # usually ASCII once the accents are gone, which spares the per-character pass below.
-        decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-        text = _COMBINING.sub("", decomposed)
-        if not text.isascii():
-            text = "".join(c for c in text if not unicodedata.combining(c))
-    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 def tokens(query: str) -> list[str]:
@@ -372,11 +335,12 @@ def search_competencies(
     per_page: int = 20,
     base_url: str = "",
 ) -> Page[Hit]:
-    """Competencies with a word starting with each word of ``q``, accents and case ignored, best first.
+    """Competencies matching every word of ``q`` (by stem, start, accent-less form or synonym), best first.
 
-    Rank: the label is the query (or the code is) > the label starts with it > every word is in
-    the label > the words are in the code, description or other labels; then shorter labels.
-    SQLite answers from its FTS5 index, PostgreSQL from the pg_trgm index on ``search_text``.
+    Stop words are ignored. Rank: the label or code is the query > every word is in the label > the
+    rest, each by BM25 (SQLite) or ``ts_rank_cd`` (PostgreSQL) with the label weighted above the
+    description; then shorter labels. See ``stems`` and ``fts``. The total is counted up to
+    ``fts.MAX_COUNT``. A database without the index (SQLite without FTS5) matches word starts.
     """
     _reader(grants)
     words = tokens(q)
@@ -384,28 +348,103 @@ def search_competencies(
         raise InvalidInput(
             "Give at least one word to search for.", errors=[FieldError("#/q", "No letter or digit in the query.")]
         )
-    phrase = " ".join(words)
-    fts = frameworks_fts.enabled(session)
-    competency_id: Any
-    label: Any
-    code: Any
-    if fts:
-        rows = frameworks_fts.ROWS
-        competency_id, label, code = rows.c.competency_id, rows.c.search_label, rows.c.code
-        conditions = [
-            frameworks_fts.match(words, current=not include_old, source_type=source_type, framework_id=framework_id)
-        ]
-        source: Any = frameworks_fts.FTS.join(rows, rows.c.id == frameworks_fts.FTS.c.rowid)
-        if lang or kind:
-            source = source.join(Competency, Competency.id == rows.c.competency_id)
+    if not frameworks_fts.enabled(session):
+        return _search_by_word_starts(
+            session, words, lang, source_type, framework_id, kind, include_old, page, per_page, base_url
+        )
+    languages = [stems.language_of(lang)] if stems.language_of(lang) else list(stems.LANGUAGES)
+    groups = [stems.alternatives(w, [x for x in languages if x]) for w in stems.words_of(" ".join(words))]
+    filters = frameworks_fts.Filters(
+        current=not include_old,
+        source_type=source_type,
+        framework_ids=(framework_id,) if framework_id else (),
+        language=lang,
+        kind=kind,
+    )
+    found = frameworks_fts.ranked(
+        session, groups, filters, phrase=" ".join(words), limit=per_page, offset=(page - 1) * per_page
+    )
+    if page == 1 and len(found) < per_page:
+        total = len(found)  # every hit is on this page: no count to make
     else:
-        competency_id, label, code = Competency.id, Competency.search_label, func.lower(Competency.code)
-        # LIKE '%word%' is what the pg_trgm index answers; the second test keeps word starts only.
-        conditions = [
-            *[and_(Competency.search_text.like(f"%{w}%"), _has_word(Competency.search_text, w)) for w in words],
-            *_in_frameworks(Competency.framework_id, framework_id, source_type, include_old),
-        ]
-        source = Competency
+        total = max(frameworks_fts.count(session, groups, filters), (page - 1) * per_page + len(found))
+    return Page(_hits(session, [(c.competency_id, _rank(c)) for c in found], base_url), total, page, per_page)
+
+
+def _rank(candidate: frameworks_fts.Candidate) -> int:
+    return 0 if candidate.exact else 1 if candidate.starts else 2 if candidate.in_label else 3
+
+
+def _hits(session: Session, ranked: list[tuple[uuid.UUID, int]], base_url: str) -> list[Hit]:
+    ids = [i for i, _ in ranked]
+    loaded = {c.id: c for c in session.scalars(select(Competency).where(Competency.id.in_(ids)))} if ids else {}
+    frameworks_by_id = (
+        {
+            f.id: f
+            for f in session.scalars(
+                select(Framework).where(Framework.id.in_({c.framework_id for c in loaded.values()}))
+            )
+        }
+        if loaded
+        else {}
+    )
+    return [
+        Hit(loaded[i], frameworks_by_id[loaded[i].framework_id], rank, base_url) for i, rank in ranked if i in loaded
+    ]
+
+
+MAX_SUGGESTION_WORDS = 10
+SUGGESTION_CANDIDATES = 1500
+
+
+def suggest_competencies(
+    session: Session,
+    framework_ids: list[uuid.UUID] | None,
+    title: str,
+    narrative: str,
+    *,
+    limit: int = 10,
+    base_url: str = "",
+) -> list[Hit]:
+    """The competencies of these framework versions (every current one when None) closest to a text.
+
+    The title and the narrative become one query of their ``MAX_SUGGESTION_WORDS`` most informative
+    words (``stems.informative_words``, the title counting three times); a competency needs one of
+    them and ranks by how many it has, how rare they are, and whether they are in its label.
+    Authorisation is the caller's (``recognition.suggestions``).
+    """
+    words = stems.informative_words([(title, 3), (narrative, 1)], MAX_SUGGESTION_WORDS)
+    if not words or not frameworks_fts.enabled(session):
+        return []
+    groups = [stems.alternatives(w) for w in words]
+    filters = frameworks_fts.Filters(current=framework_ids is None, framework_ids=tuple(framework_ids or ()))
+    if framework_ids == []:
+        return []
+    found = frameworks_fts.ranked(
+        session, groups, filters, any_word=True, limit=limit, candidates=SUGGESTION_CANDIDATES, ordered_by_score=True
+    )
+    return _hits(session, [(c.competency_id, _rank(c)) for c in found], base_url)
+
+
+def _search_by_word_starts(
+    session: Session,
+    words: list[str],
+    lang: str | None,
+    source_type: str | None,
+    framework_id: uuid.UUID | None,
+    kind: str | None,
+    include_old: bool,
+    page: int,
+    per_page: int,
+    base_url: str,
+) -> Page[Hit]:
+    """Without the index: every word starts a word of ``search_text`` (LIKE, the pg_trgm index on PostgreSQL)."""
+    phrase = " ".join(words)
+    label, code = Competency.search_label, func.lower(Competency.code)
+    conditions = [
+        *[and_(Competency.search_text.like(f"%{w}%"), _has_word(Competency.search_text, w)) for w in words],
+        *_in_frameworks(Competency.framework_id, framework_id, source_type, include_old),
+    ]
     if lang:
         conditions.append(Competency.language == lang.lower()[:8])
     if kind:
@@ -419,41 +458,19 @@ def search_competencies(
         else_=3,
     )
     page_query = (
-        select(competency_id.label("id"), rank.label("rank"))
-        .select_from(source)
+        select(Competency.id.label("id"), rank.label("rank"))
         .where(where)
-        .order_by(rank, func.length(label), label, competency_id)
+        .order_by(rank, func.length(label), label, Competency.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    count = select(func.count()).select_from(source).where(where)
-    if fts:
-        if not (lang or kind):  # then the FTS index alone answers
-            count = select(func.count()).select_from(frameworks_fts.FTS).where(where)
-        total = session.scalar(count) or 0
-        page_rows = session.execute(page_query).all()
-    else:
-        # One pass over the matching rows instead of two: the total rides along with the page.
-        page_rows = session.execute(page_query.add_columns(func.count().over().label("total"))).all()
-        total = page_rows[0].total if page_rows else ((session.scalar(count) or 0) if page > 1 else 0)
-    ids = [row.id for row in page_rows]
-    loaded = {c.id: c for c in session.scalars(select(Competency).where(Competency.id.in_(ids)))} if ids else {}
-    frameworks_by_id = (
-        {
-            f.id: f
-            for f in session.scalars(
-                select(Framework).where(Framework.id.in_({c.framework_id for c in loaded.values()}))
-            )
-        }
-        if loaded
-        else {}
+    page_rows = session.execute(page_query.add_columns(func.count().over().label("total"))).all()
+    total = (
+        page_rows[0].total
+        if page_rows
+        else ((session.scalar(select(func.count()).select_from(Competency).where(where)) or 0) if page > 1 else 0)
     )
-    hits = [
-        Hit(loaded[row.id], frameworks_by_id[loaded[row.id].framework_id], row.rank, base_url)
-        for row in page_rows
-        if row.id in loaded
-    ]
-    return Page(hits, total, page, per_page)
+    return Page(_hits(session, [(row.id, row.rank) for row in page_rows], base_url), total, page, per_page)
 
 
 def _has_word(column: Any, word: str) -> ColumnElement[bool]:

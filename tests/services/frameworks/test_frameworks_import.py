@@ -273,8 +273,8 @@ def test_sqlite_search_index_holds_every_competency_once(session, tmp_path, monk
 
     from app.services.frameworks import fts as frameworks_fts, store as frameworks_store
 
-    if not frameworks_fts.enabled(session):
-        pytest.skip("the FTS5 index exists on SQLite only")
+    if not frameworks_fts.enabled(session) or session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the FTS5 index exists on SQLite only (tests/services/frameworks/test_search_stems.py: PostgreSQL)")
     fiche = b"<FICHE><NUMERO_FICHE>RNCP%d</NUMERO_FICHE><INTITULE>T</INTITULE></FICHE>\n"
     truncated = b'<?xml version="1.0"?>\n<FICHES>' + fiche % 1 + fiche % 2 + b"<FICHE><NUMERO"
     monkeypatch.setattr(frameworks_store, "BATCH_ROWS", 1)  # RNCP1 is written when RNCP2 starts
