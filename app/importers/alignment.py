@@ -113,19 +113,20 @@ def _rncp(
             targetType="ext:RNCPBlocCompetences",
         )
     framework = f"{fiche} référentiel (extraction {EXTRACTOR})"
+    # A parsed compétence's human code (A1C1, 3.1.2) repeats from bloc to bloc: its key is unique.
     if case_base_url:
         identifier = case_identifier(header, record.key)
         return _alignment(
             targetName=record.label,
             targetUrl=case_uri(case_base_url, "CFItems", identifier),
-            targetCode=record.code or record.key,
+            targetCode=record.key,
             targetFramework=framework,
             targetType="CFItem",
         )
     return _alignment(
         targetName=record.label,
         targetUrl=public_url,
-        targetCode=record.code or record.key,
+        targetCode=record.key,
         targetFramework=framework,
         targetType="ext:RNCPCompetence",
     )

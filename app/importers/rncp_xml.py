@@ -29,7 +29,7 @@ from .records import (
     WarningRecord,
     tracked,
 )
-from .rncp_text import split_competences
+from .rncp_text import SplitResult, split_competences
 from .sources import (
     CHUNK,
     ByteSource,
@@ -430,6 +430,16 @@ def _fiche_records(fiche: ET.Element, line: int, seen: _SeenFiches, file: str) -
     if not title:
         yield WarningRecord("fiche has no INTITULE", line=line, element="INTITULE", source_key=numero, file=file)
     meta = _fiche_metadata(fiche, numero)
+    blocs = list(fiche.iterfind("BLOCS_COMPETENCES/BLOC_COMPETENCES"))
+    capacites = None
+    if numero.startswith("RS") and not blocs and meta.get("capacites_attestees"):
+        # An RS fiche has no blocs: its CAPACITES_ATTESTEES are its compétences, so badges can align.
+        capacites = split_competences(meta["capacites_attestees"])
+        meta["competences_shape"] = capacites.shape
+        if capacites.introduction:
+            meta["introduction"] = capacites.introduction
+        if capacites.evaluation_text:
+            meta["evaluation_in_capacites_attestees"] = capacites.evaluation_text
     yield CompetencyRecord(
         key=numero,
         parent_key=None,
@@ -444,8 +454,12 @@ def _fiche_records(fiche: ET.Element, line: int, seen: _SeenFiches, file: str) -
     )
     yield from replacement_links(numero, meta["old_fiches"], meta["new_fiches"])
     short = (meta["abrege"] or {}).get("code")
+    if capacites is not None:
+        for note in capacites.notes:
+            yield WarningRecord(note, line=line, element="CAPACITES_ATTESTEES", source_key=numero, file=file)
+        yield from _competence_records(capacites, numero, numero, title, short, line)
     bloc_keys: set[str] = set()
-    for position, bloc in enumerate(fiche.iterfind("BLOCS_COMPETENCES/BLOC_COMPETENCES")):
+    for position, bloc in enumerate(blocs):
         yield from _bloc_records(bloc, position, numero, title, short, line, bloc_keys, file)
 
 
@@ -502,6 +516,8 @@ def _bloc_records(
         meta["evaluation_in_liste_competences"] = split.evaluation_text
     if split.ignored:
         meta["ignored_headings"] = list(split.ignored)
+    if split.introduction:
+        meta["introduction"] = split.introduction
     yield CompetencyRecord(
         key=key,
         parent_key=numero,
@@ -521,6 +537,13 @@ def _bloc_records(
         )
     for note in split.notes:
         yield WarningRecord(note, line=line, element="LISTE_COMPETENCES", source_key=key, file=file)
+    yield from _competence_records(split, key, numero, fiche_title, short, line)
+
+
+def _competence_records(
+    split: SplitResult, key: str, numero: str, fiche_title: str, short: str | None, line: int
+) -> Iterator[StreamItem]:
+    """The compétences parsed out of a bloc's (or an RS fiche's) text, nested by depth under ``key``."""
     stack: list[tuple[int, str, list[int]]] = [(0, key, [0])]
     for item in split.items:
         while len(stack) > 1 and stack[-1][0] >= item.depth:
@@ -533,7 +556,8 @@ def _bloc_records(
             parent_key=parent_key,
             kind="competence",
             label=item.label,
-            code=child_key,
+            # The human code where the text gives one (A1C1, 3.1.2); else the key, as before.
+            code=item.code or child_key,
             uri=None,
             raw_text=item.raw,
             confidence=item.confidence,
