@@ -434,7 +434,7 @@ def _configuration(body: Mapping[str, Any]) -> str:
 
 
 def issue_credential(
-    session: Session, access_token: str | None, body: Mapping[str, Any], *, settings: IssuingSettings
+    session: Session, access_token: str | None, body: Any, *, settings: IssuingSettings
 ) -> dict[str, Any]:
     """The credential endpoint: check the token, the request and the key proof; sign the wallet copy."""
     now = settings.clock()
