@@ -169,6 +169,23 @@ def canonize(document: dict[str, Any], *, strict: bool = True) -> str:
     return nquads
 
 
+def expand_strict(document: dict[str, Any]) -> list[Any]:
+    """Expand a JSON-LD document over the pinned contexts as JSON-LD safe mode does.
+
+    A term, type or id the contexts do not define (which plain expansion silently drops or
+    leaves relative) raises UndefinedTermError; a context that is not pinned raises ContextError.
+    """
+    processor = _Processor()
+    try:
+        expanded = processor.expand(document, {"documentLoader": contexts.document_loader, "base": ""})
+    except JsonLdError as exc:
+        raise ContextError(f"JSON-LD processing failed: {_root_cause(exc)}") from exc
+    if processor.dropped or processor.relative:
+        lost = sorted({term.removeprefix(DEFAULT_BASE_IRI) for term in processor.dropped + processor.relative})
+        raise UndefinedTermError("terms not defined by the document's contexts: " + ", ".join(lost[:10]))
+    return list(expanded)
+
+
 def _root_cause(exc: BaseException) -> str:
     while exc.__cause__ is not None:
         exc = exc.__cause__

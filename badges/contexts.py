@@ -19,6 +19,9 @@ CLR_V2P0 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 OB_V2 = "https://w3id.org/openbadges/v2"
+# Controller and DID documents (issuer ids, did:web) and the JsonWebKey2020 entries they list.
+DID_V1 = "https://www.w3.org/ns/did/v1"
+JWS_2020_V1 = "https://w3id.org/security/suites/jws-2020/v1"
 # VC Data Model 1.1 credentials (verified, never issued) and their legacy suites.
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 OB_V3P0_3_0_0 = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
@@ -68,6 +71,11 @@ PINNED: dict[str, PinnedContext] = {
         PinnedContext(
             MULTIKEY_V1, "multikey-v1.jsonld", "c5f3806f8286920573221938917988a18a4cc5a09e968d29649613c7a1c2b1f6"
         ),
+        PinnedContext(DID_V1, "did-v1.jsonld", "62c1054bf404d6dd3a4b26b64f830fd72095f6a26edc4469908c94351352ce5f"),
+        PinnedContext(
+            JWS_2020_V1, "jws-2020-v1.jsonld", "00ee65bb7307f9a01c3170b823083b0d4de68223520834b2c5eb7a09bae5dea6"
+        ),
+        PinnedContext(OB_V2, "ob-v2-context.json", "ee8c373cb831e92f0033b7f26b61a43b2719932a20da2c396e5dad48ec429b2d"),
         PinnedContext(
             VC_V1, "credentials-v1.jsonld", "00d7dd6d3ad8b920e3e550dd3a3d9090bffcac84cdbf943da6924b3e0a5c8bb8"
         ),

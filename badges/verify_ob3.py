@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from . import did_web
 from .contexts import OB_V3P0, OB_V3P0_3_0_2, VC_V2
 from .credentials import hash_identity, normalise_email
 from .errors import BadgeError, ContextError, KeyFormatError, ProofError, ResolutionError
@@ -110,6 +111,8 @@ def _key_for_method(method: str, issuer: str | None, resolvers: Resolvers) -> tu
     """
     if method.startswith("did:key:"):
         return public_key_from_did_key(method), method.split("#", 1)[0]
+    if did_web.is_did_web(method):
+        return did_web.key_for_method(method, resolvers)
     base, _, fragment = method.partition("#")
     if fragment.startswith(("z6Mk", "zDn")):
         # The key is in the URL itself; it is linked only if the controller publishes it,
@@ -291,7 +294,7 @@ def _read_status_entry(entry: Any, issuer: str | None, credential_id: Any, conte
     list_type = "BitstringStatusListCredential" if kind == "BitstringStatusListEntry" else "StatusList2021Credential"
     if list_type not in _types(status_credential.get("type")):
         raise ProofError(f"not a {list_type}")
-    if issuer_id(status_credential) != issuer:
+    if not did_web.same_identity(issuer_id(status_credential), issuer):
         raise ProofError("the status list has another issuer")
     subject = status_credential.get("credentialSubject")
     if not isinstance(subject, dict) or subject.get("statusPurpose") != purpose:
@@ -466,6 +469,8 @@ def verify_ob3_jwt(
             key_url = kid
             if kid.startswith("did:key:"):
                 key, controller = public_key_from_did_key(kid), kid.split("#", 1)[0]
+            elif did_web.is_did_web(kid):
+                key, controller = did_web.key_for_method(kid, context.resolvers)
             else:
                 resolved = context.resolvers.get_key(kid)
                 if isinstance(resolved, dict) and "kty" not in resolved:

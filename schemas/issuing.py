@@ -28,11 +28,20 @@ class IssuerCreateSchema(CamelSchema):
     territory_id = fields.UUID(allow_none=True)
 
 
+ISSUER_IDENTIFIERS = ("https", "did:web")
+IDENTIFIER_HELP = (
+    "The issuer id new Open Badges 3.0 credentials carry: 'https' (the issuer's URL, the default) or "
+    "'did:web' (the did:web derived from it, resolved at /issuers/{id}/did.json). Credentials issued "
+    "before keep theirs; Open Badges 2.0 documents always use https."
+)
+
+
 class IssuerUpdateSchema(CamelSchema):
     name = text(200, min_len=1)
     url = HttpUrl()
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
     description = text(5000)
+    identifier = fields.String(validate=validate.OneOf(ISSUER_IDENTIFIERS), metadata={"description": IDENTIFIER_HELP})
 
 
 class IssuerSchema(CamelSchema):
@@ -44,6 +53,9 @@ class IssuerSchema(CamelSchema):
     territory_id = fields.UUID(allow_none=True)
     image_sha256 = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    identifier = fields.Function(
+        lambda i: i.identifier.value, metadata={"description": IDENTIFIER_HELP, "enum": list(ISSUER_IDENTIFIERS)}
+    )
 
 
 class IssuerQuerySchema(PageArgs):

@@ -26,6 +26,13 @@ class KeyStatus(str, enum.Enum):
     COMPROMISED = "compromised"
 
 
+class IssuerIdentifier(str, enum.Enum):
+    """The id an issuer's new OB 3.0 credentials carry: its https URL, or the did:web derived from it."""
+
+    HTTPS = "https"
+    DID_WEB = "did:web"
+
+
 class StatusPurpose(str, enum.Enum):
     REVOCATION = "revocation"
     SUSPENSION = "suspension"
@@ -57,6 +64,10 @@ class Issuer(Base):
     territory_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("territories.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Credentials already issued keep the id they were signed with; OB 2.0 documents always use https.
+    identifier: Mapped[IssuerIdentifier] = mapped_column(
+        enum_column(IssuerIdentifier), default=IssuerIdentifier.HTTPS, server_default=IssuerIdentifier.HTTPS.value
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

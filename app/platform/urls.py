@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from badges import did_web
+
 
 @dataclass(frozen=True)
 class Urls:
@@ -35,6 +37,18 @@ class Urls:
     def verification_method(self, issuer_id: uuid.UUID, multibase: str) -> str:
         """The Data Integrity ``verificationMethod``: ``<issuer id>#<publicKeyMultibase>``."""
         return f"{self.issuer(issuer_id)}#{multibase}"
+
+    def jwks(self, issuer_id: uuid.UUID) -> str:
+        """The issuer's public keys as a JWK Set (every purpose and state; ``status`` says which)."""
+        return f"{self.issuer(issuer_id)}/jwks.json"
+
+    def did_document(self, issuer_id: uuid.UUID) -> str:
+        """The DID document of :meth:`issuer_did` (where ``did:web`` resolution fetches it)."""
+        return f"{self.issuer(issuer_id)}/did.json"
+
+    def issuer_did(self, issuer_id: uuid.UUID) -> str:
+        """The issuer's ``did:web``, derived from its https id (``did:web:<host>:issuers:<uuid>``)."""
+        return did_web.did_from_url(self.issuer(issuer_id))
 
     def achievement(self, achievement_id: uuid.UUID, version: int) -> str:
         return f"{self.base}/achievements/{achievement_id}/v/{version}"

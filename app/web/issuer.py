@@ -110,6 +110,10 @@ def hub() -> Response:
 # --- the profile and image ------------------------------------------------------------------------------------
 
 
+def public_ids(issuer: Any) -> issuer_admin.PublishedIds:
+    return issuer_admin.published_ids(issuer, runtime().issuing.urls)
+
+
 def _profile_page(issuer: Any, form: Form | None = None, image: Form | None = None, **context: Any) -> Response:
     return _render(
         "web/issuer/profile.html",
@@ -117,6 +121,7 @@ def _profile_page(issuer: Any, form: Form | None = None, image: Form | None = No
         form=form or profile_values(issuer),
         image=image or Form({}),
         max_size=_max_size(),
+        identifiers=public_ids(issuer),
         **context,
     )
 

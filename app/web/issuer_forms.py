@@ -64,13 +64,18 @@ def profile_values(issuer: Any) -> Form:
             "site": issuer.url,
             "courriel": issuer.email or "",
             "description": issuer.description or "",
+            "identifiant": issuer.identifier.value,
             "version": str(issuer.version),
         }
     )
 
 
+IDENTIFIERS = ("https", "did:web")
+
+
 def read_profile() -> Form:
-    form = Form({n: request.form.get(n, "").strip() for n in ("nom", "site", "courriel", "description", "version")})
+    names = ("nom", "site", "courriel", "description", "identifiant", "version")
+    form = Form({n: request.form.get(n, "").strip() for n in names})
     name = _text(form, "nom", required="iss_error_name", most=MAX_NAME)
     url = form.values["site"]
     if not url or not is_web_address(url):
@@ -80,6 +85,11 @@ def read_profile() -> Form:
         form.errors["courriel"] = words().iss_error_email
     description = _text(form, "description")
     form.data = {"name": name, "url": url, "email": email or None, "description": description}
+    if form.values["identifiant"]:  # absent from an older form: the choice stays as it is
+        if form.values["identifiant"] in IDENTIFIERS:
+            form.data["identifier"] = form.values["identifiant"]
+        else:
+            form.errors["identifiant"] = words().iss_ident_error
     return form
 
 

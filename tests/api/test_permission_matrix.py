@@ -759,6 +759,8 @@ case("GET", "/ob2/issuers/<uuid:issuer_id>/revocations", {"issuer_id": "@b.issue
 case("GET", "/ob2/keys/<kid>", {"kid": "@b.rsa_kid"}, **everyone(200))
 
 # --- published keys and identifiers: JWK Set, did:web (issue 15) ------------------------------
+case("GET", "/issuers/<uuid:issuer_id>/jwks.json", {"issuer_id": "@b.issuer.id"}, **everyone(200))
+case("GET", "/issuers/<uuid:issuer_id>/did.json", {"issuer_id": "@b.issuer.id"}, **everyone(200))
 
 # --- wallets: OpenID4VCI issuer side (issue 15) -----------------------------------------------
 # Wallets, not people: metadata is public; the token endpoint wants a pre-authorized code (an unknown one is

@@ -419,10 +419,16 @@ def verify_upload(stream: BinaryIO, *, public: badges.PublicKey) -> Verification
 def platform_document(urls: Urls, key: badges.SigningKey) -> dict[str, Any]:
     """The platform's controller document (CLR proofs) with its JWK (manifest signatures)."""
     document = badges.controller_document(platform_id(urls), [key.public])
+    # Strict JSON-LD: the OB 3.0 contexts define the Profile's terms, and ``jwk`` is the key's publicKeyJwk.
+    document["@context"] = [*document["@context"], *badges.credentials.OB3_CONTEXT, _JWK_TERM]
+    document["type"] = "Profile"
     document["name"] = "Blason"
     document["url"] = urls.base
     document["jwk"] = key.public.jwk(key.public.thumbprint(), alg="EdDSA")
     return document
+
+
+_JWK_TERM = {"jwk": {"@id": "https://w3id.org/security#publicKeyJwk", "@type": "@json"}}
 
 
 def generated_view(result: Generated, link: Link) -> dict[str, Any]:

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from app.models import Achievement, AchievementVersion, Credential, CredentialState, Issuer, SigningKey
 from app.platform.errors import NotFound, PermissionDenied
 from app.platform.pagination import LIKE_ESCAPE, Page, contains_pattern, paginate
+from app.platform.urls import Urls
 from app.services.identity.access import Grants
 from app.services.issuing import issuers
 from app.services.issuing.keys import require_caller
+from app.services.issuing.signing import issuer_identifier
 
 
 def require_issuer_administrator(grants: Grants) -> None:
@@ -55,6 +57,27 @@ def managed_key(session: Session, grants: Grants, issuer_id: uuid.UUID, key_id: 
     if key is None or key.issuer_id != issuer.id:
         raise NotFound("Key not found.")
     return key
+
+
+@dataclass(frozen=True)
+class PublishedIds:
+    """The addresses an issuer's keys and identifiers are published at (shown on its profile page)."""
+
+    https: str  # the issuer id: controller document (Multikeys) and OB 3.0 profile
+    did: str  # its did:web, derived from the public base URL
+    did_document: str  # where did:web resolution fetches the DID document
+    jwks: str  # every public key as a JWK Set
+    chosen: str  # what new OB 3.0 credentials carry: the https id or the did:web
+
+
+def published_ids(issuer: Issuer, urls: Urls) -> PublishedIds:
+    return PublishedIds(
+        https=urls.issuer(issuer.id),
+        did=urls.issuer_did(issuer.id),
+        did_document=urls.did_document(issuer.id),
+        jwks=urls.jwks(issuer.id),
+        chosen=issuer_identifier(issuer, urls),
+    )
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Issuer, KeyPurpose, Membership, Role, ScopeType, SigningKey, Territory
+from app.models import Issuer, IssuerIdentifier, KeyPurpose, Membership, Role, ScopeType, SigningKey, Territory
 from app.platform import images
-from app.platform.errors import NotFound, PermissionDenied, check_version, flush_versioned
+from app.platform.errors import FieldError, InvalidInput, NotFound, PermissionDenied, check_version, flush_versioned
 from app.platform.pagination import Page, paginate
 from app.platform.storage import Storage
 from app.services.identity import access, audit
@@ -105,6 +105,14 @@ def update_issuer(
     for name in ("name", "url", "email", "description"):
         if name in data:
             setattr(issuer, name, data[name] if data[name] is not None or name == "email" else "")
+    if "identifier" in data:  # from now on: credentials already issued keep their id
+        try:
+            issuer.identifier = IssuerIdentifier(data["identifier"])
+        except ValueError:
+            raise InvalidInput(
+                "The identifier is 'https' or 'did:web'.",
+                errors=[FieldError("#/identifier", "Choose 'https' or 'did:web'.")],
+            ) from None
     flush_versioned(session, "issuer")
     audit.record(
         session, grants.actor, "issuer.updated", "issuer", issuer.id, {"fields": sorted(data)}, clock=settings.clock

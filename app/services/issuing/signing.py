@@ -36,6 +36,7 @@ from app.models import (
     Credential,
     CredentialState,
     Issuer,
+    IssuerIdentifier,
     KeyPurpose,
     Person,
     StatusList,
@@ -45,6 +46,7 @@ from app.platform.errors import Conflict, flush_versioned
 from app.platform.urls import Urls, signed_ob2_id
 from app.services.issuing import achievements as achievement_service
 from app.services.issuing.keys import Keks, KeyRing, load_keyring
+from badges import did_web
 
 STATUS_LIST_SIZE = badges.status.MIN_ENTRIES
 SUBJECT_NAMESPACE = uuid.UUID("8f6a3f2e-54b1-4c1e-9d59-0b1a7e2c6d10")
@@ -69,10 +71,27 @@ def subject_id(issuer_id: uuid.UUID, learner: Person) -> str:
     return learner.did or f"urn:uuid:{uuid.uuid5(SUBJECT_NAMESPACE, f'{issuer_id}:{learner.id}')}"
 
 
+def issuer_identifier(issuer: Issuer, urls: Urls) -> str:
+    """The id the issuer's new OB 3.0 credentials carry: its https URL or its did:web (its choice)."""
+    return urls.issuer_did(issuer.id) if issuer.identifier is IssuerIdentifier.DID_WEB else urls.issuer(issuer.id)
+
+
+def signing_ids(urls: Urls, issuer_id: uuid.UUID, identifier: str, *, multibase: str, kid: str) -> tuple[str, str]:
+    """The Data Integrity ``verificationMethod`` and the VC-JWT ``kid`` for a document issued as ``identifier``.
+
+    Under a did:web both are DID URLs (``<did>#<multibase>``, ``<did>#<kid>``) answered by the DID
+    document; under the https id, ``<issuer id>#<multibase>`` and the key's own URL. A copy of an
+    older credential signed again (a wallet copy) keeps the id the credential carries.
+    """
+    if did_web.is_did_web(identifier):
+        return f"{identifier}#{multibase}", f"{identifier}#{kid}"
+    return urls.verification_method(issuer_id, multibase), urls.key(issuer_id, kid)
+
+
 def issuer_profile(issuer: Issuer, urls: Urls) -> badges.Profile:
-    """The issuer Profile embedded in every credential."""
+    """The issuer Profile embedded in every credential (its id: :func:`issuer_identifier`)."""
     return badges.Profile(
-        id=urls.issuer(issuer.id),
+        id=issuer_identifier(issuer, urls),
         name=issuer.name,
         url=issuer.url,
         email=issuer.email,
@@ -337,15 +356,13 @@ class Issuance:
             ring.row(KeyPurpose.OB2),
         )
         assert di_row.public_key_multibase is not None
+        method, kid = signing_ids(
+            urls, self.issuer.id, self.profile.id, multibase=di_row.public_key_multibase, kid=jwt_row.kid
+        )
         credential.ob3_credential = badges.sign_data_integrity(
-            unsigned,
-            ring.key(KeyPurpose.DATA_INTEGRITY),
-            urls.verification_method(self.issuer.id, di_row.public_key_multibase),
-            created=now,
+            unsigned, ring.key(KeyPurpose.DATA_INTEGRITY), method, created=now
         )
-        credential.ob3_jwt = badges.sign_vc_jwt(
-            unsigned, ring.key(KeyPurpose.VC_JWT), kid=urls.key(self.issuer.id, jwt_row.kid)
-        )
+        credential.ob3_jwt = badges.sign_vc_jwt(unsigned, ring.key(KeyPurpose.VC_JWT), kid=kid)
         hosted, signed = self._ob2(credential, learner, version, subject, salt, now, valid_until, data)
         credential.ob2_assertion = hosted
         credential.ob2_jws = badges.sign_ob2_assertion(signed, ring.key(KeyPurpose.OB2))

@@ -40,14 +40,21 @@ from app.models import (
 from app.platform.urls import Urls, signed_ob2_id
 from app.services.issuing import achievements as achievement_service
 from app.services.issuing.keys import issuer_keys
-from app.services.issuing.signing import issuer_profile
-from badges.contexts import OB_V2
+from app.services.issuing.signing import issuer_profile, signing_ids
+from badges.contexts import DID_V1, JWS_2020_V1, MULTIKEY_V1, OB_V2
 from badges.credentials import OB3_CONTEXT
 from badges.timeutil import format_datetime
 
-DID_V1 = "https://www.w3.org/ns/did/v1"
-MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 JSON_LD = "application/ld+json"
+# The issuer id answers a controller document that is also the issuer's OB 3.0 Profile: the DID and
+# Multikey contexts define the keys, the OB 3.0 ones the profile (Profile, name, url, email, ...).
+ISSUER_CONTEXT = (DID_V1, MULTIKEY_V1, *OB3_CONTEXT)
+# A DID document: Multikeys (Ed25519), JsonWebKey2020 (the VC-JWT keys), and ``revoked`` (the
+# date a key was reported compromised) for the JsonWebKey2020 entries, which their context lacks.
+REVOKED_TERM = {
+    "revoked": {"@id": "https://w3id.org/security#revoked", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}
+}
+DID_CONTEXT = (DID_V1, MULTIKEY_V1, JWS_2020_V1, REVOKED_TERM)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +83,7 @@ def controller_document(issuer: Issuer, keys: Iterable[SigningKey], urls: Urls) 
     """
     methods = [_multikey(issuer, key, urls) for key in keys if key.purpose is KeyPurpose.DATA_INTEGRITY]
     return {
-        "@context": [DID_V1, MULTIKEY_V1],
+        "@context": list(ISSUER_CONTEXT),
         "id": urls.issuer(issuer.id),
         "verificationMethod": methods,
         "assertionMethod": [m["id"] for m in methods if "revoked" not in m],
@@ -91,6 +98,75 @@ def issuer_document(issuer: Issuer, keys: Iterable[SigningKey], urls: Urls) -> d
         if name in profile:
             document[name] = profile[name]
     return document
+
+
+def _revoked(key: SigningKey) -> str | None:
+    if key.status is KeyStatus.COMPROMISED:
+        return format_datetime(key.compromised_at or key.retired_at or key.created_at)
+    return None
+
+
+def did_document(issuer: Issuer, keys: Iterable[SigningKey], urls: Urls) -> dict[str, Any]:
+    """The DID document of the issuer's did:web, served at ``/issuers/{id}/did.json``.
+
+    Every Data Integrity key as a Multikey and every VC-JWT key as a JsonWebKey2020, under
+    ``<did>#<multibase>`` and ``<did>#<kid>`` (what credentials issued under the did:web name);
+    ``assertionMethod`` lists all but the compromised ones, which keep their ``revoked`` date.
+    Published whatever identifier the issuer chose, so that it can switch at any time.
+    """
+    did = urls.issuer_did(issuer.id)
+    methods: list[dict[str, Any]] = []
+    for key in keys:
+        if key.purpose not in (KeyPurpose.DATA_INTEGRITY, KeyPurpose.VC_JWT):
+            continue
+        method, kid = signing_ids(urls, issuer.id, did, multibase=key.public_key_multibase or "", kid=key.kid)
+        entry: dict[str, Any]
+        if key.purpose is KeyPurpose.DATA_INTEGRITY:
+            entry = {
+                "id": method,
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": key.public_key_multibase,
+            }
+        else:
+            public = {
+                name: key.public_jwk[name] for name in ("kty", "crv", "x", "y", "n", "e") if name in key.public_jwk
+            }
+            entry = {"id": kid, "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": public}
+        if revoked := _revoked(key):
+            entry["revoked"] = revoked
+        methods.append(entry)
+    return {
+        "@context": list(DID_CONTEXT),
+        "id": did,
+        "alsoKnownAs": [urls.issuer(issuer.id)],
+        "verificationMethod": methods,
+        "assertionMethod": [m["id"] for m in methods if "revoked" not in m],
+    }
+
+
+def jwks_document(issuer: Issuer, keys: Iterable[SigningKey], urls: Urls) -> dict[str, Any]:
+    """Every public key of the issuer as a JWK Set (RFC 7517), at ``/issuers/{id}/jwks.json``.
+
+    Each key: its members, ``kid`` (the key's URL, as VC-JWTs name it), ``alg`` and
+    ``status`` (``active``, ``retired`` or ``compromised``). Active and retired keys are for
+    checking signatures (``use: sig``; retired ones sign nothing new). A compromised key stays
+    listed with its ``revoked`` date, no ``use`` and an empty ``key_ops``: no operation is allowed
+    with it, so a verifier that honours the JWK refuses what it signed.
+    """
+    out: list[dict[str, Any]] = []
+    for key in keys:
+        jwk = {name: value for name, value in key.public_jwk.items() if name not in ("kid", "use", "key_ops")}
+        jwk["kid"] = urls.key(issuer.id, key.kid)
+        jwk.setdefault("alg", key.algorithm)
+        jwk["status"] = key.status.value
+        if revoked := _revoked(key):
+            jwk["key_ops"] = []
+            jwk["revoked"] = revoked
+        else:
+            jwk["use"] = "sig"
+        out.append(jwk)
+    return {"keys": out}
 
 
 def ob3_profile(issuer: Issuer, urls: Urls) -> dict[str, Any]:
@@ -356,6 +432,10 @@ def resolve(session: Session, urls: Urls, url: str) -> tuple[int, Any] | None:
     match segments:
         case ["issuers", issuer_id] if issuer := _issuer(session, issuer_id):
             found = issuer_document(issuer, issuer_keys(session, issuer.id), urls)
+        case ["issuers", issuer_id, "did.json"] if issuer := _issuer(session, issuer_id):
+            found = did_document(issuer, issuer_keys(session, issuer.id), urls)
+        case ["issuers", issuer_id, "jwks.json"] if issuer := _issuer(session, issuer_id):
+            found = jwks_document(issuer, issuer_keys(session, issuer.id), urls)
         case ["issuers", issuer_id, "keys", kid] if issuer := _issuer(session, issuer_id):
             key = find_key(session, issuer.id, kid)
             found = key_document(issuer, key, urls) if key else None
@@ -419,7 +499,9 @@ __all__ = [
     "credential_document",
     "credential_jwt",
     "credential_status",
+    "did_document",
     "issuer_document",
+    "jwks_document",
     "key_document",
     "key_state",
     "local_resolvers",

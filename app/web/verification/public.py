@@ -148,6 +148,30 @@ def issuer_image(issuer_id: uuid.UUID) -> BaseResponse:
     return image_response(image, max_age=MEDIUM) if image else missing("This issuer has no image.")
 
 
+@bp.get("/issuers/<uuid:issuer_id>/jwks.json")
+def jwks(issuer_id: uuid.UUID) -> BaseResponse:
+    """Every public key of the issuer as a JWK Set, with its state (kept SHORT: compromise shows fast)."""
+    view = public_pages.issuer_view(db.session, issuer_id)
+    if view is None:
+        return problem(404, "not-found", API_WORDS("problem.not_found"), "No issuer has this id.")
+    body = json.dumps(public_docs.jwks_document(view.issuer, view.keys, urls()), separators=(",", ":"))
+    return cacheable(Response(body, mimetype="application/jwk-set+json"), SHORT)
+
+
+@bp.get("/issuers/<uuid:issuer_id>/did.json")
+def did_document(issuer_id: uuid.UUID) -> BaseResponse:
+    """The DID document of the issuer's did:web (where did:web resolution fetches it)."""
+    view = public_pages.issuer_view(db.session, issuer_id)
+    if view is None:
+        return problem(404, "not-found", API_WORDS("problem.not_found"), "No issuer has this id.")
+    document = public_docs.did_document(view.issuer, view.keys, urls())
+    mimetype = "application/did+ld+json" if "did+ld+json" in (request.headers.get("Accept") or "") else None
+    response = json_response(document, max_age=SHORT)
+    if mimetype:
+        response.mimetype = mimetype
+    return response
+
+
 @bp.get("/issuers/<uuid:issuer_id>/keys/<kid>")
 def key(issuer_id: uuid.UUID, kid: str) -> BaseResponse:
     """A bare JWK (VC-JWT ``kid``) or a Multikey document (Data Integrity)."""
