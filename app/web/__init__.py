@@ -37,6 +37,7 @@ def init_web(app: Flask) -> None:
         frameworks,
         i18n,
         issuer,
+        issuer_clients,
         jobs,
         jury,
         oid4vci,
@@ -60,7 +61,7 @@ def init_web(app: Flask) -> None:
     signed_in.register(app)  # every template's ``viewer``: name, learner acted for, menu by role
     app.register_blueprint(account.bp)  # /, /connexion, /deconnexion, /langue
     signed_in_pages = (contributions, claims, badges, tutor, acting, passwords, dashboard, territory, people)
-    for pages_of in (*signed_in_pages, issuer, awards, jobs, admin, jury):  # the signed-in application
+    for pages_of in (*signed_in_pages, issuer, issuer_clients, awards, jobs, admin, jury):  # the signed-in application
         app.register_blueprint(pages_of.bp)
     app.register_blueprint(frameworks.bp)
     verification.register(app)  # credential documents, verification page, OB 2.0

@@ -21,7 +21,7 @@ PAGE_BLUEPRINTS = frozenset(
             f"pages_{n}"
             for n in (
                 *("contributions", "claims", "badges", "tutor", "acting", "passwords", "dashboard"),
-                *("territory", "people", "issuer", "awards", "jobs", "admin", "jury"),
+                *("territory", "people", "issuer", "issuer_clients", "awards", "jobs", "admin", "jury"),
             )
         ),
     }

@@ -763,8 +763,6 @@ case("GET", "/issuers/<uuid:issuer_id>/jwks.json", {"issuer_id": "@b.issuer.id"}
 case("GET", "/issuers/<uuid:issuer_id>/did.json", {"issuer_id": "@b.issuer.id"}, **everyone(200))
 
 # --- wallets: OpenID4VCI issuer side (issue 15) -----------------------------------------------
-# Wallets, not people: metadata is public; the token endpoint wants a pre-authorized code (an unknown one is
-# invalid_grant to all), the nonce endpoint answers anyone, the credential endpoint only its own bearer tokens.
 # A wallet offer of B's badge: B's learner alone (the page answers the POST itself: its code is shown once).
 case(
     "POST",
@@ -773,6 +771,8 @@ case(
     form={},
     **page_hidden("b.learner", 200, admin=404),
 )
+# Wallets, not people: metadata is public; the token endpoint wants a pre-authorized code (an unknown one is
+# invalid_grant to all), the nonce endpoint answers anyone, the credential endpoint only its own bearer tokens.
 case("GET", "/.well-known/openid-credential-issuer", **everyone(200))
 case("GET", "/.well-known/oauth-authorization-server", **everyone(200))
 case(
@@ -814,6 +814,26 @@ case(
     {**ISSUER_PAGE, "client_ref": str(uuid.UUID(int=15))},
     **guarded("b.issuer_admin", 404),
 )
+# The pages: B's issuer for its administrators; A's issuer administrator meets the 404 page, A's others the 403.
+case(
+    "GET", "/emetteur/<uuid:issuer_id>/clients-api", ISSUER_PAGE, **page_hidden("b.issuer_admin", 200, **ISSUER_REFUSED)
+)
+case(
+    "POST",
+    "/emetteur/<uuid:issuer_id>/clients-api",
+    ISSUER_PAGE,
+    form={"nom": "Logiciel de la matrice", "droits": "verify"},
+    **page_hidden("b.issuer_admin", 200, **ISSUER_REFUSED),
+)
+VC_CLIENT_PAGE = {**ISSUER_PAGE, "client_ref": str(uuid.UUID(int=15))}  # no client in the world: 404 past the door
+for method in ("GET", "POST"):
+    case(
+        method,
+        "/emetteur/<uuid:issuer_id>/clients-api/<uuid:client_ref>/revoquer",
+        VC_CLIENT_PAGE,
+        form={} if method == "POST" else None,
+        **page_hidden("b.issuer_admin", 404, **ISSUER_REFUSED),
+    )
 
 # --- public API --------------------------------------------------------------------------------
 case("GET", f"{V1}/openapi.json", **everyone(200))
