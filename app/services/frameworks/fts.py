@@ -49,7 +49,7 @@ _enabled: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 SQLITE_DDL = (
     f"CREATE VIRTUAL TABLE {NAME} USING fts5(label, body, tags, content = '', "
-    "tokenize = 'unicode61 remove_diacritics 2', detail = 'column')",
+    "tokenize = 'unicode61 remove_diacritics 2', detail = 'full')",
     f"CREATE TABLE {NAME}_rows (id INTEGER PRIMARY KEY, competency_id CHAR(32) NOT NULL, "
     "framework_id CHAR(32) NOT NULL, search_label TEXT NOT NULL, code TEXT NOT NULL, "
     "label_terms TEXT NOT NULL, body_terms TEXT NOT NULL, more_tags TEXT NOT NULL)",
@@ -356,7 +356,9 @@ def ranked(
     """
     assert all(not _TERM.search(t.text) for g in groups for t in g), "terms are folded words"
     wanted = max(candidates, offset + limit)
+    label_first = not ordered_by_score
     tiers = "" if ordered_by_score else "exact DESC, starts DESC, in_label DESC, "
+    bm25 = f"bm25({NAME}, {LABEL_WEIGHT}, 1.0, 0.0)"
     if _sqlite(session):
         filters_sql = _fts_filters(filters)
         rows = session.execute(
@@ -364,9 +366,13 @@ def ranked(
                 "SELECT r.competency_id, (r.search_label = :phrase OR r.code = :phrase) AS exact, "
                 "r.search_label LIKE :starts AS starts, m.in_label, m.score FROM ("
                 "SELECT id, max(in_label) AS in_label, min(score) AS score FROM ("
-                f"SELECT * FROM (SELECT rowid AS id, 1 AS in_label, bm25({NAME}, {LABEL_WEIGHT}, 1.0, 0.0) AS score "
-                f"FROM {NAME} WHERE {NAME} MATCH :in_label LIMIT :n) UNION ALL "
-                f"SELECT * FROM (SELECT rowid AS id, 0 AS in_label, bm25({NAME}, {LABEL_WEIGHT}, 1.0, 0.0) AS score "
+                + (
+                    f"SELECT * FROM (SELECT rowid AS id, 1 AS in_label, {bm25} AS score "
+                    f"FROM {NAME} WHERE {NAME} MATCH :in_label LIMIT :n) UNION ALL "
+                    if label_first
+                    else ""
+                )
+                + f"SELECT * FROM (SELECT rowid AS id, 0 AS in_label, {bm25} AS score "
                 f"FROM {NAME} WHERE {NAME} MATCH :anywhere LIMIT :n)"
                 f") GROUP BY id) m JOIN {NAME}_rows r ON r.id = m.id "
                 f"ORDER BY {tiers}m.score, length(r.search_label), r.search_label, r.id "
@@ -387,14 +393,19 @@ def ranked(
     rows = session.execute(
         text(
             "WITH found AS ("
-            f"(SELECT competency_id, search_label, code, vector, 1 AS in_label FROM {VECTORS} "
-            f"WHERE vector @@ CAST(:in_label AS tsquery){filters_sql} LIMIT :n) UNION ALL "
-            f"(SELECT competency_id, search_label, code, vector, 0 AS in_label FROM {VECTORS} "
+            + (
+                f"(SELECT competency_id, search_label, code, vector, 1 AS in_label FROM {VECTORS} "
+                f"WHERE vector @@ CAST(:in_label AS tsquery){filters_sql} LIMIT :n) UNION ALL "
+                if label_first
+                else ""
+            )
+            + f"(SELECT competency_id, search_label, code, vector, 0 AS in_label FROM {VECTORS} "
             f"WHERE vector @@ CAST(:anywhere AS tsquery){filters_sql} LIMIT :n)), "
             "best AS (SELECT DISTINCT ON (competency_id) * FROM found ORDER BY competency_id, in_label DESC) "
             "SELECT competency_id, (search_label = :phrase OR code = :phrase) AS exact, "
             "search_label LIKE :starts AS starts, in_label, "
-            "-ts_rank_cd('{0.1, 0.1, 0.25, 1.0}', vector, CAST(:anywhere AS tsquery), 1) AS score FROM best "
+            f"-{'ts_rank' if ordered_by_score else 'ts_rank_cd'}('{{0.1, 0.1, 0.25, 1.0}}', vector, "
+            "CAST(:anywhere AS tsquery), 1) AS score FROM best "
             f"ORDER BY {tiers}score, length(search_label), search_label, competency_id "
             "LIMIT :limit OFFSET :offset"
         ),

@@ -416,7 +416,7 @@ def suggest_competencies(
     words = stems.informative_words([(title, 3), (narrative, 1)], MAX_SUGGESTION_WORDS)
     if not words or not frameworks_fts.enabled(session):
         return []
-    groups = [stems.alternatives(w) for w in words]
+    groups = [stems.alternatives(w, with_synonyms=False) for w in words]
     filters = frameworks_fts.Filters(current=framework_ids is None, framework_ids=tuple(framework_ids or ()))
     if framework_ids == []:
         return []
