@@ -304,6 +304,9 @@ def test_issuer_keys_achievement_and_ob2_documents(client, session, issued: Issu
     page = _text(client.get(issuer_url, headers=HTML))
     assert "Collectif des territoires" in page and "Clés de signature publiées" in page
     assert "Animer une réunion publique" in page
+    # The page links the issuer's published keys and names its did:web.
+    assert f"{issuer_url}/jwks.json" in page and f"{issuer_url}/did.json" in page
+    assert "did:web:" in page and f":issuers:{setup.issuer.id}" in page
 
     kid = badges.jws.decode_jws(credential.ob3_jwt).header["kid"]
     jwk = client.get(kid.removeprefix(BASE))
