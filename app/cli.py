@@ -291,6 +291,9 @@ def _import_one(files: list[Path], fmt: str | None, options: dict[str, str]) -> 
         if not counts.done:
             click.echo(f"  … {counts.records:,} records ({time.monotonic() - started:.0f} s)")
 
+    def warn(warning: Any) -> None:
+        click.echo(f"  warning: {describe_warning(warning)}")
+
     click.echo(f"Importing {name}")
     try:
         report = import_framework_file(
@@ -302,6 +305,7 @@ def _import_one(files: list[Path], fmt: str | None, options: dict[str, str]) -> 
             on_progress=progress,
             progress_every=10000,
             file_sha256=sha256_of(files),
+            on_warning=warn,
         )
         db.session.commit()
     except ServiceError as exc:
@@ -318,10 +322,31 @@ def _import_one(files: list[Path], fmt: str | None, options: dict[str, str]) -> 
         f"  frameworks: {report.created} new version(s), {report.unchanged} unchanged "
         f"({time.monotonic() - started:.1f} s)"
     )
-    for warning in report.warnings[:10]:
-        where = f" line {warning.line}" if warning.line else ""
-        click.echo(f"  warning{where}: {warning.reason}")
+    for framework in report.frameworks:
+        if framework.restores:
+            click.echo(
+                f"  {framework.source_key}: version {framework.version} restores the content of version "
+                f"{framework.restores} and is current"
+            )
+    for reason, count in report.skipped.items():
+        click.echo(f"  skipped: {count:,} × {reason}")
     return True
+
+
+def describe_warning(warning: Any) -> str:
+    """One warning on one line, with what it concerns: file, line, element and item (source key)."""
+    where = ", ".join(
+        f"{label} {value}"
+        for label, value in (
+            ("file", warning.file),
+            ("line", warning.line),
+            ("element", warning.element),
+            ("item", warning.source_key),
+            ("rows", warning.count),
+        )
+        if value
+    )
+    return f"{warning.reason}" + (f" [{where}]" if where else "")
 
 
 def register(app: Flask) -> None:

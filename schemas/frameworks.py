@@ -175,14 +175,18 @@ class ImportedFrameworkSchema(CamelSchema):
     version = fields.Integer()
     status = fields.String(metadata={"description": "created | unchanged"})
     competencies = fields.Integer()
+    restores = fields.Integer(
+        allow_none=True, metadata={"description": "Created with the content of this older version, made current again."}
+    )
 
 
 class ImportWarningSchema(CamelSchema):
     reason = fields.String()
     line = fields.Integer()
     element = fields.String()
-    source_key = fields.String()
+    source_key = fields.String(metadata={"description": "The item (or bloc, fiche, concept) it concerns."})
     file = fields.String()
+    count = fields.Integer(metadata={"description": "How many rows it stands for, when rows were skipped."})
 
 
 class ImportReportSchema(CamelSchema):
@@ -198,3 +202,10 @@ class ImportReportSchema(CamelSchema):
     )
     warnings = fields.List(fields.Nested(ImportWarningSchema), metadata={"description": "First 50."})
     warnings_total = fields.Integer()
+    skipped = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={
+            "description": "Rows left out of the import, counted by reason (e.g. ESCO relations to absent concepts)."
+        },
+    )

@@ -17,6 +17,7 @@ from app.services.frameworks import (
     imports as frameworks_import,
     publish as frameworks_publish,
     query as frameworks_query,
+    sizes as frameworks_sizes,
 )
 from app.services.recognition import scales
 from schemas.base import page_of
@@ -50,7 +51,9 @@ class Frameworks(MethodView):
     @blp.response(200, page_of(FrameworkSchema))
     def get(self, args):
         """Frameworks (current versions unless current=false), each with all its versions."""
-        return frameworks_query.list_frameworks(db.session, current_grants(), **args, base_url=_base())
+        page = frameworks_query.list_frameworks(db.session, current_grants(), **args, base_url=_base())
+        frameworks_sizes.fill_kinds(db.session, page.items)
+        return page
 
 
 @blp.route("/frameworks/imports")

@@ -72,6 +72,7 @@ class _Index:
     item_types: dict[str, str] = field(default_factory=dict)
     rubrics: int = 0
     duplicates: list[str] = field(default_factory=list)
+    broken_parents: set[str] = field(default_factory=set)  # items whose isChildOf names no target
 
     def resolve(self, ref: dict[str, str | None] | None) -> str | None:
         """Return the package identifier a node reference points to, if it is an item."""
@@ -195,6 +196,9 @@ def _index(source: ByteSource, encoding: str, wanted: dict[str, str]) -> _Index:
         origin = index.resolve(edge["origin"])
         if origin is None:
             continue
+        if _missing(edge["destination"]):
+            index.broken_parents.add(origin)  # reported with the association, not as "no parent"
+            continue
         destination = index.resolve(edge["destination"])
         if destination is None and not index.is_document(edge["destination"]):
             continue  # points outside the package: an external association, not a tree edge
@@ -302,7 +306,7 @@ def _item(
             yield WarningRecord(
                 f"{name} has a lost or mis-decoded character (kept as is)", element=name, source_key=key, file=file
             )
-    if key not in parents or (key in parents and parents[key] is None and key not in index.edges):
+    if key not in index.broken_parents and (key not in parents or (parents[key] is None and key not in index.edges)):
         yield WarningRecord(
             "CFItem has no isChildOf association; imported at the top level",
             element="CFAssociations",
@@ -324,12 +328,40 @@ def _item(
     )
 
 
+def _missing(ref: dict[str, str | None] | None) -> bool:
+    """Tell whether a node reference names nothing (absent, null, or without identifier and URI)."""
+    return ref is None or not (ref.get("identifier") or ref.get("uri"))
+
+
+def _absent_end(value: dict[str, Any], name: str) -> str | None:
+    """Describe a missing association end ("destinationNodeURI is null"), or None when it names a node."""
+    if not _missing(link(value.get(name))):
+        return None
+    if name not in value:
+        return f"{name} is missing"
+    return f"{name} is null" if value[name] is None else f"{name} has neither identifier nor uri"
+
+
 def _association(value: dict[str, Any], ordinal: int, index: _Index, file: str) -> Iterator[StreamItem]:
     kind = _str(value.get("associationType")) or "isRelatedTo"
     origin_ref = link(value.get("originNodeURI"))
     destination_ref = link(value.get("destinationNodeURI"))
     origin = index.resolve(origin_ref)
     destination = index.resolve(destination_ref)
+    absent = [d for d in (_absent_end(value, "originNodeURI"), _absent_end(value, "destinationNodeURI")) if d]
+    if absent:
+        # Kept out of the tree and out of the associations: it names no node to link.
+        named = _str(value.get("identifier")) or f"#{ordinal}"
+        item = origin or destination
+        about = f" of item {item}" if item else ""
+        consequence = "; the item is imported at the top level" if kind == "isChildOf" and origin else ""
+        yield WarningRecord(
+            f"{kind} association {named}{about} skipped: {' and '.join(absent)}{consequence}",
+            element="CFAssociations",
+            source_key=item or named,
+            file=file,
+        )
+        return
     meta: dict[str, Any] = {"ordinal": ordinal}
     grouping = link(value.get("CFAssociationGroupingURI"))
     if grouping:

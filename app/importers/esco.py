@@ -428,8 +428,10 @@ def _skills(
 def _associations(
     files: dict[str, list[CsvFile]], index: _Index, parents: dict[str, str | None]
 ) -> Iterator[StreamItem]:
+    skipped_broader = 0
     for uri, targets in index.broader.items():
         if uri not in index.known:
+            skipped_broader += len(targets)
             continue
         for target in targets:
             if target == parents.get(uri):
@@ -441,11 +443,20 @@ def _associations(
                 target_uri=target,
                 external=target not in index.known,
             )
+    if skipped_broader:
+        yield WarningRecord(
+            "broader relation skipped: its concept is not among the imported skills or skill groups",
+            element="broaderUri",
+            file=", ".join(f.source.name for f in files["broader"]) or None,
+            count=skipped_broader,
+        )
     for csv_file in files["relations"]:
+        skipped = 0
         for row in csv_file.rows():
             origin = row.get("originalSkillUri").strip()
             target = row.get("relatedSkillUri").strip()
             if origin not in index.known:
+                skipped += 1
                 continue
             yield AssociationRecord(
                 row.get("relationType").strip() or "related",
@@ -457,4 +468,11 @@ def _associations(
                     "originalSkillType": row.get("originalSkillType").strip() or None,
                     "relatedSkillType": row.get("relatedSkillType").strip() or None,
                 },
+            )
+        if skipped:
+            yield WarningRecord(
+                "skill relation row skipped: its originalSkillUri is not among the imported skills",
+                element="originalSkillUri",
+                file=csv_file.source.name,
+                count=skipped,
             )

@@ -74,13 +74,18 @@ class AssociationRecord:
 
 @dataclass(frozen=True)
 class WarningRecord:
-    """Something suspicious that did not stop the import (kept for the import report)."""
+    """Something suspicious that did not stop the import (kept for the import report).
+
+    ``count`` is set when the warning stands for that many skipped rows (the report adds them up
+    under ``skipped``, by reason).
+    """
 
     reason: str
     line: int | None = None
     element: str | None = None
     source_key: str | None = None
     file: str | None = None
+    count: int | None = None
 
 
 Record: TypeAlias = CompetencyRecord | AssociationRecord | WarningRecord

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.importers import Counts, ImportFormatError, open_import, split_header
+from app.importers import Counts, ImportFormatError, WarningRecord, open_import, split_header
 from app.importers.detect import Format, detect_format
 from app.importers.errors import UnsafeInputError
 from app.importers.sources import ByteSource, Input, as_source
@@ -55,8 +55,11 @@ def import_framework_file(
     progress_every: int = 5000,
     file_sha256: str | None = None,
     clock: Callable[[], datetime] = utcnow,
+    on_warning: Callable[[WarningRecord], None] | None = None,
 ) -> ImportReport:
     """Import one file (or the ESCO files of one release) inside a savepoint; flush, never commit.
+
+    ``on_warning`` receives every warning as it comes (the report keeps the first 50 and the total).
 
     Bad input raises :class:`InvalidInput` pointing at ``#/file`` with the line and column, and
     leaves nothing behind in the session.
@@ -82,7 +85,7 @@ def import_framework_file(
             **_options_for(source, filename, format, options or {}),
         )
         header, records = split_header(stream)
-        writer = FrameworkWriter(session, header, name, grants, file_sha256, clock())
+        writer = FrameworkWriter(session, header, name, grants, file_sha256, clock(), on_warning)
         for item in records:
             writer.add(item)
         report = writer.finish(final[-1] if final else Counts(done=True))

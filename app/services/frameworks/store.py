@@ -23,7 +23,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -38,6 +38,7 @@ from app.services.frameworks import fts as frameworks_fts
 from app.services.frameworks.query import fold
 from app.services.identity.access import Grants
 
+UNKNOWN_LANGUAGE = "und"
 BATCH_ROWS = 2000
 CHUNK_IDS = 500
 MAX_WARNINGS = 50
@@ -75,6 +76,7 @@ class ImportReport:
     warnings_total: int = 0
     created: int = 0
     unchanged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # rows left out, by reason
 
     @property
     def first_frameworks(self) -> list[ImportedFramework]:
@@ -133,8 +135,10 @@ class FrameworkWriter:
         grants: Grants,
         file_sha256: str | None,
         now: datetime,
+        on_warning: Callable[[WarningRecord], None] | None = None,
     ) -> None:
         self.session = session
+        self.on_warning = on_warning  # every warning, as it comes (the report keeps the first 50)
         self.header = header
         self.filename = filename
         self.file_sha256 = file_sha256
@@ -196,6 +200,10 @@ class FrameworkWriter:
             self._warn(item)
 
     def _warn(self, warning: WarningRecord) -> None:
+        if warning.count:
+            self.report.skipped[warning.reason] = self.report.skipped.get(warning.reason, 0) + warning.count
+        if self.on_warning is not None:
+            self.on_warning(warning)
         self.report.warnings_total += 1
         if len(self.report.warnings) < MAX_WARNINGS:
             self.report.warnings.append(warning)
@@ -434,7 +442,8 @@ class FrameworkWriter:
             if self.source_type is SourceType.RNCP
             else header.version,
             "title": group.title,
-            "language": (header.language or "fr")[:8],
+            # What the file says; "und" (BCP 47: undetermined) when it says nothing, never a guess.
+            "language": (header.language or UNKNOWN_LANGUAGE)[:8],
             "uri": group.uri
             or (
                 header.source_id if header.source_id and header.source_id.startswith(("http://", "https://")) else None
