@@ -8,6 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import CamelSchema, PageArgs, required_text, text
 from schemas.contributions import EvidenceSchema
+from schemas.frameworks import FwHitSchema
 
 ClaimStatuses = ("pending", "needs_evidence", "validated", "rejected", "withdrawn")
 Decisions = ("validated", "rejected", "needs_evidence")
@@ -285,3 +286,9 @@ class PortfolioSchema(CamelSchema):
     learner_id = fields.UUID()
     standings = fields.Integer()
     frameworks = fields.List(fields.Nested(FrameworkTreeSchema))
+
+
+class CompetencySuggestionsSchema(CamelSchema):
+    """The competencies best matching a contribution's title and narrative, best first (at most ten)."""
+
+    items = fields.List(fields.Nested(FwHitSchema))

@@ -11,7 +11,7 @@ from app.api.caller import IF_MATCH_PARAMETER, current_grants, expected_version,
 from app.db import db
 from app.mailing import award_after_commit, page_links, send_after_commit
 from app.runtime import runtime
-from app.services.recognition import claims, reviews
+from app.services.recognition import claims, reviews, suggestions
 from schemas.base import page_of
 from schemas.claims import (
     ClaimCreateSchema,
@@ -20,6 +20,7 @@ from schemas.claims import (
     ClaimResubmitSchema,
     ClaimSchema,
     ClaimUpdateSchema,
+    CompetencySuggestionsSchema,
     QueueItemSchema,
     QueueQuerySchema,
     ReviewCreateSchema,
@@ -47,6 +48,22 @@ class Claims(MethodView):
         send_after_commit(outcome.messages)
         db.session.commit()
         return outcome.value, with_etag(outcome.value)
+
+
+@blp.route("/contributions/<uuid:contribution_id>/suggested-competencies")
+class Suggestions(MethodView):
+    @blp.response(200, CompetencySuggestionsSchema)
+    def get(self, contribution_id: uuid.UUID):
+        """The ten competencies of the project's frameworks that best match the contribution's title and narrative.
+
+        The frameworks are those of the competencies already claimed in the project (every current
+        framework while none is); the most informative words of the text are searched, stems and
+        accents as in /competencies/search. For whoever may read the contribution.
+        """
+        hits = suggestions.suggestions_for(
+            db.session, current_grants(), contribution_id, base_url=runtime().settings.public_base_url
+        )
+        return {"items": hits}
 
 
 @blp.route("/claims/<uuid:claim_id>")

@@ -27,7 +27,7 @@ from app.services.contributions import contributions
 from app.services.dossiers import lifecycle as dossiers, records
 from app.services.frameworks import query as frameworks_query
 from app.services.identity import people
-from app.services.recognition import claim_pages, claims, standing
+from app.services.recognition import claim_pages, claims, standing, suggestions
 from app.web import pages, signed_in as pages_signed_in
 from app.web.i18n import LANGS, Words, current_lang
 from app.web.request_args import page_number, pages_count, read_uuid
@@ -78,6 +78,10 @@ def _claim_page(contribution_id: uuid.UUID, status: int = 200, **form: Any) -> R
         hits = frameworks_query.search_competencies(db.session, grants, q=loose, page=page, per_page=HITS_PER_PAGE)
         places = frameworks_query.places_of(db.session, [h.competency.id for h in hits.items])
     chosen = read_uuid(request.values.get("competence"))
+    suggested = []
+    if not q and not chosen and contribution.status.value == "submitted":
+        suggested = suggestions.suggestions_for(db.session, grants, contribution.id)
+        places = frameworks_query.places_of(db.session, [h.competency.id for h in suggested])
     chosen_place = frameworks_query.places_of(db.session, [chosen]).get(chosen) if chosen else None
     scale = already = None
     if chosen_place is not None:
@@ -92,6 +96,7 @@ def _claim_page(contribution_id: uuid.UUID, status: int = 200, **form: Any) -> R
         submitted=contribution.status.value == "submitted",
         q=q,
         hits=hits,
+        suggested=suggested,
         places=places,
         chosen=chosen_place,
         scale=scale,

@@ -1069,6 +1069,14 @@ case(
 )
 case("GET", f"{V1}/reviews/queue", query={"projectId": "@b.project.id"}, **hidden("b.tutor", 200))
 
+# --- competency suggestions for a contribution (issue 16) -----------------------------------------
+# Whoever may read the contribution (as GET /contributions/{id}).
+case(
+    "GET",
+    f"{V1}/contributions/<uuid:contribution_id>/suggested-competencies",
+    {"contribution_id": "@b.contribution.id"},
+    **hidden("b.learner", 200),
+)
 # --- frameworks (shared by every territory) -------------------------------------------------------
 case("GET", f"{V1}/frameworks", **logged_in(200))
 case(
