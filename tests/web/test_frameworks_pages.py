@@ -68,3 +68,14 @@ def test_search_page_without_login(client, session):
 
 def framework_id_unknown() -> str:
     return "00000000-0000-0000-0000-000000000000"
+
+
+def test_a_framework_of_unknown_language_is_marked_unknown_not_und(client, session):
+    """A file that states no language is stored as ``und``; HTML writes ``lang=""`` (unknown), never ``und``."""
+    framework, bloc = _import(session)
+    framework.language = "und"
+    bloc.language = None
+    session.commit()
+    for path in (f"/frameworks/{framework.id}", f"/competencies/{bloc.id}"):
+        html = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+        assert 'lang=""' in html and 'lang="und"' not in html, path
