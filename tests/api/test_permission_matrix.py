@@ -835,6 +835,10 @@ for method in ("GET", "POST"):
         **page_hidden("b.issuer_admin", 404, **ISSUER_REFUSED),
     )
 
+# --- offline verification: trust list and status bundle (issue 17) ---------------------------
+
+# --- offline verifier page (issue 17) ----------------------------------------------------------
+
 # --- public API --------------------------------------------------------------------------------
 case("GET", f"{V1}/openapi.json", **everyone(200))
 case("GET", f"{V1}/docs", **everyone(200))
