@@ -56,8 +56,16 @@ def upgrade() -> None:
         fts.rebuild(bind)
         return
     unaccent = bool(bind.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'unaccent'")))
+    schema = None
     if unaccent:
         op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+        # The extension may live in another schema than this database's tables (as pg_trgm may).
+        schema = bind.scalar(
+            sa.text(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                "WHERE e.extname = 'unaccent'"
+            )
+        )
     for name, base in CONFIGS.items():
         op.execute(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {name}")
         op.execute(f"CREATE TEXT SEARCH CONFIGURATION {name} (COPY = pg_catalog.{base})")
@@ -65,7 +73,7 @@ def upgrade() -> None:
             dictionary = "simple" if base == "simple" else f"{base}_stem"
             op.execute(
                 f"ALTER TEXT SEARCH CONFIGURATION {name} ALTER MAPPING FOR hword, hword_part, word, "
-                f"asciiword, asciihword, hword_asciipart WITH unaccent, {dictionary}"
+                f'asciiword, asciihword, hword_asciipart WITH "{schema}".unaccent, {dictionary}'
             )
     op.execute(
         "CREATE TABLE competencies_fts_vectors (competency_id uuid PRIMARY KEY, framework_id uuid NOT NULL, "
