@@ -12,7 +12,7 @@ from .errors import BadgeError
 from .jws import decode_jws
 from .report import Resolvers, VerificationReport
 from .verify_ob2 import verify_ob2_hosted, verify_ob2_signed
-from .verify_ob3 import Context, verify_ob3_document, verify_ob3_jwt
+from .verify_ob3 import PROFILES, Context, verify_ob3_document, verify_ob3_jwt
 
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
@@ -23,11 +23,20 @@ def verify(
     resolvers: Resolvers | None = None,
     now: datetime | None = None,
     recipient: str | None = None,
+    profile: str = "badge",
 ) -> VerificationReport:
     """Verify a compact JWS, credential JSON, OB 2.0 assertion (signed, hosted or its URL),
     or a baked PNG/SVG; ``recipient`` is a known e-mail address or DID to match.
+
+    ``profile`` "badge" holds every credential to the Open Badges / CLR rules; "vc" verifies any
+    VC Data Model 2.0 or 1.1 credential (Data Integrity, VC-JWT, enveloped): proof, issuer and
+    key, dates and status, with the Open Badges rules for Open Badges and CLR credentials only.
     """
-    context = Context(resolvers=resolvers or Resolvers(), now=now or datetime.now(UTC), recipient=recipient)
+    if profile not in PROFILES:
+        raise ValueError(f"unknown verification profile {profile!r}; one of {PROFILES}")
+    context = Context(
+        resolvers=resolvers or Resolvers(), now=now or datetime.now(UTC), recipient=recipient, profile=profile
+    )
     try:
         return _dispatch(data, context, prefix="")
     except BadgeError as exc:

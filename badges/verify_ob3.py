@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from . import did_web
-from .contexts import OB_V3P0, OB_V3P0_3_0_2, VC_V2
+from .contexts import OB_V3P0, OB_V3P0_3_0_2, VC_V1, VC_V2
 from .credentials import hash_identity, normalise_email
 from .errors import BadgeError, ContextError, KeyFormatError, ProofError, ResolutionError
 from .jws import VC_JWT_ALGORITHMS, check_header, check_lenient_header, check_vc_jwt_claims, decode_jws, verify_jws
@@ -25,20 +26,38 @@ _OB_TYPES = {
     "ClrCredential",
     "BitstringStatusListCredential",
 }
+# The credentials whose Open Badges / CLR structure rules apply in every profile.
+OPEN_BADGES_TYPES = frozenset(
+    {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential", "ClrCredential"}
+)
+# Members of a credential whose every entry must say what it is (VC Data Model 2.0 §4 and 1.1 §5).
+_TYPED_MEMBERS = ("credentialStatus", "credentialSchema", "evidence", "refreshService", "termsOfUse")
+PROFILES = ("badge", "vc")
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a verification run needs: resolvers, the clock, and an optional known recipient."""
+    """What a verification run needs: resolvers, the clock, and an optional known recipient.
+
+    ``profile`` "badge" (the default) holds every credential to the Open Badges / CLR structure
+    rules; "vc" (the W3C VC-API verifier) verifies any VC Data Model 2.0 or 1.1 credential on its
+    own terms (proof, issuer and key, dates, status) and keeps the Open Badges rules for the
+    Open Badges and CLR credentials.
+    """
 
     resolvers: Resolvers
     now: datetime
     recipient: str | None = None
     depth: int = 0
+    profile: str = "badge"
 
     def nested(self) -> Context:
         """Return the context for a nested credential (endorsement, status list)."""
-        return Context(self.resolvers, self.now, None, self.depth + 1)
+        return Context(self.resolvers, self.now, None, self.depth + 1, self.profile)
+
+    def generic(self, credential: dict[str, Any]) -> bool:
+        """Whether ``credential`` is verified as a plain verifiable credential (profile "vc", no OB type)."""
+        return self.profile == "vc" and not OPEN_BADGES_TYPES.intersection(_types(credential.get("type")))
 
 
 def _types(value: Any) -> list[Any]:
@@ -84,6 +103,93 @@ def _structure(credential: dict[str, Any], report: VerificationReport) -> bool:
         return False
     report.add("structure", "pass", "Structure conforme.", "Well-formed credential.")
     return True
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and ":" in value and not value.startswith(":") and " " not in value
+
+
+def _is_vc11(credential: dict[str, Any]) -> bool:
+    contexts = credential.get("@context")
+    return isinstance(contexts, list) and bool(contexts) and contexts[0] == VC_V1
+
+
+def vc_structure_problems(credential: dict[str, Any]) -> list[str]:
+    """What keeps ``credential`` from being a well-formed VC Data Model 2.0 (or 1.1) credential."""
+    problems: list[str] = []
+    contexts = credential.get("@context")
+    if (
+        not isinstance(contexts, list)
+        or not contexts
+        or contexts[0] not in (VC_V2, VC_V1)
+        or not all(isinstance(c, str | dict) for c in contexts)
+    ):
+        problems.append("@context must be a list starting with the VC 2.0 (or 1.1) context")
+    vc11 = _is_vc11(credential)
+    types = _types(credential.get("type"))
+    if not all(isinstance(t, str) and t for t in types) or "VerifiableCredential" not in types:
+        problems.append("type must list VerifiableCredential (strings only)")
+    if "id" in credential and not _is_url(credential["id"]):
+        problems.append("id must be a URL")
+    issuer = credential.get("issuer")
+    if not _is_url(issuer.get("id") if isinstance(issuer, dict) else issuer):
+        problems.append("issuer must be a URL or an object whose id is a URL")
+    subject = credential.get("credentialSubject")
+    subjects = subject if isinstance(subject, list) else [subject]
+    if not subjects or not all(isinstance(s, dict) and s for s in subjects):
+        problems.append("credentialSubject must be an object with claims (or a list of them)")
+    if vc11 and "issuanceDate" not in credential:
+        problems.append("issuanceDate is missing")
+    for name in _TYPED_MEMBERS:
+        if name not in credential:
+            continue
+        entries = credential[name] if isinstance(credential[name], list) else [credential[name]]
+        if not all(isinstance(e, dict) and e.get("type") for e in entries):
+            problems.append(f"every {name} entry needs a type")
+        elif name == "credentialSchema" and not all(_is_url(e.get("id")) for e in entries):
+            problems.append("every credentialSchema entry needs an id")
+    return problems
+
+
+def _vc_structure(credential: dict[str, Any], report: VerificationReport) -> bool:
+    problems = vc_structure_problems(credential)
+    if problems:
+        report.add(
+            "structure",
+            "fail",
+            "Le document n'a pas la forme d'une attestation vérifiable (modèle VC du W3C).",
+            "Not a well-formed verifiable credential: " + "; ".join(problems),
+        )
+        return False
+    report.add("structure", "pass", "Structure conforme (modèle VC du W3C).", "Well-formed verifiable credential.")
+    return True
+
+
+def check_structure(
+    credential: dict[str, Any],
+    context: Context,
+    report: VerificationReport,
+    rules: Callable[[dict[str, Any], VerificationReport], bool] = _structure,
+) -> bool:
+    """The structure check the profile asks for: the VC Data Model's, or the Open Badges ``rules``."""
+    if context.generic(credential):
+        return _vc_structure(credential, report)
+    return rules(credential, report)
+
+
+def format_pass(
+    report: VerificationReport,
+    context: Context,
+    credential: dict[str, Any] | None,
+    how: tuple[str, str],
+    model: tuple[str, str] = ("", ""),
+) -> None:
+    """The format check passed: an Open Badges credential, or (profile "vc") a verifiable credential."""
+    if context.profile == "vc" and (credential is None or context.generic(credential)):
+        fr, en = "Attestation vérifiable", "Verifiable credential"
+    else:
+        fr, en = "Badge Open Badges 3.0", "Open Badges 3.0 credential"
+    report.add("format", "pass", f"{fr}{model[0]} ({how[0]}).", f"{en}{model[1]} ({how[1]}).")
 
 
 def _listed(document: dict[str, Any], method: str) -> dict[str, Any] | None:
@@ -215,8 +321,11 @@ def _validity(
 ) -> None:
     # A VC 1.1 credential (verify_vc11) states the same dates as issuanceDate and expirationDate.
     start, end = ("issuanceDate", "expirationDate") if "validFrom" not in credential else ("validFrom", "validUntil")
+    if start not in credential and context.generic(credential) and not _is_vc11(credential):
+        start, end = "validFrom", "validUntil"  # optional in VC 2.0: valid from whenever it was issued
     try:
-        valid_from = parse_datetime(credential[start])
+        optional = start == "validFrom" and start not in credential  # the "vc" profile's VC 2.0 only
+        valid_from = None if optional else parse_datetime(credential[start])
         until = credential.get(end)
         valid_until = parse_datetime(until) if until is not None else None
     except (KeyError, BadgeError) as exc:
@@ -224,7 +333,11 @@ def _validity(
         return
     if valid_until is None and expires is not None:
         valid_until = datetime.fromtimestamp(expires, tz=context.now.tzinfo)
-    if context.now < valid_from:
+    if context.profile == "vc" and valid_from is not None and valid_until is not None and valid_until < valid_from:
+        report.add(
+            "validity", "fail", "Dates de validité incohérentes.", "Invalid dates: validUntil precedes validFrom."
+        )
+    elif valid_from is not None and context.now < valid_from:
         report.add(
             "validity", "fail", "Ce badge n'est pas encore valide.", f"Not yet valid (valid from {credential[start]})."
         )
@@ -413,10 +526,8 @@ def verify_ob3_document(
     if verify_vc11.is_vc11(credential):
         return verify_vc11.verify_vc11_document(credential, context, fmt=fmt, status=status)
     report = VerificationReport(format=fmt, credential=credential)
-    report.add(
-        "format", "pass", "Badge Open Badges 3.0 (preuve intégrée).", "Open Badges 3.0 credential (embedded proof)."
-    )
-    if not _structure(credential, report):
+    format_pass(report, context, credential, ("preuve intégrée", "embedded proof"))
+    if not check_structure(credential, context, report):
         return report
     _check_embedded_proof(credential, context, report)
     _finish(credential, context, report, status=status)
@@ -430,7 +541,8 @@ def verify_ob3_jwt(
 
     A VC-JWT 1.1 (the credential in a ``vc`` claim) goes to verify_vc11. With ``envelope``, the
     token came out of an EnvelopedVerifiableCredential: a VC-JOSE-COSE ``vc+jwt``, whose claims
-    are optional (those present must match) and whose header may carry ``cty``.
+    are optional (those present must match) and whose header may carry ``cty``. Under the "vc"
+    profile, a token whose payload is a credential of no Open Badges type is read the same way.
     """
     from . import verify_vc11  # imported here: verify_vc11 builds on this module
 
@@ -439,16 +551,17 @@ def verify_ob3_jwt(
         decoded = decode_jws(token)
         if isinstance(decoded.payload.get("vc"), dict):
             return verify_vc11.verify_vc11_jwt(token, context, fmt=fmt, status=status)
-        if envelope:
+        lenient = envelope or context.generic(decoded.payload)
+        if lenient:
             check_lenient_header(decoded.header)
         else:
             check_header(decoded.header, VC_JWT_ALGORITHMS, strict_ob3=True)
     except ProofError as exc:
         report.add("format", "fail", "Jeton JWT invalide ou algorithme refusé.", f"Invalid VC-JWT: {exc}")
         return report
-    report.add("format", "pass", "Badge Open Badges 3.0 (VC-JWT).", "Open Badges 3.0 credential (VC-JWT).")
+    format_pass(report, context, decoded.payload, ("VC-JWT", "VC-JWT"))
     try:
-        credential = check_vc_jwt_claims(decoded.payload, required=not envelope)
+        credential = check_vc_jwt_claims(decoded.payload, required=not lenient)
     except ProofError as exc:
         report.add(
             "structure",
@@ -458,7 +571,7 @@ def verify_ob3_jwt(
         )
         return report
     report.credential = credential
-    if not _structure(credential, report):
+    if not check_structure(credential, context, report):
         return report
     issuer = issuer_id(credential)
     kid = decoded.header.get("kid")
@@ -479,7 +592,7 @@ def verify_ob3_jwt(
                     key, controller = public_key_from_jwk(resolved), None
         else:
             raise KeyFormatError("no usable kid")
-        verify_jws(decoded.token, key, VC_JWT_ALGORITHMS, strict_ob3=not envelope)
+        verify_jws(decoded.token, key, VC_JWT_ALGORITHMS, strict_ob3=not lenient)
     except (BadgeError, ResolutionError) as exc:
         _fail_proof(report, str(exc))
         return report

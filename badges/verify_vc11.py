@@ -43,6 +43,7 @@ _VC11_TYPES = {
 # vc+ld+json+jwt is the name the VC-JOSE-COSE drafts used.
 _JWT_MEDIA_TYPES = {"application/vc+jwt", "application/jwt", "application/vc+ld+json+jwt"}
 _MAX_ENVELOPE = 1_000_000
+_MODEL = (" sur le modèle VC 1.1", " on the VC 1.1 data model")
 
 
 def is_vc11(document: Any) -> bool:
@@ -103,13 +104,8 @@ def verify_vc11_document(
 ) -> VerificationReport:
     """Verify a VC 1.1 credential secured with an embedded Ed25519Signature2020 or eddsa-rdfc-2022 proof."""
     report = VerificationReport(format=format_name(fmt, "vc11-data-integrity"), credential=credential)
-    report.add(
-        "format",
-        "pass",
-        "Badge Open Badges 3.0 sur le modèle VC 1.1 (preuve intégrée).",
-        "Open Badges 3.0 credential on the VC 1.1 data model (embedded proof).",
-    )
-    if not _structure(credential, report):
+    ob3.format_pass(report, context, credential, ("preuve intégrée", "embedded proof"), _MODEL)
+    if not ob3.check_structure(credential, context, report, _structure):
         return report
     ob3._check_embedded_proof(credential, context, report)
     ob3._finish(credential, context, report, status=status)
@@ -140,12 +136,8 @@ def verify_vc11_jwt(token: str, context: ob3.Context, *, fmt: str, status: bool 
     except ProofError as exc:
         report.add("format", "fail", "Jeton JWT invalide ou algorithme refusé.", f"Invalid VC-JWT: {exc}")
         return report
-    report.add(
-        "format",
-        "pass",
-        "Badge Open Badges 3.0 sur le modèle VC 1.1 (VC-JWT).",
-        "Open Badges 3.0 credential on the VC 1.1 data model (VC-JWT).",
-    )
+    wrapped = decoded.payload.get("vc")
+    ob3.format_pass(report, context, wrapped if isinstance(wrapped, dict) else None, ("VC-JWT", "VC-JWT"), _MODEL)
     try:
         credential = vc11_credential_from_claims(decoded.payload)
     except ProofError as exc:
@@ -165,7 +157,7 @@ def verify_vc11_jwt(token: str, context: ob3.Context, *, fmt: str, status: bool 
             "The vc claim does not hold a VC 1.1 credential.",
         )
         return report
-    if not _structure(credential, report):
+    if not ob3.check_structure(credential, context, report, _structure):
         return report
     issuer = ob3.issuer_id(credential)
     try:

@@ -535,3 +535,237 @@ def test_issued_credential_passes_the_javascript_verifier(app, client, headers, 
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("ok  ") == 4, done.stdout
+
+
+# --- generic verifiable credentials: the verifier's "vc" profile ---------------------------------------
+
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+VC11_VECTORS = json.loads(
+    (Path(__file__).resolve().parents[1] / "badges" / "data" / "vc11_vectors.json").read_text(encoding="utf-8")
+)["vectors"]
+HOLDER_KEY = badges.keys.ed25519_key_from_seed(bytes(range(32)))  # a test-only did:key issuer, fixed
+SIGNED_AT = "2026-01-02T03:04:05Z"
+
+
+def did_key_issuer() -> str:
+    return HOLDER_KEY.public.did_key()
+
+
+def generic(**over: Any) -> dict[str, Any]:
+    """A VC Data Model 2.0 credential of no Open Badges type, as the W3C test suites send them."""
+    return {
+        "@context": [VC_V2],
+        "id": "urn:uuid:86294362-4254-4f36-854f-3952fe42555d",
+        "type": ["VerifiableCredential"],
+        "issuer": did_key_issuer(),
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner", "name": "ExampleClaim"},
+        **over,
+    }
+
+
+def did_key_signed(credential: dict[str, Any]) -> dict[str, Any]:
+    signed = badges.sign_data_integrity(
+        credential, HOLDER_KEY, HOLDER_KEY.public.did_key_verification_method(), created=SIGNED_AT
+    )
+    if isinstance(signed.get("proof"), list):
+        signed["proof"] = signed["proof"][0]
+    return signed
+
+
+@pytest.fixture()
+def verifier_token(client, headers, setup) -> str:  # type: ignore[no-untyped-def]
+    return token_of(client, register(client, headers, setup, scopes=("verify",)))
+
+
+def vc_verify(client, token: str, credential: Any) -> Any:  # type: ignore[no-untyped-def]
+    return client.post(
+        "/credentials/verify",
+        json={"verifiableCredential": credential, "options": {"checks": ["proof"]}},
+        headers=bearer(token),
+    )
+
+
+def assert_verified(r: Any) -> None:
+    """What the W3C suites read: 200, no error (they throw errors[0]), the checks as strings."""
+    assert r.status_code == 200, r.get_data(as_text=True)
+    body = r.json
+    assert body["verified"] is True and body["errors"] == [] and isinstance(body["warnings"], list), body
+    assert all(isinstance(c, str) for c in body["checks"])
+    assert {"structure", "proof", "issuer_key", "validity"} <= set(body["checks"]), body["checks"]
+
+
+def refused_check(r: Any) -> set[str]:
+    """A 422 whose errors are problem details naming each failed check; the names."""
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert r.json["verified"] is False and r.json["errors"], r.json
+    assert all({"type", "title", "detail"} <= set(e) for e in r.json["errors"])
+    return {e["type"].rsplit("/", 1)[1] for e in r.json["errors"]}
+
+
+def test_a_generic_vc_2_verifies_under_the_vc_profile_only(client, verifier_token) -> None:
+    credential = did_key_signed(generic())
+    r = vc_verify(client, verifier_token, credential)
+    assert_verified(r)
+    assert r.json["verdict"] == "genuine"
+    # The badge verifier is unchanged: the same credential is no Open Badge there.
+    badge_view = client.post("/api/v1/verify", json={"credential": credential})
+    assert badge_view.status_code == 200 and badge_view.json["verdict"] == "invalid", badge_view.json
+    assert {c["name"]: c["outcome"] for c in badge_view.json["checks"]}["structure"] == "fail"
+
+    tampered = copy.deepcopy(credential)
+    tampered["credentialSubject"]["name"] = "Autre chose"
+    assert refused_check(vc_verify(client, verifier_token, tampered)) == {"proof"}
+
+
+def test_the_di_eddsa_suite_shape_without_dates_verifies(client, verifier_token) -> None:
+    bare = generic()
+    del bare["validFrom"], bare["id"]  # VC 2.0: both optional (the eddsa suite's credential has neither)
+    assert_verified(vc_verify(client, verifier_token, did_key_signed(bare)))
+
+
+def test_generic_vc_jwt_and_envelope_verify(client, verifier_token) -> None:
+    kid = HOLDER_KEY.public.did_key_verification_method()
+    token = badges.sign_vc_jwt(generic(), HOLDER_KEY, kid)
+    # A bare VC-JWT (the VC-API takes credentials as objects: badges/ alone), then in an envelope.
+    report = badges.verify(token, resolvers=badges.Resolvers(), profile="vc")
+    assert report.valid and report.check("issuer_key").outcome == "pass", report.to_json()
+    assert badges.verify(token, resolvers=badges.Resolvers()).check("structure").outcome == "fail"
+    envelope = {"@context": [VC_V2], "type": "EnvelopedVerifiableCredential", "id": "data:application/vc+jwt," + token}
+    assert_verified(vc_verify(client, verifier_token, envelope))
+    forged = token.rsplit(".", 1)[0] + "." + base64.urlsafe_b64encode(b"\0" * 64).decode().rstrip("=")
+    assert refused_check(
+        vc_verify(client, verifier_token, {**envelope, "id": "data:application/vc+jwt," + forged})
+    ) == {"proof"}
+
+
+def test_generic_vc_1_1_and_an_ob_vc_1_1_vector_verify(client, verifier_token) -> None:
+    vc11 = {
+        "@context": [VC_V1, DATA_INTEGRITY_V2, {"@vocab": "https://blason.test/vocab#"}],
+        "id": "urn:uuid:0d6c3b8e-7f0a-4c55-9f61-2a3f6f1e2b11",
+        "type": ["VerifiableCredential"],
+        "issuer": did_key_issuer(),
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner", "alumniOf": "Cnam Bretagne"},
+    }
+    signed = did_key_signed(vc11)
+    assert_verified(vc_verify(client, verifier_token, signed))
+    assert refused_check(vc_verify(client, verifier_token, {**signed, "issuanceDate": "2026-02-01T00:00:00Z"})) == {
+        "proof"
+    }
+    assert_verified(vc_verify(client, verifier_token, VC11_VECTORS["eddsa-rdfc-2022-did-key"]["credential"]))
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "check"),
+    [
+        ("no @context", {"@context": None}, "structure"),
+        ("@context a string", {"@context": VC_V2}, "structure"),
+        ("no type", {"type": None}, "structure"),
+        ("type of numbers", {"type": [10]}, "structure"),
+        ("no issuer", {"issuer": None}, "structure"),
+        ("issuer not a URL", {"issuer": "pas une adresse"}, "structure"),
+        ("issuer a list", {"issuer": []}, "structure"),
+        ("no credentialSubject", {"credentialSubject": None}, "structure"),
+        ("credentialSubject a list of nothing", {"credentialSubject": []}, "structure"),
+        ("id not a URL", {"id": "pas une adresse"}, "structure"),
+        ("evidence without type", {"evidence": {"id": "https://blason.test/e/1"}}, "structure"),
+        ("no proof", {"proof": None}, "proof"),
+        ("proof without proofValue", {"proof": "NO_VALUE"}, "proof"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and " " in v else None,
+)
+def test_malformed_generic_credentials_are_422_naming_the_check(client, verifier_token, name, change, check) -> None:  # noqa: ARG001
+    credential = did_key_signed(generic())
+    for key, value in change.items():
+        if value is None:
+            del credential[key]
+        elif value == "NO_VALUE":
+            credential["proof"] = {k: v for k, v in credential["proof"].items() if k != "proofValue"}
+        else:
+            credential[key] = value
+    assert check in refused_check(vc_verify(client, verifier_token, credential))
+
+
+@pytest.mark.parametrize(
+    ("name", "dates", "verdict"),
+    [
+        ("expired", {"validFrom": "2019-01-01T00:00:00Z", "validUntil": "2020-01-01T00:00:00Z"}, "expired"),
+        ("not yet valid", {"validFrom": "2090-01-01T00:00:00Z"}, "not_yet_valid"),
+        ("until before from", {"validFrom": "2026-01-01T00:00:00Z", "validUntil": "2025-01-01T00:00:00Z"}, "invalid"),
+        ("unreadable date", {"validFrom": "hier"}, "invalid"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and " " in v or v == "expired" else None,
+)
+def test_a_signed_credential_outside_its_dates_is_422_validity(client, verifier_token, name, dates, verdict) -> None:  # noqa: ARG001
+    r = vc_verify(client, verifier_token, did_key_signed(generic(**dates)))
+    assert refused_check(r) == {"validity"} and r.json["verdict"] == verdict, r.json
+
+
+def test_open_badges_rules_still_apply_to_open_badges_under_the_vc_profile(client, verifier_token) -> None:
+    badge = open_badge(did_key_issuer())
+    del badge["credentialSubject"]["achievement"]
+    r = vc_verify(client, verifier_token, did_key_signed(badge))
+    assert refused_check(r) == {"structure"}
+    [error] = r.json["errors"]
+    assert "achievement" in error["title"], error
+    # A well-formed one passes the Open Badges structure check and says so.
+    ok = vc_verify(client, verifier_token, did_key_signed(open_badge(did_key_issuer())))
+    assert_verified(ok)
+
+
+# --- issuing under the issuer's did:web --------------------------------------------------------------
+
+
+def test_an_issuer_can_issue_under_its_did_web(client, headers, setup) -> None:
+    token = token_of(client, register(client, headers, setup))
+    did = badges.did_web.did_from_url(issuer_url(setup))
+    # The issuer chose its https id: a credential naming its did:web is signed under the did:web.
+    r = client.post("/credentials/issue", json={"credential": unsigned(did)}, headers=bearer(token))
+    assert r.status_code == 201, r.json
+    signed = r.json["verifiableCredential"]
+    assert signed["issuer"] == did and signed["proof"]["verificationMethod"].startswith(did + "#z6Mk")
+    assert_verified(vc_verify(client, token, signed))
+    # Naming the key of the other form is refused (the method must match the issuer id used).
+    https_method = issuer_url(setup) + "#" + signed["proof"]["verificationMethod"].split("#", 1)[1]
+    wrong = client.post(
+        "/credentials/issue",
+        json={"credential": unsigned(did), "options": {"verificationMethod": https_method}},
+        headers=bearer(token),
+    )
+    assert_problem(wrong, 422, "#/options/verificationMethod")
+    # Another issuer's did:web is not ours.
+    theirs = badges.did_web.did_from_url(issuer_url(setup, "other"))
+    assert_problem(
+        client.post("/credentials/issue", json={"credential": unsigned(theirs)}, headers=bearer(token)),
+        422,
+        "#/credential/issuer",
+    )
+
+    # The issuer switches to did:web: an absent issuer is filled in with it; its https id still works.
+    h = headers(setup["admin"])
+    etag = client.get(f"/api/v1/issuers/{setup['issuer'].id}", headers=h).headers["ETag"]
+    chosen = client.patch(
+        f"/api/v1/issuers/{setup['issuer'].id}", json={"identifier": "did:web"}, headers={**h, "If-Match": etag}
+    )
+    assert chosen.status_code == 200, chosen.json
+    bare = unsigned(did)
+    del bare["issuer"]
+    filled = client.post("/credentials/issue", json={"credential": bare}, headers=bearer(token))
+    assert filled.status_code == 201, filled.json
+    assert filled.json["verifiableCredential"]["issuer"] == did
+    assert filled.json["verifiableCredential"]["proof"]["verificationMethod"].startswith(did + "#z6Mk")
+    assert_verified(vc_verify(client, token, filled.json["verifiableCredential"]))
+    https = client.post("/credentials/issue", json={"credential": unsigned(issuer_url(setup))}, headers=bearer(token))
+    assert https.status_code == 201
+    assert https.json["verifiableCredential"]["proof"]["verificationMethod"].startswith(issuer_url(setup) + "#z6Mk")
+    assert_verified(vc_verify(client, token, https.json["verifiableCredential"]))
+
+
+def test_issuing_refuses_what_the_verifier_would_call_malformed(client, headers, setup) -> None:
+    token = token_of(client, register(client, headers, setup))
+    credential = unsigned(issuer_url(setup), evidence=[{"id": "https://blason.test/e/1"}])
+    r = client.post("/credentials/issue", json={"credential": credential}, headers=bearer(token))
+    body = assert_problem(r, 422, "#/credential")
+    assert "evidence" in body["detail"], body

@@ -2,8 +2,11 @@
 
 The caller is a client of one issuer (``app.services.issuing.api_clients``) holding the ``issue``
 scope. Its credential is a VC Data Model 2.0 credential without a proof; Blason checks it, fills
-in what the issuer service owns (``issuer`` when absent, ``validFrom`` when absent) and signs it
-with the issuer's active Data Integrity key (``eddsa-rdfc-2022``). A credential naming another
+in what the issuer service owns (``issuer`` when absent: the identifier the issuer chose;
+``validFrom`` when absent) and signs it with the issuer's active Data Integrity key
+(``eddsa-rdfc-2022``). The credential may name its issuer by its https URL or by its did:web
+(whose DID document Blason publishes whatever the issuer chose); the ``verificationMethod`` is
+of the same form: ``<https id>#<multibase>`` or ``<did:web>#<multibase>``. A credential naming another
 issuer, another key, an option this service does not know, a context outside the pinned store or a
 term no context defines is refused (400 for the request's shape, 422 for the credential), never
 signed and never a 500.
@@ -29,10 +32,10 @@ from app.platform.urls import Urls
 from app.services.identity import audit
 from app.services.issuing.api_clients import ClientCaller
 from app.services.issuing.keys import KeyUnavailable, active_key, decrypt_private_key
-from app.services.issuing.signing import IssuingSettings
+from app.services.issuing.signing import IssuingSettings, issuer_identifier, signing_ids
 from badges.contexts import VC_V2
 from badges.timeutil import format_datetime, parse_datetime
-from badges.verify_ob3 import _structure as check_structure
+from badges.verify_ob3 import _structure as check_structure, issuer_id, vc_structure_problems
 
 ISSUE_FIELDS = frozenset({"credential", "options"})
 ISSUE_OPTIONS = frozenset({"credentialId", "verificationMethod"})
@@ -54,8 +57,8 @@ def _invalid(pointer: str, detail: str) -> InvalidInput:
 
 
 def issuer_ids(issuer: Issuer, urls: Urls) -> set[str]:
-    """The identifiers a credential may name its issuer by."""
-    return {urls.issuer(issuer.id)}
+    """The identifiers a credential may name its issuer by: its https URL and its did:web."""
+    return {urls.issuer(issuer.id), urls.issuer_did(issuer.id)}
 
 
 def check_request(body: Any, allowed_fields: frozenset[str], allowed_options: frozenset[str]) -> dict[str, Any]:
@@ -181,15 +184,19 @@ def issue_credential(session: Session, caller: ClientCaller, body: Any, *, setti
     issuer = session.get(Issuer, caller.issuer_id)
     assert issuer is not None  # the client's foreign key
     urls = settings.urls
-    ours = urls.issuer(issuer.id)
+    ours = issuer_identifier(issuer, urls)
     credential = body["credential"]
     _check_credential(credential, options, ours, issuer_ids(issuer, urls), urls)
     _check_dates(credential, settings)
     if _OPEN_BADGES_TYPES.intersection(_types(credential)):
         _check_open_badge(credential)
+    else:
+        _check_data_model(credential)
     row = active_key(session, issuer.id, KeyPurpose.DATA_INTEGRITY)
     assert row.public_key_multibase is not None
-    method = urls.verification_method(issuer.id, row.public_key_multibase)
+    named_as = issuer_id(credential)
+    assert named_as is not None  # _check_credential: one of issuer_ids, or filled in
+    method, _kid = signing_ids(urls, issuer.id, named_as, multibase=row.public_key_multibase, kid=row.kid)
     named_method = options.get("verificationMethod")
     if named_method is not None and named_method != method:
         raise _invalid("#/options/verificationMethod", f"This issuer signs with {method} only.")
@@ -227,6 +234,13 @@ def issue_credential(session: Session, caller: ClientCaller, body: Any, *, setti
         clock=settings.clock,
     )
     return {"verifiableCredential": signed}
+
+
+def _check_data_model(credential: dict[str, Any]) -> None:
+    """Any other credential must be one the VC-API verifier reads as well formed (typed entries...)."""
+    problems = vc_structure_problems(credential)
+    if problems:
+        raise _invalid("#/credential", "Not a well-formed verifiable credential: " + "; ".join(problems))
 
 
 def _check_open_badge(credential: dict[str, Any]) -> None:

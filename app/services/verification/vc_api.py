@@ -3,7 +3,11 @@
 The credential goes through the same verification as ``POST /api/v1/verify``
 (:func:`app.services.verification.verification.verify_submission`): our own documents from the
 database, anybody else's through the guarded fetcher, and our database's word on our own
-credentials (suspension, compromised keys). The answer is the VC-API's verification result:
+credentials (suspension, compromised keys). Unlike there, it is verified under ``badges``' "vc"
+profile: any VC Data Model 2.0 or 1.1 credential (what the W3C test suites send) is checked on
+its own terms (structure of the data model, proof, issuer and key, dates, status), and the Open
+Badges structure rules apply to Open Badges and CLR credentials only. The answer is the VC-API's
+verification result:
 ``verified``, the checks that passed, and the failures and warnings as problem details, with
 Blason's verdict in words beside them.
 """
@@ -48,7 +52,7 @@ def verify_credential(
             errors=[FieldError("#/verifiableCredential", "A verifiable credential (JSON object) is required.")],
         )
     submission = intake.from_document(credential, None, pointer="#/verifiableCredential")
-    outcome = verification.verify_submission(session, submission, urls=urls, fetcher=fetcher, now=now)
+    outcome = verification.verify_submission(session, submission, urls=urls, fetcher=fetcher, now=now, profile="vc")
     report = outcome.report
     fr, en = verification.VERDICT_LABELS[outcome.verdict]
     errors = [_problem(c) for c in report.checks if c.outcome == "fail"]

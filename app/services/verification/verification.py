@@ -432,9 +432,12 @@ def _from_file(data: bytes) -> bytes | str:
 
 
 def verify_submission(
-    session: Session, submission: Submission, *, urls: Urls, fetcher: Any | None, now: datetime
+    session: Session, submission: Submission, *, urls: Urls, fetcher: Any | None, now: datetime, profile: str = "badge"
 ) -> Outcome:
-    """Verify what was sent: ours from the database, others through the guarded fetcher only."""
+    """Verify what was sent: ours from the database, others through the guarded fetcher only.
+
+    ``profile`` is ``badges.verify``'s: "badge" here, "vc" for the W3C VC-API verifier.
+    """
     budget = BudgetedFetcher(fetcher) if fetcher is not None else None
     data: dict[str, Any] | str | bytes
     hint = None
@@ -463,7 +466,11 @@ def verify_submission(
         )
     try:
         report = badges.verify(
-            data, resolvers=resolvers_for(session, urls, budget), now=now, recipient=submission.recipient or None
+            data,
+            resolvers=resolvers_for(session, urls, budget),
+            now=now,
+            recipient=submission.recipient or None,
+            profile=profile,
         )
     except RecursionError:  # JSON baked in an image can still nest past the interpreter's limit
         report = badges.VerificationReport(format="unknown")
