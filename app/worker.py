@@ -46,6 +46,7 @@ from app.platform.errors import NotFound, PermissionDenied, ServiceError
 from app.runtime import Runtime, runtime
 from app.services import jobs
 from app.services.identity.access import Grants, load_grants
+from app.services.issuing import oid4vci
 from app.services.jobs import Live, tracking
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class Queue:
         self.timeout = settings.job_heartbeat_timeout
         self._run = self.huey.task(name="blason.run_job")(self._run_message)
         self.huey.periodic_task(crontab(minute="*"), name="blason.reap_jobs")(self._reap_periodically)
+        self.huey.periodic_task(crontab(minute="*/10"), name="blason.sweep_wallet_secrets")(self._sweep_wallets)
 
     def enqueue(self, job_id: uuid.UUID) -> None:
         self._run(str(job_id))
@@ -96,6 +98,9 @@ class Queue:
 
     def _reap_periodically(self) -> None:
         reap(self.app)
+
+    def _sweep_wallets(self) -> None:
+        sweep_wallet_secrets(self.app)
 
     # The live channel (tracking.LiveReader) ------------------------------------------------------
 
@@ -355,6 +360,19 @@ def reap(app: Flask) -> list[uuid.UUID]:
         log.warning("job %s: its message was lost twice; marked failed", job_id)
         jobs.discard_inputs(rt.storage, params)
     return [job_id for job_id, _params in reaped]
+
+
+def sweep_wallet_secrets(app: Flask, *, rounds: int = 100) -> int:
+    """Delete the expired OpenID4VCI offers, access tokens and nonces (every ten minutes in each worker)."""
+    rt, gone = runtime(app), 0
+    with app.app_context(), _session(app) as session:
+        for _ in range(rounds):  # a thousand rows a table a round, each round committed
+            swept = oid4vci.sweep(session, now=rt.clock(), limit=1000)
+            session.commit()
+            gone += swept
+            if swept == 0:
+                break
+    return gone
 
 
 # The work of each kind ----------------------------------------------------------------------------

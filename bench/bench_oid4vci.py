@@ -33,7 +33,7 @@ from app.platform.rate_limit import RateLimit  # noqa: E402
 from app.runtime import runtime  # noqa: E402
 from app.services.identity import access  # noqa: E402
 from app.services.identity.audit import Actor  # noqa: E402
-from app.services.issuing import achievements, awarding, issuers, oid4vci  # noqa: E402
+from app.services.issuing import achievements, awarding, issuers, oid4vci, oid4vci_proofs  # noqa: E402
 from app.web import oid4vci as views  # noqa: E402
 from bench._common import bench_app, pin_one_core, summary, table, timed  # noqa: E402
 
@@ -90,7 +90,7 @@ def run(count: int) -> list[dict[str, Any]]:
                 {"aud": base, "iat": int(time.time()), "nonce": nonce},
                 pem,
                 algorithm="EdDSA",
-                headers={"typ": oid4vci.PROOF_TYPE, "kid": kid},
+                headers={"typ": oid4vci_proofs.PROOF_TYPE, "kid": kid},
             )
             answer = client.post(
                 "/api/oid4vci/credential",

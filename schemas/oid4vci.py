@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from schemas.base import CamelSchema
+from schemas.issuing import CredentialDetailSchema, CredentialSchema
 
 CONFIGURATIONS = ("OpenBadgeCredential_ldp_vc", "OpenBadgeCredential_jwt_vc_json")
 
@@ -34,3 +35,25 @@ class WalletOfferSchema(CamelSchema):
         allow_none=True, metadata={"description": "The transaction code to type into the wallet, when asked for."}
     )
     expires_at = fields.DateTime(metadata={"description": "The pre-authorized code works once, until then."})
+
+
+class WalletCopySchema(CamelSchema):
+    id = fields.UUID(metadata={"description": "The copy's own id (its credential id is urn:uuid:<id>)."})
+    format = fields.String(metadata={"description": "ldp_vc (Data Integrity) or jwt_vc_json (VC-JWT)."})
+    holder_did = fields.String(
+        metadata={"description": "The holder's DID the copy is bound to (credentialSubject.id)."}
+    )
+    created_at = fields.DateTime(metadata={"description": "When the wallet took it."})
+
+
+_COPIES = (
+    "The copies of this credential taken into wallets (OpenID4VCI), oldest first; revoking the credential revokes them."
+)
+
+
+class CredentialWithCopiesSchema(CredentialSchema):
+    wallet_copies = fields.List(fields.Nested(WalletCopySchema), metadata={"description": _COPIES})
+
+
+class CredentialDetailWithCopiesSchema(CredentialDetailSchema):
+    wallet_copies = fields.List(fields.Nested(WalletCopySchema), metadata={"description": _COPIES})

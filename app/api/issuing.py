@@ -15,7 +15,17 @@ from app.db import db
 from app.mailing import send_after_commit
 from app.platform.pagination import page_of_list
 from app.runtime import runtime
-from app.services.issuing import achievements, api_clients, awarding, badge_mail, bulk, issuers, revocation, wallet
+from app.services.issuing import (
+    achievements,
+    api_clients,
+    awarding,
+    badge_mail,
+    bulk,
+    issuers,
+    oid4vci_copies,
+    revocation,
+    wallet,
+)
 from app.services.issuing.oid4vci import create_offer
 from app.services.issuing.signing import IssuingSettings
 from schemas.api_clients import ApiClientCreatedSchema, ApiClientCreateSchema, ApiClientSchema
@@ -30,7 +40,6 @@ from schemas.issuing import (
     BadgeVisibilitySchema,
     BulkFormSchema,
     BulkReportSchema,
-    CredentialDetailSchema,
     CredentialQuerySchema,
     CredentialSchema,
     EventReportSchema,
@@ -46,7 +55,12 @@ from schemas.issuing import (
     ReasonSchema,
     ShareLinksSchema,
 )
-from schemas.oid4vci import WalletOfferCreateSchema, WalletOfferSchema
+from schemas.oid4vci import (
+    CredentialDetailWithCopiesSchema,
+    CredentialWithCopiesSchema,
+    WalletOfferCreateSchema,
+    WalletOfferSchema,
+)
 
 blp = Blueprint(
     "issuing",
@@ -335,19 +349,19 @@ class BulkAwards(MethodView):
 @blp.route("/credentials")
 class Credentials(MethodView):
     @blp.arguments(CredentialQuerySchema, location="query")
-    @blp.response(200, page_of(CredentialSchema))
+    @blp.response(200, page_of(CredentialWithCopiesSchema))
     def get(self, args):
-        """Credentials of the issuers one administers (proposals included: filter state=proposed)."""
-        return awarding.list_credentials(db.session, current_grants(), urls=issuing_settings().urls, **args)
+        """Credentials of the issuers one administers (filter state=proposed for proposals), with their wallet copies."""
+        return oid4vci_copies.list_with_copies(db.session, current_grants(), urls=issuing_settings().urls, **args)
 
 
 @blp.route("/credentials/<uuid:credential_id>")
 class CredentialView(MethodView):
-    @blp.response(200, CredentialDetailSchema)
+    @blp.response(200, CredentialDetailWithCopiesSchema)
     def get(self, credential_id: uuid.UUID):
-        """A credential with its stored signed forms (its issuer's admins and its learner)."""
-        credential = awarding.get_credential(db.session, current_grants(), credential_id)
-        return awarding.view(credential, issuing_settings().urls)
+        """A credential with its stored signed forms and its wallet copies (its issuer's admins and its learner)."""
+        urls = issuing_settings().urls
+        return oid4vci_copies.credential_with_copies(db.session, current_grants(), credential_id, urls=urls)
 
 
 def _decision(action, credential_id: uuid.UUID, *args, tell=None):  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from app.db import db
 from app.mailing import send_after_commit
 from app.platform.errors import Conflict, InvalidInput, NotFound
 from app.runtime import runtime
-from app.services.issuing import awarding, badge_mail, issuer_desk, revocation
+from app.services.issuing import awarding, badge_mail, issuer_desk, oid4vci_copies, revocation
 from app.web import pages, signed_in as who
 from app.web.i18n import LANGS, Words, current_lang
 from app.web.request_args import page_number, pages_count, read_uuid
@@ -250,11 +250,13 @@ def _issued(issuer_id: uuid.UUID, *, status: int = 200, **context: Any) -> Respo
         per_page=PER_PAGE,
         now=clock(),
     )
+    copies = oid4vci_copies.copies_by_credential(db.session, grants, [row.credential.id for row in result.items])
     return render(
         "web/awards/issued.html",
         issuer,
         status=status,
         result=result,
+        copies=copies,
         filters=filters,
         filtered=bool(filters["q"] or filters["etat"]),
         states=issuer_desk.STATES,

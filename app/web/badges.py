@@ -23,7 +23,7 @@ from app.db import db
 from app.platform.errors import InvalidInput
 from app.platform.urls import Urls
 from app.runtime import runtime
-from app.services.issuing import certificates, oid4vci, wallet
+from app.services.issuing import certificates, oid4vci, oid4vci_copies, wallet
 from app.web.pages import render_page
 from app.web.security_headers import page_policy
 from app.web.signed_in import grants, signed_in
@@ -68,7 +68,7 @@ def my_badge(credential_id: uuid.UUID) -> Response:
         links=links,
         choice=wallet.name_choice(db.session, grants()),
         urls=_urls(),
-        copies=oid4vci.copies_of(db.session, badge.credential.id),
+        copies=oid4vci_copies.my_copies(db.session, grants(), credential_id),
     )
     # This page alone runs a script: our own copy button, from this origin (nothing inline).
     response.headers["Content-Security-Policy"] = page_policy().replace(

@@ -28,7 +28,7 @@ from app.platform.errors import Conflict, NotFound
 from app.platform.rate_limit import RateLimit
 from app.platform.urls import Urls
 from app.services.identity import access
-from app.services.issuing import awarding, oid4vci, revocation
+from app.services.issuing import awarding, oid4vci, oid4vci_copies, oid4vci_proofs, revocation
 from app.services.verification import public_docs
 from app.web import oid4vci as views
 from badges.encoding import b64url_encode
@@ -61,7 +61,7 @@ class Holder:
             self.did = "did:jwk:" + b64url_encode(json.dumps(public, separators=(",", ":")).encode())
             self.kid = self.did + "#0"
 
-    def proof(self, nonce: str | None, *, aud: str = BASE, typ: str = oid4vci.PROOF_TYPE, **claims: Any) -> str:
+    def proof(self, nonce: str | None, *, aud: str = BASE, typ: str = oid4vci_proofs.PROOF_TYPE, **claims: Any) -> str:
         body = {"aud": aud, "iat": int(time.time()), **claims}
         if nonce is not None:
             body["nonce"] = nonce
@@ -180,7 +180,7 @@ def test_round_trip_delivers_a_bound_copy_in_both_formats(client, session, issui
         report = _verify(session, delivered)
         assert report.valid, report.to_json()
         assert report.check("status").outcome == "pass"
-    assert [c.format for c in oid4vci.copies_of(session, badge.id)] == ["ldp_vc", "jwt_vc_json"]
+    assert [c.format for c in oid4vci_copies.copies_of(session, badge.id)] == ["ldp_vc", "jwt_vc_json"]
 
     # One copy per format and offer: asking again is denied.
     again = _ask(client, access_token, holder, LDP)
@@ -313,7 +313,7 @@ def test_a_proof_signed_by_another_key_is_refused(client, session, issuing, badg
         client, access_token, {"credential_configuration_id": LDP, "proof": {"proof_type": "jwt", "jwt": forged}}
     )
     assert answer.status_code == 400 and answer.json["error"] == "invalid_proof"
-    assert oid4vci.copies_of(session, badge.id) == []
+    assert oid4vci_copies.copies_of(session, badge.id) == []
 
 
 @pytest.mark.parametrize(
@@ -338,7 +338,7 @@ def test_an_hmac_proof_is_refused(client, session, issuing, badge, settings) -> 
         {"aud": BASE, "iat": int(time.time()), "nonce": _nonce(client)},
         "secret-secret-secret-secret-32by",
         algorithm="HS256",
-        headers={"typ": oid4vci.PROOF_TYPE, "kid": holder.kid},
+        headers={"typ": oid4vci_proofs.PROOF_TYPE, "kid": holder.kid},
     )
     answer = _credential(
         client, access_token, {"credential_configuration_id": LDP, "proof": {"proof_type": "jwt", "jwt": proof}}

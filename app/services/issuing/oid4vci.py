@@ -4,21 +4,17 @@ A learner (or their facilitator) creates an *offer* for one of their badges: a s
 pre-authorized code, valid ten minutes, optionally guarded by a transaction code for offers shown
 on a shared screen. The wallet trades the code for a short-lived access token at the token
 endpoint, fetches a ``c_nonce`` at the nonce endpoint and asks the credential endpoint for the
-``OpenBadgeCredential`` with a key proof (a JWT of type ``openid4vci-proof+jwt`` signed by the
-holder's key, named by ``did:key``, ``did:jwk`` or a bare JWK, carrying the nonce and the issuer as
-audience). The answer is a *wallet copy*: the same award (achievement, learner data, dates,
-evidence) with a new id, ``credentialSubject.id`` set to the holder's DID, signed now with the
-issuer's current keys, and the original's ``credentialStatus`` entry — so revoking the award
-flips the copy in the same step.
+``OpenBadgeCredential`` with a key proof (:mod:`~app.services.issuing.oid4vci_proofs`). The answer
+is a *wallet copy* (:mod:`~app.services.issuing.oid4vci_copies`): the same award bound to the
+holder's DID, with the original's status entry — so revoking the award flips the copy in the same step.
 
-Secrets (codes, tokens, nonces) are stored only as SHA-256 and never logged. Errors are the
-specification's: :class:`ProtocolError` carries the ``error`` code and HTTP status.
+Secrets (codes, tokens, nonces) are stored only as SHA-256 and never logged; expired ones are
+deleted (:func:`sweep`: a few on each token and nonce call, the rest by the worker's periodic job).
+Errors are the specification's: :class:`ProtocolError` carries the ``error`` code and HTTP status.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import json
 import secrets
 import uuid
@@ -28,59 +24,40 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 import badges
-from app.models import (
-    Credential,
-    CredentialState,
-    Issuer,
-    KeyPurpose,
-    WalletAccessToken,
-    WalletCopy,
-    WalletNonce,
-    WalletOffer,
-)
+from app.models import Credential, CredentialState, WalletAccessToken, WalletCopy, WalletNonce, WalletOffer
 from app.platform.errors import Conflict, FieldError, InvalidInput
 from app.platform.urls import Urls
 from app.services.identity import audit
 from app.services.identity.access import Grants
 from app.services.issuing import wallet
-from app.services.issuing.keys import load_keyring
+from app.services.issuing.oid4vci_copies import sign_copy
+from app.services.issuing.oid4vci_proofs import (
+    NONCE_TTL,
+    PROOF_ALGORITHMS,
+    ProtocolError,
+    check_proof,
+    issue_nonce,
+    proof_jwt,
+    secret_hash,
+)
 from app.services.issuing.signing import IssuingSettings
-from badges.encoding import b64url_decode, b64url_encode
-from badges.jws import decode_jws, verify_jws
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME = "openid-credential-offer://"
-PROOF_TYPE = "openid4vci-proof+jwt"
-PROOF_ALGORITHMS = ("EdDSA", "ES256")
 # One credential type, two formats: the Data Integrity document and the VC-JWT.
 CONFIGURATIONS = {"OpenBadgeCredential_ldp_vc": "ldp_vc", "OpenBadgeCredential_jwt_vc_json": "jwt_vc_json"}
 OFFER_TTL = timedelta(minutes=10)
 TOKEN_TTL = timedelta(minutes=5)
-NONCE_TTL = timedelta(minutes=5)
-CLOCK_SKEW = timedelta(seconds=60)
 TX_CODE_LENGTH = 6
 MAX_TX_CODE_ATTEMPTS = 3
 OB3_CONTEXTS = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
 CREDENTIAL_TYPES = ["VerifiableCredential", "OpenBadgeCredential"]
-
-
-class ProtocolError(Exception):
-    """An OpenID4VCI / OAuth error response: ``{"error": code, "error_description": ...}``."""
-
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.error, self.description, self.status = error, description, status
-
-    def body(self) -> dict[str, str]:
-        return {"error": self.error, "error_description": self.description}
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+# Expired rows deleted by one token or nonce call (the worker's periodic sweep takes the rest).
+SWEEP_ON_CALL = 50
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,8 +181,8 @@ def create_offer(
     offer = WalletOffer(
         id=uuid.uuid4(),
         credential_id=credential.id,
-        code_hash=_hash(code),
-        tx_code_hash=_hash(tx_code) if tx_code else None,
+        code_hash=secret_hash(code),
+        tx_code_hash=secret_hash(tx_code) if tx_code else None,
         configuration_ids=offered,
         created_by_id=grants.actor.id,
         created_at=now,
@@ -239,19 +216,38 @@ def create_offer(
 # Token and nonce endpoints
 
 
-def _new_nonce(session: Session, now: datetime) -> str:
-    nonce = secrets.token_urlsafe(24)
-    session.add(WalletNonce(id=uuid.uuid4(), nonce_hash=_hash(nonce), created_at=now, expires_at=now + NONCE_TTL))
-    return nonce
+def sweep(session: Session, *, now: datetime, limit: int) -> int:
+    """Delete up to ``limit`` expired rows of each kind; return how many went.
+
+    Nonces and access tokens once expired; offers once expired longer than a token they gave can
+    live, unless they delivered a copy (the copy names its offer: the offer, its code long used,
+    stays as the copy's record). Bounded per table, and safe to run concurrently.
+    """
+    gone = 0
+    for table, when in (
+        (WalletNonce, WalletNonce.expires_at < now),
+        (WalletAccessToken, WalletAccessToken.expires_at < now),
+        (
+            WalletOffer,
+            (WalletOffer.expires_at < now - TOKEN_TTL)
+            & ~exists().where(WalletCopy.offer_id == WalletOffer.id)
+            & ~exists().where(WalletAccessToken.offer_id == WalletOffer.id),
+        ),
+    ):
+        # Rows another transaction holds (an offer at the token endpoint, another sweep's) are skipped.
+        batch = select(table.id).where(when).order_by(table.id).limit(limit)
+        ids = list(session.scalars(batch.with_for_update(skip_locked=True, of=table)))
+        if ids:
+            session.execute(delete(table).where(table.id.in_(ids)), execution_options={"synchronize_session": False})
+            gone += len(ids)
+    return gone
 
 
 def new_nonce(session: Session, *, settings: IssuingSettings) -> dict[str, Any]:
-    """The nonce endpoint's answer: a fresh ``c_nonce`` (expired ones are swept meanwhile)."""
+    """The nonce endpoint's answer: a fresh ``c_nonce`` (a few expired rows are swept meanwhile)."""
     now = settings.clock()
-    stale = session.scalars(select(WalletNonce).where(WalletNonce.expires_at < now - NONCE_TTL).limit(100))
-    for row in stale:
-        session.delete(row)
-    nonce = _new_nonce(session, now)
+    sweep(session, now=now, limit=SWEEP_ON_CALL)
+    nonce = issue_nonce(session, now)
     session.flush()
     return {"c_nonce": nonce}
 
@@ -271,7 +267,8 @@ def exchange_code(session: Session, form: Mapping[str, str], *, settings: Issuin
     if not code:
         raise ProtocolError("invalid_request", "pre-authorized_code is missing.")
     now = settings.clock()
-    offer = session.scalar(select(WalletOffer).where(WalletOffer.code_hash == _hash(code)).with_for_update())
+    sweep(session, now=now, limit=SWEEP_ON_CALL)
+    offer = session.scalar(select(WalletOffer).where(WalletOffer.code_hash == secret_hash(code)).with_for_update())
     if offer is None or offer.used_at is not None or now >= offer.expires_at:
         raise ProtocolError("invalid_grant", "The pre-authorized code is unknown, used or expired.")
     sent_tx = form.get("tx_code")
@@ -280,7 +277,7 @@ def exchange_code(session: Session, form: Mapping[str, str], *, settings: Issuin
     if offer.tx_code_hash is not None:
         if not sent_tx:
             raise ProtocolError("invalid_request", "This offer expects a transaction code (tx_code).")
-        if not secrets.compare_digest(_hash(sent_tx), offer.tx_code_hash):
+        if not secrets.compare_digest(secret_hash(sent_tx), offer.tx_code_hash):
             offer.attempts += 1
             if offer.attempts >= MAX_TX_CODE_ATTEMPTS:
                 offer.used_at = now  # guessing is over: the learner makes a new offer
@@ -294,7 +291,11 @@ def exchange_code(session: Session, form: Mapping[str, str], *, settings: Issuin
     token = secrets.token_urlsafe(32)
     session.add(
         WalletAccessToken(
-            id=uuid.uuid4(), offer_id=offer.id, token_hash=_hash(token), created_at=now, expires_at=now + TOKEN_TTL
+            id=uuid.uuid4(),
+            offer_id=offer.id,
+            token_hash=secret_hash(token),
+            created_at=now,
+            expires_at=now + TOKEN_TTL,
         )
     )
     session.flush()
@@ -302,7 +303,7 @@ def exchange_code(session: Session, form: Mapping[str, str], *, settings: Issuin
         "access_token": token,
         "token_type": "Bearer",
         "expires_in": int(TOKEN_TTL.total_seconds()),
-        "c_nonce": _new_nonce(session, now),  # for wallets of the earlier drafts; 1.0 asks the nonce endpoint
+        "c_nonce": issue_nonce(session, now),  # for wallets of the earlier drafts; 1.0 asks the nonce endpoint
         "c_nonce_expires_in": int(NONCE_TTL.total_seconds()),
     }
 
@@ -311,99 +312,9 @@ def exchange_code(session: Session, form: Mapping[str, str], *, settings: Issuin
 # Credential endpoint
 
 
-@dataclass(frozen=True)
-class Holder:
-    """The holder's DID (``credentialSubject.id`` of the copy) and the key the proof was checked with."""
-
-    did: str
-    key: badges.PublicKey
-
-
-def _did_jwk(jwk: dict[str, Any]) -> str:
-    members = {k: jwk[k] for k in ("kty", "crv", "x", "y") if k in jwk}
-    return "did:jwk:" + b64url_encode(json.dumps(members, separators=(",", ":")).encode("utf-8"))
-
-
-def resolve_holder(header: dict[str, Any]) -> Holder:
-    """The holder key a proof names: ``kid`` a ``did:key`` / ``did:jwk`` URL, or a bare public ``jwk``."""
-    kid, jwk = header.get("kid"), header.get("jwk")
-    if (kid is None) == (jwk is None) or "x5c" in header or "trust_chain" in header:
-        raise ProtocolError("invalid_proof", "The proof must name its key by kid (did:key, did:jwk) or jwk, once.")
-    try:
-        if isinstance(jwk, dict):
-            key = badges.public_key_from_jwk(jwk)
-            return Holder(_did_jwk(jwk), key)
-        if isinstance(kid, str) and kid.startswith("did:key:"):
-            did = kid.partition("#")[0]
-            return Holder(did, badges.public_key_from_did_key(kid))
-        if isinstance(kid, str) and kid.startswith("did:jwk:"):
-            did, _, fragment = kid.partition("#")
-            if fragment not in ("", "0"):
-                raise ProtocolError("invalid_proof", "A did:jwk has one key, #0.")
-            decoded = json.loads(b64url_decode(did.removeprefix("did:jwk:")))
-            if not isinstance(decoded, dict):
-                raise ProtocolError("invalid_proof", "The did:jwk does not hold a JWK.")
-            return Holder(did, badges.public_key_from_jwk(decoded))
-    except (badges.KeyFormatError, badges.InvalidInput, ValueError) as exc:
-        raise ProtocolError("invalid_proof", f"The proof's key cannot be read: {exc}.") from None
-    raise ProtocolError("invalid_proof", "Only did:key and did:jwk holders (or a jwk header) are supported.")
-
-
-def _proof_jwt(body: Mapping[str, Any]) -> str:
-    proof, proofs = body.get("proof"), body.get("proofs")
-    if proof is not None and proofs is not None:
-        raise ProtocolError("invalid_credential_request", "Send proof or proofs, not both.")
-    if isinstance(proofs, dict):
-        jwts = proofs.get("jwt")
-        if set(proofs) != {"jwt"} or not isinstance(jwts, list) or len(jwts) != 1 or not isinstance(jwts[0], str):
-            raise ProtocolError("invalid_proof", "proofs must hold one JWT proof (proofs.jwt, one item).")
-        return jwts[0]
-    if isinstance(proof, dict):
-        if proof.get("proof_type") != "jwt" or not isinstance(proof.get("jwt"), str):
-            raise ProtocolError("invalid_proof", "Only the jwt proof type is supported.")
-        return proof["jwt"]
-    raise ProtocolError("invalid_proof", "A key proof (proof or proofs) is required.")
-
-
-def check_proof(session: Session, token: str, *, settings: IssuingSettings) -> Holder:
-    """Verify a JWT key proof: type, algorithm, key, signature, audience, time, then spend its nonce."""
-    try:
-        header = decode_jws(token).header
-    except badges.ProofError as exc:
-        raise ProtocolError("invalid_proof", f"The proof is not a JWT: {exc}.") from None
-    if header.get("typ") != PROOF_TYPE:
-        raise ProtocolError("invalid_proof", f"The proof's typ must be {PROOF_TYPE}.")
-    holder = resolve_holder(header)
-    try:
-        claims = verify_jws(token, holder.key, PROOF_ALGORITHMS, strict_ob3=False).payload
-    except badges.ProofError as exc:
-        raise ProtocolError("invalid_proof", f"The proof does not verify: {exc}.") from None
-    audience = claims.get("aud")
-    issuer = settings.urls.base
-    if audience != issuer and not (isinstance(audience, list) and issuer in audience):
-        raise ProtocolError("invalid_proof", f"The proof's aud must be the credential issuer {issuer}.")
-    now = settings.clock()
-    iat = claims.get("iat")
-    if not isinstance(iat, (int, float)) or isinstance(iat, bool):
-        raise ProtocolError("invalid_proof", "The proof has no iat.")
-    issued = datetime.fromtimestamp(iat, tz=now.tzinfo)
-    if issued > now + CLOCK_SKEW or issued < now - NONCE_TTL - CLOCK_SKEW:
-        raise ProtocolError("invalid_proof", "The proof's iat is too far from now.")
-    nonce = claims.get("nonce")
-    row = (
-        session.scalar(select(WalletNonce).where(WalletNonce.nonce_hash == _hash(nonce)).with_for_update())
-        if isinstance(nonce, str)
-        else None
-    )
-    if row is None or row.used_at is not None or now >= row.expires_at:
-        raise ProtocolError("invalid_nonce", "The proof's nonce is missing, used or expired: ask the nonce endpoint.")
-    row.used_at = now
-    return holder
-
-
 def _access(session: Session, access_token: str | None, now: datetime) -> WalletOffer:
     row = (
-        session.scalar(select(WalletAccessToken).where(WalletAccessToken.token_hash == _hash(access_token)))
+        session.scalar(select(WalletAccessToken).where(WalletAccessToken.token_hash == secret_hash(access_token)))
         if access_token
         else None
     )
@@ -448,7 +359,7 @@ def issue_credential(
     taken = session.scalar(select(WalletCopy.id).where(WalletCopy.offer_id == offer.id, WalletCopy.format == fmt))
     if taken is not None:
         raise ProtocolError("credential_request_denied", "This offer already delivered the credential in this format.")
-    holder = check_proof(session, _proof_jwt(body), settings=settings)
+    holder = check_proof(session, proof_jwt(body), settings=settings)
     credential = session.get(Credential, offer.credential_id)
     assert credential is not None
     if credential.state is not CredentialState.ISSUED:
@@ -465,53 +376,3 @@ def issue_credential(
     )
     document = delivered.jwt if fmt == "jwt_vc_json" else delivered.document
     return {"credentials": [{"credential": document}], "notification_id": str(delivered.id)}
-
-
-def sign_copy(
-    session: Session,
-    credential: Credential,
-    offer: WalletOffer,
-    holder_did: str,
-    fmt: str,
-    *,
-    settings: IssuingSettings,
-) -> WalletCopy:
-    """The wallet copy of ``credential`` for ``holder_did``, signed now in ``fmt`` (stored, flushed)."""
-    if credential.ob3_credential is None:
-        raise ProtocolError("credential_request_denied", "This badge has no Open Badges 3.0 form.")
-    issuer = session.get(Issuer, credential.issuer_id)
-    assert issuer is not None
-    urls, now = settings.urls, settings.clock()
-    ring = load_keyring(session, issuer.id, settings.keks)
-    copy_id = uuid.uuid4()
-    document = copy.deepcopy(credential.ob3_credential)
-    document.pop("proof", None)
-    document["id"] = f"urn:uuid:{copy_id}"
-    document["credentialSubject"]["id"] = holder_did
-    row = WalletCopy(id=copy_id, credential_id=credential.id, offer_id=offer.id, holder_did=holder_did, format=fmt)
-    # Signed for the issuer identifier the original names (its URL, or its did:web when it chose one).
-    identifier = document["issuer"]["id"] if isinstance(document.get("issuer"), dict) else document.get("issuer")
-    did_web = isinstance(identifier, str) and identifier.startswith("did:web:")
-    if fmt == "ldp_vc":
-        di_row = ring.row(KeyPurpose.DATA_INTEGRITY)
-        assert di_row.public_key_multibase is not None
-        multibase = di_row.public_key_multibase
-        method = f"{identifier}#{multibase}" if did_web else urls.verification_method(issuer.id, multibase)
-        row.document = badges.sign_data_integrity(document, ring.key(KeyPurpose.DATA_INTEGRITY), method, created=now)
-    else:
-        jwt_row = ring.row(KeyPurpose.VC_JWT)
-        kid = f"{identifier}#{jwt_row.kid}" if did_web else urls.key(issuer.id, jwt_row.kid)
-        row.jwt = badges.sign_vc_jwt(document, ring.key(KeyPurpose.VC_JWT), kid=kid)
-    row.created_at = now
-    session.add(row)
-    session.flush()
-    return row
-
-
-def copies_of(session: Session, credential_id: uuid.UUID) -> list[WalletCopy]:
-    """The wallet copies of one credential, oldest first (the caller has checked who may see it)."""
-    return list(
-        session.scalars(
-            select(WalletCopy).where(WalletCopy.credential_id == credential_id).order_by(WalletCopy.created_at)
-        )
-    )
