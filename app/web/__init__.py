@@ -40,6 +40,7 @@ def init_web(app: Flask) -> None:
         issuer_clients,
         jobs,
         jury,
+        offline_verifier,
         oid4vci,
         passwords,
         people,
@@ -65,5 +66,6 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(pages_of.bp)
     app.register_blueprint(frameworks.bp)
     verification.register(app)  # credential documents, verification page, OB 2.0
+    app.register_blueprint(offline_verifier.bp)  # /verifier-hors-ligne/: verify a compact signed badge offline
     app.register_blueprint(oid4vci.bp)  # wallets: OpenID4VCI issuer metadata, token, nonce, credential
     app.register_blueprint(vc_api.bp)  # other systems: W3C VC-API issue and verify
