@@ -211,11 +211,9 @@ def test_search_ranks_exact_then_prefix_then_label_then_elsewhere(client, sessio
     assert found[0] == ("Savoir gérer une équipe", 2) and found[-1] == ("Animer", 3)
     assert sorted(found[1:3]) == [("Gérer un budget d'équipe", 2), ("Gérer une équipe pluridisciplinaire", 2)]
     assert search("gérer UNE")[0] == ("Gérer une équipe pluridisciplinaire", 1)
-    assert search("gérer")[:3] == [
-        ("Gérer", 0),
-        ("Gérer un budget d'équipe", 1),
-        ("Gérer une équipe pluridisciplinaire", 1),
-    ]
+    first = search("gérer")[:3]  # after the exact label, the labels starting with it, by BM25 or cover density
+    assert first[0] == ("Gérer", 0)
+    assert sorted(first[1:]) == [("Gérer un budget d'équipe", 1), ("Gérer une équipe pluridisciplinaire", 1)]
     assert ("Digérer une équipe", 2) not in search("gérer")
     # Then what the synonyms (app/services/frameworks/synonyms_fr.txt) find: management ~ gérer.
     assert search("manag")[:2] == [("Manage", 1), ("Managing people", 1)]

@@ -293,15 +293,15 @@ def _fts_filters(filters: Filters) -> str:
     parts = []
     if filters.framework_ids:
         parts.append("tags : (" + " OR ".join(f'"f{i.hex}"' for i in filters.framework_ids) + ")")
-    elif filters.current:
-        parts.append("tags : current")
     if filters.source_type and not filters.framework_ids:
         parts.append(f'tags : "{fold(filters.source_type)}"')
     if filters.language:
         parts.append(f'tags : "l{stems.language_of(filters.language) or fold(filters.language)[:8]}"')
     if filters.kind:
         parts.append(f'tags : "k{fold(filters.kind).replace(" ", "")}"')
-    return "".join(f" AND {p}" for p in parts)
+    # "NOT old", not "AND current": old versions are the few, and every row would be read for "current".
+    old = " NOT tags : old" if filters.current and not filters.framework_ids else ""
+    return "".join(f" AND {p}" for p in parts) + old
 
 
 def _ts_term(term: stems.Term, weight: str) -> str:
