@@ -31,10 +31,10 @@ def test_the_learner_gets_an_offer_with_a_code_for_a_shared_screen(app, client, 
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     html = answer.get_data(as_text=True)
     assert "<svg" in html and 'href="openid-credential-offer://?credential_offer=' in html
-    code = re.search(r'<p class="tx-code"[^>]*><strong>(\d{6})</strong>', html)
+    code = re.search(r'<p class="tx-code"><strong><span>(\d{3})</span><span>(\d{3})</span></strong>', html)
     assert code is not None
     assert '"tx_code"' in unquote(re.search(r'href="(openid-credential-offer://[^"]+)"', html).group(1))
-    assert "valable 10 minutes" in html
+    assert "valables 10 minutes" in html
 
 
 def test_without_csrf_or_for_another_person_there_is_no_offer(
