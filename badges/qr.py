@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import qrcode
 import qrcode.constants
+import qrcode.util
 from qrcode.exceptions import DataOverflowError
 
 from .baking import write_png
@@ -18,10 +21,22 @@ ERROR_CORRECTION = {
 QUIET_ZONE = 4  # modules, the minimum of ISO/IEC 18004
 MAX_PAYLOAD_BYTES = 1024
 MAX_VERSION = 25  # beyond this, printed codes at badge size stop scanning reliably
+ALPHANUMERIC = re.compile(rb"[0-9A-Z $%*+\-./:]+")
 
 
 def qr_matrix(payload: str, *, error_correction: str = "Q", max_version: int = MAX_VERSION) -> list[list[bool]]:
     """Return the module matrix (True = dark), quiet zone included."""
+    return [[bool(cell) for cell in row] for row in _make(payload, error_correction, max_version).get_matrix()]
+
+
+def qr_version(payload: str, *, error_correction: str = "Q", max_version: int = MAX_VERSION) -> int:
+    """Return the QR version (1-40) the payload needs: the smallest that fits."""
+    return int(_make(payload, error_correction, max_version).version)
+
+
+def _make(payload: str, error_correction: str, max_version: int) -> qrcode.QRCode:
+    # A text made only of the QR alphanumeric characters (0-9 A-Z space $%*+-./:), such as a
+    # BL1 compact badge, is written in alphanumeric mode as one segment: 5.5 bits a character.
     data = payload.encode("utf-8")
     if not data:
         raise QRCodeError("empty QR payload")
@@ -31,14 +46,17 @@ def qr_matrix(payload: str, *, error_correction: str = "Q", max_version: int = M
     if level is None:
         raise QRCodeError("error correction is one of L, M, Q, H")
     code = qrcode.QRCode(version=None, error_correction=level, border=QUIET_ZONE)
-    code.add_data(data)
+    if ALPHANUMERIC.fullmatch(data):
+        code.add_data(qrcode.util.QRData(data, mode=qrcode.util.MODE_ALPHA_NUM))
+    else:
+        code.add_data(data)
     try:
         code.make(fit=True)
     except (DataOverflowError, ValueError) as exc:
         raise QRCodeError("payload does not fit in a QR code") from exc
     if code.version > max_version:
         raise QRCodeError(f"payload needs QR version {code.version} (> {max_version}); shorten it")
-    return [[bool(cell) for cell in row] for row in code.get_matrix()]
+    return code
 
 
 def qr_svg(payload: str, *, error_correction: str = "Q", module_size: int = 4, title: str | None = None) -> str:

@@ -261,7 +261,7 @@ def status_list(list_id: uuid.UUID) -> BaseResponse:
 
 def register(app: Flask) -> None:
     """Register every public blueprint (documents, verification page and form, Open Badges 2.0)."""
-    from app.web.verification import form as verify_form, ob2, page as verify_page
+    from app.web.verification import form as verify_form, ob2, page as verify_page, trust
 
-    for blueprint in (bp, verify_page.bp, verify_form.bp, ob2.bp):
+    for blueprint in (bp, verify_page.bp, verify_form.bp, ob2.bp, trust.bp):
         app.register_blueprint(blueprint)
