@@ -13,11 +13,13 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import Map, Rule
 
 from app.api.caller import ACT_FOR_PARAMETER, HEADER_PARAMETERS
 from app.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from app.routing import current_view
 from app.services.identity import access
+from schemas import vc_api as vc_api_schemas
 from schemas.base import ProblemSchema
 
 API_PREFIX = "/api/v1"
@@ -154,7 +156,10 @@ def init_api(app: Flask) -> Api:
                 "{items, total, page, perPage}; JSON is camelCase."
             },
             "components": {
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    **vc_api_schemas.SECURITY_SCHEMES,
+                },
                 "parameters": HEADER_PARAMETERS,
             },
             "security": [{"bearer": []}],
@@ -192,6 +197,11 @@ def init_api(app: Flask) -> Api:
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.before_request(_login_door(frozenset(b.name for b in blueprints)))
+    # The W3C VC-API and its token endpoint (app.web.vc_api) live outside /api/v1: described here.
+    for path, operations in vc_api_schemas.PATHS.items():
+        rule = Rule(path, endpoint=path)
+        Map([rule])  # bound, as flask-smorest's spec plugin reads a path from its rule
+        api.spec.path(rule=rule, operations=operations)
 
     assets = _swagger_assets()
 

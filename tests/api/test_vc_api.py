@@ -769,3 +769,23 @@ def test_issuing_refuses_what_the_verifier_would_call_malformed(client, headers,
     r = client.post("/credentials/issue", json={"credential": credential}, headers=bearer(token))
     body = assert_problem(r, 422, "#/credential")
     assert "evidence" in body["detail"], body
+
+
+def test_the_vc_api_is_in_the_openapi_description(client, verifier_token) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["vcApiClient"]["flows"]["clientCredentials"]["tokenUrl"] == "/oauth/token"
+    assert set(schemes["vcApiClient"]["flows"]["clientCredentials"]["scopes"]) == {"issue", "verify"}
+    token = spec["paths"]["/oauth/token"]["post"]
+    assert "application/x-www-form-urlencoded" in token["requestBody"]["content"]
+    assert {"200", "400", "401", "429"} <= set(token["responses"])
+    assert spec["paths"]["/credentials/issue"]["post"]["security"] == [{"vcApiClient": ["issue"]}]
+    verify = spec["paths"]["/credentials/verify"]["post"]
+    assert verify["security"] == [{"vcApiClient": ["verify"]}]
+    # The documented result is what the endpoint answers, for 200 and for 422.
+    ref = verify["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
+    result = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert verify["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] == ref
+    for credential in (did_key_signed(generic()), {**did_key_signed(generic()), "validFrom": "2020-01-01T00:00:00Z"}):
+        answer = vc_verify(client, verifier_token, credential).json
+        assert set(result["required"]) <= set(answer) <= set(result["properties"]), answer
