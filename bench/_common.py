@@ -18,6 +18,9 @@ from sqlalchemy import text
 
 from app import create_app, migrate
 from app.db import make_engine
+from app.services.identity import access
+from app.services.identity.audit import Actor
+from app.services.issuing import achievements, issuers
 
 BENCH_DB_ENV = "BLASON_BENCH_DATABASE_URL"
 
@@ -100,3 +103,28 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 def new_uuid() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def bench_badge(session: Any, settings: Any, storage: Any) -> tuple[Any, Any]:
+    """The benchmarks' issuer and its badge ("Tenir un stand"), created by the platform itself."""
+    system = access.Grants(Actor(None), platform_admin=True)
+    issuer = issuers.create_issuer(
+        session,
+        system,
+        {"name": "Banc d'essai", "url": "https://bench.example.fr", "email": "bench@example.fr"},
+        settings=settings,
+    )
+    achievement = achievements.create_achievement(
+        session,
+        system,
+        issuer.id,
+        {
+            "name": "Tenir un stand",
+            "description": "Accueillir le public.",
+            "criteria": "Avoir tenu un stand.",
+            "achievement_type": "Badge",
+        },
+        storage=storage,
+        urls=settings.urls,
+    )
+    return issuer, achievement

@@ -30,9 +30,9 @@ from app.platform.urls import Urls
 from app.runtime import runtime  # noqa: E402
 from app.services.identity import access
 from app.services.identity.audit import Actor
-from app.services.issuing import achievements, bulk, issuers
+from app.services.issuing import bulk
 from app.services.issuing.signing import IssuingSettings
-from bench._common import bench_app, pin_one_core, table  # noqa: E402
+from bench._common import bench_app, bench_badge, pin_one_core, table  # noqa: E402
 
 SYSTEM = access.Grants(Actor(None), platform_admin=True)
 
@@ -74,25 +74,7 @@ def run(count: int) -> dict[str, object]:
         rt = runtime(app)
         settings = IssuingSettings(urls=Urls(rt.settings.public_base_url), keks=rt.settings.key_encryption_keys)
         session = db.session
-        issuer = issuers.create_issuer(
-            session,
-            SYSTEM,
-            {"name": "Banc d'essai", "url": "https://bench.example.fr", "email": "bench@example.fr"},
-            settings=settings,
-        )
-        achievement = achievements.create_achievement(
-            session,
-            SYSTEM,
-            issuer.id,
-            {
-                "name": "Tenir un stand",
-                "description": "Accueillir le public.",
-                "criteria": "Avoir tenu un stand.",
-                "achievement_type": "Badge",
-            },
-            storage=rt.storage,
-            urls=settings.urls,
-        )
+        issuer, achievement = bench_badge(session, settings, rt.storage)
         emails = [f"bench{i}-{uuid.uuid4().hex[:6]}@example.fr" for i in range(count)]
         session.execute(
             insert(Person),

@@ -33,9 +33,9 @@ from app.platform.rate_limit import RateLimit  # noqa: E402
 from app.runtime import runtime  # noqa: E402
 from app.services.identity import access  # noqa: E402
 from app.services.identity.audit import Actor  # noqa: E402
-from app.services.issuing import achievements, awarding, issuers, oid4vci, oid4vci_proofs  # noqa: E402
+from app.services.issuing import awarding, oid4vci, oid4vci_proofs  # noqa: E402
 from app.web import oid4vci as views  # noqa: E402
-from bench._common import bench_app, pin_one_core, summary, table, timed  # noqa: E402
+from bench._common import bench_app, bench_badge, pin_one_core, summary, table, timed  # noqa: E402
 
 SYSTEM = access.Grants(Actor(None), platform_admin=True)
 
@@ -44,20 +44,7 @@ def _setup(app: Any) -> tuple[Any, Any]:
     rt = runtime(app)
     settings = rt.issuing
     session = db.session
-    issuer = issuers.create_issuer(
-        session,
-        SYSTEM,
-        {"name": "Banc d'essai", "url": "https://bench.example.fr", "email": "bench@example.fr"},
-        settings=settings,
-    )
-    achievement = achievements.create_achievement(
-        session,
-        SYSTEM,
-        issuer.id,
-        {"name": "Tenir un stand", "description": "Accueillir.", "criteria": "Un stand.", "achievement_type": "Badge"},
-        storage=rt.storage,
-        urls=settings.urls,
-    )
+    _issuer, achievement = bench_badge(session, settings, rt.storage)
     learner = Person(display_name="Léa", email=f"lea-{uuid.uuid4().hex[:6]}@example.fr", profile_type=ProfileType.AUTRE)
     session.add(learner)
     session.commit()
