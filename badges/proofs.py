@@ -71,11 +71,22 @@ def sign_data_integrity(
     }
     signature = key.sign(hash_data(document, proof))
     proof["proofValue"] = multibase_encode(signature)
-    secured = copy.deepcopy(document)
+    secured = _copy_json(document)
     existing = secured.get("proof")
     proofs = existing if isinstance(existing, list) else ([existing] if existing else [])
     secured["proof"] = [*proofs, proof]
     return secured
+
+
+def _copy_json(value: Any) -> Any:
+    """Deep copy of JSON data (dicts, lists, scalars), several times faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return copy.deepcopy(value)
 
 
 def embedded_proofs(document: dict[str, Any]) -> list[dict[str, Any]]:
