@@ -836,6 +836,16 @@ for method in ("GET", "POST"):
     )
 
 # --- offline verification: trust list and status bundle (issue 17) ---------------------------
+case("GET", "/trust/issuers.jws", **everyone(200))
+case("GET", "/trust/issuers.json", **everyone(200))
+case("GET", "/trust/status.jws", **everyone(200))
+case(
+    "GET",
+    "/credentials/<uuid:credential_id>/offline-qr.<any(png, svg):extension>",
+    {"credential_id": "@b.credential.id", "extension": "svg"},
+    **everyone(200),
+)
+case("GET", "/credentials/<uuid:credential_id>/offline.txt", {"credential_id": "@b.credential.id"}, **everyone(200))
 
 # --- offline verifier page (issue 17) ----------------------------------------------------------
 
