@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from app.db import utcnow
 from app.models import AuditEvent, AuditHead
@@ -68,6 +68,72 @@ def _digest(
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
+@dataclass
+class _Chain:
+    """The chain's end as this transaction appends to it: the head row, locked once, and the last link.
+
+    Events are chained here in memory and reach the database with the session's next flush (one
+    batched INSERT); the head row is brought up to date by that flush too, once.
+    """
+
+    transaction: SessionTransaction  # the (sub)transaction that took the lock
+    head: AuditHead
+    seq: int
+    hash: str
+
+
+_CHAIN = "blason.audit_chain"
+
+
+def _locked_chain(session: Session) -> _Chain:
+    """The chain's end in this transaction: the head is locked and read on the first event only."""
+    chain: _Chain | None = session.info.get(_CHAIN)
+    if chain is not None and chain.transaction.is_active and chain.head in session:
+        return chain
+    # Lock the head row so concurrent writers queue up instead of forking the chain; the lock is
+    # held until this transaction ends. Read it afresh: another transaction may have moved it.
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+        session.flush()  # a concurrent first writer fails here, on the head's primary key
+    owner = object_session(head)  # the Session itself, also when ``session`` is a scoped proxy
+    assert owner is not None
+    taken_in = owner.get_nested_transaction() or owner.get_transaction()
+    assert taken_in is not None
+    chain = _Chain(taken_in, head, head.last_seq, head.last_hash)
+    session.info[_CHAIN] = chain
+    return chain
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_when_lock_ends(session: Session, transaction: SessionTransaction) -> None:
+    # The row lock ends with the transaction (or the savepoint) that took it.
+    chain = session.info.get(_CHAIN)
+    if chain is not None and chain.transaction is transaction:
+        del session.info[_CHAIN]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    # A rolled-back savepoint took its events (and, on PostgreSQL, the locks it took) with it:
+    # the next event locks and reads the head again.
+    session.info.pop(_CHAIN, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _head_follows_chain(session: Session, _context: Any, _instances: Any) -> None:
+    # Normally already set by ``record``; this covers a head whose unflushed change was expired.
+    chain = session.info.get(_CHAIN)
+    if chain is None:
+        return
+    loaded = inspect(chain.head).dict
+    if loaded.get("last_seq") != chain.seq or loaded.get("last_hash") != chain.hash:
+        chain.head.last_seq, chain.head.last_hash = chain.seq, chain.hash
+
+
 def record(
     session: Session,
     actor: Actor | None,
@@ -78,21 +144,20 @@ def record(
     *,
     clock: Callable[[], datetime] = utcnow,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction."""
-    # Lock the head row so concurrent writers queue up instead of forking the chain.
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
-        session.flush()
+    """Append one event to the chain, in the caller's transaction.
+
+    The first event of a transaction locks and reads the head; later ones chain in memory. The
+    events and the head are written by the session's next flush (at the latest, the commit).
+    """
+    chain = _locked_chain(session)
     data = json.loads(json.dumps(data or {}, default=str))
-    seq = head.last_seq + 1
+    seq = chain.seq + 1
     occurred_at = clock().replace(microsecond=0)
     actor_id = actor.author_id if actor else None
     on_behalf = actor.acting_for if actor else None
     sid = str(subject_id) if subject_id is not None else None
-    digest = _digest(head.last_hash, seq, occurred_at, actor_id, on_behalf, action, subject_type, sid, data)
-    event = AuditEvent(
+    digest = _digest(chain.hash, seq, occurred_at, actor_id, on_behalf, action, subject_type, sid, data)
+    event_row = AuditEvent(
         seq=seq,
         occurred_at=occurred_at,
         actor_id=actor_id,
@@ -101,13 +166,13 @@ def record(
         subject_type=subject_type,
         subject_id=sid,
         data=data,
-        prev_hash=head.last_hash,
+        prev_hash=chain.hash,
         hash=digest,
     )
-    session.add(event)
-    head.last_seq, head.last_hash = seq, digest
-    session.flush()
-    return event
+    session.add(event_row)
+    chain.seq, chain.hash = seq, digest
+    chain.head.last_seq, chain.head.last_hash = seq, digest
+    return event_row
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Achievement, AchievementVersion, Credential, Issuer, Person
+from app.models import Achievement, AchievementVersion, Claim, ClaimStatus, Credential, Issuer, Person
 from app.platform.errors import FieldError, InvalidInput, NotFound, PayloadTooLarge
 from app.services.identity import audit
 from app.services.identity.access import Grants
@@ -304,6 +304,33 @@ def bulk_award(
     return report
 
 
+def _with_validated_claims(
+    session: Session, learner_ids: set[uuid.UUID], competency_ids: list[uuid.UUID], territories: set[uuid.UUID] | None
+) -> set[uuid.UUID]:
+    """The learners with a validated claim on one of ``competency_ids`` (in ``territories``), per 500.
+
+    Evidence and validations are drawn from those claims only: for anyone else, the award's data is
+    gathered without a query (as for an achievement without competencies).
+    """
+    found: set[uuid.UUID] = set()
+    if not competency_ids:
+        return found
+    for chunk in _chunks(sorted(learner_ids)):
+        stmt = (
+            select(Claim.learner_id)
+            .where(
+                Claim.learner_id.in_(chunk),
+                Claim.competency_id.in_(competency_ids),
+                Claim.status == ClaimStatus.VALIDATED,
+            )
+            .distinct()
+        )
+        if territories is not None:
+            stmt = stmt.where(Claim.project_id.in_(award_scope.projects_in(territories)))
+        found.update(session.scalars(stmt))
+    return found
+
+
 def _issue(
     session: Session,
     grants: Grants,
@@ -324,6 +351,7 @@ def _issue(
     people = {**{p.id: p for p in by_email.values()}, **by_id}
     values_by_line = dict(rows)
     competencies: dict[uuid.UUID, list[uuid.UUID]] = {}
+    claimed: dict[uuid.UUID, set[uuid.UUID]] = {}  # per version: the learners with validated claims
     pending: list[Credential] = []
     for row in keys.values():
         assert row.achievement_id is not None and row.learner_id is not None
@@ -332,10 +360,12 @@ def _issue(
         values = values_by_line[row.line]
         if version.id not in competencies:
             competencies[version.id] = _competencies_for(session, version)
+            learners = {r.learner_id for r in keys.values() if r.achievement_id == row.achievement_id and r.learner_id}
+            claimed[version.id] = _with_validated_claims(session, learners, competencies[version.id], territories)
         data = gather_award_data(
             session,
             learner.id,
-            competencies[version.id],
+            competencies[version.id] if learner.id in claimed[version.id] else [],
             settings.urls,
             evidence_url=values.get("evidence_url") or None,
             narrative=values.get("narrative") or None,
@@ -377,9 +407,6 @@ def _issue(
             for done in pending:  # the signed documents are in the database: keep memory flat
                 session.expunge(done)
             pending.clear()
-    issuance.finish()
-    for done in pending:
-        session.expunge(done)
     report.valid = report.issued
     audit.record(
         session,
@@ -396,3 +423,6 @@ def _issue(
         },
         clock=settings.clock,
     )
+    issuance.finish()  # the last flush: credentials, events, the audit head and the status list at once
+    for done in pending:
+        session.expunge(done)

@@ -192,13 +192,15 @@ class StatusSlots:
 
     The open list's row is locked (SELECT … FOR UPDATE) on first use and stays locked until
     the transaction ends, so concurrent awards of one issuer queue there instead of racing for
-    an index; a full list rolls over to a new pair.
+    an index; a full list rolls over to a new pair. Indexes are taken in memory: the row (its
+    allocation bitmap and count) is written once, by :meth:`flush`, not once per credential.
     """
 
     def __init__(self, session: Session, issuer_id: uuid.UUID, ring: KeyRing, settings: IssuingSettings) -> None:
         self.session, self.issuer_id, self.ring, self.settings = session, issuer_id, ring, settings
         self._list: StatusList | None = None
         self._used = bytearray()
+        self._next = 0  # indexes handed out from the open list, these included
 
     def _open(self) -> StatusList:
         row = self.session.scalar(
@@ -215,17 +217,18 @@ class StatusSlots:
         if row is None:
             row = create_status_lists(self.session, self.issuer_id, self.ring, self.settings)
         self._used = bytearray(row.allocated or bytes(row.size // 8))
+        self._next = row.next_index
         return row
 
     def take(self) -> tuple[StatusList, int]:
         if self._list is None:
             self._list = self._open()
         status_list = self._list
-        if status_list.next_index >= status_list.size:
+        size, used = status_list.size, self._used
+        if self._next >= size:
             self.flush()
             self._list = None
             return self.take()
-        size, used = status_list.size, self._used
         index = -1
         for _ in range(64):  # random probing is quick while the list is sparse
             candidate = secrets.randbelow(size)
@@ -240,13 +243,14 @@ class StatusSlots:
                     index = candidate
                     break
         used[index >> 3] |= 0x80 >> (index & 7)
-        status_list.next_index += 1
+        self._next += 1
         return status_list, index
 
     def flush(self) -> None:
-        """Write the allocation bitmap back to the list row."""
+        """Write the allocation bitmap and count back to the list row (flushed with the session)."""
         if self._list is not None:
             self._list.allocated = bytes(self._used)
+            self._list.next_index = self._next
 
 
 # ---------------------------------------------------------------------------------------------

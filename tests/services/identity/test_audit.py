@@ -10,9 +10,11 @@ from app.services.identity import audit
 
 def _chain(session, n=3):
     actor = audit.Actor(None)
-    return [
+    events = [
         audit.record(session, actor, "test.event", "thing", i, {"n": i, "texte": "élu « local »"}) for i in range(n)
     ]
+    session.flush()  # events are written by the session's next flush
+    return events
 
 
 def test_chain_links_each_event_to_the_previous(session):

@@ -213,7 +213,8 @@ def test_an_event_left_unsigned_for_m_minutes_gets_signed(app, session, client, 
 
 def test_no_head_is_signed_over_a_request_s_uncommitted_work(app, session, client, monkeypatch):  # type: ignore[no-untyped-def]
     _sign_every(app, monkeypatch, events=1, minutes=runtime(app).settings.audit_sign_every_minutes)
-    seq = audit.record(session, audit.Actor(None), "test.event", "thing", 1).seq  # flushed, not committed
+    seq = audit.record(session, audit.Actor(None), "test.event", "thing", 1).seq
+    session.flush()  # written, not committed
     client.get("/api/v1/platform")
     session.rollback()
     assert _heads_from(session, seq) == [] and session.get(AuditEvent, seq) is None
