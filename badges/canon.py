@@ -10,7 +10,12 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from pyld.jsonld import DEFAULT_BASE_IRI, JsonLdError, JsonLdProcessor
-from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape
+
+try:  # pyld's own N-Quads serialisation (pyld >= 3), so that both paths write the same bytes
+    from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape
+except ImportError:  # pragma: no cover - older pyld: the plain path only
+    RDF_LANGSTRING = XSD_STRING = ""
+    escape = None
 
 from . import contexts
 from .errors import ContextError, UndefinedTermError
@@ -157,7 +162,7 @@ def canonize(document: dict[str, Any], *, strict: bool = True) -> str:
     Strict canonicalisation of a document whose shape was seen before takes the template path
     (see below), which gives the same N-Quads byte for byte.
     """
-    if strict:
+    if strict and escape is not None:
         nquads = _fast_canonize(document)
         if nquads is not None:
             return nquads

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import copy
 import json
 from dataclasses import dataclass
@@ -10,11 +11,12 @@ from functools import lru_cache
 from typing import Any
 
 import jwt
+import orjson
 from jwt.exceptions import InvalidTokenError
 
 from .encoding import b64url_decode, b64url_encode
 from .errors import InvalidInput, KeyFormatError, ProofError, SigningError
-from .keys import PublicKey, SigningKey
+from .keys import DEFAULT_ALGORITHM, PublicKey, SigningKey
 from .timeutil import format_datetime, numeric_date
 
 VC_JWT_ALGORITHMS = ("ES256", "RS256", "EdDSA")
@@ -36,8 +38,21 @@ class DecodedJws:
     token: str
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _dumps(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON in the members' own order, as ``json.dumps(separators=(",", ":"),
+    ensure_ascii=False)`` writes it; orjson does it about fifteen times faster (issue 18)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits, keys that are not strings
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _b64url_bytes(data: bytes) -> bytes:
+    # base64.urlsafe_b64encode without its two wrapper layers, unpadded.
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 @lru_cache(maxsize=256)
@@ -51,14 +66,24 @@ def _header_segment(algorithm: str, kid: str | None, typ: str | None) -> str:
 
 
 def _sign(
-    payload: dict[str, Any], key: SigningKey, algorithm: str, *, kid: str | None = None, typ: str | None = None
+    payload: dict[str, Any],
+    key: SigningKey,
+    algorithm: str,
+    *,
+    kid: str | None = None,
+    typ: str | None = None,
+    kind: str | None = None,
 ) -> str:
     """Return a compact JWS; the signature itself comes from ``cryptography``."""
-    if _KIND_FOR_ALG.get(algorithm) != key.kind:
-        raise KeyFormatError(f"algorithm {algorithm} does not match a {key.kind} key")
-    signing_input = f"{_header_segment(algorithm, kid, typ)}.{b64url_encode(_dumps(payload))}"
-    signature = key.sign(signing_input.encode("ascii"), algorithm)
-    return f"{signing_input}.{b64url_encode(signature)}"
+    key_kind = kind or key.kind
+    if _KIND_FOR_ALG.get(algorithm) != key_kind:
+        raise KeyFormatError(f"algorithm {algorithm} does not match a {key_kind} key")
+    # Kept as bytes from the JSON to the token: one decode at the end instead of two copies.
+    signing_input = b"".join(
+        (_header_segment(algorithm, kid, typ).encode("ascii"), b".", _b64url_bytes(_dumps(payload)))
+    )
+    signature = key.sign(signing_input, algorithm)
+    return b"".join((signing_input, b".", _b64url_bytes(signature))).decode("ascii")
 
 
 def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
@@ -92,11 +117,12 @@ def sign_vc_jwt(
     credential: dict[str, Any], key: SigningKey, kid: str, *, algorithm: str | None = None, typ: bool = True
 ) -> str:
     """Return the OB 3.0 VC-JWT: header alg+kid(+typ JWT), payload = credential + claims."""
-    alg = algorithm or key.algorithm
+    kind = key.kind  # the key's type is looked up once: it is a chain of isinstance checks
+    alg = algorithm or DEFAULT_ALGORITHM[kind]
     if alg not in VC_JWT_ALGORITHMS:
         raise SigningError(f"unsupported VC-JWT algorithm: {alg}")
     payload = {**credential, **vc_jwt_claims(credential)}
-    return _sign(payload, key, alg, kid=kid, typ="JWT" if typ else None)
+    return _sign(payload, key, alg, kid=kid, typ="JWT" if typ else None, kind=kind)
 
 
 def sign_ob2_assertion(assertion: dict[str, Any], key: SigningKey) -> str:
