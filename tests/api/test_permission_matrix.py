@@ -848,6 +848,10 @@ case(
 case("GET", "/credentials/<uuid:credential_id>/offline.txt", {"credential_id": "@b.credential.id"}, **everyone(200))
 
 # --- offline verifier page (issue 17) ----------------------------------------------------------
+case("GET", "/verifier-hors-ligne/", **everyone(200))
+case("GET", "/verifier-hors-ligne/sw.js", **everyone(200))
+case("GET", "/verifier-hors-ligne/manifest.webmanifest", **everyone(200))
+case("GET", "/verifier-hors-ligne/icon-<int:size>.png", {"size": 192}, **everyone(200))
 
 # --- public API --------------------------------------------------------------------------------
 case("GET", f"{V1}/openapi.json", **everyone(200))

@@ -139,15 +139,15 @@
 
   // --- the compact badge ----------------------------------------------------------------------
 
-  function findKey(trust, kid) {
-    var issuers = (trust && trust.issuers) || [];
-    for (var i = 0; i < issuers.length; i++) {
-      var keys = issuers[i].keys || [];
-      for (var j = 0; j < keys.length; j++) {
-        if (keys[j].kid === kid) return { issuer: issuers[i], key: keys[j] };
-      }
-    }
-    return null;
+  // Every (issuer, key) of the trust list with this kid and algorithm (kids are hints: rarely more than one).
+  function findKeys(trust, kid, alg) {
+    var found = [];
+    ((trust && trust.issuers) || []).forEach(function (issuer) {
+      (issuer.keys || []).forEach(function (key) {
+        if (key.kid === kid && key.alg === alg) found.push({ issuer: issuer, key: key });
+      });
+    });
+    return found;
   }
 
   function text(value) { return typeof value === "string" ? value : null; }
@@ -197,7 +197,7 @@
     }
     return decompress(base64urlDecode(list.encodedList.slice(1)), "gzip").then(function (bits) {
       var byte = status.index >> 3;
-      if (byte >= bits.length) return null;
+      if (byte >= bits.length) return true;  // an index beyond the list cannot be cleared: refused
       return (bits[byte] & (0x80 >> (status.index & 7))) !== 0;
     }, function () { return null; });
   }
@@ -256,20 +256,30 @@
     var state = {};
     return decode(textValue).then(function (decoded) {
       state = decoded;
-      var found = findKey(trust, decoded.kid);
-      if (!found) throw new Refusal("unknown_issuer", "key " + decoded.kid + " is not in the trust list");
-      state.found = found;
-      if (found.key.alg !== decoded.alg) throw new Refusal("tampered", "algorithm differs from the key's");
-      return importKey(found.key.jwk, decoded.alg).then(function (key) {
-        return verifySignature(key, decoded.alg, decoded.signature, decoded.signed);
-      }, function () { throw new Refusal("unknown_issuer", "unusable key in the trust list"); });
-    }).then(function (ok) {
-      if (!ok) throw new Refusal("tampered", "signature does not match");
+      var candidates = findKeys(trust, decoded.kid, decoded.alg);
+      if (!candidates.length) throw new Refusal("unknown_issuer", "key " + decoded.kid + " is not in the trust list");
+      // The first key whose signature holds; none: compromised if one of them is, else tampered.
+      return candidates.reduce(function (previous, candidate) {
+        return previous.then(function (done) {
+          if (done) return done;
+          return importKey(candidate.key.jwk, decoded.alg).then(function (key) {
+            return verifySignature(key, decoded.alg, decoded.signature, decoded.signed);
+          }).then(function (ok) { return ok ? candidate : null; }, function () { return null; });
+        });
+      }, Promise.resolve(null)).then(function (verified) {
+        if (verified) return verified;
+        var compromised = candidates.filter(function (c) { return c.key.status === "compromised"; });
+        state.found = compromised[0] || candidates[0];
+        if (compromised.length) throw new Refusal("compromised", "key declared compromised");
+        throw new Refusal("tampered", "signature does not match");
+      });
+    }).then(function (verified) {
+      state.found = verified;
       var claims = state.claims;
       var issuer = state.found.issuer;
       // A stolen key can sign any date: whatever the payload says, it is refused.
       if (state.found.key.status === "compromised") throw new Refusal("compromised", "key declared compromised");
-      var ids = (issuer.ids || []).concat([issuer.id]);
+      var ids = issuer.ids && issuer.ids.length ? issuer.ids : [issuer.id];
       if (!claims.issuerId || ids.indexOf(claims.issuerId) < 0) {
         throw new Refusal("unknown_issuer", "the payload's issuer is not the key's");
       }

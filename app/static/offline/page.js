@@ -9,6 +9,7 @@
   var config = JSON.parse(root.dataset.config);
   var words = config.words;
   var lang = config.lang;
+  var locale = lang === "en" ? "en-GB" : "fr-FR";  // dates as the rest of the site writes them
   var lists = { trust: null, status: null, error: null };
   var camera = { stream: null, timer: null, detector: null };
 
@@ -24,15 +25,16 @@
 
   function dateText(seconds, withTime) {
     var options = withTime ? { dateStyle: "long", timeStyle: "short" } : { dateStyle: "long" };
-    return new Intl.DateTimeFormat(lang, options).format(new Date(seconds * 1000));
+    return new Intl.DateTimeFormat(locale, options).format(new Date(seconds * 1000));
   }
 
   function ago(seconds) {
-    var rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+    // "il y a 1 minute", "il y a 3 heures", "hier", "il y a 9 jours"
+    var exact = new Intl.RelativeTimeFormat(locale, { numeric: "always" });
     var elapsed = Math.max(0, Date.now() / 1000 - seconds);
-    if (elapsed < 3600) return rtf.format(-Math.floor(elapsed / 60), "minute");
-    if (elapsed < 86400) return rtf.format(-Math.floor(elapsed / 3600), "hour");
-    return rtf.format(-Math.floor(elapsed / 86400), "day");
+    if (elapsed < 3600) return exact.format(-Math.max(1, Math.floor(elapsed / 60)), "minute");
+    if (elapsed < 86400) return exact.format(-Math.floor(elapsed / 3600), "hour");
+    return new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(-Math.floor(elapsed / 86400), "day");
   }
 
   function element(tag, text, className) {
@@ -85,6 +87,7 @@
 
   function loadLists() {
     $("lists-state").setAttribute("aria-busy", "true");
+    root.dataset.lists = "loading";
     return Promise.all([
       fetchJws(config.trustUrl, "blason-trust-list+jwt"),
       fetchJws(config.statusUrl, "blason-status-bundle+jwt")
