@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -98,7 +101,14 @@ def sample_credential() -> dict[str, object]:
     )
 
 
-def run_js(credential: dict[str, object], seed: bytes, vm: str, created: str, count: int) -> dict[str, float] | None:
+def run_js(
+    credential: dict[str, object],
+    seed: bytes,
+    vm: str,
+    created: str,
+    count: int,
+    extra: list[dict[str, object]] | None = None,
+) -> dict[str, Any] | None:
     js_dir = ROOT / "bench" / "js"
     if not (js_dir / "node_modules").is_dir() or shutil.which("node") is None:
         return None
@@ -115,6 +125,7 @@ def run_js(credential: dict[str, object], seed: bytes, vm: str, created: str, co
                 "controller": vm.split("#")[0],
                 "verificationMethod": vm,
                 "created": created,
+                "extra": extra or [],
             },
             handle,
         )
@@ -130,10 +141,131 @@ def run_js(credential: dict[str, object], seed: bytes, vm: str, created: str, co
         os.unlink(handle.name)
 
 
+def randomised_credentials(count: int, seed: int = 18) -> list[dict[str, Any]]:
+    """Credentials of the benchmark's shape with awkward values (quotes, accents, line breaks, empty, long)."""
+    rng = random.Random(seed)
+    awkward = ["", '"', 'Dit "bonjour"', "back\\slash", "l1\nl2\r\nfin\t.", "Élodie Nguyễn ✓ 🎓", "x" * 3000]
+    out = []
+    for number in range(count):
+        document = json.loads(json.dumps(sample_credential()))
+        subject = document["credentialSubject"]
+        achievement = subject["achievement"]
+        document["id"] = f"urn:uuid:00000000-0000-4000-8000-{number:012d}"
+        achievement["name"] = rng.choice(awkward) + f" {number}"
+        achievement["description"] = rng.choice(awkward)
+        achievement["criteria"]["narrative"] = rng.choice(awkward)
+        alignment = achievement["alignment"][0]
+        achievement["alignment"] = [
+            {**alignment, "targetName": rng.choice(awkward) + str(index), "targetUrl": f"https://r.example/{index}"}
+            for index in range(number % 4)
+        ] or [alignment]
+        document["evidence"][0]["name"] = rng.choice(awkward)
+        out.append(document)
+    return out
+
+
+def issue_18_rows(
+    credential: dict[str, Any], ed: Any, p256: Any, vm: str, seed: bytes, seconds: float, runs: int, *, with_js: bool
+) -> str:
+    """The issue 18 rows: each measure with its same-run baseline, median of ``runs`` runs."""
+    message = b"x" * 64
+    counter = [0]
+
+    def sign_new_created() -> object:
+        # A new `created` on every call, as in a bulk award spread over time.
+        counter[0] += 1
+        n = counter[0]
+        created = f"2025-{1 + n // 2419200 % 12:02d}-{1 + n // 86400 % 28:02d}T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z"
+        return sign_data_integrity(credential, ed, vm, created=created)
+
+    extra: list[dict[str, object]] = [
+        {"credential": item, "created": f"2025-04-01T10:00:{index:02d}Z"}
+        for index, item in enumerate(randomised_credentials(12))
+    ]
+    ours = [
+        sign_data_integrity(item["credential"], ed, vm, created=item["created"])["proof"][0]["proofValue"]  # type: ignore[arg-type]
+        for item in extra
+    ]
+    samples: dict[str, list[float]] = {}
+    same_proofs: list[bool] = []
+    kid = "https://badges.example.fr/issuers/territoire-1/keys/1"
+    for _ in range(runs):
+        run: dict[str, float] = {}
+        run["raw Ed25519"] = rate(lambda: ed.sign(message), seconds)
+        run["raw ES256"] = rate(lambda: p256.sign(message), seconds)
+        run["DI sign, new created"] = rate(sign_new_created, seconds)
+        run["DI sign, same created"] = rate(
+            lambda: sign_data_integrity(credential, ed, vm, created="2025-03-01T09:00:05Z"), seconds
+        )
+        for alg, key in (("ES256", p256), ("EdDSA", ed)):
+            token = sign_vc_jwt(credential, key, kid)
+            signing_input = token.rsplit(".", 1)[0].encode("ascii")
+            run[f"VC-JWT {alg}"] = rate(lambda key=key: sign_vc_jwt(credential, key, kid), seconds)
+            run[f"raw {alg} over the token's bytes"] = rate(
+                lambda key=key, data=signing_input, alg=alg: key.sign(data, alg), seconds
+            )
+        js = (
+            run_js(credential, seed, vm, "2025-03-01T09:00:05Z", max(50, int(40 * seconds)), extra) if with_js else None
+        )
+        if js is not None:
+            run["DB JS sign"] = js["signPerSecond"]
+            same_proofs.append(js["extraProofValues"] == ours)
+        for name, value in run.items():
+            samples.setdefault(name, []).append(value)
+        ratios = {
+            "DI new created / DB JS": run["DI sign, new created"] / run["DB JS sign"] if "DB JS sign" in run else 0.0,
+            "raw Ed25519 / DI new created": run["raw Ed25519"] / run["DI sign, new created"],
+            "raw Ed25519 / DI same created": run["raw Ed25519"] / run["DI sign, same created"],
+            "raw ES256 / VC-JWT ES256": run["raw ES256"] / run["VC-JWT ES256"],
+            "raw Ed25519 / VC-JWT EdDSA": run["raw Ed25519"] / run["VC-JWT EdDSA"],
+            "raw ES256 same bytes / VC-JWT ES256": run["raw ES256 over the token's bytes"] / run["VC-JWT ES256"],
+            "raw EdDSA same bytes / VC-JWT EdDSA": run["raw EdDSA over the token's bytes"] / run["VC-JWT EdDSA"],
+        }
+        for name, value in ratios.items():
+            samples.setdefault(name, []).append(value)
+
+    def med(name: str) -> float:
+        return statistics.median(samples[name])
+
+    has_js = "DB JS sign" in samples
+    lines = [
+        f"\nIssue 18 rows (median of {runs} runs, each ratio against a baseline of the same run)\n",
+        "| measure | per second | same-run baseline | ratio (median) | target |",
+        "| --- | ---: | --- | ---: | --- |",
+    ]
+    if has_js:
+        lines.append(
+            f"| eddsa-rdfc-2022 sign, new `created` each time | {med('DI sign, new created'):,.0f} | "
+            f"Digital Bazaar JS {med('DB JS sign'):,.0f}/s | {med('DI new created / DB JS'):.1f}× faster | ≥ 10× |"
+        )
+    lines += [
+        f"| eddsa-rdfc-2022 sign, new `created` each time | {med('DI sign, new created'):,.0f} | "
+        f"raw Ed25519 {med('raw Ed25519'):,.0f}/s | {med('raw Ed25519 / DI new created'):.1f}× the signature | ≤ 10× |",
+        f"| eddsa-rdfc-2022 sign, same `created` | {med('DI sign, same created'):,.0f} | "
+        f"raw Ed25519 {med('raw Ed25519'):,.0f}/s | {med('raw Ed25519 / DI same created'):.1f}× the signature | ≤ 10× |",
+    ]
+    for alg, raw_name in (("ES256", "raw ES256"), ("EdDSA", "raw Ed25519")):
+        lines.append(
+            f"| VC-JWT {alg} sign | {med(f'VC-JWT {alg}'):,.0f} | {raw_name} (64 bytes) {med(raw_name):,.0f}/s | "
+            f"{med(f'{raw_name} / VC-JWT {alg}'):.2f}× | ≤ 1.3× |"
+        )
+        lines.append(
+            f"| VC-JWT {alg} sign | {med(f'VC-JWT {alg}'):,.0f} | raw {alg} over the token's own bytes "
+            f"{med(f'raw {alg} over the token' + chr(39) + 's bytes'):,.0f}/s | "
+            f"{med(f'raw {alg} same bytes / VC-JWT {alg}'):.2f}× | ≤ 1.3× |"
+        )
+    if same_proofs:
+        lines.append(
+            f"\nProofs identical to Digital Bazaar's on {len(extra)} randomised credentials: {all(same_proofs)}"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--no-js", action="store_true")
+    parser.add_argument("--runs", type=int, default=3, help="runs of the issue 18 rows (median printed)")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -204,6 +336,7 @@ def main() -> None:
     rows.append((f"status list encode ({bits.size} entries)", rate(bits.encode, seconds), ""))
 
     js = None if args.no_js else run_js(credential, seed, vm, created, max(50, int(di_sign * seconds / 3)))
+    issue_rows = issue_18_rows(credential, ed, p256, vm, seed, seconds, args.runs, with_js=not args.no_js)
     print(f"Python {sys.version.split()[0]}, one core; {seconds:.1f} s per measurement\n")
     print("| operation | per second | note |")
     print("| --- | ---: | --- |")
@@ -221,6 +354,7 @@ def main() -> None:
         print(f"\nSame proofValue in Python and JS: {js['proofValue'] == proof['proofValue']}")
     else:
         print("\n(JS comparison skipped: run `npm ci` in bench/js)")
+    print(issue_rows)
 
 
 if __name__ == "__main__":
