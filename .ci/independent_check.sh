@@ -18,6 +18,10 @@ trap 'rm -f "$samples"' EXIT
 "$PYTHON" "$JS_DIR/make_samples.py" > "$samples"
 node "$JS_DIR/verify.mjs" "$samples"
 
+# Compact signed badges (BL1, COSE_Sign1 signed with pycose): @auth0/cose verifies them.
+"$PYTHON" "$JS_DIR/make_compact_samples.py" > "$samples"
+node "$JS_DIR/verify_compact.mjs" "$samples"
+
 # OpenID4VCI: an independent wallet (Sphereon's @sphereon/oid4vci-client) takes offers from a running
 # Blason (demo data, a loopback port, a throw-away instance), obtains the badge in both formats with
 # its own holder keys, and sees a replayed code, a wrong transaction code, a stale nonce and a proof

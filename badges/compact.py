@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from .status import StatusList
 from .timeutil import numeric_date, parse_datetime
 
 PREFIX = "BL1:"
+ALPHANUMERIC_TEXT = re.compile(r"[0-9A-Z $%*+\-./:]+")  # the QR alphanumeric alphabet: all a BL1 text uses
 FORMAT = "bl1-cose"
 BLASON_CLAIMS = -70000
 MAX_COMPETENCIES = 8
@@ -665,7 +667,7 @@ def verify_compact(
     if key.status == "compromised":
         _compromised(report, key)
         return report
-    if badge.issuer not in (issuer.ids or (issuer.id,)):
+    if badge.issuer not in issuer.ids:
         report.add(
             "issuer_key",
             "fail",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .baking import unbake
+from .compact import PREFIX as COMPACT_PREFIX, verify_with_resolvers
 from .errors import BadgeError
 from .jws import decode_jws
 from .report import Resolvers, VerificationReport
@@ -68,6 +69,10 @@ def _dispatch(data: bytes | str | dict[str, Any], context: Context, *, prefix: s
             return report
     if isinstance(data, str):
         text = data.strip()
+        if text.startswith(COMPACT_PREFIX):
+            # A compact signed badge (BL1): checked against the trust list and status bundle its
+            # platform publishes, as the resolvers answer them (see badges.compact).
+            return verify_with_resolvers(text, context.resolvers, context.now)
         if _JWS.match(text):
             decoded = decode_jws(text)
             if decoded.payload.get("type") == "Assertion" or (

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import io
+from datetime import timedelta
+
 import badges
+from app.api import verification as verify_api
+from app.db import utcnow
+from app.models import Credential, KeyPurpose
 from app.runtime import runtime
+from app.services.issuing import keys, revocation, wallet
+from app.services.verification import offline
 from badges import compact
-from tests.public_fixtures import BASE, Issued
+from tests.public_fixtures import BASE, Issued, NoNetwork
+from tests.web.csrf_support import csrf_token
 
 
 def _platform(app) -> badges.PublicKey:  # type: ignore[no-untyped-def]
@@ -59,3 +68,88 @@ def test_offline_qr_and_text_verify_against_the_published_material(app, client, 
     # The learner did not choose to show their name: it is not in the payload.
     assert "holderName" not in report.credential
     assert client.get("/credentials/00000000-0000-0000-0000-000000000000/offline.txt").status_code == 404
+
+
+def _verify(client, text: str):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/verify", json={"credential": text})
+
+
+def test_the_api_and_the_form_take_a_bl1_text_and_follow_revocation(
+    client, session, issued: Issued, settings, monkeypatch
+) -> None:
+
+    monkeypatch.setattr(verify_api, "verify_fetcher", NoNetwork)
+    payload = client.get(f"{issued.path}/offline.txt").get_data(as_text=True)
+    answer = _verify(client, payload)
+    assert answer.status_code == 200 and answer.json["verdict"] == "genuine", answer.json
+    assert answer.json["format"] == "bl1-cose" and answer.json["verificationUrl"] == issued.url
+    assert answer.json["credential"]["credentialId"] == str(issued.credential.id)
+    form = client.post(
+        "/verify",
+        data={"badge": payload, "csrf_token": csrf_token(client), "file": (io.BytesIO(b""), "")},
+        content_type="multipart/form-data",
+    )
+    assert form.status_code == 200 and "Badge authentique" in form.get_data(as_text=True)
+
+    revocation.revoke(session, issued.setup.grants(session), issued.credential.id, "Erreur.", settings=settings)
+    session.commit()
+    assert _verify(client, payload).json["verdict"] == "revoked"
+    # The compact form is still served (the holder carries it); the status bundle tells the rest.
+    assert client.get(f"{issued.path}/offline.txt").get_data(as_text=True) == payload
+    bundle = compact.load_status_bundle(
+        client.get("/trust/status.jws").get_data(as_text=True), _platform(client.application)
+    )
+    trust = compact.load_trust_list(
+        client.get("/trust/issuers.jws").get_data(as_text=True), _platform(client.application)
+    )
+    report = compact.verify_compact(payload, trust_list=trust, status_bundle=bundle)
+    assert not report.valid and report.check("status").reason_fr.startswith("Révoqué selon les listes du")  # type: ignore[union-attr]
+
+
+def test_a_compromised_key_and_the_holder_name(client, session, issued: Issued, settings) -> None:
+
+    credential = session.get(Credential, issued.credential.id)
+    learner = issued.setup.learner
+    wallet.set_show_name(
+        session,
+        issued.setup.grants(session, learner),
+        credential.id,
+        True,
+        expected_version=credential.version,
+        urls=settings.urls,
+    )
+    session.commit()
+    shown = client.get(f"{issued.path}/offline.txt").get_data(as_text=True)
+    assert compact.CompactBadge.from_claims(compact.decode_compact(shown).claims).holder_name == learner.display_name
+    assert _verify(client, shown).json["verdict"] == "genuine"
+    row = keys.active_key(session, credential.issuer_id, KeyPurpose.DATA_INTEGRITY)
+    keys.mark_compromised(session, issued.setup.grants(session), credential.issuer_id, row.id, "Vol.", settings.keks)
+    session.commit()
+    answer = _verify(client, shown)
+    assert answer.json["verdict"] == "key_compromised", answer.json
+    # A new compact form is signed with the replacement key, and verifies.
+    fresh = client.get(f"{issued.path}/offline.txt").get_data(as_text=True)
+    assert fresh != shown
+    trust = compact.load_trust_list(
+        client.get("/trust/issuers.jws").get_data(as_text=True), _platform(client.application)
+    )
+    assert compact.verify_compact(fresh, trust_list=trust).valid
+    assert not compact.verify_compact(shown, trust_list=trust).valid
+    # Online, the platform still says the badge's own signed forms came from the compromised key.
+    assert _verify(client, fresh).json["verdict"] == "key_compromised"
+    assert offline.public_compact(session, credential.id, settings) == fresh
+
+
+def test_trust_material_is_redated_and_follows_changes(app, session, issued: Issued) -> None:
+    urls, key = runtime(app).issuing.urls, runtime(app).platform_key
+    clock = [1000.0]
+    first = offline.signed_status_bundle(session, urls, key, utcnow(), monotonic=lambda: clock[0])
+    assert (
+        offline.signed_status_bundle(session, urls, key, utcnow() + timedelta(seconds=5), monotonic=lambda: clock[0])
+        == first
+    )
+    clock[0] += offline.MAX_AGE + 1
+    later = offline.signed_status_bundle(
+        session, urls, key, utcnow() + timedelta(minutes=6), monotonic=lambda: clock[0]
+    )
+    assert later.iat > first.iat

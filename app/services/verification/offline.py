@@ -31,16 +31,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import badges
-from app.models import Credential, Issuer, KeyPurpose, KeyStatus, Person, SigningKey, StatusList
+from app.models import Credential, CredentialState, Issuer, KeyPurpose, KeyStatus, Person, SigningKey, StatusList
 from app.platform.urls import Urls
 from app.services.issuing.keys import KeyUnavailable, active_key, decrypt_private_key
 from app.services.issuing.signing import IssuingSettings
-from app.services.verification import public_docs, public_pages
+from app.services.verification import public_docs
 from badges import compact
 
 MAX_AGE = 300  # seconds: the trust material's Cache-Control max-age, and how often it is re-dated
 COMPACT_PURPOSES = (KeyPurpose.DATA_INTEGRITY, KeyPurpose.VC_JWT)  # Ed25519 and P-256
 QR_ERROR_CORRECTION = "M"
+PUBLIC_STATES = (CredentialState.ISSUED, CredentialState.SUSPENDED, CredentialState.REVOKED)
 _STATUS = {KeyStatus.ACTIVE: "active", KeyStatus.RETIRED: "retired", KeyStatus.COMPROMISED: "compromised"}
 
 
@@ -112,8 +113,10 @@ def compact_of(session: Session, credential: Credential, settings: IssuingSettin
 
 def public_compact(session: Session, credential_id: uuid.UUID, settings: IssuingSettings) -> str | None:
     """The compact form of an issued, suspended or revoked credential; None for anything else."""
-    credential = public_pages.public_credential(session, credential_id)
-    return compact_of(session, credential, settings) if credential is not None else None
+    credential = session.get(Credential, credential_id)
+    if credential is None or credential.state not in PUBLIC_STATES or credential.ob3_credential is None:
+        return None
+    return compact_of(session, credential, settings)
 
 
 @dataclass(frozen=True)

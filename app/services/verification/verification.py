@@ -32,13 +32,14 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 import badges
+from app.db import utcnow
 from app.models import Credential, CredentialState, StatusList
 from app.platform.errors import FieldError, InvalidInput, UnsupportedMediaType
 from app.platform.i18n import translator
 from app.platform.images import check_png
 from app.platform.urls import Urls
 from app.services.issuing.keys import issuer_keys
-from app.services.verification import public_docs
+from app.services.verification import offline, public_docs
 
 MAX_FETCHES = 8
 FETCH_DEADLINE = 15.0
@@ -84,7 +85,7 @@ def verdict_of(report: badges.VerificationReport, status: public_docs.Credential
         if status.key_compromised:
             return "key_compromised"
     if "issuer_key" in failed:
-        return "unknown_key"
+        return "key_compromised" if failed["issuer_key"].reason_en.startswith("Compromised key") else "unknown_key"
     if "status" in failed:
         reason = failed["status"].reason_en
         if reason.startswith("Revoked"):
@@ -203,11 +204,14 @@ class BudgetedFetcher:
         return self.fetcher.get_json(url)
 
 
-def resolvers_for(session: Session, urls: Urls, fetcher: Any | None) -> badges.Resolvers:
+def resolvers_for(session: Session, urls: Urls, fetcher: Any | None, now: datetime | None = None) -> badges.Resolvers:
     """Our URLs from the database (unknown ones fail, never fetched); others through ``fetcher``."""
 
     def fetch(url: str) -> Any:
         if is_ours(urls, url):
+            trust = offline.resolve(session, urls, url, now or utcnow())  # BL1: our trust list, status bundle
+            if trust is not None:
+                return trust
             answer = public_docs.resolve(session, urls, url)
             if answer is None:
                 raise badges.ResolutionError(f"unknown URL {url}")
@@ -467,7 +471,7 @@ def verify_submission(
     try:
         report = badges.verify(
             data,
-            resolvers=resolvers_for(session, urls, budget),
+            resolvers=resolvers_for(session, urls, budget, now),
             now=now,
             recipient=submission.recipient or None,
             profile=profile,
