@@ -595,6 +595,72 @@ def verify_dossier(path: str) -> None:
     click.echo("Dossier intact.")
 
 
+# Offline verification (issue 17) ------------------------------------------------------------------
+
+
+@blason.command("trust-export")
+@click.argument("directory", type=click.Path(file_okay=False))
+def trust_export(directory: str) -> None:
+    """Save the signed trust list, status bundle and platform key (JWK) in DIRECTORY, for verify-offline."""
+    import json
+
+    from app.services.verification import offline
+
+    rt = runtime()
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    now = rt.clock()
+    trust = offline.signed_trust_list(db.session, rt.issuing.urls, rt.platform_key, now)
+    status = offline.signed_status_bundle(db.session, rt.issuing.urls, rt.platform_key, now)
+    (target / "issuers.jws").write_text(trust.token, encoding="ascii")
+    (target / "status.jws").write_text(status.token, encoding="ascii")
+    jwk = rt.platform_key.public.jwk(alg="EdDSA")
+    (target / "platform.jwk.json").write_text(json.dumps(jwk, indent=1), encoding="utf-8")
+    click.echo(f"Written issuers.jws, status.jws and platform.jwk.json to {target}.")
+
+
+@blason.command("verify-offline")
+@click.argument("payload")
+@click.option("--trust-list", "trust_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--status", "status_path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--platform-key",
+    "key_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The platform's public JWK (trust-export's platform.jwk.json); default: this instance's key.",
+)
+def verify_offline(payload: str, trust_path: str, status_path: str | None, key_path: str | None) -> None:
+    """Verify a compact signed badge (BL1:..., or @FILE, or - for standard input) with no network; exit 1 unless genuine."""
+    import json
+
+    import badges
+    from badges import compact
+
+    if payload == "-":
+        payload = sys.stdin.read()
+    elif payload.startswith("@"):
+        payload = Path(payload[1:]).read_text(encoding="utf-8")
+    if key_path:
+        platform = badges.public_key_from_jwk(json.loads(Path(key_path).read_text(encoding="utf-8")))
+    else:
+        platform = runtime().platform_key.public
+    try:
+        trust = compact.load_trust_list(Path(trust_path).read_text(encoding="ascii"), platform)
+        bundle = (
+            compact.load_status_bundle(Path(status_path).read_text(encoding="ascii"), platform) if status_path else None
+        )
+    except (badges.ProofError, badges.InvalidInput) as exc:
+        click.echo(f"The trust material does not verify with the platform key: {exc}", err=True)
+        sys.exit(2)
+    report = compact.verify_compact(payload, trust_list=trust, status_bundle=bundle, now=runtime().clock())
+    if report.credential:
+        click.echo(f"{report.credential['name']} — {report.credential['issuer']['name']} ({report.credential['id']})")
+    for check in report.checks:
+        click.echo(f"  {check.name}: {check.outcome} — {check.reason_fr}")
+    click.echo("authentique" if report.valid else "NON VALIDE")
+    sys.exit(0 if report.valid else 1)
+
+
 # Storage ------------------------------------------------------------------------------------------
 
 

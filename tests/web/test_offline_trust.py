@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 
 import badges
@@ -153,3 +154,22 @@ def test_trust_material_is_redated_and_follows_changes(app, session, issued: Iss
         session, urls, key, utcnow() + timedelta(minutes=6), monotonic=lambda: clock[0]
     )
     assert later.iat > first.iat
+
+
+def test_cli_exports_the_trust_material_and_verifies_with_no_network(runner, client, issued: Issued, tmp_path) -> None:
+    done = runner.invoke(args=["blason", "trust-export", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert {p.name for p in tmp_path.iterdir()} == {"issuers.jws", "status.jws", "platform.jwk.json"}
+    payload = client.get(f"{issued.path}/offline.txt").get_data(as_text=True)
+    (tmp_path / "badge.txt").write_text(payload, encoding="ascii")
+    args = ["--trust-list", str(tmp_path / "issuers.jws"), "--status", str(tmp_path / "status.jws")]
+    key = ["--platform-key", str(tmp_path / "platform.jwk.json")]
+    done = runner.invoke(args=["blason", "verify-offline", payload, *args, *key])
+    assert done.exit_code == 0 and "authentique" in done.output and "Animer une réunion publique" in done.output
+    done = runner.invoke(args=["blason", "verify-offline", f"@{tmp_path / 'badge.txt'}", *args])
+    assert done.exit_code == 0, done.output
+    tampered = payload[:-8] + ("A" if payload[-8] != "A" else "B") + payload[-7:]
+    assert runner.invoke(args=["blason", "verify-offline", tampered, *args]).exit_code == 1
+    other = tmp_path / "other.jwk.json"
+    other.write_text(json.dumps(badges.generate_key("Ed25519").public.jwk()), encoding="utf-8")
+    assert runner.invoke(args=["blason", "verify-offline", payload, *args, "--platform-key", str(other)]).exit_code == 2
