@@ -128,7 +128,7 @@ def worker() -> Response:
 @bp.get(f"{SCOPE}manifest.webmanifest")
 def manifest() -> Response:
     """The web app manifest: the verifier can be installed on a phone's home screen."""
-    lang = request.args.get("lang") if request.args.get("lang") in ("fr", "en") else "fr"
+    lang = "en" if request.args.get("lang") == "en" else "fr"
     tr = translator(lang)
     document = {
         "name": tr("offline_app_name"),

@@ -1,10 +1,12 @@
 """The offline verifier page (issue 17) in a real headless Chromium at phone size: visited once with
 the network, then with the browser context offline, it verifies compact signed badges (BL1) from
 pasted text and from a photo of the QR code — genuine, tampered, revoked, unknown key, compromised
-key, expired — states the age of its lists, passes axe-core, and sends nothing about a scan."""
+key, expired, ES256 — states the age of its lists, passes axe-core, and sends nothing about a scan;
+its camera (Chromium's fake camera filming the printed code) reads the code too."""
 
 from __future__ import annotations
 
+import io
 import re
 import statistics
 import uuid
@@ -24,10 +26,10 @@ from app.platform.storage import LocalStorage
 from app.services.issuing import achievements, awarding, issuers, keys, revocation
 from app.services.verification import offline
 from badges import compact
-from tests.browser_fixtures import PHONE, LiveServer, assert_accessible
+from tests.browser_fixtures import CHROMIUM, PHONE, LiveServer, assert_accessible
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 BADGE = "Accueillir au repair café"
 PAGE = "/verifier-hors-ligne/"
@@ -40,6 +42,7 @@ class Codes:
     revoked_id: uuid.UUID
     compromised: str
     expired: str
+    es256: str
     unknown_key: str
     tampered: str
 
@@ -100,6 +103,10 @@ def _seed(site: LiveServer) -> Codes:
                 )
                 expired = compact.sign_compact(past, signer, algorithm="EdDSA")
                 unknown = compact.sign_compact(badge, badges.generate_key("Ed25519"), algorithm="EdDSA")
+                p256 = keys.decrypt_private_key(
+                    keys.active_key(session, issuer.id, KeyPurpose.VC_JWT), site.settings.keks
+                )
+                es256 = compact.sign_compact(badge, p256, algorithm="ES256")
             else:
                 row = keys.active_key(session, issuer.id, KeyPurpose.DATA_INTEGRITY)
                 keys.mark_compromised(session, site.system, issuer.id, row.id, "Ordinateur volé.", site.settings.keks)
@@ -111,6 +118,7 @@ def _seed(site: LiveServer) -> Codes:
         revoked_id=revoked_credential.id,
         compromised=texts[("stolen", "Nadia")][1],
         expired=expired,
+        es256=es256,
         unknown_key=unknown,
         tampered=_tampered(genuine),
     )
@@ -200,6 +208,9 @@ def test_the_verifier_works_offline_after_one_visit(
     screenshot(page, "offline-verifier-compromised-phone-fr")
     _check(page, codes.expired, "expired")
     expect(result.get_by_role("heading", level=2)).to_have_accessible_name("Expiré")
+    _check(page, codes.es256, "genuine")  # the issuer's P-256 key: ECDSA with a raw r||s signature
+    expect(result).to_contain_text("ES256")
+    _check(page, codes.es256[:-12] + codes.genuine[-12:], "tampered")
     _check(page, "https://blason.example.fr/credentials/1", "unreadable")
     _check(page, codes.genuine[:-6] + "ABCDEF", "tampered")  # a damaged code
 
@@ -251,3 +262,50 @@ def test_without_javascript_the_page_says_what_to_do(
         screenshot(page, "offline-verifier-no-javascript-phone-fr")
     finally:
         context.close()
+
+
+def _camera_video(text: str, folder: Path) -> Path:
+    """A one-frame Y4M video of the QR code held in front of the camera (Chromium's fake camera plays it)."""
+    from PIL import Image
+
+    code = Image.open(io.BytesIO(badges.qr_png(text, error_correction="M", module_size=6))).convert("L")
+    frame = Image.new("L", (640, 480), 235)
+    code.thumbnail((460, 460))
+    frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    chroma = bytes([128]) * (320 * 240)
+    path = folder / "camera.y4m"
+    path.write_bytes(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\nFRAME\n" + frame.tobytes() + chroma + chroma)
+    return path
+
+
+def test_the_camera_reads_the_signed_code(
+    live_server: LiveServer, browser: Browser, tmp_path: Path, screenshot: Callable[[Page, str], Path]
+) -> None:
+    codes = _seed(live_server)
+    video = _camera_video(codes.genuine, tmp_path)
+    # A Chromium of its own, whose fake camera films the code.
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--disable-dev-shm-usage",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = chromium.new_context(
+            viewport={"width": PHONE.width, "height": PHONE.height}, locale="fr-FR", is_mobile=True, has_touch=True
+        )
+        context.grant_permissions(["camera"], origin=live_server.base)
+        page = context.new_page()
+        page.goto(live_server.url(PAGE))
+        expect(page.locator("#offline-verifier")).to_have_attribute("data-lists", "ready")
+        page.get_by_role("button", name="Scanner avec la caméra").click()
+        expect(page.locator("#result")).to_have_attribute("data-verdict", "genuine", timeout=20_000)
+        expect(page.get_by_label("Ou le texte du code")).to_have_value(codes.genuine)
+        expect(page.get_by_role("button", name="Scanner avec la caméra")).to_have_attribute("aria-pressed", "false")
+        assert page.locator("#video").is_hidden()  # the camera is off once the code is read
+        screenshot(page, "offline-verifier-camera-phone-fr")
+    finally:
+        chromium.close()
