@@ -17,23 +17,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import uuid
 import zlib
+from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import base45
 import cbor2
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from pycose.algorithms import EdDSA, Es256
-from pycose.exceptions import CoseException
-from pycose.headers import KID, Algorithm
-from pycose.keys import EC2Key, OKPKey
-from pycose.keys.curves import P256, Ed25519
-from pycose.messages import Sign1Message
 
 from .encoding import b64url_decode, b64url_encode
 from .errors import InvalidInput, KeyFormatError, ProofError, ResolutionError, StatusListError
@@ -58,7 +53,6 @@ PLATFORM_PATH = "/api/v1/platform"
 KeyState = Literal["active", "retired", "compromised"]
 
 _ALGORITHMS: dict[int, tuple[str, str]] = {-8: ("EdDSA", "Ed25519"), -7: ("ES256", "P-256")}
-_COSE_ALG = {"EdDSA": EdDSA, "ES256": Es256}
 _COSE_ALG_ID = {"EdDSA": -8, "ES256": -7}
 _MONTHS_FR = (
     "janvier",
@@ -83,28 +77,6 @@ _MONTHS_FR = (
 def compact_kid(public: PublicKey) -> bytes:
     """The 8-byte COSE kid: SHA-256 of the key's RFC 7638 thumbprint text, cut to 8 bytes."""
     return hashlib.sha256(public.thumbprint().encode("utf-8")).digest()[:8]
-
-
-def _cose_key(key: SigningKey | PublicKey) -> OKPKey | EC2Key:
-    private = key.key if isinstance(key, SigningKey) else None
-    public = key.public if isinstance(key, SigningKey) else key
-    if public.kind == "Ed25519":
-        assert isinstance(public.key, ed25519.Ed25519PublicKey)
-        x = public.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        if isinstance(private, ed25519.Ed25519PrivateKey):
-            d = private.private_bytes(
-                serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-            )
-            return OKPKey(crv=Ed25519, x=x, d=d)
-        return OKPKey(crv=Ed25519, x=x)
-    if public.kind == "P-256":
-        assert isinstance(public.key, ec.EllipticCurvePublicKey)
-        numbers = public.key.public_numbers()
-        x, y = numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
-        if isinstance(private, ec.EllipticCurvePrivateKey):
-            return EC2Key(crv=P256, x=x, y=y, d=private.private_numbers().private_value.to_bytes(32, "big"))
-        return EC2Key(crv=P256, x=x, y=y)
-    raise KeyFormatError("the compact form is signed with Ed25519 (EdDSA) or P-256 (ES256) keys only")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,16 +288,47 @@ def badge_from_credential(
 
 
 def sign_compact(badge: CompactBadge, key: SigningKey, *, algorithm: str | None = None) -> str:
-    """Sign the claims as a tagged COSE_Sign1; return ``BL1:`` + Base45(zlib(COSE))."""
+    """Sign the claims as a tagged COSE_Sign1; return ``BL1:`` + Base45(zlib(COSE)).
+
+    The COSE structure is written here with cbor2 and signed with ``cryptography`` (through
+    :meth:`SigningKey.sign`: Ed25519, or ECDSA P-256 as r||s); pycose and an npm COSE library
+    check the result in the tests.
+    """
     alg = algorithm or key.algorithm
-    if alg not in _COSE_ALG or (alg == "EdDSA") != (key.kind == "Ed25519"):
+    if alg not in _COSE_ALG_ID or (alg == "EdDSA") != (key.kind == "Ed25519") or key.kind == "RSA":
         raise KeyFormatError(f"algorithm {alg} does not match a {key.kind} key (EdDSA: Ed25519, ES256: P-256)")
+    protected = _signing_header(key, alg)
     payload = cbor2.dumps(badge.claims(), canonical=True)
-    message = Sign1Message(
-        phdr={Algorithm: _COSE_ALG[alg], KID: compact_kid(key.public)}, payload=payload, key=_cose_key(key)
-    )
-    cose = message.encode(tag=True)
-    return PREFIX + base45.b45encode(zlib.compress(cose, 9)).decode("ascii")
+    signature = key.sign(_to_be_signed(protected, payload), alg)
+    cose = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
+    return PREFIX + b45encode(zlib.compress(cose, 9))
+
+
+_B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_B45_PAIRS = [_B45[n % 45] + _B45[n // 45] for n in range(45 * 45)]  # the two low digits of a group
+
+
+def b45encode(data: bytes) -> str:
+    """RFC 9285 Base45 (the ``base45`` package decodes; this table-driven encoder is faster)."""
+    even = len(data) & ~1
+    groups = array("H", data[:even])
+    if sys.byteorder == "little":
+        groups.byteswap()  # Base45 reads each pair of bytes big-endian
+    pairs, high = _B45_PAIRS, _B45
+    out = [pairs[n % 2025] + high[n // 2025] for n in groups]
+    if len(data) & 1:
+        out.append(pairs[data[-1]])
+    return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def _signing_header(key: SigningKey, alg: str) -> bytes:
+    return cbor2.dumps({1: _COSE_ALG_ID[alg], 4: compact_kid(key.public)}, canonical=True)
+
+
+def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
+    """The RFC 9052 Sig_structure of a COSE_Sign1, external_aad empty."""
+    return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
 @dataclass(frozen=True)
@@ -334,7 +337,9 @@ class CompactPayload:
 
     algorithm: str
     kid: bytes
-    cose: bytes
+    protected: bytes
+    payload: bytes
+    signature: bytes
     claims: dict[Any, Any]
 
     @property
@@ -386,19 +391,15 @@ def decode_compact(text: str) -> CompactPayload:
         raise InvalidInput("no kid in the headers")
     if not isinstance(claims, dict):
         raise InvalidInput("the payload is not a CBOR map")
-    return CompactPayload(algorithm[0], kid, cose, claims)
+    assert isinstance(payload, bytes)
+    return CompactPayload(algorithm[0], kid, protected_bytes, payload, signature, claims)
 
 
 def check_signature(payload: CompactPayload, public: PublicKey) -> bool:
     """Whether the COSE_Sign1 signature verifies with ``public`` (external_aad empty)."""
     if _ALGORITHMS[_COSE_ALG_ID[payload.algorithm]][1] != public.kind:
         return False
-    try:
-        message = Sign1Message.decode(payload.cose)
-        message.key = _cose_key(public)
-        return bool(message.verify_signature())
-    except (CoseException, ValueError, TypeError, AttributeError, KeyError):
-        return False
+    return public.verify(payload.signature, _to_be_signed(payload.protected, payload.payload), payload.algorithm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,7 +497,7 @@ class TrustList:
                     status = key.get("status", "active")
                     if status not in ("active", "retired", "compromised"):
                         raise InvalidInput(f"unknown key status {status!r}")
-                    if key["alg"] not in _COSE_ALG:
+                    if key["alg"] not in _COSE_ALG_ID:
                         continue  # an algorithm this verifier does not know: its payloads stay unknown
                     keys.append(
                         TrustedKey(

@@ -167,6 +167,36 @@ def test_signature_checked_by_hand(
     assert isinstance(ed_key.public.key, ed25519.Ed25519PublicKey)
 
 
+@pytest.mark.parametrize("kind", ["Ed25519", "P-256"])
+def test_pycose_verifies_our_payloads(
+    badge: compact.CompactBadge, ed_key: SigningKey, p256_key: SigningKey, other_ed_key: SigningKey, kind: str
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from pycose.keys import EC2Key, OKPKey
+    from pycose.keys.curves import P256, Ed25519
+    from pycose.messages import Sign1Message
+
+    key = ed_key if kind == "Ed25519" else p256_key
+    text = compact.sign_compact(badge, key)
+
+    def cose_key(public: Any) -> Any:
+        if isinstance(public, ed25519.Ed25519PublicKey):
+            raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            return OKPKey(crv=Ed25519, x=raw)
+        numbers = public.public_numbers()
+        return EC2Key(crv=P256, x=numbers.x.to_bytes(32, "big"), y=numbers.y.to_bytes(32, "big"))
+
+    message = Sign1Message.decode(zlib.decompress(base45.b45decode(text[4:])))
+    message.key = cose_key(key.public.key)
+    assert message.verify_signature()
+    assert message.phdr[next(h for h in message.phdr if getattr(h, "identifier", None) == 4)] == compact.compact_kid(
+        key.public
+    )
+    if kind == "Ed25519":
+        message.key = cose_key(other_ed_key.public.key)
+        assert not message.verify_signature()
+
+
 def test_an_npm_cose_implementation_verifies_our_payloads(
     badge: compact.CompactBadge, ed_key: SigningKey, p256_key: SigningKey, tmp_path: Path
 ) -> None:
