@@ -21,6 +21,7 @@ from app.runtime import runtime
 from app.services.dossiers import consent_mail, lifecycle as dossiers, records
 from app.services.dossiers.lifecycle import DossierSettings
 from app.services.issuing import certificates
+from app.services.verification import offline
 from schemas.base import page_of
 from schemas.dossiers import (
     CohortQuerySchema,
@@ -230,7 +231,12 @@ class Certificate(MethodView):
         """A printable A4 certificate in French (the learner and the issuer's admins)."""
         rt = runtime()
         credential, pdf = certificates.certificate_pdf(
-            db.session, current_grants(), credential_id, storage=rt.storage, urls=Urls(rt.settings.public_base_url)
+            db.session,
+            current_grants(),
+            credential_id,
+            storage=rt.storage,
+            urls=Urls(rt.settings.public_base_url),
+            offline=lambda found: offline.compact_of(db.session, found, rt.issuing),  # the second, signed QR code
         )
         return Response(
             pdf,

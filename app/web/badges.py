@@ -24,6 +24,7 @@ from app.platform.errors import InvalidInput
 from app.platform.urls import Urls
 from app.runtime import runtime
 from app.services.issuing import certificates, oid4vci, oid4vci_copies, wallet
+from app.services.verification import offline
 from app.web.pages import render_page
 from app.web.security_headers import page_policy
 from app.web.signed_in import grants, signed_in
@@ -84,7 +85,12 @@ def certificate(credential_id: uuid.UUID) -> Response:
     wallet.get_badge(db.session, grants(), credential_id, urls=_urls())  # mine, or it does not exist
     rt = runtime()
     credential, pdf = certificates.certificate_pdf(
-        db.session, grants(), credential_id, storage=rt.storage, urls=_urls()
+        db.session,
+        grants(),
+        credential_id,
+        storage=rt.storage,
+        urls=_urls(),
+        offline=lambda found: offline.compact_of(db.session, found, rt.issuing),  # the second, signed QR code
     )
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="attestation-{credential.short_code}.pdf"'

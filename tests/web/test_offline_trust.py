@@ -6,6 +6,8 @@ import io
 import json
 from datetime import timedelta
 
+import pytest
+
 import badges
 from app.api import verification as verify_api
 from app.db import utcnow
@@ -173,3 +175,25 @@ def test_cli_exports_the_trust_material_and_verifies_with_no_network(runner, cli
     other = tmp_path / "other.jwk.json"
     other.write_text(json.dumps(badges.generate_key("Ed25519").public.jwk()), encoding="utf-8")
     assert runner.invoke(args=["blason", "verify-offline", payload, *args, "--platform-key", str(other)]).exit_code == 2
+
+
+def test_the_certificate_prints_both_qr_codes_and_they_scan(app, client, issued: Issued, tmp_path) -> None:
+    import shutil
+    import subprocess
+
+    from tests.web.page_support import sign_in_as
+
+    sign_in_as(client, app, issued.setup.learner)
+    pdf = client.get(f"/mes-badges/{issued.credential.id}/attestation.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    pdftoppm, zbarimg = shutil.which("pdftoppm"), shutil.which("zbarimg")
+    if pdftoppm is None or zbarimg is None:
+        pytest.skip("poppler-utils / zbar-tools are not installed")
+    (tmp_path / "c.pdf").write_bytes(pdf.data)
+    subprocess.run([pdftoppm, "-r", "200", "-png", str(tmp_path / "c.pdf"), str(tmp_path / "p")], check=True)
+    [page] = sorted(tmp_path.glob("p*.png"))
+    found = subprocess.run([zbarimg, "-q", "--raw", str(page)], capture_output=True, text=True).stdout.split("\n")
+    payload = client.get(f"{issued.path}/offline.txt").get_data(as_text=True)
+    assert f"{BASE}/c/{issued.credential.short_code}" in found and payload in found
+    text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Vérification sans réseau" in text

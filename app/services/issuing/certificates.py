@@ -2,7 +2,8 @@
 
 Badge image, achievement name, recipient, issuer, date, aligned competencies, and a QR code of
 the credential's short URL (which leads to its public verification page), printed under it so it
-can be typed. For the learner and the issuer's admins only (the page names the learner, who may
+can be typed; beside it, when the caller gives it, a second QR code holding the badge's compact
+signed form (BL1), which a verifier checks with no network. For the learner and the issuer's admins only (the page names the learner, who may
 have chosen not to appear publicly); anyone can still verify the printed QR code.
 
 An SVG badge image cannot be drawn without an SVG renderer: a plain emblem with the badge's
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from reportlab.lib import colors
@@ -40,9 +42,19 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
 def certificate_pdf(
-    session: Session, grants: Grants, credential_id: uuid.UUID, *, storage: Storage, urls: Urls
+    session: Session,
+    grants: Grants,
+    credential_id: uuid.UUID,
+    *,
+    storage: Storage,
+    urls: Urls,
+    offline: Callable[[Credential], str] | None = None,
 ) -> tuple[Credential, bytes]:
-    """The certificate of an issued credential, for its learner and its issuer's admins."""
+    """The certificate of an issued credential, for its learner and its issuer's admins.
+
+    ``offline`` gives the credential's compact signed form (BL1): printed as a second QR code,
+    verifiable with no network (app.services.verification.offline.compact_of).
+    """
     credential = awarding.get_credential(session, grants, credential_id)
     if credential.state is not CredentialState.ISSUED:
         raise Conflict(f"Only an issued credential has a certificate (this one is {credential.state.value}).")
@@ -71,6 +83,7 @@ def certificate_pdf(
         competencies=[(a.get("targetCode"), a.get("targetName", "")) for a in alignments],
         short_url=urls.short(credential.short_code),
         image=image,
+        offline_payload=offline(credential) if offline is not None else None,
     )
     return credential, out.getvalue()
 
@@ -101,6 +114,7 @@ def render_certificate(
     short_url: str,
     image: bytes | None,
     lang: str = "fr",
+    offline_payload: str | None = None,
 ) -> None:
     """Draw the one-page certificate."""
     register_fonts()
@@ -155,13 +169,31 @@ def render_certificate(
     frame.addFromList(story, canvas)
 
     qr = 36 * mm
-    canvas.drawImage(badges_image(badges.qr_png(short_url, module_size=8)), (width - qr) / 2, 34 * mm, qr, qr)
+    # With the compact signed form, two codes side by side: the address (left), and the badge
+    # itself, signed, for a verifier with no network (right, error correction M, alphanumeric).
+    left = width / 2 - 45 * mm if offline_payload else width / 2
+    canvas.drawImage(badges_image(badges.qr_png(short_url, module_size=8)), left - qr / 2, 34 * mm, qr, qr)
     canvas.setFont(FONT, 10)
     canvas.setFillColor(INK)
-    canvas.drawCentredString(width / 2, 29 * mm, short_url)
-    canvas.setFont(FONT, 8)
-    canvas.setFillColor(MUTED)
-    canvas.drawCentredString(width / 2, 24 * mm, tr("certificate.scan"))
+    canvas.drawCentredString(left, 29 * mm, short_url)
+    if not offline_payload:
+        canvas.setFont(FONT, 8)
+        canvas.setFillColor(MUTED)
+        canvas.drawCentredString(left, 24 * mm, tr("certificate.scan"))
+    else:
+        label = ParagraphStyle("q", parent=small, fontSize=8, leading=10)
+        box = {"showBoundary": 0, "leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}
+        Frame(left - 38 * mm, 15 * mm, 76 * mm, 12.5 * mm, **box).addFromList(
+            [Paragraph(text(tr("certificate.scan")), label)], canvas
+        )
+        right = width / 2 + 45 * mm
+        image_qr = badges.qr_png(offline_payload, error_correction="M", module_size=6)
+        canvas.drawImage(badges_image(image_qr), right - qr / 2, 34 * mm, qr, qr)
+        notes = [
+            Paragraph(f"<b>{text(tr('certificate.offline_title'))}</b>", label),
+            Paragraph(text(tr("certificate.offline_help")), label),
+        ]
+        Frame(right - 38 * mm, 15 * mm, 76 * mm, 17.5 * mm, **box).addFromList(notes, canvas)
     canvas.showPage()
     canvas.save()
 
