@@ -197,3 +197,19 @@ def test_the_certificate_prints_both_qr_codes_and_they_scan(app, client, issued:
     assert f"{BASE}/c/{issued.credential.short_code}" in found and payload in found
     text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True).stdout
     assert "Vérification sans réseau" in text
+
+
+def test_mes_badges_shows_the_signed_qr_code_beside_the_address_one(app, client, issued: Issued) -> None:
+    from tests.web.page_support import sign_in_as
+
+    sign_in_as(client, app, issued.setup.learner)
+    page = client.get(f"/mes-badges/{issued.credential.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Vérification sans réseau" in html
+    for link in (
+        f"{issued.url}/offline-qr.svg",
+        f"{issued.url}/offline-qr.png?download=1",
+        f"{issued.url}/offline.txt",
+    ):
+        assert link in html, link
+        assert client.get(link.replace(BASE, "")).status_code == 200
