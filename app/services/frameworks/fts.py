@@ -28,7 +28,8 @@ from __future__ import annotations
 import re
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,7 @@ NAME = "competencies_fts"
 VECTORS = f"{NAME}_vectors"
 CHUNK = 500
 CANDIDATES = 400
-MAX_COUNT = 10_000
+MAX_COUNT = 1_000
 LABEL_WEIGHT = 8.0
 _enabled: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
@@ -337,6 +338,21 @@ def _pg_filters(filters: Filters) -> tuple[str, dict[str, Any]]:
 _TERM = re.compile(r"[^a-z0-9]")
 
 
+@contextmanager
+def _by_index(session: Session) -> Iterator[None]:
+    """PostgreSQL: read the vectors through their GIN index only.
+
+    With LIMIT, the planner prefers reading the table in order until enough rows matched, which is
+    right for a frequent word and reads every row (hundreds of ms) for a rare one or a code; it
+    cannot tell them apart for prefixes. The table exists for its index: always use it.
+    """
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL enable_seqscan = on"))
+
+
 def ranked(
     session: Session,
     groups: Groups,
@@ -390,7 +406,39 @@ def ranked(
         ).all()
         return [Candidate(uuid.UUID(r[0]), bool(r[1]), bool(r[2]), bool(r[3]), float(r[4])) for r in rows]
     filters_sql, values = _pg_filters(filters)
-    rows = session.execute(
+    with _by_index(session):
+        rows = _pg_ranked(
+            session,
+            groups,
+            filters_sql,
+            values,
+            phrase,
+            any_word,
+            wanted,
+            limit,
+            offset,
+            tiers,
+            label_first,
+            ordered_by_score,
+        )
+    return [Candidate(r[0], bool(r[1]), bool(r[2]), bool(r[3]), float(r[4])) for r in rows]
+
+
+def _pg_ranked(
+    session: Session,
+    groups: Groups,
+    filters_sql: str,
+    values: dict[str, Any],
+    phrase: str,
+    any_word: bool,
+    wanted: int,
+    limit: int,
+    offset: int,
+    tiers: str,
+    label_first: bool,
+    ordered_by_score: bool,
+) -> Sequence[Any]:
+    return session.execute(
         text(
             "WITH found AS ("
             + (
@@ -420,7 +468,6 @@ def ranked(
             "offset": offset,
         },
     ).all()
-    return [Candidate(r[0], bool(r[1]), bool(r[2]), bool(r[3]), float(r[4])) for r in rows]
 
 
 def count(session: Session, groups: Groups, filters: Filters, *, any_word: bool = False) -> int:
@@ -434,6 +481,11 @@ def count(session: Session, groups: Groups, filters: Filters, *, any_word: bool 
             or 0
         )
     filters_sql, values = _pg_filters(filters)
+    with _by_index(session):
+        return _pg_count(session, groups, filters_sql, values, any_word)
+
+
+def _pg_count(session: Session, groups: Groups, filters_sql: str, values: dict[str, Any], any_word: bool) -> int:
     return int(
         session.scalar(
             text(
