@@ -10,15 +10,18 @@ from __future__ import annotations
 import base64
 import json
 import struct
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 import badges
 from app.models import (
@@ -29,6 +32,7 @@ from app.models import (
     Evidence,
     EvidenceKind,
     Issuer,
+    KeyStatus,
     Person,
     SigningKey,
     StatusList,
@@ -392,6 +396,159 @@ def credential_page(
         checked_at=now,
         name_withheld_by_choice=public_docs.recipient_chose_to_hide(credential, learner),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The rendered verification page, kept while nothing it shows has changed
+
+
+def own_evidence_ids(document: dict[str, Any] | None, urls: Urls) -> tuple[uuid.UUID, ...]:
+    """Our own evidence items a signed credential lists (the page shows them while they stay public)."""
+    prefix = urls.evidence(uuid.UUID(int=0))[:-36]
+    found: list[uuid.UUID] = []
+    for item in (document or {}).get("evidence") or []:
+        ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(ident, str) and ident.startswith(prefix):
+            try:
+                found.append(uuid.UUID(ident[len(prefix) :]))
+            except ValueError:
+                continue
+    return tuple(sorted(found))
+
+
+def credential_evidence_ids(session: Session, credential_id: uuid.UUID, urls: Urls) -> tuple[uuid.UUID, ...]:
+    document = session.scalar(select(Credential.ob3_credential).where(Credential.id == credential_id))
+    return own_evidence_ids(document if isinstance(document, dict) else None, urls)
+
+
+def page_state(
+    session: Session, credential_id: uuid.UUID, evidence_ids: tuple[uuid.UUID, ...]
+) -> tuple[Any, ...] | None:
+    """Everything the verification page depends on that can change, in one statement.
+
+    A signed credential never changes; what its page shows can, and every such write goes
+    through a row whose optimistic-lock version it bumps: the credential (revocation,
+    suspension, the badge's name choice), the learner (name, profile name choice), the issuer,
+    the achievement, both status lists (re-signed at every change), the evidence items (title,
+    visibility). The issuer's keys have no version: their count and how many are retired or
+    compromised, and when, stand for it. ``None``: no such credential.
+    """
+    revocation, suspension = aliased(StatusList), aliased(StatusList)
+    keys = SigningKey.issuer_id == Credential.issuer_id
+
+    def of_keys(column: Any, *where: Any) -> Any:
+        return select(column).where(keys, *where).correlate(Credential).scalar_subquery()
+
+    columns: list[Any] = [
+        Credential.state,
+        Credential.version,
+        Credential.valid_from,
+        Credential.valid_until,
+        Person.version,
+        Issuer.version,
+        Achievement.lock_version,
+        revocation.version,
+        suspension.version,
+        of_keys(func.count()),
+        of_keys(func.count(), SigningKey.status == KeyStatus.COMPROMISED),
+        of_keys(func.count(), SigningKey.status == KeyStatus.RETIRED),
+        of_keys(func.max(SigningKey.compromised_at)),
+        of_keys(func.max(SigningKey.retired_at)),
+    ]
+    if evidence_ids:
+        mine = Evidence.id.in_(evidence_ids)
+        columns += [
+            select(func.count()).where(mine, Evidence.visibility == Visibility.PUBLIC).scalar_subquery(),
+            select(func.coalesce(func.sum(Evidence.version), 0)).where(mine).scalar_subquery(),
+        ]
+    row = session.execute(
+        select(*columns)
+        .select_from(Credential)
+        .join(Person, Person.id == Credential.learner_id)
+        .join(Issuer, Issuer.id == Credential.issuer_id)
+        .join(AchievementVersion, AchievementVersion.id == Credential.achievement_version_id)
+        .join(Achievement, Achievement.id == AchievementVersion.achievement_id)
+        .outerjoin(revocation, revocation.id == Credential.status_list_id)
+        .outerjoin(suspension, suspension.id == Credential.suspension_list_id)
+        .where(Credential.id == credential_id)
+    ).first()
+    return tuple(row) if row is not None else None
+
+
+def page_key(state: tuple[Any, ...], now: datetime) -> tuple[Any, ...]:
+    """The state and what "now" changes on the page: the day it says it was checked, expiry, start."""
+    valid_from, valid_until = state[2], state[3]
+    return (
+        *state,
+        now.date(),
+        valid_from is not None and now < _aware(valid_from, now),
+        valid_until is not None and now > _aware(valid_until, now),
+    )
+
+
+def _aware(value: datetime, now: datetime) -> datetime:
+    # SQLite hands back naive datetimes (stored in UTC); compare like with like.
+    if value.tzinfo is None and now.tzinfo is not None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    html: bytes
+    etag: str
+    stored_at: float
+
+
+class RenderedPages:
+    """This process's rendered verification pages, keyed by everything that can change them.
+
+    The key is the credential's :func:`page_state` (one statement), the day, which side of its
+    validity dates "now" falls, the language and the query: a hit costs that statement and no
+    rendering. What no version tracks (a tutor renamed since an old badge was awarded) shows
+    within ``max_age`` seconds. Bounded (least recently used first out) and thread-safe; each
+    gunicorn worker keeps its own.
+    """
+
+    def __init__(self, size: int = 2048, max_age: float = 600.0, clock: Any = time.monotonic) -> None:
+        self.size = size
+        self.max_age = max_age
+        self.clock = clock
+        self._pages: OrderedDict[tuple[Any, ...], RenderedPage] = OrderedDict()
+        self._evidence: OrderedDict[uuid.UUID, tuple[uuid.UUID, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def evidence_of(self, credential_id: uuid.UUID) -> tuple[uuid.UUID, ...] | None:
+        """The own evidence ids of a credential already seen (its signed document never changes)."""
+        with self._lock:
+            return self._evidence.get(credential_id)
+
+    def remember_evidence(self, credential_id: uuid.UUID, ids: tuple[uuid.UUID, ...]) -> None:
+        with self._lock:
+            self._evidence[credential_id] = ids
+            self._evidence.move_to_end(credential_id)
+            while len(self._evidence) > self.size:
+                self._evidence.popitem(last=False)
+
+    def get(self, key: tuple[Any, ...]) -> RenderedPage | None:
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None:
+                return None
+            if self.clock() - found.stored_at > self.max_age:
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], html: bytes, etag: str) -> RenderedPage:
+        page = RenderedPage(html, etag, self.clock())
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+        return page
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, current_app, redirect, request
+from werkzeug.http import generate_etag
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import db
@@ -21,7 +22,9 @@ from app.platform.storage import iter_file
 from app.problems import API_WORDS, problem
 from app.runtime import runtime
 from app.services.verification import public_docs, public_pages
+from app.web import session_cookie
 from app.web.contributions import size_text
+from app.web.i18n import current_lang
 from app.web.verification.public import (
     LIVE,
     LONG,
@@ -84,6 +87,8 @@ def credential(credential_id: uuid.UUID) -> BaseResponse:
             detail,
             [{"pointer": "#/query/format", "detail": detail}],
         )
+    if not _wants_jwt() and wants_html():
+        return _page(credential_id)
     found = _credential(credential_id)
     if found is None:
         return missing("No badge has this id.")
@@ -91,10 +96,56 @@ def credential(credential_id: uuid.UUID) -> BaseResponse:
         if not found.ob3_jwt:
             return missing("This badge has no VC-JWT form.")
         return _jwt_response(found.ob3_jwt, mimetype="application/vc+jwt")
-    if not wants_html():
-        return json_response(public_docs.credential_document(found), max_age=SHORT)
+    return json_response(public_docs.credential_document(found), max_age=SHORT)
+
+
+def page_cache() -> public_pages.RenderedPages:
+    """This process's rendered verification pages (see RenderedPages)."""
+    cache = current_app.extensions.get("blason.rendered_pages")
+    if cache is None:
+        cache = current_app.extensions["blason.rendered_pages"] = public_pages.RenderedPages()
+    return cache  # type: ignore[no-any-return]
+
+
+CACHED_QUERY = ("lang", "format")  # any other query is rendered, never kept (no cache flooding)
+
+
+def _page(credential_id: uuid.UUID) -> BaseResponse:
+    """The verification page: kept rendered while nothing it shows has changed (one statement says so).
+
+    The key is taken before the page is built, so a write in between makes a page newer than its
+    key (the next request renders again), never the reverse. Signed-in readers get their own
+    header (name, menu, forms): their pages are rendered every time and never kept.
+    """
+    cache = page_cache()
+    keep = session_cookie.current() is None and all(name in CACHED_QUERY for name in request.args)
+    key: tuple[object, ...] | None = None
+    if keep:
+        known = cache.evidence_of(credential_id)
+        if known is None:
+            known = public_pages.credential_evidence_ids(db.session, credential_id, urls())
+            cache.remember_evidence(credential_id, known)
+        state = public_pages.page_state(db.session, credential_id, known)
+        if state is not None:
+            key = (credential_id, current_lang(), request.query_string, *public_pages.page_key(state, now()))
+            hit = cache.get(key)
+            if hit is not None:
+                return _rendered(hit.html, hit.etag)
+    found = _credential(credential_id)
+    if found is None:
+        return missing("No badge has this id.")
     view = public_pages.credential_page(db.session, found, urls=urls(), now=now(), cache=report_cache())
-    return render_page("public/credential.html", view=view, size_text=size_text, max_age=LIVE)
+    response = render_page("public/credential.html", view=view, size_text=size_text, max_age=LIVE)
+    if key is not None and response.status_code == 200:
+        html = response.get_data()
+        cache.put(key, html, generate_etag(html))
+    return response
+
+
+def _rendered(html: bytes, etag: str) -> BaseResponse:
+    response = Response(html, mimetype="text/html")
+    response.set_etag(etag)
+    return cacheable(response, LIVE)  # 304 when the reader already has it
 
 
 @bp.get("/credentials/<uuid:credential_id>.json")
