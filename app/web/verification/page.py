@@ -13,10 +13,11 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Response, current_app, redirect, request
+from sqlalchemy.engine import Engine
 from werkzeug.http import generate_etag
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.db import db
+from app.db import database_of, db
 from app.platform.filenames import slug
 from app.platform.storage import iter_file
 from app.problems import API_WORDS, problem
@@ -122,10 +123,13 @@ def _page(credential_id: uuid.UUID) -> BaseResponse:
     key: tuple[object, ...] | None = None
     if keep:
         known = cache.evidence_of(credential_id)
+        # A page seen before is checked outside the request's unit of work (a hit opens none);
+        # a first one inside it, after its evidence ids, so that the page read is never older.
+        engine = _engine() if known is not None else None
         if known is None:
             known = public_pages.credential_evidence_ids(db.session, credential_id, urls())
             cache.remember_evidence(credential_id, known)
-        state = public_pages.page_state(db.session, credential_id, known)
+        state = public_pages.page_state(db.session, credential_id, known, engine=engine)
         if state is not None:
             key = (credential_id, current_lang(), request.query_string, *public_pages.page_key(state, now()))
             hit = cache.get(key)
@@ -140,6 +144,12 @@ def _page(credential_id: uuid.UUID) -> BaseResponse:
         html = response.get_data()
         cache.put(key, html, generate_etag(html))
     return response
+
+
+def _engine() -> Engine | None:
+    """The engine the request's sessions are bound to, when it is one (a test binds them to its connection)."""
+    bind = database_of(current_app).factory.kw.get("bind")
+    return bind if isinstance(bind, Engine) else None
 
 
 def _rendered(html: bytes, etag: str) -> BaseResponse:
