@@ -1,19 +1,24 @@
 """The compact signed form of a badge ("BL1"), verifiable with no network.
 
 ``BL1:`` + Base45(zlib(COSE_Sign1)): a CBOR Web Token (RFC 8392) signed with COSE (RFC 9052)
-by the issuer's Ed25519 (EdDSA) or P-256 (ES256) key, small enough for an alphanumeric QR code.
-A verifier with no network checks it against a **trust list** (the platform's issuers and their
-keys, with their states) and a **status bundle** (the current status lists), both compact JWS
-signed by the platform key and saved beforehand.
+by the issuer's Ed25519 (EdDSA) or P-256 (ES256) key, small enough for an alphanumeric QR code
+(version 13 at error correction M for a typical badge). A verifier with no network checks it
+against a **trust list** (the platform's issuers and their keys, with their states) and a
+**status bundle** (the current status lists, keyed by list id), both compact JWS signed by the
+platform key and saved beforehand.
 
-Claims (integer keys): 1 iss, 4 exp, 5 nbf, 6 iat, 7 cti (the credential's UUID, 16 bytes) and
--70000, Blason's map: 1 public URL, 2 achievement name, 3 its language, 4 issuer name, 5 holder
-name (only when the learner shows it), 6 competency codes (at most 8, 40 characters each), 7 their
-total when 6 was cut, 8 revocation entry [list URL, index], 9 suspension entry, 10 achievement type.
+Claims (integer keys): 1 iss, 4 exp, 5 nbf, 6 iat (absent when equal to nbf), 7 cti (the
+credential's UUID, 16 bytes) and -70000, Blason's map: 1 the badge's short address
+(``<base>/c/<code>``), 2 achievement name, 3 its language, 4 issuer name (optional: verifiers
+show the trust list's name for the key's issuer), 5 holder name (only when the learner shows it),
+6 competency codes (at most 8, 24 characters each), 7 their total when 6 was cut, 8 revocation
+entry [16-byte list id, index], 9 suspension entry, 10 achievement type. A list id is the UUID its
+URL ends with (else the first 16 bytes of the SHA-256 of the URL): :func:`status_list_id`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -21,9 +26,9 @@ import sys
 import uuid
 import zlib
 from array import array
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -35,14 +40,14 @@ from .errors import InvalidInput, KeyFormatError, ProofError, ResolutionError, S
 from .keys import PublicKey, SigningKey, public_key_from_jwk
 from .report import Resolvers, VerificationReport
 from .status import StatusList
-from .timeutil import numeric_date, parse_datetime
+from .timeutil import numeric_date
 
 PREFIX = "BL1:"
 ALPHANUMERIC_TEXT = re.compile(r"[0-9A-Z $%*+\-./:]+")  # the QR alphanumeric alphabet: all a BL1 text uses
 FORMAT = "bl1-cose"
 BLASON_CLAIMS = -70000
 MAX_COMPETENCIES = 8
-MAX_CODE_CHARS = 40
+MAX_CODE_CHARS = 24  # a longer code is left out (cut, it would name another competency)
 MAX_TEXT_CHARS = 4096  # the longest BL1 string read (a version-40 QR code holds 4296 alphanumerics)
 MAX_COSE_BYTES = 8192  # inflated COSE_Sign1, a guard against decompression bombs
 TRUST_LIST_TYPE = "blason-trust-list+jwt"
@@ -83,29 +88,54 @@ def compact_kid(public: PublicKey) -> bytes:
 # Claims
 
 
+StatusEntry = tuple[uuid.UUID, int]  # (the status list's id, the credential's index in it)
+
+
+def status_list_id(url: str) -> uuid.UUID:
+    """The 16-byte id of a status list in a compact form and the status bundle.
+
+    The UUID its URL ends with (every Blason list: ``<base>/status/<uuid>``), else the first 16
+    bytes of the SHA-256 of the URL. Verifiers never compute it: they look the id up in the bundle.
+    """
+    tail = url.rstrip("/").rsplit("/", 1)[-1]
+    if len(tail) == 36:
+        try:
+            return uuid.UUID(tail)
+        except ValueError:
+            pass
+    return uuid.UUID(bytes=hashlib.sha256(url.encode("utf-8")).digest()[:16])
+
+
+def credential_address(base: str, credential_id: uuid.UUID) -> str:
+    """The credential id (and page) a Blason platform at ``base`` gives a credential."""
+    return f"{base}/credentials/{credential_id}"
+
+
 @dataclass(frozen=True)
 class CompactBadge:
     """What the compact form says: who got what from whom, when, and where its status is."""
 
     issuer: str
     credential_id: uuid.UUID
-    url: str
+    url: str  # the badge's address: Blason's short one, <base>/c/<code>
     name: str
-    issuer_name: str
     valid_from: int
     issued_at: int
     language: str = "fr"
+    issuer_name: str | None = None  # absent: the trust list names the key's issuer
     valid_until: int | None = None
     holder_name: str | None = None
     competencies: tuple[str, ...] = ()
     competency_count: int | None = None  # set only when ``competencies`` was cut
-    revocation: tuple[str, int] | None = None
-    suspension: tuple[str, int] | None = None
+    revocation: StatusEntry | None = None
+    suspension: StatusEntry | None = None
     achievement_type: str | None = None
 
     def claims(self) -> dict[int, Any]:
-        """The CWT claims map (integer keys)."""
-        blason: dict[int, Any] = {1: self.url, 2: self.name, 3: self.language, 4: self.issuer_name}
+        """The CWT claims map (integer keys), built in deterministic order (RFC 8949, 4.2.1)."""
+        blason: dict[int, Any] = {1: self.url, 2: self.name, 3: self.language}
+        if self.issuer_name:
+            blason[4] = self.issuer_name
         if self.holder_name:
             blason[5] = self.holder_name
         if self.competencies:
@@ -113,15 +143,19 @@ class CompactBadge:
         if self.competency_count is not None:
             blason[7] = self.competency_count
         if self.revocation is not None:
-            blason[8] = list(self.revocation)
+            blason[8] = [self.revocation[0].bytes, self.revocation[1]]
         if self.suspension is not None:
-            blason[9] = list(self.suspension)
+            blason[9] = [self.suspension[0].bytes, self.suspension[1]]
         if self.achievement_type:
             blason[10] = self.achievement_type
         claims: dict[int, Any] = {1: self.issuer}
         if self.valid_until is not None:
             claims[4] = self.valid_until
-        claims.update({5: self.valid_from, 6: self.issued_at, 7: self.credential_id.bytes, BLASON_CLAIMS: blason})
+        claims[5] = self.valid_from
+        if self.issued_at != self.valid_from:
+            claims[6] = self.issued_at
+        claims[7] = self.credential_id.bytes
+        claims[BLASON_CLAIMS] = blason
         return claims
 
     @classmethod
@@ -135,15 +169,16 @@ class CompactBadge:
         cti = claims.get(7)
         if not isinstance(cti, bytes) or len(cti) != 16:
             raise InvalidInput("cti (7) is not a 16-byte UUID")
+        valid_from = _int(claims, 5, "nbf")
         return cls(
             issuer=_text(claims, 1, "iss"),
             credential_id=uuid.UUID(bytes=cti),
             url=_text(blason, 1, "url"),
             name=_text(blason, 2, "name"),
             language=_text(blason, 3, "language"),
-            issuer_name=_text(blason, 4, "issuer name"),
-            valid_from=_int(claims, 5, "nbf"),
-            issued_at=_int(claims, 6, "iat"),
+            issuer_name=_text(blason, 4, "issuer name") if 4 in blason else None,
+            valid_from=valid_from,
+            issued_at=_int(claims, 6, "iat") if 6 in claims else valid_from,
             valid_until=_int(claims, 4, "exp") if 4 in claims else None,
             holder_name=_text(blason, 5, "holder name") if 5 in blason else None,
             competencies=_codes(blason.get(6, [])),
@@ -153,17 +188,25 @@ class CompactBadge:
             achievement_type=_text(blason, 10, "achievement type") if 10 in blason else None,
         )
 
-    def to_json(self) -> dict[str, Any]:
-        """The content as signed, for people and the API (camelCase, ISO dates)."""
+    def to_json(self, issuer_name: str | None = None) -> dict[str, Any]:
+        """The content as signed, for people and the API (camelCase, ISO dates).
+
+        ``id`` is the credential id on the platform the short address names; ``issuer_name``
+        (the trust list's) stands in when the payload does not name its issuer.
+        """
+        head, sep, _code = self.url.rpartition("/c/")
         out: dict[str, Any] = {
-            "id": self.url,
+            "id": credential_address(head, self.credential_id) if sep else self.url,
+            "url": self.url,
             "credentialId": str(self.credential_id),
-            "issuer": {"id": self.issuer, "name": self.issuer_name},
+            "issuer": {"id": self.issuer},
             "name": self.name,
             "language": self.language,
             "validFrom": _iso(self.valid_from),
             "issuedAt": _iso(self.issued_at),
         }
+        if self.issuer_name or issuer_name:
+            out["issuer"]["name"] = self.issuer_name or issuer_name
         if self.valid_until is not None:
             out["validUntil"] = _iso(self.valid_until)
         if self.holder_name:
@@ -174,9 +217,9 @@ class CompactBadge:
         if self.competency_count is not None:
             out["competencyCount"] = self.competency_count
         if self.revocation:
-            out["revocation"] = {"statusListCredential": self.revocation[0], "statusListIndex": self.revocation[1]}
+            out["revocation"] = {"statusList": str(self.revocation[0]), "statusListIndex": self.revocation[1]}
         if self.suspension:
-            out["suspension"] = {"statusListCredential": self.suspension[0], "statusListIndex": self.suspension[1]}
+            out["suspension"] = {"statusList": str(self.suspension[0]), "statusListIndex": self.suspension[1]}
         return out
 
 
@@ -204,17 +247,18 @@ def _codes(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _entry(value: Any) -> tuple[str, int]:
+def _entry(value: Any) -> StatusEntry:
     if (
         not isinstance(value, list)
         or len(value) != 2
-        or not isinstance(value[0], str)
+        or not isinstance(value[0], bytes)
+        or len(value[0]) != 16
         or not isinstance(value[1], int)
         or isinstance(value[1], bool)
         or value[1] < 0
     ):
-        raise InvalidInput("a status entry is [list URL, index]")
-    return value[0], value[1]
+        raise InvalidInput("a status entry is [16-byte list id, index]")
+    return uuid.UUID(bytes=value[0]), value[1]
 
 
 def _competency_code(alignment: dict[str, Any]) -> str | None:
@@ -222,64 +266,99 @@ def _competency_code(alignment: dict[str, Any]) -> str | None:
     if not isinstance(code, str) or not code.strip():
         url = alignment.get("targetUrl")
         code = url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else None
-    return code.strip()[:MAX_CODE_CHARS] if code and code.strip() else None
+    code = code.strip() if code else None
+    return code if code and len(code) <= MAX_CODE_CHARS else None
+
+
+def _achievement_facts(achievement: dict[str, Any]) -> tuple[str, str | None, tuple[str, ...], int, str | None]:
+    """Name, language, codes (each at most MAX_CODE_CHARS), their total and type of an achievement."""
+    codes: list[str] = []
+    total = 0
+    for alignment in achievement.get("alignment") or []:
+        if not isinstance(alignment, dict):
+            continue
+        code = _competency_code(alignment)
+        total += 1
+        if code and code not in codes:
+            codes.append(code)
+    kind = achievement.get("achievementType")
+    language = achievement.get("inLanguage")
+    return (
+        str(achievement.get("name") or ""),
+        language if isinstance(language, str) else None,
+        tuple(codes),
+        total,
+        kind if isinstance(kind, str) else None,
+    )
+
+
+def _entry_of(entry: Any) -> StatusEntry:
+    return status_list_id(str(entry["statusListCredential"])), int(entry["statusListIndex"])
 
 
 def badge_from_credential(
     credential: dict[str, Any],
     *,
+    url: str | None = None,
     credential_id: uuid.UUID | None = None,
     holder_name: str | None = None,
     suspension: tuple[str, int] | None = None,
     issued_at: datetime | None = None,
     language: str | None = None,
+    issuer_name: bool = False,
 ) -> CompactBadge:
     """The compact content of an OB 3.0 credential and the facts its JSON does not hold.
 
-    ``holder_name`` only when the learner chose to show it; ``suspension`` is the entry in the
-    issuer's suspension list; ``issued_at`` defaults to ``awardedDate`` (else ``validFrom``).
+    ``url`` is the badge's short address (default: the credential id); ``holder_name`` only when
+    the learner chose to show it; ``suspension`` is the (list URL, index) entry in the issuer's
+    suspension list; ``issued_at`` defaults to ``awardedDate`` (else ``validFrom``);
+    ``issuer_name`` puts the issuer's name in the payload (Blason leaves it to the trust list).
     """
     issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-    issuer_name = issuer.get("name") if isinstance(issuer, dict) else None
     subject = credential.get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
-    url = credential.get("id")
-    if not isinstance(issuer_id, str) or not isinstance(url, str) or not isinstance(achievement, dict):
+    ident = credential.get("id")
+    if not isinstance(issuer_id, str) or not isinstance(ident, str) or not isinstance(achievement, dict):
         raise InvalidInput("a compact form needs the credential's id, issuer and achievement")
     if credential_id is None:
         try:
-            credential_id = uuid.UUID(url.rstrip("/").rsplit("/", 1)[-1].removeprefix("urn:uuid:"))
+            credential_id = uuid.UUID(ident.rstrip("/").rsplit("/", 1)[-1].removeprefix("urn:uuid:"))
         except ValueError:
             raise InvalidInput("the credential id does not end with a UUID; pass credential_id") from None
-    codes = [c for c in (_competency_code(a) for a in achievement.get("alignment") or [] if isinstance(a, dict)) if c]
-    codes = list(dict.fromkeys(codes))
+    valid_from = credential.get("validFrom")
+    if not isinstance(valid_from, str):
+        raise InvalidInput("a compact form needs validFrom")
+    awarded = credential.get("awardedDate")
+    name, in_language, codes, total, kind = _achievement_facts(achievement)
     status = credential.get("credentialStatus")
     entries = status if isinstance(status, list) else [status] if isinstance(status, dict) else []
     revocation = None
     for entry in entries:
-        if entry.get("statusPurpose") == "revocation":
-            revocation = (str(entry["statusListCredential"]), int(entry["statusListIndex"]))
-    awarded = credential.get("awardedDate") or credential.get("validFrom")
-    if "validFrom" not in credential or not isinstance(awarded, str):
-        raise InvalidInput("a compact form needs validFrom")
-    kind = achievement.get("achievementType")
+        if isinstance(entry, dict) and entry.get("statusPurpose") == "revocation":
+            revocation = _entry_of(entry)
+    nbf = numeric_date(valid_from)
+    if issued_at is not None:
+        iat = numeric_date(issued_at)
+    else:
+        iat = numeric_date(awarded) if isinstance(awarded, str) and awarded != valid_from else nbf
+    until = credential.get("validUntil")
     return CompactBadge(
         issuer=issuer_id,
         credential_id=credential_id,
-        url=url,
-        name=str(achievement.get("name") or credential.get("name") or ""),
-        language=language or str(achievement.get("inLanguage") or "fr"),
-        issuer_name=str(issuer_name or issuer_id),
-        valid_from=numeric_date(credential["validFrom"]),
-        issued_at=numeric_date(issued_at) if issued_at is not None else numeric_date(parse_datetime(awarded)),
-        valid_until=numeric_date(credential["validUntil"]) if credential.get("validUntil") else None,
+        url=url or ident,
+        name=name or str(credential.get("name") or ""),
+        language=language or in_language or "fr",
+        issuer_name=str(issuer.get("name") or issuer_id) if issuer_name and isinstance(issuer, dict) else None,
+        valid_from=nbf,
+        issued_at=iat,
+        valid_until=numeric_date(until) if until else None,
         holder_name=holder_name or None,
-        competencies=tuple(codes[:MAX_COMPETENCIES]),
-        competency_count=len(codes) if len(codes) > MAX_COMPETENCIES else None,
+        competencies=codes[:MAX_COMPETENCIES],
+        competency_count=total if len(codes) > MAX_COMPETENCIES or total > len(codes) else None,
         revocation=revocation,
-        suspension=suspension,
-        achievement_type=kind if isinstance(kind, str) else None,
+        suspension=(status_list_id(suspension[0]), suspension[1]) if suspension else None,
+        achievement_type=kind,
     )
 
 
@@ -290,18 +369,50 @@ def badge_from_credential(
 def sign_compact(badge: CompactBadge, key: SigningKey, *, algorithm: str | None = None) -> str:
     """Sign the claims as a tagged COSE_Sign1; return ``BL1:`` + Base45(zlib(COSE)).
 
-    The COSE structure is written here with cbor2 and signed with ``cryptography`` (through
-    :meth:`SigningKey.sign`: Ed25519, or ECDSA P-256 as r||s); pycose and an npm COSE library
-    check the result in the tests.
+    The claims are CBOR (cbor2) in deterministic order; the Sig_structure and the COSE_Sign1
+    around them are written here byte for byte, and signed with ``cryptography`` (Ed25519, or
+    ECDSA P-256 as r||s). pycose and an npm COSE library check the result in the tests.
     """
-    alg = algorithm or key.algorithm
-    if alg not in _COSE_ALG_ID or (alg == "EdDSA") != (key.kind == "Ed25519") or key.kind == "RSA":
-        raise KeyFormatError(f"algorithm {alg} does not match a {key.kind} key (EdDSA: Ed25519, ES256: P-256)")
-    protected = _signing_header(key, alg)
-    payload = cbor2.dumps(badge.claims(), canonical=True)
-    signature = key.sign(_to_be_signed(protected, payload), alg)
-    cose = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
-    return PREFIX + b45encode(zlib.compress(cose, 9))
+    protected, sign = _signer(key, algorithm or key.algorithm)
+    payload = cbor2.dumps(badge.claims())  # claims() builds its maps in deterministic order
+    signature = sign(_to_be_signed(protected, payload))
+    cose = b"".join(
+        (_COSE_SIGN1_HEAD, _bstr_head(len(protected)), protected, b"\xa0", _bstr_head(len(payload)), payload)
+    )
+    return PREFIX + b45encode(zlib.compress(cose + _SIGNATURE_HEAD + signature, 9))
+
+
+_COSE_SIGN1_HEAD = b"\xd2\x84"  # tag 18, an array of 4
+_SIG_STRUCTURE_HEAD = b"\x84\x6aSignature1"  # an array of 4, the text "Signature1"
+_SIGNATURE_HEAD = b"\x58\x40"  # a 64-byte byte string
+
+
+def _bstr_head(length: int) -> bytes:
+    """The CBOR head of a byte string of ``length`` bytes (shortest form)."""
+    if length < 24:
+        return bytes((0x40 | length,))
+    if length < 0x100:
+        return bytes((0x58, length))
+    if length < 0x10000:
+        return b"\x59" + length.to_bytes(2, "big")
+    return b"\x5a" + length.to_bytes(4, "big")
+
+
+@functools.lru_cache(maxsize=64)
+def _signer(key: SigningKey, alg: str) -> tuple[bytes, Callable[[bytes], bytes]]:
+    """The protected header and the signing function of a key (checked once per key)."""
+    kind = key.kind
+    if alg not in _COSE_ALG_ID or _ALGORITHMS[_COSE_ALG_ID[alg]][1] != kind:
+        raise KeyFormatError(f"algorithm {alg} does not match a {kind} key (EdDSA: Ed25519, ES256: P-256)")
+    protected = cbor2.dumps({1: _COSE_ALG_ID[alg], 4: compact_kid(key.public)}, canonical=True)
+    return protected, functools.partial(key.sign, algorithm=alg)
+
+
+def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
+    """The RFC 9052 Sig_structure ``["Signature1", protected, h'', payload]`` (external_aad empty)."""
+    return b"".join(
+        (_SIG_STRUCTURE_HEAD, _bstr_head(len(protected)), protected, b"\x40", _bstr_head(len(payload)), payload)
+    )
 
 
 _B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -319,16 +430,6 @@ def b45encode(data: bytes) -> str:
     if len(data) & 1:
         out.append(pairs[data[-1]])
     return "".join(out)
-
-
-@lru_cache(maxsize=64)
-def _signing_header(key: SigningKey, alg: str) -> bytes:
-    return cbor2.dumps({1: _COSE_ALG_ID[alg], 4: compact_kid(key.public)}, canonical=True)
-
-
-def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
-    """The RFC 9052 Sig_structure of a COSE_Sign1, external_aad empty."""
-    return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
 @dataclass(frozen=True)
@@ -518,6 +619,9 @@ class TrustList:
 
 @dataclass(frozen=True)
 class BundledList:
+    """One status list in the bundle: where it is published, its purpose, its bits, when it changed."""
+
+    url: str
     purpose: str
     bits: StatusList
     updated: int
@@ -525,11 +629,19 @@ class BundledList:
 
 @dataclass(frozen=True)
 class StatusBundle:
-    """The current status lists of the platform's issuers, dated."""
+    """The current status lists of the platform's issuers, dated, keyed by list id (UUID text)."""
 
     iss: str
     iat: int
     lists: dict[str, BundledList] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, iss: str, iat: int, lists: Iterable[BundledList]) -> StatusBundle:
+        """A bundle of these lists, each under its :func:`status_list_id`."""
+        return cls(iss, iat, {str(status_list_id(item.url)): item for item in lists})
+
+    def find(self, list_id: uuid.UUID) -> BundledList | None:
+        return self.lists.get(str(list_id))
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -537,8 +649,13 @@ class StatusBundle:
             "iat": self.iat,
             "version": 1,
             "lists": {
-                url: {"purpose": item.purpose, "encodedList": item.bits.encode(), "updated": item.updated}
-                for url, item in self.lists.items()
+                list_id: {
+                    "url": item.url,
+                    "purpose": item.purpose,
+                    "encodedList": item.bits.encode(),
+                    "updated": item.updated,
+                }
+                for list_id, item in self.lists.items()
             },
         }
 
@@ -549,10 +666,13 @@ class StatusBundle:
             raise InvalidInput("not a version 1 status bundle")
         try:
             lists = {
-                str(url): BundledList(
-                    str(item["purpose"]), StatusList.decode(item["encodedList"]), int(item.get("updated") or 0)
+                str(uuid.UUID(list_id)): BundledList(
+                    str(item["url"]),
+                    str(item["purpose"]),
+                    StatusList.decode(item["encodedList"]),
+                    int(item.get("updated") or 0),
                 )
-                for url, item in payload["lists"].items()
+                for list_id, item in payload["lists"].items()
             }
             return cls(str(payload["iss"]), int(payload["iat"]), lists)
         except (KeyError, TypeError, ValueError, AttributeError, StatusListError) as exc:
@@ -676,6 +796,7 @@ def verify_compact(
             "Unknown issuer: the key does not belong to the issuer the badge names.",
         )
         return report
+    report.credential = badge.to_json(issuer.name)  # the trust list names the issuer the key belongs to
     if key.status == "retired":
         report.add(
             "issuer_key",
@@ -734,9 +855,9 @@ def _status(report: VerificationReport, badge: CompactBadge, bundle: StatusBundl
         )
         return
     missing = False
-    for (url, index), purpose in entries:
-        item = bundle.lists.get(url)
-        if item is None:
+    for (list_id, index), purpose in entries:
+        item = bundle.find(list_id)
+        if item is None or item.purpose != purpose:
             missing = True
             continue
         try:
@@ -773,8 +894,10 @@ def _status(report: VerificationReport, badge: CompactBadge, bundle: StatusBundl
 
 
 def platform_base(url: str) -> str:
-    """The platform base URL of a credential's public URL (``<base>/credentials/<uuid>``)."""
-    head, sep, _tail = url.rpartition("/credentials/")
+    """The platform base URL of a badge's address (``<base>/c/<code>`` or ``<base>/credentials/<uuid>``)."""
+    head, sep, _tail = url.rpartition("/c/")
+    if not sep:
+        head, sep, _tail = url.rpartition("/credentials/")
     if not sep or not head.startswith(("https://", "http://")):
         raise ResolutionError("the badge's address is not a Blason credential address")
     return head

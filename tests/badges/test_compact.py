@@ -3,6 +3,7 @@ and every verdict against a trust list and a status bundle (issue 17)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ from .conftest import ISSUER_ID, NOW, STATUS_URL
 BASE = "https://badges.example.fr"
 CREDENTIAL_ID = uuid.UUID("4f8c7a3e-2b1d-4c6e-9a0f-1e2d3c4b5a69")
 CREDENTIAL_URL = f"{BASE}/credentials/{CREDENTIAL_ID}"
+SHORT_URL = f"{BASE}/c/h6k9yk7jv7"
 SUSPENSION_URL = f"{BASE}/status/2"
 JS_DIR = Path(__file__).resolve().parents[2] / "bench" / "js"
 
@@ -38,7 +40,7 @@ JS_DIR = Path(__file__).resolve().parents[2] / "bench" / "js"
 @pytest.fixture
 def badge(make_credential: Callable[..., dict[str, Any]]) -> compact.CompactBadge:
     credential = make_credential(id=CREDENTIAL_URL)
-    return compact.badge_from_credential(credential, suspension=(SUSPENSION_URL, 42))
+    return compact.badge_from_credential(credential, url=SHORT_URL, suspension=(SUSPENSION_URL, 42))
 
 
 def trust_for(key: SigningKey, status: compact.KeyState = "active", **dates: datetime) -> compact.TrustList:
@@ -48,13 +50,13 @@ def trust_for(key: SigningKey, status: compact.KeyState = "active", **dates: dat
 
 
 def bundle(*, revoked: int | None = None, suspended: int | None = None, iat: int = 1748779200) -> compact.StatusBundle:
-    lists = {}
+    lists = []
     for url, purpose, index in ((STATUS_URL, "revocation", revoked), (SUSPENSION_URL, "suspension", suspended)):
         bits = badges.StatusList()
         if index is not None:
             bits.set(index)
-        lists[url] = compact.BundledList(purpose, bits, iat)
-    return compact.StatusBundle(BASE, iat, lists)
+        lists.append(compact.BundledList(url, purpose, bits, iat))
+    return compact.StatusBundle.of(BASE, iat, lists)
 
 
 def outcomes(report: badges.VerificationReport) -> dict[str, str]:
@@ -71,28 +73,58 @@ def reason(report: badges.VerificationReport, name: str) -> str:
 # Content and round trips
 
 
-def test_claims_come_from_the_credential(badge: compact.CompactBadge) -> None:
-    assert badge.issuer == ISSUER_ID and badge.url == CREDENTIAL_URL and badge.credential_id == CREDENTIAL_ID
+def test_claims_come_from_the_credential(
+    badge: compact.CompactBadge, make_credential: Callable[..., dict[str, Any]]
+) -> None:
+    assert badge.issuer == ISSUER_ID and badge.url == SHORT_URL and badge.credential_id == CREDENTIAL_ID
     assert badge.name == "Conduite de projet collectif" and badge.language == "fr"
     assert badge.competencies == ("BC02",) and badge.competency_count is None
-    assert badge.revocation == (STATUS_URL, 42) and badge.suspension == (SUSPENSION_URL, 42)
-    assert badge.achievement_type == "Competency" and badge.holder_name is None
+    revocation_list, suspension_list = compact.status_list_id(STATUS_URL), compact.status_list_id(SUSPENSION_URL)
+    assert badge.revocation == (revocation_list, 42) and badge.suspension == (suspension_list, 42)
+    assert badge.achievement_type == "Competency" and badge.holder_name is None and badge.issuer_name is None
     assert badge.valid_from == badge.issued_at == int(datetime(2025, 3, 1, 9, tzinfo=UTC).timestamp())
     claims = badge.claims()
-    assert claims[7] == CREDENTIAL_ID.bytes and 5 not in claims[compact.BLASON_CLAIMS]
+    blason = claims[compact.BLASON_CLAIMS]
+    assert claims[7] == CREDENTIAL_ID.bytes and 5 not in blason and 4 not in blason
+    assert 6 not in claims  # iat equals nbf: left out, read back as nbf
+    assert blason[8] == [revocation_list.bytes, 42] and blason[9] == [suspension_list.bytes, 42]
+    named = compact.badge_from_credential(make_credential(id=CREDENTIAL_URL), issuer_name=True)
+    assert named.url == CREDENTIAL_URL and named.issuer_name == "Territoire apprenant (exemple)"
+
+
+def test_a_status_list_id_is_the_uuid_its_url_ends_with() -> None:
+    list_id = uuid.UUID("9ae4b3d1-7cc8-4c43-b85c-91f2504e40a5")
+    assert compact.status_list_id(f"{BASE}/status/{list_id}") == list_id
+    hashed = compact.status_list_id(STATUS_URL)  # no UUID at the end: the SHA-256 of the URL, cut
+    assert hashed.bytes == hashlib.sha256(STATUS_URL.encode()).digest()[:16] and hashed != list_id
+
+
+def test_claims_are_encoded_deterministically(badge: compact.CompactBadge) -> None:
+    """claims() builds its maps in deterministic order, so plain cbor2 writes the canonical bytes."""
+    for sample in (
+        badge,
+        replace(badge, holder_name="Camille Martin", valid_until=1900000000, issued_at=1740000000, issuer_name="X"),
+        replace(badge, competencies=("A", "B"), competency_count=12, revocation=None, achievement_type=None),
+    ):
+        assert cbor2.dumps(sample.claims()) == cbor2.dumps(sample.claims(), canonical=True)
+        assert compact.CompactBadge.from_claims(cbor2.loads(cbor2.dumps(sample.claims()))) == sample
 
 
 def test_competencies_are_bounded(make_credential: Callable[..., dict[str, Any]], achievement: Any) -> None:
     many = tuple(
         badges.Alignment(
-            target_name=f"C{i}", target_url=f"https://r.example/{i}", target_code=f"RNCP{i:05d}" + "X" * 50
+            target_name=f"C{i}",
+            target_url=f"https://r.example/{i}",
+            target_code=f"RNCP{i:05d}" + ("X" * 50 if i == 3 else "BC01"),
         )
         for i in range(11)
     )
     credential = make_credential(id=CREDENTIAL_URL, achievement=replace(achievement, alignments=many))
     long = compact.badge_from_credential(credential)
     assert len(long.competencies) == compact.MAX_COMPETENCIES and long.competency_count == 11
-    assert all(len(code) == compact.MAX_CODE_CHARS for code in long.competencies)
+    # A code too long is left out rather than cut (a cut code would name another competency).
+    assert "RNCP00004BC01" in long.competencies and not any(code.startswith("RNCP00003") for code in long.competencies)
+    assert all(len(code) <= compact.MAX_CODE_CHARS for code in long.competencies)
 
 
 @pytest.mark.parametrize("kind", ["Ed25519", "P-256"])
@@ -108,7 +140,10 @@ def test_round_trip(badge: compact.CompactBadge, ed_key: SigningKey, p256_key: S
     assert report.valid and report.failed() == [] and outcomes(report)["status"] == "pass", report.to_json()
     assert report.format == "bl1-cose" and report.credential is not None
     assert report.credential["name"] == "Conduite de projet collectif" and "holderName" not in report.credential
-    assert qr_version(text, error_correction="M") <= 16
+    # The issuer's name comes from the trust list; the credential id from the short address's platform.
+    assert report.credential["issuer"] == {"id": ISSUER_ID, "name": "Territoire apprenant (exemple)"}
+    assert report.credential["id"] == CREDENTIAL_URL and report.credential["url"] == SHORT_URL
+    assert qr_version(text, error_correction="M") <= 13
 
 
 def test_holder_name_only_when_given(badge: compact.CompactBadge, ed_key: SigningKey) -> None:
@@ -121,8 +156,6 @@ def test_holder_name_only_when_given(badge: compact.CompactBadge, ed_key: Signin
 
 
 def test_kid_is_the_first_bytes_of_the_sha256_of_the_thumbprint(ed_key: SigningKey) -> None:
-    import hashlib
-
     expected = hashlib.sha256(ed_key.public.thumbprint().encode()).digest()[:8]
     assert compact.compact_kid(ed_key.public) == expected
 
@@ -301,7 +334,10 @@ def test_trust_material_signed_by_the_platform_key(ed_key: SigningKey, other_ed_
     with pytest.raises(badges.ProofError):  # a trust list is not a status bundle
         compact.load_status_bundle(token, ed_key.public)
     status_token = compact.sign_trust_material(bundle(revoked=3).payload(), ed_key, compact.STATUS_BUNDLE_TYPE)
-    assert compact.load_status_bundle(status_token, ed_key.public).lists[STATUS_URL].bits.get(3)
+    loaded = compact.load_status_bundle(status_token, ed_key.public)
+    assert loaded.payload() == bundle(revoked=3).payload()
+    found = loaded.find(compact.status_list_id(STATUS_URL))
+    assert found is not None and found.url == STATUS_URL and found.purpose == "revocation" and found.bits.get(3)
 
 
 def test_badges_verify_reads_a_bl1_text_through_the_resolvers(
@@ -334,7 +370,7 @@ def test_a_fetched_trust_list_vouches_only_for_its_own_host(
 ) -> None:
     """A platform at another address cannot vouch for an issuer of badges.example.fr."""
     evil = "https://evil.example"
-    text = compact.sign_compact(replace(badge, url=f"{evil}/credentials/{CREDENTIAL_ID}"), ed_key)
+    text = compact.sign_compact(replace(badge, url=f"{evil}/c/h6k9yk7jv7"), ed_key)
     documents = {
         evil + compact.TRUST_LIST_PATH: compact.sign_trust_material(
             replace(trust_for(ed_key), iss=evil).payload(), other_ed_key, compact.TRUST_LIST_TYPE
@@ -345,19 +381,18 @@ def test_a_fetched_trust_list_vouches_only_for_its_own_host(
     assert not report.valid and reason(report, "issuer_key").startswith("Émetteur inconnu")
 
 
+# The longest badge the sizes are stated for: a 160-character name, the holder's name, 8 codes.
+LONGEST = {
+    "name": "Coordonner un projet de tiers-lieu nourricier avec les habitants et les élus " * 2,
+    "holder_name": "Marie-Hélène de La Tour-Dubreuil",
+    "competencies": tuple(f"RNCP37873BC0{i}" for i in range(8)),
+    "competency_count": 12,
+}
+
+
 def test_sizes_stay_within_a_printable_qr_code(badge: compact.CompactBadge, ed_key: SigningKey) -> None:
+    """A typical badge fits QR version 13 (M): 69 modules, 0.45 mm each in 35 mm with the quiet zone."""
     typical = compact.sign_compact(badge, ed_key)
-    longest = compact.sign_compact(
-        replace(
-            badge,
-            name="Coordonner un projet de tiers-lieu nourricier avec les habitants et les élus " * 2,
-            issuer_name="Communauté de communes du Val de Brenne et ses partenaires",
-            holder_name="Marie-Hélène de La Tour-Dubreuil",
-            competencies=tuple(f"RNCP37873BC0{i}" for i in range(8)),
-            competency_count=12,
-        ),
-        ed_key,
-    )
-    assert len(typical) < len(longest) <= 1000
-    assert qr_version(typical, error_correction="M") <= 15
-    assert qr_version(longest, error_correction="M") <= 20
+    longest = compact.sign_compact(replace(badge, **LONGEST), ed_key)
+    assert len(typical) <= 483 and qr_version(typical, error_correction="M") <= 13
+    assert len(typical) < len(longest) <= 656 and qr_version(longest, error_correction="M") <= 16

@@ -2,14 +2,15 @@
 
 * **Compact form** (:func:`compact_of`): signed on demand with the issuer's active Ed25519 key
   and kept in a bounded in-process cache, never stored (no column, no migration). Its claims are
-  the stored OB 3.0 credential's plus the suspension entry and, only when the learner shows their
-  name on the badge's public page, their name. ``iat`` is the credential's issuance time, so the
+  the stored OB 3.0 credential's plus the badge's short address (``/c/<code>``), the suspension
+  entry and, only when the learner shows their name on the badge's public page, their name; the
+  issuer's name is left to the trust list. ``iat`` is the credential's issuance time, so the
   same claims signed by the same key (Ed25519 is deterministic) give the same QR code on the
   certificate, on *Mes badges* and at ``/credentials/{id}/offline-qr.svg``. Revoked and suspended
   badges keep theirs: it is what the holder already carries, and the status bundle says the rest.
 * **Trust list**: every issuer with its https id and did:web, and its Ed25519 and P-256 keys with
   their states (active, retired, compromised since a date).
-* **Status bundle**: every status list's current bits.
+* **Status bundle**: every status list's current bits, keyed by the list's UUID, its URL alongside.
 
 Both are compact JWS signed by the platform key (:func:`signed_trust_list`,
 :func:`signed_status_bundle`), rebuilt when the database changes and at least every
@@ -88,6 +89,7 @@ def compact_badge(session: Session, credential: Credential, urls: Urls) -> compa
     )
     return compact.badge_from_credential(
         credential.ob3_credential,
+        url=urls.short(credential.short_code),
         credential_id=credential.id,
         holder_name=holder,
         suspension=suspension,
@@ -177,16 +179,17 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def status_bundle(session: Session, urls: Urls, now: datetime) -> compact.StatusBundle:
-    """Every status list's current bits (unsigned)."""
-    lists = {
-        urls.status_list(row.id): compact.BundledList(
+    """Every status list's current bits (unsigned), keyed by list id."""
+    lists = (
+        compact.BundledList(
+            urls.status_list(row.id),
             row.purpose.value,
             badges.StatusList(size=row.size, bits=bytearray(row.bits)),
             badges.timeutil.numeric_date(_aware(row.updated_at) or now),
         )
         for row in session.scalars(select(StatusList).order_by(StatusList.created_at, StatusList.id))
-    }
-    return compact.StatusBundle(urls.base, badges.timeutil.numeric_date(now), lists)
+    )
+    return compact.StatusBundle.of(urls.base, badges.timeutil.numeric_date(now), lists)
 
 
 def _trust_fingerprint(session: Session) -> tuple[Any, ...]:

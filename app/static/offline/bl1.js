@@ -153,15 +153,16 @@
   function text(value) { return typeof value === "string" ? value : null; }
   function integer(value) { return typeof value === "number" && Number.isInteger(value) ? value : null; }
 
-  function entry(value) {
-    return Array.isArray(value) && typeof value[0] === "string" && Number.isInteger(value[1]) && value[1] >= 0
-      ? { url: value[0], index: value[1] } : null;
-  }
-
   function uuidOf(bytes) {
     if (!isBytes(bytes) || bytes.length !== 16) return null;
     var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  // A status entry [16-byte list id, index]; the bundle keys its lists by the id written as a UUID.
+  function entry(value) {
+    var id = Array.isArray(value) ? uuidOf(value[0]) : null;
+    return id && Number.isInteger(value[1]) && value[1] >= 0 ? { id: id, index: value[1] } : null;
   }
 
   // What the payload says, as signed (CWT claims and Blason's claims, README "BL1").
@@ -170,16 +171,17 @@
     var own = map.get(BLASON);
     if (!isMap(own)) own = new Map();
     var codes = Array.isArray(own.get(6)) ? own.get(6).filter(function (c) { return typeof c === "string"; }) : [];
+    var validFrom = integer(map.get(5));
     return {
       issuerId: text(map.get(1)),
       expires: integer(map.get(4)),
-      validFrom: integer(map.get(5)),
-      issuedAt: integer(map.get(6)),
+      validFrom: validFrom,
+      issuedAt: map.has(6) ? integer(map.get(6)) : validFrom,  // absent when equal to nbf
       id: uuidOf(map.get(7)),
       url: text(own.get(1)),
       name: text(own.get(2)),
       nameLang: text(own.get(3)),
-      issuerName: text(own.get(4)),
+      issuerName: text(own.get(4)),  // usually absent: the trust list names the key's issuer
       holder: text(own.get(5)),
       competencies: codes,
       competencyCount: integer(own.get(7)) || codes.length,
@@ -191,7 +193,8 @@
 
   // Is the bit at ``index`` set in a W3C Bitstring status list (index 0 = first byte's highest bit)?
   function statusBit(bundle, status, purpose) {
-    var list = bundle && bundle.lists ? bundle.lists[status.url] : null;
+    var list = bundle && bundle.lists && Object.prototype.hasOwnProperty.call(bundle.lists, status.id)
+      ? bundle.lists[status.id] : null;
     if (!list || list.purpose !== purpose || typeof list.encodedList !== "string" || list.encodedList[0] !== "u") {
       return Promise.resolve(null);
     }
@@ -283,6 +286,7 @@
       if (!claims.issuerId || ids.indexOf(claims.issuerId) < 0) {
         throw new Refusal("unknown_issuer", "the payload's issuer is not the key's");
       }
+      if (!claims.issuerName) claims.issuerName = issuer.name || null;
       var checks = [
         claims.revocation ? statusBit(bundle, claims.revocation, "revocation") : Promise.resolve(false),
         claims.suspension ? statusBit(bundle, claims.suspension, "suspension") : Promise.resolve(false)
