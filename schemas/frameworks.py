@@ -142,7 +142,10 @@ class FwHitSchema(FwCompetencyBriefSchema):
     description = fields.String(attribute="competency.description", allow_none=True)
     language = fields.String(attribute="competency.language", allow_none=True)
     rank = fields.Integer(
-        metadata={"description": "0 exact label or code, 1 label prefix, 2 all words in label, 3 elsewhere."}
+        metadata={
+            "description": "0 exact label or code, 1 label prefix, 2 all words in label, 3 elsewhere; "
+            "4 some of the words (listed after the others when fewer than a page hold every word)."
+        }
     )
     framework = fields.Nested(FwFrameworkBriefSchema)
 

@@ -25,6 +25,7 @@ total is counted up to ``MAX_COUNT``. A broad query thus ranks its first candida
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 import weakref
@@ -277,6 +278,7 @@ class Candidate:
     starts: bool
     in_label: bool
     score: float
+    matched: int = 0
 
 
 Groups = Sequence[Sequence[stems.Term]]
@@ -496,3 +498,157 @@ def _pg_count(session: Session, groups: Groups, filters_sql: str, values: dict[s
         )
         or 0
     )
+
+
+# -- any word ---------------------------------------------------------------------------------------
+
+
+def _matches(term: stems.Term, words: Sequence[str]) -> bool:
+    return any(w.startswith(term.text) for w in words) if term.prefix else term.text in words
+
+
+def ranked_any(
+    session: Session,
+    groups: Groups,
+    filters: Filters,
+    *,
+    limit: int,
+    offset: int = 0,
+    candidates: int = CANDIDATES,
+    partial_only: bool = False,
+    by_matches: bool = True,
+    weights: Sequence[float] = (),
+) -> list[Candidate]:
+    """The best hits holding any of the words (each group: one word's alternatives), best first.
+
+    Each word brings at most ``candidates // len(groups)`` hits with it in the label and as many
+    with it anywhere (index order), so a rare word is not crowded out by a common one and the cost
+    stays bounded. ``matched`` is how many of the words a hit holds (exactly, not only those whose
+    list brought it); ``by_matches`` ranks by it first, then by score: on SQLite the BM25 of each
+    word summed, on PostgreSQL each word's ``ts_rank`` times its rarity among the candidates (an
+    inverse document frequency: ``ts_rank`` has none). ``partial_only`` leaves out the hits
+    holding every word (the all-words search lists them). ``weights``: how much each word counts
+    (how often a narrative says it), 1 each by default.
+    """
+    assert all(not _TERM.search(t.text) for g in groups for t in g), "terms are folded words"
+    if not groups:
+        return []
+    per = max(candidates // len(groups), 50)
+    factors = [float(w) for w in weights] or [1.0] * len(groups)
+    if _sqlite(session):
+        found = _sqlite_any(session, groups, filters, per, factors)
+    else:
+        with _by_index(session):
+            found = _pg_any(session, groups, filters, per, factors)
+    if partial_only:
+        found = [f for f in found if f[0].matched < len(groups)]
+    if by_matches:
+        found.sort(key=lambda f: (-f[0].matched, f[0].score, len(f[1]), f[1], f[0].competency_id))
+    else:
+        found.sort(key=lambda f: (f[0].score, len(f[1]), f[1], f[0].competency_id))
+    return [c for c, _ in found[offset : offset + limit]]
+
+
+def _sqlite_any(
+    session: Session, groups: Groups, filters: Filters, per: int, factors: Sequence[float]
+) -> list[tuple[Candidate, str]]:
+    filters_sql = _fts_filters(filters)
+    bm25 = f"bm25({NAME}, {LABEL_WEIGHT}, 1.0, 0.0)"
+    selects: list[str] = []
+    values: dict[str, Any] = {"n": per}
+    for n, group in enumerate(groups):
+        for columns, in_label in (("label", 1), ("label body", 0)):
+            key = f"q{n}_{in_label}"
+            values[key] = _fts_match([group], False, columns) + filters_sql
+            selects.append(
+                f"SELECT * FROM (SELECT rowid AS id, {n} AS g, {in_label} AS in_label, {bm25} AS score "
+                f"FROM {NAME} WHERE {NAME} MATCH :{key} LIMIT :n)"
+            )
+    rows = session.execute(
+        text(
+            "SELECT r.competency_id, r.search_label, r.label_terms, r.body_terms, m.g, m.score FROM ("
+            "SELECT id, g, min(score) AS score FROM (" + " UNION ALL ".join(selects) + ") GROUP BY id, g) m "
+            f"JOIN {NAME}_rows r ON r.id = m.id"
+        ),
+        values,
+    ).all()
+    scores: dict[str, float] = {}
+    rest: dict[str, Any] = {}
+    for row in rows:
+        scores[row.competency_id] = scores.get(row.competency_id, 0.0) + factors[row.g] * float(row.score)
+        rest[row.competency_id] = row
+    out = []
+    for competency_id, row in rest.items():
+        label_words = row.label_terms.split()
+        words = label_words + row.body_terms.split()
+        matched = sum(1 for g in groups if any(_matches(t, words) for t in g))
+        in_label = all(any(_matches(t, label_words) for t in g) for g in groups)
+        candidate = Candidate(uuid.UUID(competency_id), False, False, in_label, scores[competency_id], matched)
+        out.append((candidate, row.search_label))
+    return out
+
+
+SIZE_CAP = 100_000
+
+
+def _pg_size(session: Session, filters: Filters) -> int:
+    """How many competencies a search looks through, for word rarities: the frameworks' size, else
+    the planner's estimate of the index's (counted up to ``SIZE_CAP`` before the table is analysed)."""
+    if filters.framework_ids:
+        return int(
+            session.scalar(
+                text(f"SELECT count(*) FROM {VECTORS} WHERE framework_id = ANY(:ids)"),
+                {"ids": list(filters.framework_ids)},
+            )
+            or 0
+        )
+    estimate = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :name"), {"name": VECTORS})
+    if estimate and estimate >= 1:
+        return int(estimate)
+    return int(session.scalar(text(f"SELECT count(*) FROM (SELECT 1 FROM {VECTORS} LIMIT {SIZE_CAP}) AS counted")) or 0)
+
+
+def _pg_any(
+    session: Session, groups: Groups, filters: Filters, per: int, factors: Sequence[float]
+) -> list[tuple[Candidate, str]]:
+    filters_sql, values = _pg_filters(filters)
+    values = {**values, "n": per}
+    selects, columns = [], []
+    for n, group in enumerate(groups):
+        values[f"a{n}"] = _tsquery([group], False)
+        values[f"l{n}"] = _tsquery([group], False, "A")
+        values[f"b{n}"] = _tsquery([group], False, "B")
+        for key in (f"l{n}", f"a{n}"):
+            selects.append(
+                f"(SELECT competency_id, search_label, vector FROM {VECTORS} "
+                f"WHERE vector @@ CAST(:{key} AS tsquery){filters_sql} LIMIT :n)"
+            )
+        columns.append(f"vector @@ CAST(:l{n} AS tsquery), vector @@ CAST(:b{n} AS tsquery)")
+    rows = session.execute(
+        text(
+            "WITH found AS (" + " UNION ALL ".join(selects) + "), "
+            "best AS (SELECT DISTINCT ON (competency_id) * FROM found) "
+            "SELECT competency_id, search_label, length(vector), " + ", ".join(columns) + " FROM best"
+        ),
+        values,
+    ).all()
+    if not rows:
+        return []
+    # Rarity: how many candidates hold each word (every hit of a word that has fewer than ``per``),
+    # against how many competencies the search looks through: BM25's inverse document frequency.
+    held = [sum(1 for r in rows if r[3 + 2 * n] or r[4 + 2 * n]) for n in range(len(groups))]
+    size = max(len(rows), _pg_size(session, filters))
+    idf = [math.log(1 + (size - h + 0.5) / (h + 0.5)) for h in held]
+    out = []
+    for row in rows:
+        flags = [(bool(row[3 + 2 * n]), bool(row[4 + 2 * n])) for n in range(len(groups))]
+        # Each word weighs its rarity, in the label (short labels more) and in the rest (short texts more).
+        label_part = LABEL_WEIGHT / (1 + math.log(1 + len(row[1].split())))
+        body_part = 1 / (1 + math.log(1 + row[2]))
+        score = -sum(
+            factors[n] * idf[n] * (label_part * in_label + body_part * in_body)
+            for n, (in_label, in_body) in enumerate(flags)
+        )
+        matched = sum(1 for in_label, in_body in flags if in_label or in_body)
+        out.append((Candidate(row[0], False, False, all(f[0] for f in flags), score, matched), row[1]))
+    return out

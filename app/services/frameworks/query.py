@@ -6,6 +6,7 @@ logged-in caller, which the ``grants`` argument checks. ``grants=None`` is the p
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -339,8 +340,11 @@ def search_competencies(
 
     Stop words are ignored. Rank: the label or code is the query > every word is in the label > the
     rest, each by BM25 (SQLite) or ``ts_rank_cd`` (PostgreSQL) with the label weighted above the
-    description; then shorter labels. See ``stems`` and ``fts``. The total is counted up to
-    ``fts.MAX_COUNT``. A database without the index (SQLite without FTS5) matches word starts.
+    description; then shorter labels. When fewer than a page hold every word, the list goes on with
+    the competencies holding some of them (``ANY_WORD_RANK``), most words first, then the rarest
+    (``fts.ranked_any``); ``total`` then counts every competency holding any word. See ``stems``
+    and ``fts``. The total is counted up to ``fts.MAX_COUNT``. A database without the index (SQLite
+    without FTS5) matches word starts.
     """
     _reader(grants)
     words = tokens(q)
@@ -353,7 +357,7 @@ def search_competencies(
             session, words, lang, source_type, framework_id, kind, include_old, page, per_page, base_url
         )
     languages = [stems.language_of(lang)] if stems.language_of(lang) else list(stems.LANGUAGES)
-    groups = [stems.alternatives(w, [x for x in languages if x]) for w in stems.words_of(" ".join(words))]
+    groups = _word_groups(stems.words_of(" ".join(words)), [x for x in languages if x])
     filters = frameworks_fts.Filters(
         current=not include_old,
         source_type=source_type,
@@ -361,14 +365,38 @@ def search_competencies(
         language=lang,
         kind=kind,
     )
-    found = frameworks_fts.ranked(
-        session, groups, filters, phrase=" ".join(words), limit=per_page, offset=(page - 1) * per_page
-    )
+    offset = (page - 1) * per_page
+    found = frameworks_fts.ranked(session, groups, filters, phrase=" ".join(words), limit=per_page, offset=offset)
     if page == 1 and len(found) < per_page:
-        total = len(found)  # every hit is on this page: no count to make
+        every = len(found)  # every all-words hit is on this page: no count to make
     else:
-        total = max(frameworks_fts.count(session, groups, filters), (page - 1) * per_page + len(found))
-    return Page(_hits(session, [(c.competency_id, _rank(c)) for c in found], base_url), total, page, per_page)
+        every = frameworks_fts.count(session, groups, filters)
+    total = max(every, offset + len(found) if found else 0)
+    ranks = [(c.competency_id, _rank(c)) for c in found]
+    if every < per_page and len(groups) > 1:
+        # Fewer all-words hits than a page: the list goes on with the hits holding some of the words.
+        some = frameworks_fts.ranked_any(
+            session, groups, filters, limit=per_page - len(found), offset=max(0, offset - every), partial_only=True
+        )
+        ranks += [(c.competency_id, ANY_WORD_RANK) for c in some]
+        if page == 1 and len(ranks) < per_page:
+            total = len(ranks)
+        else:
+            counted = frameworks_fts.count(session, groups, filters, any_word=True)
+            total = max(counted, offset + len(ranks) if ranks else 0)
+    return Page(_hits(session, ranks, base_url), total, page, per_page)
+
+
+ANY_WORD_RANK = 4
+
+
+def _word_groups(words: list[str], languages: list[str]) -> list[list[stems.Term]]:
+    """The alternatives of each query word; words with the same alternatives (synonyms) count once."""
+    groups: dict[frozenset[stems.Term], list[stems.Term]] = {}
+    for word in words:
+        group = stems.alternatives(word, languages)
+        groups.setdefault(frozenset(group), group)
+    return list(groups.values())
 
 
 def _rank(candidate: frameworks_fts.Candidate) -> int:
@@ -413,15 +441,22 @@ def suggest_competencies(
     them and ranks by how many it has, how rare they are, and whether they are in its label.
     Authorisation is the caller's (``recognition.suggestions``).
     """
-    words = stems.informative_words([(title, 3), (narrative, 1)], MAX_SUGGESTION_WORDS)
+    weighted = stems.informative_words([(title, 3), (narrative, 1)], MAX_SUGGESTION_WORDS)
+    words = [w for w, _ in weighted]
     if not words or not frameworks_fts.enabled(session):
         return []
     groups = [stems.alternatives(w, with_synonyms=False) for w in words]
     filters = frameworks_fts.Filters(current=framework_ids is None, framework_ids=tuple(framework_ids or ()))
     if framework_ids == []:
         return []
-    found = frameworks_fts.ranked(
-        session, groups, filters, any_word=True, limit=limit, candidates=SUGGESTION_CANDIDATES, ordered_by_score=True
+    found = frameworks_fts.ranked_any(
+        session,
+        groups,
+        filters,
+        limit=limit,
+        candidates=SUGGESTION_CANDIDATES,
+        by_matches=False,
+        weights=[1 + math.log(n) for _, n in weighted],
     )
     return _hits(session, [(c.competency_id, _rank(c)) for c in found], base_url)
 

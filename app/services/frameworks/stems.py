@@ -156,8 +156,9 @@ class Term:
         return hash((self.text, self.prefix))
 
 
-def informative_words(texts: Iterable[tuple[str, int]], limit: int) -> list[str]:
-    """The ``limit`` words that say most about weighted texts (a title counts more than a narrative).
+def informative_words(texts: Iterable[tuple[str, int]], limit: int) -> list[tuple[str, int]]:
+    """The ``limit`` words that say most about weighted texts (a title counts more than a narrative),
+    each with how often it appears (weighted).
 
     A word scores by how often it appears (weighted), more when it is long (short words are more
     often general ones); words with one French stem count once, under their most frequent form.
@@ -172,4 +173,4 @@ def informative_words(texts: Iterable[tuple[str, int]], limit: int) -> list[str]
             scores[key] += weight
             forms.setdefault(key, Counter())[word] += 1
     ranked = sorted(scores, key=lambda k: (-scores[k] * min(len(k), 8), k))
-    return [forms[k].most_common(1)[0][0] for k in ranked[:limit]]
+    return [(forms[k].most_common(1)[0][0], scores[k]) for k in ranked[:limit]]

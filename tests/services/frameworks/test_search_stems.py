@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from app.models import Competency, Framework
 from app.services.frameworks import fts, stems
 from app.services.frameworks.imports import import_framework_file
-from app.services.frameworks.query import search_competencies
+from app.services.frameworks.query import ANY_WORD_RANK, search_competencies
 from app.services.identity.access import Grants
 from app.services.identity.audit import Actor
 
@@ -49,7 +49,9 @@ def imported(session):  # type: ignore[no-untyped-def]
 
 
 def labels(session, q: str, **filters) -> list[str]:  # type: ignore[no-untyped-def]
-    return [hit.competency.label for hit in search_competencies(session, None, q=q, **filters).items]
+    """The hits holding every word (those holding some of them, rank 4, follow when there are few)."""
+    found = search_competencies(session, None, q=q, **filters).items
+    return [hit.competency.label for hit in found if hit.rank < ANY_WORD_RANK]
 
 
 def test_stems_find_other_forms_of_a_word(session, imported):
@@ -109,6 +111,47 @@ def test_total_is_counted_and_pages_follow(session, imported):
     second = search_competencies(session, None, q="projet", per_page=2, page=2)
     assert first.total == second.total == 3 and len(second.items) == 1
     assert not {h.competency.id for h in first.items} & {h.competency.id for h in second.items}
+
+
+def test_few_all_words_hits_are_followed_by_hits_with_some_of_the_words(session, imported):
+    # "gestion de projet": no competency holds both words (by stem or synonym: gestion ~ gérer).
+    found = search_competencies(session, None, q="gestion de projets", per_page=20)
+    pairs = [(h.competency.label, h.rank) for h in found.items]
+    assert {rank for _, rank in pairs} == {ANY_WORD_RANK}
+    assert {label for label, _ in pairs} == {
+        "Conduite de projet",
+        "Organisation de projets culturels",
+        "Accueillir le public",  # "projet" in its description
+        "Gérer un budget associatif",
+        "Managing projects",  # "management" is a synonym of "gestion"
+        "Manage a team of volunteers",
+    }
+    assert found.total == len(pairs)
+    # Labels above descriptions.
+    labels_found = [label for label, _ in pairs]
+    assert labels_found.index("Conduite de projet") < labels_found.index("Accueillir le public")
+
+
+def test_hits_holding_more_of_the_words_come_first(session, imported):
+    found = search_competencies(session, None, q="animer une réunion budget", per_page=20).items
+    assert [(h.competency.label, h.rank) for h in found][:2] == [
+        ("Animer une réunion d'équipe", ANY_WORD_RANK),  # two of the three words
+        ("Gérer un budget associatif", ANY_WORD_RANK),
+    ]
+    # Only when the all-words hits are fewer than a page: here one page of one holds them all.
+    only = search_competencies(session, None, q="animer reunion", per_page=1)
+    assert [h.competency.label for h in only.items] == ["Animer une réunion d'équipe"] and only.total == 1
+
+
+def test_pages_of_a_completed_list_follow_each_other(session, imported):
+    pages = [search_competencies(session, None, q="plan projet", per_page=2, page=n) for n in (1, 2, 3, 4)]
+    ids = [h.competency.id for p in pages for h in p.items]
+    assert len(ids) == len(set(ids)) == pages[0].total == pages[3].total
+    # "Planifier les étapes" starts with "plan": the all-words hit comes first.
+    assert (pages[0].items[0].competency.label, pages[0].items[0].rank) == ("Organisation de projets culturels", 3)
+    assert {h.rank for p in pages for h in p.items[1:]} | {h.rank for p in pages[1:] for h in p.items} == {4}
+    whole = search_competencies(session, None, q="plan projet", per_page=20)
+    assert [h.competency.id for h in whole.items] == ids and whole.total == len(ids)
 
 
 def test_index_holds_every_competency_on_both_databases(session, imported):
