@@ -91,6 +91,7 @@ def compact_kid(public: PublicKey) -> bytes:
 StatusEntry = tuple[uuid.UUID, int]  # (the status list's id, the credential's index in it)
 
 
+@functools.lru_cache(maxsize=1024)
 def status_list_id(url: str) -> uuid.UUID:
     """The 16-byte id of a status list in a compact form and the status bundle.
 

@@ -391,7 +391,7 @@ LONGEST = {
 
 
 def test_sizes_stay_within_a_printable_qr_code(badge: compact.CompactBadge, ed_key: SigningKey) -> None:
-    """A typical badge fits QR version 13 (M): 69 modules, 0.45 mm each in 35 mm with the quiet zone."""
+    """A typical badge fits QR version 13 (M): 69 modules, 0.51 mm each when the code is 35 mm wide."""
     typical = compact.sign_compact(badge, ed_key)
     longest = compact.sign_compact(replace(badge, **LONGEST), ed_key)
     assert len(typical) <= 483 and qr_version(typical, error_correction="M") <= 13
