@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import uuid
@@ -10,6 +11,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, Engine
@@ -71,10 +73,31 @@ F = TypeVar("F", bound=Callable[..., Any])
 _writes: ContextVar[bool] = ContextVar("blason_writes", default=False)
 
 
+def json_text(value: Any) -> str:
+    """JSON columns as SQLite stores them: orjson (compact, UTF-8), ``json`` for what orjson refuses."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits, types orjson does not know
+        return json.dumps(value)
+
+
+def json_bytes(value: Any) -> bytes | str:
+    """JSON columns as psycopg sends them: orjson's bytes, with no str round trip."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(value)
+
+
 def make_engine(url: str, *, busy_timeout: float = 10.0, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and write locks taken at BEGIN."""
+    """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and write locks taken at BEGIN.
+
+    JSON columns are serialised by orjson (issue 18: about ten times faster than ``json.dumps``
+    on a signed credential; same documents, written compactly).
+    """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": busy_timeout})
+    kwargs.setdefault("json_serializer", json_bytes if url.startswith("postgresql+psycopg:") else json_text)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

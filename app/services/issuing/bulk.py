@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Achievement, AchievementVersion, Claim, ClaimStatus, Credential, Issuer, Person
@@ -29,7 +29,7 @@ from app.services.identity.access import Grants
 from app.services.issuing import achievements as achievement_service, award_scope
 from app.services.issuing.awarding import _competencies_for, gather_award_data
 from app.services.issuing.keys import check_issuer_admin
-from app.services.issuing.signing import Issuance, IssuingSettings, new_credential
+from app.services.issuing.signing import Issuance, IssuingSettings, new_credential_values
 from app.services.recognition.scales import DEFAULT_SCALE
 
 MAX_ROWS = 5000
@@ -352,7 +352,7 @@ def _issue(
     values_by_line = dict(rows)
     competencies: dict[uuid.UUID, list[uuid.UUID]] = {}
     claimed: dict[uuid.UUID, set[uuid.UUID]] = {}  # per version: the learners with validated claims
-    pending: list[Credential] = []
+    pending: list[dict[str, Any]] = []  # signed rows not inserted yet
     for row in keys.values():
         assert row.achievement_id is not None and row.learner_id is not None
         _achievement, version = classes[row.achievement_id]
@@ -372,7 +372,7 @@ def _issue(
             level=values.get("result_level") or None,
             territories=territories,
         )
-        credential = new_credential(
+        columns = new_credential_values(
             issuer_id=issuer_id,
             version=version,
             learner=learner,
@@ -380,14 +380,16 @@ def _issue(
             award_data=data,
             created_by_id=grants.actor.author_id,
         )
-        issuance.issue(credential, learner, version)
-        session.add(credential)
+        credential_id = columns["id"]
+        columns.update(issuance.signed_columns(credential_id, learner, version, data))
+        columns["version"] = 1
+        pending.append(columns)
         audit.record(
             session,
             grants.actor,
             "credential.issued",
             "credential",
-            credential.id,
+            credential_id,
             {
                 "achievement": str(row.achievement_id),
                 "version": version.version,
@@ -397,16 +399,13 @@ def _issue(
             },
             clock=settings.clock,
         )
-        row.status, row.credential_id = "issued", credential.id
+        row.status, row.credential_id = "issued", credential_id
         report.issued += 1
         if on_progress is not None:
             on_progress(report.issued, len(keys))
-        pending.append(credential)
         if len(pending) >= _FLUSH_EVERY:
-            session.flush()
-            for done in pending:  # the signed documents are in the database: keep memory flat
-                session.expunge(done)
-            pending.clear()
+            _insert(session, pending)
+            session.flush()  # the batch's audit events (a Core INSERT does not flush the session)
     report.valid = report.issued
     audit.record(
         session,
@@ -423,6 +422,16 @@ def _issue(
         },
         clock=settings.clock,
     )
-    issuance.finish()  # the last flush: credentials, events, the audit head and the status list at once
-    for done in pending:
-        session.expunge(done)
+    _insert(session, pending)
+    issuance.finish()  # the last flush: events, the audit head and the status list at once
+
+
+def _insert(session: Session, pending: list[dict[str, Any]]) -> None:
+    """Insert a batch of signed credentials with one executemany, then forget them (memory stays flat).
+
+    A Core ``INSERT`` of column values: the rows never enter the session, so no unit-of-work
+    bookkeeping per credential. Their status-list indexes were taken (and the list locked) before.
+    """
+    if pending:
+        session.execute(insert(Credential.__table__), pending)
+        pending.clear()

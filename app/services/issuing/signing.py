@@ -62,8 +62,16 @@ class IssuingSettings:
     clock: Callable[[], datetime] = utcnow
 
 
+_SHORT_SPACE = len(_SHORT_ALPHABET) ** 10
+
+
 def short_code() -> str:
-    return "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(10))
+    """Ten characters drawn uniformly from the alphabet, from one random number (not ten draws)."""
+    number, digits = secrets.randbelow(_SHORT_SPACE), []
+    for _ in range(10):
+        number, digit = divmod(number, len(_SHORT_ALPHABET))
+        digits.append(_SHORT_ALPHABET[digit])
+    return "".join(digits)
 
 
 def subject_id(issuer_id: uuid.UUID, learner: Person) -> str:
@@ -310,18 +318,28 @@ class Issuance:
         """Sign every form of ``credential`` (a new or proposed row) and mark it issued."""
         if credential.state not in (CredentialState.PROPOSED,):
             raise Conflict("Only a proposed award can be issued.")
+        if credential.id is None:
+            credential.id = uuid.uuid4()
+        for name, value in self.signed_columns(credential.id, learner, version, credential.award_data).items():
+            setattr(credential, name, value)
+        return credential
+
+    def signed_columns(
+        self, credential_id: uuid.UUID, learner: Person, version: AchievementVersion, award_data: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """Every signed form of one award and the columns that go with it, as column values.
+
+        :meth:`issue` sets them on a row object; a bulk award inserts them as they are (no
+        unit-of-work bookkeeping per credential).
+        """
         urls, ring = self.settings.urls, self.ring
         now = self.settings.clock()
         klass = self.badge_class(version)
-        if credential.id is None:
-            credential.id = uuid.uuid4()
         status_list, index = self.slots.take()
-        credential.status_list_id, credential.suspension_list_id = status_list.id, status_list.twin_id
-        credential.status_index = index
         valid_until = now + timedelta(days=version.valid_for_days) if version.valid_for_days else None
         salt = secrets.token_hex(8)
         subject = subject_id(self.issuer.id, learner)
-        data = credential.award_data or {}
+        data = award_data or {}
         evidence = tuple(
             badges.Evidence(
                 id=e.get("id"),
@@ -341,7 +359,7 @@ class Issuance:
                 ),
             )
         award = badges.Award(
-            id=urls.credential(credential.id),
+            id=urls.credential(credential_id),
             issuer=self.profile,
             recipient=badges.Recipient(did=subject, email=learner.email, salt=salt if learner.email else None),
             achievement=klass.ob3,
@@ -363,27 +381,33 @@ class Issuance:
         method, kid = signing_ids(
             urls, self.issuer.id, self.profile.id, multibase=di_row.public_key_multibase, kid=jwt_row.kid
         )
-        credential.ob3_credential = badges.sign_data_integrity(
-            unsigned, ring.key(KeyPurpose.DATA_INTEGRITY), method, created=now
-        )
-        credential.ob3_jwt = badges.sign_vc_jwt(unsigned, ring.key(KeyPurpose.VC_JWT), kid=kid)
-        hosted, signed = self._ob2(credential, learner, version, subject, salt, now, valid_until, data)
-        credential.ob2_assertion = hosted
-        credential.ob2_jws = badges.sign_ob2_assertion(signed, ring.key(KeyPurpose.OB2))
-        credential.recipient_salt = salt
+        hosted, signed = self._ob2(credential_id, learner, version, subject, salt, now, valid_until, data)
         identifier = unsigned["credentialSubject"].get("identifier")
-        credential.recipient_hash = identifier[0]["identityHash"] if identifier else None
-        credential.recipient_did = learner.did
-        credential.valid_from, credential.valid_until, credential.awarded_at = now, valid_until, now
-        credential.signing_key_ids = [str(di_row.id), str(jwt_row.id), str(ob2_row.id)]
-        credential.state = CredentialState.ISSUED
         if version.first_awarded_at is None:
             version.first_awarded_at = now
-        return credential
+        return {
+            "status_list_id": status_list.id,
+            "suspension_list_id": status_list.twin_id,
+            "status_index": index,
+            "ob3_credential": badges.sign_data_integrity(
+                unsigned, ring.key(KeyPurpose.DATA_INTEGRITY), method, created=now
+            ),
+            "ob3_jwt": badges.sign_vc_jwt(unsigned, ring.key(KeyPurpose.VC_JWT), kid=kid),
+            "ob2_assertion": hosted,
+            "ob2_jws": badges.sign_ob2_assertion(signed, ring.key(KeyPurpose.OB2)),
+            "recipient_salt": salt,
+            "recipient_hash": identifier[0]["identityHash"] if identifier else None,
+            "recipient_did": learner.did,
+            "valid_from": now,
+            "valid_until": valid_until,
+            "awarded_at": now,
+            "signing_key_ids": [str(di_row.id), str(jwt_row.id), str(ob2_row.id)],
+            "state": CredentialState.ISSUED,
+        }
 
     def _ob2(
         self,
-        credential: Credential,
+        credential_id: uuid.UUID,
         learner: Person,
         version: AchievementVersion,
         subject: str,
@@ -404,10 +428,10 @@ class Issuance:
             narrative=data.get("narrative") or None,
             image=urls.achievement_image(klass.achievement.id, version.version) if version.image_sha256 else None,
         )
-        hosted = badges.build_ob2_assertion(badges.OB2Assertion(id=urls.ob2_assertion(credential.id), **common))
+        hosted = badges.build_ob2_assertion(badges.OB2Assertion(id=urls.ob2_assertion(credential_id), **common))
         signed = badges.build_ob2_assertion(
             badges.OB2Assertion(
-                id=signed_ob2_id(credential.id), signed_by=urls.ob2_key(self.ring.row(KeyPurpose.OB2).kid), **common
+                id=signed_ob2_id(credential_id), signed_by=urls.ob2_key(self.ring.row(KeyPurpose.OB2).kid), **common
             )
         )
         if not learner.email:
@@ -424,6 +448,31 @@ class Issuance:
         flush_versioned(self.session, "status list")
 
 
+def new_credential_values(
+    *,
+    issuer_id: uuid.UUID,
+    version: AchievementVersion,
+    learner: Person,
+    origin: str,
+    award_data: dict[str, Any],
+    created_by_id: uuid.UUID | None,
+) -> dict[str, Any]:
+    """The columns of an award row, still proposed (unsigned) until it is signed."""
+    return {
+        "id": uuid.uuid4(),
+        "issuer_id": issuer_id,
+        "achievement_version_id": version.id,
+        "learner_id": learner.id,
+        "state": CredentialState.PROPOSED,
+        "short_code": short_code(),
+        "idempotency_key": achievement_service.idempotency_key(version.id, learner.id),
+        "origin": origin,
+        "award_data": award_data,
+        "created_by_id": created_by_id,
+        "signing_key_ids": [],
+    }
+
+
 def new_credential(
     *,
     issuer_id: uuid.UUID,
@@ -435,15 +484,12 @@ def new_credential(
 ) -> Credential:
     """An award row, still proposed (unsigned) until :meth:`Issuance.issue`."""
     return Credential(
-        id=uuid.uuid4(),
-        issuer_id=issuer_id,
-        achievement_version_id=version.id,
-        learner_id=learner.id,
-        state=CredentialState.PROPOSED,
-        short_code=short_code(),
-        idempotency_key=achievement_service.idempotency_key(version.id, learner.id),
-        origin=origin,
-        award_data=award_data,
-        created_by_id=created_by_id,
-        signing_key_ids=[],
+        **new_credential_values(
+            issuer_id=issuer_id,
+            version=version,
+            learner=learner,
+            origin=origin,
+            award_data=award_data,
+            created_by_id=created_by_id,
+        )
     )
