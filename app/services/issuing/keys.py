@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -126,26 +126,34 @@ def active_key(session: Session, issuer_id: uuid.UUID, purpose: KeyPurpose) -> S
 
 @dataclass
 class KeyRing:
-    """The decrypted active keys of one issuer, loaded once for a whole batch of signatures."""
+    """The active keys of one issuer, loaded once for a whole batch of signatures.
+
+    A private key is decrypted on the first use of its purpose, then kept: a wallet copy signed
+    with one key does not pay for the others (the RSA key of OB 2.0 above all).
+    """
 
     rows: dict[KeyPurpose, SigningKey]
-    keys: dict[KeyPurpose, badges.SigningKey]
+    keks: Keks = ()
+    keys: dict[KeyPurpose, badges.SigningKey] = field(default_factory=dict)
 
     def row(self, purpose: KeyPurpose) -> SigningKey:
         return self.rows[purpose]
 
     def key(self, purpose: KeyPurpose) -> badges.SigningKey:
-        return self.keys[purpose]
+        key = self.keys.get(purpose)
+        if key is None:
+            try:
+                key = decrypt_private_key(self.rows[purpose], self.keks)
+            except KeyUnavailable as exc:
+                raise Conflict(f"The issuer's signing keys cannot be used: {exc}.") from None
+            self.keys[purpose] = key
+        return key
 
 
 def load_keyring(session: Session, issuer_id: uuid.UUID, keks: Keks) -> KeyRing:
-    """Decrypt the issuer's active key of each purpose."""
+    """The issuer's active key of each purpose; each is decrypted when first used (:meth:`KeyRing.key`)."""
     rows = {purpose: active_key(session, issuer_id, purpose) for purpose in KeyPurpose}
-    try:
-        keys = {purpose: decrypt_private_key(row, keks) for purpose, row in rows.items()}
-    except KeyUnavailable as exc:
-        raise Conflict(f"The issuer's signing keys cannot be used: {exc}.") from None
-    return KeyRing(rows, keys)
+    return KeyRing(rows, keks)
 
 
 def require_caller(grants: Grants) -> None:
