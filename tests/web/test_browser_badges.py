@@ -116,7 +116,16 @@ def test_lucie_answers_the_name_question_and_copies_her_badge_link(
         "Attestation à imprimer (PDF)",
     ):
         expect(page.get_by_role("link", name=name)).to_be_visible()
-    assert page.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    # Two QR codes, each captioned with what it is for (issue 17): the address, and the signed badge.
+    online = page.get_by_role("figure", name="Adresse de vérification (avec réseau)")
+    offline = page.get_by_role("figure", name="Vérification sans réseau")
+    for figure in (online, offline):
+        expect(figure).to_be_visible()
+        assert figure.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    online_box, offline_box = online.locator("img").bounding_box(), offline.locator("img").bounding_box()
+    assert online_box and offline_box and offline_box["width"] > online_box["width"]  # the denser code drawn larger
+    assert offline_box["x"] + offline_box["width"] <= page.viewport_size["width"]  # type: ignore[index]
+    offline.scroll_into_view_if_needed()
     screenshot(page, "mybadges-journey-detail-phone-fr")
 
     page.get_by_role("link", name="Ouvrir la page publique").click()

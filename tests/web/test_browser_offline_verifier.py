@@ -301,7 +301,15 @@ def test_the_camera_reads_the_signed_code(
         page = context.new_page()
         page.goto(live_server.url(PAGE))
         expect(page.locator("#offline-verifier")).to_have_attribute("data-lists", "ready")
-        page.get_by_role("button", name="Scanner avec la caméra").click()
+        # On the first screen of a phone: the scan button first, how fresh the lists are right after.
+        scan = page.get_by_role("button", name="Scanner avec la caméra")
+        expect(scan).to_be_visible()
+        scan_box, lists_box = scan.bounding_box(), page.locator("#lists").bounding_box()
+        assert scan_box and lists_box and scan_box["y"] + scan_box["height"] <= PHONE.height
+        assert scan_box["y"] < lists_box["y"] < PHONE.height  # the lists' dates begin on the first screen too
+        assert_accessible(page)
+        screenshot(page, "offline-verifier-start-phone-fr")
+        scan.click()
         expect(page.locator("#result")).to_have_attribute("data-verdict", "genuine", timeout=20_000)
         expect(page.get_by_label("Ou le texte du code")).to_have_value(codes.genuine)
         expect(page.get_by_role("button", name="Scanner avec la caméra")).to_have_attribute("aria-pressed", "false")
