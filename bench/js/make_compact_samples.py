@@ -20,13 +20,13 @@ def main() -> None:
     badge = compact.CompactBadge(
         issuer="https://blason.example/issuers/7d0f3c4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f",
         credential_id=uuid.UUID("4f8c7a3e-2b1d-4c6e-9a0f-1e2d3c4b5a69"),
-        url="https://blason.example/credentials/4f8c7a3e-2b1d-4c6e-9a0f-1e2d3c4b5a69",
+        url="https://blason.example/c/h6k9yk7jv7",
         name="Animer une réunion publique",
         issuer_name="Collectif des territoires",
         valid_from=1740819600,
         issued_at=1740819600,
         competencies=("RNCP37873BC01", "RNCP37873BC02"),
-        revocation=("https://blason.example/status/1", 42),
+        revocation=(compact.status_list_id("https://blason.example/status/9ae4b3d1-7cc8-4c43-b85c-91f2504e40a5"), 42),
     )
     samples = [
         {"payload": compact.sign_compact(badge, key), "jwk": key.public.jwk(alg=key.algorithm), "valid": True}
