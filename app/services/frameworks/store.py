@@ -629,8 +629,8 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
         driver = connection.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for values in data:
-                copy.write_row(values)
+            for record in data:
+                copy.write_row(record)
         return
     holders = ", ".join("?" * len(columns))
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({holders})", data)
