@@ -42,6 +42,7 @@ QUERIES = [
     "RNCP30042BC03",
     "risques professionnels maintenance",
     "qualite service",
+    "gestion de projet",
 ]
 N = 60
 

@@ -503,8 +503,9 @@ def _pg_count(session: Session, groups: Groups, filters_sql: str, values: dict[s
 # -- any word ---------------------------------------------------------------------------------------
 
 
-def _matches(term: stems.Term, words: Sequence[str]) -> bool:
-    return any(w.startswith(term.text) for w in words) if term.prefix else term.text in words
+def _holds(group: Sequence[stems.Term], words: set[str]) -> bool:
+    """Whether a set of indexed terms holds one of a word's alternatives (whole, or by its start)."""
+    return any(t.text in words or (t.prefix and any(w.startswith(t.text) for w in words)) for t in group)
 
 
 def ranked_any(
@@ -525,8 +526,10 @@ def ranked_any(
     with it anywhere (index order), so a rare word is not crowded out by a common one and the cost
     stays bounded. ``matched`` is how many of the words a hit holds (exactly, not only those whose
     list brought it); ``by_matches`` ranks by it first, then by score: on SQLite the BM25 of each
-    word summed, on PostgreSQL each word's ``ts_rank`` times its rarity among the candidates (an
-    inverse document frequency: ``ts_rank`` has none). ``partial_only`` leaves out the hits
+    word summed; on PostgreSQL, whose ``ts_rank`` has no inverse document frequency, each word's
+    rarity (BM25's, from how many candidates hold it against how many competencies are searched)
+    times a label part (short labels more) plus a rest part (short texts more). ``in_label`` is not
+    set (these hits rank after the all-words ones anyway). ``partial_only`` leaves out the hits
     holding every word (the all-words search lists them). ``weights``: how much each word counts
     (how often a narrative says it), 1 each by default.
     """
@@ -579,11 +582,9 @@ def _sqlite_any(
         rest[row.competency_id] = row
     out = []
     for competency_id, row in rest.items():
-        label_words = row.label_terms.split()
-        words = label_words + row.body_terms.split()
-        matched = sum(1 for g in groups if any(_matches(t, words) for t in g))
-        in_label = all(any(_matches(t, label_words) for t in g) for g in groups)
-        candidate = Candidate(uuid.UUID(competency_id), False, False, in_label, scores[competency_id], matched)
+        words = set(row.label_terms.split()) | set(row.body_terms.split())
+        matched = sum(1 for g in groups if _holds(g, words))
+        candidate = Candidate(uuid.UUID(competency_id), False, False, False, scores[competency_id], matched)
         out.append((candidate, row.search_label))
     return out
 
@@ -650,5 +651,5 @@ def _pg_any(
             for n, (in_label, in_body) in enumerate(flags)
         )
         matched = sum(1 for in_label, in_body in flags if in_label or in_body)
-        out.append((Candidate(row[0], False, False, all(f[0] for f in flags), score, matched), row[1]))
+        out.append((Candidate(row[0], False, False, False, score, matched), row[1]))
     return out

@@ -391,11 +391,12 @@ ANY_WORD_RANK = 4
 
 
 def _word_groups(words: list[str], languages: list[str]) -> list[list[stems.Term]]:
-    """The alternatives of each query word; words with the same alternatives (synonyms) count once."""
-    groups: dict[frozenset[stems.Term], list[stems.Term]] = {}
+    """The alternatives of each query word; words of one synonym group, or one stem, count once."""
+    groups: dict[frozenset[str], list[stems.Term]] = {}
     for word in words:
-        group = stems.alternatives(word, languages)
-        groups.setdefault(frozenset(group), group)
+        key = frozenset(stems.stem(w, "fr") for w in (word, *stems.synonyms(word)))
+        if key not in groups:
+            groups[key] = stems.alternatives(word, languages)
     return list(groups.values())
 
 
