@@ -541,8 +541,9 @@ def ranked_any(
     if _sqlite(session):
         found = _sqlite_any(session, groups, filters, per, factors)
     else:
+        size = _pg_size(session, filters)
         with _by_index(session):
-            found = _pg_any(session, groups, filters, per, factors)
+            found = _pg_any(session, groups, filters, per, factors, size)
     if partial_only:
         found = [f for f in found if f[0].matched < len(groups)]
     if by_matches:
@@ -589,7 +590,7 @@ def _sqlite_any(
     return out
 
 
-SIZE_CAP = 100_000
+SIZE_CAP = 10_000
 
 
 def _pg_size(session: Session, filters: Filters) -> int:
@@ -610,7 +611,7 @@ def _pg_size(session: Session, filters: Filters) -> int:
 
 
 def _pg_any(
-    session: Session, groups: Groups, filters: Filters, per: int, factors: Sequence[float]
+    session: Session, groups: Groups, filters: Filters, per: int, factors: Sequence[float], size: int
 ) -> list[tuple[Candidate, str]]:
     filters_sql, values = _pg_filters(filters)
     values = {**values, "n": per}
@@ -638,7 +639,7 @@ def _pg_any(
     # Rarity: how many candidates hold each word (every hit of a word that has fewer than ``per``),
     # against how many competencies the search looks through: BM25's inverse document frequency.
     held = [sum(1 for r in rows if r[3 + 2 * n] or r[4 + 2 * n]) for n in range(len(groups))]
-    size = max(len(rows), _pg_size(session, filters))
+    size = max(len(rows), size)
     idf = [math.log(1 + (size - h + 0.5) / (h + 0.5)) for h in held]
     out = []
     for row in rows:
