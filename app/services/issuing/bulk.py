@@ -17,9 +17,9 @@ import io
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Achievement, AchievementVersion, Claim, ClaimStatus, Credential, Issuer, Person
@@ -405,7 +405,7 @@ def _issue(
             on_progress(report.issued, len(keys))
         if len(pending) >= _FLUSH_EVERY:
             _insert(session, pending)
-            session.flush()  # the batch's audit events (a Core INSERT does not flush the session)
+            session.flush()  # the batch's audit events, if the session's autoflush did not write them already
     report.valid = report.issued
     audit.record(
         session,
@@ -433,5 +433,5 @@ def _insert(session: Session, pending: list[dict[str, Any]]) -> None:
     bookkeeping per credential. Their status-list indexes were taken (and the list locked) before.
     """
     if pending:
-        session.execute(insert(Credential.__table__), pending)
+        session.execute(insert(cast(Table, Credential.__table__)), pending)
         pending.clear()
