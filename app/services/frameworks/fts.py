@@ -522,9 +522,9 @@ def ranked_any(
 ) -> list[Candidate]:
     """The best hits holding any of the words (each group: one word's alternatives), best first.
 
-    Each word brings at most ``candidates // len(groups)`` hits with it in the label and as many
-    with it anywhere (index order), so a rare word is not crowded out by a common one and the cost
-    stays bounded. ``matched`` is how many of the words a hit holds (exactly, not only those whose
+    Each word brings at most ``candidates // len(groups)`` hits (index order) with it anywhere, and
+    on PostgreSQL as many with it in the label, so a rare word is not crowded out by a common one and
+    the cost stays bounded. ``matched`` is how many of the words a hit holds (exactly, not only those whose
     list brought it); ``by_matches`` ranks by it first, then by score: on SQLite the BM25 of each
     word summed; on PostgreSQL, whose ``ts_rank`` has no inverse document frequency, each word's
     rarity (BM25's, from how many candidates hold it against how many competencies are searched)
@@ -561,13 +561,12 @@ def _sqlite_any(
     selects: list[str] = []
     values: dict[str, Any] = {"n": per}
     for n, group in enumerate(groups):
-        for columns, in_label in (("label", 1), ("label body", 0)):
-            key = f"q{n}_{in_label}"
-            values[key] = _fts_match([group], False, columns) + filters_sql
-            selects.append(
-                f"SELECT * FROM (SELECT rowid AS id, {n} AS g, {in_label} AS in_label, {bm25} AS score "
-                f"FROM {NAME} WHERE {NAME} MATCH :{key} LIMIT :n)"
-            )
+        # One list per word: BM25 already weighs the label 8 times the rest.
+        values[f"q{n}"] = _fts_match([group], False, "label body") + filters_sql
+        selects.append(
+            f"SELECT * FROM (SELECT rowid AS id, {n} AS g, {bm25} AS score "
+            f"FROM {NAME} WHERE {NAME} MATCH :q{n} LIMIT :n)"
+        )
     rows = session.execute(
         text(
             "SELECT r.competency_id, r.search_label, r.label_terms, r.body_terms, m.g, m.score FROM ("
