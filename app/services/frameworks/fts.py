@@ -523,7 +523,7 @@ def ranked_any(
     """The best hits holding any of the words (each group: one word's alternatives), best first.
 
     Each word brings at most ``candidates // len(groups)`` hits (index order) with it anywhere, and
-    on PostgreSQL as many with it in the label, so a rare word is not crowded out by a common one and
+    for a search (``by_matches``) on PostgreSQL as many with it in the label, so a rare word is not crowded out by a common one and
     the cost stays bounded. ``matched`` is how many of the words a hit holds (exactly, not only those whose
     list brought it); ``by_matches`` ranks by it first, then by score: on SQLite the BM25 of each
     word summed; on PostgreSQL, whose ``ts_rank`` has no inverse document frequency, each word's
@@ -543,7 +543,8 @@ def ranked_any(
     else:
         size = _pg_size(session, filters)
         with _by_index(session):
-            found = _pg_any(session, groups, filters, per, factors, size)
+            # A search's few words also bring hits by their label; a narrative's ten do not need to.
+            found = _pg_any(session, groups, filters, per, factors, size, label_lists=by_matches)
     if partial_only:
         found = [f for f in found if f[0].matched < len(groups)]
     if by_matches:
@@ -610,7 +611,7 @@ def _pg_size(session: Session, filters: Filters) -> int:
 
 
 def _pg_any(
-    session: Session, groups: Groups, filters: Filters, per: int, factors: Sequence[float], size: int
+    session: Session, groups: Groups, filters: Filters, per: int, factors: Sequence[float], size: int, label_lists: bool
 ) -> list[tuple[Candidate, str]]:
     filters_sql, values = _pg_filters(filters)
     values = {**values, "n": per}
@@ -619,7 +620,7 @@ def _pg_any(
         values[f"a{n}"] = _tsquery([group], False)
         values[f"l{n}"] = _tsquery([group], False, "A")
         values[f"b{n}"] = _tsquery([group], False, "B")
-        for key in (f"l{n}", f"a{n}"):
+        for key in (f"l{n}", f"a{n}") if label_lists else (f"a{n}",):
             selects.append(
                 f"(SELECT competency_id, search_label, vector FROM {VECTORS} "
                 f"WHERE vector @@ CAST(:{key} AS tsquery){filters_sql} LIMIT :n)"
