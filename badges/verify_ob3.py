@@ -71,17 +71,38 @@ def issuer_id(credential: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _structure(credential: dict[str, Any], report: VerificationReport) -> bool:
-    contexts = credential.get("@context")
-    types = _types(credential.get("type"))
+def structure_verdict(
+    report: VerificationReport, problems: list[str], fail: tuple[str, str], passed: tuple[str, str]
+) -> bool:
+    """Report the structure check: failed (``fail`` in French and English, the problems listed) or ``passed``."""
+    if problems:
+        report.add("structure", "fail", fail[0], f"{fail[1]}: " + "; ".join(problems))
+        return False
+    report.add("structure", "pass", *passed)
+    return True
+
+
+def ob_problems(
+    credential: dict[str, Any],
+    types: list[Any],
+    *,
+    known: set[str],
+    ob_context_problem: Callable[[], str | None],
+    status_list: str,
+    issued: str,
+) -> list[str]:
+    """The Open Badges structure rules the VC 2.0 and VC 1.1 models share.
+
+    ``known`` are the model's credential types, ``ob_context_problem`` gives its complaint
+    about the OB 3.0 context (None when right; asked only of OB credentials), ``status_list``
+    its status list type (which needs no id) and ``issued`` its issuance date member.
+    """
     problems: list[str] = []
-    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2:
-        problems.append("@context must start with the VC 2.0 context")
-    if "VerifiableCredential" not in types or not _OB_TYPES.intersection(types):
+    if "VerifiableCredential" not in types or not known.intersection(types):
         problems.append("type must contain VerifiableCredential and an OB/CLR type")
     if {"OpenBadgeCredential", "AchievementCredential"}.intersection(types):
-        if not isinstance(contexts, list) or len(contexts) < 2 or contexts[1] not in (OB_V3P0, OB_V3P0_3_0_2):
-            problems.append("the OB 3.0 context must come second")
+        if complaint := ob_context_problem():
+            problems.append(complaint)
         subject = credential.get("credentialSubject")
         if not isinstance(subject, dict) or not (subject.get("id") or subject.get("identifier")):
             problems.append("credentialSubject needs an id or an identifier")
@@ -89,20 +110,38 @@ def _structure(credential: dict[str, Any], report: VerificationReport) -> bool:
             problems.append("credentialSubject needs an achievement")
     if not issuer_id(credential):
         problems.append("issuer id is missing")
-    if not isinstance(credential.get("id"), str) and not {"BitstringStatusListCredential"}.intersection(types):
+    if not isinstance(credential.get("id"), str) and status_list not in types:
         problems.append("id is missing")
-    if "validFrom" not in credential:
-        problems.append("validFrom is missing")
-    if problems:
-        report.add(
-            "structure",
-            "fail",
-            "Le document n'a pas la forme d'un badge Open Badges 3.0.",
-            "Not a well-formed credential: " + "; ".join(problems),
-        )
-        return False
-    report.add("structure", "pass", "Structure conforme.", "Well-formed credential.")
-    return True
+    if issued not in credential:
+        problems.append(f"{issued} is missing")
+    return problems
+
+
+def _structure(credential: dict[str, Any], report: VerificationReport) -> bool:
+    contexts = credential.get("@context")
+    problems: list[str] = []
+    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2:
+        problems.append("@context must start with the VC 2.0 context")
+
+    def ob_context() -> str | None:
+        if isinstance(contexts, list) and len(contexts) >= 2 and contexts[1] in (OB_V3P0, OB_V3P0_3_0_2):
+            return None
+        return "the OB 3.0 context must come second"
+
+    problems += ob_problems(
+        credential,
+        _types(credential.get("type")),
+        known=_OB_TYPES,
+        ob_context_problem=ob_context,
+        status_list="BitstringStatusListCredential",
+        issued="validFrom",
+    )
+    return structure_verdict(
+        report,
+        problems,
+        ("Le document n'a pas la forme d'un badge Open Badges 3.0.", "Not a well-formed credential"),
+        ("Structure conforme.", "Well-formed credential."),
+    )
 
 
 def _is_url(value: Any) -> bool:
@@ -152,17 +191,15 @@ def vc_structure_problems(credential: dict[str, Any]) -> list[str]:
 
 
 def _vc_structure(credential: dict[str, Any], report: VerificationReport) -> bool:
-    problems = vc_structure_problems(credential)
-    if problems:
-        report.add(
-            "structure",
-            "fail",
+    return structure_verdict(
+        report,
+        vc_structure_problems(credential),
+        (
             "Le document n'a pas la forme d'une attestation vérifiable (modèle VC du W3C).",
-            "Not a well-formed verifiable credential: " + "; ".join(problems),
-        )
-        return False
-    report.add("structure", "pass", "Structure conforme (modèle VC du W3C).", "Well-formed verifiable credential.")
-    return True
+            "Not a well-formed verifiable credential",
+        ),
+        ("Structure conforme (modèle VC du W3C).", "Well-formed verifiable credential."),
+    )
 
 
 def check_structure(

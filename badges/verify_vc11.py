@@ -69,34 +69,23 @@ def format_name(fmt: str, name: str) -> str:
 def _structure(credential: dict[str, Any], report: VerificationReport) -> bool:
     contexts = credential.get("@context")
     contexts = contexts if isinstance(contexts, list) else [contexts]
-    types = ob3._types(credential.get("type"))
-    problems: list[str] = []
-    if "VerifiableCredential" not in types or not _VC11_TYPES.intersection(types):
-        problems.append("type must contain VerifiableCredential and an OB/CLR type")
-    if {"OpenBadgeCredential", "AchievementCredential"}.intersection(types):
-        if not _OB_CONTEXTS.intersection(contexts):
-            problems.append("the OB 3.0 context is missing")
-        subject = credential.get("credentialSubject")
-        if not isinstance(subject, dict) or not (subject.get("id") or subject.get("identifier")):
-            problems.append("credentialSubject needs an id or an identifier")
-        elif not isinstance(subject.get("achievement"), dict):
-            problems.append("credentialSubject needs an achievement")
-    if not ob3.issuer_id(credential):
-        problems.append("issuer id is missing")
-    if not isinstance(credential.get("id"), str) and not {"StatusList2021Credential"}.intersection(types):
-        problems.append("id is missing")
-    if "issuanceDate" not in credential:
-        problems.append("issuanceDate is missing")
-    if problems:
-        report.add(
-            "structure",
-            "fail",
+    problems = ob3.ob_problems(
+        credential,
+        ob3._types(credential.get("type")),
+        known=_VC11_TYPES,
+        ob_context_problem=lambda: None if _OB_CONTEXTS.intersection(contexts) else "the OB 3.0 context is missing",
+        status_list="StatusList2021Credential",
+        issued="issuanceDate",
+    )
+    return ob3.structure_verdict(
+        report,
+        problems,
+        (
             "Le document n'a pas la forme d'un badge Open Badges 3.0 (modèle VC 1.1).",
-            "Not a well-formed VC 1.1 credential: " + "; ".join(problems),
-        )
-        return False
-    report.add("structure", "pass", "Structure conforme (modèle VC 1.1).", "Well-formed VC 1.1 credential.")
-    return True
+            "Not a well-formed VC 1.1 credential",
+        ),
+        ("Structure conforme (modèle VC 1.1).", "Well-formed VC 1.1 credential."),
+    )
 
 
 def verify_vc11_document(
