@@ -90,6 +90,9 @@ def test_french_words_with_accents_and_plurals_find_a_competency_with_its_framew
     # First the competency holding both words, then those holding one of them (issue 16).
     first = text.index("B1.1 — Organiser un chantier collectif")
     assert first < text.index("Choisir cette compétence") and re.search(r"\d+ compétences? trouvées?", text)
+    # Those holding only one of the words come under their own heading, after every full match.
+    some = text.index("Ces compétences contiennent une partie de vos mots seulement")
+    assert first < some and text.count("Ces compétences contiennent une partie") == 1
     assert "Référentiel : Compétences des chantiers de la Brenne" in text
     assert "Bloc de compétences : B1 — Agir avec les habitants" in text
     # Accents, capitals and an alternative label: "LÉGUMES" finds the kitchen garden.
