@@ -23,11 +23,13 @@ from .errors import ContextError, UndefinedTermError
 _MEMO_LIMIT = 4096
 _memo: dict[tuple[object, ...], tuple[object, object, object]] = {}
 _pinned_ids: set[int] = set()
+_pinned_terms: set[str] = set()
 _pinned_ready = threading.Event()
 _pinned_lock = threading.Lock()
 
 
-def _pinned_context_ids() -> set[int]:
+def _scan_pinned_contexts() -> None:
+    """Collect once the id() of every object and every key of the pinned context documents."""
     # Every nested object of the pinned documents stays alive in contexts._parsed, so
     # its id() is stable and cannot be reused by a caller's object.
     if not _pinned_ready.is_set():
@@ -37,7 +39,8 @@ def _pinned_context_ids() -> set[int]:
                 def walk(value: object) -> None:
                     if isinstance(value, dict):
                         _pinned_ids.add(id(value))
-                        for item in value.values():
+                        for key, item in value.items():
+                            _pinned_terms.add(key)
                             walk(item)
                     elif isinstance(value, list):
                         for item in value:
@@ -46,6 +49,10 @@ def _pinned_context_ids() -> set[int]:
                 for url in contexts.PINNED:
                     walk(contexts.context_document(url))
                 _pinned_ready.set()
+
+
+def _pinned_context_ids() -> set[int]:
+    _scan_pinned_contexts()
     return _pinned_ids
 
 
@@ -239,8 +246,6 @@ _LIT: tuple[str] = ("s",)
 _OPEN_DICT, _CLOSE_DICT, _OPEN_LIST, _CLOSE_LIST = 0, 1, 2, 3
 _shapes: dict[tuple[object, ...], frozenset[int]] = {}
 _templates: dict[tuple[object, ...], _Template | None] = {}
-_pinned_terms: set[str] = set()
-_pinned_terms_ready = threading.Event()
 
 
 class _NoFastPath(Exception):
@@ -270,22 +275,7 @@ class _Template:
 
 def _terms_of_pinned_contexts() -> set[str]:
     """Every key of every pinned context document: an IRI-looking value equal to one is a term."""
-    if not _pinned_terms_ready.is_set():
-        with _pinned_lock:
-            if not _pinned_terms_ready.is_set():
-
-                def walk(value: object) -> None:
-                    if isinstance(value, dict):
-                        for key, item in value.items():
-                            _pinned_terms.add(key)
-                            walk(item)
-                    elif isinstance(value, list):
-                        for item in value:
-                            walk(item)
-
-                for url in contexts.PINNED:
-                    walk(contexts.context_document(url))
-                _pinned_terms_ready.set()
+    _scan_pinned_contexts()
     return _pinned_terms
 
 
