@@ -202,25 +202,35 @@ def logout(session: Session, token: str, *, settings: TokenSettings) -> None:
         session.flush()
 
 
-def decode_access_token(token: str, *, settings: TokenSettings) -> uuid.UUID:
-    """Verify an access token (algorithm and key pinned) and return the person id."""
+def verify_platform_token(
+    token: str, *, settings: TokenSettings, audience: str, expired: str = "Access token expired."
+) -> dict[str, Any]:
+    """The claims of a token the platform key signed for ``audience`` (algorithm and key pinned, no leeway).
+
+    Raises Unauthenticated: ``expired`` once it has expired, a generic message for any other fault.
+    """
     try:
-        header = jwt.get_unverified_header(token)
-        if header.get("alg") != ACCESS_ALGORITHM:
+        if jwt.get_unverified_header(token).get("alg") != ACCESS_ALGORITHM:
             raise Unauthenticated("Token algorithm not accepted.")
         claims: dict[str, Any] = jwt.decode(
             token,
             settings.public_key,
             algorithms=[ACCESS_ALGORITHM],
-            audience=AUDIENCE,
+            audience=audience,
             issuer=settings.issuer,
             options={"require": ["exp", "sub", "iat", "nbf"]},
             leeway=0,
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthenticated("Access token expired.") from None
+        raise Unauthenticated(expired) from None
     except jwt.PyJWTError:
         raise Unauthenticated("Invalid access token.") from None
+    return claims
+
+
+def decode_access_token(token: str, *, settings: TokenSettings) -> uuid.UUID:
+    """Verify an access token (algorithm and key pinned) and return the person id."""
+    claims = verify_platform_token(token, settings=settings, audience=AUDIENCE)
     if claims.get("typ") != "access":
         raise Unauthenticated("Not an access token.")
     try:

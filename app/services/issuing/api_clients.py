@@ -30,11 +30,11 @@ from app.platform.errors import FieldError, InvalidInput, NotFound, PermissionDe
 from app.platform.pagination import Page, paginate
 from app.services.identity import audit
 from app.services.identity.access import Grants
-from app.services.identity.auth import Passwords, TokenSettings
+from app.services.identity.auth import ACCESS_ALGORITHM, Passwords, TokenSettings, verify_platform_token
 from app.services.issuing.keys import check_issuer_admin
 from app.services.issuing.signing import IssuingSettings
 
-ALGORITHM = "EdDSA"
+ALGORITHM = ACCESS_ALGORITHM  # the one verify_platform_token accepts
 AUDIENCE = "blason-vc-api"
 TOKEN_TYPE = "vc-api-client"
 ACCESS_TTL = 600  # seconds: a program asks again; revocation does not wait for it anyway
@@ -241,22 +241,9 @@ def grant_token(client: ApiClient, scope: str | None, *, tokens: TokenSettings) 
 
 def authenticate(session: Session, token: str, *, tokens: TokenSettings) -> ClientCaller:
     """The client a bearer token speaks for, checked now: signature, dates, audience, not revoked."""
-    try:
-        if jwt.get_unverified_header(token).get("alg") != ALGORITHM:
-            raise Unauthenticated("Token algorithm not accepted.")
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            tokens.public_key,
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=tokens.issuer,
-            options={"require": ["exp", "sub", "iat", "nbf"]},
-            leeway=0,
-        )
-    except jwt.ExpiredSignatureError:
-        raise Unauthenticated("Access token expired; ask /oauth/token for a new one.") from None
-    except jwt.PyJWTError:
-        raise Unauthenticated("Invalid access token.") from None
+    claims = verify_platform_token(
+        token, settings=tokens, audience=AUDIENCE, expired="Access token expired; ask /oauth/token for a new one."
+    )
     if claims.get("typ") != TOKEN_TYPE or not isinstance(claims.get("scope"), str):
         raise Unauthenticated("Not a VC-API client token.")
     client = _active_client(session, str(claims["sub"]))
