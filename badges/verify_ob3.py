@@ -353,6 +353,22 @@ def _report_linkage(report: VerificationReport, key_url: str, controller: str | 
         )
 
 
+def _report_jwt_signature(
+    report: VerificationReport, alg: str, key_url: str, controller: str | None, issuer: str | None
+) -> None:
+    """A valid JWT signature, then whether its key is the issuer's (``key_url`` "" for an inline jwk)."""
+    report.add("proof", "pass", f"Signature JWT valide ({alg}).", f"Valid VC-JWT signature ({alg}).")
+    if key_url:
+        _report_linkage(report, key_url, controller, issuer)
+    else:
+        report.add(
+            "issuer_key",
+            "fail",
+            "La clé incluse dans le jeton n'est pas rattachée à l'émetteur.",
+            "An inline jwk is not linked to the issuer.",
+        )
+
+
 def _validity(
     credential: dict[str, Any], context: Context, report: VerificationReport, expires: int | None = None
 ) -> None:
@@ -633,21 +649,7 @@ def verify_ob3_jwt(
     except (BadgeError, ResolutionError) as exc:
         _fail_proof(report, str(exc))
         return report
-    report.add(
-        "proof",
-        "pass",
-        f"Signature JWT valide ({decoded.header['alg']}).",
-        f"Valid VC-JWT signature ({decoded.header['alg']}).",
-    )
-    if key_url:
-        _report_linkage(report, key_url, controller, issuer)
-    else:
-        report.add(
-            "issuer_key",
-            "fail",
-            "La clé incluse dans le jeton n'est pas rattachée à l'émetteur.",
-            "An inline jwk is not linked to the issuer.",
-        )
+    _report_jwt_signature(report, decoded.header["alg"], key_url, controller, issuer)
     _finish(credential, context, report, status=status, expires=decoded.payload.get("exp"))
     return report
 

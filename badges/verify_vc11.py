@@ -155,16 +155,7 @@ def verify_vc11_jwt(token: str, context: ob3.Context, *, fmt: str, status: bool 
     except (BadgeError, ResolutionError) as exc:
         ob3._fail_proof(report, str(exc))
         return report
-    report.add("proof", "pass", f"Signature JWT valide ({alg}).", f"Valid VC-JWT signature ({alg}).")
-    if key_url:
-        ob3._report_linkage(report, key_url, controller, issuer)
-    else:
-        report.add(
-            "issuer_key",
-            "fail",
-            "La clé incluse dans le jeton n'est pas rattachée à l'émetteur.",
-            "An inline jwk is not linked to the issuer.",
-        )
+    ob3._report_jwt_signature(report, alg, key_url, controller, issuer)
     ob3._finish(credential, context, report, status=status)
     return report
 
