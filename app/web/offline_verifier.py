@@ -24,8 +24,8 @@ from flask import Blueprint, Response, request, url_for
 from app.platform.i18n import translator
 from app.platform.urls import Urls
 from app.runtime import runtime
+from app.web import pages
 from app.web.i18n import current_lang
-from app.web.pages import render_page
 from app.web.security_headers import page_policy
 
 bp = Blueprint("offline_verifier", __name__)
@@ -92,7 +92,7 @@ def page() -> Response:
         "warnDays": WARN_DAYS,
         "words": {key: tr(key) for key in JS_WORDS},
     }
-    response = render_page(
+    response = pages.render_page(
         "public/offline_verifier.html",
         config=json.dumps(config, ensure_ascii=False, separators=(",", ":")),
         scripts=_script_urls(),
@@ -154,7 +154,7 @@ def manifest() -> Response:
 def icon(size: int) -> Response:
     """The app's icon: a white shield with a check mark on Blason's blue, drawn once per size."""
     if size not in ICON_SIZES:
-        return Response(status=404)
+        return Response("No icon of this size.", status=404, mimetype="text/plain")
     response = Response(_icon_png(size), mimetype="image/png")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response

@@ -72,13 +72,13 @@ def token() -> Response:
         response = _error(ProtocolError("slow_down", "Too many token requests: wait and retry.", 429))
         response.headers["Retry-After"] = str(wait)
         return response
+    failure: ProtocolError | None = None
     try:
         body = oid4vci.exchange_code(db.session, request.form, settings=runtime().issuing)
     except ProtocolError as error:
-        db.session.commit()  # a wrong transaction code counts
-        return _error(error)
-    db.session.commit()
-    return _answer(body)
+        failure = error
+    db.session.commit()  # one commit either way: a wrong transaction code counts
+    return _error(failure) if failure is not None else _answer(body)
 
 
 @bp.post("/api/oid4vci/nonce")
@@ -95,10 +95,10 @@ def credential() -> Response:
     scheme, _, sent = (request.headers.get("Authorization") or "").partition(" ")
     access_token = sent.strip() if scheme.lower() in ("bearer", "dpop") else None
     body = request.get_json(silent=True)
+    failure: ProtocolError | None = None
     try:
         answer = oid4vci.issue_credential(db.session, access_token, body, settings=runtime().issuing)
     except ProtocolError as error:
-        db.session.commit()  # a nonce checked with a valid proof is spent either way
-        return _error(error)
-    db.session.commit()
-    return _answer(answer)
+        failure = error
+    db.session.commit()  # one commit either way: a nonce checked with a valid proof is spent
+    return _error(failure) if failure is not None else _answer(answer)

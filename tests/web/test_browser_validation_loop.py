@@ -300,7 +300,10 @@ def test_journey_2_more_evidence_then_validated_then_a_badge_whose_qr_code_verif
     audit(signed_in_at(live_server, lucie, "/mes-badges", fresh=True), "loop-mybadges")
     learner.get_by_role("link", name=BADGE).click()
     expect(learner.get_by_role("heading", level=1)).to_have_text(BADGE)
-    assert learner.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    # Both QR codes load: the address (with network) and the signed one (with none).
+    codes = learner.locator("img.qr")
+    expect(codes).to_have_count(2)
+    assert all(code.evaluate("img => img.complete && img.naturalWidth > 0") for code in codes.all())
     screenshot(learner, "loop-journey-badge-phone-fr")
     audit(signed_in_at(live_server, lucie, f"/mes-badges/{credential_id}", fresh=True), "loop-badge")
 

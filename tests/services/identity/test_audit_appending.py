@@ -93,7 +93,8 @@ def test_concurrent_transactions_append_one_chain_each_contiguous(committed_chai
     PostgreSQL: the head row lock taken by a transaction's first event holds the others until it
     commits. SQLite: writers take the write lock at BEGIN and queue for it.
     """
-    start = audit_mark(committed_chain())
+    with committed_chain() as first_look:  # closed before the writers start: on SQLite it holds the write lock
+        start = audit_mark(first_look)
     barrier = threading.Barrier(WRITERS)
     errors: list[BaseException] = []
 
