@@ -303,7 +303,8 @@ def test_journey_2_more_evidence_then_validated_then_a_badge_whose_qr_code_verif
     # Both QR codes load: the address (with network) and the signed one (with none).
     codes = learner.locator("img.qr")
     expect(codes).to_have_count(2)
-    assert all(code.evaluate("img => img.complete && img.naturalWidth > 0") for code in codes.all())
+    # The signed one is made on demand: wait for each image to be decoded before reading its size.
+    assert all(code.evaluate("img => img.decode().then(() => img.naturalWidth > 0)") for code in codes.all())
     screenshot(learner, "loop-journey-badge-phone-fr")
     audit(signed_in_at(live_server, lucie, f"/mes-badges/{credential_id}", fresh=True), "loop-badge")
 
