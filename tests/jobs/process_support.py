@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app, migrate
 from app.db import database_of, make_engine
-from app.models import Job, Membership, Person, ProfileType, Role, ScopeType
+from app.models import Job, JobState, Membership, Person, ProfileType, Role, ScopeType
 from app.runtime import runtime
 from app.services import jobs
 from app.services.identity import auth
@@ -200,7 +200,10 @@ class Deployment:
                     pytest.fail(f"a worker stopped ({process.returncode}):\n{log.read_text()[-3000:]}")
             time.sleep(0.1)
         logs = "\n".join(log.read_text()[-2000:] for _p, log in self.workers)
-        pytest.fail(f"timed out waiting for {what}\n{logs}")
+        with self.session() as session:
+            failed = session.scalars(select(Job).where(Job.state == JobState.FAILED)).all()
+            errors = "\n".join(f"job {job.id} failed: {job.error}" for job in failed)
+        pytest.fail(f"timed out waiting for {what}\n{errors}\n{logs}")
 
     def close(self) -> None:
         self.stop()

@@ -339,9 +339,11 @@ def test_the_header_s_english_button_keeps_the_choice_for_the_account(
     expect(page.get_by_role("heading", name=re.compile(r"^\d+ compétences? trouvées?$"))).to_be_visible()
 
     # POST /langue, then the same page: its address kept whole (the search typed is not lost).
-    page.get_by_role("button", name="English").click()
+    # The address does not change, so wait for the answer to the form, not for a new URL.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="English").click()
     assert page.url == live_server.url(search)
-    assert page.evaluate("() => document.documentElement.lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name=re.compile(r"^\d+ competenc(y|ies) found$"))).to_be_visible()
     expect(page.get_by_role("button", name="Français")).to_be_visible()
 
@@ -361,7 +363,8 @@ def test_the_header_s_english_button_keeps_the_choice_for_the_account(
 
     # An address asking for English (?lang=en) is not kept when French is chosen from it.
     other.goto(live_server.url(f"{search}&lang=en"))
-    other.get_by_role("button", name="Français").click()
+    with other.expect_navigation(wait_until="load"):
+        other.get_by_role("button", name="Français").click()
     assert other.url == live_server.url(search)
     expect(other.get_by_role("heading", level=1)).to_have_text("Faire valider une compétence")
     page.reload()

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from app.db import utcnow
@@ -92,13 +94,15 @@ def _locked_chain(session: Session) -> _Chain:
         return chain
     # Lock the head row so concurrent writers queue up instead of forking the chain; the lock is
     # held until this transaction ends. Read it afresh: another transaction may have moved it.
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    locked = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    head = session.execute(locked).scalar_one_or_none()
     if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
-        session.flush()  # a concurrent first writer fails here, on the head's primary key
+        # The very first event: writers racing here all try to create the head; one does, the
+        # others' inserts do nothing (PostgreSQL waits for the first to commit), then all lock it.
+        dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        start = {"id": 1, "last_seq": 0, "last_hash": GENESIS}
+        session.execute(dialect_insert(AuditHead).values(start).on_conflict_do_nothing(index_elements=["id"]))
+        head = session.execute(locked).scalar_one()
     owner = object_session(head)  # the Session itself, also when ``session`` is a scoped proxy
     assert owner is not None
     taken_in = owner.get_nested_transaction() or owner.get_transaction()

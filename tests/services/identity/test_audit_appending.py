@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from app.db import expect_writes
+from app.db import expect_writes, make_engine
 from app.models import AuditEvent, AuditHead
 from app.services.identity import audit
 from tests.audit_support import audit_mark, restore_audit
+from tests.jobs.process_support import own_database
 
 WRITERS, EVENTS = 3, 12
 
@@ -130,3 +131,39 @@ def test_concurrent_transactions_append_one_chain_each_contiguous(committed_chai
         assert sorted(label for label, _ in runs) == [f"w{n}" for n in range(WRITERS)]
         assert all(order == list(range(EVENTS)) for _, order in runs)
         assert audit.verify_chain(s).ok
+
+
+def test_first_writers_of_an_empty_chain_make_one_head_and_one_chain(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A fresh database: writers racing for the very first event all succeed (one creates the head).
+
+    Seen for real: two workers importing at once into a new deployment, one failed on the head's key.
+    """
+    with own_database(tmp_path, "firsthead") as url:
+        engine = make_engine(url)
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        barrier = threading.Barrier(WRITERS)
+        errors: list[BaseException] = []
+
+        def writer(label: str) -> None:
+            expect_writes(True)
+            try:
+                with factory() as s:
+                    barrier.wait()
+                    _append(s, 2, label)
+                    s.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported by the test
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(WRITERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        try:
+            assert errors == []
+            with factory() as s:
+                assert s.get(AuditHead, 1).last_seq == WRITERS * 2
+                assert audit.verify_chain(s).ok and audit.verify_chain(s).count == WRITERS * 2
+        finally:
+            expect_writes(False)
+            engine.dispose()
