@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import statistics
 import tempfile
@@ -23,6 +24,50 @@ from app.services.identity.audit import Actor
 from app.services.issuing import achievements, issuers
 
 BENCH_DB_ENV = "BLASON_BENCH_DATABASE_URL"
+RESULTS_ENV = "BLASON_BENCH_RESULTS"
+
+
+def bench_database() -> str:
+    """The database a bench runs on: "postgresql" when BLASON_BENCH_DATABASE_URL names one, else "sqlite"."""
+    return "postgresql" if os.environ.get(BENCH_DB_ENV, "").startswith("postgresql") else "sqlite"
+
+
+def record(
+    row: int,
+    measure: str,
+    *,
+    value: str,
+    baseline: str,
+    ratio: float,
+    at_most: float | None = None,
+    at_least: float | None = None,
+    database: str | None = None,
+    note: str = "",
+) -> None:
+    """Keep one figure of issue 18's table (a JSON line in the file BLASON_BENCH_RESULTS names, if set).
+
+    ``ratio`` is the measure over its same-run ``baseline`` (as the target reads it); it meets the
+    target when it is at most ``at_most`` or at least ``at_least``. ``database`` is "sqlite",
+    "postgresql" (default: the bench's) or "-" for a bench that uses none. bench/run_all.py prints them.
+    """
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    target = f"≤ {at_most:g}×" if at_most is not None else f"≥ {at_least:g}×"
+    met = ratio <= at_most if at_most is not None else at_least is not None and ratio >= at_least
+    line = {
+        "row": row,
+        "measure": measure,
+        "database": database or bench_database(),
+        "value": value,
+        "baseline": baseline,
+        "ratio": round(ratio, 3),
+        "target": target,
+        "met": met,
+        "note": note,
+    }
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def pin_one_core() -> None:

@@ -50,7 +50,7 @@ from app.platform.urls import Urls
 from app.services.identity import access
 from app.services.issuing import achievements, awarding, issuers
 from app.services.issuing.signing import IssuingSettings
-from bench._common import BENCH_DB_ENV, table  # noqa: E402
+from bench._common import BENCH_DB_ENV, record, table  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -288,12 +288,34 @@ def main() -> None:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait(timeout=10)
     backend = url.split(":", 1)[0]
+    backend_name = "postgresql" if backend.startswith("postgresql") else "sqlite"
     print(
         f"bench_public on {backend}: gunicorn -w {WORKERS} (sync), {generator}, {CONNECTIONS} connections, "
         f"{SECONDS} s per route, {os.cpu_count()} CPU(s) shared with the load generator; median of {RUNS} runs; "
         "ratio = baseline rps / route rps, p99_ratio = route p99 / baseline p99 (same run)"
     )
     print(table(rows, ["route", "rps", "p50_ms", "p99_ms", "ratio", "p99_ratio"]))
+    healthz, page = rows[0], rows[1]
+    record(
+        2,
+        "verification page (HTML): /healthz req/s ÷ page req/s",
+        value=f"{page['rps']:,.0f} req/s",
+        baseline=f"/healthz {healthz['rps']:,.0f} req/s",
+        ratio=page["ratio"],
+        at_most=3,
+        database=backend_name,
+        note=f"median of {RUNS} rounds",
+    )
+    record(
+        2,
+        "verification page (HTML): p99 ÷ /healthz p99",
+        value=f"p99 {page['p99_ms']:.1f} ms",
+        baseline=f"/healthz p99 {healthz['p99_ms']:.1f} ms",
+        ratio=page["p99_ratio"],
+        at_most=3,
+        database=backend_name,
+        note=f"median of {RUNS} rounds",
+    )
 
 
 if __name__ == "__main__":
