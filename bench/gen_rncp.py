@@ -46,6 +46,16 @@ OBJECTS = [
     "la maintenance préventive",
 ]
 SHAPES = ("bullets", "spaced", "html", "lines", "numbered", "semicolons")
+# Rare trades: the first bloc of one fiche in ``RARE_EVERY`` names one of them after its usual label,
+# so a search has real words with few hits (about 40 each at 20,000 fiches, 10 at 5,000).
+RARE = [
+    "en horlogerie de précision",
+    "en tonnellerie traditionnelle",
+    "en marqueterie d’art",
+    "en ferronnerie d’ornement",
+    "en apiculture biologique",
+]
+RARE_EVERY = 100
 
 
 def _phrase(rng: random.Random) -> str:
@@ -98,10 +108,13 @@ def fiche_xml(
     ]
     for index in range(1, blocs + 1):
         text = liste_competences(rng, shape_of(number, index), count, savoirs)
+        label = _phrase(rng)  # drawn for every bloc, so the rare labels leave the other draws as they were
+        if index == 1 and number % RARE_EVERY == 0:
+            label += " " + RARE[(number // RARE_EVERY) % len(RARE)]
         out += [
             "            <BLOC_COMPETENCES>\n",
             f"                <CODE>{numero}BC{index:02d}</CODE>\n",
-            f"                <LIBELLE>{escape(_phrase(rng))}</LIBELLE>\n",
+            f"                <LIBELLE>{escape(label)}</LIBELLE>\n",
             f"                <LISTE_COMPETENCES>{escape(text)}</LISTE_COMPETENCES>\n",
             "                <MODALITES_EVALUATION>Mise en situation professionnelle"
             "      Entretien avec le jury</MODALITES_EVALUATION>\n",

@@ -12,6 +12,8 @@ Migration ``e5f9a1b3c6d8`` creates it (replacing the FTS5 table of ``3c27a90a16c
   weighted A, the rest B, through the text search configuration of its language
   (``blason_fr``, ``blason_en``, ``blason_es``: ``unaccent`` then the Snowball stemmer;
   ``blason_simple`` for any other language: no stems), a GIN index on it, and the filter columns.
+  Migration ``f6a0b2c4d8e1`` splits it by a hash of the competency id into ``PARTITIONS`` parts,
+  each with its own GIN index (see below).
 
 Neither is a model: Alembic and the drift test leave them out (``is_fts_table``). The writer indexes a
 framework version when it is written and re-tags the version it replaces (``retire``).
@@ -20,7 +22,15 @@ Search (``ranked``) costs the same whether a query has 50 or 60,000 hits: the in
 ``CANDIDATES`` rows whose label holds every word and as many with the words anywhere, only those are
 ranked (BM25 on SQLite, ``ts_rank_cd`` on PostgreSQL, the label weighted above the rest), and the
 total is counted up to ``MAX_COUNT``. A broad query thus ranks its first candidates in index order
-(import order) among those matching in the label: precise queries are the ones ranked best.
+(import order on SQLite, hash order on PostgreSQL) among those matching in the label: precise
+queries are the ones ranked best.
+
+What bounds the cost: FTS5 reads a word's postings lazily, so ``LIMIT`` stops it. A GIN index
+does not: its scan collects every posting of the query's words into a bitmap before the first row
+comes out, so one index over 720,000 competencies made a query with 70,000 hits cost 4 to 20
+times a rare word's. In parts, PostgreSQL reads one part after the other and the ``LIMIT`` stops
+at the first that gives enough rows (a common word: one or two parts of 16); a rare word costs a
+small probe per part.
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ VECTORS = f"{NAME}_vectors"
 CHUNK = 500
 CANDIDATES = 400
 MAX_COUNT = 1_000
+PARTITIONS = 16  # PostgreSQL: parts of the vectors table (migration f6a0b2c4d8e1)
 LABEL_WEIGHT = 8.0
 _enabled: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
@@ -341,18 +352,27 @@ _TERM = re.compile(r"[^a-z0-9]")
 
 
 @contextmanager
-def _by_index(session: Session) -> Iterator[None]:
-    """PostgreSQL: read the vectors through their GIN index only.
+def by_index(session: Session) -> Iterator[None]:
+    """PostgreSQL: read the vectors through their GIN indexes only, for all the queries of one search.
 
     With LIMIT, the planner prefers reading the table in order until enough rows matched, which is
     right for a frequent word and reads every row (hundreds of ms) for a rare one or a code; it
-    cannot tell them apart for prefixes. The table exists for its index: always use it.
+    cannot tell them apart for prefixes. The table exists for its index: always use it. Nested
+    uses set nothing more (a search makes up to four queries; each setting is a round trip).
     """
+    if _sqlite(session) or session.info.get(_BY_INDEX):
+        yield
+        return
     session.execute(text("SET LOCAL enable_seqscan = off"))
+    session.info[_BY_INDEX] = True
     try:
         yield
     finally:
+        session.info.pop(_BY_INDEX, None)
         session.execute(text("SET LOCAL enable_seqscan = on"))
+
+
+_BY_INDEX = "blason.fts.by_index"
 
 
 def ranked(
@@ -408,7 +428,7 @@ def ranked(
         ).all()
         return [Candidate(uuid.UUID(r[0]), bool(r[1]), bool(r[2]), bool(r[3]), float(r[4])) for r in rows]
     filters_sql, values = _pg_filters(filters)
-    with _by_index(session):
+    with by_index(session):
         rows = _pg_ranked(
             session,
             groups,
@@ -483,7 +503,7 @@ def count(session: Session, groups: Groups, filters: Filters, *, any_word: bool 
             or 0
         )
     filters_sql, values = _pg_filters(filters)
-    with _by_index(session):
+    with by_index(session):
         return _pg_count(session, groups, filters_sql, values, any_word)
 
 
@@ -542,7 +562,7 @@ def ranked_any(
         found = _sqlite_any(session, groups, filters, per, factors)
     else:
         size = _pg_size(session, filters)
-        with _by_index(session):
+        with by_index(session):
             # A search's few words also bring hits by their label; a narrative's ten do not need to.
             found = _pg_any(session, groups, filters, per, factors, size, label_lists=by_matches)
     if partial_only:
@@ -595,7 +615,7 @@ SIZE_CAP = 10_000
 
 def _pg_size(session: Session, filters: Filters) -> int:
     """How many competencies a search looks through, for word rarities: the frameworks' size, else
-    the planner's estimate of the index's (counted up to ``SIZE_CAP`` before the table is analysed)."""
+    the planner's estimate of the index's parts (counted up to ``SIZE_CAP`` before they are analysed)."""
     if filters.framework_ids:
         return int(
             session.scalar(
@@ -604,7 +624,16 @@ def _pg_size(session: Session, filters: Filters) -> int:
             )
             or 0
         )
-    estimate = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :name"), {"name": VECTORS})
+    # The parts' estimates (a partitioned table has its own only once analysed as a whole); a table
+    # without parts, its own. By oid: the search reads without sequential scans, catalogs included.
+    estimate = session.scalar(
+        text(
+            "SELECT coalesce((SELECT sum(greatest(reltuples, 0)) FROM pg_class WHERE oid IN "
+            "(SELECT inhrelid FROM pg_inherits WHERE inhparent = CAST(:name AS regclass))), "
+            "(SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = CAST(:name AS regclass)))"
+        ),
+        {"name": VECTORS},
+    )
     if estimate and estimate >= 1:
         return int(estimate)
     return int(session.scalar(text(f"SELECT count(*) FROM (SELECT 1 FROM {VECTORS} LIMIT {SIZE_CAP}) AS counted")) or 0)

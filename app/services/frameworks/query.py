@@ -366,7 +366,22 @@ def search_competencies(
         kind=kind,
     )
     offset = (page - 1) * per_page
-    found = frameworks_fts.ranked(session, groups, filters, phrase=" ".join(words), limit=per_page, offset=offset)
+    with frameworks_fts.by_index(session):
+        ranks, total = _ranked_page(session, groups, filters, " ".join(words), offset, page, per_page)
+    return Page(_hits(session, ranks, base_url), total, page, per_page)
+
+
+def _ranked_page(
+    session: Session,
+    groups: list[list[stems.Term]],
+    filters: frameworks_fts.Filters,
+    phrase: str,
+    offset: int,
+    page: int,
+    per_page: int,
+) -> tuple[list[tuple[uuid.UUID, int]], int]:
+    """One page of ranked ids with their rank tier, and the total (see ``search_competencies``)."""
+    found = frameworks_fts.ranked(session, groups, filters, phrase=phrase, limit=per_page, offset=offset)
     if page == 1 and len(found) < per_page:
         every = len(found)  # every all-words hit is on this page: no count to make
     else:
@@ -384,7 +399,7 @@ def search_competencies(
         else:
             counted = frameworks_fts.count(session, groups, filters, any_word=True)
             total = max(counted, offset + len(ranks) if ranks else 0)
-    return Page(_hits(session, ranks, base_url), total, page, per_page)
+    return ranks, total
 
 
 ANY_WORD_RANK = 4
@@ -450,15 +465,16 @@ def suggest_competencies(
     filters = frameworks_fts.Filters(current=framework_ids is None, framework_ids=tuple(framework_ids or ()))
     if framework_ids == []:
         return []
-    found = frameworks_fts.ranked_any(
-        session,
-        groups,
-        filters,
-        limit=limit,
-        candidates=SUGGESTION_CANDIDATES,
-        by_matches=False,
-        weights=[1 + math.log(n) for _, n in weighted],
-    )
+    with frameworks_fts.by_index(session):
+        found = frameworks_fts.ranked_any(
+            session,
+            groups,
+            filters,
+            limit=limit,
+            candidates=SUGGESTION_CANDIDATES,
+            by_matches=False,
+            weights=[1 + math.log(n) for _, n in weighted],
+        )
     return _hits(session, [(c.competency_id, _rank(c)) for c in found], base_url)
 
 
