@@ -375,6 +375,101 @@ def by_index(session: Session) -> Iterator[None]:
 _BY_INDEX = "blason.fts.by_index"
 
 
+# -- SQLite: BM25 over the candidates -----------------------------------------------------------------
+
+K1 = 1.2
+B = 0.75
+IDF_CAP = 2_000
+
+
+def _varints(data: bytes) -> Iterator[int]:
+    """The SQLite varints of a record (FTS5's averages record is a list of them)."""
+    n = 0
+    while n < len(data):
+        value = 0
+        for k in range(9):
+            byte = data[n]
+            n += 1
+            if k == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+        yield value
+
+
+class _Bm25:
+    """FTS5's ``bm25(label 8, body 1, tags 0)`` computed in Python for the candidates only.
+
+    FTS5's own function first counts, for each term of the query, every row holding it (its inverse
+    document frequency) before scoring the first row: for a word in 70,000 rows that pass cost more
+    than the search. Here a word's rows are counted up to ``IDF_CAP`` (a word at least that common
+    weighs as little as one that common), one count per word (its alternatives together), and the
+    row count and mean row length come from the index's averages record. Otherwise the formula
+    is FTS5's: the label counts ``LABEL_WEIGHT`` times, k1 = 1.2, b = 0.75; lower is better.
+    """
+
+    def __init__(self, session: Session, groups: Groups, known: Sequence[int | None] = ()) -> None:
+        self.groups = [list(g) for g in groups]
+        # Whether an indexed word is one of a query word's alternatives, remembered per word.
+        self.known: list[dict[str, bool]] = [{} for _ in self.groups]
+        self.scores: dict[tuple[str, str, int | None], float] = {}
+        self.exact = [frozenset(t.text for t in g if not t.prefix) for g in self.groups]
+        self.starts = [tuple(t.text for t in g if t.prefix) for g in self.groups]
+        block = session.scalar(text(f"SELECT block FROM {NAME}_data WHERE id = 1"))
+        numbers = list(_varints(bytes(block or b"")))
+        self.rows = max(numbers[0] if numbers else 1, 1)
+        self.mean = max(sum(numbers[1:]) / self.rows, 1.0)
+        hits = list(known) + [None] * (len(self.groups) - len(known))
+        missing = [n for n, h in enumerate(hits) if h is None]
+        if missing:
+            counts = session.execute(
+                text(
+                    "SELECT "
+                    + ", ".join(
+                        f"(SELECT count(*) FROM (SELECT 1 FROM {NAME} WHERE {NAME} MATCH :q{n} LIMIT :cap))"
+                        for n in missing
+                    )
+                ),
+                {"cap": IDF_CAP, **{f"q{n}": _fts_match([self.groups[n]], False, "label body") for n in missing}},
+            ).one()
+            for n, found in zip(missing, counts, strict=True):
+                hits[n] = int(found or 0)
+        self.idf = [max(math.log((self.rows - h + 0.5) / (h + 0.5)), 1e-6) for h in (int(h or 0) for h in hits)]
+
+    def score(self, label_terms: str, body_terms: str, only: int | None = None) -> float:
+        """The (negative) BM25 of a row for every word, or for word ``only``."""
+        key = (label_terms, body_terms, only)
+        found = self.scores.get(key)
+        if found is None:
+            found = self.scores[key] = self._score(label_terms, body_terms, only)
+        return found
+
+    def _score(self, label_terms: str, body_terms: str, only: int | None) -> float:
+        label, body = label_terms.split(), body_terms.split()
+        size = len(label) + len(body) + TAG_WORDS
+        norm = K1 * (1 - B + B * size / self.mean)
+        total = 0.0
+        for n in range(len(self.groups)) if only is None else (only,):
+            freq = LABEL_WEIGHT * self._frequency(n, label) + self._frequency(n, body)
+            if freq:
+                total += self.idf[n] * freq * (K1 + 1) / (freq + norm)
+        return -total
+
+    def _frequency(self, n: int, words: Sequence[str]) -> int:
+        known, count = self.known[n], 0
+        for word in words:
+            held = known.get(word)
+            if held is None:
+                held = known[word] = word in self.exact[n] or word.startswith(self.starts[n])
+            count += held
+        return count
+
+
+TAG_WORDS = 5  # current/old, source type, framework, language, kind: counted in a row's length as FTS5 does
+
+
 def ranked(
     session: Session,
     groups: Groups,
@@ -396,25 +491,21 @@ def ranked(
     wanted = max(candidates, offset + limit)
     label_first = not ordered_by_score
     tiers = "" if ordered_by_score else "exact DESC, starts DESC, in_label DESC, "
-    bm25 = f"bm25({NAME}, {LABEL_WEIGHT}, 1.0, 0.0)"
     if _sqlite(session):
         filters_sql = _fts_filters(filters)
         rows = session.execute(
             text(
                 "SELECT r.competency_id, (r.search_label = :phrase OR r.code = :phrase) AS exact, "
-                "r.search_label LIKE :starts AS starts, m.in_label, m.score FROM ("
-                "SELECT id, max(in_label) AS in_label, min(score) AS score FROM ("
+                "r.search_label LIKE :starts AS starts, m.in_label, r.search_label, r.label_terms, r.body_terms, "
+                "r.id FROM (SELECT id, max(in_label) AS in_label FROM ("
                 + (
-                    f"SELECT * FROM (SELECT rowid AS id, 1 AS in_label, {bm25} AS score "
-                    f"FROM {NAME} WHERE {NAME} MATCH :in_label LIMIT :n) UNION ALL "
+                    f"SELECT * FROM (SELECT rowid AS id, 1 AS in_label FROM {NAME} WHERE {NAME} MATCH :in_label "
+                    "LIMIT :n) UNION ALL "
                     if label_first
                     else ""
                 )
-                + f"SELECT * FROM (SELECT rowid AS id, 0 AS in_label, {bm25} AS score "
-                f"FROM {NAME} WHERE {NAME} MATCH :anywhere LIMIT :n)"
-                f") GROUP BY id) m JOIN {NAME}_rows r ON r.id = m.id "
-                f"ORDER BY {tiers}m.score, length(r.search_label), r.search_label, r.id "
-                "LIMIT :limit OFFSET :offset"
+                + f"SELECT * FROM (SELECT rowid AS id, 0 AS in_label FROM {NAME} WHERE {NAME} MATCH :anywhere "
+                f"LIMIT :n)) GROUP BY id) m JOIN {NAME}_rows r ON r.id = m.id"
             ),
             {
                 "phrase": phrase,
@@ -422,11 +513,28 @@ def ranked(
                 "in_label": _fts_match(groups, any_word, "label") + filters_sql,
                 "anywhere": _fts_match(groups, any_word, "label body") + filters_sql,
                 "n": wanted,
-                "limit": limit,
-                "offset": offset,
             },
         ).all()
-        return [Candidate(uuid.UUID(r[0]), bool(r[1]), bool(r[2]), bool(r[3]), float(r[4])) for r in rows]
+        if not rows:
+            return []
+        bm25 = _Bm25(session, groups)
+        # (tiers, score, label length, label, rowid): the order; the competency id is made for the page only.
+        keyed = [
+            (
+                () if ordered_by_score else (not r[1], not r[2], not r[3]),
+                bm25.score(r[5], r[6]),
+                len(r[4]),
+                r[4],
+                r[7],
+                r,
+            )
+            for r in rows
+        ]
+        keyed.sort(key=lambda k: k[:5])
+        return [
+            Candidate(uuid.UUID(r[0]), bool(r[1]), bool(r[2]), bool(r[3]), score)
+            for _, score, _, _, _, r in keyed[offset : offset + limit]
+        ]
     filters_sql, values = _pg_filters(filters)
     with by_index(session):
         rows = _pg_ranked(
@@ -578,28 +686,32 @@ def _sqlite_any(
     session: Session, groups: Groups, filters: Filters, per: int, factors: Sequence[float]
 ) -> list[tuple[Candidate, str]]:
     filters_sql = _fts_filters(filters)
-    bm25 = f"bm25({NAME}, {LABEL_WEIGHT}, 1.0, 0.0)"
     selects: list[str] = []
     values: dict[str, Any] = {"n": per}
     for n, group in enumerate(groups):
-        # One list per word: BM25 already weighs the label 8 times the rest.
+        # One list per word: BM25 weighs the label 8 times the rest.
         values[f"q{n}"] = _fts_match([group], False, "label body") + filters_sql
-        selects.append(
-            f"SELECT * FROM (SELECT rowid AS id, {n} AS g, {bm25} AS score "
-            f"FROM {NAME} WHERE {NAME} MATCH :q{n} LIMIT :n)"
-        )
+        selects.append(f"SELECT * FROM (SELECT rowid AS id, {n} AS g FROM {NAME} WHERE {NAME} MATCH :q{n} LIMIT :n)")
     rows = session.execute(
         text(
-            "SELECT r.competency_id, r.search_label, r.label_terms, r.body_terms, m.g, m.score FROM ("
-            "SELECT id, g, min(score) AS score FROM (" + " UNION ALL ".join(selects) + ") GROUP BY id, g) m "
+            "SELECT r.competency_id, r.search_label, r.label_terms, r.body_terms, m.g FROM ("
+            "SELECT DISTINCT id, g FROM (" + " UNION ALL ".join(selects) + ")) m "
             f"JOIN {NAME}_rows r ON r.id = m.id"
         ),
         values,
     ).all()
+    if not rows:
+        return []
+    # A word whose list is not full brought every row holding it (within the filters): its count is known.
+    listed = [0] * len(groups)
+    for row in rows:
+        listed[row.g] += 1
+    bm25 = _Bm25(session, groups, [n if n < per else None for n in listed])
     scores: dict[str, float] = {}
     rest: dict[str, Any] = {}
     for row in rows:
-        scores[row.competency_id] = scores.get(row.competency_id, 0.0) + factors[row.g] * float(row.score)
+        score = bm25.score(row.label_terms, row.body_terms, only=row.g)
+        scores[row.competency_id] = scores.get(row.competency_id, 0.0) + factors[row.g] * score
         rest[row.competency_id] = row
     out = []
     for competency_id, row in rest.items():
