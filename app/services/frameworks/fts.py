@@ -25,8 +25,10 @@ total is counted up to ``MAX_COUNT``. A broad query thus ranks its first candida
 (import order on SQLite, hash order on PostgreSQL) among those matching in the label: precise
 queries are the ones ranked best.
 
-What bounds the cost: FTS5 reads a word's postings lazily, so ``LIMIT`` stops it. A GIN index
-does not: its scan collects every posting of the query's words into a bitmap before the first row
+What bounds the cost: FTS5 reads a word's postings lazily, so ``LIMIT`` stops it, but its
+``bm25()`` first counts every row holding each query term: the candidates are scored in Python
+instead (``_Bm25``, the same formula, a word's rows counted up to ``IDF_CAP``). A GIN index
+does not stop at a LIMIT: its scan collects every posting of the query's words into a bitmap before the first row
 comes out, so one index over 720,000 competencies made a query with 70,000 hits cost 4 to 20
 times a rare word's. In parts, PostgreSQL reads one part after the other and the ``LIMIT`` stops
 at the first that gives enough rows (a common word: one or two parts of 16); a rare word costs a
