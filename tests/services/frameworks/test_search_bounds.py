@@ -95,6 +95,16 @@ def test_every_part_is_searched_counted_and_ranked(session, imported):
             text(f"SELECT count(DISTINCT tableoid) FROM {fts.VECTORS} WHERE vector @@ CAST('bois' AS tsquery)")
         )
         assert spread > 1  # the hits sit in several parts
+        # Every search reads a GIN index's pending list whole: each part's stays small.
+        options = session.scalars(
+            text(
+                "SELECT c.reloptions::text FROM pg_inherits i JOIN pg_index x ON x.indrelid = i.inhrelid "
+                "JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                "WHERE i.inhparent = CAST(:name AS regclass) AND a.amname = 'gin'"
+            ),
+            {"name": fts.VECTORS},
+        ).all()
+        assert options == ["{gin_pending_list_limit=64}"] * fts.PARTITIONS
     page = search_competencies(session, None, q="bois", per_page=100)
     expected = COUNT // 3 + COUNT // 5 - COUNT // 15
     assert page.total == len(page.items) == expected
