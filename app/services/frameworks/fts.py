@@ -41,7 +41,7 @@ import math
 import re
 import uuid
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -459,7 +459,7 @@ class _Bm25:
                 total += self.idf[n] * freq * (K1 + 1) / (freq + norm)
         return -total
 
-    def _frequency(self, n: int, words: Sequence[str]) -> int:
+    def _frequency(self, n: int, words: Iterable[str]) -> int:
         known, count = self.known[n], 0
         for word in words:
             held = known.get(word)
@@ -467,6 +467,21 @@ class _Bm25:
                 held = known[word] = word in self.exact[n] or word.startswith(self.starts[n])
             count += held
         return count
+
+    def matched(self, label_terms: str, body_terms: str) -> int:
+        """How many of the query's words a row holds (whole, or by its start)."""
+        words = set(label_terms.split()) | set(body_terms.split())
+        return len([n for n in range(len(self.groups)) if self._holds(n, words)])
+
+    def _holds(self, n: int, words: Iterable[str]) -> bool:
+        known = self.known[n]
+        for word in words:
+            held = known.get(word)
+            if held is None:
+                held = known[word] = word in self.exact[n] or word.startswith(self.starts[n])
+            if held:
+                return True
+        return False
 
 
 TAG_WORDS = 5  # current/old, source type, framework, language, kind: counted in a row's length as FTS5 does
@@ -633,11 +648,6 @@ def _pg_count(session: Session, groups: Groups, filters_sql: str, values: dict[s
 # -- any word ---------------------------------------------------------------------------------------
 
 
-def _holds(group: Sequence[stems.Term], words: set[str]) -> bool:
-    """Whether a set of indexed terms holds one of a word's alternatives (whole, or by its start)."""
-    return any(t.text in words or (t.prefix and any(w.startswith(t.text) for w in words)) for t in group)
-
-
 def ranked_any(
     session: Session,
     groups: Groups,
@@ -717,8 +727,7 @@ def _sqlite_any(
         rest[row.competency_id] = row
     out = []
     for competency_id, row in rest.items():
-        words = set(row.label_terms.split()) | set(row.body_terms.split())
-        matched = sum(1 for g in groups if _holds(g, words))
+        matched = bm25.matched(row.label_terms, row.body_terms)
         candidate = Candidate(uuid.UUID(competency_id), False, False, False, scores[competency_id], matched)
         out.append((candidate, row.search_label))
     return out
