@@ -86,6 +86,16 @@ def _sign(
     return b"".join((signing_input, b".", _b64url_bytes(signature))).decode("ascii")
 
 
+@lru_cache(maxsize=1024)
+def _numeric_date_of_text(text: str) -> int:
+    # validFrom repeats across a bulk award; errors are raised again, never cached.
+    return numeric_date(text)
+
+
+def _numeric_date(value: Any) -> int:
+    return _numeric_date_of_text(value) if type(value) is str else numeric_date(value)
+
+
 def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
     """Return the JWT claims OB 3.0 adds to the credential: iss, jti, sub, nbf (and exp)."""
     issuer = credential.get("issuer")
@@ -104,10 +114,10 @@ def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
             "iss": issuer_id,
             "jti": credential["id"],
             "sub": subject_id,
-            "nbf": numeric_date(credential["validFrom"]),
+            "nbf": _numeric_date(credential["validFrom"]),
         }
         if "validUntil" in credential:
-            claims["exp"] = numeric_date(credential["validUntil"])
+            claims["exp"] = _numeric_date(credential["validUntil"])
     except (KeyError, InvalidInput) as exc:
         raise SigningError("validFrom/validUntil are missing or invalid") from exc
     return claims

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
@@ -152,9 +153,9 @@ class SigningKey:
     def __repr__(self) -> str:
         return f"SigningKey({self.kind}, kid={self.public.thumbprint()})"
 
-    @property
+    @cached_property
     def kind(self) -> KeyKind:
-        """Return ``Ed25519``, ``P-256`` or ``RSA``."""
+        """Return ``Ed25519``, ``P-256`` or ``RSA`` (looked up once: a chain of isinstance checks)."""
         return _kind_of(self.key)
 
     @property
@@ -178,14 +179,35 @@ class SigningKey:
         """Sign ``data``; EC signatures use the JWS ``r || s`` encoding."""
         alg = algorithm or self.algorithm
         key = self.key
-        if isinstance(key, ed25519.Ed25519PrivateKey) and alg in ("EdDSA", "Ed25519"):
-            return key.sign(data)
-        if isinstance(key, ec.EllipticCurvePrivateKey) and alg == "ES256":
-            r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
-            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        kind = self.kind
+        if kind == "Ed25519" and alg in ("EdDSA", "Ed25519"):
+            return key.sign(data)  # type: ignore[call-arg]
+        if kind == "P-256" and alg == "ES256":
+            return _der_to_raw(key.sign(data, _ECDSA_SHA256))  # type: ignore[call-arg,arg-type]
         if isinstance(key, rsa.RSAPrivateKey) and alg == "RS256":
             return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
         raise KeyFormatError(f"algorithm {alg} does not match a {self.kind} key")
+
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+def _der_to_raw(der: bytes) -> bytes:
+    """The JWS ``r || s`` form (32 bytes each) of a DER ECDSA P-256 signature.
+
+    SEQUENCE { INTEGER r, INTEGER s } read by hand: both lengths fit in one byte for P-256
+    (at most 33 bytes each, 72 in all); anything else goes through decode_dss_signature.
+    """
+    if len(der) >= 8 and der[0] == 0x30 and der[1] == len(der) - 2 and der[2] == 0x02:
+        r_len = der[3]
+        s_at = 4 + r_len
+        if r_len <= 33 and s_at + 2 <= len(der) and der[s_at] == 0x02 and der[s_at + 1] == len(der) - s_at - 2:
+            r = der[4:s_at].lstrip(b"\0")
+            s = der[s_at + 2 :].lstrip(b"\0")
+            if len(r) <= 32 and len(s) <= 32:
+                return r.rjust(32, b"\0") + s.rjust(32, b"\0")
+    r_int, s_int = decode_dss_signature(der)
+    return r_int.to_bytes(32, "big") + s_int.to_bytes(32, "big")
 
 
 def generate_key(kind: KeyKind = "Ed25519") -> SigningKey:
