@@ -193,21 +193,9 @@ _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 def _der_to_raw(der: bytes) -> bytes:
-    """The JWS ``r || s`` form (32 bytes each) of a DER ECDSA P-256 signature.
-
-    SEQUENCE { INTEGER r, INTEGER s } read by hand: both lengths fit in one byte for P-256
-    (at most 33 bytes each, 72 in all); anything else goes through decode_dss_signature.
-    """
-    if len(der) >= 8 and der[0] == 0x30 and der[1] == len(der) - 2 and der[2] == 0x02:
-        r_len = der[3]
-        s_at = 4 + r_len
-        if r_len <= 33 and s_at + 2 <= len(der) and der[s_at] == 0x02 and der[s_at + 1] == len(der) - s_at - 2:
-            r = der[4:s_at].lstrip(b"\0")
-            s = der[s_at + 2 :].lstrip(b"\0")
-            if len(r) <= 32 and len(s) <= 32:
-                return r.rjust(32, b"\0") + s.rjust(32, b"\0")
-    r_int, s_int = decode_dss_signature(der)
-    return r_int.to_bytes(32, "big") + s_int.to_bytes(32, "big")
+    """The JWS ``r || s`` form (32 bytes each) of a DER ECDSA P-256 signature (read by ``cryptography``)."""
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
 def generate_key(kind: KeyKind = "Ed25519") -> SigningKey:
