@@ -111,12 +111,12 @@ NARRATIVES: list[tuple[str, str, list[str]]] = [
     ),
 ]
 
-# Reached: search recall@10 1.000 (both), MRR 0.870 (SQLite) / 0.917 (PostgreSQL); suggestions recall@10
-# 0.917 (both), MRR 1.000 / 0.875.
+# Reached: search recall@10 1.000 (both), MRR 0.907 (SQLite) / 0.917 (PostgreSQL); suggestions recall@10
+# 0.917 (both), MRR 1.000 / 0.875. Each floor sits just under the lower of the two databases.
 RECALL_FLOOR = 0.95
-MRR_FLOOR = 0.85
+MRR_FLOOR = 0.9
 SUGGESTION_RECALL_FLOOR = 0.9
-SUGGESTION_MRR_FLOOR = 0.85
+SUGGESTION_MRR_FLOOR = 0.87
 
 
 def _measure(results: list[tuple[list[str], list[str]]]) -> tuple[float, float]:
