@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app import create_app, migrate
-from app.db import database_of, make_engine
+from app.db import database_of, expect_writes, expecting_writes, make_engine
 from app.models import Job, JobState, Membership, Person, ProfileType, Role, ScopeType
 from app.runtime import runtime
 from app.services import jobs
@@ -142,9 +142,24 @@ class Deployment:
     def session(self) -> Session:
         return database_of(self.app).factory()  # type: ignore[no-any-return]
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session whose transaction takes SQLite's write lock at BEGIN, as the service's writers do.
+
+        A transaction begun as a reader that then writes cannot wait for a worker's write: when a
+        worker committed in between, SQLite answers "database is locked" at once.
+        """
+        before = expecting_writes()
+        expect_writes(True)
+        try:
+            with self.session() as session:
+                yield session
+        finally:
+            expect_writes(before)
+
     def person(self, name: str, email: str, role: Role | None = None, scope: uuid.UUID | None = None) -> Person:
         scopes = {Role.PLATFORM_ADMIN: ScopeType.PLATFORM, Role.JURY_OFFICER: ScopeType.CERTIFICATION}
-        with self.session() as session:
+        with self.writing() as session:
             person = Person(display_name=name, email=email, profile_type=ProfileType.AUTRE)
             session.add(person)
             session.flush()
@@ -155,7 +170,7 @@ class Deployment:
             return person
 
     def headers(self, person: Person) -> dict[str, str]:
-        with self.session() as session:
+        with self.writing() as session:
             own = session.get(Person, person.id)
             assert own is not None
             pair = auth._issue(session, own, uuid.uuid4(), runtime(self.app).tokens)
@@ -165,7 +180,7 @@ class Deployment:
     def submit(self, person: Person, kind: str, params: dict[str, Any], upload: bytes | None = None) -> uuid.UUID:
         """Submit a job as ``person``; ``upload`` is stored as its input file (``params["key"]``)."""
         rt = runtime(self.app)
-        with self.app.app_context(), self.session() as session:
+        with self.app.app_context(), self.writing() as session:
             if upload is not None:
                 params = {**params, "key": jobs.store_input(rt.storage, io.BytesIO(upload), 10**8, name="upload")}
             job_id = submit(session, self.app, load_grants(session, person.id), kind, params)
