@@ -6,11 +6,12 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, inspect, select
+import orjson
+from sqlalchemy import Table, event, insert, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction, object_session
@@ -40,6 +41,41 @@ class Actor:
         return self.real_id or self.id
 
 
+# orjson writes these exactly as ``json.dumps(sort_keys=True, separators=(",", ":"),
+# ensure_ascii=False)`` does: same escapes, same key order (code points), UTF-8. Floats are left
+# out (some are written differently: 1e-07 against 1e-7), so are ints beyond 64 bits (orjson
+# refuses them) and every other type (``default=str`` turns them into strings, orjson would not).
+_MIN_INT, _MAX_INT = -(2**63), 2**64 - 1
+
+
+def _orjson_safe(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return _MIN_INT <= value <= _MAX_INT
+    if kind is dict:
+        return all(type(key) is str and _orjson_safe(item) for key, item in value.items())
+    if kind is list:
+        return all(_orjson_safe(item) for item in value)
+    return False
+
+
+def canonical_json(body: dict[str, Any]) -> bytes:
+    """The bytes an event's hash covers: sorted keys, compact, UTF-8, ``default=str``.
+
+    The chain's format: these are exactly the bytes of ``json.dumps(body, sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False, default=str).encode()``. orjson writes them when
+    it writes them the same (plain JSON without floats), many times faster; json otherwise.
+    """
+    if _orjson_safe(body):
+        try:
+            return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # a lone surrogate: json.dumps' bytes fail to encode, as before
+            pass
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
 def _digest(
     prev_hash: str,
     seq: int,
@@ -51,7 +87,7 @@ def _digest(
     subject_id: str | None,
     data: dict[str, Any],
 ) -> str:
-    body = json.dumps(
+    body = canonical_json(
         {
             "seq": seq,
             "at": occurred_at.isoformat(),
@@ -61,13 +97,41 @@ def _digest(
             "subjectType": subject_type,
             "subjectId": subject_id,
             "data": data,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
+        }
     )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+    digest = hashlib.sha256(prev_hash.encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of ``value`` if it is plain JSON already (what ``json.loads(json.dumps(value))`` gives)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        if not all(type(key) is str for key in value):
+            raise _NotPlain
+        return {key: _plain_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_plain_copy(item) for item in value]
+    if kind is float:
+        return value  # json.loads(json.dumps(x)) is x again, NaN and infinities included
+    raise _NotPlain
+
+
+def _event_data(data: dict[str, Any] | None) -> dict[str, Any]:
+    """The event's data as JSON gives it back: a copy, and non-JSON values (UUIDs, dates...) as strings."""
+    if not data:
+        return {}
+    try:
+        return cast(dict[str, Any], _plain_copy(data))
+    except _NotPlain:
+        return cast(dict[str, Any], json.loads(json.dumps(data, default=str)))
 
 
 @dataclass
@@ -75,16 +139,19 @@ class _Chain:
     """The chain's end as this transaction appends to it: the head row, locked once, and the last link.
 
     Events are chained here in memory and reach the database with the session's next flush (one
-    batched INSERT); the head row is brought up to date by that flush too, once.
+    batched INSERT); the head row is brought up to date by that flush too, once. Events added by
+    :func:`append` wait in ``pending`` (column values, no ORM object) until then.
     """
 
     transaction: SessionTransaction  # the (sub)transaction that took the lock
     head: AuditHead
     seq: int
     hash: str
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
 
 _CHAIN = "blason.audit_chain"
+_EVENTS = cast(Table, AuditEvent.__table__)
 
 
 def _locked_chain(session: Session) -> _Chain:
@@ -123,7 +190,8 @@ def _forget_when_lock_ends(session: Session, transaction: SessionTransaction) ->
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     # A rolled-back savepoint took its events (and, on PostgreSQL, the locks it took) with it:
-    # the next event locks and reads the head again.
+    # the next event locks and reads the head again. Appended events not written yet go too: a
+    # savepoint begins with a flush, so any still waiting were appended inside it.
     session.info.pop(_CHAIN, None)
 
 
@@ -136,6 +204,66 @@ def _head_follows_chain(session: Session, _context: Any, _instances: Any) -> Non
     loaded = inspect(chain.head).dict
     if loaded.get("last_seq") != chain.seq or loaded.get("last_hash") != chain.hash:
         chain.head.last_seq, chain.head.last_hash = chain.seq, chain.hash
+
+
+@event.listens_for(Session, "after_flush")
+def _write_appended(session: Session, _context: Any) -> None:
+    write_appended(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _head_follows_chain_at_commit(session: Session) -> None:
+    # A session with nothing else to write (its head's change expired) is not flushed by the
+    # commit: events still waiting are written here, and the head brought up to date (flushed).
+    chain = session.info.get(_CHAIN)
+    if chain is not None and chain.pending:
+        _head_follows_chain(session, None, None)
+
+
+def write_appended(session: Session) -> None:
+    """Insert the events :func:`append` chained since the last flush: one Core ``INSERT`` (executemany).
+
+    Called by every flush of the session; a bulk path may call it itself at the end of a batch.
+    """
+    chain: _Chain | None = session.info.get(_CHAIN)
+    if chain is not None and chain.pending:
+        rows, chain.pending = chain.pending, []
+        session.connection().execute(insert(_EVENTS), rows)
+
+
+def _next_event(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    subject_type: str,
+    subject_id: Any,
+    data: dict[str, Any] | None,
+    clock: Callable[[], datetime],
+) -> tuple[_Chain, dict[str, Any]]:
+    """Chain one event in memory: its column values, its hash linked to the chain's end."""
+    chain = _locked_chain(session)
+    values = _event_data(data)
+    seq = chain.seq + 1
+    occurred_at = clock().replace(microsecond=0)
+    actor_id = actor.author_id if actor else None
+    on_behalf = actor.acting_for if actor else None
+    sid = str(subject_id) if subject_id is not None else None
+    digest = _digest(chain.hash, seq, occurred_at, actor_id, on_behalf, action, subject_type, sid, values)
+    row = {
+        "seq": seq,
+        "occurred_at": occurred_at,
+        "actor_id": actor_id,
+        "on_behalf_of_id": on_behalf,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": sid,
+        "data": values,
+        "prev_hash": chain.hash,
+        "hash": digest,
+    }
+    chain.seq, chain.hash = seq, digest
+    chain.head.last_seq, chain.head.last_hash = seq, digest
+    return chain, row
 
 
 def record(
@@ -153,30 +281,32 @@ def record(
     The first event of a transaction locks and reads the head; later ones chain in memory. The
     events and the head are written by the session's next flush (at the latest, the commit).
     """
-    chain = _locked_chain(session)
-    data = json.loads(json.dumps(data or {}, default=str))
-    seq = chain.seq + 1
-    occurred_at = clock().replace(microsecond=0)
-    actor_id = actor.author_id if actor else None
-    on_behalf = actor.acting_for if actor else None
-    sid = str(subject_id) if subject_id is not None else None
-    digest = _digest(chain.hash, seq, occurred_at, actor_id, on_behalf, action, subject_type, sid, data)
-    event_row = AuditEvent(
-        seq=seq,
-        occurred_at=occurred_at,
-        actor_id=actor_id,
-        on_behalf_of_id=on_behalf,
-        action=action,
-        subject_type=subject_type,
-        subject_id=sid,
-        data=data,
-        prev_hash=chain.hash,
-        hash=digest,
-    )
+    _chain, row = _next_event(session, actor, action, subject_type, subject_id, data, clock)
+    event_row = AuditEvent(**row)
     session.add(event_row)
-    chain.seq, chain.hash = seq, digest
-    chain.head.last_seq, chain.head.last_hash = seq, digest
     return event_row
+
+
+def append(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    subject_type: str,
+    subject_id: Any = None,
+    data: dict[str, Any] | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> str:
+    """:func:`record` without an ORM object, for bulk paths; returns the event's hash.
+
+    The same event in the same chain, locked and linked the same way; it waits as column values
+    and the session's next flush inserts the waiting events with one Core ``INSERT``
+    (:func:`write_appended`), at the latest the commit. A rolled-back savepoint drops those
+    appended inside it, as it drops recorded ones.
+    """
+    chain, row = _next_event(session, actor, action, subject_type, subject_id, data, clock)
+    chain.pending.append(row)
+    return cast(str, row["hash"])
 
 
 @dataclass

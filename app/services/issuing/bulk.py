@@ -384,7 +384,7 @@ def _issue(
         columns.update(issuance.signed_columns(credential_id, learner, version, data))
         columns["version"] = 1
         pending.append(columns)
-        audit.record(
+        audit.append(
             session,
             grants.actor,
             "credential.issued",
@@ -405,9 +405,9 @@ def _issue(
             on_progress(report.issued, len(keys))
         if len(pending) >= _FLUSH_EVERY:
             _insert(session, pending)
-            session.flush()  # the batch's audit events, if the session's autoflush did not write them already
+            audit.write_appended(session)  # the batch's events, one INSERT; the head is written at the end
     report.valid = report.issued
-    audit.record(
+    audit.append(
         session,
         grants.actor,
         "credential.bulk_awarded",
