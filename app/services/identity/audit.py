@@ -48,17 +48,28 @@ class Actor:
 _MIN_INT, _MAX_INT = -(2**63), 2**64 - 1
 
 
+_LEAVES = frozenset({str, bool, type(None)})
+
+
 def _orjson_safe(value: Any) -> bool:
     kind = type(value)
-    if kind is str or kind is bool or value is None:
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            if type(item) in _LEAVES:
+                continue
+            if type(item) is int:
+                if not _MIN_INT <= item <= _MAX_INT:
+                    return False
+            elif not _orjson_safe(item):
+                return False
         return True
+    if kind is list:
+        return all(type(item) in _LEAVES or _orjson_safe(item) for item in value)
     if kind is int:
         return _MIN_INT <= value <= _MAX_INT
-    if kind is dict:
-        return all(type(key) is str and _orjson_safe(item) for key, item in value.items())
-    if kind is list:
-        return all(_orjson_safe(item) for item in value)
-    return False
+    return kind in _LEAVES
 
 
 def canonical_json(body: dict[str, Any]) -> bytes:
@@ -108,19 +119,26 @@ class _NotPlain(Exception):
     pass
 
 
+_PLAIN_LEAVES = frozenset({str, int, bool, float, type(None)})
+
+
 def _plain_copy(value: Any) -> Any:
-    """A copy of ``value`` if it is plain JSON already (what ``json.loads(json.dumps(value))`` gives)."""
+    """A copy of ``value`` if it is plain JSON already (what ``json.loads(json.dumps(value))`` gives).
+
+    Floats too: the round trip gives them back as they were, NaN and infinities included.
+    """
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
     if kind is dict:
-        if not all(type(key) is str for key in value):
-            raise _NotPlain
-        return {key: _plain_copy(item) for key, item in value.items()}
+        copy = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            copy[key] = item if type(item) in _PLAIN_LEAVES else _plain_copy(item)
+        return copy
     if kind is list:
-        return [_plain_copy(item) for item in value]
-    if kind is float:
-        return value  # json.loads(json.dumps(x)) is x again, NaN and infinities included
+        return [item if type(item) in _PLAIN_LEAVES else _plain_copy(item) for item in value]
+    if kind in _PLAIN_LEAVES:
+        return value
     raise _NotPlain
 
 
