@@ -207,13 +207,14 @@ def worker_command(workers: int, once: bool, poll: float) -> None:
     """
     from flask import current_app
 
-    from app.worker import queue_of, reap
+    from app.worker import queue_of, reap, settle_process
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = runtime().settings
     for job_id in reap(app):
         click.echo(f"Job {job_id}: its worker had stopped; marked failed.")
     queue = queue_of(app)
+    settle_process()
     if once:
         click.echo(f"{queue.drain()} job(s) run.")
         return

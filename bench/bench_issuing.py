@@ -39,6 +39,7 @@ from app.services.identity import access
 from app.services.identity.audit import Actor
 from app.services.issuing import bulk
 from app.services.issuing.signing import IssuingSettings
+from app.worker import settle_process
 from bench._common import bench_app, bench_badge, pin_one_core, record, table  # noqa: E402
 
 SYSTEM = access.Grants(Actor(None), platform_admin=True)
@@ -111,7 +112,7 @@ class Interleaved:
             self.count += 1
 
 
-def run(count: int) -> dict[str, object]:
+def run(count: int, settle: bool = True) -> dict[str, object]:
     with bench_app() as app, app.app_context():
         rt = runtime(app)
         settings = IssuingSettings(urls=Urls(rt.settings.public_base_url), keks=rt.settings.key_encryption_keys)
@@ -144,6 +145,8 @@ def run(count: int) -> dict[str, object]:
 
         # One award first: its credential is the baseline's sample, signed during the timed award.
         award(emails[:1], None)
+        if settle:
+            settle_process()  # as `blason worker` does once the app is loaded
         sample = session.scalar(select(Credential.ob3_credential).limit(1))
         interleaved = Interleaved({k: v for k, v in sample.items() if k != "proof"})
         statements = 0
@@ -184,9 +187,10 @@ def run(count: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--no-settle", action="store_true", help="leave the garbage collector as it is (no gc.freeze)")
     args = parser.parse_args()
     pin_one_core()
-    row = run(args.count)
+    row = run(args.count, settle=not args.no_settle)
     print(f"Bulk award through the service, all formats ({row['database']}, one core):")
     print(
         table(
