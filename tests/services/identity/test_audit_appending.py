@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import expect_writes, make_engine
 from app.models import AuditEvent, AuditHead
@@ -88,27 +88,21 @@ def committed_chain(engine) -> Iterator[sessionmaker]:  # type: ignore[type-arg]
         expect_writes(False)
 
 
-def test_concurrent_transactions_append_one_chain_each_contiguous(committed_chain) -> None:  # type: ignore[no-untyped-def]
-    """Writers on their own connections, released together, each pausing between flushes.
+def _race(factory: sessionmaker, write: Callable[[Session, str], object]) -> list[BaseException]:  # type: ignore[type-arg]
+    """Run WRITERS threads at once, each on a session of its own from ``factory``.
 
-    PostgreSQL: the head row lock taken by a transaction's first event holds the others until it
-    commits. SQLite: writers take the write lock at BEGIN and queue for it.
+    Released together by a barrier, writer ``w<n>`` calls ``write(session, "w<n>")`` and commits.
+    Returns what the writers raised (empty when all committed).
     """
-    with committed_chain() as first_look:  # closed before the writers start: on SQLite it holds the write lock
-        start = audit_mark(first_look)
     barrier = threading.Barrier(WRITERS)
     errors: list[BaseException] = []
 
     def writer(label: str) -> None:
         expect_writes(True)  # a thread starts with its own context: writes, like a request's
         try:
-            with committed_chain() as s:
+            with factory() as s:
                 barrier.wait()
-                for i in range(EVENTS):
-                    audit.record(s, audit.Actor(None), "test.race", "writer", label, {"i": i})
-                    if i % 4 == 3:
-                        s.flush()
-                        time.sleep(0.02)  # room for another writer to slip in, if it could
+                write(s, label)
                 s.commit()
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             errors.append(exc)
@@ -118,6 +112,26 @@ def test_concurrent_transactions_append_one_chain_each_contiguous(committed_chai
         thread.start()
     for thread in threads:
         thread.join(60)
+    return errors
+
+
+def test_concurrent_transactions_append_one_chain_each_contiguous(committed_chain) -> None:  # type: ignore[no-untyped-def]
+    """Writers on their own connections, released together, each pausing between flushes.
+
+    PostgreSQL: the head row lock taken by a transaction's first event holds the others until it
+    commits. SQLite: writers take the write lock at BEGIN and queue for it.
+    """
+    with committed_chain() as first_look:  # closed before the writers start: on SQLite it holds the write lock
+        start = audit_mark(first_look)
+
+    def write(s: Session, label: str) -> None:
+        for i in range(EVENTS):
+            audit.record(s, audit.Actor(None), "test.race", "writer", label, {"i": i})
+            if i % 4 == 3:
+                s.flush()
+                time.sleep(0.02)  # room for another writer to slip in, if it could
+
+    errors = _race(committed_chain, write)
     assert errors == []
     with committed_chain() as s:
         first = (start[0] if start else 0) + 1
@@ -141,24 +155,7 @@ def test_first_writers_of_an_empty_chain_make_one_head_and_one_chain(tmp_path) -
     with own_database(tmp_path, "firsthead") as url:
         engine = make_engine(url)
         factory = sessionmaker(bind=engine, expire_on_commit=False)
-        barrier = threading.Barrier(WRITERS)
-        errors: list[BaseException] = []
-
-        def writer(label: str) -> None:
-            expect_writes(True)
-            try:
-                with factory() as s:
-                    barrier.wait()
-                    _append(s, 2, label)
-                    s.commit()
-            except BaseException as exc:  # noqa: BLE001 - reported by the test
-                errors.append(exc)
-
-        threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(WRITERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        errors = _race(factory, lambda s, label: _append(s, 2, label))
         try:
             assert errors == []
             with factory() as s:
