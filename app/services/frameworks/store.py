@@ -37,6 +37,7 @@ from app.models import Competency, CompetencyAssociation, Confidence, Framework,
 from app.services.frameworks import fts as frameworks_fts
 from app.services.frameworks.query import fold
 from app.services.identity.access import Grants
+from app.services.identity.audit import canonical_json
 
 UNKNOWN_LANGUAGE = "und"
 BATCH_ROWS = 2000
@@ -646,4 +647,6 @@ def _jsonable(value: Any) -> Any:
 
 
 def _digest_bytes(value: Iterable[Any]) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
+    # json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)'s
+    # bytes (stored content hashes stay as they were), written by orjson when it writes the same.
+    return canonical_json(value)

@@ -65,14 +65,14 @@ def _orjson_safe(value: Any) -> bool:
             elif not _orjson_safe(item):
                 return False
         return True
-    if kind is list:
+    if kind is list or kind is tuple:  # both write a tuple as an array
         return all(type(item) in _LEAVES or _orjson_safe(item) for item in value)
     if kind is int:
         return _MIN_INT <= value <= _MAX_INT
     return kind in _LEAVES
 
 
-def canonical_json(body: dict[str, Any]) -> bytes:
+def canonical_json(body: Any) -> bytes:
     """The bytes an event's hash covers: sorted keys, compact, UTF-8, ``default=str``.
 
     The chain's format: these are exactly the bytes of ``json.dumps(body, sort_keys=True,
