@@ -86,7 +86,9 @@ def test_lucie_answers_the_name_question_and_copies_her_badge_link(
     badge_link = page.get_by_role("link", name="Animer un atelier de jardinage")
     expect(badge_link).to_be_visible()
     expect(page.get_by_text("Valide", exact=True)).to_be_visible()
-    assert page.locator("img[src$='/image']").evaluate("img => img.complete && img.naturalWidth > 0")
+    page.wait_for_function(  # loaded, not broken (it may still be loading on a busy machine)
+        "img => img.complete && img.naturalWidth > 0", arg=page.locator("img[src$='/image']").element_handle()
+    )
     screenshot(page, "mybadges-journey-question-phone-fr")
     page.get_by_role("button", name="Non, ne pas l'afficher").click()
     expect(page.get_by_role("status")).to_have_text("Votre choix est enregistré.")
@@ -121,7 +123,9 @@ def test_lucie_answers_the_name_question_and_copies_her_badge_link(
     offline = page.get_by_role("figure", name="Vérification sans réseau")
     for figure in (online, offline):
         expect(figure).to_be_visible()
-        assert figure.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=figure.locator("img.qr").element_handle()
+        )
     online_box, offline_box = online.locator("img").bounding_box(), offline.locator("img").bounding_box()
     assert online_box and offline_box and offline_box["width"] > online_box["width"]  # the denser code drawn larger
     assert offline_box["x"] + offline_box["width"] <= page.viewport_size["width"]  # type: ignore[index]

@@ -125,7 +125,8 @@ def test_karim_asks_for_more_evidence_then_the_next_claim_opens(
     expect(page.get_by_role("heading", level=1)).to_have_text("Animer une réunion d'habitants")
     photo = page.get_by_role("img", name="Photo : Les voisins autour des bacs")
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth > 0"), "the reduced image did not load"
+    # Visible once laid out; loaded (and not broken) may come later on a busy machine: wait for it.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
     expect(page.get_by_text("J'ai mené la réunion de bout en bout.")).to_be_visible()
     expect(page.get_by_text("Lucie a tout organisé elle-même.")).to_be_visible()
     screenshot(page, "tutor-journey-claim-phone-fr")
