@@ -25,13 +25,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app import create_app, migrate
-from app.db import database_of, expect_writes, expecting_writes, make_engine
+from app.db import database_of, make_engine
 from app.models import Job, JobState, Membership, Person, ProfileType, Role, ScopeType
 from app.runtime import runtime
 from app.services import jobs
 from app.services.identity import auth
 from app.services.identity.access import load_grants
-from app.worker import submit
+from app.worker import _session, submit
 from tests.conftest import JWT_PEM, KEK, TEST_DB_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,20 +142,13 @@ class Deployment:
     def session(self) -> Session:
         return database_of(self.app).factory()  # type: ignore[no-any-return]
 
-    @contextlib.contextmanager
-    def writing(self) -> Iterator[Session]:
-        """A session whose transaction takes SQLite's write lock at BEGIN, as the service's writers do.
+    def writing(self) -> contextlib.AbstractContextManager[Session]:
+        """A session whose transaction takes SQLite's write lock at BEGIN: the worker's own writers' session.
 
         A transaction begun as a reader that then writes cannot wait for a worker's write: when a
         worker committed in between, SQLite answers "database is locked" at once.
         """
-        before = expecting_writes()
-        expect_writes(True)
-        try:
-            with self.session() as session:
-                yield session
-        finally:
-            expect_writes(before)
+        return _session(self.app)
 
     def person(self, name: str, email: str, role: Role | None = None, scope: uuid.UUID | None = None) -> Person:
         scopes = {Role.PLATFORM_ADMIN: ScopeType.PLATFORM, Role.JURY_OFFICER: ScopeType.CERTIFICATION}
